@@ -1,0 +1,88 @@
+# The 96767 hotline bot. `make setup` once, then `make test` or `make run`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+RASA   := $(VENV)/bin/rasa
+STAMP  := .make
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONUNBUFFERED := 1
+
+# Debian packages: speech synthesis and rate conversion (espeak-ng, sox), PortAudio for
+# sounddevice, Chromium for browser tests, Node/npm to vendor the console's chart library.
+APT_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 chromium nodejs npm
+
+.PHONY: help setup system-deps venv deps vendor prompts model train test test-fast run bench clean
+
+help:
+	@echo "make setup   install everything and train the model (run once on a fresh machine)"
+	@echo "make test    run the whole test suite"
+	@echo "make run     start issue API, action server, Rasa server and gateway (Ctrl-C stops all)"
+	@echo "make bench   run the benchmarks and refresh the README figures"
+
+setup: system-deps venv deps vendor model prompts
+	@echo "Setup complete. Next: 'make test' or 'make run'."
+
+system-deps: $(STAMP)/system-deps
+$(STAMP)/system-deps: Makefile
+	@mkdir -p $(STAMP)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [[ -n "$$missing" ]]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  SUDO=$$([[ $$(id -u) -eq 0 ]] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing \
+	    || { echo "Could not install $$missing: install them with apt-get, then run make setup again." >&2; exit 1; }; \
+	fi
+	@touch $@
+
+venv: $(VENV)/bin/python
+$(VENV)/bin/python:
+	@py=$$(scripts/find-python310.sh) && echo "Using $$py" && $$py -m venv $(VENV)
+
+deps: $(STAMP)/deps
+$(STAMP)/deps: requirements.lock $(VENV)/bin/python
+	@mkdir -p $(STAMP)
+	$(PIP) install -q --upgrade 'pip==24.3.1'
+	$(PIP) install --progress-bar on -r requirements.lock
+	$(PIP) check || true
+	@touch $@
+
+# The console's chart library, vendored from the npm registry at build time (no CDN at run time).
+vendor: $(STAMP)/vendor
+$(STAMP)/vendor: package.json package-lock.json
+	@mkdir -p $(STAMP) bot/gateway/static/vendor
+	npm ci --no-audit --no-fund --silent
+	cp node_modules/chart.js/dist/chart.umd.js bot/gateway/static/vendor/chart.umd.js
+	@touch $@
+
+# Fixed voice prompts synthesised once into audio/cache/.
+prompts: $(STAMP)/prompts
+$(STAMP)/prompts: $(STAMP)/deps $(wildcard bot/voice/prompts.py)
+	@mkdir -p $(STAMP)
+	@if [[ -f bot/voice/prompts.py ]]; then $(PY) -m bot prompts build; fi
+	@touch $@
+
+# Train only when the training data, domain or pipeline changed.
+MODEL_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
+model: $(STAMP)/model
+$(STAMP)/model: $(MODEL_INPUTS) $(STAMP)/deps
+	@mkdir -p $(STAMP) models
+	$(RASA) train --fixed-model-name hotline --out models
+	@touch $@
+train: model
+
+test: $(STAMP)/deps
+	$(PY) -m pytest
+
+run: $(STAMP)/deps
+	@mkdir -p var
+	$(VENV)/bin/honcho start -f Procfile
+
+bench: $(STAMP)/deps
+	$(PY) -m bench
+
+clean:
+	rm -rf $(STAMP) models var results
