@@ -1,0 +1,130 @@
+"""Start the hotline's real back-end processes (issue API, action server, Rasa server) on free ports.
+
+Shared by the conversation, voice and gateway tests so that every part is tested against the same
+processes `make run` starts, each with its own throw-away state under the test's tmp directory.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import requests
+
+from tests.support.servers import REPO_ROOT, ServerProcess, free_port, python_cmd, venv_tool
+
+# Tokens the test issue API accepts; fixtures hand them to whoever needs a role.
+TEST_TOKENS: dict[str, str] = {
+    "bot": "test-bot-token",
+    "operator": "test-operator-token",
+    "department": "test-department-token",
+    "admin": "test-admin-token",
+}
+
+MODEL_PATH = REPO_ROOT / "models" / "hotline.tar.gz"
+
+
+def start_issue_api(tmp_path: Path, port: int | None = None) -> tuple[ServerProcess, str, dict[str, str]]:
+    """`python -m issue_api` on a free port with a fresh SQLite database in `tmp_path`.
+
+    `port` lets a test restart the API on the same address after stopping it (outbox tests).
+    """
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    tokens = ",".join(f"{role}:{token}" for role, token in TEST_TOKENS.items())
+    server = ServerProcess(
+        python_cmd("-m", "issue_api"),
+        health_url=f"{url}/api/v1/health",
+        env={
+            "ISSUE_API_HOST": "127.0.0.1",
+            "ISSUE_API_PORT": str(port),
+            "ISSUE_API_DB": f"sqlite:///{tmp_path / 'issues.db'}",
+            "ISSUE_API_TOKENS": tokens,
+        },
+        log_path=tmp_path / "logs" / "issue_api.log",
+        startup_timeout=60,
+    ).start()
+    return server, url, dict(TEST_TOKENS)
+
+
+def start_action_server(
+    issue_api_url: str, bot_token: str, tmp_path: Path, extra_env: dict[str, str] | None = None
+) -> tuple[ServerProcess, str]:
+    """`rasa run actions` on a free port, talking to `issue_api_url`, its outbox in `tmp_path`."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = ServerProcess(
+        [venv_tool("rasa"), "run", "actions", "--port", str(port), "--actions", "actions"],
+        health_url=f"{url}/health",
+        env={
+            "ISSUE_API_URL": issue_api_url,
+            "ISSUE_API_TOKEN": bot_token,
+            "ACTIONS_OUTBOX_DB": str(tmp_path / "outbox.db"),
+            # Deliver quickly in tests; production default is slower.
+            "ACTIONS_OUTBOX_INTERVAL": "0.5",
+            **(extra_env or {}),
+        },
+        log_path=tmp_path / "logs" / "action_server.log",
+        startup_timeout=90,
+    ).start()
+    return server, url
+
+
+def write_endpoints(action_url: str, tmp_path: Path) -> Path:
+    """An endpoints.yml like the embedded default, but pointing at this test's action server and DB."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "endpoints.yml"
+    path.write_text(
+        "action_endpoint:\n"
+        f"  url: \"{action_url}/webhook\"\n"
+        "tracker_store:\n"
+        "  type: SQL\n"
+        "  dialect: sqlite\n"
+        f"  db: \"{tmp_path / 'trackers.db'}\"\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def start_rasa_server(
+    action_url: str, tmp_path: Path, model: Path = MODEL_PATH
+) -> tuple[ServerProcess, str]:
+    """`rasa run --enable-api` with the trained model; returns once /status reports the model loaded."""
+    if not Path(model).exists():
+        raise RuntimeError(f"no trained model at {model}: run `make setup` (or `make train`) first")
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    endpoints = write_endpoints(action_url, tmp_path)
+    server = ServerProcess(
+        [
+            venv_tool("rasa"), "run", "--enable-api",
+            "-i", "127.0.0.1", "-p", str(port),
+            "--model", str(model),
+            "--endpoints", str(endpoints),
+            "--credentials", str(REPO_ROOT / "credentials.yml"),
+            "--cors", "*",
+        ],
+        health_url=f"{url}/status",
+        env={"TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"},
+        log_path=tmp_path / "logs" / "rasa_server.log",
+        startup_timeout=180,
+    ).start()
+    _wait_for_model(server, url)
+    return server, url
+
+
+def _wait_for_model(server: ServerProcess, url: str, timeout: float = 60.0) -> None:
+    """/status can answer before the agent is ready; wait until it names a loaded model."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status = requests.get(f"{url}/status", timeout=2).json()
+            if status.get("model_id") or status.get("model_file"):
+                return
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(0.3)
+    server.stop()
+    raise RuntimeError(f"Rasa server at {url} did not load a model in {timeout}s")
