@@ -13,7 +13,7 @@ export PYTHONUNBUFFERED := 1
 
 # Debian packages: speech synthesis and rate conversion (espeak-ng, sox), PortAudio for
 # sounddevice, Chromium for browser tests, Node/npm to vendor the console's chart library.
-APT_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 chromium nodejs npm
+APT_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 chromium
 
 .PHONY: help setup system-deps venv deps vendor prompts model train test test-fast run bench clean
 
@@ -29,7 +29,8 @@ setup: system-deps venv deps vendor model prompts
 system-deps: $(STAMP)/system-deps
 $(STAMP)/system-deps: Makefile
 	@mkdir -p $(STAMP)
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done; \
+	  command -v npm >/dev/null || echo nodejs npm); \
 	if [[ -n "$$missing" ]]; then \
 	  echo "Installing Debian packages: $$missing"; \
 	  SUDO=$$([[ $$(id -u) -eq 0 ]] || echo sudo); \
@@ -74,12 +75,12 @@ $(STAMP)/model: $(MODEL_INPUTS) $(STAMP)/deps
 	@touch $@
 train: model
 
-test: $(STAMP)/deps
+test: $(STAMP)/deps $(STAMP)/model $(STAMP)/vendor
 	$(PY) -m pytest
 
 run: $(STAMP)/deps
 	@mkdir -p var
-	$(VENV)/bin/honcho start -f Procfile
+	scripts/run.sh
 
 bench: $(STAMP)/deps
 	$(PY) -m bench
