@@ -1,0 +1,3 @@
+from issue_api.server import main
+
+raise SystemExit(main())

@@ -1,0 +1,181 @@
+"""HTTP routes of /api/v1, thin: parse, check the role, call TicketService, shape the response.
+
+Handlers are plain `def` functions (run in the thread pool) because the database drivers are
+synchronous; they return JSONResponse themselves, so FastAPI does not validate every response a
+second time against the response model (the models are there for OpenAPI and the schema tests).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from .auth import GuardedRoute, allow
+from .errors import ApiError
+from .phones import normalize_phone
+from .schemas import (
+    AssignIn,
+    CancelIn,
+    HealthOut,
+    RatingIn,
+    ResolveIn,
+    StartIn,
+    StatsOut,
+    Status,
+    SupplementIn,
+    TicketIn,
+    TicketList,
+    TicketOut,
+    UrgeIn,
+    error_responses,
+)
+from .stats import compute_stats
+from .tickets import MAX_LIST_LIMIT, Outcome, TicketService
+
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
+
+IDEMPOTENCY_KEY = Header(
+    None,
+    alias="Idempotency-Key",
+    pattern=r"^[\x21-\x7e]{1,200}$",
+    description="同一个键只会建立一次工单(或只执行一次操作);重复请求返回第一次的结果",
+)
+REPLAYED = {200: {"model": TicketOut, "description": "Idempotency-Key 重复:返回第一次请求的结果"}}
+ACTION_ERRORS = error_responses(401, 403, 404, 409, 413, 422)
+
+
+def _service(request: Request) -> TicketService:
+    return request.app.state.service
+
+
+def _ticket_response(outcome: Outcome, created_status: int = 200) -> JSONResponse:
+    status = 200 if outcome.replayed else created_status
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.ticket, status_code=status, headers=headers)
+
+
+@router.get("/health", response_model=HealthOut, tags=["system"])
+def health(request: Request) -> JSONResponse:
+    db = _service(request).db
+    try:
+        with db.read() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any driver error means "not healthy"
+        return JSONResponse({"status": "unavailable", "database": db.url.get_backend_name()}, status_code=503)
+    return JSONResponse({"status": "ok", "database": db.url.get_backend_name()})
+
+
+@router.post(
+    "/tickets",
+    status_code=201,
+    response_model=TicketOut,
+    responses={**REPLAYED, **error_responses(401, 403, 409, 413, 422)},
+    tags=["tickets"],
+    summary="受理登记一张工单",
+)
+def file_ticket(
+    request: Request,
+    body: TicketIn,
+    role: str = allow("bot", "operator"),
+    idempotency_key: Optional[str] = IDEMPOTENCY_KEY,
+) -> JSONResponse:
+    outcome = _service(request).file(body.dict(), role, idempotency_key)
+    return _ticket_response(outcome, created_status=201)
+
+
+@router.get(
+    "/tickets",
+    response_model=TicketList,
+    responses=error_responses(401, 403, 422),
+    tags=["tickets"],
+    summary="按电话和状态查询工单,最新的在前",
+)
+def list_tickets(
+    request: Request,
+    role: str = allow("bot", "operator", "admin"),
+    phone: Optional[str] = Query(None, max_length=40, description="手机号或固定电话"),
+    status: Optional[Status] = Query(None),  # type: ignore[valid-type]
+    limit: int = Query(50, ge=1, le=MAX_LIST_LIMIT),
+) -> JSONResponse:
+    normalized = None
+    if phone is not None and phone.strip():
+        normalized = normalize_phone(phone)
+        if normalized is None:
+            raise ApiError(422, "validation_failed", "提交的信息有误,请检查后重新填写",
+                           [{"field": "phone", "code": "phone_invalid", "message": "请填写正确的手机号或固定电话"}])
+    status_value = status.value if status is not None else None
+    items = _service(request).search(role, normalized, status_value, limit)
+    return JSONResponse({"items": items})
+
+
+@router.get(
+    "/tickets/{ticket_id}",
+    response_model=TicketOut,
+    responses=error_responses(401, 403, 404),
+    tags=["tickets"],
+    summary="查询一张工单及其办理记录",
+)
+def get_ticket(request: Request, ticket_id: str, role: str = allow("bot", "operator", "department", "admin")) -> JSONResponse:
+    return JSONResponse(_service(request).get(ticket_id, role))
+
+
+def _act(request: Request, ticket_id: str, action: str, role: str, payload: Dict[str, Any],
+         idempotency_key: Optional[str]) -> JSONResponse:
+    return _ticket_response(_service(request).act(ticket_id, action, role, payload, idempotency_key))
+
+
+@router.post("/tickets/{ticket_id}/urge", response_model=TicketOut, responses=ACTION_ERRORS, tags=["actions"], summary="催办")
+def urge(request: Request, ticket_id: str, body: Optional[UrgeIn] = Body(None), role: str = allow("bot", "operator"),
+         idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
+    return _act(request, ticket_id, "urge", role, body.dict() if body else {}, idempotency_key)
+
+
+@router.post("/tickets/{ticket_id}/supplements", response_model=TicketOut, responses=ACTION_ERRORS, tags=["actions"],
+             summary="补充信息")
+def supplement(request: Request, ticket_id: str, body: SupplementIn, role: str = allow("bot", "operator"),
+               idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
+    return _act(request, ticket_id, "supplement", role, body.dict(), idempotency_key)
+
+
+@router.post("/tickets/{ticket_id}/cancel", response_model=TicketOut, responses=ACTION_ERRORS, tags=["actions"],
+             summary="撤销(办结前)")
+def cancel(request: Request, ticket_id: str, body: CancelIn, role: str = allow("bot", "operator"),
+           idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
+    return _act(request, ticket_id, "cancel", role, body.dict(), idempotency_key)
+
+
+@router.post("/tickets/{ticket_id}/rating", response_model=TicketOut, responses=ACTION_ERRORS, tags=["actions"],
+             summary="评价(办结后);2 分及以下退回重办")
+def rate(request: Request, ticket_id: str, body: RatingIn, role: str = allow("bot", "operator"),
+         idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
+    return _act(request, ticket_id, "rate", role, body.dict(), idempotency_key)
+
+
+@router.post("/tickets/{ticket_id}/assign", response_model=TicketOut, responses=ACTION_ERRORS, tags=["actions"],
+             summary="派单或改派")
+def assign(request: Request, ticket_id: str, body: AssignIn, role: str = allow("operator", "admin"),
+           idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
+    return _act(request, ticket_id, "assign", role, body.dict(), idempotency_key)
+
+
+@router.post("/tickets/{ticket_id}/start", response_model=TicketOut, responses=ACTION_ERRORS, tags=["actions"],
+             summary="承办部门开始办理")
+def start(request: Request, ticket_id: str, body: Optional[StartIn] = Body(None),
+          role: str = allow("department", "operator", "admin"),
+          idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
+    return _act(request, ticket_id, "start", role, body.dict() if body else {}, idempotency_key)
+
+
+@router.post("/tickets/{ticket_id}/resolve", response_model=TicketOut, responses=ACTION_ERRORS, tags=["actions"],
+             summary="办结")
+def resolve(request: Request, ticket_id: str, body: ResolveIn, role: str = allow("department", "operator", "admin"),
+            idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
+    return _act(request, ticket_id, "resolve", role, body.dict(), idempotency_key)
+
+
+@router.get("/stats", response_model=StatsOut, responses=error_responses(401, 403), tags=["stats"], summary="热线统计")
+def stats(request: Request, role: str = allow("operator", "admin")) -> JSONResponse:
+    service = _service(request)
+    return JSONResponse(compute_stats(service.db, service.clock))

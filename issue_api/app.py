@@ -1,0 +1,49 @@
+"""Assemble the FastAPI application from settings (no global state, so tests and workers each
+build their own)."""
+from __future__ import annotations
+
+from typing import Optional
+
+from fastapi import FastAPI
+
+from . import settings as settings_module
+from .api import router
+from .body_limit import BodySizeLimit
+from .calendar import WorkingCalendar
+from .clock import Clock
+from .db import Database
+from .errors import install_error_handlers
+from .settings import Settings
+from .tickets import TicketService
+
+DESCRIPTION = """西安高新区 96767 企业服务热线的工单服务(issue API)。
+
+令牌通过 `Authorization: Bearer <token>` 传入,角色:bot、operator、department、admin。
+错误统一为 `{"error": {"code", "message", "fields"}}`,`message` 为可直接展示的中文。
+"""
+
+
+def create_app(settings: Optional[Settings] = None) -> FastAPI:
+    settings = settings or settings_module.from_env()
+    app = FastAPI(
+        title="96767 热线工单服务",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_version="3.0.2",  # schemas use 3.0 `nullable`; pydantic v1 emits no 3.1 constructs
+    )
+    app.state.settings = settings
+    app.state.tokens = dict(settings.tokens)
+    app.state.service = TicketService(
+        Database(settings.db_url),
+        WorkingCalendar(settings.holidays, settings.extra_workdays),
+        Clock(settings.now),
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    app.include_router(router)
+
+    @app.on_event("shutdown")
+    def _dispose() -> None:
+        app.state.service.db.dispose()
+
+    return app

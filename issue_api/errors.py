@@ -1,0 +1,149 @@
+"""Structured API errors: every refusal is JSON with a stable code and a Chinese message.
+
+{"error": {"code": "validation_failed", "message": "...", "fields": [{"field", "code", "message"}]}}
+
+Clients (the bot's actions, the console) branch on `code` and show `message` to people as it is.
+FastAPI's own validation and HTTP errors are translated here, so that nothing a client sends can
+produce a bare 500 or an English pydantic dump.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .vocabulary import CATEGORIES
+
+log = logging.getLogger("issue_api.errors")
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: Optional[List[Dict[str, str]]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields
+        self.headers = dict(headers or {})
+
+
+def error_response(status: int, code: str, message: str, fields: Optional[Sequence[Mapping[str, str]]] = None,
+                   headers: Optional[Mapping[str, str]] = None) -> JSONResponse:
+    body: Dict[str, Any] = {"code": code, "message": message}
+    if fields is not None:
+        body["fields"] = list(fields)
+    return JSONResponse({"error": body}, status_code=status, headers=dict(headers or {}))
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "ticket_not_found", "未找到该工单,请核对工单编号")
+
+
+# pydantic v1 error types -> (stable code, Chinese message). {limit_value} etc. come from the error ctx.
+_GENERIC: Mapping[str, tuple] = {
+    "value_error.missing": ("field_required", "此项为必填项"),
+    "type_error.none.not_allowed": ("field_required", "此项为必填项"),
+    "type_error.str": ("type_invalid", "应填写文字"),
+    "type_error.integer": ("type_invalid", "应填写整数"),
+    "value_error.integer": ("type_invalid", "应填写整数"),
+    "type_error.dict": ("body_invalid", "请求内容应为 JSON 对象"),
+    "json_invalid": ("json_invalid", "请求内容不是有效的 JSON"),
+    "value_error.any_str.min_length": ("text_blank", "内容不能为空"),
+    "value_error.any_str.max_length": ("text_too_long", "内容过长,最多 {limit_value} 个字"),
+    "value_error.number.not_ge": ("out_of_range", "数值不能小于 {limit_value}"),
+    "value_error.number.not_le": ("out_of_range", "数值不能大于 {limit_value}"),
+    "value_error.number.not_gt": ("out_of_range", "数值应大于 {limit_value}"),
+    "value_error.number.not_lt": ("out_of_range", "数值应小于 {limit_value}"),
+    "type_error.enum": ("choice_invalid", "不是允许的取值"),
+    "value_error.phone_invalid": ("phone_invalid", "请填写正确的手机号或固定电话"),
+    "value_error.text_invalid_chars": ("text_invalid_chars", "内容包含无法识别的字符"),
+    "value_error.ticket_id_invalid": ("ticket_id_invalid", "工单编号应为 8 到 12 位数字"),
+}
+
+# Friendlier words for a few fields, keyed by (field, code).
+_BY_FIELD: Mapping[tuple, tuple] = {
+    ("category", "choice_invalid"): ("category_invalid", "请选择有效的问题类别:" + "、".join(CATEGORIES)),
+    ("kind", "choice_invalid"): ("kind_invalid", "诉求类型应为 咨询、求助、投诉、举报、建议 或 表扬(consult/help/complaint/report/suggestion/praise)"),
+    ("channel", "choice_invalid"): ("channel_invalid", "来源渠道应为 voice、web、operator 或 api"),
+    ("status", "choice_invalid"): ("status_invalid", "工单状态不正确"),
+    ("score", "out_of_range"): ("score_invalid", "评价分数应为 1 到 5 分"),
+    ("score", "type_invalid"): ("score_invalid", "评价分数应为 1 到 5 分"),
+    ("body", "field_required"): ("body_required", "请求内容不能为空"),
+    ("phone", "text_blank"): ("field_required", "请填写联系电话"),
+    ("phone", "type_invalid"): ("phone_invalid", "请填写正确的手机号或固定电话"),
+    ("description", "text_blank"): ("description_empty", "请描述您遇到的问题"),
+    ("description", "text_too_long"): ("description_too_long", "问题描述过长,最多 {limit_value} 个字"),
+    ("company", "text_blank"): ("field_required", "请填写企业名称"),
+    ("contact_name", "text_blank"): ("field_required", "请填写联系人姓名"),
+}
+
+
+def _field_name(loc: Iterable[Any]) -> str:
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def translate_validation_errors(errors: Iterable[Mapping[str, Any]]) -> List[Dict[str, str]]:
+    fields: List[Dict[str, str]] = []
+    seen = set()
+    for err in errors:
+        kind = str(err.get("type"))
+        field = "body" if kind == "json_invalid" else _field_name(err.get("loc", ()))
+        code, template = _GENERIC.get(kind, ("value_invalid", "填写的内容不正确"))
+        leaf = field.rsplit(".", 1)[-1]
+        code, template = _BY_FIELD.get((leaf, code), (code, template))
+        ctx = err.get("ctx") or {}
+        try:
+            message = template.format(**ctx)
+        except (KeyError, IndexError, ValueError):
+            message = template
+        if (field, code) not in seen:  # one field, one complaint
+            seen.add((field, code))
+            fields.append({"field": field, "code": code, "message": message})
+    return fields
+
+
+async def _on_api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
+
+
+async def _on_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = translate_validation_errors(exc.errors())
+    return error_response(422, "validation_failed", "提交的信息有误,请检查后重新填写", fields)
+
+
+_HTTP_MESSAGES: Mapping[int, tuple] = {
+    404: ("not_found", "请求的地址不存在"),
+    405: ("method_not_allowed", "不支持该请求方式"),
+    413: ("body_too_large", "提交的内容过大"),
+}
+
+
+async def _on_http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理"))
+    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return error_response(500, "internal_error", "系统繁忙,请稍后再试")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)

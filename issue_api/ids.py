@@ -1,0 +1,46 @@
+"""Ticket ids that a caller can read out on the phone: Beijing date "yymmdd" plus a daily sequence.
+
+"2611270001" is the first ticket of 27 November 2026. The sequence has four digits and grows to five
+or six on a day with more than 9999 or 99999 tickets, so ids stay 10 to 12 digits and never collide
+(a longer id of the same day cannot equal a shorter one).
+
+The counter is one row per day, bumped with a single INSERT .. ON CONFLICT DO UPDATE .. RETURNING
+inside the filing transaction: on PostgreSQL the row lock, on SQLite the write lock, makes two
+concurrent filings get different numbers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+TICKET_ID = re.compile(r"^\d{8,12}$")
+MAX_DAILY_SEQUENCE = 999_999
+
+_BUMP = text(
+    "INSERT INTO ticket_sequences (day, last_value) VALUES (:day, 1) "
+    "ON CONFLICT (day) DO UPDATE SET last_value = ticket_sequences.last_value + 1 "
+    "RETURNING last_value"
+)
+
+
+class SequenceExhausted(RuntimeError):
+    """More than MAX_DAILY_SEQUENCE tickets in one day."""
+
+
+def format_ticket_id(local_day: dt.date, sequence: int) -> str:
+    return f"{local_day:%y%m%d}{sequence:04d}"
+
+
+def next_ticket_id(conn: Connection, local_day: dt.date) -> str:
+    day = f"{local_day:%y%m%d}"
+    sequence = conn.execute(_BUMP, {"day": day}).scalar_one()
+    if sequence > MAX_DAILY_SEQUENCE:
+        raise SequenceExhausted(day)
+    return format_ticket_id(local_day, sequence)
+
+
+def looks_like_ticket_id(value: str) -> bool:
+    return bool(TICKET_ID.match(value))

@@ -1,0 +1,85 @@
+"""Database tables (SQLAlchemy Core).
+
+Core rather than the ORM: every request is a handful of single-row statements, and the ORM's unit of
+work would cost more than the SQL itself. Times are naive UTC (see clock.py).
+The Alembic migrations in migrations/versions/ create exactly these tables; keep them in step.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", String(12), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("company", String(100), nullable=False),
+    Column("contact_name", String(50), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("location", String(200), nullable=True),
+    Column("channel", String(16), nullable=False),
+    Column("conversation_id", String(128), nullable=True),
+    Column("department", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_day", String(10), nullable=False),  # Beijing date, for daily/weekly counts
+    Column("updated_at", DateTime, nullable=False),
+    Column("deadline", DateTime, nullable=False),
+    Column("resolved_at", DateTime, nullable=True),
+    Column("result", Text, nullable=True),
+    Column("cancel_reason", Text, nullable=True),
+    Column("urge_count", Integer, nullable=False, default=0),
+    Column("rework_count", Integer, nullable=False, default=0),
+    Column("rating_score", Integer, nullable=True),
+    Column("rating_comment", Text, nullable=True),
+    Column("rated_at", DateTime, nullable=True),
+    Index("ix_tickets_phone_created", "phone", "created_at"),
+    Index("ix_tickets_status_deadline", "status", "deadline"),
+    Index("ix_tickets_created_day", "created_day"),
+    Index("ix_tickets_created_at", "created_at"),
+)
+
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(12), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("note", Text, nullable=True),
+    Index("ix_ticket_events_ticket", "ticket_id", "id"),
+)
+
+# One row per day: the last sequence number handed out, so ids read "yymmdd" + "0001".
+ticket_sequences = Table(
+    "ticket_sequences",
+    metadata,
+    Column("day", String(6), primary_key=True),
+    Column("last_value", Integer, nullable=False),
+)
+
+# The primary key is what makes a repeated Idempotency-Key harmless, also under racing requests.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("action", String(16), nullable=False),
+    Column("ticket_id", String(12), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)

@@ -1,0 +1,49 @@
+"""`python -m issue_api`: upgrade the schema, then serve with uvicorn."""
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from . import settings as settings_module
+from .db import Database
+from .logs import configure_logging, logging_config
+from .phones import mask_phones_in_text
+
+log = logging.getLogger("issue_api")
+
+
+def main() -> int:
+    try:
+        settings = settings_module.from_env()
+    except settings_module.SettingsError as exc:
+        print(f"issue_api: {exc}")
+        return 2
+    configure_logging(settings.log_level)
+    if settings.using_dev_tokens:
+        log.warning("ISSUE_API_TOKENS is not set: using the built-in development tokens (dev-bot-token, ...)")
+    if settings.now is not None:
+        log.warning("ISSUE_API_NOW is set: the clock is fixed at %s", settings.now.isoformat())
+    database = Database(settings.db_url)
+    database.upgrade_schema()
+    database.dispose()
+    log.info("schema up to date on %s", mask_phones_in_text(database.url.render_as_string(hide_password=True)))
+    if settings.workers > 1:
+        target = "issue_api.app:create_app"
+    else:
+        from .app import create_app
+
+        target = create_app(settings)
+    uvicorn.run(
+        target,  # type: ignore[arg-type]
+        factory=settings.workers > 1,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        http="httptools",
+        loop="uvloop",
+        log_config=logging_config(settings.log_level),
+        access_log=settings.access_log,
+        server_header=False,
+    )
+    return 0
