@@ -1,0 +1,200 @@
+"""Where call audio comes from and goes to.
+
+Sources yield PCM16 mono frames at the recognizer's rate; the call clock advances with them (see
+call.py), so a recorded or scripted caller is timed exactly like a live one. Sinks take the bot's
+speech: `play` queues audio behind what is already playing, `stop` cuts it off (barge-in).
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Protocol, Union
+
+from bot.voice.resample import StreamResampler, resample_pcm16
+from bot.voice.wavfile import read_wav
+
+FRAME_SECONDS = 0.02  # 20 ms, the telephone frame size
+
+
+def frame_bytes(sample_rate: int, seconds: float = FRAME_SECONDS) -> int:
+    return int(sample_rate * seconds) * 2
+
+
+def pcm_frames(pcm: bytes, sample_rate: int, seconds: float = FRAME_SECONDS) -> Iterator[bytes]:
+    size = frame_bytes(sample_rate, seconds)
+    for start in range(0, len(pcm), size):
+        yield pcm[start : start + size]
+
+
+def wav_frames(path: Path, sample_rate: int) -> Iterator[bytes]:
+    """A WAV file of any rate as the caller's side of the line."""
+    pcm, rate = read_wav(path)
+    return pcm_frames(resample_pcm16(pcm, rate, sample_rate), sample_rate)
+
+
+@dataclass(frozen=True)
+class Silence:
+    """A stretch of caller silence in a scripted call."""
+
+    seconds: float
+
+
+Segment = Union[Silence, bytes]
+
+
+def scripted_frames(segments: Iterable[Segment], sample_rate: int) -> Iterator[bytes]:
+    """A caller built from speech clips (PCM at `sample_rate`) and silences: tests and the bench."""
+    for segment in segments:
+        if isinstance(segment, Silence):
+            yield from pcm_frames(b"\x00\x00" * int(segment.seconds * sample_rate), sample_rate)
+        else:
+            yield from pcm_frames(segment, sample_rate)
+
+
+class QueueSource:
+    """Frames pushed by another thread (a phone line, a socket); `close()` ends the stream."""
+
+    def __init__(self, src_rate: int, dst_rate: int) -> None:
+        self._queue: queue.Queue[bytes | None] = queue.Queue()
+        self._resampler = StreamResampler(src_rate, dst_rate)
+
+    def push(self, pcm: bytes) -> None:
+        self._queue.put(pcm)
+
+    def close(self) -> None:
+        self._queue.put(None)
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            pcm = self._queue.get()
+            if pcm is None:
+                return
+            yield self._resampler.process(pcm)
+
+
+class MicrophoneSource:
+    """The default input device through PortAudio (sounddevice), 20 ms frames."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._queue: queue.Queue[bytes] = queue.Queue()
+        self._stream = None
+        self._closed = threading.Event()
+
+    def __enter__(self) -> "MicrophoneSource":
+        import sounddevice
+
+        self._stream = sounddevice.RawInputStream(
+            samplerate=self.sample_rate, channels=1, dtype="int16",
+            blocksize=frame_bytes(self.sample_rate) // 2,
+            callback=lambda data, frames, t, status: self._queue.put(bytes(data)),
+        )
+        self._stream.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._closed.set()
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream.close()
+
+    def __iter__(self) -> Iterator[bytes]:
+        while not self._closed.is_set():
+            try:
+                yield self._queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+
+
+class AudioSink(Protocol):
+    sample_rate: int
+
+    def play(self, pcm: bytes, now: float) -> None: ...
+
+    def stop(self, now: float) -> None: ...
+
+    def is_playing(self, now: float) -> bool: ...
+
+
+@dataclass
+class Playback:
+    """One clip the bot played on a simulated line."""
+
+    start: float
+    duration: float
+    interrupted_at: float | None = None
+
+    @property
+    def end(self) -> float:
+        return self.interrupted_at if self.interrupted_at is not None else self.start + self.duration
+
+
+@dataclass
+class SimulatedLine:
+    """A sink that plays in call time without a device: the bot's side of a recorded call.
+
+    It remembers what was played when, and what barge-in cut off, for tests and the benchmark.
+    """
+
+    sample_rate: int
+    playbacks: list[Playback] = field(default_factory=list)
+    audio: list[bytes] = field(default_factory=list)
+
+    def play(self, pcm: bytes, now: float) -> None:
+        start = max(now, self.playbacks[-1].end if self.playbacks else now)
+        self.playbacks.append(Playback(start, len(pcm) / 2 / self.sample_rate))
+        self.audio.append(pcm)
+
+    def stop(self, now: float) -> None:
+        for playback in self.playbacks:
+            if playback.end > now:
+                playback.interrupted_at = max(now, playback.start)
+
+    def is_playing(self, now: float) -> bool:
+        return bool(self.playbacks) and self.playbacks[-1].end > now
+
+
+class SpeakerSink:
+    """The default output device; a PortAudio callback drains a buffer that `stop` empties."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._buffer = bytearray()
+        self._lock = threading.Lock()
+        self._stream = None
+
+    def __enter__(self) -> "SpeakerSink":
+        import sounddevice
+
+        self._stream = sounddevice.RawOutputStream(
+            samplerate=self.sample_rate, channels=1, dtype="int16", callback=self._fill
+        )
+        self._stream.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream.close()
+
+    def _fill(self, out, frames, t, status) -> None:  # noqa: ANN001 - PortAudio callback
+        need = frames * 2
+        with self._lock:
+            chunk = bytes(self._buffer[:need])
+            del self._buffer[:need]
+        out[: len(chunk)] = chunk
+        out[len(chunk) :] = b"\x00" * (need - len(chunk))
+
+    def play(self, pcm: bytes, now: float) -> None:
+        with self._lock:
+            self._buffer.extend(pcm)
+
+    def stop(self, now: float) -> None:
+        with self._lock:
+            self._buffer.clear()
+
+    def is_playing(self, now: float) -> bool:
+        with self._lock:
+            return bool(self._buffer)

@@ -1,0 +1,250 @@
+"""One phone call: listen, recognize, normalize, ask the bot, speak the reply.
+
+The session is driven by the caller's audio: every frame advances the call clock by its duration.
+That makes a WAV file or a scripted caller behave exactly like a live line (a phone line sends
+frames continuously, silence included), and lets tests check barge-in and silence timeouts without
+waiting or mocking time. Devices and sockets are adapters around this loop (audio_io.py,
+audiosocket_server.py).
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from bot.voice.asr import Recognizer
+from bot.voice.audio_io import AudioSink
+from bot.voice.bot_client import BotClient, BotReply, BotUnavailableError
+from bot.voice.normalize import normalize_transcript
+from bot.voice.prompts import PROMPTS
+from bot.voice.settings import VoiceSettings
+from bot.voice.spoken_text import split_sentences
+from bot.voice.transfer import LogOnlyTransfer, TransferRequester
+from bot.voice.tts import CachedTts, TtsError
+from bot.voice.vad import SpeechDetector
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Something said on the call: `role` is "caller" or "bot" (operators speak through the bot)."""
+
+    role: str
+    text: str
+    at: float
+
+
+@dataclass(frozen=True)
+class Partial:
+    """The recognizer's running guess while the caller speaks (for screens)."""
+
+    text: str
+    at: float
+
+
+@dataclass(frozen=True)
+class BargeIn:
+    at: float
+
+
+@dataclass(frozen=True)
+class TransferRequested:
+    handoff: dict[str, Any]
+    accepted: bool
+    at: float
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """The call ended: `reason` is caller_hangup, silence, max_length or closed."""
+
+    reason: str
+    at: float
+
+
+CallEvent = Turn | Partial | BargeIn | TransferRequested | Hangup
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****5678, for logs."""
+    if not phone:
+        return "-"
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
+
+
+class CallSession:
+    """The conversation loop of one call; `run(frames)` returns when the call ends."""
+
+    def __init__(
+        self,
+        *,
+        recognizer: Recognizer,
+        bot: BotClient,
+        tts: CachedTts,
+        sink: AudioSink,
+        settings: VoiceSettings,
+        caller_id: str | None = None,
+        call_id: str | None = None,
+        transfer: TransferRequester | None = None,
+        on_event: Callable[[CallEvent], None] | None = None,
+    ) -> None:
+        self.recognizer, self.bot, self.tts, self.sink, self.settings = recognizer, bot, tts, sink, settings
+        self.caller_id = caller_id
+        self.call_id = call_id or uuid.uuid4().hex
+        self.sender = f"voice-{self.call_id}"
+        self.transfer = transfer or LogOnlyTransfer()
+        self.on_event = on_event or (lambda event: None)
+        self.events: list[CallEvent] = []
+        self.now = 0.0
+        self.state = "bot"
+        self._vad = SpeechDetector(settings.vad_threshold_db)
+        self._last_activity = 0.0  # call time of the last caller speech or end of bot speech
+        self._reprompted = False
+        self._transferred = False
+        self._hangup_reason: str | None = None
+        self._inbox: queue.Queue[str] = queue.Queue()  # operator replies to speak
+        self._relay: threading.Thread | None = None
+        self._ended = threading.Event()
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def run(self, frames: Iterable[bytes]) -> str:
+        """Play the call to its end; returns the hangup reason."""
+        log.info("call %s from %s started", self.call_id, mask_phone(self.caller_id))
+        try:
+            if self.settings.greet:
+                self.say(PROMPTS["greeting"])
+            for frame in frames:
+                self._step(frame)
+                if self._hangup_reason:
+                    break
+            else:
+                # The caller's audio ended (file over, line hung up): hear out the last words.
+                self._hear(self.recognizer.finish())
+                self._hangup_reason = self._hangup_reason or "caller_hangup"
+        finally:
+            self._ended.set()
+        self._emit(Hangup(self._hangup_reason, self.now))
+        log.info("call %s ended: %s after %.1fs", self.call_id, self._hangup_reason, self.now)
+        return self._hangup_reason
+
+    def _step(self, frame: bytes) -> None:
+        duration = len(frame) / 2 / self.settings.sample_rate
+        self.now += duration
+        self._speak_operator_replies()
+        if self._vad.update(frame, duration):
+            self._last_activity = self.now
+            self._reprompted = False
+            if (self.settings.barge_in and self._vad.speech_run >= self.settings.barge_in_min_speech
+                    and self.sink.is_playing(self.now)):
+                self.sink.stop(self.now)
+                self._emit(BargeIn(self.now))
+        hypothesis = self.recognizer.accept(frame)
+        if hypothesis is not None:
+            if hypothesis.final:
+                self._hear(hypothesis.text)
+            elif hypothesis.text:
+                self._emit(Partial(normalize_transcript(hypothesis.text), self.now))
+        self._check_timers()
+
+    def _check_timers(self) -> None:
+        if self.now >= self.settings.max_call:
+            self._end_call("goodbye_max_length", "max_length")
+            return
+        if self.sink.is_playing(self.now):
+            self._last_activity = self.now
+            return
+        idle = self.now - self._last_activity
+        if idle >= self.settings.hangup_after:
+            self._end_call("goodbye_silence", "silence")
+        elif idle >= self.settings.reprompt_after and not self._reprompted:
+            self._reprompted = True
+            self.say(PROMPTS["reprompt"])
+
+    def _end_call(self, prompt: str, reason: str) -> None:
+        self.say(PROMPTS[prompt])
+        self._hangup_reason = reason
+
+    # -- turns ------------------------------------------------------------------------------------
+    def _hear(self, raw_text: str) -> None:
+        text = normalize_transcript(raw_text)
+        if not text:
+            return
+        self._last_activity = self.now
+        self._reprompted = False
+        self._emit(Turn("caller", text, self.now))
+        try:
+            reply = self.bot.send(self.sender, text, self.caller_id)
+        except BotUnavailableError as exc:
+            log.warning("call %s: %s", self.call_id, exc)
+            self.say(PROMPTS["bot_unavailable"])
+            return
+        self._follow(reply)
+
+    def _follow(self, reply: BotReply) -> None:
+        for message in reply.messages:
+            if message.get("text"):
+                self.say(str(message["text"]))
+        self.state = reply.state
+        handoff = reply.handoff
+        if (handoff or reply.state in ("waiting", "operator")) and not self._transferred:
+            self._transferred = True
+            handoff = handoff or {"reason": "operator", "summary": None, "ticket_id": None}
+            accepted = self.transfer.request_transfer(self.call_id, handoff)
+            self._emit(TransferRequested(handoff, accepted, self.now))
+            self._start_operator_relay()
+        if reply.state == "closed":
+            self._hangup_reason = "closed"
+
+    def say(self, text: str) -> None:
+        """Speak `text`, sentence by sentence so the first sentence starts playing at once."""
+        self._emit(Turn("bot", text, self.now))
+        for sentence in split_sentences(text):
+            try:
+                pcm = self.tts.synthesize(sentence, self.sink.sample_rate, persist=False)
+            except TtsError as exc:
+                log.error("call %s: %s", self.call_id, exc)
+                return
+            self.sink.play(pcm, self.now)
+
+    # -- operator takeover --------------------------------------------------------------------------
+    def _start_operator_relay(self) -> None:
+        """Speak what an operator types: long-poll the gateway while it owns the conversation."""
+        poll = getattr(self.bot, "poll", None)
+        if poll is None or self._relay is not None:
+            return
+
+        def relay() -> None:
+            after = 0
+            while not self._ended.is_set():
+                try:
+                    reply = poll(self.sender, after, 20)
+                except BotUnavailableError as exc:
+                    log.warning("call %s: operator relay: %s", self.call_id, exc)
+                    if self._ended.wait(2.0):
+                        return
+                    continue
+                for message in reply.messages:
+                    after = max(after, int(message.get("seq") or after))
+                    if message.get("role") == "operator" and message.get("text"):
+                        self._inbox.put(str(message["text"]))
+                if reply.state == "closed":
+                    return
+
+        self._relay = threading.Thread(target=relay, name=f"operator-relay-{self.call_id}", daemon=True)
+        self._relay.start()
+
+    def _speak_operator_replies(self) -> None:
+        while True:
+            try:
+                text = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            self.say(text)
+
+    def _emit(self, event: CallEvent) -> None:
+        self.events.append(event)
+        self.on_event(event)
