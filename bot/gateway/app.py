@@ -1,0 +1,66 @@
+"""Builds the gateway's ASGI app: the router, its store and clients, and every route."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from bot.conversation_store import ConversationStore
+from bot.gateway import audio_route, channel_api, chat_ws, console_api, pages
+from bot.gateway.auth import Auth
+from bot.gateway.issue_api_client import IssueApiClient
+from bot.gateway.rasa_client import RasaClient
+from bot.gateway.settings import GatewaySettings
+from bot.router import MessageLimiter, Router
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = ConversationStore(settings.db_path)
+        rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
+        issue_api = IssueApiClient(settings.issue_api_url, settings.issue_api_token)
+        app.state.issue_api = issue_api
+        app.state.router = Router(
+            store, rasa, tickets=issue_api,
+            limiter=MessageLimiter(settings.max_message_chars, settings.messages_per_minute),
+        )
+        log.info("gateway on %s:%s, Rasa at %s, issue API at %s, store %s, %d operator account(s)",
+                 settings.host, settings.port, settings.rasa_url, settings.issue_api_url,
+                 settings.db_path, len(settings.operators))
+        if settings.secret_generated:
+            log.warning("GATEWAY_SECRET is not set: using a random session key, operators must log in "
+                        "again after every restart")
+        if not settings.operators:
+            log.warning("GATEWAY_OPERATORS is empty: nobody can log in to the console")
+        try:
+            yield
+        finally:
+            await rasa.aclose()
+            await issue_api.aclose()
+            store.close()
+
+    app = FastAPI(title="96767 hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.auth = Auth(settings.operators, settings.secret, settings.session_hours * 3600, settings.cookie_secure)
+    for module in (pages, chat_ws, channel_api, console_api, audio_route):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=str(pages.STATIC), check_dir=False), name="static")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": "请求格式不正确", "errors": exc.errors()})
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(status_code=500, content={"detail": "服务器内部错误，请稍后再试"})
+
+    return app

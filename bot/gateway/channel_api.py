@@ -1,0 +1,85 @@
+"""HTTP channel for clients that are not browsers (the voice path, scripts): send and long-poll.
+
+POST /api/v1/channel/messages {"sender", "message", "metadata": {"channel", "phone"}}
+  -> {"state", "messages": [...]}: what answered this message right away (bot replies, notices).
+GET /api/v1/channel/messages?sender=ID&after=SEQ&wait=20
+  -> {"state", "messages": [...]}: stored messages after SEQ, waiting up to `wait` seconds for one
+  (how an operator's replies reach a phone caller).
+Only JSON bodies are accepted, which a cross-site form cannot send: that is this API's CSRF defence.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field, validator
+
+from bot.router import Router
+
+router = APIRouter(prefix="/api/v1/channel")
+
+SENDER = re.compile(r"^[A-Za-z0-9_.:@+-]{1,128}$")
+CHANNELS = {"web", "voice", "api"}
+
+
+class ChannelMessage(BaseModel):
+    sender: str
+    message: str = Field("", max_length=20000)  # the router's own limit answers politely below that
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @validator("sender")
+    def _sender(cls, value: str) -> str:
+        if not SENDER.match(value):
+            raise ValueError("sender must be 1-128 characters of letters, digits and _.:@+-")
+        return value
+
+
+def _router(request: Request) -> Router:
+    return request.app.state.router
+
+
+@router.post("/messages")
+async def post_message(body: ChannelMessage, request: Request) -> dict:
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        raise HTTPException(status_code=415, detail="请使用 application/json")
+    conv_router = _router(request)
+    channel = str(body.metadata.get("channel") or "api")
+    channel = channel if channel in CHANNELS else "api"
+    metadata = {k: v for k, v in body.metadata.items() if k in {"phone", "payload"} and isinstance(v, str)}
+    replies = await conv_router.handle_user_message(body.sender, body.message, channel=channel, metadata=metadata)
+    conv = conv_router.conversation(body.sender)
+    return {
+        "state": conv.state if conv else "bot",
+        "messages": [_public(m) for m in replies],
+    }
+
+
+@router.get("/messages")
+async def poll_messages(
+    request: Request,
+    sender: str = Query(..., pattern=SENDER.pattern),
+    after: int = Query(0, ge=0),
+    wait: float = Query(0, ge=0, le=60),
+) -> dict:
+    conv_router = _router(request)
+    async with conv_router.subscribe(sender) as events:  # subscribe first: nothing slips in between
+        messages = conv_router.history(sender, after=after)
+        if not messages and wait > 0:
+            try:
+                await asyncio.wait_for(_next_message(events), timeout=wait)
+            except asyncio.TimeoutError:
+                pass
+            messages = conv_router.history(sender, after=after)
+    conv = conv_router.conversation(sender)
+    return {"state": conv.state if conv else "bot", "messages": [_public(m) for m in messages]}
+
+
+async def _next_message(events: asyncio.Queue) -> None:
+    while (await events.get())["type"] != "message":
+        pass
+
+
+def _public(message: dict) -> dict:
+    return {k: v for k, v in message.items() if k != "transient"}

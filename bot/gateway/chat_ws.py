@@ -1,0 +1,110 @@
+"""The widget's real-time channel: one WebSocket per open widget, at /ws/chat?sender=ID.
+
+Browser -> gateway: {"type": "message", "text", "payload"?} | {"type": "rating", "score", "comment"?}
+Gateway -> browser: {"type": "hello", "state", "messages"} on connect (the history, so a reload or a
+reconnect shows the whole conversation), then {"type": "message", "message"}, {"type": "state",
+"state", "operator"}, {"type": "typing"} and {"type": "notice", "text"} as they happen.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from bot.router import Router
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+SENDER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+HISTORY_LIMIT = 200
+MAX_FRAME_CHARS = 8000
+_turns: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones to tasks
+
+
+@router.websocket("/ws/chat")
+async def chat_socket(websocket: WebSocket, sender: str = "") -> None:
+    if not SENDER_ID.match(sender):
+        await websocket.close(code=4400, reason="invalid sender id")
+        return
+    conv_router: Router = websocket.app.state.router
+    await websocket.accept()
+    async with conv_router.subscribe(sender) as events:
+        conv = conv_router.conversation(sender)
+        await websocket.send_json({
+            "type": "hello",
+            "state": conv.state if conv else "bot",
+            "operator": conv.operator if conv else None,
+            "messages": conv_router.history(sender, limit=HISTORY_LIMIT) if conv else [],
+        })
+        relay = asyncio.create_task(_relay(websocket, events))
+        try:
+            await _receive(websocket, conv_router, sender)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await relay
+
+
+async def _relay(websocket: WebSocket, events: asyncio.Queue) -> None:
+    while True:
+        event = await events.get()
+        if event["type"] == "message":
+            await websocket.send_json({"type": "message", "message": event["message"]})
+        elif event["type"] == "state":
+            await websocket.send_json({"type": "state", "state": event["state"], "operator": event["operator"]})
+        elif event["type"] == "typing":
+            await websocket.send_json({"type": "typing"})
+
+
+async def _receive(websocket: WebSocket, conv_router: Router, sender: str) -> None:
+    while True:
+        raw = await websocket.receive_text()
+        if len(raw) > MAX_FRAME_CHARS:
+            await _notice(websocket, "消息太长了，请分几条发送。")
+            continue
+        try:
+            frame = json.loads(raw)
+            kind = frame.get("type")
+        except (ValueError, AttributeError):
+            await _notice(websocket, "无法识别的消息格式。")
+            continue
+        if kind == "message":
+            metadata = {"channel": "web"}
+            if isinstance(frame.get("payload"), str) and frame["payload"]:
+                metadata["payload"] = frame["payload"][:500]
+            # Run the turn beside the receive loop, so typing events and operator messages keep
+            # flowing while Rasa thinks; the router's per-conversation lock keeps turns in order.
+            task = asyncio.create_task(_turn(websocket, conv_router, sender, str(frame.get("text", "")), metadata))
+            _turns.add(task)
+            task.add_done_callback(_turns.discard)
+        elif kind == "rating":
+            try:
+                replies = await conv_router.rate(sender, int(frame.get("score", 0)), str(frame.get("comment", "")))
+            except (ValueError, TypeError, KeyError):
+                await _notice(websocket, "评价未能提交，请选择1到5星后再试。")
+                continue
+            log.info("conversation %s rated %s (%d notices)", sender, frame.get("score"), len(replies))
+        elif kind != "ping":
+            await _notice(websocket, "无法识别的消息格式。")
+
+
+async def _turn(websocket: WebSocket, conv_router: Router, sender: str, text: str, metadata: dict) -> None:
+    try:
+        replies = await conv_router.handle_user_message(sender, text, channel="web", metadata=metadata)
+        for reply in replies:
+            if reply.get("transient"):
+                await _notice(websocket, reply["text"])
+    except Exception:  # a broken socket or a bug in one turn must not take the others down
+        log.exception("turn failed for %s", sender)
+
+
+async def _notice(websocket: WebSocket, text: str) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.send_json({"type": "notice", "text": text})

@@ -1,0 +1,26 @@
+"""`python -m bot gateway`: serve the web chat widget, the operator console and the voice socket."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+
+from bot.gateway.settings import GatewaySettings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="listen address (default env GATEWAY_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="listen port (default env GATEWAY_PORT or 8080)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn  # heavy web stack: only when the gateway really starts
+
+    from bot.gateway.app import create_app
+
+    settings = GatewaySettings.from_env()
+    settings = dataclasses.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+                ws_max_size=64 * 1024, access_log=False)
+    return 0

@@ -1,0 +1,389 @@
+"""The one conversation router every channel (web widget, voice, channel API) goes through.
+
+It decides who answers a user's message: the Rasa bot (state `bot`), nobody yet (`waiting`, the
+conversation sits in the operators' queue), or the operator who claimed it (`operator`). A finished
+conversation is `closed`; a new message from the same sender opens it again with the bot.
+
+    bot --handoff payload from Rasa--> waiting --claim--> operator --hand back--> bot
+      waiting/operator --close--> closed --user writes again--> bot
+
+Every message, whoever wrote it, is stored before it is published, so that history, the console's
+transcript and long-polling channels all read the same sequence numbers.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import weakref
+from collections import deque
+from typing import Any, AsyncIterator, Protocol
+
+from bot.conversation_store import Conversation, ConversationStore
+from bot.gateway.masking import mask_phone
+
+log = logging.getLogger(__name__)
+
+# What users read. System notices are stored in the transcript so that operators see them too.
+NOTICE_WAITING = "正在为您转接人工客服，请稍候。您可以继续留言，客服接入后会看到。"
+NOTICE_STILL_WAITING = "您的留言已记录，人工客服接入后会第一时间回复您。"
+NOTICE_CLAIMED = "人工客服（{operator}）已接入，为您服务。"
+NOTICE_HANDED_BACK = "人工客服已结束服务，智能助手继续为您服务。如需再次转人工，请输入“转人工”。"
+NOTICE_CLOSED = "本次对话已结束，感谢您使用96767企业服务热线。欢迎对本次服务进行评价。"
+NOTICE_BOT_DOWN = "抱歉，智能助手暂时无法回复，请稍后再试，或输入“转人工”联系人工客服。"
+NOTICE_EMPTY = "请输入您要咨询的内容。"
+NOTICE_TOO_LONG = "消息太长了（最多{limit}个字），请分几条发送。"
+NOTICE_TOO_FAST = "您发送消息太频繁了，请稍等一分钟后再试。"
+NOTICE_RATED = "感谢您的评价！"
+NOTICE_RATED_TICKET = "您对工单{ticket_id}的评价已记录。"
+
+# Ticket numbers the bot reads out ("工单编号：20261127001"), for rating at the end of the chat.
+_TICKET_IN_TEXT = re.compile(r"(?:工单|编号|单号)[^0-9]{0,12}(\d{8,12})(?!\d)")
+
+_WANTS_HUMAN = re.compile(r"人工|真人|客服|坐席")
+
+ACTIVE_STATES = ("waiting", "operator")
+
+
+class BotUnavailable(Exception):
+    """The bot could not be reached or answered with an error."""
+
+
+class ConversationConflict(Exception):
+    """An operator action that the conversation's state or owner does not allow."""
+
+
+class UnknownConversation(KeyError):
+    pass
+
+
+class BotClient(Protocol):
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        """Rasa REST channel semantics: the bot's reply messages, in order."""
+
+
+class TicketRater(Protocol):
+    async def rate_if_resolved(self, ticket_id: str, score: int, comment: str) -> bool:
+        """Rate the ticket when it is resolved; True when the rating was recorded."""
+
+
+class MessageLimiter:
+    """Message size and messages-per-minute limits per sender, so that one client cannot flood Rasa."""
+
+    def __init__(self, max_chars: int = 500, per_minute: int = 20, clock=time.monotonic) -> None:
+        self.max_chars = max_chars
+        self.per_minute = per_minute
+        self._clock = clock
+        self._recent: dict[str, deque[float]] = {}
+
+    def check(self, sender: str, text: str) -> str | None:
+        """None when the message may pass, else the Chinese notice to show instead."""
+        if len(text) > self.max_chars:
+            return NOTICE_TOO_LONG.format(limit=self.max_chars)
+        now = self._clock()
+        recent = self._recent.setdefault(sender, deque())
+        while recent and now - recent[0] >= 60:
+            recent.popleft()
+        if len(recent) >= self.per_minute:
+            return NOTICE_TOO_FAST
+        recent.append(now)
+        if len(self._recent) > 10_000:
+            self._forget_idle(now)
+        return None
+
+    def _forget_idle(self, now: float) -> None:
+        for key in [k for k, q in self._recent.items() if not q or now - q[-1] >= 60]:
+            del self._recent[key]
+
+
+class Router:
+    """Owns conversation state; channels call it and subscribe to what happens afterwards."""
+
+    def __init__(
+        self,
+        store: ConversationStore,
+        bot: BotClient,
+        tickets: TicketRater | None = None,
+        limiter: MessageLimiter | None = None,
+    ) -> None:
+        self.store = store
+        self.bot = bot
+        self.tickets = tickets
+        self.limiter = limiter or MessageLimiter()
+        # Weak values: a lock lives while some coroutine holds or awaits it, then goes away.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._subscribers: dict[str, set[asyncio.Queue]] = {}
+        self._watchers: set[asyncio.Queue] = set()
+
+    # users ----------------------------------------------------------------------------------------
+
+    async def handle_user_message(
+        self, sender: str, text: str, channel: str = "web", metadata: dict[str, Any] | None = None
+    ) -> list[dict]:
+        """Route one user message; return what answers it right away (bot replies or notices).
+
+        Messages an operator writes later arrive through `subscribe`. Notices about limits are
+        returned but not stored: they concern the client, not the conversation.
+        """
+        metadata = dict(metadata or {})
+        text = (text or "").strip()
+        if not text:
+            return [_notice(NOTICE_EMPTY)]
+        refused = self.limiter.check(sender, text)
+        if refused:
+            log.info("limit hit by %s: %s", sender, refused)
+            return [_notice(refused)]
+        async with self._lock(sender):
+            conv = self._open(sender, channel, metadata.get("phone"))
+            self._append(conv, "user", text, {"payload": metadata.get("payload")})
+            if conv.state == "waiting":
+                return [_notice(NOTICE_STILL_WAITING)]
+            if conv.state == "operator":
+                return []
+            return await self._ask_bot(conv, metadata.get("payload") or text, metadata)
+
+    async def rate(self, sender: str, score: int, comment: str = "") -> list[dict]:
+        """End-of-chat satisfaction: kept with the conversation and passed on to resolved tickets."""
+        if not 1 <= int(score) <= 5:
+            raise ValueError("score must be 1..5")
+        async with self._lock(sender):
+            conv = self._require(sender)
+            conv.rating, conv.rating_comment = int(score), (comment or "")[:500]
+            if conv.state != "closed":
+                conv.state, conv.operator, conv.waiting_since = "closed", None, None
+            self.store.save(conv)
+            replies = [self._append(conv, "system", NOTICE_RATED)]
+            for ticket_id in conv.ticket_ids if self.tickets else []:
+                try:
+                    if await self.tickets.rate_if_resolved(ticket_id, conv.rating, conv.rating_comment):
+                        replies.append(self._append(conv, "system", NOTICE_RATED_TICKET.format(ticket_id=ticket_id)))
+                except Exception:  # the issue API being down must not lose the conversation's rating
+                    log.exception("could not pass the rating on to ticket %s", ticket_id)
+            self._publish_state(conv)
+            return replies
+
+    # operators ------------------------------------------------------------------------------------
+
+    async def claim(self, conversation_id: str, operator: str) -> Conversation:
+        async with self._lock(conversation_id):
+            conv = self._require(conversation_id)
+            if conv.state == "operator" and conv.operator == operator:
+                return conv
+            if conv.state != "waiting":
+                owner = f"（{conv.operator}）" if conv.operator else ""
+                raise ConversationConflict(f"该会话当前状态为 {conv.state}{owner}，无法接入")
+            conv.state, conv.operator = "operator", operator
+            self.store.save(conv)
+            self._append(conv, "system", NOTICE_CLAIMED.format(operator=operator))
+            self._publish_state(conv)
+            log.info("%s claimed %s", operator, conversation_id)
+            return conv
+
+    async def operator_reply(self, conversation_id: str, operator: str, text: str) -> dict:
+        text = (text or "").strip()
+        if not text:
+            raise ValueError("回复内容不能为空")
+        if len(text) > 2000:
+            raise ValueError("回复内容太长（最多2000字）")
+        async with self._lock(conversation_id):
+            conv = self._owned(conversation_id, operator)
+            return self._append(conv, "operator", text, {"operator": operator})
+
+    async def hand_back(self, conversation_id: str, operator: str) -> Conversation:
+        async with self._lock(conversation_id):
+            conv = self._owned(conversation_id, operator)
+            conv.state, conv.operator, conv.waiting_since = "bot", None, None
+            self.store.save(conv)
+            self._append(conv, "system", NOTICE_HANDED_BACK)
+            self._publish_state(conv)
+            log.info("%s handed %s back to the bot", operator, conversation_id)
+            return conv
+
+    async def close(self, conversation_id: str, operator: str) -> Conversation:
+        async with self._lock(conversation_id):
+            conv = self._require(conversation_id)
+            if conv.state == "operator" and conv.operator != operator:
+                raise ConversationConflict(f"该会话由{conv.operator}负责")
+            if conv.state == "closed":
+                return conv
+            conv.state, conv.operator, conv.waiting_since = "closed", None, None
+            self.store.save(conv)
+            self._append(conv, "system", NOTICE_CLOSED, {"rating_requested": True})
+            self._publish_state(conv)
+            return conv
+
+    def add_ticket(self, conversation_id: str, ticket_id: str) -> None:
+        """Link a ticket filed outside the bot (by an operator) to the conversation for rating."""
+        conv = self._require(conversation_id)
+        if ticket_id not in conv.ticket_ids:
+            conv.ticket_ids.append(ticket_id)
+            self.store.save(conv)
+            self._publish_state(conv)
+
+    # reading and subscribing ----------------------------------------------------------------------
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        return self.store.get(conversation_id)
+
+    def history(self, conversation_id: str, after: int = 0, limit: int | None = None) -> list[dict]:
+        return self.store.messages(conversation_id, after=after, limit=limit)
+
+    def queue(self) -> list[dict]:
+        """Escalated conversations, oldest wait first: what the console lists."""
+        return [summary(conv) for conv in self.store.in_states(ACTIVE_STATES)]
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, conversation_id: str) -> AsyncIterator[asyncio.Queue]:
+        """Events of one conversation: {"type": "message"|"state"|"typing", ...}, while inside."""
+        queue: asyncio.Queue = asyncio.Queue(maxsize=1000)
+        self._subscribers.setdefault(conversation_id, set()).add(queue)
+        try:
+            yield queue
+        finally:
+            subscribers = self._subscribers.get(conversation_id)
+            if subscribers is not None:
+                subscribers.discard(queue)
+                if not subscribers:
+                    del self._subscribers[conversation_id]
+
+    @contextlib.asynccontextmanager
+    async def watch(self) -> AsyncIterator[asyncio.Queue]:
+        """Events of every conversation, for the operators' console."""
+        queue: asyncio.Queue = asyncio.Queue(maxsize=5000)
+        self._watchers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._watchers.discard(queue)
+
+    # internals ------------------------------------------------------------------------------------
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = self._locks[conversation_id] = asyncio.Lock()
+        return lock
+
+    def _open(self, sender: str, channel: str, phone: str | None) -> Conversation:
+        conv = self.store.get(sender)
+        if conv is None:
+            conv = self.store.create(sender, channel, phone)
+            log.info("new %s conversation %s phone=%s", channel, sender, mask_phone(phone))
+        changed = False
+        if phone and conv.phone != phone:
+            conv.phone, changed = phone, True
+        if conv.state == "closed":
+            conv.state, conv.operator, conv.waiting_since, changed = "bot", None, None, True
+        if changed:
+            self.store.save(conv)
+            self._publish_state(conv)
+        return conv
+
+    async def _ask_bot(self, conv: Conversation, text: str, metadata: dict[str, Any]) -> list[dict]:
+        self._publish(conv.id, {"type": "typing", "conversation_id": conv.id})
+        metadata.setdefault("channel", conv.channel)
+        if conv.phone:
+            metadata.setdefault("phone", conv.phone)
+        try:
+            replies = await self.bot.send(conv.id, text, metadata)
+        except BotUnavailable as exc:
+            log.warning("bot unavailable for %s: %s", conv.id, exc)
+            if _WANTS_HUMAN.search(text):  # the way out we promise below must work without the bot
+                return [self._escalate(conv, {"reason": "智能助手不可用，用户要求人工", "summary": text})]
+            return [self._append(conv, "system", NOTICE_BOT_DOWN)]
+        out: list[dict] = []
+        handoff: dict | None = None
+        for reply in replies:
+            custom = reply.get("custom") if isinstance(reply.get("custom"), dict) else None
+            if custom and isinstance(custom.get("handoff"), dict):
+                handoff = custom["handoff"]
+            self._collect_ticket_ids(conv, reply, custom)
+            if reply.get("text") or reply.get("buttons") or reply.get("image") or custom:
+                out.append(self._append(conv, "bot", reply.get("text") or "", {
+                    "buttons": reply.get("buttons") or None,
+                    "image": reply.get("image"),
+                    "custom": custom,
+                }))
+        if handoff is not None:
+            out.append(self._escalate(conv, handoff))
+        else:
+            self.store.save(conv)  # ticket ids may have changed
+        return out
+
+    def _escalate(self, conv: Conversation, handoff: dict) -> dict:
+        conv.state, conv.operator, conv.waiting_since = "waiting", None, time.time()
+        conv.handoff_reason = str(handoff.get("reason") or "") or None
+        conv.handoff_summary = str(handoff.get("summary") or "") or None
+        self.store.save(conv)
+        notice = self._append(conv, "system", NOTICE_WAITING)
+        self._publish_state(conv)
+        log.info("conversation %s escalated (%s)", conv.id, conv.handoff_reason)
+        return notice
+
+    @staticmethod
+    def _collect_ticket_ids(conv: Conversation, reply: dict, custom: dict | None) -> None:
+        found: list[str] = []
+        if custom:
+            handoff = custom.get("handoff") if isinstance(custom.get("handoff"), dict) else {}
+            for value in (handoff.get("ticket_id"), custom.get("ticket_id")):
+                if value:
+                    found.append(str(value))
+        found += _TICKET_IN_TEXT.findall(reply.get("text") or "")
+        for ticket_id in found:
+            if ticket_id.isdigit() and ticket_id not in conv.ticket_ids:
+                conv.ticket_ids.append(ticket_id)
+
+    def _require(self, conversation_id: str) -> Conversation:
+        conv = self.store.get(conversation_id)
+        if conv is None:
+            raise UnknownConversation(conversation_id)
+        return conv
+
+    def _owned(self, conversation_id: str, operator: str) -> Conversation:
+        conv = self._require(conversation_id)
+        if conv.state != "operator" or conv.operator != operator:
+            raise ConversationConflict("请先接入该会话" if conv.state != "operator" else f"该会话由{conv.operator}负责")
+        return conv
+
+    def _append(self, conv: Conversation, role: str, text: str, extra: dict | None = None) -> dict:
+        message = self.store.append(conv.id, role, text, extra)
+        conv.last_seq = message["seq"]
+        self._publish(conv.id, {"type": "message", "conversation_id": conv.id, "message": message})
+        return message
+
+    def _publish_state(self, conv: Conversation) -> None:
+        self._publish(conv.id, {
+            "type": "state", "conversation_id": conv.id, "state": conv.state,
+            "operator": conv.operator, "conversation": summary(conv),
+        })
+
+    def _publish(self, conversation_id: str, event: dict) -> None:
+        for queue in list(self._subscribers.get(conversation_id, ())) + list(self._watchers):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:  # a stalled client loses live events, never blocks the others
+                log.warning("dropping an event for a slow subscriber of %s", conversation_id)
+
+
+def summary(conv: Conversation) -> dict:
+    """What the console shows for a conversation in its queue."""
+    return {
+        "id": conv.id,
+        "channel": conv.channel,
+        "phone": conv.phone,
+        "state": conv.state,
+        "operator": conv.operator,
+        "waiting_since": conv.waiting_since,
+        "handoff_reason": conv.handoff_reason,
+        "handoff_summary": conv.handoff_summary,
+        "ticket_ids": list(conv.ticket_ids),
+        "rating": conv.rating,
+        "last_seq": conv.last_seq,
+        "updated_at": conv.updated_at,
+    }
+
+
+def _notice(text: str) -> dict:
+    return {"role": "system", "text": text, "transient": True}

@@ -1,0 +1,62 @@
+"""A stand-in for Rasa's REST channel, for gateway tests of limits/CSRF/HTTP details and the bench.
+
+Browser tests use the real Rasa stack; this only answers predictably:
+  text with 人工       -> a handoff payload (as the real bot's request_human does)
+  text with 按钮       -> a reply with quick-reply buttons
+  text with 工单       -> a reply naming ticket 20261127001
+  text with 慢         -> answers after 2 seconds
+  anything else        -> "收到：<text>"
+Run: python -m tests.bot.gateway.fake_rasa --port N
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+FAKE_TICKET_ID = "20261127001"
+
+
+async def webhook(request: Request) -> JSONResponse:
+    body = await request.json()
+    text = str(body.get("message", ""))
+    sender = body.get("sender")
+    if "人工" in text:
+        return JSONResponse([{
+            "recipient_id": sender, "text": "好的，正在为您转接人工客服。",
+        }, {
+            "recipient_id": sender,
+            "custom": {"handoff": {"reason": "用户要求人工", "summary": f"用户说：{text}", "ticket_id": None}},
+        }])
+    if "按钮" in text:
+        return JSONResponse([{"recipient_id": sender, "text": "请选择：", "buttons": [
+            {"title": "查询工单", "payload": "/check_ticket"}, {"title": "转人工", "payload": "/request_human"}]}])
+    if "工单" in text:
+        return JSONResponse([{"recipient_id": sender, "text": f"已为您登记，工单编号：{FAKE_TICKET_ID}。"}])
+    if "慢" in text:
+        await asyncio.sleep(2)
+    return JSONResponse([{"recipient_id": sender, "text": f"收到：{text}"}])
+
+
+async def status(request: Request) -> JSONResponse:
+    return JSONResponse({"model_id": "fake", "model_file": "fake.tar.gz"})
+
+
+app = Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"]), Route("/status", status)])
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
