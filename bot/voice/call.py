@@ -107,6 +107,8 @@ class CallSession:
         self._transferred = False
         self._hangup_reason: str | None = None
         self._inbox: queue.Queue[str] = queue.Queue()  # operator replies to speak
+        self._keys: queue.Queue[str] = queue.Queue()  # DTMF digits from the phone line
+        self._keyed = ""
         self._relay: threading.Thread | None = None
         self._ended = threading.Event()
 
@@ -135,6 +137,7 @@ class CallSession:
         duration = len(frame) / 2 / self.settings.sample_rate
         self.now += duration
         self._speak_operator_replies()
+        self._handle_keys()
         if self._vad.update(frame, duration):
             self._last_activity = self.now
             self._reprompted = False
@@ -209,6 +212,31 @@ class CallSession:
                 log.error("call %s: %s", self.call_id, exc)
                 return
             self.sink.play(pcm, self.now)
+
+    # -- keypad ---------------------------------------------------------------------------------------
+    def push_dtmf(self, digit: str) -> None:
+        """A key the caller pressed (any thread). Digits then "#" send the number, e.g. a ticket id;
+        "*" clears what was keyed. Any key also stops the bot talking, like speech does."""
+        self._keys.put(digit)
+
+    def _handle_keys(self) -> None:
+        while True:
+            try:
+                key = self._keys.get_nowait()
+            except queue.Empty:
+                return
+            self._last_activity = self.now
+            if self.sink.is_playing(self.now):
+                self.sink.stop(self.now)
+                self._emit(BargeIn(self.now))
+            if key == "#":
+                keyed, self._keyed = self._keyed, ""
+                if keyed:
+                    self._hear(keyed)
+            elif key == "*":
+                self._keyed = ""
+            elif key.isdigit():
+                self._keyed += key
 
     # -- operator takeover --------------------------------------------------------------------------
     def _start_operator_relay(self) -> None:

@@ -1,0 +1,58 @@
+"""`python -m bot audiosocket`: answer Asterisk AudioSocket calls (env AUDIOSOCKET_HOST/PORT)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="listen address (default env AUDIOSOCKET_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="listen port (default env AUDIOSOCKET_PORT or 9092)")
+    parser.add_argument("--model", type=Path, help="Vosk model directory (default env VOSK_MODEL)")
+    parser.add_argument("--verbose", "-v", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import asyncio
+
+    from bot.voice.ami import build_transfer
+    from bot.voice.asr import load_model, new_recognizer
+    from bot.voice.bot_client import build_bot_client
+    from bot.voice.call import CallSession
+    from bot.voice.models import ModelNotFoundError
+    from bot.voice.prompts import build_prompt_cache
+    from bot.voice.settings import VoiceSettings
+    from bot.voice.tts import build_tts
+
+    settings = VoiceSettings.from_env()
+    overrides = {k: v for k, v in {"audiosocket_host": args.host, "audiosocket_port": args.port,
+                                   "model_dir": args.model}.items() if v}
+    settings = settings.with_overrides(**overrides)
+    try:
+        load_model(settings)  # fail now, not on the first call
+    except ModelNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    tts = build_tts(settings)
+    build_prompt_cache(tts)
+    transfer = build_transfer(settings)
+
+    def make_session(call_id: str, sink) -> CallSession:  # noqa: ANN001
+        return CallSession(recognizer=new_recognizer(settings), bot=build_bot_client(settings), tts=tts,
+                           sink=sink, settings=settings, call_id=call_id, transfer=transfer)
+
+    from bot.voice.audiosocket_server import serve
+
+    try:
+        asyncio.run(serve(make_session, settings, ready=lambda server: print(
+            f"AudioSocket listening on {settings.audiosocket_host}:{settings.audiosocket_port}", flush=True)))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"Cannot listen on {settings.audiosocket_host}:{settings.audiosocket_port}: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,145 @@
+"""Serve phone calls from Asterisk over AudioSocket: one CallSession per TCP connection.
+
+The asyncio side reads the socket and paces the bot's audio back in real-time 20 ms frames (Asterisk
+plays what it receives; sending faster would only fill its buffer and make barge-in late). The call
+session itself is synchronous (Vosk decoding is CPU work that releases the GIL), so it runs in a
+worker thread, fed through a queue with the line audio resampled from 8 kHz to the model's 16 kHz.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import threading
+from typing import Callable
+
+from bot.voice import audiosocket as proto
+from bot.voice.audio_io import QueueSource
+from bot.voice.call import CallSession
+from bot.voice.settings import VoiceSettings
+
+log = logging.getLogger(__name__)
+
+SessionFactory = Callable[[str, "AudioSocketSink"], CallSession]
+
+
+class AudioSocketSink:
+    """The bot's speech on the phone line: queued 20 ms frames that `pump` sends in real time."""
+
+    sample_rate = proto.SAMPLE_RATE
+
+    def __init__(self) -> None:
+        self._frames: collections.deque[bytes] = collections.deque()
+        self._lock = threading.Lock()
+
+    def play(self, pcm: bytes, now: float) -> None:
+        size = proto.FRAME_BYTES
+        frames = [pcm[i : i + size].ljust(size, b"\x00") for i in range(0, len(pcm), size)]
+        with self._lock:
+            self._frames.extend(frames)
+
+    def stop(self, now: float) -> None:
+        with self._lock:
+            self._frames.clear()
+
+    def is_playing(self, now: float) -> bool:
+        with self._lock:
+            return bool(self._frames)
+
+    def next_frame(self) -> bytes | None:
+        with self._lock:
+            return self._frames.popleft() if self._frames else None
+
+    async def pump(self, writer: asyncio.StreamWriter, stop: asyncio.Event) -> None:
+        """Send one frame every 20 ms on an absolute schedule (no drift), until `stop`."""
+        loop = asyncio.get_running_loop()
+        tick = proto.FRAME_BYTES / 2 / proto.SAMPLE_RATE
+        next_at = loop.time()
+        while not stop.is_set():
+            frame = self.next_frame()
+            if frame is not None:
+                writer.write(proto.encode(proto.Kind.AUDIO, frame))
+                await writer.drain()
+            next_at = max(next_at + tick, loop.time() - tick)
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+
+    async def drained(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.is_playing(0) and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+
+
+async def handle_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                            make_session: SessionFactory, settings: VoiceSettings) -> None:
+    """One call: UUID, then audio/DTMF until either side hangs up."""
+    peer = writer.get_extra_info("peername")
+    try:
+        first = await asyncio.wait_for(proto.read_message(reader), timeout=10)
+        if first is None or first.kind != proto.Kind.UUID:
+            raise proto.ProtocolError(f"expected the call UUID first, got {first!r}")
+        call_id = first.call_uuid
+    except (proto.ProtocolError, asyncio.TimeoutError) as exc:
+        log.warning("AudioSocket connection from %s rejected: %s", peer, exc)
+        writer.close()
+        return
+
+    sink = AudioSocketSink()
+    source = QueueSource(proto.SAMPLE_RATE, settings.sample_rate)
+    session = make_session(call_id, sink)
+    stop_pump = asyncio.Event()
+    pump = asyncio.create_task(sink.pump(writer, stop_pump))
+    call = asyncio.get_running_loop().run_in_executor(None, session.run, source)
+    caller_hung_up = False
+    try:
+        while not call.done():
+            read = asyncio.ensure_future(proto.read_message(reader))
+            await asyncio.wait({read, call}, return_when=asyncio.FIRST_COMPLETED)
+            if not read.done():
+                read.cancel()
+                break
+            message = read.result()
+            if message is None or message.kind == proto.Kind.HANGUP:
+                caller_hung_up = True
+                break
+            if message.kind == proto.Kind.AUDIO:
+                source.push(message.payload)
+            elif message.kind == proto.Kind.DTMF:
+                session.push_dtmf(message.digit)
+            elif message.kind == proto.Kind.ERROR:
+                log.warning("call %s: Asterisk reported %s", call_id, message.error_text)
+                caller_hung_up = True
+                break
+    except (proto.ProtocolError, ConnectionError) as exc:
+        log.warning("call %s: %s", call_id, exc)
+        caller_hung_up = True
+    finally:
+        source.close()
+        reason = await call
+        if not caller_hung_up:
+            # The bot ended the call (silence, max length): let the goodbye play, then hang up.
+            await sink.drained(timeout=30)
+        stop_pump.set()
+        await pump
+        if not caller_hung_up and not writer.is_closing():
+            writer.write(proto.encode(proto.Kind.HANGUP))
+            try:
+                await writer.drain()
+            except ConnectionError:
+                pass
+        writer.close()
+        log.info("AudioSocket call %s closed (%s)", call_id, reason)
+
+
+async def serve(make_session: SessionFactory, settings: VoiceSettings,
+                ready: Callable[[asyncio.AbstractServer], None] | None = None) -> None:
+    """Listen on AUDIOSOCKET_HOST:AUDIOSOCKET_PORT until cancelled."""
+    server = await asyncio.start_server(
+        lambda r, w: handle_connection(r, w, make_session, settings),
+        settings.audiosocket_host, settings.audiosocket_port,
+    )
+    log.info("AudioSocket server listening on %s:%s", settings.audiosocket_host, settings.audiosocket_port)
+    if ready:
+        ready(server)
+    async with server:
+        await server.serve_forever()
