@@ -133,6 +133,9 @@ _HTTP_MESSAGES: Mapping[int, tuple] = {
 
 
 async def _on_http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400:  # FastAPI's answer to a body it cannot decode (e.g. not UTF-8)
+        return error_response(422, "validation_failed", "提交的信息有误,请检查后重新填写",
+                              [{"field": "body", "code": "json_invalid", "message": "请求内容不是有效的 JSON"}])
     code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理"))
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 

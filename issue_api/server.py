@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import uvicorn
 
@@ -17,11 +18,9 @@ def main() -> int:
     try:
         settings = settings_module.from_env()
     except settings_module.SettingsError as exc:
-        print(f"issue_api: {exc}")
+        print(f"issue_api: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    if settings.using_dev_tokens:
-        log.warning("ISSUE_API_TOKENS is not set: using the built-in development tokens (dev-bot-token, ...)")
     if settings.now is not None:
         log.warning("ISSUE_API_NOW is set: the clock is fixed at %s", settings.now.isoformat())
     database = Database(settings.db_url)

@@ -15,9 +15,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB_URL = f"sqlite:///{REPO_ROOT / 'var' / 'issue_api.db'}"
 ROLES = ("bot", "operator", "department", "admin")
 
-# Used only when ISSUE_API_TOKENS is unset, so that `make run` works out of the box on a laptop.
-# The service logs a warning when it falls back to them.
-DEV_TOKENS = "bot:dev-bot-token,operator:dev-operator-token,department:dev-department-token,admin:dev-admin-token"
 
 
 class SettingsError(ValueError):
@@ -30,7 +27,6 @@ class Settings:
     port: int = 8000
     db_url: str = DEFAULT_DB_URL
     tokens: Mapping[str, str] = field(default_factory=dict)  # token -> role
-    using_dev_tokens: bool = False
     holidays: FrozenSet[dt.date] = frozenset()
     extra_workdays: FrozenSet[dt.date] = frozenset()
     now: Optional[dt.datetime] = None  # fixed clock, for demos and tests only
@@ -106,12 +102,16 @@ def from_env(env: Optional[Mapping[str, str]] = None) -> Settings:
     """Build the settings from `env` (the process environment by default)."""
     env = os.environ if env is None else env
     raw_tokens = env.get("ISSUE_API_TOKENS", "").strip()
+    if not raw_tokens:
+        raise SettingsError(
+            "ISSUE_API_TOKENS is not set; give every role a secret token, for example "
+            "ISSUE_API_TOKENS=\"bot:$(openssl rand -hex 16),operator:$(openssl rand -hex 16)\""
+        )
     return Settings(
         host=env.get("ISSUE_API_HOST", "").strip() or "127.0.0.1",
         port=_int(env, "ISSUE_API_PORT", 8000),
         db_url=env.get("ISSUE_API_DB", "").strip() or DEFAULT_DB_URL,
-        tokens=parse_tokens(raw_tokens or DEV_TOKENS),
-        using_dev_tokens=not raw_tokens,
+        tokens=parse_tokens(raw_tokens),
         holidays=parse_dates(env.get("ISSUE_API_HOLIDAYS", ""), "ISSUE_API_HOLIDAYS"),
         extra_workdays=parse_dates(env.get("ISSUE_API_WORKDAYS", ""), "ISSUE_API_WORKDAYS"),
         now=parse_now(env.get("ISSUE_API_NOW", "")),

@@ -1,0 +1,177 @@
+"""Live issue API servers for the tests in this package, on SQLite and on PostgreSQL.
+
+Every API test runs once per backend (`api` is parametrized). PostgreSQL tests create a fresh
+database on 127.0.0.1:5432 per server and drop it afterwards; if PostgreSQL is not running they fail
+with a message saying so instead of being skipped.
+"""
+from __future__ import annotations
+
+import random
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+import psycopg2
+import pytest
+import requests
+
+from tests.support.servers import ServerProcess, free_port, python_cmd
+
+TOKENS: Dict[str, str] = {
+    "bot": "t-bot-7f3a",
+    "operator": "t-operator-91c2",
+    "department": "t-department-55d0",
+    "admin": "t-admin-0b8e",
+}
+ROLES = tuple(TOKENS)
+PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def random_mobile() -> str:
+    return f"139{random.randrange(10**8):08d}"
+
+
+def ticket_body(**overrides: Any) -> Dict[str, Any]:
+    body = {
+        "company": "西安某某电子科技有限公司",
+        "contact_name": "王先生",
+        "phone": random_mobile(),
+        "category": "供水供电供气",
+        "description": "园区三号楼今天上午停电,至今没有恢复,影响生产。",
+    }
+    body.update(overrides)
+    return {key: value for key, value in body.items() if value is not None}
+
+
+class Api:
+    """A live server plus a requests session that knows the role tokens."""
+
+    def __init__(self, server: ServerProcess, url: str, db_url: str, log_path: Path) -> None:
+        self.server = server
+        self.url = url
+        self.db_url = db_url
+        self.log_path = log_path
+        self.http = requests.Session()
+
+    def call(self, method: str, path: str, role: Optional[str] = "operator", **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if role is not None:
+            headers.setdefault("Authorization", f"Bearer {TOKENS[role]}")
+        return self.http.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
+
+    def file(self, role: str = "bot", **overrides: Any) -> Dict[str, Any]:
+        response = self.call("POST", "/tickets", role=role, json=ticket_body(**overrides))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def act(self, ticket_id: str, action: str, role: str = "operator", expect: int = 200, **body: Any) -> Dict[str, Any]:
+        response = self.call("POST", f"/tickets/{ticket_id}/{action}", role=role, json=body)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    def get(self, ticket_id: str, role: str = "operator") -> Dict[str, Any]:
+        response = self.call("GET", f"/tickets/{ticket_id}", role=role)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+class PostgresDatabases:
+    """Creates throw-away databases and drops them at the end of the session."""
+
+    def __init__(self) -> None:
+        self.created: List[str] = []
+
+    def _admin(self):  # type: ignore[no-untyped-def]
+        try:
+            conn = psycopg2.connect(PG_ADMIN_DSN, connect_timeout=5)
+        except psycopg2.OperationalError as exc:
+            pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432 as user postgres ({exc}); "
+                        "start it or deselect with -m 'not postgres'", pytrace=False)
+        conn.autocommit = True
+        return conn
+
+    def create(self) -> str:
+        name = f"issue_api_test_{uuid.uuid4().hex[:12]}"
+        conn = self._admin()
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        conn.close()
+        self.created.append(name)
+        return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        conn = self._admin()
+        with conn.cursor() as cur:
+            for name in self.created:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases()
+    yield databases
+    databases.drop_all()
+
+
+def start_api(db_url: str, log_dir: Path, **env: str) -> Api:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = log_dir / f"issue_api_{port}.log"
+    server = ServerProcess(
+        python_cmd("-m", "issue_api"),
+        health_url=f"{url}/api/v1/health",
+        env={
+            "ISSUE_API_HOST": "127.0.0.1",
+            "ISSUE_API_PORT": str(port),
+            "ISSUE_API_DB": db_url,
+            "ISSUE_API_TOKENS": ",".join(f"{role}:{token}" for role, token in TOKENS.items()),
+            **env,
+        },
+        log_path=log_path,
+        startup_timeout=60,
+    ).start()
+    return Api(server, url, db_url, log_path)
+
+
+@pytest.fixture(scope="session")
+def new_database(pg_databases: PostgresDatabases, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
+    """A fresh, empty database URL for the backend."""
+
+    def make(backend: str) -> str:
+        if backend == "postgresql":
+            return pg_databases.create()
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'issues.db'}"
+
+    return make
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def api(backend: str, new_database: Callable[[str], str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """One long-lived server per backend, shared by the API tests (they never rely on global counts)."""
+    live = start_api(new_database(backend), tmp_path_factory.mktemp(f"logs_{backend}"))
+    yield live
+    live.server.stop()
+
+
+@pytest.fixture
+def fresh_api(backend: str, new_database: Callable[[str], str], tmp_path: Path) -> Iterator[Callable[..., Api]]:
+    """Start servers on a new empty database (extra env per call); all are stopped after the test."""
+    started: List[Api] = []
+
+    def make(db_url: Optional[str] = None, **env: str) -> Api:
+        live = start_api(db_url or new_database(backend), tmp_path, **env)
+        started.append(live)
+        return live
+
+    yield make
+    for live in started:
+        live.server.stop()

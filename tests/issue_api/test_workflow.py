@@ -1,0 +1,174 @@
+"""The ticket's life: urge, supplements, assign, start, resolve, rating, cancel, and the 409s."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.issue_api.conftest import Api
+
+
+def _error(response) -> dict:  # type: ignore[no-untyped-def]
+    return response.json()["error"]
+
+
+def test_urge_counts_and_is_recorded(api: Api) -> None:
+    ticket = api.file()
+    api.act(ticket["id"], "urge", role="bot")
+    urged = api.act(ticket["id"], "urge", role="operator", note="企业再次来电催促")
+    assert urged["urge_count"] == 2
+    urges = [event for event in urged["history"] if event["action"] == "urged"]
+    assert [(event["role"], event["note"]) for event in urges] == [("bot", None), ("operator", "企业再次来电催促")]
+    assert urges[0]["action_label"] == "催办" and urges[0]["at"]
+
+
+def test_urge_without_a_body(api: Api) -> None:
+    ticket = api.file()
+    response = api.call("POST", f"/tickets/{ticket['id']}/urge", role="bot")
+    assert response.status_code == 200 and response.json()["urge_count"] == 1
+
+
+def test_supplements_are_listed_and_in_history(api: Api) -> None:
+    ticket = api.file()
+    updated = api.act(ticket["id"], "supplements", role="bot", text="停电范围包括四号楼")
+    assert [(s["text"], s["role"]) for s in updated["supplements"]] == [("停电范围包括四号楼", "bot")]
+    assert updated["history"][-1]["action"] == "supplemented"
+    assert updated["history"][-1]["note"] == "停电范围包括四号楼"
+
+
+def test_full_flow_to_closed_with_history(api: Api) -> None:
+    ticket = api.file()
+    assigned = api.act(ticket["id"], "assign", role="operator", department="城市管理和综合执法局")
+    assert (assigned["status"], assigned["department"]) == ("assigned", "城市管理和综合执法局")
+    started = api.act(ticket["id"], "start", role="department")
+    assert started["status"] == "in_progress" and started["status_label"] == "办理中"
+    resolved = api.act(ticket["id"], "resolve", role="department", result="已联系供电公司抢修,下午三点恢复供电")
+    assert resolved["status"] == "resolved" and resolved["result"].startswith("已联系")
+    assert resolved["resolved_at"] is not None
+    closed = api.act(ticket["id"], "rating", role="bot", score=5, comment="处理很及时")
+    assert closed["status"] == "closed" and closed["status_label"] == "已评价归档"
+    assert closed["rating"]["score"] == 5 and closed["rating"]["label"] == "非常满意"
+    assert closed["rating"]["comment"] == "处理很及时"
+    assert [event["action"] for event in closed["history"]] == [
+        "filed", "assigned", "started", "resolved", "rated", "closed"]
+    assert [event["role"] for event in closed["history"]] == [
+        "bot", "operator", "department", "department", "bot", "bot"]
+
+
+def test_resolve_straight_from_assigned(api: Api) -> None:
+    ticket = api.file()
+    api.act(ticket["id"], "assign", department="行政审批服务局")
+    assert api.act(ticket["id"], "resolve", role="admin", result="已答复")["status"] == "resolved"
+
+
+def test_reassign_keeps_the_ticket_assigned(api: Api) -> None:
+    ticket = api.file()
+    api.act(ticket["id"], "assign", department="生态环境局")
+    moved = api.act(ticket["id"], "assign", role="admin", department="应急管理局", note="涉及消防通道")
+    assert (moved["status"], moved["department"]) == ("assigned", "应急管理局")
+    assert moved["history"][-1]["note"] == "派至 应急管理局:涉及消防通道"
+
+
+@pytest.mark.parametrize("score", [1, 2])
+def test_low_rating_sends_the_ticket_back_for_rework(api: Api, score: int) -> None:
+    ticket = api.file()
+    api.act(ticket["id"], "assign", department="生态环境局")
+    api.act(ticket["id"], "resolve", result="已处理")
+    reopened = api.act(ticket["id"], "rating", role="bot", score=score, comment="噪音仍然存在")
+
+    assert reopened["status"] == "in_progress" and reopened["rework_count"] == 1
+    assert reopened["rating"]["score"] == score
+    assert [event["action"] for event in reopened["history"]][-2:] == ["rated", "reworked"]
+    # The department does it again, and a better score then closes it.
+    api.act(ticket["id"], "resolve", role="department", result="已加装隔音屏")
+    closed = api.act(ticket["id"], "rating", role="bot", score=3)
+    assert closed["status"] == "closed" and closed["rating"]["label"] == "基本满意"
+
+
+@pytest.mark.parametrize("score", [3, 4, 5])
+def test_satisfied_rating_closes(api: Api, score: int) -> None:
+    ticket = api.file()
+    api.act(ticket["id"], "assign", department="生态环境局")
+    api.act(ticket["id"], "resolve", result="已处理")
+    assert api.act(ticket["id"], "rating", score=score)["status"] == "closed"
+
+
+@pytest.mark.parametrize("status_path", [[], ["assign"], ["assign", "start"]])
+def test_rating_before_resolution_is_409(api: Api, status_path: list) -> None:
+    ticket = api.file()
+    for step in status_path:
+        api.act(ticket["id"], step, department="生态环境局") if step == "assign" else api.act(ticket["id"], step)
+    response = api.call("POST", f"/tickets/{ticket['id']}/rating", role="bot", json={"score": 5})
+    assert response.status_code == 409
+    assert _error(response)["code"] == "rate_not_allowed"
+    assert "办结后" in _error(response)["message"]
+
+
+@pytest.mark.parametrize("status_path", [[], ["assign"], ["assign", "start"]])
+def test_cancel_before_resolution(api: Api, status_path: list) -> None:
+    ticket = api.file()
+    for step in status_path:
+        api.act(ticket["id"], step, department="生态环境局") if step == "assign" else api.act(ticket["id"], step)
+    cancelled = api.act(ticket["id"], "cancel", role="bot", reason="已自行解决")
+    assert cancelled["status"] == "cancelled" and cancelled["status_label"] == "已撤销"
+    assert cancelled["cancel_reason"] == "已自行解决"
+    assert cancelled["history"][-1]["action"] == "cancelled"
+
+
+@pytest.mark.parametrize("final", ["resolved", "closed", "cancelled"])
+def test_cancel_urge_supplement_refused_once_finished(api: Api, final: str) -> None:
+    ticket = api.file()
+    if final == "cancelled":
+        api.act(ticket["id"], "cancel", reason="重复来电")
+    else:
+        api.act(ticket["id"], "assign", department="生态环境局")
+        api.act(ticket["id"], "resolve", result="已处理")
+        if final == "closed":
+            api.act(ticket["id"], "rating", score=4)
+    for action, body, code in [("cancel", {"reason": "不需要了"}, "cancel_not_allowed"),
+                               ("urge", {}, "urge_not_allowed"),
+                               ("supplements", {"text": "再补充一点"}, "supplement_not_allowed")]:
+        response = api.call("POST", f"/tickets/{ticket['id']}/{action}", role="bot", json=body)
+        assert response.status_code == 409, (action, response.text)
+        assert _error(response)["code"] == code
+        assert _error(response)["message"]
+    assert api.get(ticket["id"])["status"] == final
+
+
+def test_rating_twice_is_409(api: Api) -> None:
+    ticket = api.file()
+    api.act(ticket["id"], "assign", department="生态环境局")
+    api.act(ticket["id"], "resolve", result="已处理")
+    api.act(ticket["id"], "rating", score=5)
+    response = api.call("POST", f"/tickets/{ticket['id']}/rating", role="bot", json={"score": 1})
+    assert response.status_code == 409 and _error(response)["message"] == "该工单已经评价过了"
+
+
+def test_other_illegal_transitions_are_409(api: Api) -> None:
+    ticket = api.file()
+    for action, body in [("resolve", {"result": "x"}), ("start", {})]:
+        response = api.call("POST", f"/tickets/{ticket['id']}/{action}", json=body)
+        assert response.status_code == 409 and _error(response)["code"] == f"{action}_not_allowed"
+        assert "已受理" in _error(response)["message"]
+    api.act(ticket["id"], "cancel", reason="重复")
+    response = api.call("POST", f"/tickets/{ticket['id']}/assign", json={"department": "生态环境局"})
+    assert response.status_code == 409 and _error(response)["code"] == "assign_not_allowed"
+
+
+@pytest.mark.parametrize("action,body", [
+    ("urge", {}), ("supplements", {"text": "补充"}), ("cancel", {"reason": "r"}), ("rating", {"score": 5}),
+    ("assign", {"department": "生态环境局"}), ("start", {}), ("resolve", {"result": "r"}),
+])
+def test_actions_on_unknown_tickets_are_404(api: Api, action: str, body: dict) -> None:
+    response = api.call("POST", f"/tickets/9901019999/{action}", json=body)
+    assert response.status_code == 404 and _error(response)["code"] == "ticket_not_found"
+
+
+def test_idempotency_key_on_an_action_applies_it_once(api: Api) -> None:
+    ticket = api.file()
+    key = str(uuid.uuid4())
+    first = api.call("POST", f"/tickets/{ticket['id']}/urge", role="bot", json={}, headers={"Idempotency-Key": key})
+    again = api.call("POST", f"/tickets/{ticket['id']}/urge", role="bot", json={}, headers={"Idempotency-Key": key})
+    assert first.status_code == 200 and again.status_code == 200
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert api.get(ticket["id"])["urge_count"] == 1
