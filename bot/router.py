@@ -300,7 +300,9 @@ class Router:
             if custom and isinstance(custom.get("handoff"), dict):
                 handoff = custom["handoff"]
             self._collect_ticket_ids(conv, reply, custom)
-            if reply.get("text") or reply.get("buttons") or reply.get("image") or custom:
+            # A payload that only signals the handoff is for the router, not for the user's eyes.
+            shown_custom = {k: v for k, v in (custom or {}).items() if k != "handoff"} or None
+            if reply.get("text") or reply.get("buttons") or reply.get("image") or shown_custom:
                 out.append(self._append(conv, "bot", reply.get("text") or "", {
                     "buttons": reply.get("buttons") or None,
                     "image": reply.get("image"),

@@ -1,0 +1,95 @@
+"""Console login, sessions and CSRF against a live gateway."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import requests
+import websockets
+from websockets.exceptions import InvalidStatusCode
+
+from tests.bot.gateway.conftest import Gateway, login, send
+
+
+def test_the_console_shows_a_login_form_and_its_api_needs_a_login(gateway: Gateway) -> None:
+    page = requests.get(f"{gateway.url}/console")
+    assert page.status_code == 200
+    for testid in ("login-user", "login-password", "login-submit"):
+        assert f'data-testid="{testid}"' in page.text
+    assert "queue-item" not in page.text and "ticket-panel" not in page.text
+    assert requests.get(f"{gateway.url}/api/v1/console/queue").status_code == 401
+    assert requests.get(f"{gateway.url}/api/v1/console/stats").status_code == 401
+    stats_page = requests.get(f"{gateway.url}/console/stats", allow_redirects=False)
+    assert stats_page.status_code == 303 and stats_page.headers["location"] == "/console"
+
+
+def test_wrong_password_and_missing_login_token_are_refused(gateway: Gateway) -> None:
+    with pytest.raises(requests.HTTPError) as wrong:
+        login(gateway.url, "alice", "not-her-password")
+    assert wrong.value.response.status_code == 401 and wrong.value.response.json()["detail"] == "用户名或密码错误"
+    with pytest.raises(requests.HTTPError):
+        login(gateway.url, "mallory", "whatever")
+    # A cross-site page cannot read our login token, so it cannot log a victim in to its account.
+    forged = requests.post(f"{gateway.url}/console/login", json={"username": "alice", "password": "alice-pass-1"})
+    assert forged.status_code == 403
+
+
+def test_the_session_cookie_is_http_only_and_same_site(gateway: Gateway) -> None:
+    session, _ = login(gateway.url, "alice")
+    cookie = next(c for c in session.cookies if c.name == "gw_session")
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    assert cookie.get_nonstandard_attr("SameSite", "").lower() == "strict"
+    assert "alice-pass-1" not in cookie.value
+
+
+def test_state_changes_need_the_csrf_token_and_our_origin(gateway: Gateway) -> None:
+    send(gateway.url, "web-csrf-1", "转人工")
+    session, csrf = login(gateway.url, "alice")
+    claim = f"{gateway.url}/api/v1/console/conversations/web-csrf-1/claim"
+    assert session.post(claim).status_code == 403
+    assert session.post(claim, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert session.post(claim, headers={"X-CSRF-Token": csrf, "Origin": "http://evil.example"}).status_code == 403
+    assert session.get(f"{gateway.url}/api/v1/console/conversations/web-csrf-1").json()["conversation"]["state"] == "waiting"
+    assert session.post(claim, headers={"X-CSRF-Token": csrf, "Origin": gateway.url}).status_code == 200
+
+
+def test_only_one_operator_can_own_a_conversation(gateway: Gateway) -> None:
+    send(gateway.url, "web-owner-1", "转人工")
+    alice, alice_csrf = login(gateway.url, "alice")
+    bob, bob_csrf = login(gateway.url, "bob")
+    base = f"{gateway.url}/api/v1/console/conversations/web-owner-1"
+    assert alice.post(f"{base}/claim", headers={"X-CSRF-Token": alice_csrf}).json()["operator"] == "alice"
+    taken = bob.post(f"{base}/claim", headers={"X-CSRF-Token": bob_csrf})
+    assert taken.status_code == 409 and "alice" in taken.json()["detail"]
+    assert bob.post(f"{base}/reply", json={"text": "我来"}, headers={"X-CSRF-Token": bob_csrf}).status_code == 409
+    assert bob.post(f"{base}/handback", headers={"X-CSRF-Token": bob_csrf}).status_code == 409
+    assert alice.post(f"{base}/close", headers={"X-CSRF-Token": alice_csrf}).json()["state"] == "closed"
+    assert bob.get(f"{gateway.url}/api/v1/console/queue").json()["items"] == []
+
+
+def test_logout_ends_the_session(gateway: Gateway) -> None:
+    session, csrf = login(gateway.url, "alice")
+    assert session.post(f"{gateway.url}/console/logout", headers={"X-CSRF-Token": csrf}).ok
+    assert session.get(f"{gateway.url}/api/v1/console/queue").status_code == 401
+
+
+def test_the_console_socket_needs_a_login_and_pushes_the_queue(gateway: Gateway) -> None:
+    ws_url = gateway.url.replace("http", "ws") + "/ws/console"
+
+    async def scenario() -> None:
+        with pytest.raises(InvalidStatusCode):
+            async with websockets.connect(ws_url):
+                pass
+        session, _ = login(gateway.url, "alice")
+        cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies if c.name == "gw_session")
+        async with websockets.connect(ws_url, extra_headers={"Cookie": cookie}, origin=gateway.url) as ws:
+            first = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert first == {"type": "queue", "items": []}
+            await asyncio.get_running_loop().run_in_executor(None, send, gateway.url, "web-live-1", "转人工")
+            events = []
+            while not any(e["type"] == "conversation" and e["conversation"]["state"] == "waiting" for e in events):
+                events.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+            assert any(e["type"] == "message" and e["message"]["text"] == "转人工" for e in events)
+
+    asyncio.run(scenario())

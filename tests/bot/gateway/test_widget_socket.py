@@ -1,0 +1,93 @@
+"""The widget's WebSocket against a live gateway: history on connect, live replies, ratings."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import requests
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatusCode
+
+from tests.bot.gateway.conftest import Gateway, login
+
+SENDER = "web-0123456789abcdef"
+
+
+async def _until(ws, predicate, timeout: float = 5.0) -> list[dict]:
+    frames: list[dict] = []
+    while not frames or not predicate(frames[-1]):
+        frames.append(json.loads(await asyncio.wait_for(ws.recv(), timeout)))
+    return frames
+
+
+def _ws(gateway: Gateway, sender: str = SENDER) -> str:
+    return f"{gateway.url.replace('http', 'ws')}/ws/chat?sender={sender}"
+
+
+def test_a_widget_chats_and_a_reconnect_gets_the_history(gateway: Gateway) -> None:
+    async def scenario() -> None:
+        async with websockets.connect(_ws(gateway)) as ws:
+            hello = json.loads(await ws.recv())
+            assert hello == {"type": "hello", "state": "bot", "operator": None, "messages": []}
+            await ws.send(json.dumps({"type": "message", "text": "<b>你好</b>"}))
+            frames = await _until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "bot")
+            assert [f["type"] for f in frames] == ["message", "typing", "message"]
+            assert frames[0]["message"]["text"] == "<b>你好</b>"  # stored and sent as text, never altered
+            assert frames[-1]["message"]["text"] == "收到：<b>你好</b>"
+        async with websockets.connect(_ws(gateway)) as ws:
+            hello = json.loads(await ws.recv())
+            assert [(m["role"], m["text"]) for m in hello["messages"]] == [("user", "<b>你好</b>"), ("bot", "收到：<b>你好</b>")]
+
+    asyncio.run(scenario())
+
+
+def test_operator_messages_and_state_changes_reach_the_widget(gateway: Gateway) -> None:
+    async def scenario() -> None:
+        async with websockets.connect(_ws(gateway)) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "message", "text": "转人工"}))
+            await _until(ws, lambda f: f["type"] == "state" and f["state"] == "waiting")
+            loop = asyncio.get_running_loop()
+            session, csrf = await loop.run_in_executor(None, login, gateway.url, "alice")
+            base = f"{gateway.url}/api/v1/console/conversations/{SENDER}"
+            await loop.run_in_executor(None, lambda: session.post(f"{base}/claim", headers={"X-CSRF-Token": csrf}))
+            await _until(ws, lambda f: f["type"] == "state" and f["state"] == "operator" and f["operator"] == "alice")
+            await loop.run_in_executor(None, lambda: session.post(f"{base}/reply", json={"text": "您好"}, headers={"X-CSRF-Token": csrf}))
+            frames = await _until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "operator")
+            assert frames[-1]["message"]["text"] == "您好" and frames[-1]["message"]["operator"] == "alice"
+            await loop.run_in_executor(None, lambda: session.post(f"{base}/close", headers={"X-CSRF-Token": csrf}))
+            frames = await _until(ws, lambda f: f["type"] == "message" and f["message"].get("rating_requested"))
+            await ws.send(json.dumps({"type": "rating", "score": 4, "comment": "不错"}))
+            frames = await _until(ws, lambda f: f["type"] == "message" and f["message"]["text"] == "感谢您的评价！")
+        conv = session.get(f"{gateway.url}/api/v1/console/conversations/{SENDER}").json()["conversation"]
+        assert (conv["state"], conv["rating"]) == ("closed", 4)
+
+    asyncio.run(scenario())
+
+
+def test_bad_frames_get_chinese_notices_and_bad_sender_ids_are_refused(gateway: Gateway) -> None:
+    async def scenario() -> None:
+        async with websockets.connect(_ws(gateway)) as ws:
+            await ws.recv()
+            await ws.send("not json")
+            assert json.loads(await ws.recv()) == {"type": "notice", "text": "无法识别的消息格式。"}
+            await ws.send(json.dumps({"type": "rating", "score": 0}))
+            assert "评价未能提交" in json.loads(await ws.recv())["text"]
+            await ws.send(json.dumps({"type": "message", "text": "   "}))
+            assert json.loads(await ws.recv()) == {"type": "notice", "text": "请输入您要咨询的内容。"}
+        with pytest.raises((ConnectionClosed, InvalidStatusCode)):
+            async with websockets.connect(_ws(gateway, "bad id!")) as ws:
+                await ws.recv()
+
+    asyncio.run(scenario())
+
+
+def test_the_pages_and_the_widget_script_are_served(gateway: Gateway) -> None:
+    demo = requests.get(f"{gateway.url}/")
+    assert demo.status_code == 200 and '<script src="/widget.js"' in demo.text and "助企一把" in demo.text
+    widget = requests.get(f"{gateway.url}/widget.js")
+    assert widget.headers["content-type"].startswith("application/javascript")
+    for testid in ("chat-open", "chat-input", "chat-send", "chat-message"):
+        assert f'"{testid}"' in widget.text
+    assert ".innerHTML" not in widget.text

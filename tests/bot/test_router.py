@@ -1,0 +1,226 @@
+"""The conversation router's state machine: who answers, and what everybody sees.
+
+The bot here is a scripted stand-in for Rasa's REST replies (the router's only dependency on it is
+`send`); the gateway and browser tests run the same router against live servers.
+"""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.conversation_store import ConversationStore
+from bot.router import (
+    NOTICE_BOT_DOWN,
+    NOTICE_TOO_FAST,
+    NOTICE_WAITING,
+    BotUnavailable,
+    ConversationConflict,
+    MessageLimiter,
+    Router,
+)
+
+HANDOFF = {"custom": {"handoff": {"reason": "用户要求人工", "summary": "企业反映停水", "ticket_id": "20261127001"}}}
+
+
+class ScriptedBot:
+    """Answers like Rasa's REST channel; records what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str, dict]] = []
+        self.down = False
+
+    async def send(self, sender: str, text: str, metadata: dict) -> list[dict]:
+        self.asked.append((sender, text, metadata))
+        if self.down:
+            raise BotUnavailable("connection refused")
+        if "人工" in text:
+            return [{"text": "好的，正在为您转接人工客服。"}, HANDOFF]
+        return [{"text": f"收到：{text}", "buttons": [{"title": "转人工", "payload": "/request_human"}]}]
+
+
+class FakeTickets:
+    def __init__(self, resolved: set[str]) -> None:
+        self.resolved = resolved
+        self.ratings: list[tuple[str, int, str]] = []
+
+    async def rate_if_resolved(self, ticket_id: str, score: int, comment: str) -> bool:
+        if ticket_id not in self.resolved:
+            return False
+        self.ratings.append((ticket_id, score, comment))
+        return True
+
+
+@pytest.fixture
+def bot() -> ScriptedBot:
+    return ScriptedBot()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ConversationStore:
+    return ConversationStore(tmp_path / "gateway.db")
+
+
+@pytest.fixture
+def router(store: ConversationStore, bot: ScriptedBot) -> Router:
+    return Router(store, bot, tickets=FakeTickets({"20261127001"}), limiter=MessageLimiter(500, 100))
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_a_new_conversation_is_answered_by_the_bot(router: Router, bot: ScriptedBot) -> None:
+    replies = run(router.handle_user_message("s1", "你好", channel="web"))
+    assert [(r["role"], r["text"]) for r in replies] == [("bot", "收到：你好")]
+    assert replies[0]["buttons"] == [{"title": "转人工", "payload": "/request_human"}]
+    assert router.conversation("s1").state == "bot"
+    assert bot.asked == [("s1", "你好", {"channel": "web"})]
+    assert [m["role"] for m in router.history("s1")] == ["user", "bot"]
+
+
+def test_a_quick_reply_sends_its_payload_to_the_bot_and_shows_its_title(router: Router, bot: ScriptedBot) -> None:
+    run(router.handle_user_message("s1", "查询工单", metadata={"payload": "/check_ticket"}))
+    assert bot.asked[0][1] == "/check_ticket"
+    assert router.history("s1")[0]["text"] == "查询工单"
+
+
+def test_a_handoff_payload_puts_the_conversation_in_the_queue(router: Router) -> None:
+    replies = run(router.handle_user_message("s1", "转人工", channel="voice", metadata={"phone": "13812345678"}))
+    conv = router.conversation("s1")
+    assert conv.state == "waiting"
+    assert conv.waiting_since is not None
+    assert conv.handoff_summary == "企业反映停水"
+    assert conv.ticket_ids == ["20261127001"]
+    assert replies[-1]["role"] == "system" and replies[-1]["text"] == NOTICE_WAITING
+    [item] = router.queue()
+    assert (item["id"], item["channel"], item["phone"], item["state"]) == ("s1", "voice", "13812345678", "waiting")
+
+
+def test_while_waiting_and_with_an_operator_the_bot_is_not_asked(router: Router, bot: ScriptedBot) -> None:
+    run(router.handle_user_message("s1", "转人工"))
+    asked = len(bot.asked)
+    waiting_reply = run(router.handle_user_message("s1", "还在吗"))
+    assert waiting_reply[0]["role"] == "system" and waiting_reply[0]["transient"]
+    run(router.claim("s1", "alice"))
+    assert run(router.handle_user_message("s1", "我的水停了")) == []
+    assert len(bot.asked) == asked
+    assert [m["text"] for m in router.history("s1") if m["role"] == "user"][-2:] == ["还在吗", "我的水停了"]
+
+
+def test_only_one_operator_owns_a_conversation(router: Router) -> None:
+    run(router.handle_user_message("s1", "转人工"))
+    run(router.claim("s1", "alice"))
+    with pytest.raises(ConversationConflict):
+        run(router.claim("s1", "bob"))
+    with pytest.raises(ConversationConflict):
+        run(router.operator_reply("s1", "bob", "我来"))
+    with pytest.raises(ConversationConflict):
+        run(router.hand_back("s1", "bob"))
+    assert router.conversation("s1").operator == "alice"
+
+
+def test_an_operator_cannot_reply_before_claiming(router: Router) -> None:
+    run(router.handle_user_message("s1", "转人工"))
+    with pytest.raises(ConversationConflict):
+        run(router.operator_reply("s1", "alice", "您好"))
+
+
+def test_operator_replies_reach_subscribers_and_hand_back_returns_to_the_bot(router: Router, bot: ScriptedBot) -> None:
+    async def scenario() -> list[dict]:
+        await router.handle_user_message("s1", "转人工")
+        async with router.subscribe("s1") as events:
+            await router.claim("s1", "alice")
+            await router.operator_reply("s1", "alice", "您好，我是客服小王")
+            await router.hand_back("s1", "alice")
+            seen = []
+            while not events.empty():
+                seen.append(events.get_nowait())
+            return seen
+
+    events = run(scenario())
+    messages = [e["message"] for e in events if e["type"] == "message"]
+    assert [(m["role"], m.get("operator")) for m in messages] == [("system", None), ("operator", "alice"), ("system", None)]
+    assert [e["state"] for e in events if e["type"] == "state"] == ["operator", "bot"]
+    assert router.conversation("s1").state == "bot" and router.queue() == []
+    replies = run(router.handle_user_message("s1", "谢谢"))
+    assert replies[0]["role"] == "bot" and bot.asked[-1][1] == "谢谢"
+
+
+def test_a_closed_conversation_opens_again_with_the_bot(router: Router) -> None:
+    run(router.handle_user_message("s1", "转人工"))
+    run(router.claim("s1", "alice"))
+    run(router.close("s1", "alice"))
+    assert router.conversation("s1").state == "closed"
+    assert router.history("s1")[-1].get("rating_requested") is True
+    replies = run(router.handle_user_message("s1", "又来了"))
+    assert router.conversation("s1").state == "bot" and replies[0]["role"] == "bot"
+
+
+def test_rating_closes_the_chat_and_reaches_resolved_tickets(store: ConversationStore, bot: ScriptedBot) -> None:
+    tickets = FakeTickets(resolved={"20261127001"})
+    router = Router(store, bot, tickets=tickets)
+    run(router.handle_user_message("s1", "转人工"))  # the handoff names ticket 20261127001
+    replies = run(router.rate("s1", 5, "很满意"))
+    assert tickets.ratings == [("20261127001", 5, "很满意")]
+    assert any("20261127001" in r["text"] for r in replies)
+    conv = router.conversation("s1")
+    assert (conv.state, conv.rating, conv.rating_comment) == ("closed", 5, "很满意")
+    with pytest.raises(ValueError):
+        run(router.rate("s1", 9))
+
+
+def test_ticket_numbers_the_bot_reads_out_are_remembered(store: ConversationStore) -> None:
+    class TicketBot(ScriptedBot):
+        async def send(self, sender: str, text: str, metadata: dict) -> list[dict]:
+            return [{"text": "已为您登记，工单编号：2026112700042，请记好。"}, {"text": "工单编号：123456789"}]
+
+    router = Router(store, TicketBot())
+    run(router.handle_user_message("s1", "报修"))
+    assert router.conversation("s1").ticket_ids == ["123456789"]  # 13 digits is not a ticket id
+
+
+def test_when_the_bot_is_down_the_user_is_told_and_can_still_reach_a_human(router: Router, bot: ScriptedBot) -> None:
+    bot.down = True
+    replies = run(router.handle_user_message("s1", "你好"))
+    assert [r["text"] for r in replies] == [NOTICE_BOT_DOWN]
+    run(router.handle_user_message("s1", "转人工"))
+    assert router.conversation("s1").state == "waiting"
+
+
+def test_limits_answer_politely_and_store_nothing(store: ConversationStore, bot: ScriptedBot) -> None:
+    router = Router(store, bot, limiter=MessageLimiter(max_chars=10, per_minute=2))
+    [too_long] = run(router.handle_user_message("s1", "长" * 11))
+    assert "最多10个字" in too_long["text"]
+    run(router.handle_user_message("s1", "一"))
+    run(router.handle_user_message("s1", "二"))
+    [too_fast] = run(router.handle_user_message("s1", "三"))
+    assert too_fast["text"] == NOTICE_TOO_FAST
+    assert [m["text"] for m in router.history("s1") if m["role"] == "user"] == ["一", "二"]
+    assert run(router.handle_user_message("s2", "别人")) [0]["role"] == "bot"  # limits are per sender
+    assert run(router.handle_user_message("s3", "   "))[0]["transient"]
+
+
+def test_rate_limit_window_slides() -> None:
+    now = [0.0]
+    limiter = MessageLimiter(max_chars=100, per_minute=1, clock=lambda: now[0])
+    assert limiter.check("a", "x") is None
+    assert limiter.check("a", "x") == NOTICE_TOO_FAST
+    now[0] = 60.0
+    assert limiter.check("a", "x") is None
+
+
+def test_messages_of_one_sender_are_answered_in_order(store: ConversationStore) -> None:
+    class SlowFirstBot(ScriptedBot):
+        async def send(self, sender: str, text: str, metadata: dict) -> list[dict]:
+            await asyncio.sleep(0.05 if text == "一" else 0)
+            return [{"text": f"回：{text}"}]
+
+    router = Router(store, SlowFirstBot())
+
+    async def both() -> None:
+        await asyncio.gather(router.handle_user_message("s1", "一"), router.handle_user_message("s1", "二"))
+
+    run(both())
+    assert [m["text"] for m in router.history("s1")] == ["一", "回：一", "二", "回：二"]
