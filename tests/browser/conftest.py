@@ -1,0 +1,67 @@
+"""Real Chromium (Debian's /usr/bin/chromium) against a live gateway in front of the real Rasa stack.
+
+The stack (issue API, action server, Rasa server with models/hotline.tar.gz) comes from the session
+fixtures in tests/conftest.py. BROWSER_TESTS_RASA_URL may point at a Rasa server that is already
+running, to skip its minute-long start while working on the pages.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.support.servers import ServerProcess, free_port, python_cmd
+
+OPERATOR = ("wang", "wang-pass-1")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser_rasa_url(request: pytest.FixtureRequest) -> str:
+    return os.environ.get("BROWSER_TESTS_RASA_URL") or request.getfixturevalue("rasa_server").url
+
+
+@pytest.fixture(scope="session")
+def live_gateway(browser_rasa_url: str, issue_api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp: Path = tmp_path_factory.mktemp("browser_gateway")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port), "GATEWAY_DB": str(tmp / "gateway.db"),
+        "RASA_URL": browser_rasa_url, "ISSUE_API_URL": issue_api.url,
+        "ISSUE_API_TOKEN": issue_api.tokens["operator"], "GATEWAY_OPERATORS": ":".join(OPERATOR),
+        "GATEWAY_SECRET": "browser-test-secret",
+    }
+    with ServerProcess(python_cmd("-m", "bot", "gateway"), health_url=f"{url}/api/v1/health", env=env,
+                       log_path=tmp / "gateway.log"):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def user_page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def operator_page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
