@@ -1,0 +1,69 @@
+"""Reading the conversation: caller id from metadata, the latest intent, a summary for a person."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from rasa_sdk import Tracker
+
+from actions.masking import mask_phone, mask_text
+from actions.spoken import find_phone
+
+
+def latest_intent(tracker: Tracker) -> tuple[str, float]:
+    intent = tracker.latest_message.get("intent") or {}
+    return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "")
+
+
+def entity(tracker: Tracker, name: str) -> Optional[str]:
+    value = next(tracker.get_latest_entity_values(name), None)
+    return str(value) if value is not None else None
+
+
+def message_metadata(tracker: Tracker) -> dict[str, Any]:
+    """Metadata sent with the latest message, else with the message that started the session."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    if not metadata:
+        metadata = tracker.get_slot("session_started_metadata") or {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def caller_phone(tracker: Tracker) -> Optional[str]:
+    """The caller id (voice channel metadata `phone`), digits only, if it is a real number."""
+    phone = tracker.get_slot("caller_phone") or message_metadata(tracker).get("phone")
+    return find_phone(str(phone)) if phone else None
+
+
+def channel(tracker: Tracker) -> str:
+    value = tracker.get_slot("channel") or message_metadata(tracker).get("channel")
+    return value if value in ("voice", "web", "operator", "api") else "api"
+
+
+def user_turns(tracker: Tracker, limit: int = 6) -> list[str]:
+    texts = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
+    return [t for t in texts if t][-limit:]
+
+
+def summary(tracker: Tracker) -> str:
+    """What a person taking over needs at a glance; phone numbers masked."""
+    parts: list[str] = []
+    who = "、".join(v for v in (tracker.get_slot("contact_name"), tracker.get_slot("company")) if v)
+    if who:
+        parts.append(f"来电人：{who}")
+    phone = tracker.get_slot("phone") or caller_phone(tracker)
+    if phone:
+        parts.append(f"电话：{mask_phone(phone)}")
+    if tracker.get_slot("description"):
+        parts.append(f"诉求：{tracker.get_slot('description')}")
+    if tracker.get_slot("category"):
+        parts.append(f"类别：{tracker.get_slot('category')}")
+    ticket = tracker.get_slot("ticket_id") or tracker.get_slot("last_ticket_id")
+    if ticket:
+        parts.append(f"相关工单：{ticket}")
+    turns = user_turns(tracker)
+    if turns:
+        parts.append("来电人说：" + " / ".join(f"“{mask_text(t)}”" for t in turns))
+    return "；".join(parts) or "来电人尚未说明诉求"

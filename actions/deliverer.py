@@ -1,0 +1,58 @@
+"""Background delivery of the outbox, in a daemon thread of the action server process.
+
+A thread (not an asyncio task) because the client is blocking; it never touches the event loop.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from actions.issue_client import ApiUnavailable, Invalid, IssueApiError, IssueClient
+from actions.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+class Deliverer:
+    """Sends pending outbox entries with their original Idempotency-Key until the API takes them."""
+
+    def __init__(self, outbox: Outbox, client: IssueClient, interval: float) -> None:
+        self.outbox = outbox
+        self.client = client
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="outbox-deliverer", daemon=True)
+
+    def start(self) -> "Deliverer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.deliver_due()
+            except Exception:  # keep delivering whatever one bad entry does
+                log.exception("outbox delivery round failed")
+
+    def deliver_due(self) -> int:
+        """One round; returns how many entries were filed."""
+        filed = 0
+        for entry in self.outbox.due():
+            try:
+                ticket = self.client.create_ticket(entry.payload, entry.idempotency_key)
+            except ApiUnavailable as exc:
+                self.outbox.retry_later(entry.idempotency_key, str(exc))
+                break  # the API is down: no point trying the rest now
+            except Invalid as exc:
+                log.error("outbox entry %s rejected by the API: %s", entry.idempotency_key, exc.fields)
+                self.outbox.failed(entry.idempotency_key, f"422 {exc.fields}")
+            except IssueApiError as exc:
+                self.outbox.retry_later(entry.idempotency_key, str(exc))
+            else:
+                self.outbox.delivered(entry.idempotency_key, str(ticket.get("id")))
+                log.info("outbox entry %s filed as ticket %s", entry.idempotency_key, ticket.get("id"))
+                filed += 1
+        return filed

@@ -1,0 +1,52 @@
+"""Small judgements about a caller's turn shared by both forms: yes/no, and digressions."""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from actions.spoken import clean
+
+_YES = re.compile(r"^(对|是|嗯|好|可以|行|没错|没问题|确认|确定|就用|就这个|用这个|正确|ok|OK)")
+_NO = re.compile(r"^(不|没|错|别|换|算了)")
+_QUESTION = re.compile(r"(吗|么|什么|怎么|怎样|哪|几点|多久|多少|是不是|能不能|可不可以|如何|\?|？)")
+_HUMAN = re.compile(r"(人工|真人|转接|坐席|客服人员|工作人员|领导|负责人)")
+_GIVE_UP = re.compile(r"(算了|不报了|不登记了|不反映了|不用登记|不用了|取消|不办了|撤)")
+
+
+def yes_or_no(intent: str, text: str) -> Optional[bool]:
+    """True for a yes, False for a no, None when the turn is neither."""
+    said = clean(text)
+    if intent == "affirm" or (_YES.match(said) and len(said) <= 8):
+        return True
+    if intent == "deny" or (_NO.match(said) and len(said) <= 8):
+        return False
+    return None
+
+
+def digression(intent: str, confidence: float, text: str,
+               handled: tuple[str, ...] = ("ask_policy", "bot_challenge", "request_human", "cancel_ticket"),
+               ) -> bool:
+    """Is this turn a side question (FAQ, 'are you a robot', 'a person please', 'forget it')
+    rather than an answer? Answers such as company names can be classified as anything, so a
+    digression also needs the words that make it one. `handled`: side questions the form's
+    rules know how to answer."""
+    if intent not in handled:
+        return False
+    if intent in ("ask_policy", "bot_challenge"):
+        return confidence >= 0.5 and bool(_QUESTION.search(text))
+    if intent == "request_human":
+        return confidence >= 0.5 and bool(_HUMAN.search(text))
+    if intent == "cancel_ticket":
+        return confidence >= 0.5 and bool(_GIVE_UP.search(text))
+    return False
+
+
+def after_digression(events: list[dict], form: str) -> bool:
+    """The form is resuming after a side answer (e.g. utter_ask_policy) to the latest turn."""
+    own = {"action_listen", form, f"validate_{form}", "action_extract_slots", None}
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") not in own:
+            return True
+    return False

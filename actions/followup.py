@@ -1,0 +1,254 @@
+"""Following up a filed ticket: look it up (by number, or by the caller's phone), check, urge,
+supplement, withdraw (after confirmation) and rate (five levels; 2 or less sends it back)."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import replies, runtime
+from actions.conversation import caller_phone, latest_intent, latest_text
+from actions.dialogue import after_digression, digression, yes_or_no
+from actions.issue_client import IssueApiError, TicketNotFound
+from actions.spoken import clean, find_ticket_id, rating_score
+
+log = logging.getLogger(__name__)
+
+FORM = "followup_form"
+OPERATIONS = {"check_ticket": "check", "urge_ticket": "urge", "supplement_ticket": "supplement",
+              "cancel_ticket": "cancel", "rate_service": "rate"}
+EXTRA_SLOT = {"supplement": "supplement_text", "cancel": "cancel_confirmed", "rate": "rating"}
+OPEN = ("received", "assigned", "in_progress")
+RESOLVED = ("resolved",)
+RESET = ["followup_op", "ticket_candidate", "supplement_text", "cancel_confirmed", "rating",
+         "requested_slot"]
+_TRIGGERS = ("补充一下", "补充说明", "补充", "我想", "我要", "再", "一下", "情况", "信息", "工单", "单子",
+             "给", "之前", "那个", "上次", "说明")
+
+
+def _supplement_in(text: str) -> Optional[str]:
+    """The added information when it comes in the same breath: '补充一下 漏水的位置在三号楼'."""
+    rest = clean(text)
+    for word in _TRIGGERS:
+        rest = rest.replace(word, "")
+    rest = clean(rest.strip("：:，, "))
+    return clean(text) if len(rest) >= 5 else None
+
+
+def _next_slot(values: dict[str, Any], phone_known: bool) -> Optional[str]:
+    op = values.get("followup_op") or "check"
+    if not values.get("ticket_id"):
+        if op == "check" and phone_known:
+            return None  # list the caller's tickets by phone
+        return "ticket_id"
+    extra = EXTRA_SLOT.get(op)
+    if extra and values.get(extra) is None:
+        return extra
+    return None
+
+
+class ValidateFollowupForm(Action):
+    def name(self) -> str:
+        return "validate_followup_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        intent, confidence = latest_intent(tracker)
+        text = latest_text(tracker)
+        requested = tracker.get_slot("requested_slot")
+        slots = ["followup_op", "ticket_id", "supplement_text", "cancel_confirmed", "rating"]
+        current = {slot: tracker.get_slot(slot) for slot in slots}
+        phone_known = bool(caller_phone(tracker) or tracker.get_slot("phone"))
+
+        if requested and after_digression(tracker.events, FORM):
+            return [SlotSet("requested_slot", _next_slot(current, phone_known))]
+
+        if requested and digression(intent, confidence, text, ("ask_policy", "request_human")):
+            return []  # reject: rules answer the side question, then the form resumes
+
+        updates: dict[str, Any] = {}
+        if requested is None:
+            updates.update(self._opening(tracker, intent, text))
+        elif requested == "ticket_id":
+            if intent in OPERATIONS:
+                updates["followup_op"] = OPERATIONS[intent]
+            updates.update(await self._ticket_answer(dispatcher, tracker, intent, text))
+        elif requested == "supplement_text":
+            said = clean(text)
+            updates["supplement_text"] = said if len(said) >= 2 else None
+        elif requested == "cancel_confirmed":
+            answer = yes_or_no(intent, text)
+            if answer is None and intent == "cancel_ticket":
+                answer = True
+            updates["cancel_confirmed"] = answer
+        elif requested == "rating":
+            updates["rating"] = rating_score(text)
+            if updates["rating"] is None:
+                dispatcher.utter_message(text="没听清您的评价。")
+
+        values = {**current, **updates}
+        events: list[EventType] = [SlotSet(k, v) for k, v in updates.items()]
+        events.append(SlotSet("requested_slot", _next_slot(values, phone_known)))
+        return events
+
+    @staticmethod
+    def _opening(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
+        op = OPERATIONS.get(intent, tracker.get_slot("followup_op") or "check")
+        values: dict[str, Any] = {"followup_op": op, "supplement_text": None,
+                                  "cancel_confirmed": None, "rating": None, "ticket_candidate": None}
+        number = find_ticket_id(text)
+        if number:
+            values["ticket_id"] = number
+        elif not tracker.get_slot("ticket_id") and tracker.get_slot("last_ticket_id"):
+            values["ticket_id"] = tracker.get_slot("last_ticket_id")
+        if op == "supplement":
+            values["supplement_text"] = _supplement_in(text)
+        if op == "rate":
+            values["rating"] = rating_score(text)
+        return values
+
+    @staticmethod
+    async def _ticket_answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str,
+                             text: str) -> dict[str, Any]:
+        number = find_ticket_id(text, allow_phone_like=True)
+        candidate = tracker.get_slot("ticket_candidate")
+        if not number and candidate and yes_or_no(intent, text) is True:
+            number = candidate
+        if not number:
+            if yes_or_no(intent, text) is False:
+                return {"ticket_candidate": None, "ticket_id": None}
+            dispatcher.utter_message(text="没听清工单编号。")
+            return {"ticket_id": None}
+        try:
+            await runtime.blocking(runtime.client().get_ticket, number)
+        except TicketNotFound:
+            dispatcher.utter_message(text=f"没有查到编号为 {replies.ticket_number(number)} 的工单。")
+            return {"ticket_id": None, "ticket_candidate": None}
+        except IssueApiError:
+            pass  # let the operation itself report the outage
+        return {"ticket_id": number, "ticket_candidate": None}
+
+
+class AskTicketId(Action):
+    """Ask for the number; when the caller's phone has exactly one fitting ticket, propose it."""
+
+    def name(self) -> str:
+        return "action_ask_ticket_id"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        phone = caller_phone(tracker) or tracker.get_slot("phone")
+        if phone and tracker.get_slot("ticket_candidate") is None:
+            try:
+                tickets = await runtime.blocking(runtime.client().tickets_by_phone, phone)
+            except IssueApiError:
+                tickets = []
+            wanted = RESOLVED if tracker.get_slot("followup_op") == "rate" else OPEN
+            fitting = [t for t in tickets if t.get("status") in wanted]
+            if len(fitting) == 1:
+                dispatcher.utter_message(text=f"您名下有一件工单 {replies.brief(fitting[0])}，是这一件吗？")
+                return [SlotSet("ticket_candidate", str(fitting[0]["id"]))]
+        dispatcher.utter_message(text="请告诉我工单编号，登记时告诉过您，是一串8到12位的数字。")
+        return [SlotSet("ticket_candidate", None)]
+
+
+class AskSupplementText(Action):
+    def name(self) -> str:
+        return "action_ask_supplement_text"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(text="好的，请说一下您要补充的内容。")
+        return []
+
+
+class AskCancelConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_cancel_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        number = replies.ticket_number(tracker.get_slot("ticket_id"))
+        dispatcher.utter_message(text=f"确认要撤销工单 {number} 吗？撤销后这件事就不再办理了。")
+        return []
+
+
+class AskRating(Action):
+    def name(self) -> str:
+        return "action_ask_rating"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(
+            text="请问您对这件工单的办理结果满意吗？可以说非常满意、满意、基本满意、不满意或者非常不满意，也可以打1到5分。")
+        return []
+
+
+class Followup(Action):
+    def name(self) -> str:
+        return "action_followup"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        op = tracker.get_slot("followup_op") or "check"
+        ticket_id = tracker.get_slot("ticket_id")
+        client = runtime.client()
+        try:
+            if not ticket_id:
+                await self._list_by_phone(dispatcher, tracker)
+            elif op == "check":
+                ticket = await runtime.blocking(client.get_ticket, ticket_id)
+                dispatcher.utter_message(text=replies.status(ticket))
+            elif op == "urge":
+                await runtime.blocking(client.urge, ticket_id, "来电人催办")
+                ticket = await runtime.blocking(client.get_ticket, ticket_id)
+                dispatcher.utter_message(
+                    text=f"已经为您催办工单 {replies.ticket_number(ticket_id)}，我们会督促承办部门尽快处理。"
+                         + replies.status(ticket))
+            elif op == "supplement":
+                await runtime.blocking(client.supplement, ticket_id, tracker.get_slot("supplement_text"))
+                dispatcher.utter_message(
+                    text=f"已经把您补充的内容加到工单 {replies.ticket_number(ticket_id)} 里了，承办部门会看到。")
+            elif op == "cancel":
+                if tracker.get_slot("cancel_confirmed"):
+                    await runtime.blocking(client.cancel, ticket_id, "来电人申请撤销")
+                    dispatcher.utter_message(text=f"工单 {replies.ticket_number(ticket_id)} 已经撤销了。")
+                else:
+                    dispatcher.utter_message(text="好的，不撤销，工单会继续办理。")
+            elif op == "rate":
+                score = int(tracker.get_slot("rating"))
+                await runtime.blocking(client.rate, ticket_id, score, latest_text(tracker))
+                if score <= 2:
+                    dispatcher.utter_message(
+                        text="很抱歉没让您满意。您的评价已经记录，这件工单会退回承办部门重新办理，会有人再联系您。")
+                else:
+                    dispatcher.utter_message(text="感谢您的评价，我们会继续改进服务。")
+        except TicketNotFound as exc:
+            dispatcher.utter_message(text=exc.reply)
+        except IssueApiError as exc:
+            if op == "rate" and exc.status == 409:
+                dispatcher.utter_message(text="这件工单还没有办结，办结以后才能评价。" + self._reason(exc))
+            elif op == "cancel" and exc.status == 409:
+                dispatcher.utter_message(text="这件工单不能撤销了。" + self._reason(exc))
+            else:
+                dispatcher.utter_message(text=exc.reply)
+        return [SlotSet(slot, None) for slot in RESET]
+
+    @staticmethod
+    def _reason(exc: IssueApiError) -> str:
+        return "" if exc.reply.startswith("这件工单当前") else exc.reply
+
+    @staticmethod
+    async def _list_by_phone(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        phone = caller_phone(tracker) or tracker.get_slot("phone")
+        tickets = await runtime.blocking(runtime.client().tickets_by_phone, phone)
+        if not tickets:
+            dispatcher.utter_message(text="按您的电话没有查到工单。如果有工单编号，请告诉我编号。")
+            return
+        recent = tickets[:3]
+        lines = [replies.status(t) for t in recent]
+        more = f"另外还有{len(tickets) - 3}件较早的工单。" if len(tickets) > 3 else ""
+        dispatcher.utter_message(text=f"按您的电话查到{len(tickets)}件工单：" + "".join(lines) + more)

@@ -1,0 +1,194 @@
+"""Make sense of what callers say: spoken digits, phone numbers, ticket ids, names, ratings, anger.
+
+Vosk and hurried typists produce 一三八 九一二三, "2611 2700 01" or 幺三八: everything here is
+forgiving about form and strict about content.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+_CN_DIGITS = {
+    "零": "0", "〇": "0", "洞": "0", "一": "1", "幺": "1", "壹": "1", "二": "2", "两": "2", "贰": "2",
+    "三": "3", "叁": "3", "四": "4", "肆": "4", "五": "5", "伍": "5", "六": "6", "陆": "6",
+    "七": "7", "柒": "7", "拐": "7", "八": "8", "捌": "8", "九": "9", "玖": "9", "勾": "9",
+}
+_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+_DIGIT_RUN = re.compile(r"\d[\d\s\-－—]*\d|\d")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+LOCAL = re.compile(r"^[2-9]\d{6,7}$")
+
+FILLERS = re.compile(r"^(喂+|那个+|就是说?|嗯+|啊+|呃+|哦+|额+|这个|你好|您好|然后|我说|[，,。.!！?？、\s])+")
+_TRAILING = re.compile(r"[，,。.!！?？~、\s]+$")
+
+
+def spoken_digits(text: str) -> str:
+    """Turn spoken Chinese digits into Arabic ones, leave everything else as it is.
+
+    Only runs of two or more Chinese digits are converted, so that 一下 or 两个 stay words.
+    """
+    text = text.translate(_FULLWIDTH)
+    pattern = "[" + "".join(_CN_DIGITS) + r"](?:\s*[" + "".join(_CN_DIGITS) + "])+"
+    return re.sub(pattern, lambda m: "".join(_CN_DIGITS.get(c, "") for c in m.group(0)), text)
+
+
+def digit_runs(text: str) -> list[str]:
+    """All numbers in the text, with the spaces and dashes people put inside them removed."""
+    return [re.sub(r"\D", "", run) for run in _DIGIT_RUN.findall(spoken_digits(text))]
+
+
+def find_phone(text: str) -> Optional[str]:
+    """A mobile, landline (029...) or 7-8 digit local number in the text, digits only."""
+    for run in digit_runs(text):
+        if MOBILE.match(run) or LANDLINE.match(run) or LOCAL.match(run):
+            return run
+    return None
+
+
+def is_phone(value: str) -> bool:
+    return bool(MOBILE.match(value) or LANDLINE.match(value) or LOCAL.match(value))
+
+
+def find_ticket_id(text: str, allow_phone_like: bool = False) -> Optional[str]:
+    """An 8-12 digit ticket number; numbers that look like mobiles are skipped unless asked for."""
+    for run in digit_runs(text):
+        if 8 <= len(run) <= 12 and (allow_phone_like or not MOBILE.match(run)):
+            return run
+    return None
+
+
+def group_digits(number: str) -> str:
+    """2611270001 -> '2611 2700 01': groups of four are how operators read numbers out."""
+    return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+
+
+def read_phone(number: str) -> str:
+    """13891234567 -> '138 9123 4567', the way Chinese callers say a mobile number."""
+    if MOBILE.match(number):
+        return f"{number[:3]} {number[3:7]} {number[7:]}"
+    return group_digits(number)
+
+
+def clean(text: str) -> str:
+    """Strip spoken fillers in front and punctuation at the end."""
+    return _TRAILING.sub("", FILLERS.sub("", text.strip()))
+
+
+_COMPANY_PREFIX = re.compile(
+    r"^(?:不对|不是|错了|更正一下)?[，,\s]*(?:我们|我)?(?:的)?(?:公司|单位|企业)?(?:的)?(?:名称|名字|全称|名)?"
+    r"(?:应该)?(?:是|叫|叫做|改成|改为|写)?\s*"
+)
+_NAME_PREFIX = re.compile(
+    r"^(?:不对|不是|错了)?[，,\s]*(?:联系人|我的名字|名字|姓名|我)?(?:应该)?(?:是|叫|叫做|姓|改成|改为)?\s*"
+)
+
+
+def company_name(text: str) -> Optional[str]:
+    """The company name in an answer such as '我们公司叫西安华清科技有限公司'."""
+    value = _COMPANY_PREFIX.sub("", clean(text), count=1)
+    value = re.sub(r"\s+", "", value).removesuffix("的")
+    if 2 <= len(value) <= 40 and not value.isdigit():
+        return value
+    return None
+
+
+def person_name(text: str) -> Optional[str]:
+    """The contact's name in '我叫张伟' / '我姓李' / '王秀兰'."""
+    value = _NAME_PREFIX.sub("", clean(text), count=1)
+    value = re.sub(r"\s+", "", value)
+    value = re.sub(r"(就行|就可以|吧)$", "", value)
+    if 1 <= len(value) <= 12 and not re.search(r"\d", value):
+        return value
+    return None
+
+
+# Explicit corrections: "不对，电话是139..."; "公司名改成..."; "联系人是..."
+_CORRECTION_START = re.compile(r"^(不对|不是|错了|搞错了|说错了|更正|改一下|改成|应该是|等一下)")
+_PHONE_FIELD = re.compile(r"(电话|手机|号码|联系方式)")
+_COMPANY_FIELD = re.compile(r"(公司|单位|企业)(名称|名字|全称|名)?(应该)?(是|叫|改成|改为|写)(?P<v>.+)")
+_NAME_FIELD = re.compile(r"(联系人|我的名字|名字|姓名|我叫|我姓)(应该)?(是|叫|改成|改为)?(?P<v>.+)")
+
+
+def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
+    """Field values a caller states explicitly, e.g. {'phone': '13991234560'}.
+
+    Applied only when the caller marks a correction (不对…) or we are reading back the form, so a
+    description that merely mentions 公司 is never taken for a company name.
+    """
+    text = clean(spoken_digits(text))
+    if not (_CORRECTION_START.match(text) or requested_slot == "ticket_confirmed"):
+        return {}
+    found: dict[str, str] = {}
+    phone = find_phone(text)
+    if phone and _PHONE_FIELD.search(text):
+        found["phone"] = phone
+    match = _COMPANY_FIELD.search(text)
+    if match:
+        value = company_name(match.group("v"))
+        if value:
+            found["company"] = value
+    match = _NAME_FIELD.search(text)
+    if match and "company" not in found:
+        value = person_name(match.group("v"))
+        if value:
+            found["contact_name"] = value
+    return found
+
+
+_RATING_WORDS = [
+    ("非常不满意", 1), ("很不满意", 1), ("特别不满意", 1), ("差评", 1), ("不满意", 2), ("不太满意", 2),
+    ("基本满意", 3), ("还行", 3), ("一般", 3), ("凑合", 3), ("非常满意", 5), ("很满意", 5),
+    ("特别满意", 5), ("五星", 5), ("满分", 5), ("好评", 5), ("满意", 4),
+]
+_SCORE = re.compile(r"(?<!\d)([1-5])\s*(分|星)?(?!\d)")
+
+
+def rating_score(text: str) -> Optional[int]:
+    """1..5 from '五分', '4', '非常满意', '不满意'… (5 非常满意 … 1 非常不满意)."""
+    text = spoken_digits(text)
+    text = re.sub("[一二三四五](?=\\s*(分|星))", lambda m: _CN_DIGITS[m.group(0)], text)
+    match = _SCORE.search(text)
+    if match:
+        return int(match.group(1))
+    for word, score in _RATING_WORDS:
+        if word in text:
+            return score
+    return None
+
+
+_ANGER = re.compile(
+    r"(气死|火大|受够|忍无可忍|骂人|什么破|破机器|垃圾|混蛋|干什么吃的|吃干饭|太差劲|烦死|"
+    r"去媒体|曝光|没人管是吧|到底管不管|什么玩意)"
+)
+
+
+def sounds_angry(text: str) -> bool:
+    """Clear signs of an angry caller; such callers go to a person instead of a form."""
+    return bool(_ANGER.search(text or ""))
+
+
+_KINDS = [
+    ("举报", "report"), ("投诉", "complaint"), ("投拆", "complaint"), ("表扬", "praise"),
+    ("点赞", "praise"), ("建议", "suggestion"), ("意见", "suggestion"), ("咨询", "consult"),
+]
+
+
+def request_kind(text: str) -> str:
+    """The contract's request kind implied by the wording; 求助 (help) when nothing says otherwise."""
+    for word, kind in _KINDS:
+        if word in text:
+            return kind
+    return "help"
+
+
+_GENERIC = re.compile(
+    r"(我|我们|想|要|需要|有|个|一个|一下|反映|反应|投诉|举报|建议|报|问题|事情|事儿|事|情况|诉求|"
+    r"登记|提|发布|供需|信息|中介|服务|超市|找|请问|怎么|弄|帮|忙|你好|您好|喂|那个|就是|这个|的|了|吧|啊|呢|"
+    r"[，,。.!！?？、\s])"
+)
+
+
+def is_specific(description: str) -> bool:
+    """Does the text say what happened, or only that the caller has something to say?"""
+    return len(_GENERIC.sub("", description or "")) >= 4
