@@ -41,11 +41,13 @@ class StreamResampler:
         g = gcd(src_rate, dst_rate)
         self.up, self.down = dst_rate // g, src_rate // g
         self.passthrough = src_rate == dst_rate
+        self._phase = 0  # index, in the upsampled stream, of the next sample to keep
+        if self.passthrough:
+            return
         max_rate = max(self.up, self.down)
         half_len = 10 * max_rate
         self._taps = signal.firwin(2 * half_len + 1, 1.0 / max_rate, window=("kaiser", 5.0)) * self.up
         self._zi = np.zeros(len(self._taps) - 1)
-        self._phase = 0  # index, in the upsampled stream, of the next sample to keep
 
     def process(self, pcm: bytes) -> bytes:
         if self.passthrough or not pcm:

