@@ -1,0 +1,132 @@
+"""A call session driven by scripted caller audio: turns, barge-in, silence, limits, keypad, handoff.
+
+The call clock is the caller's audio, so timings here are exact seconds of scripted audio. A grammar
+(a voice setting) keeps the Korean model fast; the bot is a fake Rasa REST server at this level.
+"""
+from __future__ import annotations
+
+import pytest
+
+from bot.voice.asr import new_recognizer
+from bot.voice.audio_io import SimulatedLine, Silence, scripted_frames
+from bot.voice.bot_client import RasaRestClient
+from bot.voice.call import BargeIn, CallSession, Hangup, Partial, TransferRequested, Turn
+from bot.voice.prompts import PROMPTS
+from bot.voice.transfer import LogOnlyTransfer
+from bot.voice.tts import build_tts
+from tests.bot.voice.helpers import korean_speech
+
+
+@pytest.fixture(scope="module")
+def thanks_16k() -> bytes:
+    return korean_speech("감사합니다", 16000)
+
+
+@pytest.fixture()
+def call_settings(voice_settings, tmp_path):
+    grammar = tmp_path / "grammar.txt"
+    grammar.write_text("안녕하세요\n감사합니다\n", encoding="utf-8")
+    return voice_settings.with_overrides(grammar_file=grammar, greet=False, reprompt_after=60, hangup_after=120)
+
+
+def make_call(settings, phone: str | None = "13812345678"):
+    line = SimulatedLine(settings.sample_rate)
+    transfer = LogOnlyTransfer()
+    session = CallSession(recognizer=new_recognizer(settings), bot=RasaRestClient(settings.rasa_url),
+                          tts=build_tts(settings), sink=line, settings=settings, caller_id=phone, transfer=transfer)
+    return session, line, transfer
+
+
+def turns(session: CallSession) -> list[tuple[str, str]]:
+    return [(e.role, e.text) for e in session.events if isinstance(e, Turn)]
+
+
+def test_what_the_caller_says_goes_to_the_bot_and_the_reply_is_spoken(call_settings, fake_rasa, hello_16k) -> None:
+    session, line, _ = make_call(call_settings)
+    reason = session.run(scripted_frames([Silence(0.5), hello_16k, Silence(1.5)], 16000))
+    assert turns(session) == [("caller", "안녕하세요"), ("bot", "收到：안녕하세요。工单号20261127001。")]
+    assert fake_rasa.requests == [{"sender": session.sender, "message": "안녕하세요",
+                                   "metadata": {"channel": "voice", "phone": "13812345678"}}]
+    assert any(isinstance(e, Partial) for e in session.events)
+    # The reply was synthesized at the line rate and started playing right after the utterance ended.
+    reply = line.playbacks[0]
+    assert reply.duration > 1.0 and sum(len(a) for a in line.audio) / 2 / 16000 > 1.0
+    speech_end = 0.5 + len(hello_16k) / 2 / 16000
+    assert 0 < reply.start - speech_end < 1.0
+    assert reason == "caller_hangup"
+
+
+def test_caller_speech_stops_the_bot_talking(call_settings, fake_rasa, hello_16k) -> None:
+    session, line, _ = make_call(call_settings.with_overrides(greet=True))
+    session.run(scripted_frames([Silence(1.0), hello_16k, Silence(1.5)], 16000))
+    greeting = line.playbacks[0]
+    assert greeting.duration > 3.0  # the greeting would have played on for seconds
+    barge_ins = [e.at for e in session.events if isinstance(e, BargeIn)]
+    assert len(barge_ins) == 1
+    # Cut off within the configured 0.2 s of speech after the caller started at 1.0 s.
+    assert 1.0 < barge_ins[0] <= 1.0 + call_settings.barge_in_min_speech + 0.1
+    assert greeting.interrupted_at == pytest.approx(barge_ins[0])
+    assert ("caller", "안녕하세요") in turns(session)  # and the caller was heard
+
+
+def test_no_barge_in_when_disabled(call_settings, fake_rasa, hello_16k) -> None:
+    session, line, _ = make_call(call_settings.with_overrides(greet=True, barge_in=False))
+    session.run(scripted_frames([Silence(1.0), hello_16k, Silence(1.0)], 16000))
+    assert not any(isinstance(e, BargeIn) for e in session.events)
+    assert line.playbacks[0].interrupted_at is None
+
+
+def test_silence_gets_a_reprompt_then_a_goodbye_and_hangup(call_settings, fake_rasa) -> None:
+    settings = call_settings.with_overrides(reprompt_after=2.0, hangup_after=5.0)
+    session, line, _ = make_call(settings)
+    reason = session.run(scripted_frames([Silence(60.0)], 16000))
+    assert reason == "silence"
+    said = [(e.text, e.at) for e in session.events if isinstance(e, Turn)]
+    assert [text for text, _ in said] == [PROMPTS["reprompt"], PROMPTS["goodbye_silence"]]
+    assert said[0][1] == pytest.approx(2.0, abs=0.03)
+    # Silence is counted from when the bot stopped talking (the reprompt is two sentences).
+    reprompt_end = max(p.end for p in line.playbacks if p.start < said[1][1])
+    assert said[1][1] == pytest.approx(reprompt_end + 5.0, abs=0.03)
+    hangup = session.events[-1]
+    assert isinstance(hangup, Hangup) and hangup.at < 30  # hung up long before the audio ran out
+    assert fake_rasa.requests == []
+
+
+def test_a_call_ends_at_the_maximum_length(call_settings, fake_rasa) -> None:
+    session, _, _ = make_call(call_settings.with_overrides(max_call=3.0))
+    assert session.run(scripted_frames([Silence(20.0)], 16000)) == "max_length"
+    assert turns(session) == [("bot", PROMPTS["goodbye_max_length"])]
+    assert session.events[-1].at == pytest.approx(3.0, abs=0.03)
+
+
+def test_the_caller_hears_an_apology_when_the_bot_is_down(call_settings, fake_rasa, hello_16k) -> None:
+    fake_rasa.fail = True
+    session, _, _ = make_call(call_settings)
+    session.run(scripted_frames([hello_16k, Silence(1.0)], 16000))
+    assert turns(session) == [("caller", "안녕하세요"), ("bot", PROMPTS["bot_unavailable"])]
+
+
+def test_a_handoff_requests_a_transfer_once(call_settings, fake_rasa, thanks_16k) -> None:
+    session, _, transfer = make_call(call_settings)
+    session.run(scripted_frames([thanks_16k, Silence(1.0), thanks_16k, Silence(1.0)], 16000))
+    transfers = [e for e in session.events if isinstance(e, TransferRequested)]
+    assert len(transfers) == 1 and transfers[0].handoff["reason"] == "request_human"
+    assert transfers[0].accepted is False  # no PBX configured: logged, caller stays on the line
+    assert transfer.requests == [(session.call_id, transfers[0].handoff)]
+    assert ("bot", "好的，正在为您转接人工客服。") in turns(session)
+
+
+def test_keyed_digits_ending_with_hash_are_sent_as_a_turn(call_settings, fake_rasa) -> None:
+    session, _, _ = make_call(call_settings)
+    for key in "20261127001#":
+        session.push_dtmf(key)
+    session.push_dtmf("9")
+    session.push_dtmf("*")  # cleared, never sent
+    session.run(scripted_frames([Silence(0.5)], 16000))
+    assert fake_rasa.messages == ["20261127001"]
+
+
+def test_caller_id_is_optional(call_settings, fake_rasa, hello_16k) -> None:
+    session, _, _ = make_call(call_settings, phone=None)
+    session.run(scripted_frames([hello_16k, Silence(1.0)], 16000))
+    assert fake_rasa.requests[0]["metadata"] == {"channel": "voice"}
