@@ -1,0 +1,89 @@
+"""`make run` brings the whole hotline up on embedded defaults and Ctrl-C takes it down again."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from tests.support.servers import REPO_ROOT, free_port
+from tests.support.stack import MODEL_PATH, write_endpoints
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_ok(url: str, deadline: float) -> requests.Response:
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            response = requests.get(url, timeout=2)
+            if response.ok:
+                return response
+        except requests.RequestException as exc:
+            last = exc
+        time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer: {last}")
+
+
+@pytest.mark.skipif(not MODEL_PATH.exists(), reason="needs the model trained by make setup")
+def test_make_run_serves_all_four_processes_and_stops_on_ctrl_c(tmp_path):
+    ports = {name: free_port() for name in ("issue_api", "actions", "rasa", "gateway")}
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "ISSUE_API_PORT": str(ports["issue_api"]),
+        "ISSUE_API_DB": f"sqlite:///{tmp_path / 'issues.db'}",
+        "ISSUE_API_TOKENS": "bot:run-bot,operator:run-operator,admin:run-admin",
+        "ACTIONS_PORT": str(ports["actions"]),
+        "ACTIONS_OUTBOX_DB": str(tmp_path / "outbox.db"),
+        "RASA_PORT": str(ports["rasa"]),
+        "RASA_ENDPOINTS": str(write_endpoints(f"http://127.0.0.1:{ports['actions']}", tmp_path)),
+        "GATEWAY_PORT": str(ports["gateway"]),
+        "GATEWAY_DB": str(tmp_path / "gateway.db"),
+        "GATEWAY_OPERATORS": "lead:secret-pass",
+    }
+    env.pop("ISSUE_API_URL", None)
+    env.pop("RASA_URL", None)
+    proc = subprocess.Popen(
+        ["make", "run"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        health = _wait_ok(f"http://127.0.0.1:{ports['issue_api']}/api/v1/health", deadline)
+        assert health.status_code == 200
+        _wait_ok(f"http://127.0.0.1:{ports['actions']}/health", deadline)
+        _wait_ok(f"http://127.0.0.1:{ports['gateway']}/", deadline)
+        status = _wait_ok(f"http://127.0.0.1:{ports['rasa']}/status", deadline).json()
+        assert status.get("model_file") or status.get("model_id")
+
+        # The bot answers through the REST channel, and a filing reaches the issue API as the bot.
+        reply = requests.post(
+            f"http://127.0.0.1:{ports['rasa']}/webhooks/rest/webhook",
+            json={"sender": "make-run-smoke", "message": "你好"},
+            timeout=30,
+        )
+        assert reply.ok and reply.json(), reply.text
+        assert any("\u4e00" <= ch <= "\u9fff" for m in reply.json() for ch in m.get("text", ""))
+        tickets = requests.get(
+            f"http://127.0.0.1:{ports['issue_api']}/api/v1/tickets",
+            headers={"Authorization": "Bearer run-operator"},
+            params={"phone": "13800138000"},
+            timeout=5,
+        )
+        assert tickets.status_code == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            output, _ = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            output, _ = proc.communicate()
+    # Ctrl-C stopped every process: nothing answers any more.
+    for port in ports.values():
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+    assert "127.0.0.1:" in output  # it printed where to go
