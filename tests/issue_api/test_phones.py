@@ -1,0 +1,46 @@
+"""Phone numbers: which are accepted, their normal form, masking, and scrubbing of free text."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from issue_api.logs import MaskPhonesFilter
+from issue_api.phones import mask_phone, mask_phones_in_text, normalize_phone
+
+
+@pytest.mark.parametrize("raw,normal", [
+    ("13812345678", "13812345678"), ("+86 138-1234-5678", "13812345678"), ("8613812345678", "13812345678"),
+    ("0086 19912345678", "19912345678"), ("029-88881234", "029-88881234"), ("(029) 8888 1234", "029-88881234"),
+    ("010 12345678", "010-12345678"), ("0917-1234567", "0917-1234567"),
+    ("12345", None), ("1281234567", None), ("12812345678", None), ("029-123", None), ("abc", None),
+    ("00000000000", None), ("", None),
+])
+def test_normalize(raw: str, normal: str) -> None:
+    assert normalize_phone(raw) == normal
+
+
+@pytest.mark.parametrize("phone,masked", [
+    ("13812345678", "138****5678"), ("029-88881234", "029-****1234"), ("0917-1234567", "0917-***4567"),
+])
+def test_mask(phone: str, masked: str) -> None:
+    assert mask_phone(phone) == masked
+
+
+def test_phones_in_text_are_masked_but_ticket_ids_are_not() -> None:
+    text = 'GET /api/v1/tickets?phone=13812345678 ticket 2611270001 tel 029-88881234 call +86 139 1234 5678'
+    assert mask_phones_in_text(text) == (
+        'GET /api/v1/tickets?phone=138****5678 ticket 2611270001 tel 029-****1234 call 139****5678')
+
+
+def test_log_filter_masks_arguments_and_tracebacks() -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "caller %s said %s", ("13812345678", "hi"), None)
+    MaskPhonesFilter().filter(record)
+    assert record.getMessage() == "caller 138****5678 said hi"
+    try:
+        raise ValueError("bad number 13912345678")
+    except ValueError:
+        import sys
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
+    MaskPhonesFilter().filter(record)
+    assert "13912345678" not in record.exc_text and "139****5678" in record.exc_text

@@ -1,0 +1,47 @@
+"""Configuration from the environment: documented defaults, clear errors."""
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import pytest
+
+from issue_api.settings import DEFAULT_DB_URL, REPO_ROOT, SettingsError, from_env
+
+TOKENS = {"ISSUE_API_TOKENS": "bot:a,operator:b,operator:c"}
+
+
+def test_defaults() -> None:
+    settings = from_env(TOKENS)
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.db_url == DEFAULT_DB_URL == f"sqlite:///{REPO_ROOT / 'var' / 'issue_api.db'}"
+    assert settings.tokens == {"a": "bot", "b": "operator", "c": "operator"}
+    assert settings.holidays == frozenset() and settings.now is None
+
+
+def test_holiday_ranges_and_fixed_clock() -> None:
+    settings = from_env({**TOKENS, "ISSUE_API_HOLIDAYS": "2026-10-01..2026-10-03, 2026-01-01",
+                         "ISSUE_API_NOW": "2026-01-05T09:00:00+08:00"})
+    assert settings.holidays == {dt.date(2026, 10, 1), dt.date(2026, 10, 2), dt.date(2026, 10, 3), dt.date(2026, 1, 1)}
+    assert settings.now == dt.datetime(2026, 1, 5, 1, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize("env", [
+    {},  # no tokens at all
+    {"ISSUE_API_TOKENS": "boss:x"},
+    {"ISSUE_API_TOKENS": "bot"},
+    {**TOKENS, "ISSUE_API_PORT": "eighty"},
+    {**TOKENS, "ISSUE_API_HOLIDAYS": "2026-13-01"},
+    {**TOKENS, "ISSUE_API_NOW": "2026-01-05T09:00:00"},  # no offset
+])
+def test_bad_configuration_is_refused(env: dict) -> None:
+    with pytest.raises(SettingsError):
+        from_env(env)
+
+
+def test_service_refuses_to_start_without_tokens() -> None:
+    result = subprocess.run([sys.executable, "-m", "issue_api"], cwd=REPO_ROOT, capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin"}, timeout=60)
+    assert result.returncode == 2
+    assert "ISSUE_API_TOKENS" in result.stderr
