@@ -17,10 +17,14 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn  # heavy web stack: only when the gateway really starts
 
     from bot.gateway.app import create_app
+    from bot.gateway.masking import PhoneMaskingFilter
 
     settings = GatewaySettings.from_env()
     settings = dataclasses.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(PhoneMaskingFilter())
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per issue API call is noise
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
                 ws_max_size=64 * 1024, access_log=False)
     return 0

@@ -37,8 +37,7 @@ class IssueApiClient:
         except ValueError:
             body = {"detail": response.text[:300]}
         if response.status_code >= 400:
-            detail = body.get("detail", body) if isinstance(body, dict) else body
-            raise IssueApiError(response.status_code, detail)
+            raise IssueApiError(response.status_code, _message(body))
         return body
 
     async def ticket(self, ticket_id: str) -> dict:
@@ -63,3 +62,14 @@ class IssueApiClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _message(body: Any) -> str:
+    """The issue API's `{"error": {"message", "fields"}}` as one Chinese sentence for the console."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        detail = body.get("detail") if isinstance(body, dict) else None
+        return detail if isinstance(detail, str) else "工单系统返回错误"
+    message = str(error.get("message") or "工单系统返回错误")
+    fields = [f"{f.get('field', '')}：{f.get('message', '')}" for f in error.get("fields") or [] if isinstance(f, dict)]
+    return message + ("（" + "；".join(fields) + "）" if fields else "")

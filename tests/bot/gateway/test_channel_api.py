@@ -89,3 +89,12 @@ def test_bad_requests_get_structured_errors_not_crashes(gateway: Gateway) -> Non
     assert requests.post(url, data="{not json", headers={"Content-Type": "application/json"}).status_code == 422
     assert requests.get(url, params={"sender": "nobody", "after": "x"}).status_code == 422
     assert requests.get(url, params={"sender": "nobody"}).json() == {"state": "bot", "messages": []}
+
+
+def test_phone_numbers_never_appear_in_full_in_the_log(gateway: Gateway) -> None:
+    send(gateway.url, "call-log-1", "你好", channel="voice", phone="13812345678")
+    session, _ = login(gateway.url, "alice")
+    session.get(f"{gateway.url}/api/v1/console/tickets", params={"phone": "13812345678"})  # issue API is down: 502
+    log = gateway.log.read_text(encoding="utf-8")
+    assert "138****5678" in log
+    assert "13812345678" not in log

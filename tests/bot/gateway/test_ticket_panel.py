@@ -1,0 +1,71 @@
+"""The console's ticket panel, statistics and end-of-chat ratings through the real issue API."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import requests
+import websockets
+
+from tests.bot.gateway.conftest import Gateway, login, send
+
+SENDER = "web-rating-0123456789"
+TICKET = {"company": "西安示例科技有限公司", "contact_name": "李四", "phone": "13912345678",
+          "category": "供水供电供气", "description": "园区B座停电", "kind": "help"}
+
+
+def test_operator_files_finds_and_the_chat_rating_reaches_the_resolved_ticket(start_gateway, issue_api) -> None:
+    gateway: Gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"])
+    send(gateway.url, SENDER, "转人工", phone="13912345678")
+    session, csrf = login(gateway.url, "alice")
+    console = f"{gateway.url}/api/v1/console"
+
+    filed = session.post(f"{console}/tickets", json={**TICKET, "conversation_id": SENDER}, headers={"X-CSRF-Token": csrf})
+    assert filed.status_code == 201, filed.text
+    ticket = filed.json()
+    assert ticket["status"] == "received" and ticket["id"].isdigit()
+
+    linked = session.get(f"{console}/conversations/{SENDER}/tickets").json()["items"]
+    assert [t["id"] for t in linked] == [ticket["id"]]
+    by_phone = session.get(f"{console}/tickets", params={"phone": "13912345678"}).json()["items"]
+    assert ticket["id"] in [t["id"] for t in by_phone]
+    one = session.get(f"{console}/tickets/{ticket['id']}").json()
+    assert one["history"] and one["category"] == "供水供电供气"
+    stats = session.get(f"{console}/stats").json()
+    assert stats["total"] >= 1 and "by_category" in stats
+
+    # The department resolves it; the user then rates the chat, and the rating lands on the ticket.
+    auth = {"Authorization": f"Bearer {issue_api.tokens['operator']}"}
+    for action, body in (("assign", {"department": "高新区供电所"}), ("resolve", {"result": "已恢复供电"})):
+        done = requests.post(f"{issue_api.url}/api/v1/tickets/{ticket['id']}/{action}", json=body, headers=auth)
+        assert done.ok, done.text
+
+    async def rate() -> list[dict]:
+        async with websockets.connect(f"{gateway.url.replace('http', 'ws')}/ws/chat?sender={SENDER}") as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "rating", "score": 5, "comment": "处理很快"}))
+            frames = []
+            while not any(ticket["id"] in f.get("message", {}).get("text", "") for f in frames):
+                frames.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            return frames
+
+    asyncio.run(rate())
+    rated = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket['id']}", headers=auth).json()
+    assert rated["rating"]["score"] == 5 and rated["rating"]["comment"] == "处理很快"
+    assert rated["status"] == "closed"
+
+
+def test_issue_api_refusals_and_outages_come_back_as_clear_messages(start_gateway, issue_api) -> None:
+    gateway: Gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"])
+    session, csrf = login(gateway.url, "alice")
+    invalid = session.post(f"{gateway.url}/api/v1/console/tickets", json={**TICKET, "category": "不存在的类别"},
+                           headers={"X-CSRF-Token": csrf})
+    assert invalid.status_code == 422 and "category" in invalid.json()["detail"]
+    missing = session.get(f"{gateway.url}/api/v1/console/tickets/99999999")
+    assert missing.status_code == 404 and "工单" in missing.json()["detail"]
+    assert session.post(f"{gateway.url}/api/v1/console/tickets", json=TICKET).status_code == 403  # no CSRF token
+
+    down: Gateway = start_gateway()  # its issue API address answers nothing
+    session, _ = login(down.url, "alice")
+    outage = session.get(f"{down.url}/api/v1/console/stats")
+    assert outage.status_code == 502 and "工单系统暂时无法访问" in outage.json()["detail"]
