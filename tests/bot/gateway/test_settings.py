@@ -1,0 +1,38 @@
+"""Gateway settings: operator accounts from the environment, hashed; sensible defaults."""
+from __future__ import annotations
+
+import bcrypt
+import pytest
+
+from bot.gateway.masking import mask_phone
+from bot.gateway.settings import GatewaySettings, parse_operators
+
+
+def test_plain_passwords_are_hashed_and_bcrypt_hashes_are_taken_as_they_are() -> None:
+    ready = bcrypt.hashpw(b"bob-secret", bcrypt.gensalt(rounds=4)).decode()
+    operators = parse_operators(f"alice:alice-secret, bob:{ready}")
+    assert set(operators) == {"alice", "bob"}
+    assert b"alice-secret" not in operators["alice"]
+    assert bcrypt.checkpw(b"alice-secret", operators["alice"])
+    assert bcrypt.checkpw(b"bob-secret", operators["bob"])
+
+
+@pytest.mark.parametrize("spec", ["alice", "alice:", ":secret"])
+def test_a_malformed_operator_entry_is_refused_at_start(spec: str) -> None:
+    with pytest.raises(ValueError):
+        parse_operators(spec)
+
+
+def test_defaults_match_the_contract_and_a_missing_secret_is_generated() -> None:
+    settings = GatewaySettings.from_env({})
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+    assert settings.rasa_url == "http://127.0.0.1:5005" and settings.issue_api_url == "http://127.0.0.1:8000"
+    assert settings.db_path == "var/gateway.db" and settings.operators == {}
+    assert settings.secret_generated and len(settings.secret) >= 32
+    custom = GatewaySettings.from_env({"GATEWAY_PORT": "9090", "RASA_URL": "http://rasa:5005/", "GATEWAY_SECRET": "s"})
+    assert (custom.port, custom.rasa_url, custom.secret, custom.secret_generated) == (9090, "http://rasa:5005", "s", False)
+
+
+def test_phone_numbers_are_masked_and_ticket_numbers_are_not() -> None:
+    assert mask_phone("来电 13812345678，工单 2611270001") == "来电 138****5678，工单 2611270001"
+    assert mask_phone(None) == ""
