@@ -2,6 +2,7 @@
 supplement, withdraw (after confirmation) and rate (five levels; 2 or less sends it back)."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any, Optional
 
@@ -187,6 +188,13 @@ class AskRating(Action):
         return []
 
 
+def action_key(tracker: Tracker, op: str) -> str:
+    """One key per conversation turn and operation: a repeated action is applied once."""
+    turn = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    raw = f"{tracker.sender_id}|{turn.get('timestamp')}|{op}"
+    return f"rasa-{op}-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:24]
+
+
 class Followup(Action):
     def name(self) -> str:
         return "action_followup"
@@ -196,6 +204,7 @@ class Followup(Action):
         op = tracker.get_slot("followup_op") or "check"
         ticket_id = tracker.get_slot("ticket_id")
         client = runtime.client()
+        key = action_key(tracker, op)
         try:
             if not ticket_id:
                 await self._list_by_phone(dispatcher, tracker)
@@ -203,24 +212,25 @@ class Followup(Action):
                 ticket = await runtime.blocking(client.get_ticket, ticket_id)
                 dispatcher.utter_message(text=replies.status(ticket))
             elif op == "urge":
-                await runtime.blocking(client.urge, ticket_id, "来电人催办")
+                await runtime.blocking(client.urge, ticket_id, "来电人催办", key)
                 ticket = await runtime.blocking(client.get_ticket, ticket_id)
                 dispatcher.utter_message(
                     text=f"已经为您催办工单 {replies.ticket_number(ticket_id)}，我们会督促承办部门尽快处理。"
                          + replies.status(ticket))
             elif op == "supplement":
-                await runtime.blocking(client.supplement, ticket_id, tracker.get_slot("supplement_text"))
+                await runtime.blocking(client.supplement, ticket_id,
+                                       tracker.get_slot("supplement_text"), key)
                 dispatcher.utter_message(
                     text=f"已经把您补充的内容加到工单 {replies.ticket_number(ticket_id)} 里了，承办部门会看到。")
             elif op == "cancel":
                 if tracker.get_slot("cancel_confirmed"):
-                    await runtime.blocking(client.cancel, ticket_id, "来电人申请撤销")
+                    await runtime.blocking(client.cancel, ticket_id, "来电人申请撤销", key)
                     dispatcher.utter_message(text=f"工单 {replies.ticket_number(ticket_id)} 已经撤销了。")
                 else:
                     dispatcher.utter_message(text="好的，不撤销，工单会继续办理。")
             elif op == "rate":
                 score = int(tracker.get_slot("rating"))
-                await runtime.blocking(client.rate, ticket_id, score, latest_text(tracker))
+                await runtime.blocking(client.rate, ticket_id, score, latest_text(tracker), key)
                 if score <= 2:
                     dispatcher.utter_message(
                         text="很抱歉没让您满意。您的评价已经记录，这件工单会退回承办部门重新办理，会有人再联系您。")

@@ -29,6 +29,8 @@ FIELD_LABELS = {
     "text": "补充内容",
     "reason": "撤销原因",
     "score": "评分",
+    "comment": "评价意见",
+    "note": "说明",
 }
 
 
@@ -153,19 +155,26 @@ class IssueClient:
         body = self._call("GET", "/tickets", retry=True, params={"phone": phone})
         return list(body.get("items", []))
 
-    def urge(self, ticket_id: str, note: str = "") -> dict[str, Any]:
-        return self._call("POST", f"/tickets/{ticket_id}/urge", retry=False, json={"note": note})
+    def urge(self, ticket_id: str, note: str = "", key: str | None = None) -> dict[str, Any]:
+        return self._act(ticket_id, "urge", {"note": note}, key)
 
-    def supplement(self, ticket_id: str, text: str) -> dict[str, Any]:
-        return self._call("POST", f"/tickets/{ticket_id}/supplements", retry=False, json={"text": text})
+    def supplement(self, ticket_id: str, text: str, key: str | None = None) -> dict[str, Any]:
+        return self._act(ticket_id, "supplements", {"text": text}, key)
 
-    def cancel(self, ticket_id: str, reason: str) -> dict[str, Any]:
-        # Cancelling twice is harmless (409 the second time), so a retry is safe.
-        return self._call("POST", f"/tickets/{ticket_id}/cancel", retry=True, json={"reason": reason})
+    def cancel(self, ticket_id: str, reason: str, key: str | None = None) -> dict[str, Any]:
+        return self._act(ticket_id, "cancel", {"reason": reason}, key)
 
-    def rate(self, ticket_id: str, score: int, comment: str = "") -> dict[str, Any]:
-        return self._call("POST", f"/tickets/{ticket_id}/rating", retry=False,
-                          json={"score": score, "comment": comment})
+    def rate(self, ticket_id: str, score: int, comment: str = "", key: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"score": score}
+        if comment.strip():
+            body["comment"] = comment.strip()[:200]
+        return self._act(ticket_id, "rating", body, key)
+
+    def _act(self, ticket_id: str, action: str, body: dict[str, Any], key: str | None) -> dict[str, Any]:
+        """A ticket action; with an Idempotency-Key it is safe to retry, without it one attempt only."""
+        headers = {"Idempotency-Key": key} if key else None
+        return self._call("POST", f"/tickets/{ticket_id}/{action}", retry=key is not None,
+                          json=body, headers=headers)
 
     def healthy(self) -> bool:
         try:

@@ -118,8 +118,8 @@ class ValidateTicketForm(Action):
         for slot, value in updates.items():
             shown = read_phone(value) if slot == "phone" else value
             dispatcher.utter_message(text=f"好的，{LABELS[slot]}改为{shown}。")
-        if requested in updates:
-            return updates
+        if updates:
+            return updates  # a correction is the whole turn; the pending question is asked again
         said = clean(text)
 
         if requested == "description":

@@ -1,0 +1,79 @@
+"""How the actions read what callers say: spoken digits, numbers with spaces, names, ratings."""
+from actions.categories import infer_category
+from actions.settings import Settings
+from actions.spoken import (
+    company_name, corrections, find_phone, find_ticket_id, group_digits, is_specific, person_name,
+    rating_score, request_kind, sounds_angry,
+)
+from actions.masking import mask_phone, mask_text
+
+CATEGORIES = Settings.from_env().categories_file
+
+
+def test_spoken_and_spaced_numbers_are_understood():
+    assert find_phone("电话 一 三 八 九 一 二 三 四 五 六 七") == "13891234567"
+    assert find_phone("幺三九 九一二三 四五六零") == "13991234560"
+    assert find_phone("座机 029-88326677") == "02988326677"
+    assert find_ticket_id("编号是 2611 2500 17") == "2611250017"
+    assert find_ticket_id("我的电话13891234567") is None  # a mobile number is not a ticket
+
+
+def test_ticket_numbers_are_grouped_for_reading_out():
+    assert group_digits("2611270001") == "2611 2700 01"
+    assert group_digits("261127000123") == "2611 2700 0123"
+
+
+def test_names_are_taken_from_natural_answers():
+    assert company_name("我们公司叫西安华清智能科技有限公司") == "西安华清智能科技有限公司"
+    assert company_name("喂 那个 单位是高新区第三小学。") == "高新区第三小学"
+    assert person_name("我叫张伟") == "张伟"
+    assert person_name("我姓李") == "李"
+    assert person_name("13891234567") is None
+
+
+def test_corrections_need_a_correction_marker_or_the_read_back():
+    assert corrections("不对，电话是13991234560", "contact_name") == {"phone": "13991234560"}
+    assert corrections("不对，公司名是西安新智源科技", "phone") == {"company": "西安新智源科技"}
+    assert corrections("联系人改成周敏", "ticket_confirmed") == {"contact_name": "周敏"}
+    # A description that mentions a company is not a correction of the company name.
+    assert corrections("我们公司是做软件的 电费收费不合理", "description") == {}
+
+
+def test_ratings_in_words_and_digits():
+    assert rating_score("非常满意") == 5
+    assert rating_score("我给五分") == 5
+    assert rating_score("满意") == 4
+    assert rating_score("基本满意吧") == 3
+    assert rating_score("不满意 问题根本没解决") == 2
+    assert rating_score("非常不满意") == 1
+    assert rating_score("打 3 分") == 3
+    assert rating_score("随便") is None
+
+
+def test_category_and_kind_are_inferred_from_the_report():
+    assert infer_category("园区里停电一上午了", CATEGORIES) == "供水供电供气"
+    assert infer_category("隔壁工地晚上打桩 噪音太大", CATEGORIES) == "环境噪音"
+    assert infer_category("路灯坏了好几天了", CATEGORIES) == "市政设施"
+    assert infer_category("我们公司光纤被挖断了", CATEGORIES) == "网络通信"
+    assert infer_category("有点事想说", CATEGORIES) is None
+    assert request_kind("我要投诉物业") == "complaint"
+    assert request_kind("我要举报偷排") == "report"
+    assert request_kind("路灯坏了") == "help"
+
+
+def test_vague_openings_are_not_taken_as_descriptions():
+    assert not is_specific("我要反映个问题")
+    assert not is_specific("我想发布供需信息")
+    assert is_specific("园区里停电一上午了")
+    assert is_specific("我们在找做精密加工的合作厂家")
+
+
+def test_anger_is_recognised():
+    assert sounds_angry("什么破机器 气死我了")
+    assert sounds_angry("你们到底管不管")
+    assert not sounds_angry("路灯坏了 麻烦看一下")
+
+
+def test_phone_numbers_are_masked():
+    assert mask_phone("13891234567") == "138****4567"
+    assert mask_text("电话13891234567，座机029-88326677") == "电话138****4567，座机029-****6677"

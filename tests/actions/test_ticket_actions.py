@@ -1,0 +1,169 @@
+"""The filing and follow-up actions on a live action server backed by a live issue API."""
+import uuid
+
+import requests
+
+from tests.actions.webhook import run_action, slot_events, texts, user_event
+
+FORM_SLOTS = {
+    "company": "西安华清智能科技有限公司", "contact_name": "张伟", "phone": "13700001111",
+    "category": "市政设施", "kind": "help", "description": "园区门口的路灯坏了好几天了",
+    "ticket_confirmed": True, "request_type": "problem", "channel": "voice",
+}
+
+
+def _operator(issue_api):
+    return {"Authorization": f"Bearer {issue_api.tokens['operator']}"}
+
+
+def _file(action_server, sender, **slots):
+    return run_action(action_server.url, "action_submit_ticket", text="对", intent="affirm",
+                      slots={**FORM_SLOTS, **slots}, sender=sender)
+
+
+def test_opening_report_fills_description_category_kind_and_offers_caller_id(action_server):
+    result = run_action(action_server.url, "validate_ticket_form",
+                        text="喂 我要投诉 隔壁工地晚上十二点还在打桩", intent="report_problem",
+                        metadata={"phone": "13891234567", "channel": "voice"})
+    slots = slot_events(result)
+    assert slots["description"] == "我要投诉 隔壁工地晚上十二点还在打桩"
+    assert slots["category"] == "环境噪音"
+    assert slots["kind"] == "complaint"
+    assert slots["phone_offer"] == "13891234567"
+    assert slots["requested_slot"] == "company"
+
+
+def test_vague_opening_asks_for_the_details(action_server):
+    result = run_action(action_server.url, "validate_ticket_form", text="我要反映个问题",
+                        intent="report_problem")
+    assert slot_events(result)["requested_slot"] == "description"
+
+
+def test_caller_confirms_the_offered_number_or_corrects_it(action_server):
+    slots = {**FORM_SLOTS, "phone": None, "ticket_confirmed": None, "phone_offer": "13891234567",
+             "requested_slot": "phone"}
+    yes = run_action(action_server.url, "validate_ticket_form", text="对 就用这个", intent="affirm",
+                     slots=slots)
+    assert slot_events(yes)["phone"] == "13891234567"
+    assert slot_events(yes)["requested_slot"] == "ticket_confirmed"
+
+    fixed = run_action(action_server.url, "validate_ticket_form", text="不对，电话是13991234560",
+                       intent="inform", slots={**FORM_SLOTS, "requested_slot": "ticket_confirmed",
+                                               "ticket_confirmed": None})
+    assert slot_events(fixed)["phone"] == "13991234560"
+    assert "139 9123 4560" in texts(fixed)
+    assert slot_events(fixed)["requested_slot"] == "ticket_confirmed"
+
+
+def test_read_back_names_every_field(action_server):
+    result = run_action(action_server.url, "action_ask_ticket_confirmed", text="张伟",
+                        slots={**FORM_SLOTS, "ticket_confirmed": None})
+    said = texts(result)
+    for part in ("西安华清智能科技有限公司", "张伟", "137 0000 1111", "市政设施", "路灯"):
+        assert part in said
+
+
+def test_filing_reads_the_number_grouped_with_the_deadline(action_server, issue_api):
+    sender = f"conv-{uuid.uuid4()}"
+    result = _file(action_server, sender)
+    ticket_id = slot_events(result)["last_ticket_id"]
+    grouped = " ".join(ticket_id[i:i + 4] for i in range(0, len(ticket_id), 4))
+    said = texts(result)
+    assert grouped in said and "月" in said and "日前" in said
+    ticket = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket_id}", headers=_operator(issue_api),
+                          timeout=5).json()
+    assert ticket["phone"] == "13700001111"
+    assert ticket["conversation_id"] == sender
+    assert ticket["category"] == "市政设施"
+
+
+def test_repeating_the_filing_action_files_nothing_new(action_server, issue_api):
+    sender = f"conv-{uuid.uuid4()}"
+    confirming = user_event("对", "affirm")
+    results = [run_action(action_server.url, "action_submit_ticket", latest=confirming, sender=sender,
+                          slots={**FORM_SLOTS, "phone": "13700002222"}) for _ in range(2)]
+    ticket_id = slot_events(results[0])["last_ticket_id"]
+    assert slot_events(results[1])["last_ticket_id"] == ticket_id
+    listing = requests.get(f"{issue_api.url}/api/v1/tickets", params={"phone": "13700002222"},
+                           headers=_operator(issue_api), timeout=5).json()["items"]
+    assert [t["id"] for t in listing] == [ticket_id]
+
+
+def test_supply_demand_is_filed_for_people_to_act_on(action_server, issue_api):
+    result = _file(action_server, f"conv-{uuid.uuid4()}", request_type="supply_demand", category="其他",
+                   description="我们有一批闲置的数控机床想找买家")
+    ticket_id = slot_events(result)["last_ticket_id"]
+    ticket = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket_id}", headers=_operator(issue_api),
+                          timeout=5).json()
+    assert ticket["description"].startswith("【供需发布】")
+    assert ticket["category"] == "其他" and ticket["kind"] == "help"
+
+
+def test_follow_up_check_urge_supplement_cancel(action_server, issue_api):
+    ticket_id = slot_events(_file(action_server, f"conv-{uuid.uuid4()}", phone="13700003333"))["last_ticket_id"]
+    grouped = " ".join(ticket_id[i:i + 4] for i in range(0, len(ticket_id), 4))
+
+    check = run_action(action_server.url, "action_followup", text="查一下我的工单", intent="check_ticket",
+                       slots={"followup_op": "check"}, metadata={"phone": "13700003333"})
+    assert grouped in texts(check) and "已受理" in texts(check)
+
+    urge = run_action(action_server.url, "action_followup", text="帮我催一下", intent="urge_ticket",
+                      slots={"followup_op": "urge", "ticket_id": ticket_id})
+    assert "催办" in texts(urge)
+
+    supplement = run_action(action_server.url, "action_followup", text="灯杆也歪了",
+                            intent="supplement_ticket",
+                            slots={"followup_op": "supplement", "ticket_id": ticket_id,
+                                   "supplement_text": "灯杆也歪了"})
+    assert "补充" in texts(supplement)
+
+    keep = run_action(action_server.url, "action_followup", text="不", intent="deny",
+                      slots={"followup_op": "cancel", "ticket_id": ticket_id, "cancel_confirmed": False})
+    assert "不撤销" in texts(keep)
+    cancel = run_action(action_server.url, "action_followup", text="对", intent="affirm",
+                        slots={"followup_op": "cancel", "ticket_id": ticket_id, "cancel_confirmed": True})
+    assert "已经撤销" in texts(cancel)
+
+    ticket = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket_id}", headers=_operator(issue_api),
+                          timeout=5).json()
+    assert ticket["status"] == "cancelled"
+    actions = [event["action"] for event in ticket["history"]]
+    assert "urged" in actions and "supplemented" in actions
+
+
+def test_the_only_open_ticket_of_the_caller_is_proposed(action_server):
+    phone = "13700004444"
+    ticket_id = slot_events(_file(action_server, f"conv-{uuid.uuid4()}", phone=phone))["last_ticket_id"]
+    asked = run_action(action_server.url, "action_ask_ticket_id", text="帮我催一下", intent="urge_ticket",
+                       slots={"followup_op": "urge"}, metadata={"phone": phone})
+    assert slot_events(asked)["ticket_candidate"] == ticket_id
+    assert "是这一件吗" in texts(asked)
+    yes = run_action(action_server.url, "validate_followup_form", text="是的", intent="affirm",
+                     slots={"followup_op": "urge", "ticket_candidate": ticket_id,
+                            "requested_slot": "ticket_id"})
+    assert slot_events(yes)["ticket_id"] == ticket_id
+    assert slot_events(yes)["requested_slot"] is None
+
+
+def test_rating_only_after_resolution_and_low_scores_reopen(action_server, issue_api):
+    ticket_id = slot_events(_file(action_server, f"conv-{uuid.uuid4()}"))["last_ticket_id"]
+    early = run_action(action_server.url, "action_followup", text="非常满意", intent="rate_service",
+                       slots={"followup_op": "rate", "ticket_id": ticket_id, "rating": 5})
+    assert "还没有办结" in texts(early)
+
+    base = f"{issue_api.url}/api/v1/tickets/{ticket_id}"
+    requests.post(f"{base}/assign", json={"department": "市政管理局"}, headers=_operator(issue_api),
+                  timeout=5).raise_for_status()
+    requests.post(f"{base}/resolve", json={"result": "已更换灯泡"}, headers=_operator(issue_api),
+                  timeout=5).raise_for_status()
+    low = run_action(action_server.url, "action_followup", text="不满意 还是不亮", intent="rate_service",
+                     slots={"followup_op": "rate", "ticket_id": ticket_id, "rating": 2})
+    assert "重新办理" in texts(low)
+    assert requests.get(base, headers=_operator(issue_api), timeout=5).json()["status"] == "in_progress"
+
+
+def test_unknown_ticket_number_is_asked_again(action_server):
+    result = run_action(action_server.url, "validate_followup_form", text="99999999", intent="inform",
+                        slots={"followup_op": "check", "requested_slot": "ticket_id"})
+    assert slot_events(result)["ticket_id"] is None
+    assert "没有查到" in texts(result)
