@@ -1,0 +1,207 @@
+"""Asterisk AudioSocket: the wire format, and whole calls against `python -m bot audiosocket`.
+
+The peer below speaks the protocol byte for byte as Asterisk does: the UUID first, 8 kHz 16-bit
+audio in 20 ms frames at real-time pace, DTMF digits, then a hangup.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from bot.voice.ami import AmiTransfer
+from bot.voice.audiosocket import Kind, Message, ProtocolError, encode, read_message
+from bot.voice.settings import VoiceSettings
+from tests.bot.voice.fake_ami import FakeAmi
+from tests.bot.voice.helpers import KOREAN_MODEL, FakeRasa, korean_speech
+from tests.support.servers import REPO_ROOT, free_port
+
+CALL_UUID = uuid.UUID("6f1a8e0c-3c52-4d2a-9a51-0d6c1b7e2f10")
+CHANNEL = "PJSIP/trunk-0000002a"
+
+
+# -- wire format ------------------------------------------------------------------------------------
+def test_messages_are_type_length_payload_big_endian() -> None:
+    assert encode(Kind.HANGUP) == b"\x00\x00\x00"
+    assert encode(Kind.UUID, CALL_UUID.bytes) == b"\x01\x00\x10" + CALL_UUID.bytes
+    assert encode(Kind.DTMF, b"5") == b"\x03\x00\x015"
+    assert encode(Kind.AUDIO, b"\x01\x00" * 160)[:3] == b"\x10\x01\x40"  # 320 bytes
+    assert encode(Kind.ERROR, b"\x01") == b"\xff\x00\x01\x01"
+
+
+def test_reading_messages_from_a_stream() -> None:
+    async def read_all(data: bytes) -> list[Message | None]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(data)
+        reader.feed_eof()
+        return [await read_message(reader) for _ in range(4)]
+
+    data = encode(Kind.UUID, CALL_UUID.bytes) + encode(Kind.DTMF, b"#") + encode(Kind.ERROR, b"\x02")
+    uuid_msg, dtmf, error, end = asyncio.run(read_all(data))
+    assert uuid_msg.call_uuid == str(CALL_UUID)
+    assert dtmf.digit == "#"
+    assert error.error_text == "frame forwarding error"
+    assert end is None  # the peer closed
+    with pytest.raises(ProtocolError):
+        asyncio.run(read_all(b"\x42\x00\x00"))
+
+
+# -- whole calls -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def line_audio() -> dict[str, bytes]:
+    return {"hello": korean_speech("안녕하세요", 8000), "thanks": korean_speech("감사합니다", 8000)}
+
+
+@pytest.fixture(scope="module")
+def rasa() -> Iterator[FakeRasa]:
+    with FakeRasa() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def ami() -> Iterator[FakeAmi]:
+    with FakeAmi({str(CALL_UUID): CHANNEL}) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def audiosocket_server(rasa: FakeRasa, ami: FakeAmi, tmp_path_factory) -> Iterator[int]:
+    tmp = tmp_path_factory.mktemp("audiosocket")
+    grammar = tmp / "grammar.txt"
+    grammar.write_text("안녕하세요\n감사합니다\n", encoding="utf-8")  # keeps decoding fast enough for real time
+    port = free_port()
+    env = {**os.environ, "VOSK_MODEL": str(KOREAN_MODEL), "VOSK_GRAMMAR": str(grammar), "RASA_URL": rasa.url,
+           "AUDIOSOCKET_PORT": str(port), "TTS_CACHE_DIR": str(tmp / "cache"), "TTS_SPEED": "320",
+           "VOICE_REPROMPT_AFTER": "1.5", "VOICE_HANGUP_AFTER": "2.5",
+           "AMI_HOST": "127.0.0.1", "AMI_PORT": str(ami.port), "AMI_USER": "hotline", "AMI_SECRET": ami.secret,
+           "AMI_CONTEXT": "operators", "AMI_EXTEN": "100"}
+    log = open(tmp / "server.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "audiosocket"], cwd=REPO_ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, (tmp / "server.log").read_text()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield port
+    proc.terminate()
+    proc.wait(15)
+    log.close()
+
+
+class Peer:
+    """Asterisk's side of one AudioSocket call."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.received: list[Message] = []
+        self.closed = asyncio.Event()
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        while (message := await read_message(self.reader)) is not None:
+            self.received.append(message)
+        self.closed.set()
+
+    async def send(self, kind: Kind, payload: bytes = b"") -> None:
+        self.writer.write(encode(kind, payload))
+        await self.writer.drain()
+
+    async def speak(self, pcm: bytes) -> None:
+        """Send audio in 20 ms frames at real-time pace, as Asterisk does."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for i, offset in enumerate(range(0, len(pcm), 320)):
+            await self.send(Kind.AUDIO, pcm[offset : offset + 320].ljust(320, b"\0"))
+            await asyncio.sleep(max(0.0, start + (i + 1) * 0.02 - loop.time()))
+
+    async def silence(self, seconds: float) -> None:
+        await self.speak(b"\0\0" * int(8000 * seconds))
+
+    def audio(self) -> list[bytes]:
+        return [m.payload for m in self.received if m.kind == Kind.AUDIO]
+
+
+async def connect(port: int) -> Peer:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    return Peer(reader, writer)
+
+
+def test_a_phone_call_from_connect_through_speech_keys_and_handoff_to_hangup(
+        audiosocket_server: int, rasa: FakeRasa, ami: FakeAmi, line_audio) -> None:
+    async def call() -> Peer:
+        peer = await connect(audiosocket_server)
+        await peer.send(Kind.UUID, CALL_UUID.bytes)
+        await peer.silence(0.3)
+        await peer.speak(line_audio["hello"])
+        await peer.silence(0.8)
+        for key in b"123#":
+            await peer.send(Kind.DTMF, bytes([key]))
+        await peer.silence(0.5)
+        await peer.speak(line_audio["thanks"])
+        await peer.silence(1.0)
+        await peer.send(Kind.HANGUP)
+        await asyncio.wait_for(peer.closed.wait(), 15)
+        return peer
+
+    rasa.requests.clear()
+    peer = asyncio.run(call())
+    assert rasa.messages == ["안녕하세요", "123", "감사합니다"]
+    assert all(r["sender"] == f"voice-{CALL_UUID}" for r in rasa.requests)
+    # The bot's replies came back as 8 kHz 20 ms frames, sent at real-time pace.
+    frames = peer.audio()
+    assert len(frames) > 25 and {len(f) for f in frames} == {320}
+    assert any(f != b"\0" * 320 for f in frames)
+    # The handoff asked Asterisk to move the channel to the operators' extension.
+    assert [a["Action"] for a in ami.actions] == ["Login", "DBGet", "Redirect", "Logoff"]
+    redirect = ami.actions[2]
+    assert (redirect["Channel"], redirect["Context"], redirect["Exten"], redirect["Priority"]) == (
+        CHANNEL, "operators", "100", "1")
+    assert ami.actions[1]["Key"] == str(CALL_UUID)
+
+
+def test_the_bot_hangs_up_a_silent_line(audiosocket_server: int) -> None:
+    async def call() -> tuple[Peer, float]:
+        peer = await connect(audiosocket_server)
+        await peer.send(Kind.UUID, uuid.uuid4().bytes)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        while not peer.closed.is_set() and loop.time() - start < 45:
+            await peer.silence(0.2)
+        return peer, loop.time() - start
+
+    peer, elapsed = asyncio.run(call())
+    assert peer.closed.is_set(), "the bot never hung up"
+    assert peer.received[-1] == Message(Kind.HANGUP)  # 0x00 0x00 0x00 after the goodbye
+    assert len(peer.audio()) > 50  # greeting, reprompt and goodbye were played first
+
+
+def test_a_connection_that_does_not_start_with_a_uuid_is_dropped(audiosocket_server: int) -> None:
+    async def call() -> Peer:
+        peer = await connect(audiosocket_server)
+        await peer.send(Kind.AUDIO, b"\0" * 320)
+        await asyncio.wait_for(peer.closed.wait(), 15)
+        return peer
+
+    assert asyncio.run(call()).received == []
+
+
+def test_transfer_fails_cleanly_when_the_channel_is_unknown(ami: FakeAmi) -> None:
+    settings = VoiceSettings.from_env({"AMI_HOST": "127.0.0.1", "AMI_PORT": str(ami.port),
+                                       "AMI_USER": "hotline", "AMI_SECRET": ami.secret})
+    assert AmiTransfer(settings).request_transfer("no-such-call", {"reason": "x"}) is False
+    wrong = VoiceSettings.from_env({"AMI_HOST": "127.0.0.1", "AMI_PORT": str(ami.port), "AMI_SECRET": "bad"})
+    assert AmiTransfer(wrong).request_transfer(str(CALL_UUID), {"reason": "x"}) is False
+    closed = VoiceSettings.from_env({"AMI_HOST": "127.0.0.1", "AMI_PORT": str(free_port())})
+    assert AmiTransfer(closed).request_transfer(str(CALL_UUID), {"reason": "x"}) is False
