@@ -69,6 +69,12 @@ class Hangup:
 CallEvent = Turn | Partial | BargeIn | TransferRequested | Hangup
 
 
+# Messages from the gateway spoken to a caller while an operator owns the call.
+SPOKEN_ROLES = {"operator", "system"}
+# Long-poll wait (s): replies arrive at once either way; a short wait lets a finished call's poll end soon.
+RELAY_POLL_WAIT = 5
+
+
 def mask_phone(phone: str | None) -> str:
     """138****5678, for logs."""
     if not phone:
@@ -246,19 +252,21 @@ class CallSession:
             return
 
         def relay() -> None:
-            after = 0
+            after = None  # start from what is already in the transcript: speak only what comes next
             while not self._ended.is_set():
                 try:
-                    reply = poll(self.sender, after, 20)
+                    reply = poll(self.sender, after or 0, 0 if after is None else RELAY_POLL_WAIT)
                 except BotUnavailableError as exc:
                     log.warning("call %s: operator relay: %s", self.call_id, exc)
                     if self._ended.wait(2.0):
                         return
                     continue
-                for message in reply.messages:
-                    after = max(after, int(message.get("seq") or after))
-                    if message.get("role") == "operator" and message.get("text"):
-                        self._inbox.put(str(message["text"]))
+                seqs = [int(m["seq"]) for m in reply.messages if str(m.get("seq", "")).isdigit()]
+                if after is not None:
+                    for message in reply.messages:
+                        if message.get("role") in SPOKEN_ROLES and message.get("text"):
+                            self._inbox.put(str(message["text"]))
+                after = max(seqs + [after or 0])
                 if reply.state == "closed":
                     return
 

@@ -1,0 +1,154 @@
+"""Voice through the real gateway (`python -m bot gateway`): the /ws/audio socket, and a phone call
+whose conversation an operator takes over, with the operator's typed replies spoken to the caller.
+
+The bot behind the gateway is the fake Rasa REST server (this tests the voice side of the gateway).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from typing import Iterator
+
+import pytest
+import requests
+import websockets
+
+from bot.voice.asr import new_recognizer
+from bot.voice.audio_io import SimulatedLine, Silence, scripted_frames
+from bot.voice.bot_client import GatewayChannelClient
+from bot.voice.call import CallSession, TransferRequested, Turn
+from bot.voice.tts import build_tts
+from bot.voice.wavfile import read_wav
+from tests.bot.gateway.conftest import Gateway, login
+from tests.bot.voice.helpers import KOREAN_MODEL, FakeRasa, korean_speech
+
+OPERATOR_TEXT = "您好，我是人工客服，请讲。"
+
+
+@pytest.fixture(scope="module")
+def rasa() -> Iterator[FakeRasa]:
+    with FakeRasa() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def grammar(tmp_path_factory):
+    path = tmp_path_factory.mktemp("grammar") / "phrases.txt"
+    path.write_text("안녕하세요\n감사합니다\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def gateway(rasa: FakeRasa, grammar, tmp_path_factory) -> Iterator[Gateway]:
+    tmp = tmp_path_factory.mktemp("gateway")
+    gw = Gateway(rasa.url, tmp, {"VOSK_MODEL": str(KOREAN_MODEL), "VOSK_GRAMMAR": str(grammar),
+                                 "TTS_CACHE_DIR": str(tmp / "cache")}).start()
+    yield gw
+    gw.stop()
+
+
+def ws_url(gateway: Gateway) -> str:
+    return f"ws://127.0.0.1:{gateway.port}/ws/audio"
+
+
+async def push_to_talk(url: str, start: dict, pcm: bytes, chunk: int = 3200) -> tuple[list[dict], list[bytes]]:
+    texts, audio = [], []
+    async with websockets.connect(url) as ws:
+        await ws.send(json.dumps(start))
+        for offset in range(0, len(pcm), chunk):
+            await ws.send(pcm[offset : offset + chunk])
+        await ws.send(json.dumps({"type": "stop"}))
+        while True:
+            message = await asyncio.wait_for(ws.recv(), 30)
+            if isinstance(message, bytes):
+                audio.append(message)
+                break  # the spoken reply comes after its text
+            texts.append(json.loads(message))
+    return texts, audio
+
+
+def test_browser_push_to_talk_is_recognized_routed_and_answered(gateway: Gateway, rasa: FakeRasa) -> None:
+    speech = b"\0\0" * 4800 + korean_speech("안녕하세요", 48000) + b"\0\0" * 4800  # a browser's 48 kHz
+    start = {"type": "start", "sender": "ptt-1", "sample_rate": 48000, "phone": "13812345678", "tts": True}
+    texts, audio = asyncio.run(push_to_talk(ws_url(gateway), start, speech))
+    kinds = [t["type"] for t in texts]
+    assert "partial" in kinds
+    assert {"type": "final", "text": "안녕하세요"} in texts
+    assert texts[-1]["type"] == "bot" and texts[-1]["text"] == "收到：안녕하세요。工单号20261127001。"
+    pcm, rate = read_wav(audio[0])
+    assert rate == 16000 and len(pcm) / 2 / rate > 1.0
+    # It went through the gateway's router: the conversation is stored as a voice conversation.
+    assert rasa.requests[-1]["sender"] == "ptt-1"
+    history = requests.get(f"{gateway.url}/api/v1/channel/messages", params={"sender": "ptt-1", "after": 0}).json()
+    assert [m["text"] for m in history["messages"] if m["role"] == "user"] == ["안녕하세요"]
+
+
+def test_a_bad_start_message_gets_a_polite_error(gateway: Gateway) -> None:
+    async def talk() -> tuple[dict, int]:
+        async with websockets.connect(ws_url(gateway)) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": "fast"}))
+            reply = json.loads(await ws.recv())
+            await ws.wait_closed()
+            return reply, ws.close_code
+
+    reply, code = asyncio.run(talk())
+    assert reply["type"] == "error" and "开始消息" in reply["text"]
+    assert code == 1008
+
+
+def test_without_a_model_the_socket_sends_the_notice_and_closes(rasa: FakeRasa, tmp_path) -> None:
+    gw = Gateway(rasa.url, tmp_path, {"VOSK_MODEL": str(tmp_path / "no-model")}).start()
+    try:
+        async def talk() -> tuple[dict, int]:
+            async with websockets.connect(ws_url(gw)) as ws:
+                await ws.send(json.dumps({"type": "start", "sender": "x", "sample_rate": 16000}))
+                reply = json.loads(await ws.recv())
+                await ws.wait_closed()
+                return reply, ws.close_code
+
+        reply, code = asyncio.run(talk())
+    finally:
+        gw.stop()
+    assert reply["type"] == "error" and "python -m bot model download" in reply["text"] and "语音" in reply["text"]
+    assert code == 1011
+
+
+def test_an_operator_takes_over_a_call_and_the_caller_hears_the_replies(gateway: Gateway, grammar, tmp_path) -> None:
+    from bot.voice.settings import VoiceSettings
+
+    settings = VoiceSettings.from_env({}).with_overrides(
+        model_dir=KOREAN_MODEL, grammar_file=grammar, gateway_url=gateway.url, greet=False,
+        prompt_cache_dir=tmp_path / "cache", reprompt_after=60, hangup_after=120)
+    line = SimulatedLine(16000)
+    operator_done = threading.Event()
+
+    def operator_answers(event) -> None:
+        if isinstance(event, TransferRequested):
+            def act() -> None:
+                console, csrf = login(gateway.url, "alice")
+                headers = {"X-CSRF-Token": csrf}
+                conversation = f"{gateway.url}/api/v1/console/conversations/{session.sender}"
+                console.post(f"{conversation}/claim", headers=headers).raise_for_status()
+                console.post(f"{conversation}/reply", json={"text": OPERATOR_TEXT}, headers=headers).raise_for_status()
+                operator_done.set()
+            threading.Thread(target=act, daemon=True).start()
+
+    session = CallSession(recognizer=new_recognizer(settings), bot=GatewayChannelClient(gateway.url), tts=build_tts(settings),
+                          sink=line, settings=settings, caller_id="13812345678", on_event=operator_answers)
+
+    def caller():
+        yield from scripted_frames([korean_speech("감사합니다", 16000), Silence(1.0)], 16000)
+        deadline = time.monotonic() + 20  # then a live line: silence in real time until the operator spoke
+        while time.monotonic() < deadline and not any(
+                isinstance(e, Turn) and e.text == OPERATOR_TEXT for e in session.events):
+            yield b"\0\0" * 320
+            time.sleep(0.02)
+
+    session.run(caller())
+    said = [(e.role, e.text) for e in session.events if isinstance(e, Turn)]
+    assert said[0] == ("caller", "감사합니다")
+    assert ("bot", "好的，正在为您转接人工客服。") in said
+    assert operator_done.is_set()
+    assert said[-1] == ("bot", OPERATOR_TEXT)  # typed by the operator, spoken to the caller
