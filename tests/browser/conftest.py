@@ -25,20 +25,35 @@ def browser_rasa_url(request: pytest.FixtureRequest) -> str:
     return os.environ.get("BROWSER_TESTS_RASA_URL") or request.getfixturevalue("rasa_server").url
 
 
-@pytest.fixture(scope="session")
-def live_gateway(browser_rasa_url: str, issue_api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp: Path = tmp_path_factory.mktemp("browser_gateway")
+def gateway_process(rasa_url: str, issue_api, tmp: Path) -> tuple[ServerProcess, str]:
+    """A gateway on a free port with its own database; not started yet."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port), "GATEWAY_DB": str(tmp / "gateway.db"),
-        "RASA_URL": browser_rasa_url, "ISSUE_API_URL": issue_api.url,
+        "RASA_URL": rasa_url, "ISSUE_API_URL": issue_api.url,
         "ISSUE_API_TOKEN": issue_api.tokens["operator"], "GATEWAY_OPERATORS": ":".join(OPERATOR),
         "GATEWAY_SECRET": "browser-test-secret",
     }
-    with ServerProcess(python_cmd("-m", "bot", "gateway"), health_url=f"{url}/api/v1/health", env=env,
-                       log_path=tmp / "gateway.log"):
+    process = ServerProcess(python_cmd("-m", "bot", "gateway"), health_url=f"{url}/api/v1/health", env=env,
+                            log_path=tmp / "gateway.log")
+    return process, url
+
+
+@pytest.fixture(scope="session")
+def live_gateway(browser_rasa_url: str, issue_api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process, url = gateway_process(browser_rasa_url, issue_api, tmp_path_factory.mktemp("browser_gateway"))
+    with process:
         yield url
+
+
+@pytest.fixture
+def own_gateway(browser_rasa_url: str, issue_api, tmp_path: Path) -> Iterator[tuple[ServerProcess, str]]:
+    """A gateway this test may crash and restart (same port, same database)."""
+    process, url = gateway_process(browser_rasa_url, issue_api, tmp_path)
+    process.start()
+    yield process, url
+    process.stop()
 
 
 @pytest.fixture(scope="session")
