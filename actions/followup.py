@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
@@ -35,7 +36,7 @@ def _supplement_in(text: str) -> Optional[str]:
     rest = clean(text)
     for word in _TRIGGERS:
         rest = rest.replace(word, "")
-    rest = clean(rest.strip("：:，, "))
+    rest = re.sub(r"[\d\s：:，,。]", "", rest)
     return clean(text) if len(rest) >= 5 else None
 
 

@@ -1,0 +1,98 @@
+"""Full turn latency through the REST channel: issue API + action server + Rasa server started on
+free loopback ports; conversations run at 1 and at 20 concurrent callers. Every conversation files a
+ticket, so the filing turn (form completion -> action server -> issue API POST) is measured too.
+
+    .venv/bin/python -m bench.turn_bench [--conversations 40]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.support.stack import start_action_server, start_issue_api, start_rasa_server  # noqa: E402
+
+RESULT = ROOT / "bench" / "results" / "turn_bench.md"
+SCRIPT = ["你好", "我们园区门口的路灯坏了好几天了", "西安华清智能科技有限公司", "我叫张伟", "对", "对"]
+FILING_TURN = len(SCRIPT) - 1
+
+
+def conversation(rasa_url: str, session: requests.Session, index: int) -> list[tuple[bool, float]]:
+    sender = f"bench-{uuid.uuid4().hex[:10]}"
+    phone = f"1390000{index:04d}"
+    timings = []
+    for turn, text in enumerate(SCRIPT):
+        started = time.perf_counter()
+        response = session.post(f"{rasa_url}/webhooks/rest/webhook", timeout=60,
+                                json={"sender": sender, "message": text, "metadata": {"phone": phone}})
+        elapsed = (time.perf_counter() - started) * 1000
+        response.raise_for_status()
+        if turn == FILING_TURN and "工单编号" not in " ".join(m.get("text", "") for m in response.json()):
+            raise RuntimeError(f"conversation {sender} did not file a ticket: {response.json()}")
+        timings.append((turn == FILING_TURN, elapsed))
+    return timings
+
+
+def run(rasa_url: str, conversations: int, concurrency: int) -> dict[str, float]:
+    sessions = [requests.Session() for _ in range(concurrency)]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        started = time.monotonic()
+        results = list(pool.map(lambda i: conversation(rasa_url, sessions[i % concurrency], i),
+                                range(conversations)))
+        wall = time.monotonic() - started
+    every = sorted(t for conv in results for _, t in conv)
+    filing = sorted(t for conv in results for is_filing, t in conv if is_filing)
+    pct = lambda xs, q: xs[min(len(xs) - 1, int(len(xs) * q))]  # noqa: E731
+    return {"p50": statistics.median(every), "p95": pct(every, 0.95),
+            "filing_p50": statistics.median(filing), "filing_p95": pct(filing, 0.95),
+            "turns": len(every), "turns_per_s": len(every) / wall}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--conversations", type=int, default=40)
+    args = parser.parse_args()
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        api, api_url, tokens = start_issue_api(root / "api")
+        actions, actions_url = start_action_server(api_url, tokens["bot"], root / "actions")
+        rasa, rasa_url = start_rasa_server(actions_url, root / "rasa")
+        try:
+            run(rasa_url, 2, 1)  # warm-up
+            single = run(rasa_url, max(5, args.conversations // 4), 1)
+            twenty = run(rasa_url, args.conversations, 20)
+        finally:
+            rasa.stop()
+            actions.stop()
+            api.stop()
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    rows = [f"### Conversation turns through REST ({when}; {machine})", "",
+            "| concurrent conversations | turns | all turns p50 / p95 | filing turn p50 / p95 | turns/s |",
+            "|---|---|---|---|---|"]
+    for label, r in (("1", single), ("20", twenty)):
+        rows.append(f"| {label} | {r['turns']} | {r['p50']:.0f} ms / {r['p95']:.0f} ms | "
+                    f"{r['filing_p50']:.0f} ms / {r['filing_p95']:.0f} ms | {r['turns_per_s']:.1f} |")
+    table = "\n".join(rows + ["", "Filing turn: form completion, action server, issue API POST with "
+                                  "Idempotency-Key, SQLite on both sides.", ""])
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(table, encoding="utf-8")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Whole conversations through the REST channel against running servers (issue API, action server,
+Rasa server with the trained model): what a caller types, what the bot answers, what gets filed."""
+import re
+import time
+import uuid
+
+import requests
+
+
+def _sender() -> str:
+    return f"rest-{uuid.uuid4().hex[:12]}"
+
+
+def _ticket_id(text: str) -> str:
+    match = re.search(r"工单编号是 ([\d ]+)，", text)
+    assert match, text
+    return match.group(1).replace(" ", "")
+
+
+def test_metadata_reaches_the_tracker(hotline):
+    sender = _sender()
+    hotline.say(sender, "你好", phone="13891234567", channel="voice")
+    tracker = requests.get(f"{hotline.rasa_url}/conversations/{sender}/tracker", timeout=10).json()
+    user = [e for e in tracker["events"] if e["event"] == "user"][-1]
+    assert user["metadata"]["phone"] == "13891234567" and user["metadata"]["channel"] == "voice"
+    assert tracker["slots"]["caller_phone"] == "13891234567"
+
+
+def test_a_caller_files_a_report_with_caller_id_confirmed(hotline):
+    sender, meta = _sender(), {"phone": "13891230001", "channel": "voice"}
+    assert "96767" in hotline.said(sender, "喂 你好", **meta)
+    assert "单位" in hotline.said(sender, "我们园区门口的路灯坏了好几天了 晚上特别黑", **meta)
+    assert "称呼" in hotline.said(sender, "西安华清智能科技有限公司", **meta)
+    assert "138 9123 0001" in hotline.said(sender, "我叫张伟", **meta)
+    readback = hotline.said(sender, "对 就用这个号", **meta)
+    assert "西安华清智能科技有限公司" in readback and "张伟" in readback and "市政设施" in readback
+    filed = hotline.said(sender, "对的 提交吧", **meta)
+    ticket_id = _ticket_id(filed)
+    assert "日前" in filed
+    ticket = hotline.operator("GET", f"/tickets/{ticket_id}")
+    assert ticket["phone"] == "13891230001" and ticket["channel"] == "voice"
+    assert ticket["conversation_id"] == sender and ticket["category"] == "市政设施"
+    assert "路灯" in ticket["description"]
+
+
+def test_corrections_and_a_faq_question_in_the_middle_of_filing(hotline):
+    sender = _sender()
+    hotline.said(sender, "我要投诉 隔壁工地晚上十二点还在打桩")
+    faq = hotline.said(sender, "对了 你们政务大厅几点上班")
+    assert "9点" in faq and "单位" in faq  # answered, then the form asks its question again
+    hotline.said(sender, "陕西秦川软件有限公司")
+    corrected = hotline.said(sender, "不对，公司名是西安新智源科技")
+    assert "西安新智源科技" in corrected and "称呼" in corrected
+    assert "电话" in hotline.said(sender, "王秀兰")
+    readback = hotline.said(sender, "13991234560")
+    assert "139 9123 4560" in readback
+    assert "哪一项" in hotline.said(sender, "不对")
+    again = hotline.said(sender, "电话是13991234561")
+    assert "139 9123 4561" in again and "核对" in again
+    ticket = hotline.operator("GET", f"/tickets/{_ticket_id(hotline.said(sender, '对'))}")
+    assert ticket["company"] == "西安新智源科技" and ticket["phone"] == "13991234561"
+    assert ticket["kind"] == "complaint" and ticket["category"] == "环境噪音"
+
+
+def test_follow_up_by_caller_id_check_urge_supplement_and_withdraw(hotline):
+    phone = "13891230002"
+    filer = _sender()
+    for line in ("园区停电一上午了到现在还没来电", "西安鼎新电子有限公司", "刘建国", "对", "对"):
+        reply = hotline.said(filer, line, phone=phone)
+    ticket_id = _ticket_id(reply)
+    grouped = " ".join(ticket_id[i:i + 4] for i in range(0, len(ticket_id), 4))
+
+    caller = _sender()  # a later call from the same phone
+    assert grouped in hotline.said(caller, "我想查一下我之前反映的问题", phone=phone)
+    assert "是这一件吗" in hotline.said(caller, "帮我催一下", phone=phone)
+    assert "催办" in hotline.said(caller, "是的", phone=phone)
+    assert "补充的内容" in hotline.said(caller, f"我要给工单{ticket_id}补充点情况", phone=phone)
+    assert "已经把您补充的内容" in hotline.said(caller, "三号楼的配电房冒过烟", phone=phone)
+    assert "确认要撤销" in hotline.said(caller, f"问题已经解决了 把{ticket_id}撤了吧", phone=phone)
+    assert "已经撤销" in hotline.said(caller, "对", phone=phone)
+    ticket = hotline.operator("GET", f"/tickets/{ticket_id}")
+    assert ticket["status"] == "cancelled"
+    assert {"urged", "supplemented"} <= {event["action"] for event in ticket["history"]}
+
+
+def test_rating_a_resolved_ticket(hotline):
+    sender = _sender()
+    for line in ("我们楼的电梯老出故障 物业一直拖着不修", "西安银河光电股份有限公司", "黄磊", "13891230003", "对"):
+        reply = hotline.said(sender, line)
+    ticket_id = _ticket_id(reply)
+    hotline.operator("POST", f"/tickets/{ticket_id}/assign", json={"department": "物业监管科"})
+    hotline.operator("POST", f"/tickets/{ticket_id}/resolve", json={"result": "电梯已维修"})
+    assert "满意" in hotline.said(sender, "我想对办结的工单评价一下")
+    assert "感谢您的评价" in hotline.said(sender, "非常满意")
+    assert hotline.operator("GET", f"/tickets/{ticket_id}")["status"] == "closed"
+
+
+def test_supply_demand_and_intermediary_requests_are_recorded(hotline):
+    sender = _sender()
+    assert "单位" in hotline.said(sender, "我们有一批闲置的数控机床想找买家")
+    for line in ("西安未来城市科技有限公司", "吴静", "13891230004"):
+        hotline.said(sender, line)
+    ticket = hotline.operator("GET", f"/tickets/{_ticket_id(hotline.said(sender, '对'))}")
+    assert ticket["description"].startswith("【供需发布】") and ticket["category"] == "其他"
+
+    asked = hotline.said(sender, "我们公司要做年度审计 想在中介超市找家会计师事务所")
+    assert "核对" in asked and "中介超市" in asked  # company, name and phone are remembered
+    ticket = hotline.operator("GET", f"/tickets/{_ticket_id(hotline.said(sender, '对'))}")
+    assert ticket["description"].startswith("【中介超市】")
+
+
+def _handoff(messages):
+    found = [m["custom"]["handoff"] for m in messages if (m.get("custom") or {}).get("handoff")]
+    assert len(found) == 1, messages
+    return found[0]
+
+
+def test_handoff_on_request_when_angry_and_after_two_misunderstandings(hotline):
+    sender = _sender()
+    hotline.said(sender, "我们的天然气一直通不上", phone="13891230005")
+    handoff = _handoff(hotline.say(sender, "说不清楚 帮我转人工吧", phone="13891230005"))
+    assert handoff["reason"] == "caller_request" and "天然气" in handoff["summary"]
+    assert "138****0005" in handoff["summary"] and handoff["ticket_id"] is None
+
+    assert _handoff(hotline.say(_sender(), "什么破机器 气死我了 给我找人"))["reason"] == "angry"
+
+    confused = _sender()
+    first = hotline.say(confused, "asdfgh")
+    assert "没太听明白" in first[0]["text"] and not any(m.get("custom") for m in first)
+    assert _handoff(hotline.say(confused, "量子纠缠的哲学意义"))["reason"] == "not_understood"
+
+
+def test_robot_question_and_out_of_scope_get_a_way_forward(hotline):
+    sender = _sender()
+    assert "转人工" in hotline.said(sender, "你是机器人吗")
+    assert "受理范围" in hotline.said(sender, "帮我订一张去上海的火车票")
+
+
+def test_issue_api_down_mid_conversation_then_delivered_once(hotline):
+    sender, phone = _sender(), "13891230006"
+    for line in ("公司门口的路面塌了一个大坑很危险", "西安天和生物有限公司", "马晓东", phone):
+        hotline.said(sender, line)
+    hotline.api.kill()
+    try:
+        reply = hotline.said(sender, "对")
+        assert "完整记录" in reply and "尾号0006" in reply
+    finally:
+        hotline.restart_api()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not hotline.operator("GET", "/tickets", params={"phone": phone})["items"]:
+        time.sleep(0.5)
+    time.sleep(2)
+    items = hotline.operator("GET", "/tickets", params={"phone": phone})["items"]
+    assert len(items) == 1 and "路面塌了" in items[0]["description"]
+    # The caller can now find it by phone.
+    assert items[0]["id"][:4] in hotline.said(_sender(), "查一下我的工单", phone=phone)
