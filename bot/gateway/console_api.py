@@ -224,8 +224,8 @@ async def console_socket(websocket: WebSocket) -> None:
                 if event["type"] == "state":
                     event = {"type": "conversation", "conversation": event["conversation"]}
                 await websocket.send_json(event)
-        except (WebSocketDisconnect, RuntimeError):
-            pass
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass  # the console went away mid-send; it reconnects and reloads the queue
         finally:
             reader.cancel()
 

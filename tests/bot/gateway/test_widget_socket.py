@@ -91,3 +91,16 @@ def test_the_pages_and_the_widget_script_are_served(gateway: Gateway) -> None:
     for testid in ("chat-open", "chat-input", "chat-send", "chat-message"):
         assert f'"{testid}"' in widget.text
     assert ".innerHTML" not in widget.text
+
+
+def test_the_voice_audio_socket_is_mounted_and_answers_in_chinese(gateway: Gateway) -> None:
+    """/ws/audio is the voice helper's endpoint (or, when that module is missing, a polite refusal)."""
+
+    async def scenario() -> dict:
+        async with websockets.connect(f"{gateway.url.replace('http', 'ws')}/ws/audio") as ws:
+            await ws.send(json.dumps({"type": "hello"}))
+            return json.loads(await asyncio.wait_for(ws.recv(), 30))
+
+    frame = asyncio.run(scenario())
+    assert frame["type"] == "error" and "语音" in frame["text"]
+    assert requests.get(f"{gateway.url}/api/v1/health").ok
