@@ -57,7 +57,18 @@ def _print_turn(event: object) -> None:
         print(json.dumps({"role": event.role, "text": event.text}, ensure_ascii=False), flush=True)
 
 
-def _session(settings, sink, phone):  # noqa: ANN001, ANN202 - internal wiring
+def _print_turn_and_partials(event: object) -> None:
+    """On a terminal, also show what is being heard while the caller speaks."""
+    from bot.voice.call import Partial
+
+    if isinstance(event, Partial):
+        print(f"\r… {event.text}\033[K", end="", file=sys.stderr, flush=True)
+        return
+    print("\r\033[K", end="", file=sys.stderr, flush=True)
+    _print_turn(event)
+
+
+def _session(settings, sink, phone, on_event=_print_turn):  # noqa: ANN001, ANN202 - internal wiring
     from bot.voice.asr import new_recognizer
     from bot.voice.bot_client import build_bot_client
     from bot.voice.call import CallSession
@@ -65,7 +76,7 @@ def _session(settings, sink, phone):  # noqa: ANN001, ANN202 - internal wiring
 
     return CallSession(
         recognizer=new_recognizer(settings), bot=build_bot_client(settings), tts=build_tts(settings),
-        sink=sink, settings=settings, caller_id=phone, on_event=_print_turn,
+        sink=sink, settings=settings, caller_id=phone, on_event=on_event,
     )
 
 
@@ -92,7 +103,7 @@ def _run_microphone(settings, phone: str | None) -> int:  # noqa: ANN001
     print("Speak now (Ctrl-C ends the call). 请讲话，按 Ctrl-C 结束通话。", file=sys.stderr)
     try:
         with SpeakerSink(settings.sample_rate) as sink, MicrophoneSource(settings.sample_rate) as mic:
-            _session(settings, sink, phone).run(mic)
+            _session(settings, sink, phone, _print_turn_and_partials if sys.stderr.isatty() else _print_turn).run(mic)
     except KeyboardInterrupt:
         pass
     except Exception as exc:  # PortAudio errors: no device, busy device
