@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from .errors import ApiError
 
 _bearer = HTTPBearer(auto_error=False, description="ISSUE_API_TOKENS 中配置的令牌")
+_ROLE_KEY = "issue_api.role"
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="issue_api"'}
 
 
@@ -56,7 +57,8 @@ class RoleGuard:
         return role
 
     async def __call__(self, request: Request, _credentials: Optional[HTTPAuthorizationCredentials] = Depends(_bearer)) -> str:
-        return self.check(request)
+        checked = request.scope.get(_ROLE_KEY)  # GuardedRoute already did the work
+        return checked if checked is not None else self.check(request)
 
 
 def allow(*roles: str) -> Any:
@@ -75,7 +77,7 @@ class GuardedRoute(APIRoute):
         guard = guards[0]
 
         async def guarded(request: Request) -> Response:
-            guard.check(request)
+            request.scope[_ROLE_KEY] = guard.check(request)
             return await handler(request)
 
         return guarded

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -37,6 +37,20 @@ from .vocabulary import (
 )
 
 MAX_LIST_LIMIT = 200
+
+# Statements built once: constructing and cache-keying a SELECT costs more than running it on SQLite.
+_TICKET_BY_ID = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
+_STATUS_FOR_UPDATE = select(tickets.c.status).where(tickets.c.id == bindparam("ticket_id")).with_for_update()
+_EVENT_COLUMNS = (ticket_events.c.ticket_id, ticket_events.c.at, ticket_events.c.action, ticket_events.c.role,
+                  ticket_events.c.note)
+_EVENTS_OF_TICKET = (select(*_EVENT_COLUMNS).where(ticket_events.c.ticket_id == bindparam("ticket_id"))
+                     .order_by(ticket_events.c.id))
+_EVENTS_OF_TICKETS = (select(*_EVENT_COLUMNS).where(ticket_events.c.ticket_id.in_(bindparam("ticket_ids", expanding=True)))
+                      .order_by(ticket_events.c.id))
+_KEY_LOOKUP = select(idempotency_keys).where(idempotency_keys.c.key == bindparam("key"))
+_INSERT_TICKET = tickets.insert()
+_INSERT_EVENT = ticket_events.insert()
+_INSERT_KEY = idempotency_keys.insert()
 
 
 @dataclass
@@ -99,8 +113,8 @@ class TicketService:
                 }
                 event = {"ticket_id": ticket_id, "at": stamp, "action": "filed", "role": role,
                          "note": f"{KIND_LABELS[kind]} · {data['category']} · 拟派 {row['department']}"}
-                conn.execute(tickets.insert(), row)
-                conn.execute(ticket_events.insert(), event)
+                conn.execute(_INSERT_TICKET, row)
+                conn.execute(_INSERT_EVENT, event)
                 if idempotency_key:
                     self._remember(conn, idempotency_key, "file", ticket_id, print_, stamp)
                 return Outcome(present(row, [event], role, now))
@@ -145,9 +159,7 @@ class TicketService:
                     earlier = self._replay(conn, idempotency_key, action, ticket_id, print_, role)
                     if earlier is not None:
                         return earlier
-                row = conn.execute(
-                    select(tickets.c.status).where(tickets.c.id == ticket_id).with_for_update()
-                ).first()
+                row = conn.execute(_STATUS_FOR_UPDATE, {"ticket_id": ticket_id}).first()
                 if row is None:
                     raise not_found()
                 now = self.clock.now()
@@ -155,7 +167,7 @@ class TicketService:
                 values, events = self._effects(action, row.status, payload, stamp)
                 values["updated_at"] = stamp
                 conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(**values))
-                conn.execute(ticket_events.insert(), [
+                conn.execute(_INSERT_EVENT, [
                     {"ticket_id": ticket_id, "at": stamp, "action": name, "role": role, "note": note}
                     for name, note in events
                 ])
@@ -202,7 +214,7 @@ class TicketService:
 
     def _replay(self, conn: Connection, key: str, action: str, ticket_id: Optional[str], print_: str,
                 role: str) -> Optional[Outcome]:
-        earlier = conn.execute(select(idempotency_keys).where(idempotency_keys.c.key == key)).first()
+        earlier = conn.execute(_KEY_LOOKUP, {"key": key}).first()
         if earlier is None:
             return None
         if earlier.action != action or earlier.fingerprint != print_ or (ticket_id and earlier.ticket_id != ticket_id):
@@ -218,27 +230,23 @@ class TicketService:
 
     @staticmethod
     def _remember(conn: Connection, key: str, action: str, ticket_id: str, print_: str, stamp: dt.datetime) -> None:
-        conn.execute(idempotency_keys.insert(), {"key": key, "action": action, "ticket_id": ticket_id,
+        conn.execute(_INSERT_KEY, {"key": key, "action": action, "ticket_id": ticket_id,
                                                  "fingerprint": print_, "created_at": stamp})
 
     # ---- loading ------------------------------------------------------------------------------
 
     def _load(self, conn: Connection, ticket_id: str, role: str) -> Dict[str, Any]:
-        row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).mappings().first()
+        row = conn.execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).mappings().first()
         if row is None:
             raise not_found()
-        return present(row, self._events(conn, [ticket_id]).get(ticket_id, []), role, self.clock.now())
+        events = conn.execute(_EVENTS_OF_TICKET, {"ticket_id": ticket_id}).mappings().all()
+        return present(row, events, role, self.clock.now())
 
     @staticmethod
     def _events(conn: Connection, ticket_ids: Sequence[str]) -> Dict[str, List[Mapping[str, Any]]]:
         if not ticket_ids:
             return {}
-        rows = conn.execute(
-            select(ticket_events.c.ticket_id, ticket_events.c.at, ticket_events.c.action,
-                   ticket_events.c.role, ticket_events.c.note)
-            .where(ticket_events.c.ticket_id.in_(list(ticket_ids)))
-            .order_by(ticket_events.c.id)
-        ).mappings().all()
+        rows = conn.execute(_EVENTS_OF_TICKETS, {"ticket_ids": list(ticket_ids)}).mappings().all()
         grouped: Dict[str, List[Mapping[str, Any]]] = {}
         for event in rows:
             grouped.setdefault(event["ticket_id"], []).append(event)
