@@ -22,7 +22,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-import requests
+import aiohttp
 import websockets
 
 from tests.support.servers import REPO_ROOT, ServerProcess, free_port, python_cmd
@@ -39,35 +39,44 @@ def ms(values: list[float]) -> tuple[float, float]:
     return pct(values, 50) * 1000, pct(values, 95) * 1000
 
 
-def http_latency(url: str, make_body, n: int) -> list[float]:
-    session = requests.Session()
-    for i in range(20):  # warm-up: connections, caches, SQLite pages
-        session.post(url, json=make_body(i)).raise_for_status()
-    times = []
-    for i in range(n):
-        start = time.perf_counter()
-        session.post(url, json=make_body(i)).raise_for_status()
-        times.append(time.perf_counter() - start)
-    return times
-
-
-async def ws_latency(ws_base: str, n: int) -> list[float]:
-    times = []
-    async with websockets.connect(f"{ws_base}/ws/chat?sender=bench-ws-{uuid.uuid4().hex[:12]}") as ws:
+async def latency_series(rasa_url: str, gw_url: str, n: int) -> dict[str, list[float]]:
+    """Interleave the three paths message by message, so that they share whatever load the machine has."""
+    direct_url = f"{rasa_url}/webhooks/rest/webhook"
+    channel_url = f"{gw_url}/api/v1/channel/messages"
+    ws_url = f"{gw_url.replace('http://', 'ws://')}/ws/chat?sender=bench-ws-{uuid.uuid4().hex[:12]}"
+    series: dict[str, list[float]] = {"direct": [], "http": [], "ws": []}
+    async with aiohttp.ClientSession() as http, websockets.connect(ws_url) as ws:
         await ws.recv()
-        for i in range(n + 20):
+
+        async def post(url: str, body: dict) -> float:
             start = time.perf_counter()
-            await ws.send(json.dumps({"type": "message", "text": f"你好{i}"}))
+            async with http.post(url, json=body) as response:
+                response.raise_for_status()
+                await response.read()
+            return time.perf_counter() - start
+
+        async def chat(text: str) -> float:
+            start = time.perf_counter()
+            await ws.send(json.dumps({"type": "message", "text": text}))
             while True:
                 frame = json.loads(await ws.recv())
                 if frame["type"] == "message" and frame["message"]["role"] == "bot":
-                    break
+                    return time.perf_counter() - start
+
+        for i in range(n + 20):  # the first 20 warm up connections, caches and SQLite pages
+            text = f"你好{i}"
+            timings = (
+                await post(direct_url, {"sender": f"direct-{i % 50}", "message": text}),
+                await post(channel_url, {"sender": f"bench-http-{i % 50}", "message": text}),
+                await chat(text),
+            )
             if i >= 20:
-                times.append(time.perf_counter() - start)
-    return times
+                for key, value in zip(("direct", "http", "ws"), timings):
+                    series[key].append(value)
+    return series
 
 
-async def capacity(ws_base: str, open_count: int, active: int, turns: int) -> dict:
+async def capacity(ws_base: str, open_count: int, active: int, turns: int, think_s: float) -> dict:
     sockets = []
     start = time.perf_counter()
     for i in range(open_count):
@@ -87,7 +96,7 @@ async def capacity(ws_base: str, open_count: int, active: int, turns: int) -> di
                 if frame["type"] == "message" and frame["message"]["role"] == "bot":
                     break
             times.append(time.perf_counter() - t0)
-            await asyncio.sleep(0.2)  # a person types slower than this
+            await asyncio.sleep(think_s)  # people take several seconds per message; this is harsher
         return times
 
     t0 = time.perf_counter()
@@ -98,6 +107,12 @@ async def capacity(ws_base: str, open_count: int, active: int, turns: int) -> di
     await asyncio.gather(*(ws.close() for ws in sockets))
     return {"opened": len(sockets), "open_s": open_s, "still_open": still_open, "latencies": latencies,
             "messages": len(latencies), "busy_s": busy_s}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used: unlike wall-clock time, unaffected by other load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -113,6 +128,7 @@ def main() -> int:
     parser.add_argument("--open", type=int, default=500, help="widget WebSockets to hold open")
     parser.add_argument("--active", type=int, default=50, help="of those, how many chat at once")
     parser.add_argument("--turns", type=int, default=10, help="messages per active conversation")
+    parser.add_argument("--think", type=float, default=1.0, help="seconds an active user waits between messages")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="gateway_bench_"))
@@ -127,13 +143,13 @@ def main() -> int:
     ).start()
     try:
         idle_rss = rss_mb(gateway.proc.pid)
-        direct = http_latency(f"{rasa_url}/webhooks/rest/webhook",
-                              lambda i: {"sender": f"direct-{i % 50}", "message": f"你好{i}"}, args.messages)
-        via_http = http_latency(f"{gw_url}/api/v1/channel/messages",
-                                lambda i: {"sender": f"bench-http-{i % 50}", "message": f"你好{i}"}, args.messages)
+        cpu_before = cpu_seconds(gateway.proc.pid)
+        series = asyncio.run(latency_series(rasa_url, gw_url, args.messages))
+        # Each loop round sends two messages through the gateway (channel API and WebSocket).
+        cpu_per_message_ms = (cpu_seconds(gateway.proc.pid) - cpu_before) / (2 * (args.messages + 20)) * 1000
+        direct, via_http, via_ws = series["direct"], series["http"], series["ws"]
         ws_base = gw_url.replace("http://", "ws://")
-        via_ws = asyncio.run(ws_latency(ws_base, args.messages))
-        cap = asyncio.run(capacity(ws_base, args.open, args.active, args.turns))
+        cap = asyncio.run(capacity(ws_base, args.open, args.active, args.turns, args.think))
         loaded_rss = rss_mb(gateway.proc.pid)
     finally:
         gateway.stop()
@@ -143,27 +159,34 @@ def main() -> int:
     h50, h95 = ms(via_http)
     w50, w95 = ms(via_ws)
     c50, c95 = ms(cap["latencies"])
+    # Added latency = the same message's time through the gateway minus its time straight to Rasa.
+    a_http = ms([g - d for g, d in zip(via_http, direct)])
+    a_ws = ms([g - d for g, d in zip(via_ws, direct)])
     rows = [
         ("Rasa (fake) directly, HTTP", d50, d95, "–", "–"),
-        ("through the gateway, channel API (HTTP)", h50, h95, f"{h50 - d50:.2f}", f"{h95 - d95:.2f}"),
-        ("through the gateway, widget WebSocket", w50, w95, f"{w50 - d50:.2f}", f"{w95 - d95:.2f}"),
+        ("through the gateway, channel API (HTTP)", h50, h95, f"{a_http[0]:.2f}", f"{a_http[1]:.2f}"),
+        ("through the gateway, widget WebSocket", w50, w95, f"{a_ws[0]:.2f}", f"{a_ws[1]:.2f}"),
     ]
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}"
     lines = [
         "### Gateway",
         "",
-        f"{now}, {machine}; loopback, fake Rasa answering at once, {args.messages} sequential messages per row.",
+        f"{now}, {machine}, load average {os.getloadavg()[0]:.1f} at the start; loopback, fake Rasa answering at "
+        f"once, {args.messages} messages per path, the three paths interleaved; added = gateway minus direct, "
+        "per message.",
         "",
         "| path | p50 ms | p95 ms | added p50 ms | added p95 ms |",
         "|---|---:|---:|---:|---:|",
         *[f"| {name} | {p50:.2f} | {p95:.2f} | {a50} | {a95} |" for name, p50, p95, a50, a95 in rows],
         "",
+        f"Gateway CPU time per message (user + system, independent of other load): {cpu_per_message_ms:.2f} ms.",
+        "",
         "| capacity | figure |",
         "|---|---:|",
         f"| widget WebSockets opened | {cap['opened']} (in {cap['open_s']:.1f} s) |",
         f"| still open after the load | {cap['still_open']} |",
-        f"| conversations chatting at once | {args.active} × {args.turns} messages |",
+        f"| conversations chatting at once | {args.active}, {args.turns} messages each, {args.think:g} s apart |",
         f"| reply latency under that load p50 / p95 | {c50:.1f} / {c95:.1f} ms |",
         f"| gateway memory idle / with {cap['opened']} sockets | {idle_rss:.0f} / {loaded_rss:.0f} MB |",
         "",

@@ -295,6 +295,7 @@ class Router:
             return [self._append(conv, "system", NOTICE_BOT_DOWN)]
         out: list[dict] = []
         handoff: dict | None = None
+        known_tickets = len(conv.ticket_ids)
         for reply in replies:
             custom = reply.get("custom") if isinstance(reply.get("custom"), dict) else None
             if custom and isinstance(custom.get("handoff"), dict):
@@ -310,8 +311,8 @@ class Router:
                 }))
         if handoff is not None:
             out.append(self._escalate(conv, handoff))
-        else:
-            self.store.save(conv)  # ticket ids may have changed
+        elif len(conv.ticket_ids) != known_tickets:
+            self.store.save(conv)
         return out
 
     def _escalate(self, conv: Conversation, handoff: dict) -> dict:
