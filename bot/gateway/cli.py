@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import sys
 
 from bot.gateway.settings import GatewaySettings
 
@@ -19,7 +20,11 @@ def run(args: argparse.Namespace) -> int:
     from bot.gateway.app import create_app
     from bot.gateway.masking import PhoneMaskingFilter
 
-    settings = GatewaySettings.from_env()
+    try:
+        settings = GatewaySettings.from_env()
+    except ValueError as exc:  # a malformed number or operator entry: say which, do not dump a traceback
+        print(f"gateway: bad configuration: {exc}", file=sys.stderr)
+        return 2
     settings = dataclasses.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
