@@ -110,7 +110,7 @@ async def file_ticket(
     response_model=TicketList,
     responses=error_responses(401, 403, 422),
     tags=["tickets"],
-    summary="按电话和状态查询工单,最新的在前",
+    summary="按电话和状态查询工单,最新的在前(bot 角色必须提供 phone)",
 )
 async def list_tickets(
     request: Request,
@@ -120,6 +120,10 @@ async def list_tickets(
     limit: int = Query(50, ge=1, le=MAX_LIST_LIMIT),
 ) -> JSONResponse:
     normalized = None
+    if role == "bot" and not (phone or "").strip():
+        # The bot acts for one caller at a time: it may only list that caller's tickets.
+        raise ApiError(422, "validation_failed", "提交的信息有误,请检查后重新填写",
+                       [{"field": "phone", "code": "field_required", "message": "请提供来电号码"}])
     if phone is not None and phone.strip():
         normalized = normalize_phone(phone)
         if normalized is None:

@@ -78,9 +78,23 @@ def check_phone(value: str) -> str:
     return normalized
 
 
+def _blank_to_none(value: object) -> object:
+    """An optional text sent as "" or spaces means "not given", not an error."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+OPTIONAL_TEXTS = ("note", "comment", "location", "conversation_id", "kind", "channel")
+
+
 class RequestBody(BaseModel):
     class Config:
         use_enum_values = True  # handlers and the database deal in plain strings
+
+    @validator(*OPTIONAL_TEXTS, pre=True, check_fields=False, allow_reuse=True)
+    def _optional_blank(cls, value: object) -> object:  # noqa: N805 - pydantic validators take cls
+        return _blank_to_none(value)
 
 
 class TicketIn(RequestBody):

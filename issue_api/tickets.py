@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
@@ -37,6 +38,7 @@ from .vocabulary import (
 )
 
 MAX_LIST_LIMIT = 200
+log = logging.getLogger("issue_api.tickets")
 
 # Statements built once: constructing and cache-keying a SELECT costs more than running it on SQLite.
 _TICKET_BY_ID = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
@@ -117,7 +119,8 @@ class TicketService:
                 conn.execute(_INSERT_EVENT, event)
                 if idempotency_key:
                     self._remember(conn, idempotency_key, "file", ticket_id, print_, stamp)
-                return Outcome(present(row, [event], role, now))
+            log.info("ticket %s filed by %s: %s, %s, via %s", ticket_id, role, kind, row["category"], row["channel"])
+            return Outcome(present(row, [event], role, now))
         except IntegrityError:
             if not idempotency_key:
                 raise
@@ -173,7 +176,9 @@ class TicketService:
                 ])
                 if idempotency_key:
                     self._remember(conn, idempotency_key, action, ticket_id, print_, stamp)
-                return Outcome(self._load(conn, ticket_id, role))
+                outcome = Outcome(self._load(conn, ticket_id, role))
+            log.info("ticket %s: %s by %s, now %s", ticket_id, action, role, outcome.ticket["status"])
+            return outcome
         except IntegrityError:
             if not idempotency_key:
                 raise

@@ -18,6 +18,7 @@ ROUTES: Dict[str, Tuple[str, str, object, Tuple[str, ...]]] = {
     "rating": ("POST", "/tickets/{id}/rating", {"score": 5}, ("bot", "operator")),
     "assign": ("POST", "/tickets/{id}/assign", {"department": "生态环境局"}, ("operator", "admin")),
     "resolve": ("POST", "/tickets/{id}/resolve", {"result": "已办结"}, ("department", "operator", "admin")),
+    "start": ("POST", "/tickets/{id}/start", {}, ("department", "operator", "admin")),  # an extension
     "stats": ("GET", "/stats", None, ("operator", "admin")),
 }
 

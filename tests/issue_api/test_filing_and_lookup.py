@@ -131,6 +131,14 @@ def test_list_filters_by_status_and_is_bounded(api: Api) -> None:
     assert api.call("GET", "/tickets", params={"limit": 1000}).status_code == 422
 
 
+def test_bot_may_only_list_one_callers_tickets(api: Api) -> None:
+    response = api.call("GET", "/tickets", role="bot", params={"status": "received"})
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == [
+        {"field": "phone", "code": "field_required", "message": "请提供来电号码"}]
+    assert api.call("GET", "/tickets", role="admin", params={"status": "received"}).status_code == 200
+
+
 def test_list_for_an_unknown_phone_is_empty(api: Api) -> None:
     assert api.call("GET", "/tickets", role="bot", params={"phone": random_mobile()}).json() == {"items": []}
 

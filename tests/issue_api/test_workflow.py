@@ -28,6 +28,13 @@ def test_urge_without_a_body(api: Api) -> None:
     assert response.status_code == 200 and response.json()["urge_count"] == 1
 
 
+def test_blank_optional_texts_count_as_not_given(api: Api) -> None:
+    ticket = api.file(location="  ", conversation_id="")
+    assert ticket["location"] is None and ticket["conversation_id"] is None
+    urged = api.act(ticket["id"], "urge", role="bot", note="")
+    assert urged["history"][-1]["note"] is None
+
+
 def test_supplements_are_listed_and_in_history(api: Api) -> None:
     ticket = api.file()
     updated = api.act(ticket["id"], "supplements", role="bot", text="停电范围包括四号楼")
