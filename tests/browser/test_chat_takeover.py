@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import OPERATOR
@@ -156,3 +157,31 @@ def test_ticket_panel_files_and_finds_tickets_and_statistics_show_them(operator_
     if page.evaluate("typeof window.Chart") == "undefined":
         pytest.fail("Chart.js is not vendored: run `make vendor`")
     assert page.evaluate("Object.keys(Chart.instances).length") >= 2
+
+
+def test_a_phone_call_escalates_live_into_the_console_and_hears_the_operator(operator_page: Page, live_gateway: str) -> None:
+    log_in(operator_page, live_gateway)
+    expect(operator_page.get_by_test_id("console-live")).to_have_text("实时连接正常")
+    channel = f"{live_gateway}/api/v1/channel/messages"
+    call = {"sender": "call-browser-1", "metadata": {"channel": "voice", "phone": "13700001111"}}
+    requests.post(channel, json={**call, "message": "你好"}, timeout=30).raise_for_status()
+    escalated = requests.post(channel, json={**call, "message": "我要转人工"}, timeout=30).json()
+    assert escalated["state"] == "waiting"
+
+    item = operator_page.get_by_test_id("queue-item").filter(has_text="13700001111")
+    expect(item).to_contain_text("电话")  # arrived over the console's WebSocket, no reload
+    item.click()
+    expect(operator_page.locator('[data-testid="transcript-message"][data-role="bot"]').first).to_be_visible()
+    operator_page.get_by_test_id("reply-input").fill("您好，这里是人工坐席。")
+    operator_page.get_by_test_id("reply-send").click()
+
+    # The phone side long-polls, as the voice channel does, until the operator's words arrive.
+    after, heard = max(m.get("seq", 0) for m in escalated["messages"]), []
+    for _ in range(5):
+        polled = requests.get(channel, params={"sender": "call-browser-1", "after": after, "wait": 10}, timeout=30).json()
+        heard += polled["messages"]
+        after = max([after] + [m["seq"] for m in polled["messages"]])
+        if any(m["role"] == "operator" for m in heard):
+            break
+    assert polled["state"] == "operator"
+    assert [m["text"] for m in heard if m["role"] == "operator"] == ["您好，这里是人工坐席。"]
