@@ -65,7 +65,12 @@ def _operator(request: Request, csrf: bool = False) -> OperatorSession:
 async def login(body: LoginBody, request: Request, response: Response) -> dict:
     auth = _auth(request)
     auth.check_login_csrf(request)
+    address = request.client.host if request.client else "?"
+    if auth.name_throttle.blocked(body.username) or auth.address_throttle.blocked(address):
+        raise HTTPException(status_code=429, detail="登录失败次数过多，请5分钟后再试")
     if not await auth.verify_password(body.username, body.password):
+        auth.name_throttle.failed(body.username)
+        auth.address_throttle.failed(address)
         log.info("failed console login for %r", body.username[:40])
         raise HTTPException(status_code=401, detail="用户名或密码错误")
     auth.start_session(response, body.username)
