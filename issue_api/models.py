@@ -47,9 +47,10 @@ tickets = Table(
     Column("rating_score", Integer, nullable=True),
     Column("rating_comment", Text, nullable=True),
     Column("rated_at", DateTime, nullable=True),
+    # Every index is paid for on each filing (SQLite writes one page per index per commit), so only
+    # the ones a query needs: lookups by caller, the operator's queue by status, the weekly counts.
     Index("ix_tickets_phone_created", "phone", "created_at"),
-    Index("ix_tickets_status_deadline", "status", "deadline"),
-    Index("ix_tickets_created_day", "created_day"),
+    Index("ix_tickets_status_created", "status", "created_at"),
     Index("ix_tickets_created_at", "created_at"),
 )
 
