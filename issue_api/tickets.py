@@ -23,7 +23,7 @@ from .calendar import WorkingCalendar
 from .clock import SHANGHAI, Clock, iso_local, to_utc_naive
 from .db import Database
 from .errors import ApiError, not_found
-from .ids import looks_like_ticket_id, next_ticket_id
+from .ids import allocate_ticket_id, looks_like_ticket_id, next_ticket_id
 from .models import idempotency_keys, ticket_events, tickets
 from .phones import mask_phone
 from .routing import department_for
@@ -79,13 +79,22 @@ class TicketService:
         kind = data.get("kind") or DEFAULT_KIND
         print_ = fingerprint("file", None, data)
         local_day = now.astimezone(SHANGHAI).date()
+        ticket_id: Optional[str] = None
+        if not self.db.is_sqlite:  # see ids.py: the number comes from a short transaction of its own
+            if idempotency_key:
+                with self.db.read() as conn:  # a plain repeat must not use up a number
+                    earlier = self._replay(conn, idempotency_key, "file", None, print_, role)
+                if earlier is not None:
+                    return earlier
+            ticket_id = allocate_ticket_id(self.db.engine, local_day)
         try:
             with self.db.write() as conn:
                 if idempotency_key:
                     earlier = self._replay(conn, idempotency_key, "file", None, print_, role)
                     if earlier is not None:
                         return earlier
-                ticket_id = next_ticket_id(conn, local_day)
+                if ticket_id is None:
+                    ticket_id = next_ticket_id(conn, local_day)
                 stamp = to_utc_naive(now)
                 row = {
                     "id": ticket_id,
