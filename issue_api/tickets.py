@@ -77,63 +77,67 @@ class TicketService:
     def file(self, data: Mapping[str, Any], role: str, idempotency_key: Optional[str]) -> Outcome:
         now = self.clock.now()
         kind = data.get("kind") or DEFAULT_KIND
-        print_ = fingerprint("file", None, data)
+        digest = fingerprint("file", None, data)
         local_day = now.astimezone(SHANGHAI).date()
         ticket_id: Optional[str] = None
         if not self.db.is_sqlite:  # see ids.py: the number comes from a short transaction of its own
             if idempotency_key:
                 with self.db.read() as conn:  # a plain repeat must not use up a number
-                    earlier = self._replay(conn, idempotency_key, "file", None, print_, role)
+                    earlier = self._replay(conn, idempotency_key, "file", None, digest, role)
                 if earlier is not None:
                     return earlier
             ticket_id = allocate_ticket_id(self.db.engine, local_day)
         try:
             with self.db.write() as conn:
                 if idempotency_key:
-                    earlier = self._replay(conn, idempotency_key, "file", None, print_, role)
+                    earlier = self._replay(conn, idempotency_key, "file", None, digest, role)
                     if earlier is not None:
                         return earlier
                 if ticket_id is None:
                     ticket_id = next_ticket_id(conn, local_day)
                 stamp = to_utc_naive(now)
-                row = {
-                    "id": ticket_id,
-                    "status": "received",
-                    "kind": kind,
-                    "category": data["category"],
-                    "company": data["company"],
-                    "contact_name": data["contact_name"],
-                    "phone": data["phone"],
-                    "description": data["description"],
-                    "location": data.get("location"),
-                    "channel": data.get("channel") or DEFAULT_CHANNEL,
-                    "conversation_id": data.get("conversation_id"),
-                    "department": department_for(data["category"]),
-                    "created_at": stamp,
-                    "created_day": local_day.isoformat(),
-                    "updated_at": stamp,
-                    "deadline": to_utc_naive(self.calendar.deadline(now, kind)),
-                    "resolved_at": None,
-                    "result": None,
-                    "cancel_reason": None,
-                    "urge_count": 0,
-                    "rework_count": 0,
-                    "rating_score": None,
-                    "rating_comment": None,
-                    "rated_at": None,
-                }
+                row = self._new_row(data, ticket_id, kind, now)
                 event = {"ticket_id": ticket_id, "at": stamp, "action": "filed", "role": role,
                          "note": f"{KIND_LABELS[kind]} · {data['category']} · 拟派 {row['department']}"}
                 conn.execute(_INSERT_TICKET, row)
                 conn.execute(_INSERT_EVENT, event)
                 if idempotency_key:
-                    self._remember(conn, idempotency_key, "file", ticket_id, print_, stamp)
+                    self._remember(conn, idempotency_key, "file", ticket_id, digest, stamp)
             log.info("ticket %s filed by %s: %s, %s, via %s", ticket_id, role, kind, row["category"], row["channel"])
             return Outcome(present(row, [event], role, now))
         except IntegrityError:
             if not idempotency_key:
                 raise
-            return self._replay_after_race(idempotency_key, "file", None, print_, role)
+            return self._replay_after_race(idempotency_key, "file", None, digest, role)
+
+    def _new_row(self, data: Mapping[str, Any], ticket_id: str, kind: str, now: dt.datetime) -> Dict[str, Any]:
+        stamp = to_utc_naive(now)
+        return {
+            "id": ticket_id,
+            "status": "received",
+            "kind": kind,
+            "category": data["category"],
+            "company": data["company"],
+            "contact_name": data["contact_name"],
+            "phone": data["phone"],
+            "description": data["description"],
+            "location": data.get("location"),
+            "channel": data.get("channel") or DEFAULT_CHANNEL,
+            "conversation_id": data.get("conversation_id"),
+            "department": department_for(data["category"]),
+            "created_at": stamp,
+            "created_day": now.astimezone(SHANGHAI).date().isoformat(),
+            "updated_at": stamp,
+            "deadline": to_utc_naive(self.calendar.deadline(now, kind)),
+            "resolved_at": None,
+            "result": None,
+            "cancel_reason": None,
+            "urge_count": 0,
+            "rework_count": 0,
+            "rating_score": None,
+            "rating_comment": None,
+            "rated_at": None,
+        }
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -164,11 +168,11 @@ class TicketService:
         """Apply one workflow action (assign, start, resolve, cancel, urge, supplement, rate)."""
         if not looks_like_ticket_id(ticket_id):
             raise not_found()
-        print_ = fingerprint(action, ticket_id, payload)
+        digest = fingerprint(action, ticket_id, payload)
         try:
             with self.db.write() as conn:
                 if idempotency_key:
-                    earlier = self._replay(conn, idempotency_key, action, ticket_id, print_, role)
+                    earlier = self._replay(conn, idempotency_key, action, ticket_id, digest, role)
                     if earlier is not None:
                         return earlier
                 row = conn.execute(_STATUS_FOR_UPDATE, {"ticket_id": ticket_id}).first()
@@ -184,14 +188,14 @@ class TicketService:
                     for name, note in events
                 ])
                 if idempotency_key:
-                    self._remember(conn, idempotency_key, action, ticket_id, print_, stamp)
+                    self._remember(conn, idempotency_key, action, ticket_id, digest, stamp)
                 outcome = Outcome(self._load(conn, ticket_id, role))
             log.info("ticket %s: %s by %s, now %s", ticket_id, action, role, outcome.ticket["status"])
             return outcome
         except IntegrityError:
             if not idempotency_key:
                 raise
-            return self._replay_after_race(idempotency_key, action, ticket_id, print_, role)
+            return self._replay_after_race(idempotency_key, action, ticket_id, digest, role)
 
     def _effects(self, action: str, status: str, payload: Mapping[str, Any], stamp: dt.datetime):
         """Column changes and history events (action, note) for one action; 409 if not allowed."""
@@ -226,26 +230,26 @@ class TicketService:
 
     # ---- idempotency --------------------------------------------------------------------------
 
-    def _replay(self, conn: Connection, key: str, action: str, ticket_id: Optional[str], print_: str,
+    def _replay(self, conn: Connection, key: str, action: str, ticket_id: Optional[str], digest: str,
                 role: str) -> Optional[Outcome]:
         earlier = conn.execute(_KEY_LOOKUP, {"key": key}).first()
         if earlier is None:
             return None
-        if earlier.action != action or earlier.fingerprint != print_ or (ticket_id and earlier.ticket_id != ticket_id):
+        if earlier.action != action or earlier.fingerprint != digest or (ticket_id and earlier.ticket_id != ticket_id):
             raise ApiError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一个请求,请更换后重试")
         return Outcome(self._load(conn, earlier.ticket_id, role), replayed=True)
 
-    def _replay_after_race(self, key: str, action: str, ticket_id: Optional[str], print_: str, role: str) -> Outcome:
+    def _replay_after_race(self, key: str, action: str, ticket_id: Optional[str], digest: str, role: str) -> Outcome:
         with self.db.read() as conn:
-            earlier = self._replay(conn, key, action, ticket_id, print_, role)
+            earlier = self._replay(conn, key, action, ticket_id, digest, role)
         if earlier is None:  # the constraint that failed was not the key's: a real error
             raise RuntimeError("integrity error without an earlier idempotency key")
         return earlier
 
     @staticmethod
-    def _remember(conn: Connection, key: str, action: str, ticket_id: str, print_: str, stamp: dt.datetime) -> None:
+    def _remember(conn: Connection, key: str, action: str, ticket_id: str, digest: str, stamp: dt.datetime) -> None:
         conn.execute(_INSERT_KEY, {"key": key, "action": action, "ticket_id": ticket_id,
-                                                 "fingerprint": print_, "created_at": stamp})
+                                                 "fingerprint": digest, "created_at": stamp})
 
     # ---- loading ------------------------------------------------------------------------------
 
