@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     for handler in logging.getLogger().handlers:
         handler.addFilter(PhoneMaskingFilter())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per issue API call is noise
+    # Chat frames are a few hundred bytes: compressing them costs CPU and saves nothing.
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
-                ws_max_size=64 * 1024, access_log=False)
+                ws_max_size=64 * 1024, ws_per_message_deflate=False, access_log=False)
     return 0
