@@ -13,11 +13,13 @@ turns like chat turns; without a router (the endpoint mounted elsewhere) it talk
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from bot.voice.normalize import normalize_transcript
 from bot.voice.settings import VoiceSettings
 
 log = logging.getLogger(__name__)
@@ -73,8 +75,6 @@ async def _serve(websocket: WebSocket) -> None:
             if hypothesis is not None and hypothesis.final:
                 await answer(hypothesis.text)
             elif hypothesis is not None and hypothesis.text:
-                from bot.voice.normalize import normalize_transcript
-
                 await _send(websocket, "partial", normalize_transcript(hypothesis.text))
         elif message.get("text"):
             kind = _json_type(message["text"])
@@ -83,8 +83,6 @@ async def _serve(websocket: WebSocket) -> None:
 
 
 def _json_type(text: str) -> str | None:
-    import json
-
     try:
         data = json.loads(text)
     except ValueError:
@@ -93,8 +91,6 @@ def _json_type(text: str) -> str | None:
 
 
 async def _read_start(websocket: WebSocket) -> tuple[str, int, str | None, bool] | None:
-    import json
-
     message = await websocket.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect()
@@ -119,8 +115,6 @@ class _Answerer:
         self._tts = None
 
     async def __call__(self, raw_text: str) -> None:
-        from bot.voice.normalize import normalize_transcript
-
         text = normalize_transcript(raw_text)
         await _send(self.websocket, "final", text)
         if not text:

@@ -115,7 +115,11 @@ async def handle_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
         caller_hung_up = True
     finally:
         source.close()
-        reason = await call
+        try:
+            reason = await call
+        except Exception:  # a broken call must not take the server down
+            log.exception("call %s failed", call_id)
+            reason = "error"
         if not caller_hung_up:
             # The bot ended the call (silence, max length): let the goodbye play, then hang up.
             await sink.drained(timeout=30)

@@ -51,7 +51,7 @@ def _is_number(text: str, start: int, end: int) -> bool:
     """Decide whether the run text[start:end] is a spoken number rather than part of a word."""
     run = text[start:end]
     before, after = text[:start], text[end:]
-    if any(idiom in text[max(0, start - 3): end + 3] for idiom in IDIOMS if idiom in run or run in idiom):
+    if _inside_idiom(text, start, end):
         return False
     if set(run) & _UNAMBIGUOUS:
         return True
@@ -65,6 +65,17 @@ def _is_number(text: str, start: int, end: int) -> bool:
     if len(run) <= 4 and _QUANTITY_AFTER.match(after) and len(set(run)) > 1 and not _is_year(run, after):
         return False
     return True
+
+
+def _inside_idiom(text: str, start: int, end: int) -> bool:
+    """Whether the run text[start:end] overlaps an idiom such as 三三两两."""
+    for idiom in IDIOMS:
+        position = text.find(idiom)
+        while position != -1:
+            if position < end and start < position + len(idiom):
+                return True
+            position = text.find(idiom, position + 1)
+    return False
 
 
 def _is_year(run: str, after: str) -> bool:

@@ -211,3 +211,11 @@ def test_transfer_fails_cleanly_when_the_channel_is_unknown(ami: FakeAmi) -> Non
     assert AmiTransfer(wrong).request_transfer(str(CALL_UUID), {"reason": "x"}) is False
     closed = VoiceSettings.from_env({"AMI_HOST": "127.0.0.1", "AMI_PORT": str(free_port())})
     assert AmiTransfer(closed).request_transfer(str(CALL_UUID), {"reason": "x"}) is False
+
+
+def test_without_a_model_the_server_says_what_to_run(tmp_path) -> None:
+    result = subprocess.run([sys.executable, "-m", "bot", "audiosocket", "--port", str(free_port())], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "VOSK_MODEL": str(tmp_path / "none")})
+    assert result.returncode == 2
+    assert "python -m bot model download" in result.stderr

@@ -68,3 +68,31 @@ def test_normalization_is_idempotent() -> None:
     once = normalize_transcript("我 的 电话 是 幺 三 八 一 二 三 四 五 六 七 八 谢谢")
     assert once == "我的电话是13812345678谢谢"
     assert normalize_transcript(once) == once
+
+
+@pytest.mark.parametrize("heard, expected", [
+    ("我 的 电话 是 幺三八-一二三四-五六七八", "我的电话是13812345678"),
+    ("工单 二零二六 幺幺二七 零零幺 麻烦 催 一下", "工单20261127001麻烦催一下"),
+    ("他们 三三两两 地 来 电话 一三八一二三四五六七八", "他们三三两两地来电话13812345678"),
+    ("我 公司 在 科技 二 路 六十八 号", "我公司在科技二路六十八号"),
+    ("给 我 五 分", "给我五分"),
+    ("非常 满意 五星", "非常满意五星"),
+])
+def test_sentences_mixing_numbers_and_words(heard: str, expected: str) -> None:
+    assert normalize_transcript(heard) == expected
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+_WORD_CHARS = st.sampled_from(list("我你他的工单号电话问题公司请帮查催办谢十百千万个天下起分") + [" "])
+
+
+@given(st.text(_WORD_CHARS, max_size=30))
+def test_text_without_digit_characters_only_loses_spaces(text: str) -> None:
+    assert normalize_transcript(text) == text.replace(" ", "")
+
+
+@given(st.text(st.sampled_from(list("零一二三四五六七八九幺两我的号 ")), max_size=30))
+def test_normalizing_twice_changes_nothing(text: str) -> None:
+    once = normalize_transcript(text)
+    assert normalize_transcript(once) == once
