@@ -185,3 +185,20 @@ def test_a_phone_call_escalates_live_into_the_console_and_hears_the_operator(ope
             break
     assert polled["state"] == "operator"
     assert [m["text"] for m in heard if m["role"] == "operator"] == ["您好，这里是人工坐席。"]
+
+
+def test_the_user_rates_the_chat_at_the_end(user_page: Page, live_gateway: str) -> None:
+    user_page.goto(f"{live_gateway}/")
+    user_page.get_by_test_id("chat-open").click()
+    chat(user_page, "你好")
+    expect(messages(user_page, "bot").first).to_be_visible()
+    user_page.get_by_test_id("chat-end").click()
+    rating = user_page.get_by_test_id("chat-rating")
+    expect(rating).to_be_visible()
+    rating.get_by_test_id("chat-rating-submit").click()
+    expect(user_page.get_by_test_id("chat-status")).to_have_text("请先选择满意程度。")
+    rating.get_by_label("非常满意").check()
+    rating.get_by_test_id("chat-rating-submit").click()
+    expect(rating).to_be_hidden()
+    expect(user_page.get_by_test_id("chat-system").last).to_have_text("感谢您的评价！")
+    expect(user_page.get_by_test_id("chat-status")).to_contain_text("本次对话已结束")
