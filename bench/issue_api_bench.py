@@ -44,6 +44,11 @@ class Figure:
     errors: int
     seconds: float
     latencies_ms: List[float]
+    server_cpu_s: float = 0.0  # CPU time the server process used for this row (user + system)
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.server_cpu_s / max(self.requests, 1)
 
     @property
     def rate(self) -> float:
@@ -121,8 +126,14 @@ async def _client(port: int, make_request: Callable[[int], Tuple[str, str, Optio
     conn.close()
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc: the server's cost whatever else the machine runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(backend: str, operation: str, port: int, clients: int, seconds: float,
-            make_request: Callable[[int], Tuple[str, str, Optional[bytes]]]) -> Figure:
+            make_request: Callable[[int], Tuple[str, str, Optional[bytes]]], server_pid: int) -> Figure:
     latencies: List[float] = []
     errors: List[int] = []
 
@@ -132,8 +143,10 @@ def measure(backend: str, operation: str, port: int, clients: int, seconds: floa
         await asyncio.gather(*(_client(port, make_request, stop_at, latencies, errors, n) for n in range(clients)))
         return time.perf_counter() - started
 
+    cpu_before = process_cpu_seconds(server_pid)
     elapsed = uvloop.run(run())
-    return Figure(backend, operation, clients, len(latencies), len(errors), elapsed, latencies)
+    cpu = process_cpu_seconds(server_pid) - cpu_before
+    return Figure(backend, operation, clients, len(latencies), len(errors), elapsed, latencies, cpu)
 
 
 def bench_backend(backend: str, db_url: str, seconds: float, log_dir: Path) -> List[Figure]:
@@ -158,10 +171,12 @@ def bench_backend(backend: str, db_url: str, seconds: float, log_dir: Path) -> L
 
         asyncio.run(warm_up())
         for clients in CONCURRENCY:
+            assert server.proc is not None
             figures.append(measure(backend, "file", port, clients, seconds,
-                                   lambda i: ("POST", "/api/v1/tickets", _body(i))))
+                                   lambda i: ("POST", "/api/v1/tickets", _body(i)), server.proc.pid))
             figures.append(measure(backend, "lookup", port, clients, seconds,
-                                   lambda i: ("GET", f"/api/v1/tickets/{filed_ids[i % len(filed_ids)]}", None)))
+                                   lambda i: ("GET", f"/api/v1/tickets/{filed_ids[i % len(filed_ids)]}", None),
+                                   server.proc.pid))
     finally:
         server.stop()
     return figures
@@ -194,12 +209,12 @@ def markdown(figures: List[Figure], seconds: float) -> str:
         f"(httptools, uvloop, access log on), asyncio clients on the same machine, {seconds:g} s per row; "
         f"load average before the run {LOAD_BEFORE}.",
         "",
-        "| backend | operation | clients | req/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| backend | operation | clients | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for f in figures:
         lines.append(f"| {f.backend} | {f.operation} | {f.clients} | {f.rate:.0f} | {f.percentile(50):.1f} | "
-                     f"{f.percentile(95):.1f} | {f.percentile(99):.1f} | {f.errors} |")
+                     f"{f.percentile(95):.1f} | {f.percentile(99):.1f} | {f.cpu_ms_per_request:.2f} | {f.errors} |")
     return "\n".join(lines) + "\n"
 
 
@@ -224,7 +239,7 @@ def main() -> int:
             for f in figures[-4:]:
                 print(f"{f.backend:10} {f.operation:6} clients={f.clients:2} {f.rate:7.0f} req/s  "
                       f"p50={f.percentile(50):6.1f} p95={f.percentile(95):6.1f} p99={f.percentile(99):6.1f} ms  "
-                      f"errors={f.errors}", flush=True)
+                      f"server cpu={f.cpu_ms_per_request:.2f} ms/req  errors={f.errors}", flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(markdown(figures, args.seconds), encoding="utf-8")
     print(f"wrote {RESULTS.relative_to(REPO_ROOT)}")

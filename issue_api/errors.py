@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .vocabulary import CATEGORIES
@@ -141,11 +141,10 @@ async def _on_http_error(_request: Request, exc: StarletteHTTPException) -> JSON
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
-async def _on_database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
-    if exc.connection_invalidated or "could not connect" in str(exc.orig) or "locked" in str(exc.orig):
-        log.error("database unavailable: %s", type(exc.orig).__name__)
-        return error_response(503, "database_unavailable", "工单系统暂时繁忙,请稍后再试", headers={"Retry-After": "5"})
-    return await _on_unexpected(_request, exc)
+async def _on_database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+    """The database is down, gone or locked for too long: the client may retry, it did nothing wrong."""
+    log.error("database unavailable: %s", str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__)
+    return error_response(503, "database_unavailable", "工单系统暂时繁忙,请稍后再试", headers={"Retry-After": "5"})
 
 
 async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -157,5 +156,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(OperationalError, _on_database_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)
