@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot.conversation_store import ConversationStore
-from bot.gateway import audio_route, channel_api, chat_ws, console_api, pages
+from bot.gateway import audio_route, channel_api, chat_ws, console_api, console_login, pages, tickets_api
 from bot.gateway.auth import Auth
 from bot.gateway.issue_api_client import IssueApiClient
 from bot.gateway.rasa_client import RasaClient
@@ -50,7 +50,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app = FastAPI(title="96767 hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.auth = Auth(settings.operators, settings.secret, settings.session_hours * 3600, settings.cookie_secure)
-    for module in (pages, chat_ws, channel_api, console_api, audio_route):
+    for module in (pages, chat_ws, channel_api, console_login, console_api, tickets_api, audio_route):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC), check_dir=False), name="static")
 

@@ -1,0 +1,25 @@
+"""Where console routes find the gateway's shared objects, and the logged-in operator."""
+from __future__ import annotations
+
+from fastapi import Request
+
+from bot.gateway.auth import Auth, OperatorSession
+from bot.gateway.issue_api_client import IssueApiClient
+from bot.router import Router
+
+
+def auth_of(request: Request) -> Auth:
+    return request.app.state.auth
+
+
+def router_of(request: Request) -> Router:
+    return request.app.state.router
+
+
+def issue_api_of(request: Request) -> IssueApiClient:
+    return request.app.state.issue_api
+
+
+def operator(request: Request, csrf: bool = False) -> OperatorSession:
+    """The logged-in operator (else 401); with `csrf`, a state change that proves it comes from our page."""
+    return auth_of(request).require_operator(request, csrf=csrf)
