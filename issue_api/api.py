@@ -72,7 +72,8 @@ def _ticket_response(outcome: Outcome, created_status: int = 200) -> JSONRespons
     return JSONResponse(outcome.ticket, status_code=status, headers=headers)
 
 
-@router.get("/health", response_model=HealthOut, tags=["system"])
+@router.get("/health", response_model=HealthOut, tags=["system"],
+            responses={503: {"model": HealthOut, "description": "数据库不可用"}})
 async def health(request: Request) -> JSONResponse:
     db = _service(request).db
 

@@ -242,6 +242,8 @@ class HealthOut(BaseModel):
 
 
 def error_responses(*statuses: int) -> Dict[int, Dict[str, Any]]:
+    """OpenAPI entries for the given error statuses, plus 503 (database unavailable) which any
+    route can answer."""
     descriptions = {
         401: "缺少或无效的访问令牌",
         403: "当前角色无权执行该操作",
@@ -249,5 +251,6 @@ def error_responses(*statuses: int) -> Dict[int, Dict[str, Any]]:
         409: "当前状态不允许该操作",
         413: "请求内容过大",
         422: "提交的信息有误",
+        503: "数据库暂时不可用,请稍后重试",
     }
-    return {status: {"model": ErrorOut, "description": descriptions[status]} for status in statuses}
+    return {status: {"model": ErrorOut, "description": descriptions[status]} for status in (*statuses, 503)}
