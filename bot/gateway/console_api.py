@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
@@ -16,7 +15,6 @@ from bot.gateway.auth import Auth, same_origin
 from bot.gateway.console_deps import operator, router_of
 from bot.router import ConversationConflict, Router, UnknownConversation, summary
 
-log = logging.getLogger(__name__)
 router = APIRouter()
 
 
