@@ -115,6 +115,7 @@ class CallSession:
         self._inbox: queue.Queue[str] = queue.Queue()  # operator replies to speak
         self._keys: queue.Queue[str] = queue.Queue()  # DTMF digits from the phone line
         self._keyed = ""
+        self._utterance_open = False  # the recognizer has a partial result not yet closed
         self._relay: threading.Thread | None = None
         self._ended = threading.Event()
 
@@ -153,10 +154,15 @@ class CallSession:
                 self._emit(BargeIn(self.now))
         hypothesis = self.recognizer.accept(frame)
         if hypothesis is not None:
+            self._utterance_open = not hypothesis.final and bool(hypothesis.text)
             if hypothesis.final:
                 self._hear(hypothesis.text)
             elif hypothesis.text:
                 self._emit(Partial(normalize_transcript(hypothesis.text), self.now))
+        if self._utterance_open and self._vad.quiet_for >= self.settings.endpoint_silence:
+            # The decoder is still unsure the caller finished; the line has been quiet long enough.
+            self._utterance_open = False
+            self._hear(self.recognizer.finish())
         self._check_timers()
 
     def _check_timers(self) -> None:

@@ -50,6 +50,9 @@ class VoiceSettings:
     endpoint_rule3: float = 0.7  # VOSK_ENDPOINT_RULE3
     endpoint_rule4: float = 1.2  # VOSK_ENDPOINT_RULE4
     max_utterance: float = 15.0  # VOSK_MAX_UTTERANCE: rule5, longest single utterance
+    # In-app cap on the endpoint wait: after this much silence (by the energy VAD) an utterance in
+    # progress is closed even if the decoder is still unsure (its rules 3 and 4 wait longer).
+    endpoint_silence: float = 0.8  # VOICE_ENDPOINT_SILENCE
 
     # Call timing
     reprompt_after: float = 7.0  # VOICE_REPROMPT_AFTER: silence before "are you still there"
@@ -99,6 +102,7 @@ class VoiceSettings:
             endpoint_rule3=_float(env, "VOSK_ENDPOINT_RULE3", d.endpoint_rule3),
             endpoint_rule4=_float(env, "VOSK_ENDPOINT_RULE4", d.endpoint_rule4),
             max_utterance=_float(env, "VOSK_MAX_UTTERANCE", d.max_utterance),
+            endpoint_silence=_float(env, "VOICE_ENDPOINT_SILENCE", d.endpoint_silence),
             reprompt_after=_float(env, "VOICE_REPROMPT_AFTER", d.reprompt_after),
             hangup_after=_float(env, "VOICE_HANGUP_AFTER", d.hangup_after),
             max_call=_float(env, "VOICE_MAX_CALL", d.max_call),

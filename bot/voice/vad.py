@@ -28,16 +28,16 @@ class SpeechDetector:
         self.threshold_db = threshold_db
         self.hangover = hangover  # short dips between syllables do not end a speech run
         self.speech_run = 0.0
-        self._quiet_for = 0.0
+        self.quiet_for = 0.0  # seconds since the last speech frame
 
     def update(self, pcm: bytes, duration: float) -> bool:
         """Feed one frame; returns whether the frame is speech."""
         speech = frame_level_dbfs(pcm) >= self.threshold_db
         if speech:
             self.speech_run += duration
-            self._quiet_for = 0.0
+            self.quiet_for = 0.0
         else:
-            self._quiet_for += duration
-            if self._quiet_for > self.hangover:
+            self.quiet_for += duration
+            if self.quiet_for > self.hangover:
                 self.speech_run = 0.0
         return speech

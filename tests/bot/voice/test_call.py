@@ -130,3 +130,16 @@ def test_caller_id_is_optional(call_settings, fake_rasa, hello_16k) -> None:
     session, _, _ = make_call(call_settings, phone=None)
     session.run(scripted_frames([hello_16k, Silence(1.0)], 16000))
     assert fake_rasa.requests[0]["metadata"] == {"channel": "voice"}
+
+
+def test_the_app_closes_an_utterance_after_the_configured_silence_when_the_decoder_waits(
+        call_settings, fake_rasa, hello_16k) -> None:
+    # Decoder endpoint rules set far too patient: the in-app VAD cap must close the utterance.
+    settings = call_settings.with_overrides(endpoint_rule2=5.0, endpoint_rule3=5.0, endpoint_rule4=5.0,
+                                            endpoint_silence=0.5)
+    session, _, _ = make_call(settings)
+    session.run(scripted_frames([Silence(0.5), hello_16k, Silence(3.0)], 16000))
+    [heard] = [e for e in session.events if isinstance(e, Turn) and e.role == "caller"]
+    assert heard.text == "안녕하세요"
+    speech_end = 0.5 + len(hello_16k) / 2 / 16000
+    assert heard.at - speech_end < 0.5 + 0.05  # espeak's own trailing quiet counts towards the 0.5 s
