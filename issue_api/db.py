@@ -37,7 +37,10 @@ class Database:
 
     def _create_engine(self) -> Engine:
         if not self.is_sqlite:
-            return create_engine(self.url, future=True, pool_size=10, max_overflow=30, pool_pre_ping=True)
+            # No pool_pre_ping: it costs a round trip per checkout. After a PostgreSQL restart the
+            # first request fails with 503 (errors.py), SQLAlchemy drops the stale pool, and the
+            # next requests get fresh connections.
+            return create_engine(self.url, future=True, pool_size=10, max_overflow=30)
         if self.url.database and self.url.database != ":memory:":
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(

@@ -26,11 +26,14 @@ from sqlalchemy.engine import Connection, Engine
 TICKET_ID = re.compile(r"^\d{8,12}$")
 MAX_DAILY_SEQUENCE = 999_999
 
-_BUMP = text(
+_BUMP_SQL = (
     "INSERT INTO ticket_sequences (day, last_value) VALUES (:day, 1) "
     "ON CONFLICT (day) DO UPDATE SET last_value = ticket_sequences.last_value + 1 "
     "RETURNING last_value"
 )
+_BUMP = text(_BUMP_SQL)
+# psycopg2 sends both statements in one round trip and returns the last one's rows.
+_BUMP_WITHOUT_FLUSH_WAIT = text("SET LOCAL synchronous_commit TO OFF; " + _BUMP_SQL)
 
 
 class SequenceExhausted(RuntimeError):
@@ -41,9 +44,9 @@ def format_ticket_id(local_day: dt.date, sequence: int) -> str:
     return f"{local_day:%y%m%d}{sequence:04d}"
 
 
-def next_ticket_id(conn: Connection, local_day: dt.date) -> str:
+def next_ticket_id(conn: Connection, local_day: dt.date, wait_for_flush: bool = True) -> str:
     day = f"{local_day:%y%m%d}"
-    sequence = conn.execute(_BUMP, {"day": day}).scalar_one()
+    sequence = conn.execute(_BUMP if wait_for_flush else _BUMP_WITHOUT_FLUSH_WAIT, {"day": day}).scalar_one()
     if sequence > MAX_DAILY_SEQUENCE:
         raise SequenceExhausted(day)
     return format_ticket_id(local_day, sequence)
@@ -52,8 +55,7 @@ def next_ticket_id(conn: Connection, local_day: dt.date) -> str:
 def allocate_ticket_id(engine: Engine, local_day: dt.date) -> str:
     """PostgreSQL: take the next number in a short transaction of its own (see the module docstring)."""
     with engine.begin() as conn:
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        return next_ticket_id(conn, local_day)
+        return next_ticket_id(conn, local_day, wait_for_flush=False)
 
 
 def looks_like_ticket_id(value: str) -> bool:
