@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.voice.bot_client import build_bot_client
     from bot.voice.call import CallSession
     from bot.voice.models import ModelNotFoundError
-    from bot.voice.prompts import build_prompt_cache
+    from bot.voice.prompts import PROMPTS, build_prompt_cache
     from bot.voice.settings import VoiceSettings
     from bot.voice.tts import build_tts
 
@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.voice.audiosocket_server import serve
 
     try:
-        asyncio.run(serve(make_session, settings, ready=lambda server: print(
+        busy = tts.synthesize(PROMPTS["busy"], 8000)
+        asyncio.run(serve(make_session, settings, busy, ready=lambda server: print(
             f"AudioSocket listening on {settings.audiosocket_host}:{settings.audiosocket_port}", flush=True)))
     except KeyboardInterrupt:
         pass

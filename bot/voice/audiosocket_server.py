@@ -70,8 +70,39 @@ class AudioSocketSink:
             await asyncio.sleep(0.02)
 
 
+class CallSlots:
+    """How many calls the machine can decode in real time (AUDIOSOCKET_MAX_CALLS)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.active = limit, 0
+
+    def take(self) -> bool:
+        if self.active >= self.limit:
+            return False
+        self.active += 1
+        return True
+
+    def give_back(self) -> None:
+        self.active -= 1
+
+
+async def refuse_busy(writer: asyncio.StreamWriter, busy_audio: bytes, call_id: str) -> None:
+    """Over capacity: tell the caller the line is busy, then hang up, rather than answer late."""
+    log.warning("call %s refused: all call slots busy", call_id)
+    sink, stop = AudioSocketSink(), asyncio.Event()
+    sink.play(busy_audio, 0.0)
+    pump = asyncio.create_task(sink.pump(writer, stop))
+    await sink.drained(timeout=30)
+    stop.set()
+    await pump
+    writer.write(proto.encode(proto.Kind.HANGUP))
+    await writer.drain()
+    writer.close()
+
+
 async def handle_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                            make_session: SessionFactory, settings: VoiceSettings) -> None:
+                            make_session: SessionFactory, settings: VoiceSettings,
+                            slots: CallSlots | None = None, busy_audio: bytes = b"") -> None:
     """One call: UUID, then audio/DTMF until either side hangs up."""
     peer = writer.get_extra_info("peername")
     try:
@@ -84,6 +115,21 @@ async def handle_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
         writer.close()
         return
 
+    if slots is not None and not slots.take():
+        try:
+            await refuse_busy(writer, busy_audio, call_id)
+        except ConnectionError:
+            pass
+        return
+    try:
+        await _run_call(reader, writer, make_session, settings, call_id)
+    finally:
+        if slots is not None:
+            slots.give_back()
+
+
+async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, make_session: SessionFactory,
+                    settings: VoiceSettings, call_id: str) -> None:
     sink = AudioSocketSink()
     source = QueueSource(proto.SAMPLE_RATE, settings.sample_rate)
     session = make_session(call_id, sink)
@@ -135,11 +181,12 @@ async def handle_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
         log.info("AudioSocket call %s closed (%s)", call_id, reason)
 
 
-async def serve(make_session: SessionFactory, settings: VoiceSettings,
+async def serve(make_session: SessionFactory, settings: VoiceSettings, busy_audio: bytes = b"",
                 ready: Callable[[asyncio.AbstractServer], None] | None = None) -> None:
     """Listen on AUDIOSOCKET_HOST:AUDIOSOCKET_PORT until cancelled."""
+    slots = CallSlots(settings.audiosocket_max_calls)
     server = await asyncio.start_server(
-        lambda r, w: handle_connection(r, w, make_session, settings),
+        lambda r, w: handle_connection(r, w, make_session, settings, slots, busy_audio),
         settings.audiosocket_host, settings.audiosocket_port,
     )
     log.info("AudioSocket server listening on %s:%s", settings.audiosocket_host, settings.audiosocket_port)

@@ -15,6 +15,7 @@ PROMPTS: dict[str, str] = {
     "bot_unavailable": "抱歉，系统暂时无法应答，请您稍后再拨，或者说“转人工”。",
     "transfer": "正在为您转接人工客服，请稍候。",
     "operator_joined": "人工客服已接入，请讲。",
+    "busy": "您好，当前来电较多，线路繁忙，请您稍后再拨96767，感谢您的耐心。",
 }
 
 # Rates the prompts are cached at: a headset / WAV call, and a telephone line.

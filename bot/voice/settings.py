@@ -78,6 +78,7 @@ class VoiceSettings:
     # Phone line (Asterisk)
     audiosocket_host: str = "127.0.0.1"  # AUDIOSOCKET_HOST
     audiosocket_port: int = 9092  # AUDIOSOCKET_PORT
+    audiosocket_max_calls: int = 4  # AUDIOSOCKET_MAX_CALLS: more calls at once hear "line busy"
     ami_host: str | None = None  # AMI_HOST: Asterisk manager interface; unset = no PBX transfer
     ami_port: int = 5038  # AMI_PORT
     ami_user: str = ""  # AMI_USER
@@ -120,6 +121,7 @@ class VoiceSettings:
             prompt_cache_dir=Path(env.get("TTS_CACHE_DIR", "").strip() or d.prompt_cache_dir),
             audiosocket_host=env.get("AUDIOSOCKET_HOST", "").strip() or d.audiosocket_host,
             audiosocket_port=_int(env, "AUDIOSOCKET_PORT", d.audiosocket_port),
+            audiosocket_max_calls=_int(env, "AUDIOSOCKET_MAX_CALLS", d.audiosocket_max_calls),
             ami_host=ami_host or None,
             ami_port=_int(env, "AMI_PORT", d.ami_port),
             ami_user=env.get("AMI_USER", ""),

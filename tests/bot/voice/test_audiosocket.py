@@ -80,6 +80,7 @@ def audiosocket_server(rasa: FakeRasa, ami: FakeAmi, tmp_path_factory) -> Iterat
     env = {**os.environ, "VOSK_MODEL": str(KOREAN_MODEL), "VOSK_GRAMMAR": str(grammar), "RASA_URL": rasa.url,
            "AUDIOSOCKET_PORT": str(port), "TTS_CACHE_DIR": str(tmp / "cache"), "TTS_SPEED": "320",
            "VOICE_GREET": "0", "VOICE_REPROMPT_AFTER": "1.0", "VOICE_HANGUP_AFTER": "2.0",
+           "AUDIOSOCKET_MAX_CALLS": "1",
            "AMI_HOST": "127.0.0.1", "AMI_PORT": str(ami.port), "AMI_USER": "hotline", "AMI_SECRET": ami.secret,
            "AMI_CONTEXT": "operators", "AMI_EXTEN": "100"}
     log = open(tmp / "server.log", "wb")
@@ -161,7 +162,8 @@ def test_a_phone_call_from_connect_through_speech_keys_and_handoff_to_hangup(
 
     rasa.requests.clear()
     peer = asyncio.run(call())
-    assert rasa.messages == ["안녕하세요", "123", "감사합니다"]
+    assert len(rasa.messages) == 3 and rasa.messages[:2] == ["안녕하세요", "123"]
+    assert rasa.messages[2].startswith("감사합니다")
     assert all(r["sender"] == f"voice-{CALL_UUID}" for r in rasa.requests)
     # The bot's replies came back as 8 kHz 20 ms frames, sent at real-time pace.
     frames = peer.audio()
@@ -190,6 +192,28 @@ def test_the_bot_hangs_up_a_silent_line(audiosocket_server: int) -> None:
     assert peer.received[-1] == Message(Kind.HANGUP)  # 0x00 0x00 0x00 after the goodbye
     assert len(peer.audio()) > 50  # the reprompt and the goodbye were played first
     assert elapsed < 30
+
+
+def test_a_call_beyond_capacity_hears_line_busy_and_is_hung_up(audiosocket_server: int) -> None:
+    async def calls() -> tuple[Peer, Peer]:
+        first = await connect(audiosocket_server)
+        await first.send(Kind.UUID, uuid.uuid4().bytes)
+        await first.silence(0.2)
+        second = await connect(audiosocket_server)
+        await second.send(Kind.UUID, uuid.uuid4().bytes)
+        talking = asyncio.create_task(first.silence(20))
+        await asyncio.wait_for(second.closed.wait(), 30)
+        first_still_up = not first.closed.is_set()
+        talking.cancel()
+        await first.send(Kind.HANGUP)
+        await asyncio.wait_for(first.closed.wait(), 15)
+        assert first_still_up
+        return first, second
+
+    first, second = asyncio.run(calls())
+    assert second.received[-1] == Message(Kind.HANGUP)
+    busy = second.audio()
+    assert len(busy) * 0.02 > 2.0  # the busy message, seconds of it, before the hangup
 
 
 def test_a_connection_that_does_not_start_with_a_uuid_is_dropped(audiosocket_server: int) -> None:
