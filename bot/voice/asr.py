@@ -25,6 +25,7 @@ from bot.voice.settings import REPO_ROOT, VoiceSettings
 
 log = logging.getLogger(__name__)
 
+PARTIAL_INTERVAL = 0.1  # seconds of audio between partial results
 _models: dict[tuple[str, str], Any] = {}
 _models_lock = threading.Lock()
 
@@ -127,12 +128,20 @@ class Recognizer:
         self._rec = vosk.KaldiRecognizer(model, sample_rate, grammar) if grammar else vosk.KaldiRecognizer(model, sample_rate)
         self._rec.SetWords(True)
         self._last_partial = ""
+        # Asking for a partial result costs a lattice search: do it every 100 ms, not every frame.
+        self._partial_every = int(sample_rate * PARTIAL_INTERVAL) * 2
+        self._since_partial = 0
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
-        """A final hypothesis at an endpoint, a partial when it changed, else None."""
+        """A final hypothesis at an endpoint, a partial when it changed (at most every 100 ms), else None."""
         if self._rec.AcceptWaveform(pcm):
             self._last_partial = ""
+            self._since_partial = 0
             return Hypothesis(json.loads(self._rec.Result()).get("text", ""), final=True)
+        self._since_partial += len(pcm)
+        if self._since_partial < self._partial_every:
+            return None
+        self._since_partial = 0
         partial = json.loads(self._rec.PartialResult()).get("partial", "")
         if partial != self._last_partial:
             self._last_partial = partial
