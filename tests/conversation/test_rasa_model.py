@@ -9,6 +9,8 @@ import pytest
 from tests.support.servers import REPO_ROOT, venv_tool
 from tests.support.stack import MODEL_PATH
 
+pytestmark = pytest.mark.slow
+
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
 HERE = REPO_ROOT / "tests" / "conversation"
 
