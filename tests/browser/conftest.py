@@ -11,18 +11,25 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+import requests
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.support.servers import ServerProcess, free_port, python_cmd
 
 OPERATOR = ("wang", "wang-pass-1")
+# Real Rasa on a loaded 2-core machine: answers take seconds, not Playwright's default 5.
+expect.set_options(timeout=30_000)
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="session")
 def browser_rasa_url(request: pytest.FixtureRequest) -> str:
-    return os.environ.get("BROWSER_TESTS_RASA_URL") or request.getfixturevalue("rasa_server").url
+    url = os.environ.get("BROWSER_TESTS_RASA_URL") or request.getfixturevalue("rasa_server").url
+    # The first message loads jieba's dictionary (seconds); pay that here, not inside a test's timeout.
+    requests.post(f"{url}/webhooks/rest/webhook", json={"sender": "browser-warm-up", "message": "你好"}, timeout=120)
+    return url
 
 
 def gateway_process(rasa_url: str, issue_api, tmp: Path) -> tuple[ServerProcess, str]:
