@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
@@ -197,7 +197,8 @@ class TicketService:
                 raise
             return self._replay_after_race(idempotency_key, action, ticket_id, digest, role)
 
-    def _effects(self, action: str, status: str, payload: Mapping[str, Any], stamp: dt.datetime):
+    def _effects(self, action: str, status: str, payload: Mapping[str, Any],
+                 stamp: dt.datetime) -> Tuple[Dict[str, Any], List[Tuple[str, Optional[str]]]]:
         """Column changes and history events (action, note) for one action; 409 if not allowed."""
         new_status = workflow.next_status(status, action)
         note = payload.get("note")
