@@ -1,6 +1,7 @@
 """Full turn latency through the REST channel: issue API + action server + Rasa server started on
 free loopback ports; conversations run at 1 and at 20 concurrent callers. Every conversation files a
 ticket, so the filing turn (form completion -> action server -> issue API POST) is measured too.
+Also NLU parse latency alone (POST /model/parse) on the same server.
 
     .venv/bin/python -m bench.turn_bench [--conversations 40]
 """
@@ -27,6 +28,24 @@ from tests.support.stack import start_action_server, start_issue_api, start_rasa
 RESULT = ROOT / "bench" / "results" / "turn_bench.md"
 SCRIPT = ["你好", "我们园区门口的路灯坏了好几天了", "西安华清智能科技有限公司", "我叫张伟", "对", "对"]
 FILING_TURN = len(SCRIPT) - 1
+PARSE_SAMPLES = [
+    "喂 那个 我们园区停电一上午了", "帮我查一下工单2611270003", "能不能帮我催一下", "我要撤销工单",
+    "政务大厅几点上班", "我们公司想找个会计事务所", "转人工", "西安华清智能科技有限公司", "对",
+    "我们有一批设备想找买家", "非常满意", "你是机器人吗", "今天天气怎么样", "我想补充一点情况",
+]
+
+
+def parse_latency(rasa_url: str, count: int = 200) -> dict[str, float]:
+    """NLU alone: POST /model/parse, one request at a time."""
+    session = requests.Session()
+    timings = []
+    for i in range(count):
+        started = time.perf_counter()
+        session.post(f"{rasa_url}/model/parse", json={"text": PARSE_SAMPLES[i % len(PARSE_SAMPLES)]},
+                     timeout=30).raise_for_status()
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return {"p50": statistics.median(timings), "p95": timings[int(len(timings) * 0.95)], "count": count}
 
 
 def conversation(rasa_url: str, session: requests.Session, index: int) -> list[tuple[bool, float]]:
@@ -72,6 +91,7 @@ def main() -> int:
         rasa, rasa_url = start_rasa_server(actions_url, root / "rasa")
         try:
             run(rasa_url, 2, 1)  # warm-up
+            parse = parse_latency(rasa_url)
             single = run(rasa_url, max(5, args.conversations // 4), 1)
             twenty = run(rasa_url, args.conversations, 20)
         finally:
@@ -86,6 +106,8 @@ def main() -> int:
     for label, r in (("1", single), ("20", twenty)):
         rows.append(f"| {label} | {r['turns']} | {r['p50']:.0f} ms / {r['p95']:.0f} ms | "
                     f"{r['filing_p50']:.0f} ms / {r['filing_p95']:.0f} ms | {r['turns_per_s']:.1f} |")
+    rows += ["", f"NLU parse latency (POST /model/parse, {parse['count']} sequential requests): "
+                 f"p50 {parse['p50']:.0f} ms, p95 {parse['p95']:.0f} ms."]
     table = "\n".join(rows + ["", "Filing turn: form completion, action server, issue API POST with "
                                   "Idempotency-Key, SQLite on both sides.", ""])
     RESULT.parent.mkdir(parents=True, exist_ok=True)
