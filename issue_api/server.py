@@ -5,6 +5,7 @@ import logging
 import sys
 
 import uvicorn
+from sqlalchemy.exc import OperationalError
 
 from . import settings as settings_module
 from .db import Database
@@ -24,8 +25,14 @@ def main() -> int:
     if settings.now is not None:
         log.warning("ISSUE_API_NOW is set: the clock is fixed at %s", settings.now.isoformat())
     database = Database(settings.db_url)
-    database.upgrade_schema()
-    database.dispose()
+    try:
+        database.upgrade_schema()
+    except OperationalError as exc:
+        log.error("cannot open the database %s: %s", database.url.render_as_string(hide_password=True),
+                  str(exc.orig).strip().splitlines()[0] if exc.orig else exc)
+        return 1
+    finally:
+        database.dispose()
     log.info("schema up to date on %s", mask_phones_in_text(database.url.render_as_string(hide_password=True)))
     if settings.workers > 1:
         target = "issue_api.app:create_app"

@@ -45,3 +45,12 @@ def test_service_refuses_to_start_without_tokens() -> None:
                             env={"PATH": "/usr/bin:/bin"}, timeout=60)
     assert result.returncode == 2
     assert "ISSUE_API_TOKENS" in result.stderr
+
+
+def test_service_explains_an_unreachable_database() -> None:
+    result = subprocess.run([sys.executable, "-m", "issue_api"], cwd=REPO_ROOT, capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "ISSUE_API_TOKENS": "bot:x",
+                                 "ISSUE_API_DB": "postgresql+psycopg2://postgres@127.0.0.1:5432/issue_api_no_such_db"},
+                            timeout=60)
+    assert result.returncode == 1
+    assert "cannot open the database" in result.stderr and "issue_api_no_such_db" in result.stderr
