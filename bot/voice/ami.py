@@ -56,10 +56,13 @@ class AmiConnection:
             key, _, value = line.partition(":")
             message[key.strip()] = value.strip()
 
-    def action(self, name: str, until: frozenset[str] = frozenset(), **fields: Any) -> tuple[dict[str, str], list[dict[str, str]]]:
+    def action(self, name: str, until: frozenset[str] = frozenset(),
+               **fields: Any) -> tuple[dict[str, str], list[dict[str, str]]]:
         """Send an action; return its response and, if `until` names events, those events up to one of them."""
         action_id = f"hotline-{next(_action_ids)}"
-        lines = [f"Action: {name}", f"ActionID: {action_id}"] + [f"{k}: {v}" for k, v in fields.items()]
+        # A line break inside a value would start a new header: strip them.
+        clean = {k: str(v).replace("\r", "").replace("\n", "") for k, v in fields.items()}
+        lines = [f"Action: {name}", f"ActionID: {action_id}"] + [f"{k}: {v}" for k, v in clean.items()]
         self._sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
         response: dict[str, str] = {}
         events: list[dict[str, str]] = []
