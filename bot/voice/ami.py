@@ -6,10 +6,12 @@ therefore records the channel under the UUID in AstDB before starting AudioSocke
     exten => 96767,1,Answer()
      same => n,Set(CALL_UUID=${SHELL(uuidgen | tr -d '\\n')})
      same => n,Set(DB(audiosocket/${CALL_UUID})=${CHANNEL})
+     same => n,Set(DB(audiosocket-cid/${CALL_UUID})=${CALLERID(num)})
      same => n,AudioSocket(${CALL_UUID},127.0.0.1:9092)
      same => n,Hangup()
 
-and on a handoff the bot reads it back (`DBGet`) and redirects the channel to the operator queue's
+(and the caller's number, which AudioSocket does not carry), and the bot reads them back (`DBGet`):
+the number when the call starts, the channel on a handoff, and redirects the channel to the operator queue's
 context/extension (AMI_CONTEXT, AMI_EXTEN). AMI is a line protocol: "Key: Value" lines, a blank
 line ends a message.
 """
@@ -80,6 +82,44 @@ class AmiConnection:
                     return response, events
 
 
+def db_get(ami: AmiConnection, family: str, key: str) -> str | None:
+    """A value from Asterisk's AstDB, or None."""
+    response, events = ami.action("DBGet", until=frozenset({"DBGetResponse", "DBGetComplete"}), Family=family, Key=key)
+    if response.get("Response", "").lower() != "success":
+        return None
+    return next((e.get("Val") for e in events if e.get("Event") == "DBGetResponse"), None)
+
+
+def _login(ami: AmiConnection, settings: VoiceSettings) -> None:
+    response, _ = ami.action("Login", Username=settings.ami_user, Secret=settings.ami_secret)
+    if response.get("Response", "").lower() != "success":
+        raise AmiError(f"login refused: {response.get('Message', '')}")
+
+
+def lookup_caller_id(settings: VoiceSettings, call_id: str) -> str | None:
+    """The caller's number the dialplan stored under the call UUID (AstDB `<AMI_DB_FAMILY>-cid`).
+
+    AudioSocket carries no caller id; the bot needs it to file and find the caller's tickets.
+    """
+    if not settings.ami_host:
+        return None
+    try:
+        ami = AmiConnection(settings.ami_host, settings.ami_port)
+    except OSError as exc:
+        log.warning("caller id of call %s unknown: AMI unreachable: %s", call_id, exc)
+        return None
+    try:
+        _login(ami, settings)
+        number = db_get(ami, f"{settings.ami_db_family}-cid", call_id)
+        ami.action("Logoff")
+        return number if number and number.isdigit() else None
+    except (AmiError, OSError) as exc:
+        log.warning("caller id of call %s unknown: %s", call_id, exc)
+        return None
+    finally:
+        ami.close()
+
+
 class AmiTransfer:
     """Redirect an AudioSocket call's channel to the operator queue via AMI."""
 
@@ -94,12 +134,9 @@ class AmiTransfer:
             log.error("transfer of call %s failed: AMI at %s:%s unreachable: %s", call_id, s.ami_host, s.ami_port, exc)
             return False
         try:
-            response, _ = ami.action("Login", Username=s.ami_user, Secret=s.ami_secret)
-            if response.get("Response", "").lower() != "success":
-                raise AmiError(f"login refused: {response.get('Message', '')}")
-            response, events = ami.action("DBGet", until=frozenset({"DBGetResponse", "DBGetComplete"}), Family=s.ami_db_family, Key=call_id)
-            channel = next((e.get("Val") for e in events if e.get("Event") == "DBGetResponse"), None)
-            if response.get("Response", "").lower() != "success" or not channel:
+            _login(ami, s)
+            channel = db_get(ami, s.ami_db_family, call_id)
+            if not channel:
                 raise AmiError(f"no channel recorded in AstDB {s.ami_db_family}/{call_id}")
             response, _ = ami.action("Redirect", Channel=channel, Context=s.ami_context, Exten=s.ami_exten,
                                      Priority=s.ami_priority)

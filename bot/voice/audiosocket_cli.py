@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     import asyncio
 
-    from bot.voice.ami import build_transfer
+    from bot.voice.ami import build_transfer, lookup_caller_id
     from bot.voice.asr import load_model, new_recognizer
     from bot.voice.bot_client import build_bot_client
     from bot.voice.call import CallSession
@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     def make_session(call_id: str, sink) -> CallSession:  # noqa: ANN001
         return CallSession(recognizer=new_recognizer(settings), bot=build_bot_client(settings), tts=tts,
-                           sink=sink, settings=settings, call_id=call_id, transfer=transfer)
+                           sink=sink, settings=settings, call_id=call_id, transfer=transfer,
+                           caller_id=lookup_caller_id(settings, call_id))
 
     from bot.voice.audiosocket_server import serve
 

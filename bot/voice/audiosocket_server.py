@@ -132,7 +132,8 @@ async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
                     settings: VoiceSettings, call_id: str) -> None:
     sink = AudioSocketSink()
     source = QueueSource(proto.SAMPLE_RATE, settings.sample_rate)
-    session = make_session(call_id, sink)
+    # Building a session may ask the PBX for the caller id: off the event loop.
+    session = await asyncio.get_running_loop().run_in_executor(None, make_session, call_id, sink)
     stop_pump = asyncio.Event()
     pump = asyncio.create_task(sink.pump(writer, stop_pump))
     call = asyncio.get_running_loop().run_in_executor(None, session.run, source)

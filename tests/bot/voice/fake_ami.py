@@ -8,9 +8,9 @@ from tests.support.servers import free_port
 
 
 class FakeAmi:
-    def __init__(self, channels: dict[str, str], secret: str = "s3cret") -> None:
+    def __init__(self, db: dict[tuple[str, str], str], secret: str = "s3cret") -> None:
         self.actions: list[dict[str, str]] = []
-        self.channels = channels  # AstDB audiosocket/<uuid> -> channel name
+        self.db = db  # AstDB (family, key) -> value
         fake = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -43,7 +43,7 @@ class FakeAmi:
                 return f"Response: Error\r\nActionID: {aid}\r\nMessage: Authentication failed\r\n\r\n"
             return f"Response: Success\r\nActionID: {aid}\r\nMessage: Authentication accepted\r\n\r\n"
         if action == "DBGet":
-            channel = self.channels.get(m.get("Key", ""))
+            channel = self.db.get((m.get("Family", ""), m.get("Key", "")))
             if channel is None:
                 return f"Response: Error\r\nActionID: {aid}\r\nMessage: Database entry not found\r\n\r\n"
             return (f"Response: Success\r\nActionID: {aid}\r\nEventList: start\r\nMessage: Result will follow\r\n\r\n"

@@ -25,6 +25,7 @@ from tests.support.servers import REPO_ROOT, free_port
 
 CALL_UUID = uuid.UUID("6f1a8e0c-3c52-4d2a-9a51-0d6c1b7e2f10")
 CHANNEL = "PJSIP/trunk-0000002a"
+CALLER = "13812345678"
 
 
 # -- wire format ------------------------------------------------------------------------------------
@@ -67,7 +68,7 @@ def rasa() -> Iterator[FakeRasa]:
 
 @pytest.fixture(scope="module")
 def ami() -> Iterator[FakeAmi]:
-    with FakeAmi({str(CALL_UUID): CHANNEL}) as fake:
+    with FakeAmi({("audiosocket", str(CALL_UUID)): CHANNEL, ("audiosocket-cid", str(CALL_UUID)): CALLER}) as fake:
         yield fake
 
 
@@ -161,20 +162,25 @@ def test_a_phone_call_from_connect_through_speech_keys_and_handoff_to_hangup(
         return peer
 
     rasa.requests.clear()
+    ami.actions.clear()
     peer = asyncio.run(call())
     assert len(rasa.messages) == 3 and rasa.messages[:2] == ["안녕하세요", "123"]
     assert rasa.messages[2].startswith("감사합니다")
     assert all(r["sender"] == f"voice-{CALL_UUID}" for r in rasa.requests)
+    # The caller id the dialplan stored in AstDB reached the bot.
+    assert all(r["metadata"] == {"channel": "voice", "phone": CALLER} for r in rasa.requests)
     # The bot's replies came back as 8 kHz 20 ms frames, sent at real-time pace.
     frames = peer.audio()
     assert len(frames) > 25 and {len(f) for f in frames} == {320}
     assert any(f != b"\0" * 320 for f in frames)
     # The handoff asked Asterisk to move the channel to the operators' extension.
-    assert [a["Action"] for a in ami.actions] == ["Login", "DBGet", "Redirect", "Logoff"]
-    redirect = ami.actions[2]
+    actions = [a["Action"] for a in ami.actions]
+    assert actions == ["Login", "DBGet", "Logoff", "Login", "DBGet", "Redirect", "Logoff"]
+    assert (ami.actions[1]["Family"], ami.actions[1]["Key"]) == ("audiosocket-cid", str(CALL_UUID))
+    redirect = ami.actions[5]
     assert (redirect["Channel"], redirect["Context"], redirect["Exten"], redirect["Priority"]) == (
         CHANNEL, "operators", "100", "1")
-    assert ami.actions[1]["Key"] == str(CALL_UUID)
+    assert (ami.actions[4]["Family"], ami.actions[4]["Key"]) == ("audiosocket", str(CALL_UUID))
 
 
 def test_the_bot_hangs_up_a_silent_line(audiosocket_server: int) -> None:
