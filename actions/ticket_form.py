@@ -19,10 +19,12 @@ from actions import replies, runtime
 from actions.categories import category_from_answer, infer_category
 from actions.conversation import caller_phone, channel, entity, latest_intent, latest_text
 from actions.dialogue import after_digression, digression, yes_or_no
+from actions.handoff import handoff
 from actions.issue_client import ApiUnavailable, Invalid, IssueApiError
 from actions.masking import mask_phone
 from actions.spoken import (
     clean, company_name, corrections, find_phone, is_specific, person_name, read_phone, request_kind,
+    sounds_angry,
 )
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,10 @@ class ValidateTicketForm(Action):
         requested = tracker.get_slot("requested_slot")
         current = {slot: tracker.get_slot(slot) for slot in ORDER}
 
+        if sounds_angry(text) and not after_digression(tracker.events, FORM):
+            # A clearly angry caller goes to a person with what was said so far, not through a form.
+            handoff(dispatcher, tracker, "angry")
+            return [SlotSet("ticket_confirmed", None), SlotSet("requested_slot", None)]
         if requested is None:  # the form is being opened by this turn
             updates = _fresh_values(tracker, intent, text)
         elif after_digression(tracker.events, FORM):

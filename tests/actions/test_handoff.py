@@ -35,3 +35,11 @@ def test_second_misunderstanding_in_a_row_hands_off(action_server):
     second = run_action(action_server.url, "action_fallback", text="量子纠缠", intent="nlu_fallback",
                         history=[user_event("asdfgh", "nlu_fallback")])
     assert _handoff(second)["reason"] == "not_understood"
+
+
+def test_an_angry_report_goes_to_a_person_instead_of_the_form(action_server):
+    result = run_action(action_server.url, "validate_ticket_form", intent="report_problem",
+                        text="你们到底管不管 路灯坏了半个月了 气死我了")
+    assert _handoff(result)["reason"] == "angry"
+    requested = [e for e in result["events"] if e.get("name") == "requested_slot"]
+    assert requested and requested[-1]["value"] is None  # the form ends; nothing is filed

@@ -126,6 +126,8 @@ def test_handoff_on_request_when_angry_and_after_two_misunderstandings(hotline):
     assert "138****0005" in handoff["summary"] and handoff["ticket_id"] is None
 
     assert _handoff(hotline.say(_sender(), "什么破机器 气死我了 给我找人"))["reason"] == "angry"
+    angry_report = hotline.say(_sender(), "你们到底管不管 路灯坏了半个月了 气死我了")
+    assert _handoff(angry_report)["reason"] == "angry"
 
     confused = _sender()
     first = hotline.say(confused, "asdfgh")
