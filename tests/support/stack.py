@@ -109,7 +109,7 @@ def start_rasa_server(
         health_url=f"{url}/status",
         env={"TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"},
         log_path=tmp_path / "logs" / "rasa_server.log",
-        startup_timeout=180,
+        startup_timeout=300,
     ).start()
     _wait_for_model(server, url)
     return server, url
