@@ -212,10 +212,16 @@ def markdown(figures: List[Figure], seconds: float) -> str:
         "| backend | operation | clients | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    notes = [
+        "",
+        "Each PostgreSQL filing waits for one WAL flush (synchronous_commit on, as shipped), so its figures "
+        "follow the disk; \"server CPU\" is the API process's own user + system time per request, the figure "
+        "least disturbed by other work on the machine.",
+    ]
     for f in figures:
         lines.append(f"| {f.backend} | {f.operation} | {f.clients} | {f.rate:.0f} | {f.percentile(50):.1f} | "
                      f"{f.percentile(95):.1f} | {f.percentile(99):.1f} | {f.cpu_ms_per_request:.2f} | {f.errors} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + notes) + "\n"
 
 
 def main() -> int:
