@@ -7,6 +7,7 @@ Response models document the JSON for OpenAPI; handlers build the dicts themselv
 from __future__ import annotations
 
 import enum
+import re
 from typing import Any, Dict, List, Optional
 
 from pydantic import BaseModel, ConstrainedStr, Field, conint, validator
@@ -31,12 +32,13 @@ class TextInvalidChars(PydanticValueError):
     msg_template = "contains control characters or lone surrogates"
 
 
+# Control characters except tab and line breaks, DEL, and lone UTF-16 surrogates (which cannot be
+# encoded as UTF-8: PostgreSQL and the JSON response would both fail on them).
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
 def _has_bad_chars(value: str) -> bool:
-    for ch in value:
-        point = ord(ch)
-        if (point < 32 and ch not in "\n\r\t") or 0xD800 <= point <= 0xDFFF or point == 0x7F:
-            return True
-    return False
+    return _BAD_CHARS.search(value) is not None
 
 
 class _Text(ConstrainedStr):
