@@ -51,12 +51,14 @@ $(STAMP)/deps: requirements.lock $(VENV)/bin/python
 	$(PIP) check || true
 	@touch $@
 
-# The console's chart library, vendored from the npm registry at build time (no CDN at run time).
+# The console's chart library and the issue API's Swagger UI, vendored from the npm registry at build time (no CDN at run time).
 vendor: $(STAMP)/vendor
 $(STAMP)/vendor: package.json package-lock.json
 	@mkdir -p $(STAMP) bot/gateway/static/vendor
 	npm ci --no-audit --no-fund --silent
 	cp node_modules/chart.js/dist/chart.umd.js bot/gateway/static/vendor/chart.umd.js
+	mkdir -p issue_api/static/swagger-ui
+	cp node_modules/swagger-ui-dist/{swagger-ui-bundle.js,swagger-ui.css,favicon-32x32.png} issue_api/static/swagger-ui/
 	@touch $@
 
 # Fixed voice prompts synthesised once into audio/cache/.

@@ -12,6 +12,7 @@ from .body_limit import BodySizeLimit
 from .calendar import WorkingCalendar
 from .clock import Clock
 from .db import Database
+from .docs import install_docs
 from .errors import install_error_handlers
 from .settings import Settings
 from .tickets import TicketService
@@ -30,6 +31,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         openapi_version="3.0.2",  # schemas use 3.0 `nullable`; pydantic v1 emits no 3.1 constructs
+        docs_url=None,  # served from vendored files by install_docs
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.tokens = dict(settings.tokens)
@@ -41,6 +44,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(router)
+    install_docs(app)
 
     @app.on_event("shutdown")
     def _dispose() -> None:
