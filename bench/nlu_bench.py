@@ -1,7 +1,8 @@
 """NLU benchmark: intent accuracy and macro-F1 from k-fold cross-validation of the pipeline in
-config.yml on data/. The ResponseSelector is left out of the cross-validation runs: it only picks
-the FAQ answer after DIET has classified ask_policy, so it does not change the intent figures and
-would add a third of the training time. Parse latency is measured by bench.turn_bench against the
+config.yml on data/. Left out of the cross-validation runs: the ResponseSelector (it only picks
+the FAQ answer after DIET has classified ask_policy, and would add a third of the training time)
+and the FallbackClassifier (so that the figures are DIET's own intent decisions; in production a
+turn below its threshold is asked again instead). Parse latency is measured by bench.turn_bench against the
 running Rasa server.
 
     .venv/bin/python -m bench.nlu_bench [--folds 3]
@@ -28,7 +29,8 @@ RESULT = ROOT / "bench" / "results" / "nlu_bench.md"
 def intent_config(path: Path) -> Path:
     """config.yml without the ResponseSelector (see the module docstring)."""
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    config["pipeline"] = [c for c in config["pipeline"] if c["name"] != "ResponseSelector"]
+    left_out = ("ResponseSelector", "FallbackClassifier")
+    config["pipeline"] = [c for c in config["pipeline"] if c["name"] not in left_out]
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path
 
@@ -44,11 +46,18 @@ def cross_validate(folds: int) -> dict:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         report = json.loads((Path(out) / "intent_report.json").read_text(encoding="utf-8"))
+        errors_file = Path(out) / "intent_errors.json"
+        errors = json.loads(errors_file.read_text(encoding="utf-8")) if errors_file.exists() else []
+        confusions: dict[str, int] = {}
+        for error in errors:
+            pair = f"{error['intent']}→{error['intent_prediction']['name']}"
+            confusions[pair] = confusions.get(pair, 0) + 1
         return {
             "accuracy": report["accuracy"],
             "macro_f1": report["macro avg"]["f1-score"],
             "weighted_f1": report["weighted avg"]["f1-score"],
             "seconds": time.monotonic() - started,
+            "confusions": sorted(confusions.items(), key=lambda item: -item[1])[:4],
             "worst": sorted(
                 ((name, v["f1-score"]) for name, v in report.items() if isinstance(v, dict) and "support" in v
                  and name not in ("macro avg", "weighted avg", "micro avg")),
@@ -65,6 +74,7 @@ def main() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     cv = cross_validate(args.folds)
+    confused = ", ".join(f"{pair} ×{n}" for pair, n in cv["confusions"])
     worst = ", ".join(f"{name} {f1:.2f}" for name, f1 in cv["worst"])
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -77,6 +87,7 @@ def main() -> int:
         f"| intent macro-F1, {args.folds}-fold cross-validation | {cv['macro_f1']:.3f} |",
         f"| intent weighted-F1 | {cv['weighted_f1']:.3f} |",
         f"| weakest intents (F1) | {worst} |",
+        f"| most frequent confusions | {confused} |",
         f"| cross-validation wall time | {cv['seconds']:.0f} s |",
         "",
     ])
