@@ -3,13 +3,20 @@ free loopback ports; conversations run at 1 and at 20 concurrent callers. Every 
 ticket, so the filing turn (form completion -> action server -> issue API POST) is measured too.
 Also NLU parse latency alone (POST /model/parse) on the same server.
 
-    .venv/bin/python -m bench.turn_bench [--conversations 40]
+Two ways to load 20 conversations, because they answer different questions:
+- back to back (each conversation sends its next turn the moment the reply arrives): the server's
+  capacity in turns per second; latency is then mostly queueing (about 20 / capacity).
+- paced (each conversation waits `--think` seconds between turns, as a caller speaking or a user
+  typing does, with the start times spread out): the latency 20 real callers at once would see.
+
+    .venv/bin/python -m bench.turn_bench [--conversations 40] [--think 4]
 """
 from __future__ import annotations
 
 import argparse
 import os
 import platform
+import random
 import statistics
 import sys
 import tempfile
@@ -48,11 +55,17 @@ def parse_latency(rasa_url: str, count: int = 200) -> dict[str, float]:
     return {"p50": statistics.median(timings), "p95": timings[int(len(timings) * 0.95)], "count": count}
 
 
-def conversation(rasa_url: str, session: requests.Session, index: int) -> list[tuple[bool, float]]:
+def conversation(
+    rasa_url: str, session: requests.Session, index: int, think: float = 0.0
+) -> list[tuple[bool, float]]:
     sender = f"bench-{uuid.uuid4().hex[:10]}"
     phone = f"1390000{index:04d}"
     timings = []
+    if think:
+        time.sleep(random.uniform(0, think))  # callers do not all start on the same millisecond
     for turn, text in enumerate(SCRIPT):
+        if think and turn:
+            time.sleep(think)
         started = time.perf_counter()
         response = session.post(f"{rasa_url}/webhooks/rest/webhook", timeout=60,
                                 json={"sender": sender, "message": text, "metadata": {"phone": phone}})
@@ -64,11 +77,11 @@ def conversation(rasa_url: str, session: requests.Session, index: int) -> list[t
     return timings
 
 
-def run(rasa_url: str, conversations: int, concurrency: int) -> dict[str, float]:
+def run(rasa_url: str, conversations: int, concurrency: int, think: float = 0.0) -> dict[str, float]:
     sessions = [requests.Session() for _ in range(concurrency)]
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         started = time.monotonic()
-        results = list(pool.map(lambda i: conversation(rasa_url, sessions[i % concurrency], i),
+        results = list(pool.map(lambda i: conversation(rasa_url, sessions[i % concurrency], i, think),
                                 range(conversations)))
         wall = time.monotonic() - started
     every = sorted(t for conv in results for _, t in conv)
@@ -82,6 +95,8 @@ def run(rasa_url: str, conversations: int, concurrency: int) -> dict[str, float]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conversations", type=int, default=40)
+    parser.add_argument("--think", type=float, default=4.0,
+                        help="seconds between a paced conversation's turns (speaking or typing)")
     args = parser.parse_args()
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,6 +109,7 @@ def main() -> int:
             parse = parse_latency(rasa_url)
             single = run(rasa_url, max(5, args.conversations // 4), 1)
             twenty = run(rasa_url, args.conversations, 20)
+            paced = run(rasa_url, 20, 20, think=args.think)
         finally:
             rasa.stop()
             actions.stop()
@@ -103,7 +119,8 @@ def main() -> int:
     rows = [f"### Conversation turns through REST ({when}; {machine})", "",
             "| concurrent conversations | turns | all turns p50 / p95 | filing turn p50 / p95 | turns/s |",
             "|---|---|---|---|---|"]
-    for label, r in (("1", single), ("20", twenty)):
+    for label, r in (("1", single), ("20, back to back (capacity)", twenty),
+                     (f"20, paced ({args.think:g} s between turns)", paced)):
         rows.append(f"| {label} | {r['turns']} | {r['p50']:.0f} ms / {r['p95']:.0f} ms | "
                     f"{r['filing_p50']:.0f} ms / {r['filing_p95']:.0f} ms | {r['turns_per_s']:.1f} |")
     rows += ["", f"NLU parse latency (POST /model/parse, {parse['count']} sequential requests): "
