@@ -48,7 +48,7 @@ $(STAMP)/deps: requirements.lock $(VENV)/bin/python
 	@mkdir -p $(STAMP)
 	$(PIP) install -q --upgrade 'pip==24.3.1'
 	$(PIP) install --progress-bar on -r requirements.lock
-	$(PIP) check || true
+	$(PIP) check
 	@touch $@
 
 # The console's chart library and the issue API's Swagger UI, vendored from the npm registry at build time (no CDN at run time).
@@ -69,18 +69,21 @@ $(STAMP)/prompts: $(STAMP)/deps $(wildcard bot/voice/prompts.py)
 	@touch $@
 
 # Train only when the training data, domain or pipeline changed.
+# The model file itself is the target, so a deleted model is trained again too.
+MODEL := models/hotline.tar.gz
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
-model: $(STAMP)/model
-$(STAMP)/model: $(MODEL_INPUTS) $(STAMP)/deps
-	@mkdir -p $(STAMP) models
+model: $(MODEL)
+$(MODEL): $(MODEL_INPUTS) $(STAMP)/deps
+	@mkdir -p models
+	@echo "Training the Rasa model (a few minutes on 2 cores)..."
 	$(RASA) train --fixed-model-name hotline --out models
 	@touch $@
 train: model
 
-test: $(STAMP)/deps $(STAMP)/model $(STAMP)/vendor
+test: $(STAMP)/deps $(MODEL) $(STAMP)/vendor
 	$(PY) -m pytest
 
-run: $(STAMP)/deps
+run: $(STAMP)/deps $(MODEL) $(STAMP)/vendor
 	@mkdir -p var
 	scripts/run.sh
 
