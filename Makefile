@@ -12,8 +12,9 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONUNBUFFERED := 1
 
 # Debian packages: speech synthesis and rate conversion (espeak-ng, sox), PortAudio for
-# sounddevice, Chromium for browser tests, Node/npm to vendor the console's chart library.
-APT_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 chromium
+# sounddevice, Chromium and a CJK font for browser tests and screenshots, Node/npm to vendor
+# the console's chart library.
+APT_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 chromium fonts-wqy-zenhei
 
 .PHONY: help setup system-deps venv deps vendor prompts model train test test-fast run bench clean
 
