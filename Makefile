@@ -16,7 +16,7 @@ export PYTHONUNBUFFERED := 1
 # the console's chart library.
 APT_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 chromium fonts-wqy-zenhei
 
-.PHONY: help setup system-deps venv deps vendor prompts model train test test-fast run bench clean
+.PHONY: help setup system-deps venv deps vendor prompts model train test run bench clean
 
 help:
 	@echo "make setup   install everything and train the model (run once on a fresh machine)"
