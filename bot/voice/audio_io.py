@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Protocol, Union
@@ -174,8 +175,12 @@ class SpeakerSink:
         self._stream.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self._stream is not None:
+            if exc_type is None:  # the call ended on its own: let its goodbye finish playing
+                deadline = time.monotonic() + 30
+                while self.is_playing(0) and time.monotonic() < deadline:
+                    time.sleep(0.05)
             self._stream.stop()
             self._stream.close()
 

@@ -5,7 +5,9 @@ Protocol: the client sends a text frame `{"type": "start", "sender": ID, "sample
 and `{"type": "stop"}` when the user releases the talk button (a media stream may simply keep
 sending: the recognizer's endpointing closes each utterance). The server answers with JSON
 `{"type": "partial" | "final" | "bot" | "error", "text": ...}` and, when `tts` was asked for, the
-reply as a binary WAV frame after each "bot" message.
+reply as a binary WAV frame after each "bot" message. When an operator closes the conversation the
+server sends `{"type": "closed", "text": <goodbye>}` (and its WAV), then closes the socket (1000),
+the way a phone line hangs up.
 
 Text goes through the gateway's conversation router (`app.state.router`), so operators see voice
 turns like chat turns; without a router (the endpoint mounted elsewhere) it talks to Rasa directly.
@@ -65,6 +67,38 @@ async def _serve(websocket: WebSocket) -> None:
     recognizer = Recognizer(model, settings.sample_rate, grammar_phrases(model, settings.grammar_file))
     resampler = StreamResampler(rate, settings.sample_rate)
     answer = _Answerer(websocket, settings, sender, phone, want_audio)
+    router = getattr(websocket.app.state, "router", None)
+    if router is None:
+        await _listen(websocket, recognizer, resampler, answer)
+        return
+    async with router.subscribe(sender) as events:
+        listening = asyncio.create_task(_listen(websocket, recognizer, resampler, answer))
+        closing = asyncio.create_task(_hang_up_when_closed(websocket, events, answer))
+        done, pending = await asyncio.wait({listening, closing}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in done:
+            task.result()  # a disconnect surfaces here as WebSocketDisconnect, handled by the caller
+
+
+async def _hang_up_when_closed(websocket: WebSocket, events: asyncio.Queue, answer: "_Answerer") -> None:
+    """An operator closed the conversation: say goodbye and end the call, as a phone line would."""
+    from bot.voice.prompts import PROMPTS
+
+    while True:
+        event = await events.get()
+        if event["type"] == "state" and event["state"] == "closed":
+            break
+    goodbye = PROMPTS["goodbye_closed"]
+    await _send(websocket, "closed", goodbye)
+    if answer.want_audio:
+        await websocket.send_bytes(await asyncio.to_thread(answer.speak, goodbye))
+    await websocket.close(code=1000, reason="conversation closed")
+    log.info("voice socket of %s closed: the operator ended the conversation", answer.sender)
+
+
+async def _listen(websocket: WebSocket, recognizer: Any, resampler: Any, answer: "_Answerer") -> None:
+    """Recognize the caller's audio and answer each finished utterance, until the client leaves."""
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -130,7 +164,7 @@ class _Answerer:
                 continue
             await _send(self.websocket, "bot", str(message["text"]), role=message.get("role", "bot"))
             if self.want_audio:
-                await self.websocket.send_bytes(await asyncio.to_thread(self._speak, str(message["text"])))
+                await self.websocket.send_bytes(await asyncio.to_thread(self.speak, str(message["text"])))
 
     async def _route(self, text: str) -> list[dict[str, Any]]:
         metadata = {"channel": "voice", **({"phone": self.phone} if self.phone else {})}
@@ -143,7 +177,8 @@ class _Answerer:
         reply = await asyncio.to_thread(client.send, self.sender, text, self.phone)
         return reply.messages
 
-    def _speak(self, text: str) -> bytes:
+    def speak(self, text: str) -> bytes:
+        """The reply as a WAV file at the recognizer's rate."""
         from bot.voice.tts import build_tts
         from bot.voice.wavfile import pcm_to_wav
 

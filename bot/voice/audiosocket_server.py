@@ -168,7 +168,8 @@ async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
             log.exception("call %s failed", call_id)
             reason = "error"
         if not caller_hung_up:
-            # The bot ended the call (silence, max length): let the goodbye play, then hang up.
+            # The bot ended the call (silence, max length, an operator closed it): let the goodbye play,
+            # then hang up.
             await sink.drained(timeout=30)
         stop_pump.set()
         await pump

@@ -60,7 +60,7 @@ class TransferRequested:
 
 @dataclass(frozen=True)
 class Hangup:
-    """The call ended: `reason` is caller_hangup, silence, max_length or closed."""
+    """The call ended: `reason` is caller_hangup, silence, max_length or closed (by an operator)."""
 
     reason: str
     at: float
@@ -73,6 +73,8 @@ CallEvent = Turn | Partial | BargeIn | TransferRequested | Hangup
 SPOKEN_ROLES = {"operator", "system"}
 # Long-poll wait (s): replies arrive at once either way; a short wait lets a finished call's poll end soon.
 RELAY_POLL_WAIT = 5
+# Put in the operator inbox when the conversation was closed: the call ends after what came before it.
+CLOSED = None
 
 
 def mask_phone(phone: str | None) -> str:
@@ -112,7 +114,7 @@ class CallSession:
         self._reprompted = False
         self._transferred = False
         self._hangup_reason: str | None = None
-        self._inbox: queue.Queue[str] = queue.Queue()  # operator replies to speak
+        self._inbox: queue.Queue[str | None] = queue.Queue()  # operator replies to speak, then CLOSED
         self._keys: queue.Queue[str] = queue.Queue()  # DTMF digits from the phone line
         self._keyed = ""
         self._utterance_open = False  # the recognizer has a partial result not yet closed
@@ -144,6 +146,8 @@ class CallSession:
         duration = len(frame) / 2 / self.settings.sample_rate
         self.now += duration
         self._speak_operator_replies()
+        if self._hangup_reason:  # an operator closed the conversation: the goodbye is playing
+            return
         self._handle_keys()
         if self._vad.update(frame, duration):
             self._last_activity = self.now
@@ -270,10 +274,13 @@ class CallSession:
                 seqs = [int(m["seq"]) for m in reply.messages if str(m.get("seq", "")).isdigit()]
                 if after is not None:
                     for message in reply.messages:
-                        if message.get("role") in SPOKEN_ROLES and message.get("text"):
+                        # The close notice invites a web user to rate the chat; a caller hears a goodbye.
+                        if (message.get("role") in SPOKEN_ROLES and message.get("text")
+                                and not message.get("rating_requested")):
                             self._inbox.put(str(message["text"]))
                 after = max(seqs + [after or 0])
                 if reply.state == "closed":
+                    self._inbox.put(CLOSED)
                     return
 
         self._relay = threading.Thread(target=relay, name=f"operator-relay-{self.call_id}", daemon=True)
@@ -284,6 +291,10 @@ class CallSession:
             try:
                 text = self._inbox.get_nowait()
             except queue.Empty:
+                return
+            if text is CLOSED:
+                log.info("call %s: the operator closed the conversation", self.call_id)
+                self._end_call("goodbye_closed", "closed")
                 return
             self.say(text)
 

@@ -1,5 +1,6 @@
 """Voice through the real gateway (`python -m bot gateway`): the /ws/audio socket, and a phone call
-whose conversation an operator takes over, with the operator's typed replies spoken to the caller.
+whose conversation an operator takes over, with the operator's typed replies spoken to the caller,
+and which ends with a spoken goodbye when the operator closes the conversation.
 
 The bot behind the gateway is the fake Rasa REST server (this tests the voice side of the gateway).
 """
@@ -18,7 +19,8 @@ import websockets
 from bot.voice.asr import new_recognizer
 from bot.voice.audio_io import SimulatedLine, Silence, scripted_frames
 from bot.voice.bot_client import GatewayChannelClient
-from bot.voice.call import CallSession, TransferRequested, Turn
+from bot.voice.call import CallSession, Hangup, TransferRequested, Turn
+from bot.voice.prompts import PROMPTS
 from bot.voice.tts import build_tts
 from bot.voice.wavfile import read_wav
 from tests.bot.gateway.conftest import Gateway, login
@@ -152,3 +154,82 @@ def test_an_operator_takes_over_a_call_and_the_caller_hears_the_replies(gateway:
     assert ("bot", "好的，正在为您转接人工客服。") in said
     assert operator_done.is_set()
     assert said[-1] == ("bot", OPERATOR_TEXT)  # typed by the operator, spoken to the caller
+
+
+def operator_closes(gateway: Gateway, sender: str, reply: str | None = None) -> None:
+    """What an operator does in the console: claim the waiting call, maybe answer, close it."""
+    console, csrf = login(gateway.url, "bob")
+    headers = {"X-CSRF-Token": csrf}
+    conversation = f"{gateway.url}/api/v1/console/conversations/{sender}"
+    console.post(f"{conversation}/claim", headers=headers).raise_for_status()
+    if reply:
+        console.post(f"{conversation}/reply", json={"text": reply}, headers=headers).raise_for_status()
+    console.post(f"{conversation}/close", headers=headers).raise_for_status()
+
+
+def test_an_operator_closing_the_call_says_goodbye_and_hangs_up(gateway: Gateway, grammar, tmp_path) -> None:
+    from bot.voice.settings import VoiceSettings
+
+    settings = VoiceSettings.from_env({}).with_overrides(
+        model_dir=KOREAN_MODEL, grammar_file=grammar, gateway_url=gateway.url, greet=False,
+        prompt_cache_dir=tmp_path / "cache", reprompt_after=60, hangup_after=120)
+    closer: list[threading.Thread] = []
+
+    def on_event(event) -> None:
+        if isinstance(event, TransferRequested):
+            closer.append(threading.Thread(target=operator_closes, args=(gateway, session.sender, OPERATOR_TEXT)))
+            closer[0].start()
+
+    session = CallSession(recognizer=new_recognizer(settings), bot=GatewayChannelClient(gateway.url),
+                          tts=build_tts(settings), sink=SimulatedLine(16000), settings=settings, on_event=on_event)
+
+    def caller():  # says "thank you" (a handoff here), then stays on a live, silent line for up to 30 s
+        yield from scripted_frames([korean_speech("감사합니다", 16000), Silence(1.0)], 16000)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            yield b"\0\0" * 320
+            time.sleep(0.02)
+
+    started = time.monotonic()
+    reason = session.run(caller())
+    assert reason == "closed"
+    assert time.monotonic() - started < 20, "the call stayed up after the operator closed it"
+    said = [(e.role, e.text) for e in session.events if isinstance(e, Turn)]
+    # The operator's last words, then the goodbye; the web chat's "please rate us" notice is not read out.
+    assert said[-2:] == [("bot", OPERATOR_TEXT), ("bot", PROMPTS["goodbye_closed"])]
+    assert not any("评价" in text for _, text in said)
+    assert isinstance(session.events[-1], Hangup) and session.events[-1].reason == "closed"
+
+
+def test_an_operator_closing_a_websocket_call_sends_goodbye_and_closes_the_socket(gateway: Gateway) -> None:
+    sender = "ws-close-1"
+    speech = korean_speech("감사합니다", 16000) + b"\0\0" * 8000
+
+    async def call() -> tuple[list[dict], list[bytes], int | None]:
+        texts: list[dict] = []
+        audio: list[bytes] = []
+        async with websockets.connect(ws_url(gateway)) as ws:
+            await ws.send(json.dumps({"type": "start", "sender": sender, "sample_rate": 16000, "tts": True}))
+            for offset in range(0, len(speech), 3200):
+                await ws.send(speech[offset : offset + 3200])
+            await ws.send(json.dumps({"type": "stop"}))
+            closing = None
+            try:
+                while True:
+                    message = await asyncio.wait_for(ws.recv(), 30)
+                    if isinstance(message, bytes):
+                        audio.append(message)
+                        continue
+                    texts.append(json.loads(message))
+                    if texts[-1]["type"] == "bot" and closing is None:  # handed off: the operator closes
+                        closing = asyncio.create_task(asyncio.to_thread(operator_closes, gateway, sender))
+            except websockets.ConnectionClosed:
+                pass
+            await closing
+            return texts, audio, ws.close_code
+
+    texts, audio, code = asyncio.run(call())
+    assert texts[-1] == {"type": "closed", "text": PROMPTS["goodbye_closed"]}
+    assert code == 1000
+    pcm, rate = read_wav(audio[-1])  # the goodbye, spoken
+    assert rate == 16000 and len(pcm) / 2 / rate > 1.5
