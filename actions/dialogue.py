@@ -11,6 +11,15 @@ _NO = re.compile(r"^(不|没|错|别|换|算了)")
 _QUESTION = re.compile(r"(吗|么|什么|怎么|怎样|哪|几点|多久|多少|是不是|能不能|可不可以|如何|\?|？)")
 _HUMAN = re.compile(r"(人工|真人|转接|坐席|客服人员|工作人员|领导|负责人)")
 _GIVE_UP = re.compile(r"(算了|不报了|不登记了|不反映了|不用登记|不用了|取消|不办了|撤)")
+_STOP_FILING = re.compile(r"(不报了|不登记了|不反映了|不用登记|不办了|不提交了|不弄了|不想报|算了吧|那算了|算了算了)")
+# What a turn must also say to count as leaving the filing for another request: a company name or a
+# description can be misclassified as anything, the words make the switch unmistakable.
+_SWITCH_WORDS = {
+    "check_ticket": re.compile(r"(查|进度|办到|结果|怎么样了|咋样了|处理了没|有消息|状态|到哪)"),
+    "urge_ticket": re.compile(r"(催|督办|督促|加急)"),
+    "rate_service": re.compile(r"(评价|打分|评分|好评|差评|满意)"),
+    "goodbye": re.compile(r"(再见|拜拜|挂了|先这样|不打扰|结束|回头再|就这样吧)"),
+}
 
 
 def yes_or_no(intent: str, text: str) -> Optional[bool]:
@@ -50,3 +59,23 @@ def after_digression(events: list[dict], form: str) -> bool:
         if event.get("event") == "action" and event.get("name") not in own:
             return True
     return False
+
+
+def leaves_filing(intent: str, confidence: float, text: str, requested: Optional[str]) -> bool:
+    """Is this turn in the middle of filing a different request (look up, hurry or rate another
+    ticket, end the call, drop this report) rather than the answer to the pending question? Such a
+    turn must not be stored as a company name or description; the rules then stop the filing and
+    do what was asked. Withdrawing and asking for a person are handled by `digression`."""
+    if confidence < 0.5:
+        return False
+    said = clean(text)
+    if intent == "deny":
+        if _STOP_FILING.search(said):
+            return True
+        # "不用了" / "算了" answer a yes/no question about the phone or the read-back.
+        return requested not in ("phone", "ticket_confirmed") and bool(_GIVE_UP.search(said))
+    words = _SWITCH_WORDS.get(intent)
+    if words is None or not words.search(said):
+        return False
+    # "好 就这样吧" at the read-back confirms rather than hangs up.
+    return not (intent == "goodbye" and requested == "ticket_confirmed" and _YES.match(said))

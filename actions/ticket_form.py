@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies, runtime
 from actions.categories import category_from_answer, infer_category
 from actions.conversation import caller_phone, channel, entity, latest_intent, latest_text
-from actions.dialogue import after_digression, digression, yes_or_no
+from actions.dialogue import after_digression, digression, leaves_filing, yes_or_no
 from actions.handoff import handoff
 from actions.issue_client import ApiUnavailable, Invalid, IssueApiError
 from actions.masking import mask_phone
@@ -108,6 +108,8 @@ class ValidateTicketForm(Action):
             return [SlotSet("requested_slot", _next_slot(current))]
         elif digression(intent, confidence, text):
             return []  # reject: rules answer the side question, then the form resumes
+        elif leaves_filing(intent, confidence, text, requested):
+            return []  # reject: rules stop this filing and do what the caller now asks
         else:
             updates = self._answer(dispatcher, tracker, requested, intent, text)
 
@@ -329,11 +331,24 @@ class SubmitTicket(Action):
             SlotSet("last_ticket_id", str(ticket["id"])), SlotSet("ticket_id", str(ticket["id"]))]
 
 
+FOLLOW_UP_INTENTS = ("check_ticket", "urge_ticket", "rate_service")
+
+
 class StopFiling(Action):
+    """The caller dropped the report half-way: say plainly that nothing was filed, then (by the
+    rules) hand over to what the caller asked instead: a follow-up, or the end of the call."""
+
     def name(self) -> str:
         return "action_stop_filing"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(text="好的，这件事先不登记了。还有别的需要帮忙的吗？")
+        intent, _ = latest_intent(tracker)
+        if intent in FOLLOW_UP_INTENTS:
+            text = "好的，刚才登记到一半的问题先不提交了，需要的话随时可以再反映。现在先帮您办这件事。"
+        elif intent == "goodbye":
+            text = "好的，刚才的问题先不登记了。感谢您的来电，需要时随时拨打96767，再见。"
+        else:
+            text = "好的，这件事先不登记了。还有别的需要帮忙的吗？"
+        dispatcher.utter_message(text=text)
         return [SlotSet(slot, None) for slot in RESET_AFTER_FILING]

@@ -159,3 +159,29 @@ def test_issue_api_down_mid_conversation_then_delivered_once(hotline):
     assert len(items) == 1 and "路面塌了" in items[0]["description"]
     # The caller can now find it by phone.
     assert items[0]["id"][:4] in hotline.said(_sender(), "查一下我的工单", phone=phone)
+
+
+def test_a_different_request_in_the_middle_of_filing_is_not_taken_as_an_answer(hotline):
+    phone = "13891230007"
+    filer = _sender()
+    for line in ("园区路灯晚上一半都不亮", "西安辰光智能科技有限公司", "冯涛", "对", "对"):
+        reply = hotline.said(filer, line, phone=phone)
+    ticket_id = _ticket_id(reply)
+    grouped = " ".join(ticket_id[i:i + 4] for i in range(0, len(ticket_id), 4))
+
+    caller = _sender()  # a later call: starts a new report, then asks about the filed one
+    assert "单位" in hotline.said(caller, "我们公司附近的移动信号特别差", phone=phone)
+    switched = hotline.said(caller, f"等一下 先帮我查一下工单{ticket_id}", phone=phone)
+    assert "先不提交" in switched and grouped in switched
+    slots = requests.get(f"{hotline.rasa_url}/conversations/{caller}/tracker", timeout=10).json()["slots"]
+    assert slots["company"] is None and slots["description"] is None
+
+    assert "单位" in hotline.said(caller, "园区的污水管道破了 水都流到马路上了", phone=phone)
+    assert "不登记了" in hotline.said(caller, "算了 不报了", phone=phone)
+
+    assert "单位" in hotline.said(caller, "楼下的垃圾好几天没人清理了", phone=phone)
+    ended = hotline.said(caller, "先这样吧 我挂了 再见", phone=phone)
+    assert "不登记了" in ended and "再见" in ended
+
+    items = hotline.operator("GET", "/tickets", params={"phone": phone})["items"]
+    assert [item["id"] for item in items] == [ticket_id]  # only the report that was confirmed

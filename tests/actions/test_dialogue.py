@@ -1,0 +1,34 @@
+"""Telling an answer to the filing form's question from a turn that asks for something else."""
+from actions.dialogue import digression, leaves_filing
+
+
+def test_a_follow_up_request_in_the_middle_of_filing_is_not_an_answer():
+    assert leaves_filing("check_ticket", 0.9, "等一下 先帮我查一下工单2611270003", "company")
+    assert leaves_filing("urge_ticket", 0.8, "我要催办 上周报的那个", "contact_name")
+    assert leaves_filing("rate_service", 0.7, "我是想评价一下上次的处理", "description")
+
+
+def test_dropping_the_report_or_hanging_up_is_not_an_answer():
+    assert leaves_filing("deny", 0.9, "算了 不报了", "company")
+    assert leaves_filing("deny", 0.9, "不用了", "description")
+    assert leaves_filing("deny", 0.8, "那就不登记了", "ticket_confirmed")
+    assert leaves_filing("goodbye", 0.9, "先这样吧 我挂了 再见", "phone")
+
+
+def test_real_answers_stay_answers():
+    # "不用了" / "不是" answer the phone question ("use your caller id?") and the read-back.
+    assert not leaves_filing("deny", 0.9, "不用了 我留别的号", "phone")
+    assert not leaves_filing("deny", 0.9, "不对", "ticket_confirmed")
+    assert not leaves_filing("affirm", 0.9, "对 提交吧", "ticket_confirmed")
+    assert not leaves_filing("goodbye", 0.6, "好 就这样吧", "ticket_confirmed")
+    # A company name misread as a follow-up lacks the words that make it one.
+    assert not leaves_filing("check_ticket", 0.6, "西安华清智能科技有限公司", "company")
+    assert not leaves_filing("urge_ticket", 0.9, "能不能快点来修 我们等不起", "description")
+    # Unsure turns are left to the form.
+    assert not leaves_filing("check_ticket", 0.3, "查一下", "company")
+
+
+def test_side_questions_are_still_digressions():
+    assert digression("ask_policy", 0.9, "你们政务大厅几点上班")
+    assert digression("request_human", 0.9, "帮我转人工吧")
+    assert not leaves_filing("ask_policy", 0.9, "你们政务大厅几点上班", "company")
