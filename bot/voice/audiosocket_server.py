@@ -170,17 +170,41 @@ async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
         if not caller_hung_up:
             # The bot ended the call (silence, max length, an operator closed it): let the goodbye play,
             # then hang up.
-            await sink.drained(timeout=30)
+            caller_hung_up = await _play_out(reader, sink, timeout=30)
         stop_pump.set()
         await pump
         if not caller_hung_up and not writer.is_closing():
             writer.write(proto.encode(proto.Kind.HANGUP))
             try:
                 await writer.drain()
-            except ConnectionError:
+                # Closing with the caller's audio unread would reset the connection, and the PBX could
+                # lose the hangup frame: read on until it hangs up too (briefly).
+                await asyncio.wait_for(_discard_until_hangup(reader), timeout=2)
+            except (ConnectionError, asyncio.TimeoutError, proto.ProtocolError):
                 pass
         writer.close()
         log.info("AudioSocket call %s closed (%s)", call_id, reason)
+
+
+async def _discard_until_hangup(reader: asyncio.StreamReader) -> None:
+    """Read and drop the caller's frames until the caller hangs up or closes the socket."""
+    while True:
+        message = await proto.read_message(reader)
+        if message is None or message.kind in (proto.Kind.HANGUP, proto.Kind.ERROR):
+            return
+
+
+async def _play_out(reader: asyncio.StreamReader, sink: AudioSocketSink, timeout: float) -> bool:
+    """Play what is queued while reading the line; True if the caller hung up before it ended."""
+    played = asyncio.ensure_future(sink.drained(timeout))
+    hung_up = asyncio.ensure_future(_discard_until_hangup(reader))
+    await asyncio.wait({played, hung_up}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (played, hung_up):
+        task.cancel()
+    if hung_up.done() and not hung_up.cancelled():
+        hung_up.exception()  # retrieved, not raised: a line that broke is a line that hung up
+        return True
+    return False
 
 
 async def serve(make_session: SessionFactory, settings: VoiceSettings, busy_audio: bytes = b"",

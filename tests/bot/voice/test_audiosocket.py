@@ -12,13 +12,18 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Iterator
 
 import pytest
+import requests
 
 from bot.voice.ami import AmiTransfer
 from bot.voice.audiosocket import Kind, Message, ProtocolError, encode, read_message
+from bot.voice.prompts import PROMPTS
 from bot.voice.settings import VoiceSettings
+from bot.voice.tts import build_tts
+from tests.bot.gateway.conftest import Gateway, login
 from tests.bot.voice.fake_ami import FakeAmi
 from tests.bot.voice.helpers import KOREAN_MODEL, FakeRasa, korean_speech
 from tests.support.servers import REPO_ROOT, free_port
@@ -72,18 +77,14 @@ def ami() -> Iterator[FakeAmi]:
         yield fake
 
 
-@pytest.fixture(scope="module")
-def audiosocket_server(rasa: FakeRasa, ami: FakeAmi, tmp_path_factory) -> Iterator[int]:
-    tmp = tmp_path_factory.mktemp("audiosocket")
+def run_audiosocket_server(tmp: Path, **env_vars: str) -> Iterator[int]:
+    """`python -m bot audiosocket` on a free port with the Korean model; yields the port."""
     grammar = tmp / "grammar.txt"
     grammar.write_text("안녕하세요\n감사합니다\n", encoding="utf-8")  # keeps decoding fast enough for real time
     port = free_port()
-    env = {**os.environ, "VOSK_MODEL": str(KOREAN_MODEL), "VOSK_GRAMMAR": str(grammar), "RASA_URL": rasa.url,
+    env = {**os.environ, "VOSK_MODEL": str(KOREAN_MODEL), "VOSK_GRAMMAR": str(grammar),
            "AUDIOSOCKET_PORT": str(port), "TTS_CACHE_DIR": str(tmp / "cache"), "TTS_SPEED": "320",
-           "VOICE_GREET": "0", "VOICE_REPROMPT_AFTER": "1.0", "VOICE_HANGUP_AFTER": "2.0",
-           "AUDIOSOCKET_MAX_CALLS": "1",
-           "AMI_HOST": "127.0.0.1", "AMI_PORT": str(ami.port), "AMI_USER": "hotline", "AMI_SECRET": ami.secret,
-           "AMI_CONTEXT": "operators", "AMI_EXTEN": "100"}
+           "VOICE_GREET": "0", **env_vars}
     log = open(tmp / "server.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "bot", "audiosocket"], cwd=REPO_ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -101,6 +102,28 @@ def audiosocket_server(rasa: FakeRasa, ami: FakeAmi, tmp_path_factory) -> Iterat
     log.close()
 
 
+@pytest.fixture(scope="module")
+def audiosocket_server(rasa: FakeRasa, ami: FakeAmi, tmp_path_factory) -> Iterator[int]:
+    yield from run_audiosocket_server(
+        tmp_path_factory.mktemp("audiosocket"), RASA_URL=rasa.url, VOICE_REPROMPT_AFTER="1.0",
+        VOICE_HANGUP_AFTER="2.0", AUDIOSOCKET_MAX_CALLS="1", AMI_HOST="127.0.0.1", AMI_PORT=str(ami.port),
+        AMI_USER="hotline", AMI_SECRET=ami.secret, AMI_CONTEXT="operators", AMI_EXTEN="100")
+
+
+@pytest.fixture(scope="module")
+def gateway(rasa: FakeRasa, tmp_path_factory) -> Iterator[Gateway]:
+    gw = Gateway(rasa.url, tmp_path_factory.mktemp("gateway"), {}).start()
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture(scope="module")
+def audiosocket_via_gateway(gateway: Gateway, tmp_path_factory) -> Iterator[int]:
+    """A phone line whose conversations go through the gateway, where operators take them over."""
+    yield from run_audiosocket_server(tmp_path_factory.mktemp("audiosocket-gw"), GATEWAY_URL=gateway.url,
+                                      VOICE_REPROMPT_AFTER="30", VOICE_HANGUP_AFTER="60")
+
+
 class Peer:
     """Asterisk's side of one AudioSocket call."""
 
@@ -111,12 +134,17 @@ class Peer:
         self._task = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
-        while (message := await read_message(self.reader)) is not None:
-            self.received.append(message)
+        try:
+            while (message := await read_message(self.reader)) is not None:
+                self.received.append(message)
+                if message.kind == Kind.HANGUP:
+                    self.writer.close()  # Asterisk ends the channel and closes its side
+        except ConnectionError:
+            pass
         self.closed.set()
 
     async def send(self, kind: Kind, payload: bytes = b"") -> None:
-        if self.closed.is_set():
+        if self.closed.is_set() or self.writer.is_closing():
             return  # the other side hung up; Asterisk stops sending too
         self.writer.write(encode(kind, payload))
         try:
@@ -198,6 +226,45 @@ def test_the_bot_hangs_up_a_silent_line(audiosocket_server: int) -> None:
     assert peer.received[-1] == Message(Kind.HANGUP)  # 0x00 0x00 0x00 after the goodbye
     assert len(peer.audio()) > 50  # the reprompt and the goodbye were played first
     assert elapsed < 30
+
+
+def test_when_the_operator_closes_the_call_the_caller_hears_goodbye_and_the_line_hangs_up(
+        audiosocket_via_gateway: int, gateway: Gateway, line_audio, tmp_path) -> None:
+    call_uuid = uuid.uuid4()
+    sender = f"voice-{call_uuid}"
+
+    def operator_closes() -> None:
+        console, csrf = login(gateway.url, "alice")
+        queue_url = f"{gateway.url}/api/v1/console/queue"
+        deadline = time.monotonic() + 20
+        while sender not in [c["id"] for c in console.get(queue_url).json()["items"]]:
+            assert time.monotonic() < deadline, "the call never reached the operator queue"
+            time.sleep(0.2)
+        conversation = f"{gateway.url}/api/v1/console/conversations/{sender}"
+        for action in ("claim", "close"):
+            console.post(f"{conversation}/{action}", headers={"X-CSRF-Token": csrf}).raise_for_status()
+
+    async def call() -> tuple[Peer, int, float]:
+        peer = await connect(audiosocket_via_gateway)
+        await peer.send(Kind.UUID, call_uuid.bytes)
+        await peer.silence(0.3)
+        await peer.speak(line_audio["thanks"])  # asks for a human
+        talking = asyncio.create_task(peer.silence(40))  # then holds the line
+        await asyncio.to_thread(operator_closes)
+        closed_at, frames_before = asyncio.get_running_loop().time(), len(peer.audio())
+        await asyncio.wait_for(peer.closed.wait(), 20)
+        talking.cancel()
+        return peer, frames_before, asyncio.get_running_loop().time() - closed_at
+
+    peer, frames_before, hangup_after = asyncio.run(call())
+    assert peer.received[-1] == Message(Kind.HANGUP)
+    assert hangup_after < 15  # not the 60 s silence timeout
+    # What played after the close is the goodbye prompt, whole, before the hangup frame.
+    settings = VoiceSettings.from_env({"TTS_SPEED": "320", "TTS_CACHE_DIR": str(tmp_path)})
+    goodbye_frames = len(build_tts(settings).synthesize(PROMPTS["goodbye_closed"], 8000)) / 320
+    assert len(peer.audio()) - frames_before >= goodbye_frames * 0.9
+    conversation = requests.get(f"{gateway.url}/api/v1/channel/messages", params={"sender": sender}).json()
+    assert conversation["state"] == "closed"
 
 
 def test_a_call_beyond_capacity_hears_line_busy_and_is_hung_up(audiosocket_server: int) -> None:
