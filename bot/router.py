@@ -38,6 +38,7 @@ NOTICE_TOO_LONG = "消息太长了（最多{limit}个字），请分几条发送
 NOTICE_TOO_FAST = "您发送消息太频繁了，请稍等一分钟后再试。"
 NOTICE_RATED = "感谢您的评价！"
 NOTICE_RATED_TICKET = "您对工单{ticket_id}的评价已记录。"
+NOTICE_RATING_PENDING = "工单{ticket_id}尚在办理中，办结后您的评价将自动记入该工单。"
 
 # Ticket numbers the bot reads out ("工单编号：20261127001"), for rating at the end of the chat.
 _TICKET_IN_TEXT = re.compile(r"(?:工单|编号|单号)[^0-9]{0,12}(\d{8,12})(?!\d)")
@@ -65,8 +66,8 @@ class BotClient(Protocol):
 
 
 class TicketRater(Protocol):
-    async def rate_if_resolved(self, ticket_id: str, score: int, comment: str) -> bool:
-        """Rate the ticket when it is resolved; True when the rating was recorded."""
+    async def rate(self, conversation_id: str, ticket_id: str, score: int, comment: str) -> str:
+        """"rated" (the ticket has it), "pending" (kept until the ticket is resolved) or "dropped"."""
 
 
 class MessageLimiter:
@@ -145,7 +146,8 @@ class Router:
             return await self._ask_bot(conv, metadata.get("payload") or text, metadata)
 
     async def rate(self, sender: str, score: int, comment: str = "") -> list[dict]:
-        """End-of-chat satisfaction: kept with the conversation and passed on to resolved tickets."""
+        """End-of-chat satisfaction: kept with the conversation and passed on to its tickets, now or,
+        for tickets still being handled, once they are resolved (the rater keeps it until then)."""
         if not 1 <= int(score) <= 5:
             raise ValueError("score must be 1..5")
         async with self._lock(sender):
@@ -157,10 +159,13 @@ class Router:
             replies = [self._append(conv, "system", NOTICE_RATED)]
             for ticket_id in conv.ticket_ids if self.tickets else []:
                 try:
-                    if await self.tickets.rate_if_resolved(ticket_id, conv.rating, conv.rating_comment):
-                        replies.append(self._append(conv, "system", NOTICE_RATED_TICKET.format(ticket_id=ticket_id)))
-                except Exception:  # the issue API being down must not lose the conversation's rating
+                    outcome = await self.tickets.rate(conv.id, ticket_id, conv.rating, conv.rating_comment)
+                except Exception:  # a bug there must not lose the conversation's own rating
                     log.exception("could not pass the rating on to ticket %s", ticket_id)
+                    continue
+                notice = {"rated": NOTICE_RATED_TICKET, "pending": NOTICE_RATING_PENDING}.get(outcome)
+                if notice:
+                    replies.append(self._append(conv, "system", notice.format(ticket_id=ticket_id)))
             self._publish_state(conv)
             return replies
 

@@ -1,6 +1,7 @@
 """Builds the gateway's ASGI app: the router, its store and clients, and every route."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from typing import AsyncIterator
@@ -14,8 +15,10 @@ from bot.conversation_store import ConversationStore
 from bot.gateway import audio_route, channel_api, chat_ws, console_api, console_login, pages, tickets_api
 from bot.gateway.auth import Auth
 from bot.gateway.issue_api_client import IssueApiClient
+from bot.gateway.pending_ratings import PendingRatings
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.settings import GatewaySettings
+from bot.gateway.ticket_ratings import TicketRatings, retry_periodically
 from bot.router import MessageLimiter, Router
 
 log = logging.getLogger(__name__)
@@ -27,11 +30,14 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         store = ConversationStore(settings.db_path)
         rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
         issue_api = IssueApiClient(settings.issue_api_url, settings.issue_api_token)
+        pending_ratings = PendingRatings(settings.db_path)
+        ratings = TicketRatings(issue_api, pending_ratings, settings.rating_max_age_days * 86400)
         app.state.issue_api = issue_api
         app.state.router = Router(
-            store, rasa, tickets=issue_api,
+            store, rasa, tickets=ratings,
             limiter=MessageLimiter(settings.max_message_chars, settings.messages_per_minute),
         )
+        rating_retry = asyncio.create_task(retry_periodically(ratings, settings.rating_retry_seconds))
         log.info("gateway on %s:%s, Rasa at %s, issue API at %s, store %s, %d operator account(s)",
                  settings.host, settings.port, settings.rasa_url, settings.issue_api_url,
                  settings.db_path, len(settings.operators))
@@ -43,8 +49,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         try:
             yield
         finally:
+            rating_retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await rating_retry
             await rasa.aclose()
             await issue_api.aclose()
+            pending_ratings.close()
             store.close()
 
     app = FastAPI(title="96767 hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -52,13 +52,9 @@ class IssueApiClient:
     async def stats(self) -> dict:
         return await self.request("GET", "/stats")
 
-    async def rate_if_resolved(self, ticket_id: str, score: int, comment: str) -> bool:
-        """Pass a chat's satisfaction rating on to its ticket, which only accepts it once resolved."""
-        ticket = await self.ticket(ticket_id)
-        if ticket.get("status") != "resolved":
-            return False
-        await self.request("POST", f"/tickets/{ticket_id}/rating", json={"score": score, "comment": comment})
-        return True
+    async def rate(self, ticket_id: str, score: int, comment: str) -> dict:
+        """Rate a resolved ticket (409 otherwise); when to call it is ticket_ratings' business."""
+        return await self.request("POST", f"/tickets/{ticket_id}/rating", json={"score": score, "comment": comment})
 
     async def aclose(self) -> None:
         await self._http.aclose()

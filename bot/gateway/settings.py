@@ -38,6 +38,14 @@ def parse_operators(spec: str) -> dict[str, bytes]:
     return operators
 
 
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A duration that must be above zero (a zero retry interval would spin)."""
+    value = float(env.get(name, default))
+    if value <= 0:
+        raise ValueError(f"{name} must be greater than 0, not {value:g}")
+    return value
+
+
 def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -59,6 +67,10 @@ class GatewaySettings:
     messages_per_minute: int = 20
     rasa_timeout: float = 30.0
     log_level: str = "info"
+    # Ratings given before their ticket was resolved are retried this often (seconds), and given up
+    # after this many days without the ticket being resolved.
+    rating_retry_seconds: float = 300.0  # GATEWAY_RATING_RETRY_SECONDS
+    rating_max_age_days: float = 30.0  # GATEWAY_RATING_MAX_AGE_DAYS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "GatewaySettings":
@@ -80,4 +92,6 @@ class GatewaySettings:
             messages_per_minute=int(env.get("GATEWAY_MESSAGES_PER_MINUTE", cls.messages_per_minute)),
             rasa_timeout=float(env.get("GATEWAY_RASA_TIMEOUT", cls.rasa_timeout)),
             log_level=env.get("GATEWAY_LOG_LEVEL", cls.log_level),
+            rating_retry_seconds=_positive(env, "GATEWAY_RATING_RETRY_SECONDS", cls.rating_retry_seconds),
+            rating_max_age_days=_positive(env, "GATEWAY_RATING_MAX_AGE_DAYS", cls.rating_max_age_days),
         )

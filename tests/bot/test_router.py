@@ -45,11 +45,11 @@ class FakeTickets:
         self.resolved = resolved
         self.ratings: list[tuple[str, int, str]] = []
 
-    async def rate_if_resolved(self, ticket_id: str, score: int, comment: str) -> bool:
+    async def rate(self, conversation_id: str, ticket_id: str, score: int, comment: str) -> str:
         if ticket_id not in self.resolved:
-            return False
+            return "pending"
         self.ratings.append((ticket_id, score, comment))
-        return True
+        return "rated"
 
 
 @pytest.fixture
@@ -169,6 +169,16 @@ def test_rating_closes_the_chat_and_reaches_resolved_tickets(store: Conversation
     assert (conv.state, conv.rating, conv.rating_comment) == ("closed", 5, "很满意")
     with pytest.raises(ValueError):
         run(router.rate("s1", 9))
+
+
+def test_a_rating_for_a_ticket_still_in_progress_tells_the_user_it_will_follow(
+        store: ConversationStore, bot: ScriptedBot) -> None:
+    tickets = FakeTickets(resolved=set())
+    router = Router(store, bot, tickets=tickets)
+    run(router.handle_user_message("s1", "转人工"))
+    replies = run(router.rate("s1", 4))
+    assert tickets.ratings == []
+    assert any("20261127001" in r["text"] and "办结后" in r["text"] for r in replies)
 
 
 def test_ticket_numbers_the_bot_reads_out_are_remembered(store: ConversationStore) -> None:

@@ -33,6 +33,14 @@ def test_defaults_match_the_contract_and_a_missing_secret_is_generated() -> None
     assert (custom.port, custom.rasa_url, custom.secret, custom.secret_generated) == (9090, "http://rasa:5005", "s", False)
 
 
+def test_pending_ratings_are_retried_every_five_minutes_unless_configured() -> None:
+    assert GatewaySettings.from_env({}).rating_retry_seconds == 300
+    assert GatewaySettings.from_env({}).rating_max_age_days == 30
+    assert GatewaySettings.from_env({"GATEWAY_RATING_RETRY_SECONDS": "0.5"}).rating_retry_seconds == 0.5
+    with pytest.raises(ValueError, match="GATEWAY_RATING_RETRY_SECONDS"):
+        GatewaySettings.from_env({"GATEWAY_RATING_RETRY_SECONDS": "0"})
+
+
 def test_phone_numbers_are_masked_and_ticket_numbers_are_not() -> None:
     assert mask_phone("来电 13812345678，工单 2611270001") == "来电 138****5678，工单 2611270001"
     assert mask_phone(None) == ""

@@ -1,8 +1,10 @@
-"""The console's ticket panel, statistics and end-of-chat ratings through the real issue API."""
+"""The console's ticket panel, statistics and end-of-chat ratings through the real issue API,
+including ratings given before the ticket was resolved, which the gateway keeps and passes on later."""
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import requests
 import websockets
@@ -69,3 +71,53 @@ def test_issue_api_refusals_and_outages_come_back_as_clear_messages(start_gatewa
     session, _ = login(down.url, "alice")
     outage = session.get(f"{down.url}/api/v1/console/stats")
     assert outage.status_code == 502 and "工单系统暂时无法访问" in outage.json()["detail"]
+
+
+def test_a_rating_given_before_the_ticket_is_resolved_reaches_it_once_resolved(start_gateway, issue_api) -> None:
+    sender = "web-rating-later-0123456789"
+    gateway: Gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"],
+                                     GATEWAY_RATING_RETRY_SECONDS="0.5")
+    send(gateway.url, sender, "转人工", phone="13912345678")
+    session, csrf = login(gateway.url, "alice")
+    filed = [session.post(f"{gateway.url}/api/v1/console/tickets", headers={"X-CSRF-Token": csrf},
+                          json={**TICKET, "description": text, "conversation_id": sender}).json()
+             for text in ("园区C座路灯不亮", "园区D座门禁故障")]
+    resolved_later, cancelled_later = (ticket["id"] for ticket in filed)
+    assert all(ticket["status"] == "received" for ticket in filed)
+
+    async def rate() -> list[str]:
+        async with websockets.connect(f"{gateway.url.replace('http', 'ws')}/ws/chat?sender={sender}") as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "rating", "score": 4, "comment": "态度很好"}))
+            notices: list[str] = []
+            while len([n for n in notices if "办结后" in n]) < 2:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                notices.append(frame.get("message", {}).get("text", ""))
+            return notices
+
+    notices = asyncio.run(rate())
+    assert any(resolved_later in n for n in notices) and any(cancelled_later in n for n in notices)
+    auth = {"Authorization": f"Bearer {issue_api.tokens['operator']}"}
+    ticket_url = f"{issue_api.url}/api/v1/tickets"
+    assert requests.get(f"{ticket_url}/{resolved_later}", headers=auth).json()["rating"] is None
+
+    # The department resolves one ticket; the gateway's periodic pass hands it the kept rating.
+    for action, body in (("assign", {"department": "高新区市政所"}), ("resolve", {"result": "已修复"})):
+        assert requests.post(f"{ticket_url}/{resolved_later}/{action}", json=body, headers=auth).ok
+    deadline = time.monotonic() + 10
+    while (ticket := requests.get(f"{ticket_url}/{resolved_later}", headers=auth).json())["rating"] is None:
+        assert time.monotonic() < deadline, "the kept rating never reached the resolved ticket"
+        time.sleep(0.3)
+    assert ticket["status"] == "closed"
+    assert (ticket["rating"]["score"], ticket["rating"]["comment"]) == (4, "态度很好")
+
+    # The other rating outlives a gateway restart; its ticket is cancelled meanwhile and can never take
+    # it, so the gateway drops that rating and says so in its log.
+    gateway.stop()
+    assert requests.post(f"{ticket_url}/{cancelled_later}/cancel", json={"reason": "已自行解决"}, headers=auth).ok
+    gateway.start()
+    deadline = time.monotonic() + 10
+    while f"dropping the rating of ticket {cancelled_later}" not in gateway.log.read_text():
+        assert time.monotonic() < deadline, "the rating of the cancelled ticket was not dropped"
+        time.sleep(0.3)
+    assert requests.get(f"{ticket_url}/{cancelled_later}", headers=auth).json()["status"] == "cancelled"
