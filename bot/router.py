@@ -38,7 +38,7 @@ NOTICE_TOO_LONG = "消息太长了（最多{limit}个字），请分几条发送
 NOTICE_TOO_FAST = "您发送消息太频繁了，请稍等一分钟后再试。"
 NOTICE_RATED = "感谢您的评价！"
 NOTICE_RATED_TICKET = "您对工单{ticket_id}的评价已记录。"
-NOTICE_RATING_PENDING = "工单{ticket_id}尚在办理中，办结后您的评价将自动记入该工单。"
+NOTICE_RATING_PENDING = "您对工单{ticket_id}的评价已保存，该工单办结后将自动记入。"
 
 # Ticket numbers the bot reads out ("工单编号：20261127001"), for rating at the end of the chat.
 _TICKET_IN_TEXT = re.compile(r"(?:工单|编号|单号)[^0-9]{0,12}(\d{8,12})(?!\d)")
