@@ -15,6 +15,7 @@ turns like chat turns; without a router (the endpoint mounted elsewhere) it talk
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -73,22 +74,29 @@ async def _serve(websocket: WebSocket) -> None:
         return
     async with router.subscribe(sender) as events:
         listening = asyncio.create_task(_listen(websocket, recognizer, resampler, answer))
-        closing = asyncio.create_task(_hang_up_when_closed(websocket, events, answer))
-        done, pending = await asyncio.wait({listening, closing}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        for task in done:
-            task.result()  # a disconnect surfaces here as WebSocketDisconnect, handled by the caller
+        closed = asyncio.create_task(_closed_by_operator(events))
+        await asyncio.wait({listening, closed}, return_when=asyncio.FIRST_COMPLETED)
+        closed.cancel()
+        if listening.done():
+            listening.result()  # the client left; a disconnect is raised here and handled by the caller
+            return
+        listening.cancel()  # nothing the caller said after the close is answered: the goodbye is last
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening
+    await _hang_up(websocket, answer)
 
 
-async def _hang_up_when_closed(websocket: WebSocket, events: asyncio.Queue, answer: "_Answerer") -> None:
-    """An operator closed the conversation: say goodbye and end the call, as a phone line would."""
-    from bot.voice.prompts import PROMPTS
-
+async def _closed_by_operator(events: asyncio.Queue) -> None:
     while True:
         event = await events.get()
         if event["type"] == "state" and event["state"] == "closed":
-            break
+            return
+
+
+async def _hang_up(websocket: WebSocket, answer: "_Answerer") -> None:
+    """An operator closed the conversation: say goodbye and end the call, as a phone line would."""
+    from bot.voice.prompts import PROMPTS
+
     goodbye = PROMPTS["goodbye_closed"]
     await _send(websocket, "closed", goodbye)
     if answer.want_audio:
