@@ -3,6 +3,8 @@
 With `--wav FILE` the file is the caller: it goes through the whole voice path (resampling, Vosk,
 normalization, the bot, speech synthesis) on a simulated line, and every turn is printed to stdout
 as one JSON line `{"role": "caller" | "bot", "text": ...}`; logs go to stderr.
+With GATEWAY_URL set, an operator who closes the conversation in the console ends the call: the
+caller hears a goodbye (the last "bot" line) and the command exits 0, as when the caller hangs up.
 """
 from __future__ import annotations
 
