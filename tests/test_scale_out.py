@@ -86,15 +86,15 @@ def test_two_rasa_servers_share_conversations_through_postgres_and_redis(tmp_pat
             assert said == ["你好", "谢谢"], said
 
         # Concurrent turns of one conversation on both servers: none is lost.
-        texts = [f"我想问一下第{i}件事" for i in range(6)]
-        with ThreadPoolExecutor(6) as pool:
-            list(pool.map(lambda i: _say((first_url, second_url)[i % 2], sender, texts[i]), range(6)))
+        texts = [f"我想问一下第{i}件事" for i in range(10)]
+        with ThreadPoolExecutor(10) as pool:
+            list(pool.map(lambda i: _say((first_url, second_url)[i % 2], sender, texts[i]), range(10)))
         with psycopg2.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={tracker_database}") as db:
             with db.cursor() as cur:
                 cur.execute(
                     "SELECT count(*) FROM events WHERE sender_id = %s AND type_name = 'user'", (sender,)
                 )
-                assert cur.fetchone()[0] == 8
+                assert cur.fetchone()[0] == 12
 
         # The lock store is the Redis server: both Rasa processes hold connections to its db 1.
         clients = redis.Redis(host="127.0.0.1", port=6379).client_list()
