@@ -15,7 +15,8 @@ import psycopg2
 import pytest
 import requests
 
-from tests.support.servers import ServerProcess, free_port, python_cmd
+from tests.support.servers import ServerProcess
+from tests.support.stack import start_issue_api
 
 TOKENS: Dict[str, str] = {
     "bot": "t-bot-7f3a",
@@ -118,23 +119,9 @@ def pg_databases() -> Iterator[PostgresDatabases]:
 
 
 def start_api(db_url: str, log_dir: Path, **env: str) -> Api:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = log_dir / f"issue_api_{port}.log"
-    server = ServerProcess(
-        python_cmd("-m", "issue_api"),
-        health_url=f"{url}/api/v1/health",
-        env={
-            "ISSUE_API_HOST": "127.0.0.1",
-            "ISSUE_API_PORT": str(port),
-            "ISSUE_API_DB": db_url,
-            "ISSUE_API_TOKENS": ",".join(f"{role}:{token}" for role, token in TOKENS.items()),
-            **env,
-        },
-        log_path=log_path,
-        startup_timeout=60,
-    ).start()
-    return Api(server, url, db_url, log_path)
+    server, url, _ = start_issue_api(log_dir, db_url=db_url, tokens=TOKENS, extra_env=env)
+    assert server.log_path is not None
+    return Api(server, url, db_url, server.log_path)
 
 
 @pytest.fixture(scope="session")

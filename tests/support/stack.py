@@ -23,28 +23,36 @@ TEST_TOKENS: dict[str, str] = {
 MODEL_PATH = REPO_ROOT / "models" / "hotline.tar.gz"
 
 
-def start_issue_api(tmp_path: Path, port: int | None = None) -> tuple[ServerProcess, str, dict[str, str]]:
-    """`python -m issue_api` on a free port with a fresh SQLite database in `tmp_path`.
+def start_issue_api(
+    tmp_path: Path,
+    port: int | None = None,
+    db_url: str | None = None,
+    tokens: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> tuple[ServerProcess, str, dict[str, str]]:
+    """`python -m issue_api` on a free port, by default with a fresh SQLite database in `tmp_path`.
 
-    `port` lets a test restart the API on the same address after stopping it (outbox tests).
+    `port` lets a test restart the API on the same address after stopping it (outbox tests). The
+    log goes to tmp_path/logs/issue_api_<port>.log (`server.log_path`).
     """
     tmp_path.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    tokens = ",".join(f"{role}:{token}" for role, token in TEST_TOKENS.items())
+    tokens = dict(tokens or TEST_TOKENS)
     server = ServerProcess(
         python_cmd("-m", "issue_api"),
         health_url=f"{url}/api/v1/health",
         env={
             "ISSUE_API_HOST": "127.0.0.1",
             "ISSUE_API_PORT": str(port),
-            "ISSUE_API_DB": f"sqlite:///{tmp_path / 'issues.db'}",
-            "ISSUE_API_TOKENS": tokens,
+            "ISSUE_API_DB": db_url or f"sqlite:///{tmp_path / 'issues.db'}",
+            "ISSUE_API_TOKENS": ",".join(f"{role}:{token}" for role, token in tokens.items()),
+            **(extra_env or {}),
         },
-        log_path=tmp_path / "logs" / "issue_api.log",
+        log_path=tmp_path / "logs" / f"issue_api_{port}.log",
         startup_timeout=60,
     ).start()
-    return server, url, dict(TEST_TOKENS)
+    return server, url, tokens
 
 
 def start_action_server(
