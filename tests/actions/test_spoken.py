@@ -72,6 +72,9 @@ def test_anger_is_recognised():
     assert sounds_angry("什么破机器 气死我了")
     assert sounds_angry("你们到底管不管")
     assert not sounds_angry("路灯坏了 麻烦看一下")
+    # Garbage on the street is a report, not an insult; a "garbage hotline" is one.
+    assert not sounds_angry("楼下的垃圾好几天没人清理了")
+    assert sounds_angry("这什么垃圾热线 找你们主任")
 
 
 def test_phone_numbers_are_masked():
