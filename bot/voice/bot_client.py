@@ -46,6 +46,22 @@ def _metadata(phone: str | None) -> dict[str, Any]:
     return {"channel": "voice", **({"phone": phone} if phone else {})}
 
 
+def _json_call(http: requests.Session, method: str, url: str, what: str, **kwargs: Any) -> Any:
+    """One HTTP exchange; any way it fails means the same thing to a caller: the bot is unavailable."""
+    try:
+        response = http.request(method, url, **kwargs)
+        response.raise_for_status()
+        return response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise BotUnavailableError(f"{what} at {url} failed: {exc}") from exc
+
+
+def _gateway_reply(url: str, data: Any) -> BotReply:
+    if not isinstance(data, dict):
+        raise BotUnavailableError(f"gateway at {url} answered {type(data).__name__}, not an object")
+    return BotReply(state=str(data.get("state", "bot")), messages=list(data.get("messages") or []))
+
+
 class RasaRestClient:
     """Rasa's REST channel: POST /webhooks/rest/webhook."""
 
@@ -56,12 +72,7 @@ class RasaRestClient:
 
     def send(self, sender: str, text: str, phone: str | None) -> BotReply:
         body = {"sender": sender, "message": text, "metadata": _metadata(phone)}
-        try:
-            response = self._http.post(self.url, json=body, timeout=self.timeout)
-            response.raise_for_status()
-            items = response.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise BotUnavailableError(f"Rasa at {self.url} failed: {exc}") from exc
+        items = _json_call(self._http, "POST", self.url, "Rasa", json=body, timeout=self.timeout)
         if not isinstance(items, list):
             raise BotUnavailableError(f"Rasa at {self.url} answered {type(items).__name__}, not a list")
         messages = [{"role": "bot", **{k: v for k, v in item.items() if k != "recipient_id"}} for item in items]
@@ -79,24 +90,14 @@ class GatewayChannelClient:
 
     def send(self, sender: str, text: str, phone: str | None) -> BotReply:
         body = {"sender": sender, "message": text, "metadata": _metadata(phone)}
-        try:
-            response = self._http.post(self.url, json=body, timeout=self.timeout)
-            response.raise_for_status()
-            data = response.json()
-            return BotReply(state=str(data.get("state", "bot")), messages=list(data.get("messages") or []))
-        except (requests.RequestException, ValueError, AttributeError) as exc:
-            raise BotUnavailableError(f"gateway at {self.url} failed: {exc}") from exc
+        data = _json_call(self._http, "POST", self.url, "gateway", json=body, timeout=self.timeout)
+        return _gateway_reply(self.url, data)
 
     def poll(self, sender: str, after: int, wait: float = 20.0) -> BotReply:
         """Long-poll for messages after sequence number `after` (operator replies to speak)."""
         params = {"sender": sender, "after": after, "wait": int(wait)}
-        try:
-            response = self._http.get(self.url, params=params, timeout=wait + self.timeout)
-            response.raise_for_status()
-            data = response.json()
-            return BotReply(state=str(data.get("state", "bot")), messages=list(data.get("messages") or []))
-        except (requests.RequestException, ValueError, AttributeError) as exc:
-            raise BotUnavailableError(f"gateway at {self.url} failed: {exc}") from exc
+        data = _json_call(self._http, "GET", self.url, "gateway", params=params, timeout=wait + self.timeout)
+        return _gateway_reply(self.url, data)
 
 
 def build_bot_client(settings: VoiceSettings) -> RasaRestClient | GatewayChannelClient:
