@@ -1,9 +1,10 @@
-"""The issue-API client against the live API: each failure becomes a clear Chinese reply."""
+"""The one issue-API client against the live API: each failure is a typed error carrying the API's
+stable code and its Chinese message."""
 import uuid
 
 import pytest
 
-from actions.issue_client import ApiUnavailable, Invalid, IssueClient, NotAllowed, Refused, TicketNotFound
+from contract.issue_client import ApiUnavailable, Invalid, IssueClient, NotAllowed, Refused, TicketNotFound
 from tests.support.servers import free_port
 
 TICKET = {"company": "西安测试科技有限公司", "contact_name": "张伟", "phone": "13891234567",
@@ -28,7 +29,7 @@ def test_same_idempotency_key_files_one_ticket(client):
 def test_unknown_ticket_is_a_not_found_reply(client):
     with pytest.raises(TicketNotFound) as caught:
         client.get_ticket("99999999")
-    assert "没有查到" in caught.value.reply
+    assert caught.value.code == "ticket_not_found" and "未找到" in caught.value.message
 
 
 def test_invalid_fields_are_named_in_chinese(client):
@@ -36,7 +37,7 @@ def test_invalid_fields_are_named_in_chinese(client):
         client.create_ticket({**TICKET, "phone": "12"}, f"test-{uuid.uuid4()}")
     assert caught.value.status == 422
     assert any(f.get("field") == "phone" for f in caught.value.fields)
-    assert "联系电话" in caught.value.reply
+    assert caught.value.code == "validation_failed"
 
 
 def test_refusal_carries_the_apis_chinese_reason(client, issue_api):
@@ -44,18 +45,19 @@ def test_refusal_carries_the_apis_chinese_reason(client, issue_api):
     with pytest.raises(Refused) as caught:
         client.rate(ticket["id"], 5)
     assert caught.value.status == 409
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in caught.value.reply)
+    assert caught.value.code == "rate_not_allowed"
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in caught.value.message)
 
 
 def test_wrong_token_is_reported_without_details(issue_api):
     bad = IssueClient(issue_api.url, "not-a-token", max_attempts=1)
     with pytest.raises(NotAllowed) as caught:
         bad.tickets_by_phone("13891234567")
-    assert "转人工" in caught.value.reply
+    assert caught.value.status == 401 and caught.value.code == "unauthorized"
 
 
 def test_unreachable_api_is_retried_then_reported():
     down = IssueClient(f"http://127.0.0.1:{free_port()}", "x", timeout=1, max_attempts=3, backoff=0.05)
     with pytest.raises(ApiUnavailable) as caught:
         down.get_ticket("2611270001")
-    assert "暂时连接不上" in caught.value.reply
+    assert caught.value.status is None and caught.value.code == "unavailable"

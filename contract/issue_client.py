@@ -1,0 +1,232 @@
+"""The one client of the issue API, for every process that talks to it (action server, gateway,
+voice callbacks, scripts).
+
+Blocking (requests), with a timeout on every call and retries with exponential backoff on
+connection errors and 5xx where repeating is safe: reads, and writes that carry an
+Idempotency-Key. Async code calls it through `asyncio.to_thread` (or an executor), never on the
+event loop. Every failure becomes an `IssueApiError` subclass carrying the API's stable `code` and
+its Chinese `message`; what to say to a caller about it is the dialogue's business (domain.yml).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import requests
+
+from contract.errors import read_error
+from contract.phones import mask_phone
+
+log = logging.getLogger(__name__)
+
+CALLER_PHONE_HEADER = "X-Caller-Phone"
+QUERY_CODE_HEADER = "X-Query-Code"
+
+
+@dataclass
+class IssueApiError(Exception):
+    """A failed call: HTTP status (None when there was no answer), the API's code and message."""
+
+    status: Optional[int] = None
+    code: str = "error"
+    message: str = ""
+    fields: list[dict[str, Any]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}({self.status} {self.code}): {self.message}"
+
+
+class ApiUnavailable(IssueApiError):
+    """Network down, timeout or 5xx after all retries: the API could not answer."""
+
+
+class TicketNotFound(IssueApiError):
+    """404: no ticket with that number (or none this account may see)."""
+
+
+class Refused(IssueApiError):
+    """409: the ticket's state does not allow this (e.g. cancel after 办结)."""
+
+
+class Invalid(IssueApiError):
+    """422: a field was rejected; `fields` names which."""
+
+
+class NotAllowed(IssueApiError):
+    """401/403: the token is missing or its role may not do this. An operator must fix the setup."""
+
+
+class ProofRequired(IssueApiError):
+    """403 proof_required / proof_invalid: the conversation has not proved it is the reporter's."""
+
+
+class TooManyAttempts(IssueApiError):
+    """429: too many wrong query codes for this ticket; `retry_after` seconds until the next try."""
+
+    retry_after: float = 0.0
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What a conversation offers as proof that it is the reporter's (contract: "Who may act on a
+    ticket"): the phone line's caller id, or the ticket's query code."""
+
+    caller_phone: Optional[str] = None
+    query_code: Optional[str] = None
+
+    def headers(self) -> dict[str, str]:
+        headers = {}
+        if self.caller_phone:
+            headers[CALLER_PHONE_HEADER] = self.caller_phone
+        if self.query_code:
+            headers[QUERY_CODE_HEADER] = self.query_code
+        return headers
+
+
+NO_PROOF = Proof()
+
+
+class IssueClient:
+    """Blocking client; one requests.Session (connection pool) per calling thread."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 5.0, max_attempts: int = 3,
+                 backoff: float = 0.3) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.max_attempts = max(1, max_attempts)
+        self.backoff = backoff
+        self._local = threading.local()
+
+    # -- transport -------------------------------------------------------------------------------
+    def _session(self) -> requests.Session:
+        """One Session per thread: requests does not document Session as thread-safe."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            if self.token:
+                session.headers["Authorization"] = f"Bearer {self.token}"
+            session.headers["Accept"] = "application/json"
+            self._local.session = session
+        return session
+
+    def call(self, method: str, path: str, *, retry: bool, headers: Optional[dict[str, str]] = None,
+             **kwargs: Any) -> Any:
+        """One API call under /api/v1; the decoded JSON body, or an IssueApiError subclass."""
+        url = f"{self.base_url}/api/v1{path}"
+        attempts = self.max_attempts if retry else 1
+        last: Exception | None = None
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                time.sleep(self.backoff * (2 ** (attempt - 2)))
+            try:
+                response = self._session().request(method, url, timeout=self.timeout, headers=headers, **kwargs)
+            except requests.RequestException as exc:
+                last = exc
+                continue
+            if response.status_code < 500:
+                return self._result(response)
+            last = requests.HTTPError(f"{response.status_code} from {method} {path}")
+        log.warning("issue API unavailable for %s %s after %d attempt(s): %s", method, path, attempts, last)
+        raise ApiUnavailable(None, "unavailable", "工单系统暂时无法访问")
+
+    @staticmethod
+    def _result(response: requests.Response) -> Any:
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = {}
+        if response.ok:
+            return body
+        error = read_error(body)
+        status = response.status_code
+        fields = [f.dict() for f in error.fields or []]
+        args = (status, error.code, error.message, fields)
+        if status == 404:
+            raise TicketNotFound(*args)
+        if status == 409:
+            raise Refused(*args)
+        if status == 422:
+            raise Invalid(*args)
+        if status == 429:
+            failure = TooManyAttempts(*args)
+            try:
+                failure.retry_after = float(response.headers.get("Retry-After", "0"))
+            except ValueError:
+                failure.retry_after = 0.0
+            raise failure
+        if status == 403 and error.code.startswith("proof_"):
+            raise ProofRequired(*args)
+        if status in (401, 403):
+            log.error("issue API refused the token (%s %s): check the token variable of this process",
+                      status, error.code)
+            raise NotAllowed(*args)
+        raise IssueApiError(*args)
+
+    def _act(self, ticket_id: str, action: str, body: dict[str, Any], key: Optional[str],
+             proof: Proof) -> dict[str, Any]:
+        """A ticket action; with an Idempotency-Key it is safe to retry, without one it is sent once."""
+        headers = dict(proof.headers())
+        if key:
+            headers["Idempotency-Key"] = key
+        return self.call("POST", f"/tickets/{ticket_id}/{action}", retry=key is not None, json=body,
+                         headers=headers or None)
+
+    # -- tickets ---------------------------------------------------------------------------------
+    def create_ticket(self, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        """POST /tickets; repeating with the same key never makes a second ticket."""
+        log.info("filing ticket key=%s phone=%s", idempotency_key, mask_phone(payload.get("phone")))
+        return self.call("POST", "/tickets", retry=True, json=payload, headers={"Idempotency-Key": idempotency_key})
+
+    def get_ticket(self, ticket_id: str, proof: Proof = NO_PROOF) -> dict[str, Any]:
+        return self.call("GET", f"/tickets/{ticket_id}", retry=True, headers=proof.headers() or None)
+
+    def tickets(self, proof: Proof = NO_PROOF, **params: Any) -> list[dict[str, Any]]:
+        """GET /tickets with filters (phone, status, department, overdue, ...), newest first."""
+        query = {k: v for k, v in params.items() if v is not None}
+        body = self.call("GET", "/tickets", retry=True, params=query, headers=proof.headers() or None)
+        return list(body.get("items", []))
+
+    def tickets_by_phone(self, phone: str, proof: Proof = NO_PROOF) -> list[dict[str, Any]]:
+        return self.tickets(proof, phone=phone)
+
+    def urge(self, ticket_id: str, note: str = "", key: Optional[str] = None,
+             proof: Proof = NO_PROOF) -> dict[str, Any]:
+        return self._act(ticket_id, "urge", {"note": note} if note else {}, key, proof)
+
+    def supplement(self, ticket_id: str, text: str, key: Optional[str] = None,
+                   proof: Proof = NO_PROOF) -> dict[str, Any]:
+        return self._act(ticket_id, "supplements", {"text": text}, key, proof)
+
+    def cancel(self, ticket_id: str, reason: str, key: Optional[str] = None,
+               proof: Proof = NO_PROOF) -> dict[str, Any]:
+        return self._act(ticket_id, "cancel", {"reason": reason}, key, proof)
+
+    def rate(self, ticket_id: str, score: int, comment: str = "", key: Optional[str] = None,
+             proof: Proof = NO_PROOF) -> dict[str, Any]:
+        body: dict[str, Any] = {"score": int(score)}
+        if comment and comment.strip():
+            body["comment"] = comment.strip()[:500]
+        return self._act(ticket_id, "rating", body, key, proof)
+
+    def assign(self, ticket_id: str, department: str, note: str = "", key: Optional[str] = None) -> dict[str, Any]:
+        body = {"department": department, **({"note": note} if note else {})}
+        return self._act(ticket_id, "assign", body, key, NO_PROOF)
+
+    def start(self, ticket_id: str, note: str = "", key: Optional[str] = None) -> dict[str, Any]:
+        return self._act(ticket_id, "start", {"note": note} if note else {}, key, NO_PROOF)
+
+    def resolve(self, ticket_id: str, result: str, key: Optional[str] = None) -> dict[str, Any]:
+        return self._act(ticket_id, "resolve", {"result": result}, key, NO_PROOF)
+
+    def stats(self) -> dict[str, Any]:
+        return self.call("GET", "/stats", retry=True)
+
+    def healthy(self) -> bool:
+        try:
+            return self._session().get(f"{self.base_url}/api/v1/health", timeout=self.timeout).ok
+        except requests.RequestException:
+            return False

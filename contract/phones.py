@@ -1,0 +1,114 @@
+"""Mainland China phone numbers: parsing and normalising (with `phonenumbers`), masking, and
+scrubbing them out of free text.
+
+One normal form per number ("13812345678", "029-88881234") means that a caller who says
+"零二九 八八八八 一二三四" on the phone and types "+86 29 8888-1234" in the web chat is the same
+reporter, and that the caller id of a call can be compared with a ticket's phone. Masking keeps
+the carrier prefix or area code and the last four digits (PIPL / GB/T 35273 practice: 138****5678).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Optional
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType
+
+from contract.spoken_numbers import digit_runs, digits_in_speech
+
+_ALLOWED = re.compile(r"^[\d\s+\-()（）.]+$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_ACCEPTED_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def normalize_phone(raw: object) -> Optional[str]:
+    """"13812345678" for a mobile, "029-88881234" for a landline with its area code, else None.
+
+    Only mainland mobiles and landlines are reporters' numbers; short service numbers, 400
+    numbers, foreign numbers and landlines without an area code are refused, so that every
+    accepted number can be called back and compared with a caller id.
+    """
+    if not isinstance(raw, str):
+        return None
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not text or not _ALLOWED.match(text):
+        return None
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except NumberParseException:
+        return None
+    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+        return None
+    if phonenumbers.number_type(number) not in _ACCEPTED_TYPES:
+        return None
+    national = str(number.national_number)
+    if _MOBILE.match(national):
+        return national
+    area = phonenumbers.length_of_geographical_area_code(number)
+    if not area:
+        return None
+    return f"0{national[:area]}-{national[area:]}"
+
+
+def is_phone(raw: object) -> bool:
+    return normalize_phone(raw) is not None
+
+
+def same_phone(first: object, second: object) -> bool:
+    """Do two spellings name the same number? (caller id vs a ticket's phone)."""
+    a, b = normalize_phone(first), normalize_phone(second)
+    return a is not None and a == b
+
+
+def find_phone(text: str) -> Optional[str]:
+    """The first phone number in what a caller said or typed, spoken digits and spaces allowed,
+    in its normal form."""
+    for run in digit_runs(digits_in_speech(text or "")):
+        found = normalize_phone(run)
+        if found:
+            return found
+    return None
+
+
+def mask_phone(phone: Optional[str]) -> str:
+    """138****5678 for mobiles, 029-****1234 for landlines, ****1234 for anything else."""
+    if not phone:
+        return ""
+    value = str(phone)
+    normal = normalize_phone(value) or value
+    if _MOBILE.match(normal):
+        return f"{normal[:3]}****{normal[-4:]}"
+    area, sep, local = normal.partition("-")
+    if sep and len(local) > 4:
+        return f"{area}-{'*' * (len(local) - 4)}{local[-4:]}"
+    digits = re.sub(r"\D", "", normal)
+    return "*" * max(len(digits) - 4, 0) + digits[-4:] if len(digits) > 4 else "****"
+
+
+# Anything in free text that may be a phone number: mobiles (with +86 / 0086 / 86, spaces or dashes
+# between the 3-4-4 groups, "%2B" as a URL-encoded "+"), landlines with an area code (dash, space
+# or parentheses after it, the local number in one piece or split 4-4 / 3-4), and local landlines of
+# 7 or 8 digits standing alone or split by a dash. Ticket numbers (10-12 digits starting with the
+# year) match none of these: a digit before or after a match disqualifies it.
+_PREFIX = r"(?:(?:\+|%2B|00)?86[\s-]?)?"
+_PHONE_IN_TEXT = re.compile(
+    r"(?<![\d*])" + _PREFIX +
+    r"(?:(?P<mobile>1[3-9]\d)[\s-]?(?P<m2>\d{4})[\s-]?(?P<m3>\d{4})"
+    r"|[(（]?(?P<area>0(?:10|2\d|[3-9]\d{2}))[)）]?[\s-]?(?P<l1>\d{3,4})[\s-]?(?P<l2>\d{4})"
+    r"|(?P<local>[2-9]\d{2,3})-?(?P<l4>\d{4}))"
+    r"(?![\d*])"
+)
+
+
+def _mask_match(match: "re.Match[str]") -> str:
+    if match.group("mobile"):
+        return f"{match.group('mobile')}****{match.group('m3')}"
+    if match.group("area"):
+        return f"{match.group('area')}-****{match.group('l2')}"
+    return f"****{match.group('l4')}"
+
+
+def mask_phones_in_text(text: str) -> str:
+    """Every phone-like number in `text` masked; ticket numbers and other digits left alone."""
+    return _PHONE_IN_TEXT.sub(_mask_match, text)

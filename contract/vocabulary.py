@@ -1,0 +1,114 @@
+"""The fixed words of the contract (statuses, kinds, categories, channels, ratings) with their
+Chinese labels, and which department usually handles which category.
+
+Every process reads them from here: the issue API validates against them, the actions infer and
+read them out, the console fills its selects from them. data/nlu/categories.yml maps callers'
+words onto the category labels and is checked against CATEGORIES by the tests.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Tuple
+
+STATUS_LABELS: Mapping[str, str] = {
+    "received": "已受理",
+    "assigned": "已派单",
+    "in_progress": "办理中",
+    "resolved": "已办结",
+    "closed": "已评价归档",
+    "cancelled": "已撤销",
+}
+OPEN_STATUSES: Tuple[str, ...] = ("received", "assigned", "in_progress")
+RESOLVED_STATUSES: Tuple[str, ...] = ("resolved", "closed")
+
+KIND_LABELS: Mapping[str, str] = {
+    "consult": "咨询",
+    "help": "求助",
+    "complaint": "投诉",
+    "report": "举报",
+    "suggestion": "建议",
+    "praise": "表扬",
+}
+DEFAULT_KIND = "help"
+
+CATEGORIES: Tuple[str, ...] = (
+    "供水供电供气",
+    "用地规划",
+    "审批办证",
+    "税费政策",
+    "融资金融",
+    "人才落户",
+    "市政设施",
+    "环境噪音",
+    "物业园区",
+    "网络通信",
+    "安全消防",
+    "其他",
+)
+OTHER_CATEGORY = "其他"
+
+CHANNELS: Tuple[str, ...] = ("voice", "web", "operator", "api")
+DEFAULT_CHANNEL = "api"
+
+RATING_LABELS: Mapping[int, str] = {
+    5: "非常满意",
+    4: "满意",
+    3: "基本满意",
+    2: "不满意",
+    1: "非常不满意",
+}
+REWORK_MAX_SCORE = 2  # 不满意 or worse sends the ticket back for rework (重办)
+
+ACTION_LABELS: Mapping[str, str] = {
+    "filed": "受理登记",
+    "assigned": "派单",
+    "started": "开始办理",
+    "supplemented": "补充材料",
+    "urged": "催办",
+    "cancelled": "撤销",
+    "resolved": "办结",
+    "rated": "评价",
+    "reworked": "退回重办",
+    "closed": "评价归档",
+}
+
+# Ticket fields as people name them (validation errors read back to callers and operators).
+FIELD_LABELS: Mapping[str, str] = {
+    "company": "单位名称",
+    "contact_name": "联系人姓名",
+    "phone": "联系电话",
+    "category": "问题类别",
+    "description": "问题描述",
+    "kind": "诉求类型",
+    "location": "地点",
+    "text": "补充内容",
+    "reason": "撤销原因",
+    "score": "评分",
+    "comment": "评价意见",
+    "note": "说明",
+    "result": "办理结果",
+    "department": "承办部门",
+    "*": "填写的信息",
+}
+
+# The department that usually owns each category (Xi'an High-tech Zone administrative committee):
+# a new ticket is proposed to it, and an operator reassigning a ticket sees it suggested.
+DEPARTMENT_FOR_CATEGORY: Mapping[str, str] = {
+    "供水供电供气": "市政公用服务中心",
+    "用地规划": "自然资源和规划局",
+    "审批办证": "行政审批服务局",
+    "税费政策": "财政局(税费服务专席)",
+    "融资金融": "金融服务办公室",
+    "人才落户": "人才服务中心",
+    "市政设施": "城市管理和综合执法局",
+    "环境噪音": "生态环境局",
+    "物业园区": "住房和建设局(物业园区科)",
+    "网络通信": "科技和工业信息化局",
+    "安全消防": "应急管理局",
+    "其他": "企业服务中心",
+}
+DEPARTMENTS: Tuple[str, ...] = tuple(dict.fromkeys(DEPARTMENT_FOR_CATEGORY.values()))
+
+
+def department_for(category: str) -> str:
+    """The usual department of a category; the general enterprise service centre otherwise."""
+    return DEPARTMENT_FOR_CATEGORY.get(category, DEPARTMENT_FOR_CATEGORY[OTHER_CATEGORY])

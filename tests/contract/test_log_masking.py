@@ -1,0 +1,44 @@
+"""One masking for every log line: every way of writing a phone number, and the web chat's access
+key, never reach a log in clear; ticket numbers stay readable."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from contract.log_masking import MaskingFilter, mask_text
+
+
+@pytest.mark.parametrize("line, hidden", [
+    ("caller 13812345678", "13812345678"),
+    ("caller 138-1234-5678", "1234-5678"),
+    ("caller +86 138 1234 5678", "1234 5678"),
+    ("caller 0086 13812345678", "13812345678"),
+    ("GET /tickets?phone=%2B8613812345678", "13812345678"),
+    ("tel 029-88881234", "88881234"),
+    ("tel 029-8888-1234", "8888-1234"),
+    ("tel (029) 8888 1234", "8888 1234"),
+    ("tel 02988881234", "88881234"),
+    ("tel 0917-1234567", "1234567"),
+    ("local 88881234", "88881234"),
+    ("local 8888-1234", "8888-1234"),
+    ('"WebSocket /ws/chat?sender=web-0123456789abcdef0123456789abcdef" [accepted]', "0123456789abcdef"),
+    ("Authorization: Bearer s3cr3t-token-value", "s3cr3t-token-value"),
+])
+def test_phones_and_access_keys_are_masked(line: str, hidden: str) -> None:
+    masked = mask_text(line)
+    assert hidden not in masked, masked
+    assert "****" in masked or "***" in masked
+
+
+@pytest.mark.parametrize("line", ["ticket 2611270001 urged", "ticket 261127000123", "工单编号是 2611 2700 01",
+                                  "took 12 ms", "year 2026"])
+def test_ticket_numbers_and_ordinary_numbers_stay(line: str) -> None:
+    assert mask_text(line) == line
+
+
+def test_the_filter_masks_arguments_tracebacks_and_stacks() -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "caller %s from %s", ("029-88881234", "+86 139 1234 5678"),
+                               None)
+    MaskingFilter().filter(record)
+    assert record.getMessage() == "caller 029-****1234 from 139****5678"
