@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from .auth import GuardedRoute, allow
 from .errors import ApiError
-from .phones import normalize_phone
+from contract.phones import normalize_phone
 from .schemas import (
     AssignIn,
     CancelIn,

@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .vocabulary import CATEGORIES
+from contract.errors import error_body
+from contract.vocabulary import CATEGORIES, CHANNELS, KIND_LABELS
 
 log = logging.getLogger("issue_api.errors")
 
@@ -41,10 +42,7 @@ class ApiError(Exception):
 
 def error_response(status: int, code: str, message: str, fields: Optional[Sequence[Mapping[str, str]]] = None,
                    headers: Optional[Mapping[str, str]] = None) -> JSONResponse:
-    body: Dict[str, Any] = {"code": code, "message": message}
-    if fields is not None:
-        body["fields"] = list(fields)
-    return JSONResponse({"error": body}, status_code=status, headers=dict(headers or {}))
+    return JSONResponse(error_body(code, message, fields), status_code=status, headers=dict(headers or {}))
 
 
 def not_found() -> ApiError:
@@ -75,8 +73,9 @@ _GENERIC: Mapping[str, tuple] = {
 # Friendlier words for a few fields, keyed by (field, code).
 _BY_FIELD: Mapping[tuple, tuple] = {
     ("category", "choice_invalid"): ("category_invalid", "请选择有效的问题类别:" + "、".join(CATEGORIES)),
-    ("kind", "choice_invalid"): ("kind_invalid", "诉求类型应为 咨询、求助、投诉、举报、建议 或 表扬(consult/help/complaint/report/suggestion/praise)"),
-    ("channel", "choice_invalid"): ("channel_invalid", "来源渠道应为 voice、web、operator 或 api"),
+    ("kind", "choice_invalid"): ("kind_invalid", "诉求类型应为 " + "、".join(KIND_LABELS.values())
+                                 + "(" + "/".join(KIND_LABELS) + ")"),
+    ("channel", "choice_invalid"): ("channel_invalid", "来源渠道应为 " + "、".join(CHANNELS)),
     ("status", "choice_invalid"): ("status_invalid", "工单状态不正确"),
     ("score", "out_of_range"): ("score_invalid", "评价分数应为 1 到 5 分"),
     ("score", "type_invalid"): ("score_invalid", "评价分数应为 1 到 5 分"),

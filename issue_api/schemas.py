@@ -13,8 +13,9 @@ from typing import Any, Dict, List, Optional
 from pydantic import BaseModel, ConstrainedStr, Field, conint, validator
 from pydantic.errors import PydanticValueError
 
-from .phones import normalize_phone
-from .vocabulary import CATEGORIES, CHANNELS, KIND_LABELS, STATUS_LABELS
+from contract.errors import ErrorDetail, ErrorField, ErrorOut  # noqa: F401 - OpenAPI models
+from contract.phones import normalize_phone
+from contract.vocabulary import CATEGORIES, CHANNELS, KIND_LABELS, STATUS_LABELS
 
 Category = enum.Enum("Category", {name: name for name in CATEGORIES}, type=str)  # type: ignore[misc]
 Kind = enum.Enum("Kind", {name: name for name in KIND_LABELS}, type=str)  # type: ignore[misc]
@@ -220,22 +221,6 @@ class StatsOut(BaseModel):
     by_status: Dict[str, int]
     by_kind: Dict[str, int]
     by_week: List[WeekCount]
-
-
-class ErrorField(BaseModel):
-    field: str
-    code: str
-    message: str
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    fields: Optional[List[ErrorField]] = None
-
-
-class ErrorOut(BaseModel):
-    error: ErrorDetail
 
 
 class HealthOut(BaseModel):

@@ -7,10 +7,10 @@ import sys
 import uvicorn
 from sqlalchemy.exc import OperationalError
 
+from contract.log_masking import configure_logging, logging_config, mask_text
+
 from . import settings as settings_module
 from .db import Database
-from .logs import configure_logging, logging_config
-from .phones import mask_phones_in_text
 
 log = logging.getLogger("issue_api")
 
@@ -19,7 +19,8 @@ def main() -> int:
     try:
         settings = settings_module.from_env()
     except settings_module.SettingsError as exc:
-        print(f"issue_api: {exc}", file=sys.stderr)
+        hint = f"\n{settings_module.MISSING_TOKENS_HINT}" if "ISSUE_API_TOKENS" in str(exc) else ""
+        print(f"issue_api: bad configuration: {exc}{hint}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
     if settings.now is not None:
@@ -33,7 +34,7 @@ def main() -> int:
         return 1
     finally:
         database.dispose()
-    log.info("schema up to date on %s", mask_phones_in_text(database.url.render_as_string(hide_password=True)))
+    log.info("schema up to date on %s", mask_text(database.url.render_as_string(hide_password=True)))
     if settings.workers > 1:
         target = "issue_api.app:create_app"
     else:

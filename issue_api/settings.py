@@ -1,4 +1,5 @@
-"""Configuration of the issue API, read once from environment variables.
+"""Configuration of the issue API, read once from environment variables (contract.settings rules:
+empty means default, bad values stop start-up naming the variable).
 
 Every knob lives here so that an operator can see in one place what can be changed without
 touching code; secrets (the bearer tokens) only ever come from the environment.
@@ -6,34 +7,16 @@ touching code; secrets (the bearer tokens) only ever come from the environment.
 from __future__ import annotations
 
 import datetime as dt
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Dict, FrozenSet, Mapping, Optional
+from typing import Any, Dict, FrozenSet, Mapping, Optional
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DB_URL = f"sqlite:///{REPO_ROOT / 'var' / 'issue_api.db'}"
+from pydantic import Field, validator
+
+from contract.settings import DEFAULT_VAR_DIR, REPO_ROOT, HotlineSettings, SettingsError, repo_path
+
+DEFAULT_DB_URL = f"sqlite:///{DEFAULT_VAR_DIR / 'issue_api.db'}"
 ROLES = ("bot", "operator", "department", "admin")
 
-
-
-class SettingsError(ValueError):
-    """A configuration value cannot be understood; the message names the variable."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    db_url: str = DEFAULT_DB_URL
-    tokens: Mapping[str, str] = field(default_factory=dict)  # token -> role
-    holidays: FrozenSet[dt.date] = frozenset()
-    extra_workdays: FrozenSet[dt.date] = frozenset()
-    now: Optional[dt.datetime] = None  # fixed clock, for demos and tests only
-    max_body_bytes: int = 64 * 1024
-    workers: int = 1
-    access_log: bool = True
-    log_level: str = "info"
+__all__ = ["REPO_ROOT", "DEFAULT_DB_URL", "ROLES", "Settings", "SettingsError", "from_env", "parse_tokens"]
 
 
 def parse_tokens(raw: str) -> Dict[str, str]:
@@ -43,14 +26,12 @@ def parse_tokens(raw: str) -> Dict[str, str]:
         role, sep, token = item.partition(":")
         role, token = role.strip(), token.strip()
         if not sep or role not in ROLES or not token:
-            raise SettingsError(
-                f"ISSUE_API_TOKENS: {item.split(':')[0]!r} is not 'role:token' with role in {', '.join(ROLES)}"
-            )
+            raise ValueError(f"{item.split(':')[0]!r} is not 'role:token' with role in {', '.join(ROLES)}")
         tokens[token] = role
     return tokens
 
 
-def parse_dates(raw: str, name: str) -> FrozenSet[dt.date]:
+def parse_dates(raw: str) -> FrozenSet[dt.date]:
     """Parse "2026-10-01..2026-10-07,2026-01-01": single days and inclusive ranges."""
     days = set()
     for item in filter(None, (part.strip() for part in raw.split(","))):
@@ -59,64 +40,71 @@ def parse_dates(raw: str, name: str) -> FrozenSet[dt.date]:
             start = dt.date.fromisoformat(first.strip())
             end = dt.date.fromisoformat(last.strip()) if last else start
         except ValueError as exc:
-            raise SettingsError(f"{name}: {item!r} is not YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD") from exc
+            raise ValueError(f"{item!r} is not YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD") from exc
         if end < start:
-            raise SettingsError(f"{name}: range {item!r} ends before it starts")
+            raise ValueError(f"range {item!r} ends before it starts")
         days.update(start + dt.timedelta(days=i) for i in range((end - start).days + 1))
     return frozenset(days)
 
 
-def parse_now(raw: str) -> Optional[dt.datetime]:
-    if not raw.strip():
-        return None
-    try:
-        value = dt.datetime.fromisoformat(raw.strip())
-    except ValueError as exc:
-        raise SettingsError(f"ISSUE_API_NOW: {raw!r} is not an ISO 8601 time") from exc
-    if value.tzinfo is None:
-        raise SettingsError("ISSUE_API_NOW must carry a UTC offset, e.g. 2026-01-05T09:00:00+08:00")
-    return value
+class Settings(HotlineSettings):
+    host: str = Field("127.0.0.1", env="ISSUE_API_HOST")
+    port: int = Field(8000, env="ISSUE_API_PORT", ge=1, le=65535)
+    db_url: str = Field("", env="ISSUE_API_DB", description="SQLAlchemy URL; default an SQLite file in the state directory")
+    tokens: Dict[str, str] = Field(..., env="ISSUE_API_TOKENS", repr=False, description="token -> role")
+    holidays: FrozenSet[dt.date] = Field(frozenset(), env="ISSUE_API_HOLIDAYS")
+    extra_workdays: FrozenSet[dt.date] = Field(frozenset(), env="ISSUE_API_WORKDAYS")
+    now: Optional[dt.datetime] = Field(None, env="ISSUE_API_NOW", description="fixed clock, for demos and tests only")
+    max_body_bytes: int = Field(64 * 1024, env="ISSUE_API_MAX_BODY_BYTES", ge=1024)
+    workers: int = Field(1, env="ISSUE_API_WORKERS", ge=1)
+    access_log: bool = Field(True, env="ISSUE_API_ACCESS_LOG")
+    log_level: str = Field("info", env="ISSUE_API_LOG_LEVEL")
+
+    @validator("db_url", always=True)
+    def _db_url(cls, value: str, values: Dict[str, Any]) -> str:  # noqa: N805
+        if not value:
+            return f"sqlite:///{values.get('var_dir', DEFAULT_VAR_DIR) / 'issue_api.db'}"
+        prefix = "sqlite:///"
+        if value.startswith(prefix) and value[len(prefix):] not in ("", ":memory:"):
+            return prefix + str(repo_path(value[len(prefix):]))  # relative to the repository, not the cwd
+        return value
+
+    @validator("tokens", pre=True)
+    def _tokens(cls, value: Any) -> Any:  # noqa: N805
+        if isinstance(value, str):
+            tokens = parse_tokens(value)
+            if not tokens:
+                raise ValueError("no 'role:token' entry")
+            return tokens
+        return value
+
+    @validator("holidays", "extra_workdays", pre=True)
+    def _dates(cls, value: Any) -> Any:  # noqa: N805
+        return parse_dates(value) if isinstance(value, str) else value
+
+    @validator("now", pre=True)
+    def _now(cls, value: Any) -> Any:  # noqa: N805
+        if isinstance(value, str):
+            try:
+                parsed = dt.datetime.fromisoformat(value.strip())
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not an ISO 8601 time") from exc
+            if parsed.tzinfo is None:
+                raise ValueError("must carry a UTC offset, e.g. 2026-01-05T09:00:00+08:00")
+            return parsed
+        return value
+
+    @validator("log_level")
+    def _level(cls, value: str) -> str:  # noqa: N805
+        return value.lower()
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name}: {raw!r} is not an integer") from exc
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    return raw in ("1", "true", "yes", "on")
+MISSING_TOKENS_HINT = (
+    "give every role a secret token, for example "
+    "ISSUE_API_TOKENS=\"bot:$(openssl rand -hex 16),operator:$(openssl rand -hex 16)\""
+)
 
 
 def from_env(env: Optional[Mapping[str, str]] = None) -> Settings:
     """Build the settings from `env` (the process environment by default)."""
-    env = os.environ if env is None else env
-    raw_tokens = env.get("ISSUE_API_TOKENS", "").strip()
-    if not raw_tokens:
-        raise SettingsError(
-            "ISSUE_API_TOKENS is not set; give every role a secret token, for example "
-            "ISSUE_API_TOKENS=\"bot:$(openssl rand -hex 16),operator:$(openssl rand -hex 16)\""
-        )
-    return Settings(
-        host=env.get("ISSUE_API_HOST", "").strip() or "127.0.0.1",
-        port=_int(env, "ISSUE_API_PORT", 8000),
-        db_url=env.get("ISSUE_API_DB", "").strip() or DEFAULT_DB_URL,
-        tokens=parse_tokens(raw_tokens),
-        holidays=parse_dates(env.get("ISSUE_API_HOLIDAYS", ""), "ISSUE_API_HOLIDAYS"),
-        extra_workdays=parse_dates(env.get("ISSUE_API_WORKDAYS", ""), "ISSUE_API_WORKDAYS"),
-        now=parse_now(env.get("ISSUE_API_NOW", "")),
-        max_body_bytes=_int(env, "ISSUE_API_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
-        workers=_int(env, "ISSUE_API_WORKERS", 1, minimum=1),
-        access_log=_bool(env, "ISSUE_API_ACCESS_LOG", True),
-        log_level=env.get("ISSUE_API_LOG_LEVEL", "").strip().lower() or "info",
-    )
+    return Settings.from_env(env)

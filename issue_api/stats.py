@@ -21,7 +21,7 @@ from sqlalchemy import and_, case, func, select
 from .clock import SHANGHAI, Clock, to_utc_naive
 from .db import Database
 from .models import tickets
-from .vocabulary import CATEGORIES, KIND_LABELS, OPEN_STATUSES, RESOLVED_STATUSES, STATUS_LABELS
+from contract.vocabulary import CATEGORIES, KIND_LABELS, OPEN_STATUSES, RESOLVED_STATUSES, STATUS_LABELS
 
 WEEKS_SHOWN = 8
 

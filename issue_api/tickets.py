@@ -18,16 +18,9 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from . import workflow
-from .calendar import WorkingCalendar
-from .clock import SHANGHAI, Clock, iso_local, to_utc_naive
-from .db import Database
-from .errors import ApiError, not_found
-from .ids import allocate_ticket_id, looks_like_ticket_id, next_ticket_id
-from .models import idempotency_keys, ticket_events, tickets
-from .phones import mask_phone
-from .routing import department_for
-from .vocabulary import (
+from contract.phones import mask_phone
+from contract.vocabulary import (
+    department_for,
     ACTION_LABELS,
     DEFAULT_CHANNEL,
     DEFAULT_KIND,
@@ -36,6 +29,14 @@ from .vocabulary import (
     RATING_LABELS,
     STATUS_LABELS,
 )
+
+from . import workflow
+from .calendar import WorkingCalendar
+from .clock import SHANGHAI, Clock, iso_local, to_utc_naive
+from .db import Database
+from .errors import ApiError, not_found
+from .ids import allocate_ticket_id, looks_like_ticket_id, next_ticket_id
+from .models import idempotency_keys, ticket_events, tickets
 
 MAX_LIST_LIMIT = 200
 log = logging.getLogger("issue_api.tickets")

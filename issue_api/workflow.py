@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Mapping, Tuple
 
 from .errors import ApiError
-from .vocabulary import OPEN_STATUSES, REWORK_MAX_SCORE, STATUS_LABELS
+from contract.vocabulary import OPEN_STATUSES, REWORK_MAX_SCORE, STATUS_LABELS
 
 # action -> (statuses it is allowed from, status it leads to; None = unchanged)
 TRANSITIONS: Mapping[str, Tuple[Tuple[str, ...], object]] = {

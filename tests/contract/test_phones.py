@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from issue_api.logs import MaskPhonesFilter
-from issue_api.phones import mask_phone, mask_phones_in_text, normalize_phone
+from contract.log_masking import MaskingFilter
+from contract.phones import find_phone, mask_phone, mask_phones_in_text, normalize_phone, same_phone
 
 
 @pytest.mark.parametrize("raw,normal", [
@@ -35,12 +35,12 @@ def test_phones_in_text_are_masked_but_ticket_ids_are_not() -> None:
 
 def test_log_filter_masks_arguments_and_tracebacks() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "caller %s said %s", ("13812345678", "hi"), None)
-    MaskPhonesFilter().filter(record)
+    MaskingFilter().filter(record)
     assert record.getMessage() == "caller 138****5678 said hi"
     try:
         raise ValueError("bad number 13912345678")
     except ValueError:
         import sys
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
-    MaskPhonesFilter().filter(record)
+    MaskingFilter().filter(record)
     assert "13912345678" not in record.exc_text and "139****5678" in record.exc_text
