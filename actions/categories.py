@@ -1,6 +1,7 @@
 """Infer a ticket's category from the caller's words, using the same vocabulary file as the NLU.
 
-data/nlu/categories.yml is the single place where operators say which words mean which category.
+data/nlu/categories.yml is the single place where operators say which words mean which category;
+the labels themselves are the contract's (contract.vocabulary.CATEGORIES).
 """
 from __future__ import annotations
 
@@ -10,20 +11,17 @@ from typing import Optional
 
 import yaml
 
-LABELS: tuple[str, ...] = (
-    "供水供电供气", "用地规划", "审批办证", "税费政策", "融资金融", "人才落户",
-    "市政设施", "环境噪音", "物业园区", "网络通信", "安全消防", "其他",
-)
+from contract.vocabulary import CATEGORIES, OTHER_CATEGORY
 
 
 @lru_cache(maxsize=4)
 def keyword_map(path: Path) -> dict[str, str]:
     """word -> category label, from the `synonym:` blocks of the NLU file (labels map to themselves)."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    words: dict[str, str] = {label: label for label in LABELS}
+    words: dict[str, str] = {label: label for label in CATEGORIES}
     for block in data.get("nlu", []):
         label = block.get("synonym")
-        if label in LABELS:
+        if label in CATEGORIES:
             for line in str(block.get("examples", "")).splitlines():
                 word = line.strip().removeprefix("- ").strip()
                 if word:
@@ -49,5 +47,5 @@ def category_from_answer(text: str, path: Path) -> Optional[str]:
     if found:
         return found
     if any(word in text for word in ("其他", "其它", "不知道", "不清楚", "都不是", "说不好")):
-        return "其他"
+        return OTHER_CATEGORY
     return None

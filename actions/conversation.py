@@ -5,8 +5,8 @@ from typing import Any, Optional
 
 from rasa_sdk import Tracker
 
-from actions.masking import mask_phone, mask_text
-from actions.spoken import find_phone
+from contract.phones import mask_phone, mask_phones_in_text, normalize_phone
+from contract.vocabulary import CHANNELS, DEFAULT_CHANNEL
 
 
 def latest_intent(tracker: Tracker) -> tuple[str, float]:
@@ -32,14 +32,15 @@ def message_metadata(tracker: Tracker) -> dict[str, Any]:
 
 
 def caller_phone(tracker: Tracker) -> Optional[str]:
-    """The caller id (voice channel metadata `phone`), digits only, if it is a real number."""
+    """The caller id (metadata `phone`, set only by the voice adapters), in normal form, if it is a
+    real number."""
     phone = tracker.get_slot("caller_phone") or message_metadata(tracker).get("phone")
-    return find_phone(str(phone)) if phone else None
+    return normalize_phone(str(phone)) if phone else None
 
 
 def channel(tracker: Tracker) -> str:
     value = tracker.get_slot("channel") or message_metadata(tracker).get("channel")
-    return value if value in ("voice", "web", "operator", "api") else "api"
+    return value if value in CHANNELS else DEFAULT_CHANNEL
 
 
 def user_turns(tracker: Tracker, limit: int = 6) -> list[str]:
@@ -65,5 +66,5 @@ def summary(tracker: Tracker) -> str:
         parts.append(f"相关工单：{ticket}")
     turns = user_turns(tracker)
     if turns:
-        parts.append("来电人说：" + " / ".join(f"“{mask_text(t)}”" for t in turns))
+        parts.append("来电人说：" + " / ".join(f"“{mask_phones_in_text(t)}”" for t in turns))
     return "；".join(parts) or "来电人尚未说明诉求"

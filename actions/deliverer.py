@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from actions.issue_client import ApiUnavailable, Invalid, IssueApiError, IssueClient
 from actions.outbox import Outbox
+from contract.issue_client import ApiUnavailable, Invalid, IssueApiError, IssueClient
 
 log = logging.getLogger(__name__)
 

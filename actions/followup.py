@@ -14,8 +14,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies, runtime
 from actions.conversation import caller_phone, latest_intent, latest_text
 from actions.dialogue import after_digression, digression, yes_or_no
-from actions.issue_client import IssueApiError, TicketNotFound
-from actions.spoken import clean, find_ticket_id, rating_score
+from actions.spoken import clean, rating_score
+from contract.issue_client import IssueApiError, Refused, TicketNotFound
+from contract.messages import ticket_payload
+from contract.spoken_numbers import find_ticket_id
+from contract.vocabulary import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +26,6 @@ FORM = "followup_form"
 OPERATIONS = {"check_ticket": "check", "urge_ticket": "urge", "supplement_ticket": "supplement",
               "cancel_ticket": "cancel", "rate_service": "rate"}
 EXTRA_SLOT = {"supplement": "supplement_text", "cancel": "cancel_confirmed", "rate": "rating"}
-OPEN = ("received", "assigned", "in_progress")
 RESOLVED = ("resolved",)
 RESET = ["followup_op", "ticket_candidate", "supplement_text", "cancel_confirmed", "rating",
          "requested_slot"]
@@ -89,7 +91,7 @@ class ValidateFollowupForm(Action):
         elif requested == "rating":
             updates["rating"] = rating_score(text)
             if updates["rating"] is None:
-                dispatcher.utter_message(text="没听清您的评价。")
+                dispatcher.utter_message(response="utter_rating_not_understood")
 
         values = {**current, **updates}
         events: list[EventType] = [SlotSet(k, v) for k, v in updates.items()]
@@ -104,8 +106,10 @@ class ValidateFollowupForm(Action):
         number = find_ticket_id(text)
         if number:
             values["ticket_id"] = number
+            values["ticket_number"] = replies.ticket_number(number)
         elif not tracker.get_slot("ticket_id") and tracker.get_slot("last_ticket_id"):
             values["ticket_id"] = tracker.get_slot("last_ticket_id")
+            values["ticket_number"] = replies.ticket_number(values["ticket_id"])
         if op == "supplement":
             values["supplement_text"] = _supplement_in(text)
         if op == "rate":
@@ -122,16 +126,16 @@ class ValidateFollowupForm(Action):
         if not number:
             if yes_or_no(intent, text) is False:
                 return {"ticket_candidate": None, "ticket_id": None}
-            dispatcher.utter_message(text="没听清工单编号。")
+            dispatcher.utter_message(response="utter_ticket_id_not_understood")
             return {"ticket_id": None}
         try:
             await runtime.blocking(runtime.client().get_ticket, number)
         except TicketNotFound:
-            dispatcher.utter_message(text=f"没有查到编号为 {replies.ticket_number(number)} 的工单。")
+            dispatcher.utter_message(response="utter_ticket_not_found", ticket_number=replies.ticket_number(number))
             return {"ticket_id": None, "ticket_candidate": None}
         except IssueApiError:
             pass  # let the operation itself report the outage
-        return {"ticket_id": number, "ticket_candidate": None}
+        return {"ticket_id": number, "ticket_number": replies.ticket_number(number), "ticket_candidate": None}
 
 
 class AskTicketId(Action):
@@ -148,45 +152,15 @@ class AskTicketId(Action):
                 tickets = await runtime.blocking(runtime.client().tickets_by_phone, phone)
             except IssueApiError:
                 tickets = []
-            wanted = RESOLVED if tracker.get_slot("followup_op") == "rate" else OPEN
+            wanted = RESOLVED if tracker.get_slot("followup_op") == "rate" else OPEN_STATUSES
             fitting = [t for t in tickets if t.get("status") in wanted]
             if len(fitting) == 1:
-                dispatcher.utter_message(text=f"您名下有一件工单 {replies.brief(fitting[0])}，是这一件吗？")
+                dispatcher.utter_message(response="utter_ask_ticket_candidate",
+                                         ticket_number=replies.ticket_number(fitting[0]["id"]),
+                                         description_start=replies.description_start(fitting[0]))
                 return [SlotSet("ticket_candidate", str(fitting[0]["id"]))]
-        dispatcher.utter_message(text="请告诉我工单编号，登记时告诉过您，是一串8到12位的数字。")
+        dispatcher.utter_message(response="utter_ask_ticket_id")
         return [SlotSet("ticket_candidate", None)]
-
-
-class AskSupplementText(Action):
-    def name(self) -> str:
-        return "action_ask_supplement_text"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(text="好的，请说一下您要补充的内容。")
-        return []
-
-
-class AskCancelConfirmed(Action):
-    def name(self) -> str:
-        return "action_ask_cancel_confirmed"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        number = replies.ticket_number(tracker.get_slot("ticket_id"))
-        dispatcher.utter_message(text=f"确认要撤销工单 {number} 吗？撤销后这件事就不再办理了。")
-        return []
-
-
-class AskRating(Action):
-    def name(self) -> str:
-        return "action_ask_rating"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(
-            text="请问您对这件工单的办理结果满意吗？可以说非常满意、满意、基本满意、不满意或者非常不满意，也可以打1到5分。")
-        return []
 
 
 def action_key(tracker: Tracker, op: str) -> str:
@@ -206,60 +180,56 @@ class Followup(Action):
         ticket_id = tracker.get_slot("ticket_id")
         client = runtime.client()
         key = action_key(tracker, op)
+        number = replies.ticket_number(ticket_id)
         try:
             if not ticket_id:
                 await self._list_by_phone(dispatcher, tracker)
             elif op == "check":
                 ticket = await runtime.blocking(client.get_ticket, ticket_id)
-                dispatcher.utter_message(text=replies.status(ticket))
+                replies.say_status(dispatcher, ticket, json_message=ticket_payload(ticket_id, "checked"))
             elif op == "urge":
                 await runtime.blocking(client.urge, ticket_id, "来电人催办", key)
                 ticket = await runtime.blocking(client.get_ticket, ticket_id)
-                dispatcher.utter_message(
-                    text=f"已经为您催办工单 {replies.ticket_number(ticket_id)}，我们会督促承办部门尽快处理。"
-                         + replies.status(ticket))
+                dispatcher.utter_message(response="utter_urged", ticket_number=number,
+                                         json_message=ticket_payload(ticket_id, "urged"))
+                replies.say_status(dispatcher, ticket)
             elif op == "supplement":
-                await runtime.blocking(client.supplement, ticket_id,
-                                       tracker.get_slot("supplement_text"), key)
-                dispatcher.utter_message(
-                    text=f"已经把您补充的内容加到工单 {replies.ticket_number(ticket_id)} 里了，承办部门会看到。")
+                await runtime.blocking(client.supplement, ticket_id, tracker.get_slot("supplement_text"), key)
+                dispatcher.utter_message(response="utter_supplemented", ticket_number=number,
+                                         json_message=ticket_payload(ticket_id, "supplemented"))
             elif op == "cancel":
                 if tracker.get_slot("cancel_confirmed"):
                     await runtime.blocking(client.cancel, ticket_id, "来电人申请撤销", key)
-                    dispatcher.utter_message(text=f"工单 {replies.ticket_number(ticket_id)} 已经撤销了。")
+                    dispatcher.utter_message(response="utter_cancelled", ticket_number=number,
+                                             json_message=ticket_payload(ticket_id, "cancelled"))
                 else:
-                    dispatcher.utter_message(text="好的，不撤销，工单会继续办理。")
+                    dispatcher.utter_message(response="utter_cancel_kept")
             elif op == "rate":
                 score = int(tracker.get_slot("rating"))
                 await runtime.blocking(client.rate, ticket_id, score, latest_text(tracker), key)
-                if score <= 2:
-                    dispatcher.utter_message(
-                        text="很抱歉没让您满意。您的评价已经记录，这件工单会退回承办部门重新办理，会有人再联系您。")
-                else:
-                    dispatcher.utter_message(text="感谢您的评价，我们会继续改进服务。")
-        except TicketNotFound as exc:
-            dispatcher.utter_message(text=exc.reply)
-        except IssueApiError as exc:
-            if op == "rate" and exc.status == 409:
-                dispatcher.utter_message(text="这件工单还没有办结，办结以后才能评价。" + self._reason(exc))
-            elif op == "cancel" and exc.status == 409:
-                dispatcher.utter_message(text="这件工单不能撤销了。" + self._reason(exc))
+                dispatcher.utter_message(response="utter_rated_low" if score <= 2 else "utter_rated",
+                                         json_message=ticket_payload(ticket_id, "rated"))
+        except Refused as exc:
+            if op == "rate":
+                dispatcher.utter_message(response="utter_rating_refused", reason=exc.message)
+            elif op == "cancel":
+                dispatcher.utter_message(response="utter_cancel_refused", reason=exc.message)
             else:
-                dispatcher.utter_message(text=exc.reply)
+                replies.say_issue_error(dispatcher, exc)
+        except IssueApiError as exc:
+            replies.say_issue_error(dispatcher, exc)
         return [SlotSet(slot, None) for slot in RESET]
-
-    @staticmethod
-    def _reason(exc: IssueApiError) -> str:
-        return "" if exc.reply.startswith("这件工单当前") else exc.reply
 
     @staticmethod
     async def _list_by_phone(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         phone = caller_phone(tracker) or tracker.get_slot("phone")
         tickets = await runtime.blocking(runtime.client().tickets_by_phone, phone)
         if not tickets:
-            dispatcher.utter_message(text="按您的电话没有查到工单。如果有工单编号，请告诉我编号。")
+            dispatcher.utter_message(response="utter_no_tickets_by_phone")
             return
-        recent = tickets[:3]
-        lines = [replies.status(t) for t in recent]
-        more = f"另外还有{len(tickets) - 3}件较早的工单。" if len(tickets) > 3 else ""
-        dispatcher.utter_message(text=f"按您的电话查到{len(tickets)}件工单：" + "".join(lines) + more)
+        dispatcher.utter_message(response="utter_tickets_found_by_phone", count=len(tickets))
+        for ticket in tickets[:3]:
+            replies.say_status(dispatcher, ticket)
+        if len(tickets) > 3:
+            dispatcher.utter_message(response="utter_more_tickets", count=len(tickets) - 3)
+

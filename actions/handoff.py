@@ -13,22 +13,17 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import latest_text, summary
 from actions.spoken import sounds_angry
+from contract.messages import handoff_payload
 
 FALLBACK_INTENT = "nlu_fallback"
 
 
 def handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
     ticket: Optional[str] = tracker.get_slot("ticket_id") or tracker.get_slot("last_ticket_id")
-    if reason == "angry":
-        text = "非常抱歉给您带来不好的体验，我马上为您转接人工客服，请稍候。"
-    elif reason == "not_understood":
-        text = "抱歉，我没能理解您的意思，这就为您转接人工客服，请稍候。"
-    else:
-        text = "好的，正在为您转接人工客服，请稍候。"
-    dispatcher.utter_message(text=text)
-    dispatcher.utter_message(json_message={
-        "handoff": {"reason": reason, "summary": summary(tracker), "ticket_id": ticket}
-    })
+    response = {"angry": "utter_handoff_angry", "not_understood": "utter_handoff_not_understood"}.get(
+        reason, "utter_handoff")
+    dispatcher.utter_message(response=response)
+    dispatcher.utter_message(json_message=handoff_payload(reason, summary(tracker), ticket))
 
 
 def failed_understandings(tracker: Tracker) -> int:
@@ -67,7 +62,5 @@ class Fallback(Action):
         elif failed_understandings(tracker) >= 2:
             handoff(dispatcher, tracker, "not_understood")
         else:
-            dispatcher.utter_message(
-                text="抱歉，我没太听明白。您可以直接说要办的事，比如“反映一个停电的问题”“查一下工单进度”，"
-                     "或者说“转人工”。")
+            dispatcher.utter_message(response="utter_default")
         return []

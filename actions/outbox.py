@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from actions.masking import mask_phone
+from contract.phones import mask_phone
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (

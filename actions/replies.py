@@ -1,27 +1,24 @@
-"""How tickets are put into words for a caller: numbers grouped, statuses and dates in Chinese."""
+"""Saying things about tickets through the responses in domain.yml: which response, with which
+values (numbers grouped for reading out, dates in Chinese). The wording itself is in domain.yml.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Optional
 
-from actions.spoken import group_digits
+from rasa_sdk.executor import CollectingDispatcher
 
-STATUS_WORDS = {
-    "received": "已受理，正在等待派单",
-    "assigned": "已派单",
-    "in_progress": "正在办理中",
-    "resolved": "已办结",
-    "closed": "已办结并完成评价",
-    "cancelled": "已撤销",
-}
-KIND_WORDS = {"consult": "咨询", "help": "求助", "complaint": "投诉", "report": "举报",
-              "suggestion": "建议", "praise": "表扬"}
+from contract.issue_client import (
+    ApiUnavailable, Invalid, IssueApiError, NotAllowed, Refused, TicketNotFound,
+)
+from contract.spoken_numbers import group_digits
+from contract.vocabulary import FIELD_LABELS, OPEN_STATUSES, STATUS_LABELS
 
 
-def spoken_date(value: Optional[str]) -> Optional[str]:
-    """'2026-12-04T17:00:00+08:00' -> '12月4日'."""
+def spoken_date(value: Optional[str]) -> str:
+    """'2026-12-04T23:59:59+08:00' -> '12月4日' (the deadline as callers hear it)."""
     if not value:
-        return None
+        return ""
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
@@ -29,37 +26,48 @@ def spoken_date(value: Optional[str]) -> Optional[str]:
     return f"{moment.month}月{moment.day}日"
 
 
-def ticket_number(ticket_id: str) -> str:
-    return group_digits(str(ticket_id))
+def ticket_number(ticket_id: Optional[str]) -> str:
+    return group_digits(str(ticket_id or ""))
 
 
-def filed(ticket: dict[str, Any]) -> str:
-    number = ticket_number(ticket["id"])
-    deadline = spoken_date(ticket.get("deadline"))
-    limit = f"承办部门会在{deadline}前办理答复，" if deadline else "承办部门会限时办理答复，"
-    return (
-        f"已经为您登记好了，工单编号是 {number}，我再重复一遍：{number}。"
-        f"{limit}您可以随时打96767凭编号查询进度。"
-    )
-
-
-def status(ticket: dict[str, Any]) -> str:
-    """One ticket's state in a sentence a caller can follow."""
-    number = ticket_number(ticket["id"])
-    words = STATUS_WORDS.get(ticket.get("status", ""), ticket.get("status", "状态未知"))
-    parts = [f"工单 {number} {words}"]
-    if ticket.get("department") and ticket.get("status") not in ("received", "cancelled"):
-        parts.append(f"承办部门是{ticket['department']}")
-    deadline = spoken_date(ticket.get("deadline"))
-    if deadline and ticket.get("status") in ("received", "assigned", "in_progress"):
-        parts.append(f"办理期限是{deadline}")
-    if ticket.get("overdue"):
-        parts.append("目前已经超期，我们会督办")
-    return "，".join(parts) + "。"
-
-
-def brief(ticket: dict[str, Any]) -> str:
-    """Short identification: number plus the start of the description."""
+def description_start(ticket: dict[str, Any], length: int = 16) -> str:
     text = str(ticket.get("description") or "")
-    text = text[:16] + ("…" if len(text) > 16 else "")
-    return f"{ticket_number(ticket['id'])}（{text}）" if text else ticket_number(ticket["id"])
+    return text[:length] + ("…" if len(text) > length else "")
+
+
+def say_status(dispatcher: CollectingDispatcher, ticket: dict[str, Any], **payload: Any) -> None:
+    """One ticket's state, then whether it is overdue."""
+    status = ticket.get("status") if ticket.get("status") in STATUS_LABELS else "received"
+    dispatcher.utter_message(
+        response=f"utter_ticket_status_{status}",
+        ticket_number=ticket_number(ticket.get("id")),
+        department=ticket.get("department") or "",
+        deadline=spoken_date(ticket.get("deadline")),
+        **payload,
+    )
+    if ticket.get("overdue") and ticket.get("status") in OPEN_STATUSES:
+        dispatcher.utter_message(response="utter_ticket_overdue")
+
+
+def field_names(fields: list[dict[str, Any]]) -> str:
+    """'单位名称、联系电话' for the fields an API refusal names."""
+    names = dict.fromkeys(FIELD_LABELS.get(str(f.get("field", "")), FIELD_LABELS["*"]) for f in fields)
+    return "、".join(names) or FIELD_LABELS["*"]
+
+
+def say_issue_error(dispatcher: CollectingDispatcher, exc: IssueApiError) -> None:
+    """What a caller hears when the issue API could not do what was asked."""
+    if isinstance(exc, TicketNotFound):
+        dispatcher.utter_message(response="utter_ticket_not_found_check")
+    elif isinstance(exc, ApiUnavailable):
+        dispatcher.utter_message(response="utter_issue_api_unavailable")
+    elif isinstance(exc, NotAllowed):
+        dispatcher.utter_message(response="utter_issue_api_refused_token")
+    elif isinstance(exc, Refused) and exc.message:
+        dispatcher.utter_message(response="utter_action_refused", reason=exc.message)
+    elif isinstance(exc, Refused):
+        dispatcher.utter_message(response="utter_action_refused_generic")
+    elif isinstance(exc, Invalid):
+        dispatcher.utter_message(response="utter_issue_api_invalid", fields=field_names(exc.fields))
+    else:
+        dispatcher.utter_message(response="utter_issue_api_error", reason=exc.message)

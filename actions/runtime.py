@@ -11,16 +11,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
 from actions.deliverer import Deliverer
-from actions.issue_client import IssueClient
 from actions.outbox import Outbox
 from actions.settings import Settings
+from contract.issue_client import IssueClient
+from contract.settings import load_or_exit
 
 T = TypeVar("T")
 
 
 @functools.lru_cache(maxsize=1)
 def settings() -> Settings:
-    return Settings.from_env()
+    return load_or_exit(Settings, "action server")
 
 
 @functools.lru_cache(maxsize=1)

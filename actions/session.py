@@ -8,7 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.spoken import find_phone
+from contract.phones import normalize_phone
+from contract.vocabulary import CHANNELS
 
 CARRIED = ("caller_phone", "channel", "company", "contact_name", "phone", "last_ticket_id")
 
@@ -25,10 +26,10 @@ class SessionStart(Action):
             if value is not None:
                 events.append(SlotSet(slot, value))
         metadata = tracker.get_slot("session_started_metadata") or {}
-        phone = find_phone(str(metadata.get("phone") or ""))
+        phone = normalize_phone(str(metadata.get("phone") or ""))
         if phone:
             events.append(SlotSet("caller_phone", phone))
-        if metadata.get("channel") in ("voice", "web", "operator", "api"):
+        if metadata.get("channel") in CHANNELS:
             events.append(SlotSet("channel", metadata["channel"]))
         events.append(ActionExecuted("action_listen"))
         return events

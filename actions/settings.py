@@ -1,42 +1,37 @@
-"""Configuration of the action server, read once from the environment (documented defaults)."""
+"""Configuration of the action server, read once from the environment (contract.settings rules)."""
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from pydantic import Field, validator
+
+from contract.settings import REPO_ROOT, HotlineSettings, repo_path
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(HotlineSettings):
     """Everything the actions need to know about their surroundings."""
 
-    issue_api_url: str
-    issue_api_token: str
-    request_timeout: float
-    max_attempts: int
-    backoff: float
-    outbox_db: Path
-    outbox_interval: float
-    outbox_worker: bool
-    categories_file: Path
-    thread_pool_size: int
+    issue_api_url: str = Field("http://127.0.0.1:8000", env="ISSUE_API_URL")
+    # The bot role's token; ISSUE_API_TOKEN is the contract's name, ISSUE_API_BOT_TOKEN says the role.
+    issue_api_token: str = Field("", env=["ISSUE_API_BOT_TOKEN", "ISSUE_API_TOKEN"], repr=False)
+    request_timeout: float = Field(5.0, env="ISSUE_API_TIMEOUT", gt=0)
+    max_attempts: int = Field(3, env="ISSUE_API_ATTEMPTS", ge=1)
+    backoff: float = Field(0.3, env="ISSUE_API_BACKOFF", ge=0)
+    outbox_file: Optional[Path] = Field(None, env="ACTIONS_OUTBOX_DB")
+    outbox_interval: float = Field(5.0, env="ACTIONS_OUTBOX_INTERVAL", gt=0)
+    outbox_worker: bool = Field(True, env="ACTIONS_OUTBOX_WORKER")
+    categories_file: Path = Field(REPO_ROOT / "data" / "nlu" / "categories.yml", env="ACTIONS_CATEGORIES_FILE")
+    thread_pool_size: int = Field(32, env="ACTIONS_THREADS", ge=1)
 
-    @classmethod
-    def from_env(cls) -> "Settings":
-        env = os.environ
-        return cls(
-            issue_api_url=env.get("ISSUE_API_URL", "http://127.0.0.1:8000").rstrip("/"),
-            issue_api_token=env.get("ISSUE_API_TOKEN", ""),
-            request_timeout=float(env.get("ISSUE_API_TIMEOUT", "5")),
-            max_attempts=int(env.get("ISSUE_API_ATTEMPTS", "3")),
-            backoff=float(env.get("ISSUE_API_BACKOFF", "0.3")),
-            outbox_db=Path(env.get("ACTIONS_OUTBOX_DB", str(REPO_ROOT / "var" / "outbox.db"))),
-            outbox_interval=float(env.get("ACTIONS_OUTBOX_INTERVAL", "5")),
-            outbox_worker=env.get("ACTIONS_OUTBOX_WORKER", "1") not in ("0", "false", "no"),
-            categories_file=Path(
-                env.get("ACTIONS_CATEGORIES_FILE", str(REPO_ROOT / "data" / "nlu" / "categories.yml"))
-            ),
-            thread_pool_size=int(env.get("ACTIONS_THREADS", "32")),
-        )
+    @validator("issue_api_url")
+    def _no_trailing_slash(cls, value: str) -> str:  # noqa: N805
+        return value.rstrip("/")
+
+    @validator("categories_file")
+    def _from_repo_root(cls, value: Path) -> Path:  # noqa: N805
+        return repo_path(value)
+
+    @property
+    def outbox_db(self) -> Path:
+        return self.state_file(self.outbox_file, "outbox.db")

@@ -1,73 +1,18 @@
-"""Make sense of what callers say: spoken digits, phone numbers, ticket ids, names, ratings, anger.
+"""Make sense of what callers say in a dialogue: names, corrections, ratings, anger, request kinds.
 
-Vosk and hurried typists produce 一三八 九一二三, "2611 2700 01" or 幺三八: everything here is
-forgiving about form and strict about content.
+Numbers (spoken digits, phones, ticket ids) are read by the shared contract (contract.phones,
+contract.spoken_numbers), the same way for every process.
 """
 from __future__ import annotations
 
 import re
 from typing import Optional
 
-_CN_DIGITS = {
-    "零": "0", "〇": "0", "洞": "0", "一": "1", "幺": "1", "壹": "1", "二": "2", "两": "2", "贰": "2",
-    "三": "3", "叁": "3", "四": "4", "肆": "4", "五": "5", "伍": "5", "六": "6", "陆": "6",
-    "七": "7", "柒": "7", "拐": "7", "八": "8", "捌": "8", "九": "9", "玖": "9", "勾": "9",
-}
-_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
-_DIGIT_RUN = re.compile(r"\d[\d\s\-－—]*\d|\d")
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
-LOCAL = re.compile(r"^[2-9]\d{6,7}$")
+from contract.phones import find_phone
+from contract.spoken_numbers import digits_in_speech
 
 FILLERS = re.compile(r"^(喂+|那个+|就是说?|嗯+|啊+|呃+|哦+|额+|这个|你好|您好|然后|我说|[，,。.!！?？、\s])+")
 _TRAILING = re.compile(r"[，,。.!！?？~、\s]+$")
-
-
-def spoken_digits(text: str) -> str:
-    """Turn spoken Chinese digits into Arabic ones, leave everything else as it is.
-
-    Only runs of two or more Chinese digits are converted, so that 一下 or 两个 stay words.
-    """
-    text = text.translate(_FULLWIDTH)
-    pattern = "[" + "".join(_CN_DIGITS) + r"](?:\s*[" + "".join(_CN_DIGITS) + "])+"
-    return re.sub(pattern, lambda m: "".join(_CN_DIGITS.get(c, "") for c in m.group(0)), text)
-
-
-def digit_runs(text: str) -> list[str]:
-    """All numbers in the text, with the spaces and dashes people put inside them removed."""
-    return [re.sub(r"\D", "", run) for run in _DIGIT_RUN.findall(spoken_digits(text))]
-
-
-def find_phone(text: str) -> Optional[str]:
-    """A mobile, landline (029...) or 7-8 digit local number in the text, digits only."""
-    for run in digit_runs(text):
-        if MOBILE.match(run) or LANDLINE.match(run) or LOCAL.match(run):
-            return run
-    return None
-
-
-def is_phone(value: str) -> bool:
-    return bool(MOBILE.match(value) or LANDLINE.match(value) or LOCAL.match(value))
-
-
-def find_ticket_id(text: str, allow_phone_like: bool = False) -> Optional[str]:
-    """An 8-12 digit ticket number; numbers that look like mobiles are skipped unless asked for."""
-    for run in digit_runs(text):
-        if 8 <= len(run) <= 12 and (allow_phone_like or not MOBILE.match(run)):
-            return run
-    return None
-
-
-def group_digits(number: str) -> str:
-    """2611270001 -> '2611 2700 01': groups of four are how operators read numbers out."""
-    return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
-
-
-def read_phone(number: str) -> str:
-    """13891234567 -> '138 9123 4567', the way Chinese callers say a mobile number."""
-    if MOBILE.match(number):
-        return f"{number[:3]} {number[3:7]} {number[7:]}"
-    return group_digits(number)
 
 
 def clean(text: str) -> str:
@@ -116,7 +61,7 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
     Applied only when the caller marks a correction (不对…) or we are reading back the form, so a
     description that merely mentions 公司 is never taken for a company name.
     """
-    text = clean(spoken_digits(text))
+    text = clean(digits_in_speech(text))
     if not (_CORRECTION_START.match(text) or requested_slot == "ticket_confirmed"):
         return {}
     found: dict[str, str] = {}
@@ -146,8 +91,8 @@ _SCORE = re.compile(r"(?<!\d)([1-5])\s*(分|星)?(?!\d)")
 
 def rating_score(text: str) -> Optional[int]:
     """1..5 from '五分', '4', '非常满意', '不满意'… (5 非常满意 … 1 非常不满意)."""
-    text = spoken_digits(text)
-    text = re.sub("[一二三四五](?=\\s*(分|星))", lambda m: _CN_DIGITS[m.group(0)], text)
+    text = digits_in_speech(text)
+    text = re.sub("[一二三四五](?=\\s*(分|星))", lambda m: str("一二三四五".index(m.group(0)) + 1), text)
     match = _SCORE.search(text)
     if match:
         return int(match.group(1))

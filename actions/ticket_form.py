@@ -20,12 +20,12 @@ from actions.categories import category_from_answer, infer_category
 from actions.conversation import caller_phone, channel, entity, latest_intent, latest_text
 from actions.dialogue import after_digression, digression, leaves_filing, yes_or_no
 from actions.handoff import handoff
-from actions.issue_client import ApiUnavailable, Invalid, IssueApiError
-from actions.masking import mask_phone
-from actions.spoken import (
-    clean, company_name, corrections, find_phone, is_specific, person_name, read_phone, request_kind,
-    sounds_angry,
-)
+from actions.spoken import clean, company_name, corrections, is_specific, person_name, request_kind, sounds_angry
+from contract.issue_client import Invalid, IssueApiError
+from contract.messages import ticket_payload as ticket_note
+from contract.phones import find_phone, mask_phone
+from contract.spoken_numbers import read_phone
+from contract.vocabulary import CATEGORIES, DEFAULT_KIND, OTHER_CATEGORY
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,6 @@ ORDER = ["description", "category", "company", "contact_name", "phone", "ticket_
 REQUEST_TYPES = {"report_problem": "problem", "supply_demand": "supply_demand",
                  "intermediary_service": "intermediary"}
 PREFIX = {"supply_demand": "【供需发布】", "intermediary": "【中介超市】"}
-LABELS = {"company": "单位名称", "contact_name": "联系人", "phone": "联系电话", "category": "类别",
-          "description": "问题描述"}
 DECLINED = "declined"
 
 
@@ -62,9 +60,9 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
     if request_type == "problem":
         values["kind"] = request_kind(text)
         named = entity(tracker, "category")
-        values["category"] = named if named in _labels() else infer_category(text, settings.categories_file)
+        values["category"] = named if named in CATEGORIES else infer_category(text, settings.categories_file)
     else:
-        values["kind"], values["category"] = "help", "其他"
+        values["kind"], values["category"] = DEFAULT_KIND, OTHER_CATEGORY
     for slot, ent in (("company", "company"), ("contact_name", "person")):
         if entity(tracker, ent):
             values[slot] = entity(tracker, ent)
@@ -75,14 +73,16 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
     if caller:
         values["caller_phone"] = caller
         if not tracker.get_slot("phone") and not phone:
-            values["phone_offer"] = caller
+            values.update(_offer(caller))
     values["channel"] = channel(tracker)
+    values["description_hint"] = None
     return values
 
 
-def _labels() -> tuple[str, ...]:
-    from actions.categories import LABELS as CATEGORY_LABELS
-    return CATEGORY_LABELS
+def _offer(phone: Optional[str]) -> dict[str, Any]:
+    """Slots behind utter_ask_phone: the caller id proposed as the contact number, or not."""
+    offered = bool(phone) and phone != DECLINED
+    return {"phone_offer": phone, "phone_offered": offered, "phone_offer_read": read_phone(phone) if offered else None}
 
 
 class ValidateTicketForm(Action):
@@ -124,8 +124,8 @@ class ValidateTicketForm(Action):
         settings = runtime.settings()
         updates: dict[str, Any] = dict(corrections(text, requested))
         for slot, value in updates.items():
-            shown = read_phone(value) if slot == "phone" else value
-            dispatcher.utter_message(text=f"好的，{LABELS[slot]}改为{shown}。")
+            extra = {"phone_read": read_phone(value)} if slot == "phone" else {slot: value}
+            dispatcher.utter_message(response=f"utter_corrected_{slot}", **extra)
         if updates:
             return updates  # a correction is the whole turn; the pending question is asked again
         said = clean(text)
@@ -139,20 +139,21 @@ class ValidateTicketForm(Action):
                     updates["kind"] = request_kind(said)
             else:
                 updates["description"] = None
+                updates["description_hint"] = "more"
         elif requested == "category":
             found = entity(tracker, "category")
-            updates["category"] = found if found in _labels() else category_from_answer(
+            updates["category"] = found if found in CATEGORIES else category_from_answer(
                 said, settings.categories_file)
             if not updates["category"]:
-                dispatcher.utter_message(text="抱歉，没听清属于哪一类。")
+                dispatcher.utter_message(response="utter_category_not_understood")
         elif requested == "company":
             updates["company"] = entity(tracker, "company") or company_name(said)
             if not updates["company"]:
-                dispatcher.utter_message(text="单位名称没听清楚。")
+                dispatcher.utter_message(response="utter_company_not_understood")
         elif requested == "contact_name":
             updates["contact_name"] = entity(tracker, "person") or person_name(said)
             if not updates["contact_name"]:
-                dispatcher.utter_message(text="没听清您的姓名。")
+                dispatcher.utter_message(response="utter_name_not_understood")
         elif requested == "phone":
             updates.update(self._phone_answer(dispatcher, tracker, intent, said))
         elif requested == "ticket_confirmed" and not updates:
@@ -171,75 +172,9 @@ class ValidateTicketForm(Action):
         if offer and offer != DECLINED and answer is True:
             return {"phone": offer}
         if answer is False:
-            return {"phone": None, "phone_offer": DECLINED}
-        dispatcher.utter_message(text="这个号码好像不完整，手机号是11位，座机请带区号。")
+            return {"phone": None, **_offer(DECLINED)}
+        dispatcher.utter_message(response="utter_phone_incomplete")
         return {"phone": None}
-
-
-class AskDescription(Action):
-    def name(self) -> str:
-        return "action_ask_description"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        request_type = tracker.get_slot("request_type")
-        if request_type == "supply_demand":
-            text = "好的，我帮您登记到“供需发布”。请说一下您要发布的供应或需求：什么产品或服务、大概数量、希望怎么合作。"
-        elif request_type == "intermediary":
-            text = "好的，我帮您在“中介超市”登记需求。请说一下需要哪类中介服务，比如审计、法律、专利代理、环评，以及大概的要求。"
-        elif latest_intent(tracker)[0] not in REQUEST_TYPES:
-            text = "还需要您具体说一下：是什么问题、发生在哪里、影响有多大？"
-        else:
-            text = "好的，请您具体说说遇到了什么问题，在哪里，影响有多大。"
-        dispatcher.utter_message(text=text)
-        return []
-
-
-class AskCategory(Action):
-    def name(self) -> str:
-        return "action_ask_category"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(
-            text="这件事属于哪一类呢？比如供水供电供气、用地规划、审批办证、税费政策、融资金融、人才落户、"
-                 "市政设施、环境噪音、物业园区、网络通信、安全消防，都不是的话说“其他”。")
-        return []
-
-
-class AskCompany(Action):
-    def name(self) -> str:
-        return "action_ask_company"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(text="请问您的单位或公司名称是什么？")
-        return []
-
-
-class AskContactName(Action):
-    def name(self) -> str:
-        return "action_ask_contact_name"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(text="请问怎么称呼您？说一下联系人姓名就行。")
-        return []
-
-
-class AskPhone(Action):
-    def name(self) -> str:
-        return "action_ask_phone"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        offer = tracker.get_slot("phone_offer")
-        if offer and offer != DECLINED:
-            dispatcher.utter_message(
-                text=f"联系电话就用您现在的来电号码 {read_phone(offer)} 吗？不是的话请直接说新的号码。")
-        else:
-            dispatcher.utter_message(text="请留一个联系电话，方便承办部门联系您。")
-        return []
 
 
 class AskTicketConfirmed(Action):
@@ -255,17 +190,13 @@ class AskTicketConfirmed(Action):
         if (tracker.get_slot("requested_slot") == "ticket_confirmed"
                 and yes_or_no(intent, clean(text)) is False
                 and not corrections(text, "ticket_confirmed")):
-            dispatcher.utter_message(
-                text="请问哪一项需要修改？直接说正确的内容就行，比如“电话是13800000000”或“公司名是某某科技”。")
+            dispatcher.utter_message(response="utter_ask_which_field")
             return []
-        slot = tracker.get_slot
-        kind = {"supply_demand": "供需发布", "intermediary": "中介超市"}.get(slot("request_type"))
-        what = f"登记类型{kind}，" if kind else f"类别{slot('category')}，"
-        location = f"地点{slot('location')}，" if slot("location") else ""
-        dispatcher.utter_message(
-            text=f"我核对一下：单位是{slot('company')}，联系人{slot('contact_name')}，"
-                 f"电话{read_phone(slot('phone') or '')}，{what}{location}内容是：{slot('description')}。"
-                 f"信息都对吗？对的话我就提交了。")
+        request_type = tracker.get_slot("request_type") or "problem"
+        response = f"utter_readback_{request_type}" if request_type in PREFIX else "utter_readback_problem"
+        if response == "utter_readback_problem" and tracker.get_slot("location"):
+            response = "utter_readback_problem_at_location"
+        dispatcher.utter_message(response=response, phone_read=read_phone(tracker.get_slot("phone") or ""))
         return []
 
 
@@ -282,9 +213,9 @@ def ticket_payload(tracker: Tracker) -> dict[str, Any]:
         "company": slot("company"),
         "contact_name": slot("contact_name"),
         "phone": slot("phone"),
-        "category": slot("category") or "其他",
+        "category": slot("category") or OTHER_CATEGORY,
         "description": PREFIX.get(slot("request_type") or "", "") + str(slot("description") or ""),
-        "kind": slot("kind") or "help",
+        "kind": slot("kind") or DEFAULT_KIND,
         "channel": channel(tracker),
         "conversation_id": tracker.sender_id,
     }
@@ -293,7 +224,7 @@ def ticket_payload(tracker: Tracker) -> dict[str, Any]:
     return payload
 
 
-RESET_AFTER_FILING = ["description", "category", "kind", "location", "ticket_confirmed",
+RESET_AFTER_FILING = ["description", "description_hint", "category", "kind", "location", "ticket_confirmed",
                       "request_type", "requested_slot"]
 
 
@@ -315,20 +246,22 @@ class SubmitTicket(Action):
         except Invalid as exc:
             await runtime.blocking(outbox.failed, key, f"caller asked to correct: {exc.fields}")
             fields = [f.get("field") for f in exc.fields if f.get("field") in ORDER]
-            dispatcher.utter_message(text=f"提交没有成功：{exc.reply}")
+            dispatcher.utter_message(response="utter_filing_invalid", fields=replies.field_names(exc.fields))
             return ([SlotSet(field, None) for field in fields]
                     + [SlotSet("ticket_confirmed", None), FollowupAction(FORM)])
-        except (ApiUnavailable, IssueApiError) as exc:
+        except IssueApiError as exc:
             await runtime.blocking(outbox.retry_later, key, str(exc))
             log.warning("ticket for %s kept in the outbox (%s)", mask_phone(payload["phone"]), exc)
-            dispatcher.utter_message(
-                text=f"工单系统暂时连接不上，不过您反映的内容已经完整记录下来了，系统恢复后会自动登记，"
-                     f"不会丢失。到时您可以用电话尾号{str(payload['phone'])[-4:]}查询工单编号。")
+            dispatcher.utter_message(response="utter_filing_queued", phone_tail=str(payload["phone"])[-4:])
             return [SlotSet(slot, None) for slot in RESET_AFTER_FILING]
-        await runtime.blocking(outbox.delivered, key, str(ticket["id"]))
-        dispatcher.utter_message(text=replies.filed(ticket))
+        ticket_id = str(ticket["id"])
+        await runtime.blocking(outbox.delivered, key, ticket_id)
+        dispatcher.utter_message(response="utter_filed", ticket_number=replies.ticket_number(ticket_id),
+                                 deadline=replies.spoken_date(ticket.get("deadline")),
+                                 json_message=ticket_note(ticket_id, "filed"))
         return [SlotSet(slot, None) for slot in RESET_AFTER_FILING] + [
-            SlotSet("last_ticket_id", str(ticket["id"])), SlotSet("ticket_id", str(ticket["id"]))]
+            SlotSet("last_ticket_id", ticket_id), SlotSet("ticket_id", ticket_id),
+            SlotSet("ticket_number", replies.ticket_number(ticket_id))]
 
 
 FOLLOW_UP_INTENTS = ("check_ticket", "urge_ticket", "rate_service")
@@ -345,10 +278,9 @@ class StopFiling(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         intent, _ = latest_intent(tracker)
         if intent in FOLLOW_UP_INTENTS:
-            text = "好的，刚才登记到一半的问题先不提交了，需要的话随时可以再反映。现在先帮您办这件事。"
+            dispatcher.utter_message(response="utter_filing_stopped_for_followup")
         elif intent == "goodbye":
-            text = "好的，刚才的问题先不登记了。感谢您的来电，需要时随时拨打96767，再见。"
+            dispatcher.utter_message(response="utter_filing_stopped_goodbye")
         else:
-            text = "好的，这件事先不登记了。还有别的需要帮忙的吗？"
-        dispatcher.utter_message(text=text)
+            dispatcher.utter_message(response="utter_filing_stopped")
         return [SlotSet(slot, None) for slot in RESET_AFTER_FILING]

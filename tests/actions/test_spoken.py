@@ -2,10 +2,10 @@
 from actions.categories import infer_category
 from actions.settings import Settings
 from actions.spoken import (
-    company_name, corrections, find_phone, find_ticket_id, group_digits, is_specific, person_name,
-    rating_score, request_kind, sounds_angry,
+    company_name, corrections, is_specific, person_name, rating_score, request_kind, sounds_angry,
 )
-from actions.masking import mask_phone, mask_text
+from contract.phones import find_phone, mask_phone, mask_phones_in_text
+from contract.spoken_numbers import find_ticket_id, group_digits
 
 CATEGORIES = Settings.from_env().categories_file
 
@@ -13,7 +13,7 @@ CATEGORIES = Settings.from_env().categories_file
 def test_spoken_and_spaced_numbers_are_understood():
     assert find_phone("电话 一 三 八 九 一 二 三 四 五 六 七") == "13891234567"
     assert find_phone("幺三九 九一二三 四五六零") == "13991234560"
-    assert find_phone("座机 029-88326677") == "02988326677"
+    assert find_phone("座机 029-88326677") == "029-88326677"  # the one normal form (contract.phones)
     assert find_ticket_id("编号是 2611 2500 17") == "2611250017"
     assert find_ticket_id("我的电话13891234567") is None  # a mobile number is not a ticket
 
@@ -79,4 +79,4 @@ def test_anger_is_recognised():
 
 def test_phone_numbers_are_masked():
     assert mask_phone("13891234567") == "138****4567"
-    assert mask_text("电话13891234567，座机029-88326677") == "电话138****4567，座机029-****6677"
+    assert mask_phones_in_text("电话13891234567，座机029-88326677") == "电话138****4567，座机029-****6677"

@@ -1,10 +1,14 @@
-"""Call one custom action on a live action server the way the Rasa server does (POST /webhook)."""
+"""Call one custom action on a live action server the way the Rasa server does (POST /webhook), and
+read what it said the way the Rasa server renders it (responses from domain.yml, filled from the
+tracker's slots and the values the action passed)."""
 from __future__ import annotations
 
 import time
 from typing import Any, Iterable, Optional
 
 import requests
+
+from contract.replies import reply
 
 
 def user_event(text: str, intent: str, confidence: float = 0.99, entities: Iterable[dict] = (),
@@ -38,11 +42,41 @@ def run_action(action_url: str, name: str, *, text: str = "", intent: str = "inf
             "version": "3.6.21"}
     response = requests.post(f"{action_url}/webhook", json=body, timeout=timeout)
     response.raise_for_status()
-    return response.json()
+    result = response.json()
+    result["_slots"] = dict(slots or {})
+    return result
 
 
-def texts(result: dict[str, Any]) -> str:
-    return "\n".join(r.get("text") or "" for r in result.get("responses", []))
+# Keys of a response item that are not values for the response's placeholders.
+_MESSAGE_KEYS = {"text", "buttons", "elements", "custom", "template", "response", "image", "attachment"}
+
+
+def rendered(result: dict[str, Any], channel: Optional[str] = None) -> list[str]:
+    """Each message's text, as the Rasa server would send it to `channel`."""
+    said = []
+    for item in result.get("responses", []):
+        name = item.get("response") or item.get("template")
+        if name:
+            values = {**result.get("_slots", {}), **{k: v for k, v in item.items() if k not in _MESSAGE_KEYS}}
+            said.append(reply(name, for_channel=channel, **values))
+        elif item.get("text"):
+            said.append(item["text"])
+    return said
+
+
+def texts(result: dict[str, Any], channel: Optional[str] = None) -> str:
+    return "\n".join(rendered(result, channel))
+
+
+def responses(result: dict[str, Any]) -> list[str]:
+    """The names of the domain responses the action said, in order."""
+    return [item.get("response") or item.get("template") or "" for item in result.get("responses", [])]
+
+
+def payloads(result: dict[str, Any], key: str) -> list[Any]:
+    """The contract payloads (`custom.<key>`) the action sent."""
+    return [item["custom"][key] for item in result.get("responses", [])
+            if isinstance(item.get("custom"), dict) and key in item["custom"]]
 
 
 def slot_events(result: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,19 @@ from tests.support.servers import ServerProcess
 from tests.support.stack import start_action_server, start_issue_api, start_rasa_server
 
 
+class Said(str):
+    """The bot's reply texts of one turn, joined, with the contract's ticket payloads beside them."""
+
+    tickets: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, messages: list[dict[str, Any]]) -> "Said":
+        said = cls("\n".join(m.get("text", "") or "" for m in messages))
+        said.tickets = [m["custom"]["ticket"] for m in messages
+                        if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("ticket"), dict)]
+        return said
+
+
 @dataclass
 class Hotline:
     api: ServerProcess
@@ -29,8 +42,8 @@ class Hotline:
         response.raise_for_status()
         return response.json()
 
-    def said(self, sender: str, text: str, **metadata: Any) -> str:
-        return "\n".join(m.get("text", "") for m in self.say(sender, text, **metadata))
+    def said(self, sender: str, text: str, **metadata: Any) -> "Said":
+        return Said.of(self.say(sender, text, **metadata))
 
     def operator(self, method: str, path: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens['operator']}"}

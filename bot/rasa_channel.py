@@ -1,0 +1,89 @@
+"""The contract's REST channel (`POST /webhooks/rest/webhook`), as loaded into the Rasa server by
+credentials.yml, with two things Rasa's stock RestInput does not do:
+
+- replies are rendered for the channel named in the message's metadata (`channel: voice` or
+  `web`): a response variation marked `channel: voice` in domain.yml is what a phone caller hears
+  (Rasa picks variations by the name of the output channel, and the stock collector is always
+  "collector"); other channels get the plain variation;
+- a body that is not `{"sender": str, "message": str, "metadata": {...}?}` gets a 400 with a
+  structured error instead of a traceback and a 500.
+
+Same path, same request and reply format as Rasa's RestInput; metadata is passed to the tracker
+unchanged.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 5000
+MAX_SENDER_CHARS = 256
+
+
+class VoiceCollector(CollectingOutputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "voice"
+
+
+class WebCollector(CollectingOutputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "web"
+
+
+COLLECTORS = {"voice": VoiceCollector, "web": WebCollector}
+
+
+def _refuse(code: str, message: str) -> HTTPResponse:
+    return response.json({"error": {"code": code, "message": message}}, status=400)
+
+
+class HotlineRestInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("hotline_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # noqa: BLE001 - Sanic raises its own types for bad JSON
+                body = None
+            if not isinstance(body, dict):
+                return _refuse("body_invalid", "请求内容应为 JSON 对象：{\"sender\", \"message\", \"metadata\"}")
+            sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
+            if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+                return _refuse("sender_invalid", "sender 应为 1 到 256 个字符的字符串")
+            if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
+                return _refuse("message_invalid", f"message 应为不超过 {MAX_MESSAGE_CHARS} 个字的字符串")
+            if metadata is not None and not isinstance(metadata, dict):
+                return _refuse("metadata_invalid", "metadata 应为 JSON 对象")
+            channel = (metadata or {}).get("channel")
+            collector = COLLECTORS.get(channel, CollectingOutputChannel)()
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
+                                                 metadata=metadata))
+            except Exception:  # noqa: BLE001 - as Rasa's RestInput: answer with what was said so far
+                log.exception("turn of a REST conversation failed")
+            return response.json(collector.messages)
+
+        return webhook
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "HotlineRestInput":
+        return cls()
