@@ -22,34 +22,31 @@ from collections import deque
 from typing import Any, AsyncIterator, Protocol
 
 from bot.conversation_store import Conversation, ConversationStore
-from bot.gateway.masking import mask_phone
+from bot.rasa_rest import BotUnavailable
+from contract.messages import HANDOFF, handoff_of, tickets_of
+from contract.phones import mask_phone
+from contract.replies import reply
 
 log = logging.getLogger(__name__)
 
-# What users read. System notices are stored in the transcript so that operators see them too.
-NOTICE_WAITING = "正在为您转接人工客服，请稍候。您可以继续留言，客服接入后会看到。"
-NOTICE_STILL_WAITING = "您的留言已记录，人工客服接入后会第一时间回复您。"
-NOTICE_CLAIMED = "人工客服（{operator}）已接入，为您服务。"
-NOTICE_HANDED_BACK = "人工客服已结束服务，智能助手继续为您服务。如需再次转人工，请输入“转人工”。"
-NOTICE_CLOSED = "本次对话已结束，感谢您使用96767企业服务热线。欢迎对本次服务进行评价。"
-NOTICE_BOT_DOWN = "抱歉，智能助手暂时无法回复，请稍后再试，或输入“转人工”联系人工客服。"
-NOTICE_EMPTY = "请输入您要咨询的内容。"
-NOTICE_TOO_LONG = "消息太长了（最多{limit}个字），请分几条发送。"
-NOTICE_TOO_FAST = "您发送消息太频繁了，请稍等一分钟后再试。"
-NOTICE_RATED = "感谢您的评价！"
-NOTICE_RATED_TICKET = "您对工单{ticket_id}的评价已记录。"
-NOTICE_RATING_PENDING = "您对工单{ticket_id}的评价已保存，该工单办结后将自动记入。"
-
-# Ticket numbers the bot reads out ("工单编号：20261127001"), for rating at the end of the chat.
-_TICKET_IN_TEXT = re.compile(r"(?:工单|编号|单号)[^0-9]{0,12}(\d{8,12})(?!\d)")
+# What users read (wording in domain.yml). System notices are stored in the transcript so that
+# operators see them too.
+NOTICE_WAITING = reply("utter_notice_waiting")
+NOTICE_STILL_WAITING = reply("utter_notice_still_waiting")
+NOTICE_CLAIMED = reply("utter_notice_claimed")  # {operator}
+NOTICE_HANDED_BACK = reply("utter_notice_handed_back")
+NOTICE_CLOSED = reply("utter_notice_closed")
+NOTICE_BOT_DOWN = reply("utter_notice_bot_down")
+NOTICE_EMPTY = reply("utter_notice_empty")
+NOTICE_TOO_LONG = reply("utter_notice_too_long")  # {limit}
+NOTICE_TOO_FAST = reply("utter_notice_too_fast")
+NOTICE_RATED = reply("utter_notice_rated")
+NOTICE_RATED_TICKET = reply("utter_notice_rated_ticket")  # {ticket_id}
+NOTICE_RATING_PENDING = reply("utter_notice_rating_pending")  # {ticket_id}
 
 _WANTS_HUMAN = re.compile(r"人工|真人|客服|坐席")
 
 ACTIVE_STATES = ("waiting", "operator")
-
-
-class BotUnavailable(Exception):
-    """The bot could not be reached or answered with an error."""
 
 
 class ConversationConflict(Exception):
@@ -299,19 +296,19 @@ class Router:
                 return [self._escalate(conv, {"reason": "智能助手不可用，用户要求人工", "summary": text})]
             return [self._append(conv, "system", NOTICE_BOT_DOWN)]
         out: list[dict] = []
-        handoff: dict | None = None
+        handoff = handoff_of(replies)
         known_tickets = len(conv.ticket_ids)
-        for reply in replies:
-            custom = reply.get("custom") if isinstance(reply.get("custom"), dict) else None
-            if custom and isinstance(custom.get("handoff"), dict):
-                handoff = custom["handoff"]
-            self._collect_ticket_ids(conv, reply, custom)
+        for note in tickets_of(replies):  # the tickets this conversation filed or proved (contract)
+            if note.id not in conv.ticket_ids:
+                conv.ticket_ids.append(note.id)
+        for message in replies:
+            custom = message.get("custom") if isinstance(message.get("custom"), dict) else None
             # A payload that only signals the handoff is for the router, not for the user's eyes.
-            shown_custom = {k: v for k, v in (custom or {}).items() if k != "handoff"} or None
-            if reply.get("text") or reply.get("buttons") or reply.get("image") or shown_custom:
-                out.append(self._append(conv, "bot", reply.get("text") or "", {
-                    "buttons": reply.get("buttons") or None,
-                    "image": reply.get("image"),
+            shown_custom = {k: v for k, v in (custom or {}).items() if k != HANDOFF} or None
+            if message.get("text") or message.get("buttons") or message.get("image") or shown_custom:
+                out.append(self._append(conv, "bot", message.get("text") or "", {
+                    "buttons": message.get("buttons") or None,
+                    "image": message.get("image"),
                     "custom": custom,
                 }))
         if handoff is not None:
@@ -329,19 +326,6 @@ class Router:
         self._publish_state(conv)
         log.info("conversation %s escalated (%s)", conv.id, conv.handoff_reason)
         return notice
-
-    @staticmethod
-    def _collect_ticket_ids(conv: Conversation, reply: dict, custom: dict | None) -> None:
-        found: list[str] = []
-        if custom:
-            handoff = custom.get("handoff") if isinstance(custom.get("handoff"), dict) else {}
-            for value in (handoff.get("ticket_id"), custom.get("ticket_id")):
-                if value:
-                    found.append(str(value))
-        found += _TICKET_IN_TEXT.findall(reply.get("text") or "")
-        for ticket_id in found:
-            if ticket_id.isdigit() and ticket_id not in conv.ticket_ids:
-                conv.ticket_ids.append(ticket_id)
 
     def _require(self, conversation_id: str) -> Conversation:
         conv = self.store.get(conversation_id)

@@ -14,12 +14,12 @@ from fastapi.staticfiles import StaticFiles
 from bot.conversation_store import ConversationStore
 from bot.gateway import audio_route, channel_api, chat_ws, console_api, console_login, pages, tickets_api
 from bot.gateway.auth import Auth
-from bot.gateway.issue_api_client import IssueApiClient
 from bot.gateway.pending_ratings import PendingRatings
-from bot.gateway.rasa_client import RasaClient
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.ticket_ratings import TicketRatings, retry_periodically
+from bot.rasa_rest import RasaRestClient
 from bot.router import MessageLimiter, Router
+from contract.issue_client import IssueClient
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = ConversationStore(settings.db_path)
-        rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
-        issue_api = IssueApiClient(settings.issue_api_url, settings.issue_api_token)
+        rasa = RasaRestClient(settings.rasa_url, timeout=settings.rasa_timeout)
+        issue_api = IssueClient(settings.issue_api_url, settings.issue_api_token, timeout=10.0)
         pending_ratings = PendingRatings(settings.db_path)
         ratings = TicketRatings(issue_api, pending_ratings, settings.rating_max_age_days * 86400)
         app.state.issue_api = issue_api
@@ -53,7 +53,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await rating_retry
             await rasa.aclose()
-            await issue_api.aclose()
             pending_ratings.close()
             store.close()
 

@@ -16,6 +16,7 @@ import re
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from bot.router import Router
+from contract.replies import reply
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -24,6 +25,9 @@ SENDER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 HISTORY_LIMIT = 200
 MAX_FRAME_CHARS = 8000
 _turns: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones to tasks
+NOTICE_FRAME_TOO_LONG = reply("utter_notice_frame_too_long")
+NOTICE_BAD_FRAME = reply("utter_notice_bad_frame")
+NOTICE_RATING_INVALID = reply("utter_notice_rating_invalid")
 
 
 @router.websocket("/ws/chat")
@@ -67,13 +71,13 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str) -> No
     while True:
         raw = await websocket.receive_text()
         if len(raw) > MAX_FRAME_CHARS:
-            await _notice(websocket, "消息太长了，请分几条发送。")
+            await _notice(websocket, NOTICE_FRAME_TOO_LONG)
             continue
         try:
             frame = json.loads(raw)
             kind = frame.get("type")
         except (ValueError, AttributeError):
-            await _notice(websocket, "无法识别的消息格式。")
+            await _notice(websocket, NOTICE_BAD_FRAME)
             continue
         if kind == "message":
             metadata = {"channel": "web"}
@@ -88,11 +92,11 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str) -> No
             try:
                 replies = await conv_router.rate(sender, int(frame.get("score", 0)), str(frame.get("comment", "")))
             except (ValueError, TypeError, KeyError):
-                await _notice(websocket, "评价未能提交，请选择1到5星后再试。")
+                await _notice(websocket, NOTICE_RATING_INVALID)
                 continue
             log.info("conversation %s rated %s (%d notices)", sender, frame.get("score"), len(replies))
         elif kind != "ping":
-            await _notice(websocket, "无法识别的消息格式。")
+            await _notice(websocket, NOTICE_BAD_FRAME)
 
 
 async def _turn(websocket: WebSocket, conv_router: Router, sender: str, text: str, metadata: dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from bot.gateway.auth import Auth, OperatorSession
-from bot.gateway.issue_api_client import IssueApiClient
+from contract.issue_client import IssueClient
 from bot.router import Router
 
 
@@ -16,7 +16,7 @@ def router_of(request: Request) -> Router:
     return request.app.state.router
 
 
-def issue_api_of(request: Request) -> IssueApiClient:
+def issue_api_of(request: Request) -> IssueClient:
     return request.app.state.issue_api
 
 

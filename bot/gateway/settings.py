@@ -1,17 +1,19 @@
-"""The gateway's configuration, read once from the environment.
+"""The gateway's configuration, read once from the environment (contract.settings rules).
 
 Everything a deployment may need to change lives here, with a default that works for `make run` on
-one machine; secrets (operator passwords, the session key, the issue API token) come only from the
-environment.
+one machine; secrets (operator passwords, the session key, the issue API and channel tokens) come
+only from the environment.
 """
 from __future__ import annotations
 
-import os
 import secrets
-from dataclasses import dataclass, field
-from typing import Mapping
+from pathlib import Path
+from typing import Any, Dict, Optional
 
 import bcrypt
+from pydantic import Field, root_validator, validator
+
+from contract.settings import HotlineSettings
 
 BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 
@@ -30,7 +32,7 @@ def parse_operators(spec: str) -> dict[str, bytes]:
         name, sep, password = item.partition(":")
         name = name.strip()
         if not sep or not name or not password:
-            raise ValueError(f"GATEWAY_OPERATORS entry {name or item[:10]!r} must look like name:password")
+            raise ValueError(f"entry {name or item[:10]!r} must look like name:password")
         if password.startswith(BCRYPT_PREFIXES):
             operators[name] = password.encode()
         else:
@@ -38,60 +40,48 @@ def parse_operators(spec: str) -> dict[str, bytes]:
     return operators
 
 
-def _positive(env: Mapping[str, str], name: str, default: float) -> float:
-    """A duration that must be above zero (a zero retry interval would spin)."""
-    value = float(env.get(name, default))
-    if value <= 0:
-        raise ValueError(f"{name} must be greater than 0, not {value:g}")
-    return value
-
-
-def _flag(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-@dataclass(frozen=True)
-class GatewaySettings:
-    host: str = "127.0.0.1"
-    port: int = 8080
-    rasa_url: str = "http://127.0.0.1:5005"
-    issue_api_url: str = "http://127.0.0.1:8000"
-    issue_api_token: str = ""
-    db_path: str = "var/gateway.db"
-    operators: Mapping[str, bytes] = field(default_factory=dict)
-    secret: str = ""
+class GatewaySettings(HotlineSettings):
+    host: str = Field("127.0.0.1", env="GATEWAY_HOST")
+    port: int = Field(8080, env="GATEWAY_PORT", ge=1, le=65535)
+    rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
+    issue_api_url: str = Field("http://127.0.0.1:8000", env="ISSUE_API_URL")
+    # The operator role's token (ticket panel, stats, ratings); ISSUE_API_TOKEN is the contract's name.
+    issue_api_token: str = Field("", env=["ISSUE_API_OPERATOR_TOKEN", "ISSUE_API_TOKEN"], repr=False)
+    channel_token: str = Field("", env="GATEWAY_CHANNEL_TOKEN", repr=False)
+    db_file: Optional[Path] = Field(None, env="GATEWAY_DB")
+    operators: Dict[str, bytes] = Field({}, env="GATEWAY_OPERATORS", repr=False)
+    secret: str = Field("", env="GATEWAY_SECRET", repr=False)
     secret_generated: bool = False
-    cookie_secure: bool = False
-    session_hours: float = 12.0
-    max_message_chars: int = 500
-    messages_per_minute: int = 20
-    rasa_timeout: float = 30.0
-    log_level: str = "info"
+    cookie_secure: bool = Field(False, env="GATEWAY_COOKIE_SECURE")
+    session_hours: float = Field(12.0, env="GATEWAY_SESSION_HOURS", gt=0)
+    max_message_chars: int = Field(500, env="GATEWAY_MAX_MESSAGE_CHARS", ge=1)
+    messages_per_minute: int = Field(20, env="GATEWAY_MESSAGES_PER_MINUTE", ge=1)
+    rasa_timeout: float = Field(30.0, env="GATEWAY_RASA_TIMEOUT", gt=0)
+    log_level: str = Field("info", env="GATEWAY_LOG_LEVEL")
     # Ratings given before their ticket was resolved are retried this often (seconds), and given up
     # after this many days without the ticket being resolved.
-    rating_retry_seconds: float = 300.0  # GATEWAY_RATING_RETRY_SECONDS
-    rating_max_age_days: float = 30.0  # GATEWAY_RATING_MAX_AGE_DAYS
+    rating_retry_seconds: float = Field(300.0, env="GATEWAY_RATING_RETRY_SECONDS", gt=0)
+    rating_max_age_days: float = Field(30.0, env="GATEWAY_RATING_MAX_AGE_DAYS", gt=0)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "GatewaySettings":
-        env = os.environ if env is None else env
-        secret = env.get("GATEWAY_SECRET", "")
-        return cls(
-            host=env.get("GATEWAY_HOST", cls.host),
-            port=int(env.get("GATEWAY_PORT", cls.port)),
-            rasa_url=env.get("RASA_URL", cls.rasa_url).rstrip("/"),
-            issue_api_url=env.get("ISSUE_API_URL", cls.issue_api_url).rstrip("/"),
-            issue_api_token=env.get("ISSUE_API_TOKEN", ""),
-            db_path=env.get("GATEWAY_DB", cls.db_path),
-            operators=parse_operators(env.get("GATEWAY_OPERATORS", "")),
-            secret=secret or secrets.token_urlsafe(32),
-            secret_generated=not secret,
-            cookie_secure=_flag(env.get("GATEWAY_COOKIE_SECURE", "0")),
-            session_hours=float(env.get("GATEWAY_SESSION_HOURS", cls.session_hours)),
-            max_message_chars=int(env.get("GATEWAY_MAX_MESSAGE_CHARS", cls.max_message_chars)),
-            messages_per_minute=int(env.get("GATEWAY_MESSAGES_PER_MINUTE", cls.messages_per_minute)),
-            rasa_timeout=float(env.get("GATEWAY_RASA_TIMEOUT", cls.rasa_timeout)),
-            log_level=env.get("GATEWAY_LOG_LEVEL", cls.log_level),
-            rating_retry_seconds=_positive(env, "GATEWAY_RATING_RETRY_SECONDS", cls.rating_retry_seconds),
-            rating_max_age_days=_positive(env, "GATEWAY_RATING_MAX_AGE_DAYS", cls.rating_max_age_days),
-        )
+    @validator("operators", pre=True)
+    def _operators(cls, value: Any) -> Any:  # noqa: N805
+        return parse_operators(value) if isinstance(value, str) else value
+
+    @validator("rasa_url", "issue_api_url")
+    def _no_trailing_slash(cls, value: str) -> str:  # noqa: N805
+        return value.rstrip("/")
+
+    @validator("log_level")
+    def _level(cls, value: str) -> str:  # noqa: N805
+        return value.lower()
+
+    @root_validator(skip_on_failure=True)
+    def _session_secret(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
+        """Without GATEWAY_SECRET sessions are signed with a random key: logins end at restart."""
+        if not values.get("secret"):
+            values["secret"], values["secret_generated"] = secrets.token_urlsafe(32), True
+        return values
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_file(self.db_file, "gateway.db")

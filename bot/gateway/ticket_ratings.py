@@ -9,12 +9,13 @@ An issue API that is down or refuses the gateway's token is a passing problem: t
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from typing import Literal
 
-from bot.gateway.issue_api_client import IssueApiClient, IssueApiError
 from bot.gateway.pending_ratings import PendingRating, PendingRatings
+from contract.issue_client import IssueApiError, IssueClient
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ FINAL_REFUSALS = {404, 409, 422}
 class TicketRatings:
     """The router's TicketRater: rates now, or keeps the rating until the ticket is resolved."""
 
-    def __init__(self, issue_api: IssueApiClient, pending: PendingRatings, max_age_seconds: float) -> None:
+    def __init__(self, issue_api: IssueClient, pending: PendingRatings, max_age_seconds: float) -> None:
         self.issue_api = issue_api
         self.pending = pending
         self.max_age_seconds = max_age_seconds
@@ -58,24 +59,33 @@ class TicketRatings:
 
     async def _try(self, conversation_id: str, ticket_id: str, score: int, comment: str) -> Outcome:
         try:
-            status = (await self.issue_api.ticket(ticket_id)).get("status")
+            ticket = await asyncio.to_thread(self.issue_api.get_ticket, ticket_id)
+            status = ticket.get("status")
             if status in STILL_OPEN:
                 return "pending"
             if status != "resolved":
                 log.warning("dropping the rating of ticket %s from %s: the ticket is %s", ticket_id,
                             conversation_id, status)
                 return "dropped"
-            await self.issue_api.rate(ticket_id, score, comment)
+            await asyncio.to_thread(self.issue_api.rate, ticket_id, score, comment, _rating_key(conversation_id, ticket))
         except IssueApiError as exc:
             if exc.status in FINAL_REFUSALS:
                 log.warning("dropping the rating of ticket %s from %s: the issue API refused it (%s %s)",
-                            ticket_id, conversation_id, exc.status, exc.detail)
+                            ticket_id, conversation_id, exc.status, exc.code)
                 return "dropped"
             log.warning("could not pass the rating on to ticket %s yet (%s %s); will retry", ticket_id,
-                        exc.status, exc.detail)
+                        exc.status, exc.code)
             return "pending"
         log.info("rating %d of %s passed on to ticket %s", score, conversation_id, ticket_id)
         return "rated"
+
+
+def _rating_key(conversation_id: str, ticket: dict) -> str:
+    """One end-of-chat rating per conversation and resolution of a ticket: a retry after a lost
+    answer rates once; after a rework and a new resolution the conversation may rate again."""
+    raw = f"{conversation_id}|{ticket.get('id')}|{ticket.get('resolved_at')}"
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return f"chat-rating-{digest}"
 
 
 async def retry_periodically(ratings: TicketRatings, interval: float) -> None:

@@ -4,17 +4,18 @@ Filing a ticket is a state change and needs the session's CSRF token like every 
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from bot.gateway.console_deps import issue_api_of, operator, router_of
-from bot.gateway.issue_api_client import IssueApiError
 from bot.router import UnknownConversation
+from contract.issue_client import IssueApiError
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -37,16 +38,17 @@ async def conversation_tickets(conversation_id: str, request: Request) -> dict:
     conv = router_of(request).conversation(conversation_id)
     if conv is None:
         raise HTTPException(status_code=404, detail="会话不存在")
+    client = issue_api_of(request)
     items: list[dict] = []
     for ticket_id in conv.ticket_ids:
         try:
-            items.append(await issue_api_of(request).ticket(ticket_id))
+            items.append(await asyncio.to_thread(client.get_ticket, ticket_id))
         except IssueApiError as exc:
-            items.append({"id": ticket_id, "error": exc.detail})
+            items.append({"id": ticket_id, "error": exc.message or exc.code})
     if conv.phone:
         with contextlib.suppress(IssueApiError):
             known = {str(t.get("id")) for t in items}
-            for ticket in (await issue_api_of(request).tickets_by_phone(conv.phone)).get("items", []):
+            for ticket in await asyncio.to_thread(client.tickets_by_phone, conv.phone):
                 if str(ticket.get("id")) not in known:
                     items.append(ticket)
     return {"items": items}
@@ -55,7 +57,7 @@ async def conversation_tickets(conversation_id: str, request: Request) -> dict:
 @router.get("/api/v1/console/tickets")
 async def tickets_by_phone(request: Request, phone: str) -> Any:
     operator(request)
-    return await _issue_call(issue_api_of(request).tickets_by_phone(phone.strip()))
+    return {"items": await _issue_call(issue_api_of(request).tickets_by_phone, phone.strip())}
 
 
 @router.get("/api/v1/console/tickets/{ticket_id}")
@@ -63,7 +65,7 @@ async def ticket(ticket_id: str, request: Request) -> Any:
     operator(request)
     if not ticket_id.isdigit():
         raise HTTPException(status_code=422, detail="工单编号应为数字")
-    return await _issue_call(issue_api_of(request).ticket(ticket_id))
+    return await _issue_call(issue_api_of(request).get_ticket, ticket_id)
 
 
 @router.post("/api/v1/console/tickets", status_code=201)
@@ -72,7 +74,7 @@ async def file_ticket(body: TicketBody, request: Request) -> Any:
     fields = {k: v for k, v in body.dict().items() if v not in (None, "")}
     fields["channel"] = "operator"
     key = request.headers.get("idempotency-key") or str(uuid.uuid4())
-    created = await _issue_call(issue_api_of(request).file_ticket(fields, key))
+    created = await _issue_call(issue_api_of(request).create_ticket, fields, key)
     if body.conversation_id and isinstance(created, dict) and created.get("id"):
         with contextlib.suppress(UnknownConversation):
             router_of(request).add_ticket(body.conversation_id, str(created["id"]))
@@ -83,11 +85,20 @@ async def file_ticket(body: TicketBody, request: Request) -> Any:
 @router.get("/api/v1/console/stats")
 async def stats(request: Request) -> Any:
     operator(request)
-    return await _issue_call(issue_api_of(request).stats())
+    return await _issue_call(issue_api_of(request).stats)
 
 
-async def _issue_call(call: Any) -> Any:
+async def _issue_call(call: Callable[..., Any], *args: Any) -> Any:
+    """An issue API call off the event loop; its refusal becomes the console's structured error."""
     try:
-        return await call
+        return await asyncio.to_thread(call, *args)
     except IssueApiError as exc:
-        raise HTTPException(status_code=exc.status if exc.status < 500 else 502, detail=exc.detail) from None
+        status = exc.status if exc.status and exc.status < 500 else 502
+        raise HTTPException(status_code=status, detail=_detail(exc)) from None
+
+
+def _detail(exc: IssueApiError) -> str:
+    """The issue API's Chinese message, with the fields it names, as one sentence for the console."""
+    message = exc.message or "工单系统暂时无法访问"
+    fields = [f"{f.get('field', '')}：{f.get('message', '')}" for f in exc.fields]
+    return message + ("（" + "；".join(fields) + "）" if fields else "")

@@ -22,6 +22,7 @@ from bot.router import (
 )
 
 HANDOFF = {"custom": {"handoff": {"reason": "用户要求人工", "summary": "企业反映停水", "ticket_id": "20261127001"}}}
+FILED = {"text": "已经为您登记好了，工单编号是 2026 1127 001。", "custom": {"ticket": {"id": "20261127001", "action": "filed"}}}
 
 
 class ScriptedBot:
@@ -37,6 +38,8 @@ class ScriptedBot:
             raise BotUnavailable("connection refused")
         if "人工" in text:
             return [{"text": "好的，正在为您转接人工客服。"}, HANDOFF]
+        if "登记" in text:
+            return [FILED]
         return [{"text": f"收到：{text}", "buttons": [{"title": "转人工", "payload": "/request_human"}]}]
 
 
@@ -92,7 +95,7 @@ def test_a_handoff_payload_puts_the_conversation_in_the_queue(router: Router) ->
     assert conv.state == "waiting"
     assert conv.waiting_since is not None
     assert conv.handoff_summary == "企业反映停水"
-    assert conv.ticket_ids == ["20261127001"]
+    assert conv.ticket_ids == []  # a handoff names a ticket; only a `ticket` payload links one
     assert replies[-1]["role"] == "system" and replies[-1]["text"] == NOTICE_WAITING
     [item] = router.queue()
     assert (item["id"], item["channel"], item["phone"], item["state"]) == ("s1", "voice", "13812345678", "waiting")
@@ -161,7 +164,7 @@ def test_a_closed_conversation_opens_again_with_the_bot(router: Router) -> None:
 def test_rating_closes_the_chat_and_reaches_resolved_tickets(store: ConversationStore, bot: ScriptedBot) -> None:
     tickets = FakeTickets(resolved={"20261127001"})
     router = Router(store, bot, tickets=tickets)
-    run(router.handle_user_message("s1", "转人工"))  # the handoff names ticket 20261127001
+    run(router.handle_user_message("s1", "帮我登记"))  # the bot files ticket 20261127001
     replies = run(router.rate("s1", 5, "很满意"))
     assert tickets.ratings == [("20261127001", 5, "很满意")]
     assert any("20261127001" in r["text"] for r in replies)
@@ -175,20 +178,30 @@ def test_a_rating_for_a_ticket_still_in_progress_tells_the_user_it_will_follow(
         store: ConversationStore, bot: ScriptedBot) -> None:
     tickets = FakeTickets(resolved=set())
     router = Router(store, bot, tickets=tickets)
-    run(router.handle_user_message("s1", "转人工"))
+    run(router.handle_user_message("s1", "帮我登记"))
     replies = run(router.rate("s1", 4))
     assert tickets.ratings == []
     assert any("20261127001" in r["text"] and "办结后" in r["text"] for r in replies)
 
 
-def test_ticket_numbers_the_bot_reads_out_are_remembered(store: ConversationStore) -> None:
+def test_tickets_are_learned_from_the_ticket_payload_never_from_the_text(store: ConversationStore) -> None:
     class TicketBot(ScriptedBot):
         async def send(self, sender: str, text: str, metadata: dict) -> list[dict]:
-            return [{"text": "已为您登记，工单编号：2026112700042，请记好。"}, {"text": "工单编号：123456789"}]
+            return [
+                # The filing reply reads the number in groups; the payload carries it whole.
+                {"text": "已经为您登记好了，工单编号是 2611 2700 01。",
+                 "custom": {"ticket": {"id": "2611270001", "action": "filed"}}},
+                # A number in the text (a read-back echoing the user's words) links nothing.
+                {"text": "我核对一下：内容是：请评价工单编号：2611250017。"},
+                # Malformed payloads are ignored.
+                {"custom": {"ticket": {"id": "12ab", "action": "filed"}}},
+                {"custom": {"ticket": {"id": "2611270002", "action": "stolen"}}},
+                {"custom": {"ticket": "2611270003"}},
+            ]
 
     router = Router(store, TicketBot())
     run(router.handle_user_message("s1", "报修"))
-    assert router.conversation("s1").ticket_ids == ["123456789"]  # 13 digits is not a ticket id
+    assert router.conversation("s1").ticket_ids == ["2611270001"]
 
 
 def test_when_the_bot_is_down_the_user_is_told_and_can_still_reach_a_human(router: Router, bot: ScriptedBot) -> None:

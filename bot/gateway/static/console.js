@@ -11,7 +11,7 @@
   var STATE = { waiting: "等待接入", operator: "服务中", bot: "智能助手", closed: "已结束" };
   var CHANNEL = { voice: "电话", web: "网页", api: "接口" };
   var ROLE = { user: "客户", bot: "智能助手", operator: "坐席", system: "系统" };
-  var STATUS = { received: "已受理", assigned: "已派单", in_progress: "办理中", resolved: "已办结", closed: "已评价归档", cancelled: "已撤销" };
+  var STATUS = JSON.parse(document.getElementById("vocabulary").textContent).statuses;
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);

@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
-  var STATUS = { received: "已受理", assigned: "已派单", in_progress: "办理中", resolved: "已办结", closed: "已评价归档", cancelled: "已撤销" };
+  var STATUS = JSON.parse(document.getElementById("vocabulary").textContent).statuses;
   var COLORS = ["#0b5cad", "#0f7b4a", "#c77700", "#8e44ad", "#b42318", "#1c7ed6", "#2b8a3e", "#e67700", "#5f3dc4", "#c2255c", "#0c8599", "#868e96"];
 
   function pct(x) { return typeof x === "number" ? (x * 100).toFixed(1) + "%" : "–"; }

@@ -4,8 +4,8 @@ from __future__ import annotations
 import bcrypt
 import pytest
 
-from bot.gateway.masking import mask_phone
 from bot.gateway.settings import GatewaySettings, parse_operators
+from contract.settings import REPO_ROOT
 
 
 def test_plain_passwords_are_hashed_and_bcrypt_hashes_are_taken_as_they_are() -> None:
@@ -27,7 +27,7 @@ def test_defaults_match_the_contract_and_a_missing_secret_is_generated() -> None
     settings = GatewaySettings.from_env({})
     assert (settings.host, settings.port) == ("127.0.0.1", 8080)
     assert settings.rasa_url == "http://127.0.0.1:5005" and settings.issue_api_url == "http://127.0.0.1:8000"
-    assert settings.db_path == "var/gateway.db" and settings.operators == {}
+    assert settings.db_path == REPO_ROOT / "var" / "gateway.db" and settings.operators == {}
     assert settings.secret_generated and len(settings.secret) >= 32
     custom = GatewaySettings.from_env({"GATEWAY_PORT": "9090", "RASA_URL": "http://rasa:5005/", "GATEWAY_SECRET": "s"})
     assert (custom.port, custom.rasa_url, custom.secret, custom.secret_generated) == (9090, "http://rasa:5005", "s", False)
@@ -40,7 +40,3 @@ def test_pending_ratings_are_retried_every_five_minutes_unless_configured() -> N
     with pytest.raises(ValueError, match="GATEWAY_RATING_RETRY_SECONDS"):
         GatewaySettings.from_env({"GATEWAY_RATING_RETRY_SECONDS": "0"})
 
-
-def test_phone_numbers_are_masked_and_ticket_numbers_are_not() -> None:
-    assert mask_phone("来电 13812345678，工单 2611270001") == "来电 138****5678，工单 2611270001"
-    assert mask_phone(None) == ""
