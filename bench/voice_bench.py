@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bot.voice.asr import Recognizer, endpoint_rules, load_model
 from bot.voice.audio_io import Silence, scripted_frames
-from bot.voice.bot_client import RasaRestClient
+from bot.voice.bot_client import DirectRasa
 from bot.voice.call import CallSession, Turn
 from bot.voice.settings import VoiceSettings
 from bot.voice.tts import build_tts
@@ -142,7 +142,7 @@ def reply_latency(settings: VoiceSettings, utterance: bytes, calls: int) -> list
             if isinstance(event, Turn) and event.role == "caller":
                 line.expect_reply()
 
-        session = CallSession(recognizer=Recognizer(load_model(settings), RATE), bot=RasaRestClient(bot.url), tts=tts,
+        session = CallSession(recognizer=Recognizer(load_model(settings), RATE), bot=DirectRasa(bot.url), tts=tts,
                               sink=line, settings=settings, on_event=on_event)
 
         def paced():

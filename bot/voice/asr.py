@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.voice.models import require_model
-from bot.voice.settings import REPO_ROOT, VoiceSettings
+from bot.voice.settings import VoiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,8 @@ def endpoint_rules(settings: VoiceSettings) -> dict[str, str]:
     }
 
 
-def _overlay_root() -> Path:
-    root = REPO_ROOT / "var" / "vosk-overlay"
+def _overlay_root(var_dir: Path) -> Path:
+    root = Path(var_dir) / "vosk-overlay"
     try:
         root.mkdir(parents=True, exist_ok=True)
         return root
@@ -49,14 +49,14 @@ def _overlay_root() -> Path:
         return Path(tempfile.gettempdir()) / "hotline-vosk-overlay"
 
 
-def endpoint_overlay(model_dir: Path, overrides: dict[str, str]) -> Path:
+def endpoint_overlay(model_dir: Path, overrides: dict[str, str], var_dir: Path) -> Path:
     """A directory that looks like `model_dir` but whose conf/model.conf carries `overrides`."""
     model_dir = Path(model_dir).resolve()
     original = (model_dir / "conf" / "model.conf").read_text(encoding="utf-8").splitlines()
     kept = [line for line in original if line.split("=", 1)[0].strip() not in overrides]
     conf_text = "\n".join(kept + [f"{k}={v}" for k, v in overrides.items()]) + "\n"
     digest = hashlib.sha1(f"{model_dir}\n{conf_text}".encode()).hexdigest()[:12]
-    overlay = _overlay_root() / f"{model_dir.name}-{digest}"
+    overlay = _overlay_root(var_dir) / f"{model_dir.name}-{digest}"
     if (overlay / "conf" / "model.conf").is_file():
         return overlay
     staging = Path(tempfile.mkdtemp(prefix=overlay.name, dir=overlay.parent))
@@ -86,7 +86,7 @@ def load_model(settings: VoiceSettings) -> Any:
             import vosk
 
             vosk.SetLogLevel(-1)
-            path = endpoint_overlay(model_dir, overrides)
+            path = endpoint_overlay(model_dir, overrides, settings.var_dir)
             log.info("loading Vosk model %s (endpoint rules %s)", model_dir, overrides)
             model = vosk.Model(str(path))
             _models[key] = model

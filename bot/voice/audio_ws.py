@@ -24,12 +24,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bot.voice.normalize import normalize_transcript
 from bot.voice.settings import VoiceSettings
+from contract.replies import reply
 
 log = logging.getLogger(__name__)
 
-NO_MODEL_NOTICE = "语音识别暂不可用：服务器尚未安装中文语音模型，请管理员运行 python -m bot model download。您可以先用文字留言。"
 BAD_START_NOTICE = "语音连接需要先发送开始消息（type 为 start，包含 sender 和 sample_rate）。"
-BOT_DOWN_NOTICE = "抱歉，系统暂时无法应答，请稍后再试。"
 ALLOWED_RATES = range(8000, 48001)
 
 
@@ -62,7 +61,7 @@ async def _serve(websocket: WebSocket) -> None:
         model = await asyncio.to_thread(load_model, settings)
     except ModelNotFoundError as exc:
         log.error("%s", exc)
-        await _send(websocket, "error", NO_MODEL_NOTICE)
+        await _send(websocket, "error", reply("utter_call_no_model"))
         await websocket.close(code=1011)
         return
     recognizer = Recognizer(model, settings.sample_rate, grammar_phrases(model, settings.grammar_file))
@@ -165,7 +164,7 @@ class _Answerer:
             messages = await self._route(text)
         except Exception as exc:  # the bot being down must not kill the caller's connection
             log.warning("voice turn of %s failed: %s", self.sender, exc)
-            await _send(self.websocket, "error", BOT_DOWN_NOTICE)
+            await _send(self.websocket, "error", reply("utter_call_bot_unavailable"))
             return
         for message in messages:
             if not message.get("text"):
@@ -179,9 +178,9 @@ class _Answerer:
         router = getattr(self.websocket.app.state, "router", None)
         if router is not None:
             return list(await router.handle_user_message(self.sender, text, channel="voice", metadata=metadata))
-        from bot.voice.bot_client import RasaRestClient
+        from bot.voice.bot_client import DirectRasa
 
-        client = RasaRestClient(self.settings.rasa_url, self.settings.bot_timeout)
+        client = DirectRasa(self.settings.rasa_url, self.settings.bot_timeout)
         reply = await asyncio.to_thread(client.send, self.sender, text, self.phone)
         return reply.messages
 

@@ -17,6 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from contract.log_masking import install_log_masking
+
+    install_log_masking()
     import asyncio
 
     from bot.voice.ami import build_transfer, lookup_caller_id
@@ -26,9 +29,10 @@ def run(args: argparse.Namespace) -> int:
     from bot.voice.models import ModelNotFoundError
     from bot.voice.prompts import PROMPTS, build_prompt_cache
     from bot.voice.settings import VoiceSettings
+    from contract.settings import load_or_exit
     from bot.voice.tts import build_tts
 
-    settings = VoiceSettings.from_env()
+    settings = load_or_exit(VoiceSettings, "audiosocket")
     overrides = {k: v for k, v in {"audiosocket_host": args.host, "audiosocket_port": args.port,
                                    "model_dir": args.model}.items() if v}
     settings = settings.with_overrides(**overrides)

@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterable
 
 from bot.voice.asr import Recognizer
 from bot.voice.audio_io import AudioSink
-from bot.voice.bot_client import BotClient, BotReply, BotUnavailableError
+from bot.rasa_rest import BotUnavailable
+from bot.voice.bot_client import BotReply, CallerTurns
 from bot.voice.normalize import normalize_transcript
 from bot.voice.prompts import PROMPTS
 from bot.voice.settings import VoiceSettings
@@ -25,6 +26,7 @@ from bot.voice.spoken_text import split_sentences
 from bot.voice.transfer import LogOnlyTransfer, TransferRequester
 from bot.voice.tts import CachedTts, TtsError
 from bot.voice.vad import SpeechDetector
+from contract.phones import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +79,6 @@ RELAY_POLL_WAIT = 5
 CLOSED = None
 
 
-def mask_phone(phone: str | None) -> str:
-    """138****5678, for logs."""
-    if not phone:
-        return "-"
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
-
-
 class CallSession:
     """The conversation loop of one call; `run(frames)` returns when the call ends."""
 
@@ -91,7 +86,7 @@ class CallSession:
         self,
         *,
         recognizer: Recognizer,
-        bot: BotClient,
+        bot: CallerTurns,
         tts: CachedTts,
         sink: AudioSink,
         settings: VoiceSettings,
@@ -124,7 +119,7 @@ class CallSession:
     # -- the loop ---------------------------------------------------------------------------------
     def run(self, frames: Iterable[bytes]) -> str:
         """Play the call to its end; returns the hangup reason."""
-        log.info("call %s from %s started", self.call_id, mask_phone(self.caller_id))
+        log.info("call %s from %s started", self.call_id, mask_phone(self.caller_id) or "-")
         try:
             if self.settings.greet:
                 self.say(PROMPTS["greeting"])
@@ -197,7 +192,7 @@ class CallSession:
         self._emit(Turn("caller", text, self.now))
         try:
             reply = self.bot.send(self.sender, text, self.caller_id)
-        except BotUnavailableError as exc:
+        except BotUnavailable as exc:
             log.warning("call %s: %s", self.call_id, exc)
             self.say(PROMPTS["bot_unavailable"])
             return
@@ -266,7 +261,7 @@ class CallSession:
             while not self._ended.is_set():
                 try:
                     reply = poll(self.sender, after or 0, 0 if after is None else RELAY_POLL_WAIT)
-                except BotUnavailableError as exc:
+                except BotUnavailable as exc:
                     log.warning("call %s: operator relay: %s", self.call_id, exc)
                     if self._ended.wait(2.0):
                         return

@@ -28,11 +28,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from contract.log_masking import install_log_masking
+
+    install_log_masking()
     from bot.voice.models import ModelNotFoundError
     from bot.voice.settings import VoiceSettings
+    from contract.settings import load_or_exit
     from bot.voice.wavfile import WavFormatError
 
-    settings = VoiceSettings.from_env()
+    settings = load_or_exit(VoiceSettings, "voice")
     if args.model:
         settings = settings.with_overrides(model_dir=args.model)
     if args.no_barge_in:

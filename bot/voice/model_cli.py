@@ -24,8 +24,9 @@ def run(args: argparse.Namespace) -> int:
     from bot.voice import model_download as md
     from bot.voice.models import is_model_dir
     from bot.voice.settings import VoiceSettings
+    from contract.settings import load_or_exit
 
-    dest = args.dest or VoiceSettings.from_env().model_dir
+    dest = args.dest or load_or_exit(VoiceSettings, "model").model_dir
     if is_model_dir(dest) and not args.force:
         print(f"The model is already installed at {dest} (use --force to download again).")
         return 0

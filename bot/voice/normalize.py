@@ -2,112 +2,22 @@
 
 Vosk's Chinese models put a space between every word ("我 的 工单 号") and spell numbers the way
 people say them ("幺三八 一二三四 五六七八"). The NLU expects written Chinese with ticket ids and
-phone numbers as digits, so this module removes the spaces and turns runs of spoken digits into
-Arabic digits, while leaving ordinary words that happen to contain number characters (一下, 一起,
-十分, 两个, 三四天, 三三两两) alone.
+phone numbers as digits; the number rules are the contract's (contract.spoken_numbers), shared with
+the actions that read typed text.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 
-# Characters a caller uses for one digit when reading a number digit by digit.
-SPOKEN_DIGITS: dict[str, str] = {
-    "零": "0", "〇": "0", "○": "0",
-    "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4",
-    "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
-}
-# Digit characters that are never part of an ordinary word: one of them makes a run a number.
-_UNAMBIGUOUS = set("幺〇○0123456789")
-_DIGIT_CLASS = "零〇○一幺二两三四五六七八九0-9"
-_RUN = re.compile(f"[{_DIGIT_CLASS}]+")
+from contract.spoken_numbers import digits_in_speech, remove_inter_word_spaces, spoken_digits_to_arabic
 
-# Below this length a run of number characters is usually a word or an estimate (一一, 三四天).
-MIN_DIGITS = 3
-# Words after which even a short run is read out digit by digit (分机二三, 尾号五六).
-_NUMBER_CONTEXT = re.compile(r"(号码|电话|手机|工单|单号|编号|尾号|分机|号是|号为|账号|代码)(是|为|：|:)?$")
-# Words before which a short run counts things rather than spells a number (三四个, 七八天).
-_QUANTITY_AFTER = re.compile(r"^(个|次|天|人|位|家|岁|月|年级|点|分钟|小时|周|遍|件|条|元|块|万|千|百|十|多|来|成|倍|层|楼)")
-# Runs after these are days of the week or ordinals, not numbers (星期一二三).
-_NOT_NUMBER_BEFORE = re.compile(r"(星期|礼拜|周|第)$")
-# Idioms made only of number characters.
-IDIOMS = ("三三两两", "七七八八", "一一二二")
-# Digit groups read with a pause between them: "幺三八，一二三四，五六七八".
-_GROUP_SEPARATOR = re.compile(r"^[\s,，、\-—.。]+$")
+__all__ = ["normalize_transcript", "remove_inter_word_spaces", "spoken_digits_to_arabic"]
 
-_CJK = r"\u3400-\u9fff\uf900-\ufaff"
-_SPACE_NEXT_TO_CJK = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
-_SPACE_BETWEEN_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
 _UNKNOWN_TOKEN = re.compile(r"\[unk\]|<unk>", re.IGNORECASE)
-
-
-def remove_inter_word_spaces(text: str) -> str:
-    """Drop the spaces Vosk puts between Chinese words; keep those between Latin words."""
-    text = _SPACE_NEXT_TO_CJK.sub("", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _is_number(text: str, start: int, end: int) -> bool:
-    """Decide whether the run text[start:end] is a spoken number rather than part of a word."""
-    run = text[start:end]
-    before, after = text[:start], text[end:]
-    if _inside_idiom(text, start, end):
-        return False
-    if set(run) & _UNAMBIGUOUS:
-        return True
-    if _NOT_NUMBER_BEFORE.search(before) and not _NUMBER_CONTEXT.search(before):
-        return False
-    if _NUMBER_CONTEXT.search(before):
-        return len(run) >= 2 or (len(run) == 1 and not _QUANTITY_AFTER.match(after))
-    if len(run) < MIN_DIGITS:
-        return False
-    # Three or four characters right before a measure word are an estimate or a count (三四五个).
-    if len(run) <= 4 and _QUANTITY_AFTER.match(after) and len(set(run)) > 1 and not _is_year(run, after):
-        return False
-    return True
-
-
-def _inside_idiom(text: str, start: int, end: int) -> bool:
-    """Whether the run text[start:end] overlaps an idiom such as 三三两两."""
-    for idiom in IDIOMS:
-        position = text.find(idiom)
-        while position != -1:
-            if position < end and start < position + len(idiom):
-                return True
-            position = text.find(idiom, position + 1)
-    return False
-
-
-def _is_year(run: str, after: str) -> bool:
-    return len(run) == 4 and after.startswith("年")
-
-
-def spoken_digits_to_arabic(text: str) -> str:
-    """Replace runs of spoken digits with Arabic digits, joining groups read with pauses."""
-    runs = [(m.start(), m.end()) for m in _RUN.finditer(text)]
-    numbers = [(s, e) for s, e in runs if _is_number(text, s, e)]
-    if not numbers:
-        return text
-    # Merge neighbouring number runs separated only by pauses (spaces, commas, dashes).
-    merged: list[tuple[int, int]] = []
-    for start, end in numbers:
-        if merged and _GROUP_SEPARATOR.match(text[merged[-1][1]:start]):
-            merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    out, pos = [], 0
-    for start, end in merged:
-        out.append(text[pos:start])
-        out.append("".join(SPOKEN_DIGITS.get(ch, ch) for ch in text[start:end] if ch in SPOKEN_DIGITS or ch.isdigit()))
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
 
 
 def normalize_transcript(text: str) -> str:
     """Everything the NLU needs done to a Vosk transcript, in order."""
     text = unicodedata.normalize("NFKC", text or "")
-    text = _UNKNOWN_TOKEN.sub(" ", text)
-    text = remove_inter_word_spaces(text)
-    text = spoken_digits_to_arabic(text)
-    return _SPACE_BETWEEN_DIGITS.sub("", text)
+    return digits_in_speech(_UNKNOWN_TOKEN.sub(" ", text))

@@ -1,23 +1,25 @@
 """The fixed things the voice bot says on its own (not Rasa's replies), and their audio cache.
 
-They are synthesized once by `python -m bot prompts build` (a `make setup` step) for both line
-rates, so a call never waits for speech synthesis to greet, reprompt or say goodbye.
+The wording is in domain.yml (responses `utter_call_<name>`), like every other sentence a caller
+hears. The prompts are synthesized once by `python -m bot prompts build` (a `make setup` step) for
+both line rates, so a call never waits for speech synthesis to greet, reprompt or say goodbye.
 """
 from __future__ import annotations
 
-from bot.voice.tts import CachedTts
+from typing import Mapping
 
-PROMPTS: dict[str, str] = {
-    "greeting": "您好，这里是西安高新区96767企业服务热线，请问有什么可以帮您？",
-    "reprompt": "您好，请问您还在吗？请直接说出您要办理的事情。",
-    "goodbye_silence": "很久没有听到您的声音，本次通话先结束了。如需帮助，欢迎再次拨打96767，再见。",
-    "goodbye_max_length": "本次通话时间较长，我们先结束通话。如需继续办理，请再次拨打96767，再见。",
-    "bot_unavailable": "抱歉，系统暂时无法应答，请您稍后再拨，或者说“转人工”。",
-    "transfer": "正在为您转接人工客服，请稍候。",
-    "operator_joined": "人工客服已接入，请讲。",
-    "goodbye_closed": "本次服务已结束，感谢您致电96767企业服务热线，再见。",
-    "busy": "您好，当前来电较多，线路繁忙，请您稍后再拨96767，感谢您的耐心。",
-}
+from bot.voice.tts import CachedTts
+from contract.replies import reply
+
+PROMPT_NAMES = ("greeting", "reprompt", "goodbye_silence", "goodbye_max_length", "bot_unavailable", "transfer",
+                "operator_joined", "goodbye_closed", "busy")
+
+
+def load_prompts() -> Mapping[str, str]:
+    return {name: reply(f"utter_call_{name}", for_channel="voice") for name in PROMPT_NAMES}
+
+
+PROMPTS: Mapping[str, str] = load_prompts()
 
 # Rates the prompts are cached at: a headset / WAV call, and a telephone line.
 PROMPT_RATES = (16000, 8000)

@@ -12,9 +12,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.voice.prompts import build_prompt_cache
     from bot.voice.settings import VoiceSettings
+    from contract.settings import load_or_exit
     from bot.voice.tts import TtsError, build_tts
 
-    settings = VoiceSettings.from_env()
+    settings = load_or_exit(VoiceSettings, "prompts")
     try:
         count = build_prompt_cache(build_tts(settings))
     except TtsError as exc:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
+import cn2an
 from pypinyin import Style, lazy_pinyin
 
 _DIGIT_NAMES = "零幺二三四五六七八九"
-_CARDINAL_DIGITS = "零一二三四五六七八九"
 # Long digit runs (ids, phones), and years, are spelled out; masked phone digits are "星号".
 _SPELL_MIN_DIGITS = 5
 _NUMBER = re.compile(r"\d+")
@@ -29,22 +29,8 @@ def spell_digits(digits: str) -> str:
 
 
 def cardinal(number: int) -> str:
-    """A number below 100000 as spoken Chinese: 15 -> 十五, 105 -> 一百零五, 3000 -> 三千."""
-    if number == 0:
-        return "零"
-    units = [(10000, "万"), (1000, "千"), (100, "百"), (10, "十"), (1, "")]
-    out, zero_pending = [], False
-    for value, name in units:
-        digit, number = divmod(number, value)
-        if digit:
-            if zero_pending and out:
-                out.append("零")
-            out.append(_CARDINAL_DIGITS[digit] + name)
-            zero_pending = False
-        elif out:
-            zero_pending = True
-    text = "".join(out)
-    return text[1:] if text.startswith("一十") else text
+    """A number as spoken Chinese: 15 -> 十五, 105 -> 一百零五, 3000 -> 三千 (cn2an)."""
+    return cn2an.an2cn(number)
 
 
 def read_numbers(text: str) -> str:

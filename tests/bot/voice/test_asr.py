@@ -72,9 +72,11 @@ def test_the_model_is_loaded_once_and_shared(korean_model_dir) -> None:
     assert new_recognizer(settings) is not new_recognizer(settings)  # but one recognizer per call
 
 
-def test_endpoint_overlay_rewrites_model_conf_and_leaves_the_model_alone(korean_model_dir) -> None:
+def test_endpoint_overlay_rewrites_model_conf_and_leaves_the_model_alone(korean_model_dir, tmp_path) -> None:
     original = (korean_model_dir / "conf" / "model.conf").read_text()
-    overlay = endpoint_overlay(korean_model_dir, endpoint_rules(settings_for(korean_model_dir, endpoint_rule2=0.3)))
+    rules = endpoint_rules(settings_for(korean_model_dir, endpoint_rule2=0.3))
+    overlay = endpoint_overlay(korean_model_dir, rules, var_dir=tmp_path)
+    assert overlay.parent == tmp_path / "vosk-overlay"  # in the state directory
     conf = (overlay / "conf" / "model.conf").read_text()
     assert "--endpoint.rule2.min-trailing-silence=0.3" in conf
     assert "--endpoint.rule2.min-trailing-silence=0.5" not in conf

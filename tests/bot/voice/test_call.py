@@ -9,7 +9,7 @@ import pytest
 
 from bot.voice.asr import new_recognizer
 from bot.voice.audio_io import SimulatedLine, Silence, scripted_frames
-from bot.voice.bot_client import RasaRestClient
+from bot.voice.bot_client import DirectRasa
 from bot.voice.call import BargeIn, CallSession, Hangup, Partial, TransferRequested, Turn
 from bot.voice.prompts import PROMPTS
 from bot.voice.transfer import LogOnlyTransfer
@@ -32,7 +32,7 @@ def call_settings(voice_settings, tmp_path):
 def make_call(settings, phone: str | None = "13812345678"):
     line = SimulatedLine(settings.sample_rate)
     transfer = LogOnlyTransfer()
-    session = CallSession(recognizer=new_recognizer(settings), bot=RasaRestClient(settings.rasa_url),
+    session = CallSession(recognizer=new_recognizer(settings), bot=DirectRasa(settings.rasa_url),
                           tts=build_tts(settings), sink=line, settings=settings, caller_id=phone, transfer=transfer)
     return session, line, transfer
 
