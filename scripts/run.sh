@@ -4,18 +4,21 @@
 # from the environment, or are generated once into var/local.env (mode 600) for a local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p var
-export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
+# Every state file lives under one directory (absolute, so no process depends on its working directory).
+HOTLINE_VAR_DIR=$(realpath -m "${HOTLINE_VAR_DIR:-var}")
+mkdir -p "$HOTLINE_VAR_DIR"
+chmod 700 "$HOTLINE_VAR_DIR"
+export HOTLINE_VAR_DIR RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
 
 if [[ ! -f models/hotline.tar.gz ]]; then
   echo "No trained model at models/hotline.tar.gz: run 'make setup' (or 'make model') first." >&2
   exit 1
 fi
 
-if [[ ! -f var/local.env ]]; then
+if [[ ! -f "$HOTLINE_VAR_DIR/local.env" ]]; then
   rand() { .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))'; }
   umask 077
-  cat > var/local.env <<ENV
+  cat > "$HOTLINE_VAR_DIR/local.env" <<ENV
 LOCAL_BOT_TOKEN=$(rand)
 LOCAL_OPERATOR_TOKEN=$(rand)
 LOCAL_ADMIN_TOKEN=$(rand)
@@ -24,16 +27,18 @@ LOCAL_GATEWAY_SECRET=$(rand)
 ENV
 fi
 # shellcheck disable=SC1091
-source var/local.env
+source "$HOTLINE_VAR_DIR/local.env"
 
 : "${ISSUE_API_TOKENS:=bot:$LOCAL_BOT_TOKEN,operator:$LOCAL_OPERATOR_TOKEN,admin:$LOCAL_ADMIN_TOKEN}"
 : "${GATEWAY_OPERATORS:=operator:$LOCAL_OPERATOR_PASSWORD}"
 : "${GATEWAY_SECRET:=$LOCAL_GATEWAY_SECRET}"
 token_of() { tr ',' '\n' <<<"$ISSUE_API_TOKENS" | sed -n "s/^$1://p" | head -1; }
 export ISSUE_API_TOKENS GATEWAY_OPERATORS GATEWAY_SECRET
-# The action server files tickets as the bot; the gateway's ticket panel works as an operator.
-export ACTIONS_ISSUE_API_TOKEN="${ACTIONS_ISSUE_API_TOKEN:-$(token_of bot)}"
-export GATEWAY_ISSUE_API_TOKEN="${GATEWAY_ISSUE_API_TOKEN:-$(token_of operator)}"
+# Each process gets the token of its own role, under a variable that names the role: the action
+# server files tickets as the bot, the gateway's ticket panel works as an operator.
+export ISSUE_API_BOT_TOKEN="${ISSUE_API_BOT_TOKEN:-$(token_of bot)}"
+export ISSUE_API_OPERATOR_TOKEN="${ISSUE_API_OPERATOR_TOKEN:-$(token_of operator)}"
+unset ISSUE_API_TOKEN  # role-less: it would mean the bot to one process and an operator to another
 export ISSUE_API_URL="${ISSUE_API_URL:-http://127.0.0.1:${ISSUE_API_PORT:-8000}}"
 export RASA_URL="${RASA_URL:-http://127.0.0.1:${RASA_PORT:-5005}}"
 
@@ -41,7 +46,7 @@ gw="http://${GATEWAY_HOST:-127.0.0.1}:${GATEWAY_PORT:-8080}"
 cat <<MSG
 96767 hotline starting (Ctrl-C stops everything):
   web chat demo     $gw/
-  operator console  $gw/console   (user: $(cut -d: -f1 <<<"${GATEWAY_OPERATORS%%,*}"), password in var/local.env or your GATEWAY_OPERATORS)
+  operator console  $gw/console   (user: $(cut -d: -f1 <<<"${GATEWAY_OPERATORS%%,*}"), password in $HOTLINE_VAR_DIR/local.env or your GATEWAY_OPERATORS)
   issue API         $ISSUE_API_URL/api/v1/health   docs: $ISSUE_API_URL/docs
   Rasa REST channel $RASA_URL/webhooks/rest/webhook
   voice             .venv/bin/python -m bot voice   (needs the Chinese model: python -m bot model download)

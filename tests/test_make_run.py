@@ -34,6 +34,7 @@ def test_make_run_serves_all_four_processes_and_stops_on_ctrl_c(tmp_path):
     env = {
         **os.environ,
         "RASA_TELEMETRY_ENABLED": "false",
+        "HOTLINE_VAR_DIR": str(tmp_path / "state"),
         "ISSUE_API_PORT": str(ports["issue_api"]),
         "ISSUE_API_DB": f"sqlite:///{tmp_path / 'issues.db'}",
         "ISSUE_API_TOKENS": "bot:run-bot,operator:run-operator,admin:run-admin",
@@ -87,3 +88,6 @@ def test_make_run_serves_all_four_processes_and_stops_on_ctrl_c(tmp_path):
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{port}/", timeout=2)
     assert "127.0.0.1:" in output  # it printed where to go
+    # Generated secrets went to the state directory, readable by the owner only.
+    local_env = tmp_path / "state" / "local.env"
+    assert local_env.exists() and oct(local_env.stat().st_mode & 0o777) == "0o600"
