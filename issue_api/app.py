@@ -40,6 +40,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         Database(settings.db_url),
         WorkingCalendar(settings.holidays, settings.extra_workdays),
         Clock(settings.now),
+        secret=settings.secret,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)

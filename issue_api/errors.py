@@ -68,6 +68,7 @@ _GENERIC: Mapping[str, tuple] = {
     "value_error.phone_invalid": ("phone_invalid", "请填写正确的手机号或固定电话"),
     "value_error.text_invalid_chars": ("text_invalid_chars", "内容包含无法识别的字符"),
     "value_error.ticket_id_invalid": ("ticket_id_invalid", "工单编号应为 8 到 12 位数字"),
+    "value_error.str.regex": ("format_invalid", "格式不正确"),
 }
 
 # Friendlier words for a few fields, keyed by (field, code).
@@ -79,6 +80,8 @@ _BY_FIELD: Mapping[tuple, tuple] = {
     ("status", "choice_invalid"): ("status_invalid", "工单状态不正确"),
     ("score", "out_of_range"): ("score_invalid", "评价分数应为 1 到 5 分"),
     ("score", "type_invalid"): ("score_invalid", "评价分数应为 1 到 5 分"),
+    ("query_code", "format_invalid"): ("query_code_invalid", "查询码应为 4 到 8 位数字"),
+    ("query_code", "type_invalid"): ("query_code_invalid", "查询码应为 4 到 8 位数字"),
     ("body", "field_required"): ("body_required", "请求内容不能为空"),
     ("phone", "text_blank"): ("field_required", "请填写联系电话"),
     ("phone", "type_invalid"): ("phone_invalid", "请填写正确的手机号或固定电话"),

@@ -47,11 +47,14 @@ tickets = Table(
     Column("rating_score", Integer, nullable=True),
     Column("rating_comment", Text, nullable=True),
     Column("rated_at", DateTime, nullable=True),
+    Column("query_code_hash", String(100), nullable=True),  # see proof.py; never shown to anyone
     # Every index is paid for on each filing (SQLite writes one page per index per commit), so only
     # the ones a query needs: lookups by caller, the operator's queue by status, the weekly counts.
     Index("ix_tickets_phone_created", "phone", "created_at"),
     Index("ix_tickets_status_created", "status", "created_at"),
     Index("ix_tickets_created_at", "created_at"),
+    Index("ix_tickets_conversation", "conversation_id"),  # the bot's "tickets of this conversation"
+    Index("ix_tickets_department_status", "department", "status"),  # a department's own tickets
 )
 
 ticket_events = Table(
@@ -63,7 +66,18 @@ ticket_events = Table(
     Column("action", String(16), nullable=False),
     Column("role", String(16), nullable=False),
     Column("note", Text, nullable=True),
+    Column("actor", String(100), nullable=True),  # the role, or department/<name> for a department account
     Index("ix_ticket_events_ticket", "ticket_id", "id"),
+)
+
+# Wrong query codes per ticket (proof.py): counted and slowed down across restarts and instances.
+proof_attempts = Table(
+    "proof_attempts",
+    metadata,
+    Column("ticket_id", String(12), ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", DateTime, nullable=True),
+    Column("next_allowed_at", DateTime, nullable=True),
 )
 
 # One row per day: the last sequence number handed out, so ids read "yymmdd" + "0001".

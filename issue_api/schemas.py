@@ -74,6 +74,11 @@ ConversationId = text(128)
 Department = text(64)
 
 
+class QueryCode(ConstrainedStr):
+    strict = True
+    regex = re.compile(r"^\d{4,8}$")
+
+
 def check_phone(value: str) -> str:
     normalized = normalize_phone(value)
     if normalized is None:
@@ -88,7 +93,7 @@ def _blank_to_none(value: object) -> object:
     return value
 
 
-OPTIONAL_TEXTS = ("note", "comment", "location", "conversation_id", "kind", "channel")
+OPTIONAL_TEXTS = ("note", "comment", "location", "conversation_id", "kind", "channel", "query_code")
 
 
 class RequestBody(BaseModel):
@@ -110,6 +115,8 @@ class TicketIn(RequestBody):
     location: Optional[Location] = None  # type: ignore[valid-type]
     channel: Optional[Channel] = Field(None, description="来源渠道,默认 api")  # type: ignore[valid-type]
     conversation_id: Optional[ConversationId] = None  # type: ignore[valid-type]
+    query_code: Optional[QueryCode] = Field(  # type: ignore[valid-type]
+        None, description="查询码(4 到 8 位数字);不填则由系统生成,只在登记的应答中出现一次")
 
     _phone = validator("phone", allow_reuse=True)(check_phone)
 
@@ -154,6 +161,7 @@ class EventOut(BaseModel):
     action_label: str
     note: Optional[str] = Field(None, nullable=True)
     role: str
+    actor: str = Field(..., description="角色,或 department/<部门名称>")
 
 
 class SupplementOut(BaseModel):
@@ -182,7 +190,7 @@ class TicketOut(BaseModel):
     description: str
     location: Optional[str] = Field(None, nullable=True)
     channel: Channel  # type: ignore[valid-type]
-    conversation_id: Optional[str] = Field(None, nullable=True)
+    conversation_id: Optional[str] = Field(None, nullable=True, description="只有 operator 和 admin 看得到")
     department: str
     created_at: str
     updated_at: str
@@ -196,6 +204,7 @@ class TicketOut(BaseModel):
     resolved_at: Optional[str] = Field(None, nullable=True)
     cancel_reason: Optional[str] = Field(None, nullable=True)
     history: List[EventOut]
+    query_code: Optional[str] = Field(None, nullable=True, description="只在登记的 201 应答中出现一次")
 
 
 class TicketList(BaseModel):

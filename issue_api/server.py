@@ -23,6 +23,9 @@ def main() -> int:
         print(f"issue_api: bad configuration: {exc}{hint}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    settings.secure_state_dir()
+    if not settings.secret:
+        log.warning("ISSUE_API_SECRET is not set: query codes are hashed without a key; set it in production")
     if settings.now is not None:
         log.warning("ISSUE_API_NOW is set: the clock is fixed at %s", settings.now.isoformat())
     database = Database(settings.db_url)

@@ -13,22 +13,11 @@ from pydantic import Field, validator
 
 from contract.settings import DEFAULT_VAR_DIR, REPO_ROOT, HotlineSettings, SettingsError, repo_path
 
+from .accounts import ROLES, Account, parse_tokens
+
 DEFAULT_DB_URL = f"sqlite:///{DEFAULT_VAR_DIR / 'issue_api.db'}"
-ROLES = ("bot", "operator", "department", "admin")
 
 __all__ = ["REPO_ROOT", "DEFAULT_DB_URL", "ROLES", "Settings", "SettingsError", "from_env", "parse_tokens"]
-
-
-def parse_tokens(raw: str) -> Dict[str, str]:
-    """Turn "role:token,role:token" into {token: role}; a role may have several tokens."""
-    tokens: Dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in raw.split(","))):
-        role, sep, token = item.partition(":")
-        role, token = role.strip(), token.strip()
-        if not sep or role not in ROLES or not token:
-            raise ValueError(f"{item.split(':')[0]!r} is not 'role:token' with role in {', '.join(ROLES)}")
-        tokens[token] = role
-    return tokens
 
 
 def parse_dates(raw: str) -> FrozenSet[dt.date]:
@@ -51,7 +40,10 @@ class Settings(HotlineSettings):
     host: str = Field("127.0.0.1", env="ISSUE_API_HOST")
     port: int = Field(8000, env="ISSUE_API_PORT", ge=1, le=65535)
     db_url: str = Field("", env="ISSUE_API_DB", description="SQLAlchemy URL; default an SQLite file in the state directory")
-    tokens: Dict[str, str] = Field(..., env="ISSUE_API_TOKENS", repr=False, description="token -> role")
+    tokens: Dict[str, Account] = Field(..., env="ISSUE_API_TOKENS", repr=False, description="token -> account")
+    # Keys the hashes of the query codes (查询码): without it a copy of the database alone is not enough
+    # to try the million possible codes offline.
+    secret: str = Field("", env="ISSUE_API_SECRET", repr=False)
     holidays: FrozenSet[dt.date] = Field(frozenset(), env="ISSUE_API_HOLIDAYS")
     extra_workdays: FrozenSet[dt.date] = Field(frozenset(), env="ISSUE_API_WORKDAYS")
     now: Optional[dt.datetime] = Field(None, env="ISSUE_API_NOW", description="fixed clock, for demos and tests only")

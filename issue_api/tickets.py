@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, delete, not_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from contract.phones import mask_phone
+from contract.phones import mask_phone, same_phone
 from contract.vocabulary import (
     department_for,
     ACTION_LABELS,
@@ -35,17 +36,19 @@ from .calendar import WorkingCalendar
 from .clock import SHANGHAI, Clock, iso_local, to_utc_naive
 from .db import Database
 from .errors import ApiError, not_found
+from .accounts import Account
 from .ids import allocate_ticket_id, looks_like_ticket_id, next_ticket_id
-from .models import idempotency_keys, ticket_events, tickets
+from .models import idempotency_keys, proof_attempts, ticket_events, tickets
+from .proof import Attempts, Proof, code_matches, hash_code, new_code
 
 MAX_LIST_LIMIT = 200
 log = logging.getLogger("issue_api.tickets")
 
 # Statements built once: constructing and cache-keying a SELECT costs more than running it on SQLite.
 _TICKET_BY_ID = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
-_STATUS_FOR_UPDATE = select(tickets.c.status).where(tickets.c.id == bindparam("ticket_id")).with_for_update()
+_STATUS_FOR_UPDATE = select(tickets.c.status, tickets.c.department).where(tickets.c.id == bindparam("ticket_id")).with_for_update()
 _EVENT_COLUMNS = (ticket_events.c.ticket_id, ticket_events.c.at, ticket_events.c.action, ticket_events.c.role,
-                  ticket_events.c.note)
+                  ticket_events.c.note, ticket_events.c.actor)
 _EVENTS_OF_TICKET = (select(*_EVENT_COLUMNS).where(ticket_events.c.ticket_id == bindparam("ticket_id"))
                      .order_by(ticket_events.c.id))
 _EVENTS_OF_TICKETS = (select(*_EVENT_COLUMNS).where(ticket_events.c.ticket_id.in_(bindparam("ticket_ids", expanding=True)))
@@ -54,6 +57,7 @@ _KEY_LOOKUP = select(idempotency_keys).where(idempotency_keys.c.key == bindparam
 _INSERT_TICKET = tickets.insert()
 _INSERT_EVENT = ticket_events.insert()
 _INSERT_KEY = idempotency_keys.insert()
+_ATTEMPTS = select(proof_attempts).where(proof_attempts.c.ticket_id == bindparam("ticket_id"))
 
 
 @dataclass
@@ -62,54 +66,66 @@ class Outcome:
     replayed: bool = False  # True when an Idempotency-Key repeat returned the earlier result
 
 
+NO_PROOF = Proof()
+PROOF_REQUIRED = ("proof_required", "请提供登记时获得的查询码，或用登记时的电话拨打热线")
+
+
 def fingerprint(action: str, ticket_id: Optional[str], payload: Mapping[str, Any]) -> str:
     canonical = json.dumps([action, ticket_id, payload], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class TicketService:
-    def __init__(self, db: Database, calendar: WorkingCalendar, clock: Clock) -> None:
+    def __init__(self, db: Database, calendar: WorkingCalendar, clock: Clock, secret: str = "") -> None:
         self.db = db
         self.calendar = calendar
         self.clock = clock
+        self.secret = secret  # keys the query codes' hashes (proof.py)
 
     # ---- filing -------------------------------------------------------------------------------
 
-    def file(self, data: Mapping[str, Any], role: str, idempotency_key: Optional[str]) -> Outcome:
+    def file(self, data: Mapping[str, Any], account: Account, idempotency_key: Optional[str]) -> Outcome:
+        """A new ticket; its query code (given, or made here) is in the answer once, stored hashed."""
+        data = dict(data)
+        given_code = data.pop("query_code", None)
         now = self.clock.now()
         kind = data.get("kind") or DEFAULT_KIND
-        digest = fingerprint("file", None, data)
+        digest = fingerprint("file", None, {**data, "query_code": given_code})
         local_day = now.astimezone(SHANGHAI).date()
         ticket_id: Optional[str] = None
         if not self.db.is_sqlite:  # see ids.py: the number comes from a short transaction of its own
             if idempotency_key:
                 with self.db.read() as conn:  # a plain repeat must not use up a number
-                    earlier = self._replay(conn, idempotency_key, "file", None, digest, role)
+                    earlier = self._replay(conn, idempotency_key, "file", None, digest, account)
                 if earlier is not None:
                     return earlier
             ticket_id = allocate_ticket_id(self.db.engine, local_day)
+        code = given_code or new_code()
         try:
             with self.db.write() as conn:
                 if idempotency_key:
-                    earlier = self._replay(conn, idempotency_key, "file", None, digest, role)
+                    earlier = self._replay(conn, idempotency_key, "file", None, digest, account)
                     if earlier is not None:
                         return earlier
                 if ticket_id is None:
                     ticket_id = next_ticket_id(conn, local_day)
                 stamp = to_utc_naive(now)
                 row = self._new_row(data, ticket_id, kind, now)
-                event = {"ticket_id": ticket_id, "at": stamp, "action": "filed", "role": role,
+                row["query_code_hash"] = hash_code(ticket_id, code, self.secret)
+                event = {"ticket_id": ticket_id, "at": stamp, "action": "filed", "role": account.role,
+                         "actor": account.actor,
                          "note": f"{KIND_LABELS[kind]} · {data['category']} · 拟派 {row['department']}"}
                 conn.execute(_INSERT_TICKET, row)
                 conn.execute(_INSERT_EVENT, event)
                 if idempotency_key:
                     self._remember(conn, idempotency_key, "file", ticket_id, digest, stamp)
-            log.info("ticket %s filed by %s: %s, %s, via %s", ticket_id, role, kind, row["category"], row["channel"])
-            return Outcome(present(row, [event], role, now))
+            log.info("ticket %s filed by %s: %s, %s, via %s", ticket_id, account.actor, kind, row["category"],
+                     row["channel"])
+            return Outcome({**present(row, [event], account, now), "query_code": code})
         except IntegrityError:
             if not idempotency_key:
                 raise
-            return self._replay_after_race(idempotency_key, "file", None, digest, role)
+            return self._replay_after_race(idempotency_key, "file", None, digest, account)
 
     def _new_row(self, data: Mapping[str, Any], ticket_id: str, kind: str, now: dt.datetime) -> Dict[str, Any]:
         stamp = to_utc_naive(now)
@@ -142,42 +158,113 @@ class TicketService:
 
     # ---- reading ------------------------------------------------------------------------------
 
-    def get(self, ticket_id: str, role: str) -> Dict[str, Any]:
+    def get(self, ticket_id: str, account: Account, proof: Proof = NO_PROOF) -> Dict[str, Any]:
         if not looks_like_ticket_id(ticket_id):
             raise not_found()
+        self.require_proof(ticket_id, account, proof)
         with self.db.read() as conn:
-            return self._load(conn, ticket_id, role)
+            return self._load(conn, ticket_id, account)
 
-    def search(self, role: str, phone: Optional[str], status: Optional[str], limit: int) -> List[Dict[str, Any]]:
-        """Newest first; at most `limit` tickets."""
+    def search(self, account: Account, *, phone: Optional[str] = None, status: Optional[str] = None,
+               conversation_id: Optional[str] = None, department: Optional[str] = None,
+               overdue: Optional[bool] = None, limit: int = 50, proof: Proof = NO_PROOF) -> List[Dict[str, Any]]:
+        """Newest first; at most `limit` tickets. The bot lists only what it has proof for: the
+        caller id's tickets, or the ones its conversation filed; a department only its own."""
+        if account.role == "bot":
+            by_caller = phone is not None and same_phone(phone, proof.caller_phone)
+            by_conversation = conversation_id is not None and conversation_id == proof.conversation_id
+            if not (by_caller or by_conversation):
+                raise ApiError(403, *PROOF_REQUIRED)
+        if account.role == "department":
+            if account.department is None:
+                return []
+            department = account.department
         query = select(tickets)
         if phone:
             query = query.where(tickets.c.phone == phone)
         if status:
             query = query.where(tickets.c.status == status)
-        query = query.order_by(tickets.c.created_at.desc(), tickets.c.id.desc()).limit(min(limit, MAX_LIST_LIMIT))
+        if conversation_id:
+            query = query.where(tickets.c.conversation_id == conversation_id)
+        if department:
+            query = query.where(tickets.c.department == department)
         now = self.clock.now()
+        if overdue is not None:
+            late = and_(tickets.c.status.in_(OPEN_STATUSES), tickets.c.deadline < to_utc_naive(now))
+            query = query.where(late if overdue else not_(late))
+        query = query.order_by(tickets.c.created_at.desc(), tickets.c.id.desc()).limit(min(limit, MAX_LIST_LIMIT))
         with self.db.read() as conn:
             rows = conn.execute(query).mappings().all()
             events = self._events(conn, [row["id"] for row in rows])
-        return [present(row, events.get(row["id"], []), role, now) for row in rows]
+        return [present(row, events.get(row["id"], []), account, now) for row in rows]
+
+    # ---- proof (bot role) ---------------------------------------------------------------------
+
+    def require_proof(self, ticket_id: str, account: Account, proof: Proof) -> None:
+        """For the bot role: 404 for an unknown ticket; 403 without proof that the conversation is
+        the reporter's (nothing of the ticket is revealed); 429 while wrong codes are slowed down."""
+        if account.role != "bot":
+            return
+        with self.db.read() as conn:
+            row = conn.execute(select(tickets.c.phone, tickets.c.conversation_id, tickets.c.query_code_hash)
+                               .where(tickets.c.id == ticket_id)).first()
+        if row is None:
+            raise not_found()
+        if proof.caller_phone and same_phone(proof.caller_phone, row.phone):
+            return
+        if proof.conversation_id and row.conversation_id and hmac.compare_digest(
+                proof.conversation_id.encode(), row.conversation_id.encode()):
+            return
+        if not proof.query_code:
+            raise ApiError(403, *PROOF_REQUIRED)
+        self._check_code(ticket_id, row.query_code_hash, proof.query_code)
+
+    def _check_code(self, ticket_id: str, stored: Optional[str], code: str) -> None:
+        """One try of a query code, counted before the answer is known (proof.py)."""
+        now = self.clock.now()
+        stamp = to_utc_naive(now)
+        with self.db.write() as conn:
+            found = conn.execute(_ATTEMPTS, {"ticket_id": ticket_id}).first()
+            attempts = Attempts(found.failures, found.window_start, found.next_allowed_at) if found else Attempts()
+            attempts = attempts.fresh(stamp)
+            wait = attempts.wait(stamp)
+            if wait is not None:
+                seconds = max(1, int(wait.total_seconds()) + 1)
+                code_name, message = (("proof_locked", "查询码错误次数过多，今天不能再用查询码查询这件工单")
+                                      if attempts.locked else
+                                      ("too_many_attempts", f"查询码错误次数较多，请{_wait_words(seconds)}后再试"))
+                raise ApiError(429, code_name, message, headers={"Retry-After": str(seconds)})
+            if code_matches(stored, ticket_id, code, self.secret):
+                if found:
+                    conn.execute(delete(proof_attempts).where(proof_attempts.c.ticket_id == ticket_id))
+                return
+            after = attempts.failed(stamp)
+            values = {"failures": after.failures, "window_start": after.window_start,
+                      "next_allowed_at": after.next_allowed_at}
+            if found:
+                conn.execute(update(proof_attempts).where(proof_attempts.c.ticket_id == ticket_id).values(**values))
+            else:
+                conn.execute(proof_attempts.insert().values(ticket_id=ticket_id, **values))
+        log.warning("wrong query code for ticket %s (%d in this window)", ticket_id, after.failures)
+        raise ApiError(403, "proof_invalid", "查询码不正确")
 
     # ---- actions ------------------------------------------------------------------------------
 
-    def act(self, ticket_id: str, action: str, role: str, payload: Mapping[str, Any],
-            idempotency_key: Optional[str]) -> Outcome:
+    def act(self, ticket_id: str, action: str, account: Account, payload: Mapping[str, Any],
+            idempotency_key: Optional[str], proof: Proof = NO_PROOF) -> Outcome:
         """Apply one workflow action (assign, start, resolve, cancel, urge, supplement, rate)."""
         if not looks_like_ticket_id(ticket_id):
             raise not_found()
+        self.require_proof(ticket_id, account, proof)
         digest = fingerprint(action, ticket_id, payload)
         try:
             with self.db.write() as conn:
                 if idempotency_key:
-                    earlier = self._replay(conn, idempotency_key, action, ticket_id, digest, role)
+                    earlier = self._replay(conn, idempotency_key, action, ticket_id, digest, account)
                     if earlier is not None:
                         return earlier
                 row = conn.execute(_STATUS_FOR_UPDATE, {"ticket_id": ticket_id}).first()
-                if row is None:
+                if row is None or not account.sees(row.department):
                     raise not_found()
                 now = self.clock.now()
                 stamp = to_utc_naive(now)
@@ -185,18 +272,19 @@ class TicketService:
                 values["updated_at"] = stamp
                 conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(**values))
                 conn.execute(_INSERT_EVENT, [
-                    {"ticket_id": ticket_id, "at": stamp, "action": name, "role": role, "note": note}
+                    {"ticket_id": ticket_id, "at": stamp, "action": name, "role": account.role,
+                     "actor": account.actor, "note": note}
                     for name, note in events
                 ])
                 if idempotency_key:
                     self._remember(conn, idempotency_key, action, ticket_id, digest, stamp)
-                outcome = Outcome(self._load(conn, ticket_id, role))
-            log.info("ticket %s: %s by %s, now %s", ticket_id, action, role, outcome.ticket["status"])
+                outcome = Outcome(self._load(conn, ticket_id, account))
+            log.info("ticket %s: %s by %s, now %s", ticket_id, action, account.actor, outcome.ticket["status"])
             return outcome
         except IntegrityError:
             if not idempotency_key:
                 raise
-            return self._replay_after_race(idempotency_key, action, ticket_id, digest, role)
+            return self._replay_after_race(idempotency_key, action, ticket_id, digest, account)
 
     def _effects(self, action: str, status: str, payload: Mapping[str, Any],
                  stamp: dt.datetime) -> Tuple[Dict[str, Any], List[Tuple[str, Optional[str]]]]:
@@ -233,17 +321,18 @@ class TicketService:
     # ---- idempotency --------------------------------------------------------------------------
 
     def _replay(self, conn: Connection, key: str, action: str, ticket_id: Optional[str], digest: str,
-                role: str) -> Optional[Outcome]:
+                account: Account) -> Optional[Outcome]:
         earlier = conn.execute(_KEY_LOOKUP, {"key": key}).first()
         if earlier is None:
             return None
         if earlier.action != action or earlier.fingerprint != digest or (ticket_id and earlier.ticket_id != ticket_id):
             raise ApiError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一个请求,请更换后重试")
-        return Outcome(self._load(conn, earlier.ticket_id, role), replayed=True)
+        return Outcome(self._load(conn, earlier.ticket_id, account), replayed=True)
 
-    def _replay_after_race(self, key: str, action: str, ticket_id: Optional[str], digest: str, role: str) -> Outcome:
+    def _replay_after_race(self, key: str, action: str, ticket_id: Optional[str], digest: str,
+                           account: Account) -> Outcome:
         with self.db.read() as conn:
-            earlier = self._replay(conn, key, action, ticket_id, digest, role)
+            earlier = self._replay(conn, key, action, ticket_id, digest, account)
         if earlier is None:  # the constraint that failed was not the key's: a real error
             raise RuntimeError("integrity error without an earlier idempotency key")
         return earlier
@@ -255,12 +344,12 @@ class TicketService:
 
     # ---- loading ------------------------------------------------------------------------------
 
-    def _load(self, conn: Connection, ticket_id: str, role: str) -> Dict[str, Any]:
+    def _load(self, conn: Connection, ticket_id: str, account: Account) -> Dict[str, Any]:
         row = conn.execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).mappings().first()
-        if row is None:
+        if row is None or not account.sees(row["department"]):
             raise not_found()
         events = conn.execute(_EVENTS_OF_TICKET, {"ticket_id": ticket_id}).mappings().all()
-        return present(row, events, role, self.clock.now())
+        return present(row, events, account, self.clock.now())
 
     @staticmethod
     def _events(conn: Connection, ticket_ids: Sequence[str]) -> Dict[str, List[Mapping[str, Any]]]:
@@ -273,8 +362,16 @@ class TicketService:
         return grouped
 
 
-def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], role: str, now: dt.datetime) -> Dict[str, Any]:
-    """The ticket as clients see it; the bot role only ever sees a masked phone number."""
+def _wait_words(seconds: int) -> str:
+    return f"{seconds} 秒" if seconds < 120 else f"{(seconds + 59) // 60} 分钟"
+
+
+def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account: Account,
+            now: dt.datetime) -> Dict[str, Any]:
+    """The ticket as `account` may see it: the bot role only ever sees a masked phone number; the
+    conversation id (a web chat's handle) is for operators and admins only; the query code's hash
+    for nobody."""
+    role = account.role
     events = list(events)
     deadline = row["deadline"]
     overdue = row["status"] in OPEN_STATUSES and to_utc_naive(now) > deadline
@@ -292,7 +389,7 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], role: s
         "description": row["description"],
         "location": row["location"],
         "channel": row["channel"],
-        "conversation_id": row["conversation_id"],
+        "conversation_id": row["conversation_id"] if role in ("operator", "admin") else None,
         "department": row["department"],
         "created_at": iso_local(row["created_at"]),
         "updated_at": iso_local(row["updated_at"]),
@@ -311,9 +408,10 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], role: s
         "result": row["result"],
         "resolved_at": iso_local(row["resolved_at"]),
         "cancel_reason": row["cancel_reason"],
+        "query_code": None,  # only the filing answer carries it (TicketService.file)
         "history": [
             {"at": iso_local(e["at"]), "action": e["action"], "action_label": ACTION_LABELS.get(e["action"], e["action"]),
-             "note": e["note"], "role": e["role"]}
+             "note": e["note"], "role": e["role"], "actor": e.get("actor") or e["role"]}
             for e in events
         ],
     }

@@ -62,7 +62,7 @@ def test_concurrent_urges_are_all_counted(api: Api) -> None:
 
     def urge(session: requests.Session) -> requests.Response:
         return session.post(f"{api.url}/api/v1/tickets/{ticket['id']}/urge", json={}, timeout=60,
-                            headers={"Authorization": f"Bearer {TOKENS['bot']}"})
+                            headers={"Authorization": f"Bearer {TOKENS['bot']}", "X-Query-Code": ticket["query_code"]})
 
     responses = _race(urge)
     assert all(r.status_code == 200 for r in responses)

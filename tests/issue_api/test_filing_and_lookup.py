@@ -21,7 +21,11 @@ def test_filing_returns_201_with_the_whole_ticket(api: Api) -> None:
     assert ticket["department"] == "市政公用服务中心"
     assert (ticket["company"], ticket["contact_name"]) == (body["company"], body["contact_name"])
     assert ticket["description"] == body["description"]
-    assert (ticket["location"], ticket["channel"], ticket["conversation_id"]) == ("高新区锦业路 1 号", "voice", "conv-1")
+    assert (ticket["location"], ticket["channel"]) == ("高新区锦业路 1 号", "voice")
+    assert ticket["conversation_id"] is None  # the conversation is for operators and admins only
+    assert re.fullmatch(r"\d{6}", ticket["query_code"])  # said once to the caller, stored hashed
+    assert api.get(ticket["id"])["conversation_id"] == "conv-1"
+    assert api.get(ticket["id"])["query_code"] is None
     assert ticket["overdue"] is False and ticket["urge_count"] == 0
     assert ticket["supplements"] == [] and ticket["rating"] is None
     assert [event["action"] for event in ticket["history"]] == ["filed"]

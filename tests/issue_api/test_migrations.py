@@ -27,7 +27,8 @@ def test_migrated_schema_matches_the_models(backend: str, new_database) -> None:
         with db.engine.connect() as conn:
             differences = compare_metadata(MigrationContext.configure(conn), metadata)
             assert differences == []
-            assert MigrationContext.configure(conn).get_current_revision() == "0002"
+            head = sorted(p.name[:4] for p in (MIGRATIONS_DIR / "versions").glob("0*.py"))[-1]
+            assert MigrationContext.configure(conn).get_current_revision() == head
         db.upgrade_schema()  # running it again at start-up is harmless
     finally:
         db.dispose()

@@ -16,7 +16,8 @@ def test_defaults() -> None:
     settings = from_env(TOKENS)
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.db_url == DEFAULT_DB_URL == f"sqlite:///{REPO_ROOT / 'var' / 'issue_api.db'}"
-    assert settings.tokens == {"a": "bot", "b": "operator", "c": "operator"}
+    assert {token: account.role for token, account in settings.tokens.items()} == {
+        "a": "bot", "b": "operator", "c": "operator"}
     assert settings.holidays == frozenset() and settings.now is None
 
 

@@ -1,11 +1,11 @@
 """GET /stats on a database of known content: every figure the contract defines, computed by SQL."""
 from __future__ import annotations
 
-from tests.issue_api.conftest import Api
+from tests.issue_api.conftest import DEPARTMENT, Api
 
 
 def _resolve(api: Api, ticket_id: str) -> None:
-    api.act(ticket_id, "assign", department="生态环境局")
+    api.act(ticket_id, "assign", department=DEPARTMENT)
     api.act(ticket_id, "resolve", role="department", result="已处理")
 
 

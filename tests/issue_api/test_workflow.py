@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from tests.issue_api.conftest import Api
+from tests.issue_api.conftest import DEPARTMENT, Api
 
 
 def _error(response) -> dict:  # type: ignore[no-untyped-def]
@@ -45,8 +45,8 @@ def test_supplements_are_listed_and_in_history(api: Api) -> None:
 
 def test_full_flow_to_closed_with_history(api: Api) -> None:
     ticket = api.file()
-    assigned = api.act(ticket["id"], "assign", role="operator", department="城市管理和综合执法局")
-    assert (assigned["status"], assigned["department"]) == ("assigned", "城市管理和综合执法局")
+    assigned = api.act(ticket["id"], "assign", role="operator", department=DEPARTMENT)
+    assert (assigned["status"], assigned["department"]) == ("assigned", DEPARTMENT)
     started = api.act(ticket["id"], "start", role="department")
     assert started["status"] == "in_progress" and started["status_label"] == "办理中"
     resolved = api.act(ticket["id"], "resolve", role="department", result="已联系供电公司抢修,下午三点恢复供电")
@@ -79,7 +79,7 @@ def test_reassign_keeps_the_ticket_assigned(api: Api) -> None:
 @pytest.mark.parametrize("score", [1, 2])
 def test_low_rating_sends_the_ticket_back_for_rework(api: Api, score: int) -> None:
     ticket = api.file()
-    api.act(ticket["id"], "assign", department="生态环境局")
+    api.act(ticket["id"], "assign", department=DEPARTMENT)
     api.act(ticket["id"], "resolve", result="已处理")
     reopened = api.act(ticket["id"], "rating", role="bot", score=score, comment="噪音仍然存在")
 

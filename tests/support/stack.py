@@ -20,6 +20,14 @@ TEST_TOKENS: dict[str, str] = {
     "admin": "test-admin-token",
 }
 
+# Rasa's HTTP API (trackers, /status, /model/parse) answers only with this token (`--auth-token`).
+RASA_API_TOKEN = "test-rasa-api-token"
+# What the test Rasa servers show the test action servers (endpoints.yml `token:`).
+ACTION_SERVER_TOKEN = "test-action-server-token"
+
+# The department account of the tests is one department's (contract: department/<name>:TOKEN).
+TEST_ACCOUNTS: dict[str, str] = {"department": "department/市政公用服务中心"}
+
 MODEL_PATH = REPO_ROOT / "models" / "hotline.tar.gz"
 
 
@@ -46,7 +54,7 @@ def start_issue_api(
             "ISSUE_API_HOST": "127.0.0.1",
             "ISSUE_API_PORT": str(port),
             "ISSUE_API_DB": db_url or f"sqlite:///{tmp_path / 'issues.db'}",
-            "ISSUE_API_TOKENS": ",".join(f"{role}:{token}" for role, token in tokens.items()),
+            "ISSUE_API_TOKENS": ",".join(f"{TEST_ACCOUNTS.get(role, role)}:{token}" for role, token in tokens.items()),
             **(extra_env or {}),
         },
         log_path=tmp_path / "logs" / f"issue_api_{port}.log",
@@ -71,6 +79,7 @@ def start_action_server(
             "ACTIONS_OUTBOX_DB": str(tmp_path / "outbox.db"),
             # Deliver quickly in tests; production default is slower.
             "ACTIONS_OUTBOX_INTERVAL": "0.5",
+            "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
             **(extra_env or {}),
         },
         log_path=tmp_path / "logs" / "action_server.log",
@@ -86,6 +95,7 @@ def write_endpoints(action_url: str, tmp_path: Path) -> Path:
     path.write_text(
         "action_endpoint:\n"
         f"  url: \"{action_url}/webhook\"\n"
+        f"  token: \"{ACTION_SERVER_TOKEN}\"\n"
         "tracker_store:\n"
         "  type: SQL\n"
         "  dialect: sqlite\n"
@@ -107,14 +117,13 @@ def start_rasa_server(
     endpoints = write_endpoints(action_url, tmp_path)
     server = ServerProcess(
         [
-            venv_tool("rasa"), "run", "--enable-api",
+            venv_tool("rasa"), "run", "--enable-api", "--auth-token", RASA_API_TOKEN,
             "-i", "127.0.0.1", "-p", str(port),
             "--model", str(model),
             "--endpoints", str(endpoints),
             "--credentials", str(REPO_ROOT / "credentials.yml"),
-            "--cors", "*",
         ],
-        health_url=f"{url}/status",
+        health_url=f"{url}/status?token={RASA_API_TOKEN}",
         env={"TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"},
         log_path=tmp_path / "logs" / "rasa_server.log",
         startup_timeout=300,
@@ -128,7 +137,7 @@ def _wait_for_model(server: ServerProcess, url: str, timeout: float = 60.0) -> N
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            status = requests.get(f"{url}/status", timeout=2).json()
+            status = requests.get(f"{url}/status", params={"token": RASA_API_TOKEN}, timeout=2).json()
             if status.get("model_id") or status.get("model_file"):
                 return
         except (requests.RequestException, ValueError):
