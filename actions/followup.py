@@ -1,5 +1,6 @@
-"""Following up a filed ticket: look it up (by number, or by the caller's phone), check, urge,
-supplement, withdraw (after confirmation) and rate (five levels; 2 or less sends it back)."""
+"""Following up a filed ticket: look it up (by number, or by the caller id), prove the conversation is
+the reporter's (actions/proof.py: caller id, the filing conversation, or the query code), then check,
+urge, supplement, withdraw (after confirmation) and rate (five levels; 2 or less sends it back)."""
 from __future__ import annotations
 
 import hashlib
@@ -14,10 +15,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies, runtime
 from actions.conversation import caller_phone, latest_intent, latest_text
 from actions.dialogue import after_digression, digression, yes_or_no
+from actions.proof import proof_for, prove
 from actions.spoken import clean, rating_score
-from contract.issue_client import IssueApiError, Refused, TicketNotFound
+from contract.issue_client import IssueApiError, ProofRequired, Refused
 from contract.messages import ticket_payload
-from contract.spoken_numbers import find_ticket_id
+from contract.spoken_numbers import find_code, find_ticket_id
 from contract.vocabulary import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
@@ -27,8 +29,10 @@ OPERATIONS = {"check_ticket": "check", "urge_ticket": "urge", "supplement_ticket
               "cancel_ticket": "cancel", "rate_service": "rate"}
 EXTRA_SLOT = {"supplement": "supplement_text", "cancel": "cancel_confirmed", "rate": "rating"}
 RESOLVED = ("resolved",)
-RESET = ["followup_op", "ticket_candidate", "supplement_text", "cancel_confirmed", "rating",
+RESET = ["followup_op", "ticket_candidate", "supplement_text", "cancel_confirmed", "rating", "query_code",
          "requested_slot"]
+STOPPED = "stopped"  # the follow-up ended without an operation (no proof): nothing more to say
+_NO_CODE = re.compile(r"(没有|没收到|不知道|忘了|忘记|记不得|记不住|不记得|找不到|没记)")
 _TRIGGERS = ("补充一下", "补充说明", "补充", "我想", "我要", "再", "一下", "情况", "信息", "工单", "单子",
              "给", "之前", "那个", "上次", "说明")
 
@@ -42,12 +46,16 @@ def _supplement_in(text: str) -> Optional[str]:
     return clean(text) if len(rest) >= 5 else None
 
 
-def _next_slot(values: dict[str, Any], phone_known: bool) -> Optional[str]:
+def _next_slot(values: dict[str, Any], caller_known: bool) -> Optional[str]:
     op = values.get("followup_op") or "check"
+    if op == STOPPED:
+        return None
     if not values.get("ticket_id"):
-        if op == "check" and phone_known:
-            return None  # list the caller's tickets by phone
+        if op == "check" and caller_known:
+            return None  # list the caller id's tickets
         return "ticket_id"
+    if not values.get("ticket_proved"):
+        return "query_code"
     extra = EXTRA_SLOT.get(op)
     if extra and values.get(extra) is None:
         return extra
@@ -63,9 +71,10 @@ class ValidateFollowupForm(Action):
         intent, confidence = latest_intent(tracker)
         text = latest_text(tracker)
         requested = tracker.get_slot("requested_slot")
-        slots = ["followup_op", "ticket_id", "supplement_text", "cancel_confirmed", "rating"]
+        slots = ["followup_op", "ticket_id", "ticket_proved", "supplement_text", "cancel_confirmed", "rating"]
         current = {slot: tracker.get_slot(slot) for slot in slots}
-        phone_known = bool(caller_phone(tracker) or tracker.get_slot("phone"))
+        # Only the phone line's caller id lists tickets by phone: a number typed in the chat proves nothing.
+        phone_known = caller_phone(tracker) is not None
 
         if requested and after_digression(tracker.events, FORM):
             return [SlotSet("requested_slot", _next_slot(current, phone_known))]
@@ -80,6 +89,8 @@ class ValidateFollowupForm(Action):
             if intent in OPERATIONS:
                 updates["followup_op"] = OPERATIONS[intent]
             updates.update(await self._ticket_answer(dispatcher, tracker, intent, text))
+        elif requested == "query_code":
+            updates.update(await self._code_answer(dispatcher, tracker, intent, text))
         elif requested == "supplement_text":
             said = clean(text)
             updates["supplement_text"] = said if len(said) >= 2 else None
@@ -94,20 +105,41 @@ class ValidateFollowupForm(Action):
                 dispatcher.utter_message(response="utter_rating_not_understood")
 
         values = {**current, **updates}
+        if values.get("ticket_id") and values.get("ticket_proved") is None and values.get("followup_op") != STOPPED:
+            # A ticket named in this turn: does the conversation already prove it (caller id, the
+            # filing conversation, a code given earlier)? Otherwise the query code is asked for.
+            proved = await prove(dispatcher, tracker, values["ticket_id"])
+            updates.update(proved)
+            values.update(proved)
         events: list[EventType] = [SlotSet(k, v) for k, v in updates.items()]
         events.append(SlotSet("requested_slot", _next_slot(values, phone_known)))
         return events
 
     @staticmethod
+    async def _code_answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str,
+                           text: str) -> dict[str, Any]:
+        code = find_code(text)
+        if code is None:
+            if yes_or_no(intent, text) is False or _NO_CODE.search(text):
+                dispatcher.utter_message(response="utter_no_query_code")
+                return {"followup_op": STOPPED}
+            dispatcher.utter_message(response="utter_query_code_not_understood")
+            return {}
+        return await prove(dispatcher, tracker, tracker.get_slot("ticket_id"), code)
+
+    @staticmethod
     def _opening(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
         op = OPERATIONS.get(intent, tracker.get_slot("followup_op") or "check")
-        values: dict[str, Any] = {"followup_op": op, "supplement_text": None,
-                                  "cancel_confirmed": None, "rating": None, "ticket_candidate": None}
+        values: dict[str, Any] = {"followup_op": op, "supplement_text": None, "cancel_confirmed": None,
+                                  "rating": None, "ticket_candidate": None, "ticket_proved": None,
+                                  "query_code": None}
         number = find_ticket_id(text)
         if number:
             values["ticket_id"] = number
             values["ticket_number"] = replies.ticket_number(number)
-        elif not tracker.get_slot("ticket_id") and tracker.get_slot("last_ticket_id"):
+        elif tracker.get_slot("ticket_id"):
+            values["ticket_id"] = tracker.get_slot("ticket_id")  # the ticket this conversation is about
+        elif tracker.get_slot("last_ticket_id"):
             values["ticket_id"] = tracker.get_slot("last_ticket_id")
             values["ticket_number"] = replies.ticket_number(values["ticket_id"])
         if op == "supplement":
@@ -128,14 +160,9 @@ class ValidateFollowupForm(Action):
                 return {"ticket_candidate": None, "ticket_id": None}
             dispatcher.utter_message(response="utter_ticket_id_not_understood")
             return {"ticket_id": None}
-        try:
-            await runtime.blocking(runtime.client().get_ticket, number)
-        except TicketNotFound:
-            dispatcher.utter_message(response="utter_ticket_not_found", ticket_number=replies.ticket_number(number))
-            return {"ticket_id": None, "ticket_candidate": None}
-        except IssueApiError:
-            pass  # let the operation itself report the outage
-        return {"ticket_id": number, "ticket_number": replies.ticket_number(number), "ticket_candidate": None}
+        # Whether it exists and whether this conversation may see it is checked next (prove()).
+        return {"ticket_id": number, "ticket_number": replies.ticket_number(number), "ticket_candidate": None,
+                "ticket_proved": None}
 
 
 class AskTicketId(Action):
@@ -146,10 +173,10 @@ class AskTicketId(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        phone = caller_phone(tracker) or tracker.get_slot("phone")
+        phone = caller_phone(tracker)
         if phone and tracker.get_slot("ticket_candidate") is None:
             try:
-                tickets = await runtime.blocking(runtime.client().tickets_by_phone, phone)
+                tickets = await runtime.blocking(runtime.client().tickets_by_phone, phone, proof_for(tracker))
             except IssueApiError:
                 tickets = []
             wanted = RESOLVED if tracker.get_slot("followup_op") == "rate" else OPEN_STATUSES
@@ -178,35 +205,38 @@ class Followup(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         op = tracker.get_slot("followup_op") or "check"
         ticket_id = tracker.get_slot("ticket_id")
+        if op == STOPPED:
+            return [SlotSet(slot, None) for slot in RESET]
         client = runtime.client()
         key = action_key(tracker, op)
         number = replies.ticket_number(ticket_id)
+        proof = proof_for(tracker, ticket_id)
         try:
             if not ticket_id:
                 await self._list_by_phone(dispatcher, tracker)
             elif op == "check":
-                ticket = await runtime.blocking(client.get_ticket, ticket_id)
+                ticket = await runtime.blocking(client.get_ticket, ticket_id, proof)
                 replies.say_status(dispatcher, ticket, json_message=ticket_payload(ticket_id, "checked"))
             elif op == "urge":
-                await runtime.blocking(client.urge, ticket_id, "来电人催办", key)
-                ticket = await runtime.blocking(client.get_ticket, ticket_id)
+                await runtime.blocking(client.urge, ticket_id, "来电人催办", key, proof)
+                ticket = await runtime.blocking(client.get_ticket, ticket_id, proof)
                 dispatcher.utter_message(response="utter_urged", ticket_number=number,
                                          json_message=ticket_payload(ticket_id, "urged"))
                 replies.say_status(dispatcher, ticket)
             elif op == "supplement":
-                await runtime.blocking(client.supplement, ticket_id, tracker.get_slot("supplement_text"), key)
+                await runtime.blocking(client.supplement, ticket_id, tracker.get_slot("supplement_text"), key, proof)
                 dispatcher.utter_message(response="utter_supplemented", ticket_number=number,
                                          json_message=ticket_payload(ticket_id, "supplemented"))
             elif op == "cancel":
                 if tracker.get_slot("cancel_confirmed"):
-                    await runtime.blocking(client.cancel, ticket_id, "来电人申请撤销", key)
+                    await runtime.blocking(client.cancel, ticket_id, "来电人申请撤销", key, proof)
                     dispatcher.utter_message(response="utter_cancelled", ticket_number=number,
                                              json_message=ticket_payload(ticket_id, "cancelled"))
                 else:
                     dispatcher.utter_message(response="utter_cancel_kept")
             elif op == "rate":
                 score = int(tracker.get_slot("rating"))
-                await runtime.blocking(client.rate, ticket_id, score, latest_text(tracker), key)
+                await runtime.blocking(client.rate, ticket_id, score, latest_text(tracker), key, proof)
                 dispatcher.utter_message(response="utter_rated_low" if score <= 2 else "utter_rated",
                                          json_message=ticket_payload(ticket_id, "rated"))
         except Refused as exc:
@@ -216,20 +246,23 @@ class Followup(Action):
                 dispatcher.utter_message(response="utter_cancel_refused", reason=exc.message)
             else:
                 replies.say_issue_error(dispatcher, exc)
+        except ProofRequired:
+            dispatcher.utter_message(response="utter_no_query_code")  # the API's own check said no
         except IssueApiError as exc:
             replies.say_issue_error(dispatcher, exc)
         return [SlotSet(slot, None) for slot in RESET]
 
     @staticmethod
     async def _list_by_phone(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        phone = caller_phone(tracker) or tracker.get_slot("phone")
-        tickets = await runtime.blocking(runtime.client().tickets_by_phone, phone)
+        """The caller id's tickets (only a caller id lists them; see _next_slot)."""
+        phone = caller_phone(tracker)
+        tickets = await runtime.blocking(runtime.client().tickets_by_phone, phone, proof_for(tracker))
         if not tickets:
             dispatcher.utter_message(response="utter_no_tickets_by_phone")
             return
         dispatcher.utter_message(response="utter_tickets_found_by_phone", count=len(tickets))
         for ticket in tickets[:3]:
-            replies.say_status(dispatcher, ticket)
+            replies.say_status(dispatcher, ticket, json_message=ticket_payload(str(ticket["id"]), "checked"))
         if len(tickets) > 3:
             dispatcher.utter_message(response="utter_more_tickets", count=len(tickets) - 3)
 

@@ -116,6 +116,14 @@ class Outbox:
                 (error, key),
             )
 
+    def purge_delivered_older_than(self, seconds: float) -> int:
+        """Drop delivered submissions (their payload holds names and phones) once the issue API has
+        had them for `seconds`; pending and failed ones stay until someone has dealt with them."""
+        with self._lock, self._connect() as db:
+            cursor = db.execute("DELETE FROM outbox WHERE status='delivered' AND delivered_at < ?",
+                                (time.time() - seconds,))
+        return cursor.rowcount
+
     def get(self, key: str) -> Optional[Entry]:
         with self._connect() as db:
             row = db.execute("SELECT * FROM outbox WHERE idempotency_key=?", (key,)).fetchone()

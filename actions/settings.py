@@ -23,6 +23,8 @@ class Settings(HotlineSettings):
     outbox_worker: bool = Field(True, env="ACTIONS_OUTBOX_WORKER")
     categories_file: Path = Field(REPO_ROOT / "data" / "nlu" / "categories.yml", env="ACTIONS_CATEGORIES_FILE")
     thread_pool_size: int = Field(32, env="ACTIONS_THREADS", ge=1)
+    # What the Rasa server must show (endpoints.yml `token:`); empty: only callers on this machine.
+    server_token: str = Field("", env="ACTION_SERVER_TOKEN", repr=False)
 
     @validator("issue_api_url")
     def _no_trailing_slash(cls, value: str) -> str:  # noqa: N805

@@ -20,6 +20,7 @@ from actions.categories import category_from_answer, infer_category
 from actions.conversation import caller_phone, channel, entity, latest_intent, latest_text
 from actions.dialogue import after_digression, digression, leaves_filing, yes_or_no
 from actions.handoff import handoff
+from actions.proof import known_codes, new_query_code
 from actions.spoken import clean, company_name, corrections, is_specific, person_name, request_kind, sounds_angry
 from contract.issue_client import Invalid, IssueApiError
 from contract.messages import ticket_payload as ticket_note
@@ -238,9 +239,11 @@ class SubmitTicket(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if tracker.get_slot("ticket_confirmed") is not True:
             return []
-        payload, key = ticket_payload(tracker), submission_key(tracker)
+        key = submission_key(tracker)
         outbox, client = runtime.outbox(), runtime.client()
-        await runtime.blocking(outbox.add, key, payload, 120.0)
+        await runtime.blocking(outbox.add, key, {**ticket_payload(tracker), "query_code": new_query_code()}, 120.0)
+        # A repeated turn finds the first record: the same report, with the same query code.
+        payload = (await runtime.blocking(outbox.get, key)).payload
         try:
             ticket = await runtime.blocking(client.create_ticket, payload, key)
         except Invalid as exc:
@@ -257,11 +260,12 @@ class SubmitTicket(Action):
         ticket_id = str(ticket["id"])
         await runtime.blocking(outbox.delivered, key, ticket_id)
         dispatcher.utter_message(response="utter_filed", ticket_number=replies.ticket_number(ticket_id),
-                                 deadline=replies.spoken_date(ticket.get("deadline")),
+                                 query_code=payload["query_code"], deadline=replies.spoken_date(ticket.get("deadline")),
                                  json_message=ticket_note(ticket_id, "filed"))
         return [SlotSet(slot, None) for slot in RESET_AFTER_FILING] + [
             SlotSet("last_ticket_id", ticket_id), SlotSet("ticket_id", ticket_id),
-            SlotSet("ticket_number", replies.ticket_number(ticket_id))]
+            SlotSet("ticket_number", replies.ticket_number(ticket_id)),
+            SlotSet("ticket_codes", {**known_codes(tracker), ticket_id: payload["query_code"]})]
 
 
 FOLLOW_UP_INTENTS = ("check_ticket", "urge_ticket", "rate_service")

@@ -23,6 +23,7 @@ from contract.phones import mask_phone
 log = logging.getLogger(__name__)
 
 CALLER_PHONE_HEADER = "X-Caller-Phone"
+CONVERSATION_HEADER = "X-Conversation-Id"
 QUERY_CODE_HEADER = "X-Query-Code"
 
 
@@ -72,15 +73,19 @@ class TooManyAttempts(IssueApiError):
 @dataclass(frozen=True)
 class Proof:
     """What a conversation offers as proof that it is the reporter's (contract: "Who may act on a
-    ticket"): the phone line's caller id, or the ticket's query code."""
+    ticket"): the phone line's caller id, the conversation that filed the ticket, or the ticket's
+    query code. The issue API checks it for the bot role."""
 
     caller_phone: Optional[str] = None
+    conversation_id: Optional[str] = None
     query_code: Optional[str] = None
 
     def headers(self) -> dict[str, str]:
         headers = {}
         if self.caller_phone:
             headers[CALLER_PHONE_HEADER] = self.caller_phone
+        if self.conversation_id:
+            headers[CONVERSATION_HEADER] = self.conversation_id
         if self.query_code:
             headers[QUERY_CODE_HEADER] = self.query_code
         return headers
@@ -192,6 +197,9 @@ class IssueClient:
 
     def tickets_by_phone(self, phone: str, proof: Proof = NO_PROOF) -> list[dict[str, Any]]:
         return self.tickets(proof, phone=phone)
+
+    def tickets_of_conversation(self, conversation_id: str, proof: Proof = NO_PROOF) -> list[dict[str, Any]]:
+        return self.tickets(proof, conversation_id=conversation_id)
 
     def urge(self, ticket_id: str, note: str = "", key: Optional[str] = None,
              proof: Proof = NO_PROOF) -> dict[str, Any]:

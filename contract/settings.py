@@ -72,6 +72,17 @@ class HotlineSettings(BaseSettings):
     def _var_dir_from_repo_root(cls, value: Path) -> Path:  # noqa: N805
         return repo_path(value)
 
+    def secure_state_dir(self) -> Path:
+        """The state directory, private to this user (0700), its files 0600, and this process
+        creating files that way from now on: conversations, tickets and phone numbers live there."""
+        os.umask(0o077)
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.var_dir.chmod(0o700)
+        for path in self.var_dir.iterdir():
+            if path.is_file() and not path.is_symlink():
+                path.chmod(0o600)
+        return self.var_dir
+
     def state_file(self, configured: Optional[Path | str], default_name: str) -> Path:
         """A state file: the configured path (relative to the repository root), or `default_name`
         in the state directory."""

@@ -3,7 +3,7 @@ import uuid
 
 import requests
 
-from tests.actions.webhook import run_action, slot_events, texts, user_event
+from tests.actions.webhook import payloads, run_action, slot_events, texts, user_event
 
 FORM_SLOTS = {
     "company": "西安华清智能科技有限公司", "contact_name": "张伟", "phone": "13700001111",
@@ -70,6 +70,9 @@ def test_filing_reads_the_number_grouped_with_the_deadline(action_server, issue_
     grouped = " ".join(ticket_id[i:i + 4] for i in range(0, len(ticket_id), 4))
     said = texts(result)
     assert grouped in said and "月" in said and "日前" in said
+    code = slot_events(result)["ticket_codes"][ticket_id]
+    assert f"查询码 {code}" in said and len(code) == 6  # said once, with the number
+    assert payloads(result, "ticket") == [{"id": ticket_id, "action": "filed"}]
     ticket = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket_id}", headers=_operator(issue_api),
                           timeout=5).json()
     assert ticket["phone"] == "13700001111"
@@ -84,6 +87,7 @@ def test_repeating_the_filing_action_files_nothing_new(action_server, issue_api)
                           slots={**FORM_SLOTS, "phone": "13700002222"}) for _ in range(2)]
     ticket_id = slot_events(results[0])["last_ticket_id"]
     assert slot_events(results[1])["last_ticket_id"] == ticket_id
+    assert slot_events(results[1])["ticket_codes"] == slot_events(results[0])["ticket_codes"]  # same code
     listing = requests.get(f"{issue_api.url}/api/v1/tickets", params={"phone": "13700002222"},
                            headers=_operator(issue_api), timeout=5).json()["items"]
     assert [t["id"] for t in listing] == [ticket_id]
@@ -100,7 +104,9 @@ def test_supply_demand_is_filed_for_people_to_act_on(action_server, issue_api):
 
 
 def test_follow_up_check_urge_supplement_cancel(action_server, issue_api):
-    ticket_id = slot_events(_file(action_server, f"conv-{uuid.uuid4()}", phone="13700003333"))["last_ticket_id"]
+    # The conversation that filed the ticket follows it up: that proves it is the reporter's.
+    sender = f"conv-{uuid.uuid4()}"
+    ticket_id = slot_events(_file(action_server, sender, phone="13700003333"))["last_ticket_id"]
     grouped = " ".join(ticket_id[i:i + 4] for i in range(0, len(ticket_id), 4))
 
     check = run_action(action_server.url, "action_followup", text="查一下我的工单", intent="check_ticket",
@@ -108,20 +114,22 @@ def test_follow_up_check_urge_supplement_cancel(action_server, issue_api):
     assert grouped in texts(check) and "已受理" in texts(check)
 
     urge = run_action(action_server.url, "action_followup", text="帮我催一下", intent="urge_ticket",
-                      slots={"followup_op": "urge", "ticket_id": ticket_id})
+                      slots={"followup_op": "urge", "ticket_id": ticket_id}, sender=sender)
     assert "催办" in texts(urge)
 
     supplement = run_action(action_server.url, "action_followup", text="灯杆也歪了",
                             intent="supplement_ticket",
                             slots={"followup_op": "supplement", "ticket_id": ticket_id,
-                                   "supplement_text": "灯杆也歪了"})
+                                   "supplement_text": "灯杆也歪了"}, sender=sender)
     assert "补充" in texts(supplement)
 
     keep = run_action(action_server.url, "action_followup", text="不", intent="deny",
-                      slots={"followup_op": "cancel", "ticket_id": ticket_id, "cancel_confirmed": False})
+                      slots={"followup_op": "cancel", "ticket_id": ticket_id, "cancel_confirmed": False},
+                      sender=sender)
     assert "不撤销" in texts(keep)
     cancel = run_action(action_server.url, "action_followup", text="对", intent="affirm",
-                        slots={"followup_op": "cancel", "ticket_id": ticket_id, "cancel_confirmed": True})
+                        slots={"followup_op": "cancel", "ticket_id": ticket_id, "cancel_confirmed": True},
+                        sender=sender)
     assert "已经撤销" in texts(cancel)
 
     ticket = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket_id}", headers=_operator(issue_api),
@@ -140,15 +148,17 @@ def test_the_only_open_ticket_of_the_caller_is_proposed(action_server):
     assert "是这一件吗" in texts(asked)
     yes = run_action(action_server.url, "validate_followup_form", text="是的", intent="affirm",
                      slots={"followup_op": "urge", "ticket_candidate": ticket_id,
-                            "requested_slot": "ticket_id"})
+                            "requested_slot": "ticket_id"}, metadata={"phone": phone})
     assert slot_events(yes)["ticket_id"] == ticket_id
     assert slot_events(yes)["requested_slot"] is None
 
 
 def test_rating_only_after_resolution_and_low_scores_reopen(action_server, issue_api):
-    ticket_id = slot_events(_file(action_server, f"conv-{uuid.uuid4()}"))["last_ticket_id"]
+    filed = _file(action_server, f"conv-{uuid.uuid4()}")
+    ticket_id = slot_events(filed)["last_ticket_id"]
+    codes = slot_events(filed)["ticket_codes"]  # a later call: the caller gave the query code
     early = run_action(action_server.url, "action_followup", text="非常满意", intent="rate_service",
-                       slots={"followup_op": "rate", "ticket_id": ticket_id, "rating": 5})
+                       slots={"followup_op": "rate", "ticket_id": ticket_id, "rating": 5, "ticket_codes": codes})
     assert "还没有办结" in texts(early)
 
     base = f"{issue_api.url}/api/v1/tickets/{ticket_id}"
@@ -157,7 +167,7 @@ def test_rating_only_after_resolution_and_low_scores_reopen(action_server, issue
     requests.post(f"{base}/resolve", json={"result": "已更换灯泡"}, headers=_operator(issue_api),
                   timeout=5).raise_for_status()
     low = run_action(action_server.url, "action_followup", text="不满意 还是不亮", intent="rate_service",
-                     slots={"followup_op": "rate", "ticket_id": ticket_id, "rating": 2})
+                     slots={"followup_op": "rate", "ticket_id": ticket_id, "rating": 2, "ticket_codes": codes})
     assert "重新办理" in texts(low)
     assert requests.get(base, headers=_operator(issue_api), timeout=5).json()["status"] == "in_progress"
 

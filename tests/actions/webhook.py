@@ -9,6 +9,7 @@ from typing import Any, Iterable, Optional
 import requests
 
 from contract.replies import reply
+from tests.support.stack import ACTION_SERVER_TOKEN
 
 
 def user_event(text: str, intent: str, confidence: float = 0.99, entities: Iterable[dict] = (),
@@ -40,7 +41,8 @@ def run_action(action_url: str, name: str, *, text: str = "", intent: str = "inf
     }
     body = {"next_action": name, "sender_id": sender, "tracker": tracker, "domain": {},
             "version": "3.6.21"}
-    response = requests.post(f"{action_url}/webhook", json=body, timeout=timeout)
+    response = requests.post(f"{action_url}/webhook", json=body, params={"token": ACTION_SERVER_TOKEN},
+                             timeout=timeout)
     response.raise_for_status()
     result = response.json()
     result["_slots"] = dict(slots or {})

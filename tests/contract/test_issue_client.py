@@ -4,7 +4,9 @@ import uuid
 
 import pytest
 
-from contract.issue_client import ApiUnavailable, Invalid, IssueClient, NotAllowed, Refused, TicketNotFound
+from contract.issue_client import (
+    ApiUnavailable, Invalid, IssueClient, NotAllowed, Proof, ProofRequired, Refused, TicketNotFound,
+)
 from tests.support.servers import free_port
 
 TICKET = {"company": "西安测试科技有限公司", "contact_name": "张伟", "phone": "13891234567",
@@ -18,12 +20,14 @@ def client(issue_api):
 
 def test_same_idempotency_key_files_one_ticket(client):
     key = f"test-{uuid.uuid4()}"
-    first = client.create_ticket(TICKET, key)
-    again = client.create_ticket(TICKET, key)
+    first = client.create_ticket({**TICKET, "query_code": "246810"}, key)
+    again = client.create_ticket({**TICKET, "query_code": "246810"}, key)
     assert first["id"] == again["id"]
     assert 8 <= len(first["id"]) <= 12 and first["id"].isdigit()
-    # The bot role sees the reporter's phone masked.
-    assert client.get_ticket(first["id"])["phone"] == "138****4567"
+    # The bot role sees the reporter's phone masked, and only with proof.
+    with pytest.raises(ProofRequired):
+        client.get_ticket(first["id"])
+    assert client.get_ticket(first["id"], Proof(query_code="246810"))["phone"] == "138****4567"
 
 
 def test_unknown_ticket_is_a_not_found_reply(client):
@@ -43,7 +47,7 @@ def test_invalid_fields_are_named_in_chinese(client):
 def test_refusal_carries_the_apis_chinese_reason(client, issue_api):
     ticket = client.create_ticket(TICKET, f"test-{uuid.uuid4()}")
     with pytest.raises(Refused) as caught:
-        client.rate(ticket["id"], 5)
+        client.rate(ticket["id"], 5, proof=Proof(query_code=ticket["query_code"]))
     assert caught.value.status == 409
     assert caught.value.code == "rate_not_allowed"
     assert any("\u4e00" <= ch <= "\u9fff" for ch in caught.value.message)
