@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audiosocket": ("bot.voice.audiosocket_cli", "serve Asterisk AudioSocket calls"),
     "model": ("bot.voice.model_cli", "download and verify the Chinese Vosk model"),
     "prompts": ("bot.voice.prompts_cli", "synthesise the fixed voice prompts into audio/cache/"),
+    "purge": ("bot.retention_cli", "forget transcripts, delivered reports and trackers past HOTLINE_RETENTION_DAYS"),
 }
 
 

@@ -180,6 +180,24 @@ class ConversationStore:
         ]
 
 
+    def purge_older_than(self, seconds: float) -> int:
+        """Forget conversations untouched for `seconds` (transcripts included); a conversation an
+        operator still has open stays. Returns how many conversations went."""
+        cutoff = time.time() - seconds
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [row[0] for row in self._db.execute(
+                    "SELECT id FROM conversations WHERE updated_at < ? AND state IN ('bot', 'closed')", (cutoff,))]
+                self._db.executemany("DELETE FROM messages WHERE conversation_id = ?", [(i,) for i in ids])
+                self._db.executemany("DELETE FROM conversations WHERE id = ?", [(i,) for i in ids])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return len(ids)
+
+
 def _conversation(row: sqlite3.Row) -> Conversation:
     data = {name: row[name] for name in _CONVERSATION_FIELDS}
     data["ticket_ids"] = json.loads(data["ticket_ids"] or "[]")

@@ -6,7 +6,10 @@ credentials.yml, with two things Rasa's stock RestInput does not do:
   (Rasa picks variations by the name of the output channel, and the stock collector is always
   "collector"); other channels get the plain variation;
 - a body that is not `{"sender": str, "message": str, "metadata": {...}?}` gets a 400 with a
-  structured error instead of a traceback and a 500.
+  structured error instead of a traceback and a 500;
+- it is an internal surface (its metadata `phone` is trusted as the phone line's caller id): with
+  RASA_REST_TOKEN set, callers must show it (`Authorization: Bearer ...`), without it only callers
+  on this machine are served (contract/internal_access.py).
 
 Same path, same request and reply format as Rasa's RestInput; metadata is passed to the tracker
 unchanged.
@@ -14,12 +17,16 @@ unchanged.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from contract.internal_access import allowed, bearer
+from contract.settings import HotlineSettings
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +54,9 @@ def _refuse(code: str, message: str) -> HTTPResponse:
 
 
 class HotlineRestInput(InputChannel):
+    def __init__(self, token: str = "") -> None:
+        self.token = token
+
     @classmethod
     def name(cls) -> str:
         return "rest"
@@ -60,6 +70,9 @@ class HotlineRestInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if not allowed(self.token, bearer(request.headers.get("authorization")), request.ip):
+                log.warning("REST channel refused a caller at %s without the token", request.ip)
+                return response.json({"error": {"code": "unauthorized", "message": "缺少或无效的访问令牌"}}, status=401)
             try:
                 body = request.json
             except Exception:  # noqa: BLE001 - Sanic raises its own types for bad JSON
@@ -86,4 +99,6 @@ class HotlineRestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "HotlineRestInput":
-        return cls()
+        """Built once when the Rasa server starts: also the moment to keep its tracker store private."""
+        HotlineSettings.from_env().secure_state_dir()
+        return cls(token=os.environ.get("RASA_REST_TOKEN", "").strip())

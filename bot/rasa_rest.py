@@ -32,9 +32,10 @@ def read_replies(data: Any, url: str) -> list[dict[str, Any]]:
 class RasaRestClient:
     """`RASA_URL` + /webhooks/rest/webhook; any failure becomes BotUnavailable."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 30.0, token: str = "") -> None:
         self.url = f"{base_url.rstrip('/')}/webhooks/rest/webhook"
         self.timeout = timeout
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._session: Optional[aiohttp.ClientSession] = None
         self._http: Optional[requests.Session] = None
 
@@ -50,7 +51,8 @@ class RasaRestClient:
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         try:
-            async with self._aio().post(self.url, json=rest_body(sender, text, metadata)) as response:
+            async with self._aio().post(self.url, json=rest_body(sender, text, metadata),
+                                        headers=self.headers) as response:
                 response.raise_for_status()
                 data = await response.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
@@ -66,7 +68,8 @@ class RasaRestClient:
         if self._http is None:
             self._http = requests.Session()
         try:
-            response = self._http.post(self.url, json=rest_body(sender, text, metadata), timeout=self.timeout)
+            response = self._http.post(self.url, json=rest_body(sender, text, metadata), headers=self.headers,
+                                       timeout=self.timeout)
             response.raise_for_status()
             data = response.json()
         except (requests.RequestException, ValueError) as exc:

@@ -135,6 +135,10 @@ class Router:
             return [_notice(refused)]
         async with self._lock(sender):
             conv = self._open(sender, channel, metadata.get("phone"))
+            if metadata.get("payload") and metadata["payload"] not in self._offered_payloads(conv):
+                # A payload is an intent with entities for Rasa ("/inform{...}"): only the quick replies
+                # the bot itself just offered may be sent as one; anything else is the user's text.
+                metadata.pop("payload")
             self._append(conv, "user", text, {"payload": metadata.get("payload")})
             if conv.state == "waiting":
                 return [_notice(NOTICE_STILL_WAITING)]
@@ -326,6 +330,13 @@ class Router:
         self._publish_state(conv)
         log.info("conversation %s escalated (%s)", conv.id, conv.handoff_reason)
         return notice
+
+    def _offered_payloads(self, conv: Conversation) -> set[str]:
+        """The payloads of the quick replies in the bot's latest message."""
+        for message in reversed(self.store.messages(conv.id, limit=6)):
+            if message["role"] == "bot":
+                return {str(b.get("payload")) for b in message.get("buttons") or [] if isinstance(b, dict)}
+        return set()
 
     def _require(self, conversation_id: str) -> Conversation:
         conv = self.store.get(conversation_id)

@@ -28,7 +28,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = ConversationStore(settings.db_path)
-        rasa = RasaRestClient(settings.rasa_url, timeout=settings.rasa_timeout)
+        rasa = RasaRestClient(settings.rasa_url, timeout=settings.rasa_timeout, token=settings.rasa_token)
         issue_api = IssueClient(settings.issue_api_url, settings.issue_api_token, timeout=10.0)
         pending_ratings = PendingRatings(settings.db_path)
         ratings = TicketRatings(issue_api, pending_ratings, settings.rating_max_age_days * 86400)

@@ -1,4 +1,8 @@
-"""The widget's real-time channel: one WebSocket per open widget, at /ws/chat?sender=ID.
+"""The widget's real-time channel: one WebSocket per open widget, at /ws/chat?sender=KEY.
+
+KEY is the widget's own random access key (kept in the browser). The conversation it opens is named
+by a hash of it (`web_conversation_id`): the console, the tickets, Rasa's trackers and the logs only
+ever see that name, so none of them holds what it takes to read or write the chat.
 
 Browser -> gateway: {"type": "message", "text", "payload"?} | {"type": "rating", "score", "comment"?}
 Gateway -> browser: {"type": "hello", "state", "messages"} on connect (the history, so a reload or a
@@ -9,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import re
+from typing import Any, Optional
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -30,11 +36,17 @@ NOTICE_BAD_FRAME = reply("utter_notice_bad_frame")
 NOTICE_RATING_INVALID = reply("utter_notice_rating_invalid")
 
 
+def web_conversation_id(access_key: str) -> str:
+    """The conversation a widget's access key opens (one-way: the name does not give the key)."""
+    return "web-" + hashlib.sha256(f"hotline-web-chat|{access_key}".encode()).hexdigest()[:32]
+
+
 @router.websocket("/ws/chat")
 async def chat_socket(websocket: WebSocket, sender: str = "") -> None:
     if not SENDER_ID.match(sender):
         await websocket.close(code=4400, reason="invalid sender id")
         return
+    sender = web_conversation_id(sender)
     conv_router: Router = websocket.app.state.router
     await websocket.accept()
     async with conv_router.subscribe(sender) as events:
@@ -73,30 +85,57 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str) -> No
         if len(raw) > MAX_FRAME_CHARS:
             await _notice(websocket, NOTICE_FRAME_TOO_LONG)
             continue
-        try:
-            frame = json.loads(raw)
-            kind = frame.get("type")
-        except (ValueError, AttributeError):
+        frame = _parse(raw)
+        kind = frame.get("type") if frame is not None else None
+        if frame is None or not isinstance(kind, str):
             await _notice(websocket, NOTICE_BAD_FRAME)
             continue
         if kind == "message":
+            text = frame.get("text", "")
+            if not isinstance(text, str):
+                await _notice(websocket, NOTICE_BAD_FRAME)
+                continue
+            # Only the web channel's own metadata: never a phone (that is the phone line's caller id).
             metadata = {"channel": "web"}
             if isinstance(frame.get("payload"), str) and frame["payload"]:
                 metadata["payload"] = frame["payload"][:500]
             # Run the turn beside the receive loop, so typing events and operator messages keep
             # flowing while Rasa thinks; the router's per-conversation lock keeps turns in order.
-            task = asyncio.create_task(_turn(websocket, conv_router, sender, str(frame.get("text", "")), metadata))
+            task = asyncio.create_task(_turn(websocket, conv_router, sender, text, metadata))
             _turns.add(task)
             task.add_done_callback(_turns.discard)
         elif kind == "rating":
-            try:
-                replies = await conv_router.rate(sender, int(frame.get("score", 0)), str(frame.get("comment", "")))
-            except (ValueError, TypeError, KeyError):
+            score, comment = _score(frame.get("score")), frame.get("comment", "")
+            if score is None or not isinstance(comment, str):
                 await _notice(websocket, NOTICE_RATING_INVALID)
                 continue
-            log.info("conversation %s rated %s (%d notices)", sender, frame.get("score"), len(replies))
+            try:
+                replies = await conv_router.rate(sender, score, comment)
+            except KeyError:  # a rating before anything was said: there is no conversation to rate
+                await _notice(websocket, NOTICE_RATING_INVALID)
+                continue
+            log.info("conversation %s rated %s (%d notices)", sender, score, len(replies))
         elif kind != "ping":
             await _notice(websocket, NOTICE_BAD_FRAME)
+
+
+def _parse(raw: str) -> Optional[dict[str, Any]]:
+    """A frame as a JSON object, or None for anything else (including JSON nested deeper than the
+    parser's stack, which raises RecursionError rather than ValueError)."""
+    try:
+        frame = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return frame if isinstance(frame, dict) else None
+
+
+def _score(value: Any) -> Optional[int]:
+    """1..5 from a widget's rating frame; bools, floats out of range (1e400), strings are refused."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and 1 <= value <= 5 else None
 
 
 async def _turn(websocket: WebSocket, conv_router: Router, sender: str, text: str, metadata: dict) -> None:

@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.gateway.app import create_app
 
     settings = load_or_exit(GatewaySettings, "gateway", host=args.host, port=args.port)
+    settings.secure_state_dir()
     config = logging_config(settings.log_level, quiet=("urllib3",))
     logging.config.dictConfig(config)
     # Chat frames are a few hundred bytes: compressing them costs CPU and saves nothing.

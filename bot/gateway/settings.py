@@ -44,6 +44,7 @@ class GatewaySettings(HotlineSettings):
     host: str = Field("127.0.0.1", env="GATEWAY_HOST")
     port: int = Field(8080, env="GATEWAY_PORT", ge=1, le=65535)
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
+    rasa_token: str = Field("", env="RASA_REST_TOKEN", repr=False)  # when Rasa's REST channel asks for one
     issue_api_url: str = Field("http://127.0.0.1:8000", env="ISSUE_API_URL")
     # The operator role's token (ticket panel, stats, ratings); ISSUE_API_TOKEN is the contract's name.
     issue_api_token: str = Field("", env=["ISSUE_API_OPERATOR_TOKEN", "ISSUE_API_TOKEN"], repr=False)

@@ -46,8 +46,8 @@ def _metadata(phone: Optional[str]) -> dict[str, Any]:
 class DirectRasa:
     """Caller turns straight to Rasa's REST channel: no operator can take the call over."""
 
-    def __init__(self, rasa_url: str, timeout: float = 15.0) -> None:
-        self.rasa = RasaRestClient(rasa_url, timeout)
+    def __init__(self, rasa_url: str, timeout: float = 15.0, token: str = "") -> None:
+        self.rasa = RasaRestClient(rasa_url, timeout, token)
 
     def send(self, sender: str, text: str, phone: Optional[str]) -> BotReply:
         messages = [{"role": "bot", **m} for m in self.rasa.send_blocking(sender, text, _metadata(phone))]
@@ -92,4 +92,4 @@ def build_bot_client(settings: VoiceSettings) -> DirectRasa | GatewayChannelClie
     """The gateway when GATEWAY_URL is set, Rasa otherwise."""
     if settings.gateway_url:
         return GatewayChannelClient(settings.gateway_url, settings.bot_timeout, settings.channel_token)
-    return DirectRasa(settings.rasa_url, settings.bot_timeout)
+    return DirectRasa(settings.rasa_url, settings.bot_timeout, settings.rasa_token)

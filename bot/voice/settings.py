@@ -51,6 +51,7 @@ class VoiceSettings(HotlineSettings):
 
     # Bot
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
+    rasa_token: str = Field("", env="RASA_REST_TOKEN", repr=False)  # when Rasa's REST channel asks for one
     gateway_url: Optional[str] = Field(None, env="GATEWAY_URL")  # when set, talk through the gateway's channel API
     channel_token: str = Field("", env="GATEWAY_CHANNEL_TOKEN", repr=False)  # the gateway's channel API token
     bot_timeout: float = Field(15.0, env="VOICE_BOT_TIMEOUT")  # seconds to wait for a reply

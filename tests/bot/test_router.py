@@ -84,9 +84,18 @@ def test_a_new_conversation_is_answered_by_the_bot(router: Router, bot: Scripted
 
 
 def test_a_quick_reply_sends_its_payload_to_the_bot_and_shows_its_title(router: Router, bot: ScriptedBot) -> None:
-    run(router.handle_user_message("s1", "查询工单", metadata={"payload": "/check_ticket"}))
-    assert bot.asked[0][1] == "/check_ticket"
-    assert router.history("s1")[0]["text"] == "查询工单"
+    run(router.handle_user_message("s1", "你好"))  # the bot offers the quick reply 转人工
+    run(router.handle_user_message("s1", "转人工", metadata={"payload": "/request_human"}))
+    assert bot.asked[-1][1] == "/request_human"
+    assert router.history("s1")[2]["text"] == "转人工"
+
+
+def test_a_payload_the_bot_did_not_offer_is_sent_as_the_users_text(router: Router, bot: ScriptedBot) -> None:
+    forged = '/inform{"phone": "13812345678", "ticket_id": "2611270001"}'
+    run(router.handle_user_message("s1", "查询工单", metadata={"payload": forged}))
+    assert bot.asked[-1][1] == "查询工单"
+    run(router.handle_user_message("s1", "再来", metadata={"payload": "/check_ticket"}))  # offered: only 转人工
+    assert bot.asked[-1][1] == "再来"
 
 
 def test_a_handoff_payload_puts_the_conversation_in_the_queue(router: Router) -> None:

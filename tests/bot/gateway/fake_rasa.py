@@ -3,7 +3,7 @@
 Browser tests use the real Rasa stack; this only answers predictably:
   text with 人工       -> a handoff payload (as the real bot's request_human does)
   text with 按钮       -> a reply with quick-reply buttons
-  text with 工单       -> a reply naming ticket 20261127001
+  text with 工单       -> a filing reply for ticket 20261127001, with the contract's ticket payload
   text with 慢         -> answers after 2 seconds
   anything else        -> "收到：<text>"
 Run: python -m tests.bot.gateway.fake_rasa --port N
@@ -36,7 +36,8 @@ async def webhook(request: Request) -> JSONResponse:
         return JSONResponse([{"recipient_id": sender, "text": "请选择：", "buttons": [
             {"title": "查询工单", "payload": "/check_ticket"}, {"title": "转人工", "payload": "/request_human"}]}])
     if "工单" in text:
-        return JSONResponse([{"recipient_id": sender, "text": f"已为您登记，工单编号：{FAKE_TICKET_ID}。"}])
+        return JSONResponse([{"recipient_id": sender, "text": "已为您登记，工单编号：2026 1127 001。",
+                              "custom": {"ticket": {"id": FAKE_TICKET_ID, "action": "filed"}}}])
     if "慢" in text:
         await asyncio.sleep(2)
     return JSONResponse([{"recipient_id": sender, "text": f"收到：{text}"}])

@@ -9,25 +9,37 @@ import time
 import requests
 import websockets
 
-from tests.bot.gateway.conftest import Gateway, login, send
+from bot.gateway.chat_ws import web_conversation_id
+from tests.bot.gateway.conftest import Gateway, login
 
-SENDER = "web-rating-0123456789"
+SENDER = "web-rating-0123456789"  # a widget's access key
+CONVERSATION = web_conversation_id(SENDER)
 TICKET = {"company": "西安示例科技有限公司", "contact_name": "李四", "phone": "13912345678",
           "category": "供水供电供气", "description": "园区B座停电", "kind": "help"}
 
 
+async def ask_for_a_person(gateway: Gateway, key: str) -> None:
+    """A widget (access key `key`) asks for a person and waits until it is in the queue."""
+    async with websockets.connect(f"{gateway.url.replace('http', 'ws')}/ws/chat?sender={key}") as ws:
+        await ws.recv()
+        await ws.send(json.dumps({"type": "message", "text": "转人工"}))
+        while json.loads(await asyncio.wait_for(ws.recv(), 10)).get("state") != "waiting":
+            pass
+
+
 def test_operator_files_finds_and_the_chat_rating_reaches_the_resolved_ticket(start_gateway, issue_api) -> None:
     gateway: Gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"])
-    send(gateway.url, SENDER, "转人工", phone="13912345678")
+    asyncio.run(ask_for_a_person(gateway, SENDER))
     session, csrf = login(gateway.url, "alice")
     console = f"{gateway.url}/api/v1/console"
 
-    filed = session.post(f"{console}/tickets", json={**TICKET, "conversation_id": SENDER}, headers={"X-CSRF-Token": csrf})
+    filed = session.post(f"{console}/tickets", json={**TICKET, "conversation_id": CONVERSATION},
+                         headers={"X-CSRF-Token": csrf})
     assert filed.status_code == 201, filed.text
     ticket = filed.json()
     assert ticket["status"] == "received" and ticket["id"].isdigit()
 
-    linked = session.get(f"{console}/conversations/{SENDER}/tickets").json()["items"]
+    linked = session.get(f"{console}/conversations/{CONVERSATION}/tickets").json()["items"]
     assert [t["id"] for t in linked] == [ticket["id"]]
     by_phone = session.get(f"{console}/tickets", params={"phone": "13912345678"}).json()["items"]
     assert ticket["id"] in [t["id"] for t in by_phone]
@@ -77,10 +89,11 @@ def test_a_rating_given_before_the_ticket_is_resolved_reaches_it_once_resolved(s
     sender = "web-rating-later-0123456789"
     gateway: Gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"],
                                      GATEWAY_RATING_RETRY_SECONDS="0.5")
-    send(gateway.url, sender, "转人工", phone="13912345678")
+    asyncio.run(ask_for_a_person(gateway, sender))
     session, csrf = login(gateway.url, "alice")
     filed = [session.post(f"{gateway.url}/api/v1/console/tickets", headers={"X-CSRF-Token": csrf},
-                          json={**TICKET, "description": text, "conversation_id": sender}).json()
+                          json={**TICKET, "description": text,
+                                "conversation_id": web_conversation_id(sender)}).json()
              for text in ("园区C座路灯不亮", "园区D座门禁故障")]
     resolved_later, cancelled_later = (ticket["id"] for ticket in filed)
     assert all(ticket["status"] == "received" for ticket in filed)

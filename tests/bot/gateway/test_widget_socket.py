@@ -9,9 +9,11 @@ import requests
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatusCode
 
+from bot.gateway.chat_ws import web_conversation_id
 from tests.bot.gateway.conftest import Gateway, login
 
-SENDER = "web-0123456789abcdef"
+SENDER = "web-0123456789abcdef"  # the widget's access key
+CONVERSATION = web_conversation_id(SENDER)  # what the console and everything else call the chat
 
 
 async def _until(ws, predicate, timeout: float = 5.0) -> list[dict]:
@@ -50,7 +52,7 @@ def test_operator_messages_and_state_changes_reach_the_widget(gateway: Gateway) 
             await _until(ws, lambda f: f["type"] == "state" and f["state"] == "waiting")
             loop = asyncio.get_running_loop()
             session, csrf = await loop.run_in_executor(None, login, gateway.url, "alice")
-            base = f"{gateway.url}/api/v1/console/conversations/{SENDER}"
+            base = f"{gateway.url}/api/v1/console/conversations/{CONVERSATION}"
             await loop.run_in_executor(None, lambda: session.post(f"{base}/claim", headers={"X-CSRF-Token": csrf}))
             await _until(ws, lambda f: f["type"] == "state" and f["state"] == "operator" and f["operator"] == "alice")
             await loop.run_in_executor(None, lambda: session.post(f"{base}/reply", json={"text": "您好"}, headers={"X-CSRF-Token": csrf}))
@@ -60,7 +62,7 @@ def test_operator_messages_and_state_changes_reach_the_widget(gateway: Gateway) 
             frames = await _until(ws, lambda f: f["type"] == "message" and f["message"].get("rating_requested"))
             await ws.send(json.dumps({"type": "rating", "score": 4, "comment": "不错"}))
             frames = await _until(ws, lambda f: f["type"] == "message" and f["message"]["text"] == "感谢您的评价！")
-        conv = session.get(f"{gateway.url}/api/v1/console/conversations/{SENDER}").json()["conversation"]
+        conv = session.get(f"{gateway.url}/api/v1/console/conversations/{CONVERSATION}").json()["conversation"]
         assert (conv["state"], conv["rating"]) == ("closed", 4)
 
     asyncio.run(scenario())
