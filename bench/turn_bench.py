@@ -30,7 +30,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.support.stack import start_action_server, start_issue_api, start_rasa_server  # noqa: E402
+from tests.support.stack import RASA_API_TOKEN, start_action_server, start_issue_api, start_rasa_server  # noqa: E402
 
 RESULT = ROOT / "bench" / "results" / "turn_bench.md"
 SCRIPT = ["你好", "我们园区门口的路灯坏了好几天了", "西安华清智能科技有限公司", "我叫张伟", "对", "对"]
@@ -49,7 +49,7 @@ def parse_latency(rasa_url: str, count: int = 200) -> dict[str, float]:
     for i in range(count):
         started = time.perf_counter()
         session.post(f"{rasa_url}/model/parse", json={"text": PARSE_SAMPLES[i % len(PARSE_SAMPLES)]},
-                     timeout=30).raise_for_status()
+                     params={"token": RASA_API_TOKEN}, timeout=30).raise_for_status()
         timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
     return {"p50": statistics.median(timings), "p95": timings[int(len(timings) * 0.95)], "count": count}

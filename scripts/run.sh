@@ -26,6 +26,10 @@ LOCAL_OPERATOR_PASSWORD=$(rand | cut -c1-12)
 LOCAL_GATEWAY_SECRET=$(rand)
 ENV
 fi
+# Secrets added after a local.env was first written are appended to it.
+for name in LOCAL_CHANNEL_TOKEN LOCAL_RASA_API_TOKEN LOCAL_ACTION_SERVER_TOKEN LOCAL_ISSUE_API_SECRET; do
+  grep -q "^$name=" "$HOTLINE_VAR_DIR/local.env" || echo "$name=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')" >> "$HOTLINE_VAR_DIR/local.env"
+done
 # shellcheck disable=SC1091
 source "$HOTLINE_VAR_DIR/local.env"
 
@@ -33,7 +37,13 @@ source "$HOTLINE_VAR_DIR/local.env"
 : "${GATEWAY_OPERATORS:=operator:$LOCAL_OPERATOR_PASSWORD}"
 : "${GATEWAY_SECRET:=$LOCAL_GATEWAY_SECRET}"
 token_of() { tr ',' '\n' <<<"$ISSUE_API_TOKENS" | sed -n "s/^$1://p" | head -1; }
-export ISSUE_API_TOKENS GATEWAY_OPERATORS GATEWAY_SECRET
+# Internal surfaces: the voice adapters' channel API, Rasa's HTTP API, the action server, the query codes' key.
+: "${GATEWAY_CHANNEL_TOKEN:=$LOCAL_CHANNEL_TOKEN}"
+: "${RASA_API_TOKEN:=$LOCAL_RASA_API_TOKEN}"
+: "${ACTION_SERVER_TOKEN:=$LOCAL_ACTION_SERVER_TOKEN}"
+: "${ISSUE_API_SECRET:=$LOCAL_ISSUE_API_SECRET}"
+export ISSUE_API_TOKENS GATEWAY_OPERATORS GATEWAY_SECRET GATEWAY_CHANNEL_TOKEN RASA_API_TOKEN ACTION_SERVER_TOKEN ISSUE_API_SECRET
+umask 077  # every state file the processes create is the owner's alone
 # Each process gets the token of its own role, under a variable that names the role: the action
 # server files tickets as the bot, the gateway's ticket panel works as an operator.
 export ISSUE_API_BOT_TOKEN="${ISSUE_API_BOT_TOKEN:-$(token_of bot)}"

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.support.servers import REPO_ROOT, free_port
-from tests.support.stack import MODEL_PATH, write_endpoints
+from tests.support.stack import ACTION_SERVER_TOKEN, MODEL_PATH, write_endpoints
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +38,8 @@ def test_make_run_serves_all_four_processes_and_stops_on_ctrl_c(tmp_path):
         "ISSUE_API_PORT": str(ports["issue_api"]),
         "ISSUE_API_DB": f"sqlite:///{tmp_path / 'issues.db'}",
         "ISSUE_API_TOKENS": "bot:run-bot,operator:run-operator,admin:run-admin",
+        "RASA_API_TOKEN": "run-rasa-api",
+        "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,  # what the test's endpoints.yml sends
         "ACTIONS_PORT": str(ports["actions"]),
         "ACTIONS_OUTBOX_DB": str(tmp_path / "outbox.db"),
         "RASA_PORT": str(ports["rasa"]),
@@ -58,7 +60,7 @@ def test_make_run_serves_all_four_processes_and_stops_on_ctrl_c(tmp_path):
         assert health.status_code == 200
         _wait_ok(f"http://127.0.0.1:{ports['actions']}/health", deadline)
         _wait_ok(f"http://127.0.0.1:{ports['gateway']}/", deadline)
-        status = _wait_ok(f"http://127.0.0.1:{ports['rasa']}/status", deadline).json()
+        status = _wait_ok(f"http://127.0.0.1:{ports['rasa']}/status?token=run-rasa-api", deadline).json()
         assert status.get("model_file") or status.get("model_id")
 
         # The bot answers through the REST channel, and a filing reaches the issue API as the bot.

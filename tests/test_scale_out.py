@@ -11,7 +11,9 @@ import redis
 import requests
 
 from tests.support.servers import REPO_ROOT, ServerProcess, free_port, venv_tool
-from tests.support.stack import MODEL_PATH, start_action_server, start_issue_api
+from tests.support.stack import (
+    ACTION_SERVER_TOKEN, MODEL_PATH, RASA_API_TOKEN, start_action_server, start_issue_api,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -38,14 +40,14 @@ def _start_rasa(action_url: str, database: str, tmp_path, index: int) -> tuple[S
     url = f"http://127.0.0.1:{port}"
     server = ServerProcess(
         [
-            venv_tool("rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port),
+            venv_tool("rasa"), "run", "--enable-api", "--auth-token", RASA_API_TOKEN, "-i", "127.0.0.1", "-p", str(port),
             "--model", str(MODEL_PATH),
             "--endpoints", str(REPO_ROOT / "endpoints.scale.yml"),
             "--credentials", str(REPO_ROOT / "credentials.yml"),
         ],
-        health_url=f"{url}/status",
+        health_url=f"{url}/status?token={RASA_API_TOKEN}",
         env={
-            "ACTION_SERVER_URL": f"{action_url}/webhook",
+            "ACTION_SERVER_URL": f"{action_url}/webhook", "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
             "RASA_DB_HOST": "127.0.0.1", "RASA_DB_PORT": "5432", "RASA_DB_NAME": database,
             "RASA_DB_USER": "postgres", "RASA_DB_PASSWORD": "",
             "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379",
@@ -81,7 +83,8 @@ def test_two_rasa_servers_share_conversations_through_postgres_and_redis(tmp_pat
 
         # Both turns are in one conversation, whichever server took them.
         for url in (first_url, second_url):
-            tracker = requests.get(f"{url}/conversations/{sender}/tracker", timeout=30).json()
+            tracker = requests.get(f"{url}/conversations/{sender}/tracker", params={"token": RASA_API_TOKEN},
+                                   timeout=30).json()
             said = [event["text"] for event in tracker["events"] if event["event"] == "user"]
             assert said == ["你好", "谢谢"], said
 

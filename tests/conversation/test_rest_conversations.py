@@ -6,6 +6,10 @@ import uuid
 import pytest
 import requests
 
+from tests.support.stack import RASA_API_TOKEN
+
+API = {"token": RASA_API_TOKEN}  # Rasa's HTTP API is never open without a token
+
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +39,7 @@ def test_the_rest_channel_refuses_malformed_bodies_with_a_structured_error(hotli
 def test_metadata_reaches_the_tracker(hotline):
     sender = _sender()
     hotline.say(sender, "你好", phone="13891234567", channel="voice")
-    tracker = requests.get(f"{hotline.rasa_url}/conversations/{sender}/tracker", timeout=10).json()
+    tracker = requests.get(f"{hotline.rasa_url}/conversations/{sender}/tracker", params=API, timeout=10).json()
     user = [e for e in tracker["events"] if e["event"] == "user"][-1]
     assert user["metadata"]["phone"] == "13891234567" and user["metadata"]["channel"] == "voice"
     assert tracker["slots"]["caller_phone"] == "13891234567"
@@ -189,7 +193,7 @@ def test_a_different_request_in_the_middle_of_filing_is_not_taken_as_an_answer(h
     assert "单位" in hotline.said(caller, "我们公司附近的移动信号特别差", phone=phone)
     switched = hotline.said(caller, f"等一下 先帮我查一下工单{ticket_id}", phone=phone)
     assert "先不提交" in switched and grouped in switched
-    slots = requests.get(f"{hotline.rasa_url}/conversations/{caller}/tracker", timeout=10).json()["slots"]
+    slots = requests.get(f"{hotline.rasa_url}/conversations/{caller}/tracker", params=API, timeout=10).json()["slots"]
     assert slots["company"] is None and slots["description"] is None
 
     assert "单位" in hotline.said(caller, "园区的污水管道破了 水都流到马路上了", phone=phone)

@@ -1,0 +1,69 @@
+"""Finding 8: `make run` started Rasa with `--enable-api --cors '*'` and no `--auth-token`: any local
+process or web page could read trackers or replace the model. Rasa's HTTP API now needs a token and
+sends no CORS grant; the action server answers only the Rasa server (its token, or loopback)."""
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+import requests
+
+from tests.support.servers import REPO_ROOT, ServerProcess, free_port, venv_tool
+from tests.support.stack import ACTION_SERVER_TOKEN, RASA_API_TOKEN
+from contract.internal_access import allowed, is_loopback
+
+pytestmark = pytest.mark.slow
+
+
+def test_make_run_starts_rasa_with_a_token_and_without_cors() -> None:
+    command = next(line for line in (REPO_ROOT / "Procfile").read_text().splitlines() if line.startswith("rasa:"))
+    assert "--auth-token" in command and "--cors" not in command
+    assert re.search(r"RASA_API_TOKEN", (REPO_ROOT / "scripts" / "run.sh").read_text())
+
+
+def test_rasas_http_api_needs_the_token_and_grants_no_cross_origin_reads(rasa_server) -> None:
+    tracker = f"{rasa_server.url}/conversations/someone/tracker"
+    assert requests.get(tracker, timeout=10).status_code == 401
+    assert requests.put(f"{rasa_server.url}/model", json={"model_file": "/tmp/x.tar.gz"}, timeout=10).status_code == 401
+    page = requests.get(tracker, params={"token": RASA_API_TOKEN}, headers={"Origin": "https://evil.example"},
+                        timeout=10)
+    assert page.status_code == 200 and "access-control-allow-origin" not in page.headers
+
+
+def test_the_action_server_answers_only_the_rasa_server(action_server) -> None:
+    call = {"next_action": "action_handoff", "sender_id": "x", "tracker": {"sender_id": "x", "slots": {},
+            "latest_message": {}, "events": []}, "domain": {}, "version": "3.6.21"}
+    assert requests.post(f"{action_server.url}/webhook", json=call, timeout=10).status_code == 401
+    assert requests.post(f"{action_server.url}/webhook", json=call, params={"token": "wrong"}, timeout=10).status_code == 401
+    assert requests.post(f"{action_server.url}/webhook", json=call, params={"token": ACTION_SERVER_TOKEN},
+                         timeout=10).status_code == 200
+
+
+def _lan_address() -> str | None:
+    """This machine's address on a network interface, if it has one (the route needs no traffic)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if is_loopback(address) else address
+
+
+def test_without_a_token_only_callers_on_this_machine_are_served(tmp_path) -> None:
+    assert allowed("", None, "127.0.0.1") and allowed("", None, "::1")
+    assert not allowed("", None, "10.0.0.5") and not allowed("t", None, "127.0.0.1")
+    assert allowed("t", "t", "10.0.0.5")
+    address = _lan_address()
+    if address is None:
+        pytest.skip("no network interface besides loopback to call from")
+    port = free_port()
+    with ServerProcess([venv_tool("rasa"), "run", "actions", "--port", str(port), "--actions", "actions"],
+                       health_url=f"http://127.0.0.1:{port}/health", env={"SANIC_HOST": "0.0.0.0",
+                       "ACTIONS_OUTBOX_WORKER": "0", "ACTION_SERVER_TOKEN": "",
+                       "HOTLINE_VAR_DIR": str(tmp_path)}, log_path=tmp_path / "actions.log", startup_timeout=90):
+        remote = requests.post(f"http://{address}:{port}/webhook", json={}, timeout=10)
+        assert remote.status_code == 401
+        local = requests.post(f"http://127.0.0.1:{port}/webhook", json={}, timeout=10)
+        assert local.status_code != 401
