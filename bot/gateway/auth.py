@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import math
 import secrets
-import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Mapping
 
 import bcrypt
 from fastapi import HTTPException, Request, Response, WebSocket
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from bot.gateway.login_throttle import LoginThrottle
 
 SESSION_COOKIE = "gw_session"
 LOGIN_COOKIE = "gw_login"
@@ -28,25 +29,10 @@ CSRF_HEADER = "x-csrf-token"
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=10))
 
 
-class LoginThrottle:
-    """At most `limit` failed logins per key (a name, an address) in `window_s`: slows guessing."""
-
-    def __init__(self, limit: int = 5, window_s: float = 300.0, clock=time.monotonic) -> None:
-        self.limit, self.window_s, self._clock = limit, window_s, clock
-        self._failures: dict[str, deque[float]] = {}
-
-    def blocked(self, key: str) -> bool:
-        return len(self._recent(key, self._clock())) >= self.limit
-
-    def failed(self, key: str) -> None:
-        now = self._clock()
-        self._recent(key, now).append(now)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        recent = self._failures.setdefault(key, deque())
-        while recent and now - recent[0] >= self.window_s:
-            recent.popleft()
-        return recent
+class LoginThrottled(Exception):
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"retry after {retry_after_s:.1f}s")
+        self.retry_after = max(1, math.ceil(retry_after_s))
 
 
 @dataclass(frozen=True)
@@ -62,10 +48,21 @@ class Auth:
         self.cookie_secure = cookie_secure
         self._sessions = URLSafeTimedSerializer(secret, salt="gateway-console-session")
         self._login = URLSafeTimedSerializer(secret, salt="gateway-console-login")
-        # Per name, to stop guessing one account; per address, looser, as a centre's operators may
-        # share one NAT address.
-        self.name_throttle = LoginThrottle(limit=5)
-        self.address_throttle = LoginThrottle(limit=30)
+        self.throttle = LoginThrottle()
+
+    async def check_password(self, name: str, password: str, address: str) -> bool:
+        """Whether the password is right; `LoginThrottled` if the attempt must wait.
+
+        The attempt is admitted and counted in one step with no await in between, before the bcrypt
+        check: a burst of concurrent attempts gets only as many checks as the throttle allows.
+        """
+        wait = self.throttle.admit(name, address)
+        if wait > 0:
+            raise LoginThrottled(wait)
+        ok = await self.verify_password(name, password)
+        if ok:
+            self.throttle.succeeded(name, address)
+        return ok
 
     async def verify_password(self, name: str, password: str) -> bool:
         """bcrypt costs tens of milliseconds: run it in a thread so chats do not stall meanwhile."""

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from bot.gateway.auth import LoginThrottled
 from bot.gateway.console_deps import auth_of, operator
 
 log = logging.getLogger(__name__)
@@ -22,12 +24,14 @@ async def login(body: LoginBody, request: Request, response: Response) -> dict:
     auth = auth_of(request)
     auth.check_login_csrf(request)
     address = request.client.host if request.client else "?"
-    if auth.name_throttle.blocked(body.username) or auth.address_throttle.blocked(address):
-        raise HTTPException(status_code=429, detail="登录失败次数过多，请5分钟后再试")
-    if not await auth.verify_password(body.username, body.password):
-        auth.name_throttle.failed(body.username)
-        auth.address_throttle.failed(address)
-        log.info("failed console login for %r", body.username[:40])
+    try:
+        ok = await auth.check_password(body.username, body.password, address)
+    except LoginThrottled as wait:
+        log.debug("login for %r from %s must wait %ss", body.username[:40], address, wait.retry_after)
+        raise HTTPException(status_code=429, detail=f"登录尝试过于频繁，请{_duration(wait.retry_after)}后再试",
+                            headers={"Retry-After": str(wait.retry_after)}) from None
+    if not ok:
+        log.info("failed console login for %r from %s", body.username[:40], address)
         raise HTTPException(status_code=401, detail="用户名或密码错误")
     auth.start_session(response, body.username)
     log.info("operator %s logged in", body.username)
@@ -39,3 +43,7 @@ async def logout(request: Request, response: Response) -> dict:
     operator(request, csrf=True)
     auth_of(request).end_session(response)
     return {"ok": True}
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds}秒" if seconds < 60 else f"{math.ceil(seconds / 60)}分钟"

@@ -95,13 +95,4 @@ def test_the_console_socket_needs_a_login_and_pushes_the_queue(gateway: Gateway)
     asyncio.run(scenario())
 
 
-def test_repeated_wrong_passwords_are_throttled(gateway: Gateway) -> None:
-    for _ in range(5):
-        with pytest.raises(requests.HTTPError) as wrong:
-            login(gateway.url, "bob", "guess")
-        assert wrong.value.response.status_code == 401
-    with pytest.raises(requests.HTTPError) as throttled:
-        login(gateway.url, "bob", "bob-pass-2")  # even the right password waits now
-    assert throttled.value.response.status_code == 429 and "5分钟" in throttled.value.response.json()["detail"]
-    alice, _ = login(gateway.url, "alice")  # another account from the same address is not locked out
-    assert alice.get(f"{gateway.url}/api/v1/console/queue").ok
+# Login throttling: tests/security/test_login_throttle.py.
