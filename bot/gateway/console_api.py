@@ -40,25 +40,25 @@ async def conversation(conversation_id: str, request: Request) -> dict:
 @router.post("/api/v1/console/conversations/{conversation_id}/claim")
 async def claim(conversation_id: str, request: Request) -> dict:
     session = operator(request, csrf=True)
-    return summary(await _guard(router_of(request).claim(conversation_id, session.operator)))
+    return summary(await _guard(router_of(request).claim(conversation_id, session.account)))
 
 
 @router.post("/api/v1/console/conversations/{conversation_id}/reply")
 async def reply(conversation_id: str, body: ReplyBody, request: Request) -> dict:
     session = operator(request, csrf=True)
-    return await _guard(router_of(request).operator_reply(conversation_id, session.operator, body.text))
+    return await _guard(router_of(request).operator_reply(conversation_id, session.account, body.text))
 
 
 @router.post("/api/v1/console/conversations/{conversation_id}/handback")
 async def hand_back(conversation_id: str, request: Request) -> dict:
     session = operator(request, csrf=True)
-    return summary(await _guard(router_of(request).hand_back(conversation_id, session.operator)))
+    return summary(await _guard(router_of(request).hand_back(conversation_id, session.account)))
 
 
 @router.post("/api/v1/console/conversations/{conversation_id}/close")
 async def close(conversation_id: str, request: Request) -> dict:
     session = operator(request, csrf=True)
-    return summary(await _guard(router_of(request).close(conversation_id, session.operator)))
+    return summary(await _guard(router_of(request).close(conversation_id, session.account)))
 
 
 async def _guard(action: Any) -> Any:
@@ -79,22 +79,35 @@ async def _guard(action: Any) -> Any:
 async def console_socket(websocket: WebSocket) -> None:
     """Queue changes and new messages of every conversation, pushed as they happen."""
     auth: Auth = websocket.app.state.auth
-    if auth.session(websocket) is None or not same_origin(websocket):
+    # Opening the socket and the events it pushes are not the operator's activity: an unattended
+    # console idles out like any other session, and is then closed with 4401 (login required).
+    if auth.session(websocket, touch=False) is None or not same_origin(websocket):
         await websocket.close(code=4401, reason="login required")
         return
     conv_router: Router = websocket.app.state.router
+    recheck_s = min(5.0, auth.sessions.idle_s / 4)
+    loop = asyncio.get_running_loop()
     await websocket.accept()
     async with conv_router.watch() as events:
         await websocket.send_json({"type": "queue", "items": conv_router.queue()})
         reader = asyncio.create_task(_drain(websocket))
+        getter: asyncio.Task | None = None
+        next_check = loop.time() + recheck_s
         try:
             while not reader.done():
-                getter = asyncio.create_task(events.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
+                getter = getter or asyncio.create_task(events.get())
+                done, _ = await asyncio.wait({getter, reader}, timeout=max(0.0, next_check - loop.time()),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if reader in done:
                     break
-                event = getter.result()
+                if loop.time() >= next_check:
+                    if auth.session(websocket, touch=False) is None:  # logged out, idle, expired, removed
+                        await websocket.close(code=4401, reason="session ended")
+                        break
+                    next_check = loop.time() + recheck_s
+                if getter not in done:
+                    continue
+                event, getter = getter.result(), None
                 if event["type"] == "typing":
                     continue
                 if event["type"] == "state":
@@ -104,6 +117,8 @@ async def console_socket(websocket: WebSocket) -> None:
             pass  # the console went away mid-send; it reconnects and reloads the queue
         finally:
             reader.cancel()
+            if getter is not None:
+                getter.cancel()
 
 
 async def _drain(websocket: WebSocket) -> None:

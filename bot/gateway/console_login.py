@@ -1,4 +1,4 @@
-"""Operator login and logout for the console (hashed passwords, signed session cookie, login CSRF)."""
+"""Operator login and logout for the console: login CSRF, throttled password check, server-side session."""
 from __future__ import annotations
 
 import logging
@@ -7,8 +7,10 @@ import math
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from bot.gateway.accounts import OPERATOR
 from bot.gateway.auth import LoginThrottled
-from bot.gateway.console_deps import auth_of, operator
+from bot.gateway.console_deps import auth_of, client_address, operator
+from bot.gateway.session_store import Session
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -21,28 +23,37 @@ class LoginBody(BaseModel):
 
 @router.post("/console/login")
 async def login(body: LoginBody, request: Request, response: Response) -> dict:
-    auth = auth_of(request)
-    auth.check_login_csrf(request)
-    address = request.client.host if request.client else "?"
-    try:
-        ok = await auth.check_password(body.username, body.password, address)
-    except LoginThrottled as wait:
-        log.debug("login for %r from %s must wait %ss", body.username[:40], address, wait.retry_after)
-        raise HTTPException(status_code=429, detail=f"登录尝试过于频繁，请{_duration(wait.retry_after)}后再试",
-                            headers={"Retry-After": str(wait.retry_after)}) from None
-    if not ok:
-        log.info("failed console login for %r from %s", body.username[:40], address)
-        raise HTTPException(status_code=401, detail="用户名或密码错误")
-    auth.start_session(response, body.username)
-    log.info("operator %s logged in", body.username)
-    return {"operator": body.username}
+    session = await sign_in(request, response, OPERATOR, body.username, body.password)
+    return {"operator": session.account}
 
 
 @router.post("/console/logout")
 async def logout(request: Request, response: Response) -> dict:
     operator(request, csrf=True)
-    auth_of(request).end_session(response)
+    auth_of(request).end_session(request, response)
     return {"ok": True}
+
+
+async def sign_in(request: Request, response: Response, kind: str, name: str, password: str) -> Session:
+    """Log an account of `kind` in, the same way for every kind: 403 without the login form's token,
+    429 (with Retry-After) while the throttle makes it wait, 401 for a wrong name or password."""
+    auth = auth_of(request)
+    auth.check_login_csrf(request)
+    address = client_address(request)
+    try:
+        account = await auth.check_password(kind, name, password, address)
+    except LoginThrottled as wait:
+        log.debug("login for %r from %s must wait %ss", name[:40], address, wait.retry_after)
+        raise HTTPException(status_code=429, detail=f"登录尝试过于频繁，请{_duration(wait.retry_after)}后再试",
+                            headers={"Retry-After": str(wait.retry_after)}) from None
+    if account is None:
+        known = auth.accounts.get(kind, name) is not None
+        # An unknown name is not logged: it is often a password typed into the wrong field.
+        log.info("failed %s login for %s from %s", kind, repr(name[:40]) if known else "an unknown name", address)
+        raise HTTPException(status_code=401, detail="用户名或密码错误")
+    session = auth.start_session(request, response, account)
+    log.info("%s %s logged in from %s", kind, account.name, address)
+    return session
 
 
 def _duration(seconds: int) -> str:

@@ -54,6 +54,7 @@ class GatewaySettings(HotlineSettings):
     secret_generated: bool = False
     cookie_secure: bool = Field(False, env="GATEWAY_COOKIE_SECURE")
     session_hours: float = Field(12.0, env="GATEWAY_SESSION_HOURS", gt=0)
+    session_idle_minutes: float = Field(30.0, env="GATEWAY_SESSION_IDLE_MINUTES", gt=0)
     max_message_chars: int = Field(500, env="GATEWAY_MAX_MESSAGE_CHARS", ge=1)
     messages_per_minute: int = Field(20, env="GATEWAY_MESSAGES_PER_MINUTE", ge=1)
     rasa_timeout: float = Field(30.0, env="GATEWAY_RASA_TIMEOUT", gt=0)
@@ -77,7 +78,8 @@ class GatewaySettings(HotlineSettings):
 
     @root_validator(skip_on_failure=True)
     def _session_secret(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
-        """Without GATEWAY_SECRET sessions are signed with a random key: logins end at restart."""
+        """Without GATEWAY_SECRET login forms are signed with a random key: one opened before a
+        restart must be reloaded (sessions themselves are in the database and survive)."""
         if not values.get("secret"):
             values["secret"], values["secret_generated"] = secrets.token_urlsafe(32), True
         return values

@@ -75,10 +75,11 @@ async def file_ticket(body: TicketBody, request: Request) -> Any:
     fields["channel"] = "operator"
     key = request.headers.get("idempotency-key") or str(uuid.uuid4())
     created = await _issue_call(issue_api_of(request).create_ticket, fields, key)
-    if body.conversation_id and isinstance(created, dict) and created.get("id"):
+    ticket_id = str(created["id"]) if isinstance(created, dict) and created.get("id") else "?"
+    if body.conversation_id and ticket_id != "?":
         with contextlib.suppress(UnknownConversation):
-            router_of(request).add_ticket(body.conversation_id, str(created["id"]))
-    log.info("operator %s filed ticket %s", session.operator, created.get("id") if isinstance(created, dict) else "?")
+            router_of(request).add_ticket(body.conversation_id, ticket_id)
+    log.info("operator %s filed ticket %s", session.account, ticket_id)
     return created
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 import requests
@@ -95,4 +96,18 @@ def test_the_console_socket_needs_a_login_and_pushes_the_queue(gateway: Gateway)
     asyncio.run(scenario())
 
 
-# Login throttling: tests/security/test_login_throttle.py.
+def test_a_session_ends_after_its_absolute_lifetime_however_busy(start_gateway) -> None:
+    gateway = start_gateway(GATEWAY_SESSION_HOURS="0.001")  # 3.6 seconds
+    session, _ = login(gateway.url, "alice")
+    # Sent by hand: the browser would drop the cookie itself at its Max-Age; the server must too.
+    cookie = {"Cookie": f"gw_session={session.cookies['gw_session']}"}
+    queue = f"{gateway.url}/api/v1/console/queue"
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        assert requests.get(queue, headers=cookie).status_code == 200
+        time.sleep(0.5)
+    time.sleep(1.5)
+    assert requests.get(queue, headers=cookie).status_code == 401
+
+
+# Login throttling, logout, idle time and the Secure flag: tests/security/.
