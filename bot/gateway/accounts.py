@@ -3,8 +3,8 @@
 Today the only kind is "operator" (GATEWAY_OPERATORS, the console). A second kind logs in the same
 way: e.g. department users of a future /department workbench, from GATEWAY_DEPARTMENTS
 ("user:password:<department>"), would be `Account(kind="department", name=..., department=...)`
-added by `Accounts.__init__`'s caller; login, throttling and sessions already key everything by
-(kind, name), and a route accepts only the kinds it names (`Auth.require`).
+added by `Accounts.__init__`'s caller; login, throttling, sessions and the audit log already key
+everything by (kind, name), and a route accepts only the kinds it names (`Auth.require`).
 """
 from __future__ import annotations
 

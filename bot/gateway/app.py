@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from bot.conversation_store import ConversationStore
 from bot.gateway import audio_route, channel_api, chat_ws, console_api, console_login, pages, tickets_api
 from bot.gateway.accounts import OPERATOR, Accounts
+from bot.gateway.audit_log import AuditLog
 from bot.gateway.auth import Auth
 from bot.gateway.pending_ratings import PendingRatings
 from bot.gateway.session_store import SessionStore
@@ -41,6 +42,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         if ended:
             log.info("ended %d session(s) of operators no longer in GATEWAY_OPERATORS", ended)
         app.state.auth = Auth(accounts, sessions, settings.secret, settings.cookie_secure)
+        app.state.audit = audit = AuditLog(settings.db_path)
         app.state.issue_api = issue_api
         app.state.router = Router(
             store, rasa, tickets=ratings,
@@ -62,6 +64,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await rating_retry
             await rasa.aclose()
+            audit.close()
             sessions.close()
             pending_ratings.close()
             store.close()

@@ -1,18 +1,22 @@
-"""The operator console's conversation API and live WebSocket; every route needs a logged-in operator.
+"""The operator console's conversation API, audit log and live WebSocket; every route needs a
+logged-in operator.
 
 State changes (claim, reply, hand back, close) also need the session's CSRF token in `X-CSRF-Token`.
+Each of them, and each view of a transcript, is written to the audit log.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import Any, Optional
 
-from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 
+from bot.gateway.audit_log import MAX_LIMIT
 from bot.gateway.auth import Auth, same_origin
-from bot.gateway.console_deps import operator, router_of
+from bot.gateway.console_deps import audit_of, operator, router_of
+from bot.gateway.session_store import Session
 from bot.router import ConversationConflict, Router, UnknownConversation, summary
 
 router = APIRouter()
@@ -30,35 +34,57 @@ async def queue(request: Request) -> dict:
 
 @router.get("/api/v1/console/conversations/{conversation_id}")
 async def conversation(conversation_id: str, request: Request) -> dict:
-    operator(request)
+    session = operator(request)
     conv = router_of(request).conversation(conversation_id)
     if conv is None:
         raise HTTPException(status_code=404, detail="会话不存在")
-    return {"conversation": summary(conv), "messages": router_of(request).history(conversation_id)}
+    messages = router_of(request).history(conversation_id)
+    _audit(request, session, "opened", conversation_id, f"{len(messages)} messages")
+    return {"conversation": summary(conv), "messages": messages}
 
 
 @router.post("/api/v1/console/conversations/{conversation_id}/claim")
 async def claim(conversation_id: str, request: Request) -> dict:
     session = operator(request, csrf=True)
-    return summary(await _guard(router_of(request).claim(conversation_id, session.account)))
+    conv = await _guard(router_of(request).claim(conversation_id, session.account))
+    _audit(request, session, "claimed", conversation_id)
+    return summary(conv)
 
 
 @router.post("/api/v1/console/conversations/{conversation_id}/reply")
 async def reply(conversation_id: str, body: ReplyBody, request: Request) -> dict:
     session = operator(request, csrf=True)
-    return await _guard(router_of(request).operator_reply(conversation_id, session.account, body.text))
+    message = await _guard(router_of(request).operator_reply(conversation_id, session.account, body.text))
+    _audit(request, session, "replied", conversation_id, f"message {message['seq']}, {len(message['text'])} chars")
+    return message
 
 
 @router.post("/api/v1/console/conversations/{conversation_id}/handback")
 async def hand_back(conversation_id: str, request: Request) -> dict:
     session = operator(request, csrf=True)
-    return summary(await _guard(router_of(request).hand_back(conversation_id, session.account)))
+    conv = await _guard(router_of(request).hand_back(conversation_id, session.account))
+    _audit(request, session, "handed_back", conversation_id)
+    return summary(conv)
 
 
 @router.post("/api/v1/console/conversations/{conversation_id}/close")
 async def close(conversation_id: str, request: Request) -> dict:
     session = operator(request, csrf=True)
-    return summary(await _guard(router_of(request).close(conversation_id, session.account)))
+    conv = await _guard(router_of(request).close(conversation_id, session.account))
+    _audit(request, session, "closed", conversation_id)
+    return summary(conv)
+
+
+@router.get("/api/v1/console/audit")
+async def audit_log(request: Request, conversation_id: Optional[str] = Query(None, max_length=128),
+                    limit: int = Query(100, ge=1, le=MAX_LIMIT)) -> dict:
+    """Who did what, newest first; one conversation's history with `conversation_id`."""
+    operator(request)
+    return {"items": audit_of(request).entries(conversation_id or None, limit)}
+
+
+def _audit(request: Request, session: Session, action: str, conversation_id: str, detail: str = "") -> None:
+    audit_of(request).record(action, session.account, conversation_id, detail, kind=session.kind)
 
 
 async def _guard(action: Any) -> Any:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from bot.gateway.audit_log import AuditLog
 from bot.gateway.auth import Auth
 from bot.gateway.session_store import Session
 from bot.router import Router
@@ -11,6 +12,10 @@ from contract.issue_client import IssueClient
 
 def auth_of(request: Request) -> Auth:
     return request.app.state.auth
+
+
+def audit_of(request: Request) -> AuditLog:
+    return request.app.state.audit
 
 
 def router_of(request: Request) -> Router:

@@ -1,4 +1,5 @@
-"""Operator login and logout for the console: login CSRF, throttled password check, server-side session."""
+"""Operator login and logout for the console: login CSRF, throttled password check, server-side
+session, and an audit row for each (a failed attempt too, unless the throttle refused it unchecked)."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from bot.gateway.accounts import OPERATOR
 from bot.gateway.auth import LoginThrottled
-from bot.gateway.console_deps import auth_of, client_address, operator
+from bot.gateway.console_deps import audit_of, auth_of, client_address, operator
 from bot.gateway.session_store import Session
 
 log = logging.getLogger(__name__)
@@ -29,15 +30,16 @@ async def login(body: LoginBody, request: Request, response: Response) -> dict:
 
 @router.post("/console/logout")
 async def logout(request: Request, response: Response) -> dict:
-    operator(request, csrf=True)
+    session = operator(request, csrf=True)
     auth_of(request).end_session(request, response)
+    audit_of(request).record("logout", session.account, kind=session.kind)
     return {"ok": True}
 
 
 async def sign_in(request: Request, response: Response, kind: str, name: str, password: str) -> Session:
     """Log an account of `kind` in, the same way for every kind: 403 without the login form's token,
     429 (with Retry-After) while the throttle makes it wait, 401 for a wrong name or password."""
-    auth = auth_of(request)
+    auth, audit = auth_of(request), audit_of(request)
     auth.check_login_csrf(request)
     address = client_address(request)
     try:
@@ -48,10 +50,13 @@ async def sign_in(request: Request, response: Response, kind: str, name: str, pa
                             headers={"Retry-After": str(wait.retry_after)}) from None
     if account is None:
         known = auth.accounts.get(kind, name) is not None
-        # An unknown name is not logged: it is often a password typed into the wrong field.
+        # An unknown name is not written down: it is often a password typed into the wrong field.
+        audit.record("login_failed", name if known else None, kind=kind,
+                     detail=f"{'wrong password' if known else 'unknown account'} from {address}")
         log.info("failed %s login for %s from %s", kind, repr(name[:40]) if known else "an unknown name", address)
         raise HTTPException(status_code=401, detail="用户名或密码错误")
     session = auth.start_session(request, response, account)
+    audit.record("login", account.name, kind=kind, detail=f"from {address}")
     log.info("%s %s logged in from %s", kind, account.name, address)
     return session
 
