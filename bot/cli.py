@@ -13,6 +13,7 @@ from typing import Sequence
 # sub-command -> (module, help). Each module exposes `add_arguments(parser)` and `run(args) -> int`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "gateway": ("bot.gateway.cli", "web chat widget, operator console and voice audio socket"),
+    "audit": ("bot.gateway.audit_cli", "show the console's audit log (who opened, claimed, answered, closed what)"),
     "voice": ("bot.voice.cli", "talk to the hotline by microphone, or play a WAV file as the caller"),
     "audiosocket": ("bot.voice.audiosocket_cli", "serve Asterisk AudioSocket calls"),
     "model": ("bot.voice.model_cli", "download and verify the Chinese Vosk model"),

@@ -13,8 +13,11 @@ from fastapi.staticfiles import StaticFiles
 
 from bot.conversation_store import ConversationStore
 from bot.gateway import audio_route, channel_api, chat_ws, console_api, console_login, pages, tickets_api
+from bot.gateway.accounts import OPERATOR, Accounts
+from bot.gateway.audit_log import AuditLog
 from bot.gateway.auth import Auth
 from bot.gateway.pending_ratings import PendingRatings
+from bot.gateway.session_store import SessionStore
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.ticket_ratings import TicketRatings, retry_periodically
 from bot.rasa_rest import RasaRestClient
@@ -32,18 +35,26 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         issue_api = IssueClient(settings.issue_api_url, settings.issue_api_token, timeout=10.0)
         pending_ratings = PendingRatings(settings.db_path)
         ratings = TicketRatings(issue_api, pending_ratings, settings.rating_max_age_days * 86400)
+        sessions = SessionStore(settings.db_path, idle_s=settings.session_idle_minutes * 60,
+                                max_age_s=settings.session_hours * 3600)
+        accounts = Accounts.from_settings(settings.operators)
+        ended = sessions.end_other_accounts(OPERATOR, accounts.names(OPERATOR))
+        if ended:
+            log.info("ended %d session(s) of operators no longer in GATEWAY_OPERATORS", ended)
+        app.state.auth = Auth(accounts, sessions, settings.secret, settings.cookie_secure)
+        app.state.audit = audit = AuditLog(settings.db_path)
         app.state.issue_api = issue_api
         app.state.router = Router(
             store, rasa, tickets=ratings,
             limiter=MessageLimiter(settings.max_message_chars, settings.messages_per_minute),
         )
         rating_retry = asyncio.create_task(retry_periodically(ratings, settings.rating_retry_seconds))
-        log.info("gateway on %s:%s, Rasa at %s, issue API at %s, store %s, %d operator account(s)",
-                 settings.host, settings.port, settings.rasa_url, settings.issue_api_url,
-                 settings.db_path, len(settings.operators))
+        log.info("gateway on %s:%s, Rasa at %s, issue API at %s, store %s, %d operator account(s), "
+                 "session cookies %s", settings.host, settings.port, settings.rasa_url, settings.issue_api_url,
+                 settings.db_path, len(settings.operators), "Secure" if settings.cookie_secure else "not Secure")
         if settings.secret_generated:
-            log.warning("GATEWAY_SECRET is not set: using a random session key, operators must log in "
-                        "again after every restart")
+            log.warning("GATEWAY_SECRET is not set: login forms are signed with a random key, one opened "
+                        "before a restart must be reloaded")
         if not settings.operators:
             log.warning("GATEWAY_OPERATORS is empty: nobody can log in to the console")
         try:
@@ -53,12 +64,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await rating_retry
             await rasa.aclose()
+            audit.close()
+            sessions.close()
             pending_ratings.close()
             store.close()
 
     app = FastAPI(title="96767 hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
-    app.state.auth = Auth(settings.operators, settings.secret, settings.session_hours * 3600, settings.cookie_secure)
     for module in (pages, chat_ws, channel_api, console_login, console_api, tickets_api, audio_route):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC), check_dir=False), name="static")

@@ -1,103 +1,98 @@
-"""Operator login, signed session cookies and CSRF tokens for the console.
+"""Login, server-side sessions and CSRF tokens for the console (and, later, other kinds of accounts).
 
-The session is a signed (itsdangerous) cookie carrying the operator's name and a per-session CSRF
-token, so the gateway needs no session table and a restart keeps operators logged in when
-GATEWAY_SECRET is set. Every state-changing request must echo the CSRF token in the `X-CSRF-Token`
-header, which a cross-site form or image cannot do; before login the same holds with a token bound
-to a signed pre-login cookie (login CSRF).
+A login goes through `LoginThrottle` (counted before the password is checked), then the account's
+bcrypt hash. The session it starts lives in the gateway's database (`SessionStore`); the cookie
+carries only its random id (HttpOnly, SameSite=Strict, Secure unless the gateway is on loopback).
+Each session has its own CSRF token: every state-changing request must echo it in the
+`X-CSRF-Token` header, which a cross-site form or image cannot do; before login the same holds with
+a token bound to a signed pre-login cookie (login CSRF).
 """
 from __future__ import annotations
 
-import asyncio
 import hmac
+import math
 import secrets
-import time
-from collections import deque
-from dataclasses import dataclass
-from typing import Mapping
 
-import bcrypt
 from fastapi import HTTPException, Request, Response, WebSocket
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from bot.gateway.accounts import OPERATOR, Account, Accounts
+from bot.gateway.login_throttle import LoginThrottle
+from bot.gateway.session_store import Session, SessionStore
 
 SESSION_COOKIE = "gw_session"
 LOGIN_COOKIE = "gw_login"
 CSRF_HEADER = "x-csrf-token"
 
-# Checked against unknown names too, so that timing does not tell which operator names exist.
-_DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=10))
 
-
-class LoginThrottle:
-    """At most `limit` failed logins per key (a name, an address) in `window_s`: slows guessing."""
-
-    def __init__(self, limit: int = 5, window_s: float = 300.0, clock=time.monotonic) -> None:
-        self.limit, self.window_s, self._clock = limit, window_s, clock
-        self._failures: dict[str, deque[float]] = {}
-
-    def blocked(self, key: str) -> bool:
-        return len(self._recent(key, self._clock())) >= self.limit
-
-    def failed(self, key: str) -> None:
-        now = self._clock()
-        self._recent(key, now).append(now)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        recent = self._failures.setdefault(key, deque())
-        while recent and now - recent[0] >= self.window_s:
-            recent.popleft()
-        return recent
-
-
-@dataclass(frozen=True)
-class OperatorSession:
-    operator: str
-    csrf: str
+class LoginThrottled(Exception):
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"retry after {retry_after_s:.1f}s")
+        self.retry_after = max(1, math.ceil(retry_after_s))
 
 
 class Auth:
-    def __init__(self, operators: Mapping[str, bytes], secret: str, max_age_s: float, cookie_secure: bool) -> None:
-        self.operators = dict(operators)
-        self.max_age_s = int(max_age_s)
+    def __init__(self, accounts: Accounts, sessions: SessionStore, secret: str, cookie_secure: bool,
+                 throttle: LoginThrottle | None = None) -> None:
+        self.accounts = accounts
+        self.sessions = sessions
         self.cookie_secure = cookie_secure
-        self._sessions = URLSafeTimedSerializer(secret, salt="gateway-console-session")
+        self.throttle = throttle or LoginThrottle()
         self._login = URLSafeTimedSerializer(secret, salt="gateway-console-login")
-        # Per name, to stop guessing one account; per address, looser, as a centre's operators may
-        # share one NAT address.
-        self.name_throttle = LoginThrottle(limit=5)
-        self.address_throttle = LoginThrottle(limit=30)
 
-    async def verify_password(self, name: str, password: str) -> bool:
-        """bcrypt costs tens of milliseconds: run it in a thread so chats do not stall meanwhile."""
-        hashed = self.operators.get(name)
-        ok = await asyncio.to_thread(bcrypt.checkpw, password.encode()[:72], hashed or _DUMMY_HASH)
-        return ok and hashed is not None
+    # login -----------------------------------------------------------------------------------------
+
+    async def check_password(self, kind: str, name: str, password: str, address: str) -> Account | None:
+        """The account if the password is right, None if not; `LoginThrottled` if it must wait.
+
+        The attempt is admitted and counted in one step with no await in between, before the bcrypt
+        check: a burst of concurrent attempts gets only as many checks as the throttle allows.
+        """
+        key = f"{kind}:{name}"
+        wait = self.throttle.admit(key, address)
+        if wait > 0:
+            raise LoginThrottled(wait)
+        account = await self.accounts.verify(kind, name, password)
+        if account is not None:
+            self.throttle.succeeded(key, address)
+        return account
 
     # sessions --------------------------------------------------------------------------------------
 
-    def start_session(self, response: Response, operator: str) -> OperatorSession:
-        session = OperatorSession(operator=operator, csrf=secrets.token_urlsafe(24))
-        value = self._sessions.dumps({"op": session.operator, "csrf": session.csrf})
-        self._set_cookie(response, SESSION_COOKIE, value, self.max_age_s)
-        response.delete_cookie(LOGIN_COOKIE, path="/console")
+    def start_session(self, request: Request, response: Response, account: Account) -> Session:
+        """A new session (and a new id: none chosen before login is kept); this browser's previous one ends."""
+        self.sessions.end(request.cookies.get(SESSION_COOKIE, ""))
+        session_id, session = self.sessions.start(account.kind, account.name)
+        self._set_cookie(response, SESSION_COOKIE, session_id, int(self.sessions.max_age_s))
+        self._delete_cookie(response, LOGIN_COOKIE, path="/console")
         return session
 
-    def end_session(self, response: Response) -> None:
-        response.delete_cookie(SESSION_COOKIE, path="/")
+    def end_session(self, request: Request, response: Response) -> None:
+        self.sessions.end(request.cookies.get(SESSION_COOKIE, ""))
+        self._delete_cookie(response, SESSION_COOKIE)
 
-    def session(self, request: Request | WebSocket) -> OperatorSession | None:
-        raw = request.cookies.get(SESSION_COOKIE)
-        if not raw:
+    def session(self, request: Request | WebSocket, kind: str = OPERATOR, touch: bool = True) -> Session | None:
+        """The request's live session of an account of `kind`, or None. With `touch`, the request
+        counts as the account's activity (idle time starts again)."""
+        session = self.sessions.get(request.cookies.get(SESSION_COOKIE, ""), touch=touch)
+        if session is None or session.kind != kind:
             return None
-        try:
-            data = self._sessions.loads(raw, max_age=self.max_age_s)
-        except BadSignature:
+        if self.accounts.get(session.kind, session.account) is None:
+            # An account removed from the settings loses access at once, and for good.
+            self.sessions.end(request.cookies.get(SESSION_COOKIE, ""))
             return None
-        if not isinstance(data, dict) or data.get("op") not in self.operators:
-            return None  # an operator removed from GATEWAY_OPERATORS loses access at once
-        return OperatorSession(operator=data["op"], csrf=str(data.get("csrf", "")))
+        return session
 
-    # CSRF --------------------------------------------------------------------------------------------
+    def require(self, request: Request, kind: str = OPERATOR, *, csrf: bool) -> Session:
+        """The logged-in account of `kind`, or 401; with `csrf`, also the request's CSRF proof, or 403."""
+        session = self.session(request, kind)
+        if session is None:
+            raise HTTPException(status_code=401, detail="请先登录")
+        if csrf:
+            _require_token(request, session.csrf)
+        return session
+
+    # CSRF before login -------------------------------------------------------------------------------
 
     @staticmethod
     def new_login_token() -> str:
@@ -114,19 +109,13 @@ class Auth:
             expected = None
         _require_token(request, expected)
 
-    def require_operator(self, request: Request, *, csrf: bool) -> OperatorSession:
-        """The logged-in operator, or 401; with `csrf`, also the request's CSRF proof, or 403."""
-        session = self.session(request)
-        if session is None:
-            raise HTTPException(status_code=401, detail="请先登录")
-        if csrf:
-            _require_token(request, session.csrf)
-        return session
-
     def _set_cookie(self, response: Response, name: str, value: str, max_age: int, path: str = "/") -> None:
         response.set_cookie(
             name, value, max_age=max_age, path=path, httponly=True, samesite="strict", secure=self.cookie_secure
         )
+
+    def _delete_cookie(self, response: Response, name: str, path: str = "/") -> None:
+        response.delete_cookie(name, path=path, httponly=True, samesite="strict", secure=self.cookie_secure)
 
 
 def same_origin(request: Request | WebSocket) -> bool:

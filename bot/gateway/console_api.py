@@ -1,18 +1,22 @@
-"""The operator console's conversation API and live WebSocket; every route needs a logged-in operator.
+"""The operator console's conversation API, audit log and live WebSocket; every route needs a
+logged-in operator.
 
 State changes (claim, reply, hand back, close) also need the session's CSRF token in `X-CSRF-Token`.
+Each of them, and each view of a transcript, is written to the audit log.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import Any, Optional
 
-from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 
+from bot.gateway.audit_log import MAX_LIMIT
 from bot.gateway.auth import Auth, same_origin
-from bot.gateway.console_deps import operator, router_of
+from bot.gateway.console_deps import audit_of, operator, router_of
+from bot.gateway.session_store import Session
 from bot.router import ConversationConflict, Router, UnknownConversation, summary
 
 router = APIRouter()
@@ -30,35 +34,57 @@ async def queue(request: Request) -> dict:
 
 @router.get("/api/v1/console/conversations/{conversation_id}")
 async def conversation(conversation_id: str, request: Request) -> dict:
-    operator(request)
+    session = operator(request)
     conv = router_of(request).conversation(conversation_id)
     if conv is None:
         raise HTTPException(status_code=404, detail="会话不存在")
-    return {"conversation": summary(conv), "messages": router_of(request).history(conversation_id)}
+    messages = router_of(request).history(conversation_id)
+    _audit(request, session, "opened", conversation_id, f"{len(messages)} messages")
+    return {"conversation": summary(conv), "messages": messages}
 
 
 @router.post("/api/v1/console/conversations/{conversation_id}/claim")
 async def claim(conversation_id: str, request: Request) -> dict:
     session = operator(request, csrf=True)
-    return summary(await _guard(router_of(request).claim(conversation_id, session.operator)))
+    conv = await _guard(router_of(request).claim(conversation_id, session.account))
+    _audit(request, session, "claimed", conversation_id)
+    return summary(conv)
 
 
 @router.post("/api/v1/console/conversations/{conversation_id}/reply")
 async def reply(conversation_id: str, body: ReplyBody, request: Request) -> dict:
     session = operator(request, csrf=True)
-    return await _guard(router_of(request).operator_reply(conversation_id, session.operator, body.text))
+    message = await _guard(router_of(request).operator_reply(conversation_id, session.account, body.text))
+    _audit(request, session, "replied", conversation_id, f"message {message['seq']}, {len(message['text'])} chars")
+    return message
 
 
 @router.post("/api/v1/console/conversations/{conversation_id}/handback")
 async def hand_back(conversation_id: str, request: Request) -> dict:
     session = operator(request, csrf=True)
-    return summary(await _guard(router_of(request).hand_back(conversation_id, session.operator)))
+    conv = await _guard(router_of(request).hand_back(conversation_id, session.account))
+    _audit(request, session, "handed_back", conversation_id)
+    return summary(conv)
 
 
 @router.post("/api/v1/console/conversations/{conversation_id}/close")
 async def close(conversation_id: str, request: Request) -> dict:
     session = operator(request, csrf=True)
-    return summary(await _guard(router_of(request).close(conversation_id, session.operator)))
+    conv = await _guard(router_of(request).close(conversation_id, session.account))
+    _audit(request, session, "closed", conversation_id)
+    return summary(conv)
+
+
+@router.get("/api/v1/console/audit")
+async def audit_log(request: Request, conversation_id: Optional[str] = Query(None, max_length=128),
+                    limit: int = Query(100, ge=1, le=MAX_LIMIT)) -> dict:
+    """Who did what, newest first; one conversation's history with `conversation_id`."""
+    operator(request)
+    return {"items": audit_of(request).entries(conversation_id or None, limit)}
+
+
+def _audit(request: Request, session: Session, action: str, conversation_id: str, detail: str = "") -> None:
+    audit_of(request).record(action, session.account, conversation_id, detail, kind=session.kind)
 
 
 async def _guard(action: Any) -> Any:
@@ -79,22 +105,35 @@ async def _guard(action: Any) -> Any:
 async def console_socket(websocket: WebSocket) -> None:
     """Queue changes and new messages of every conversation, pushed as they happen."""
     auth: Auth = websocket.app.state.auth
-    if auth.session(websocket) is None or not same_origin(websocket):
+    # Opening the socket and the events it pushes are not the operator's activity: an unattended
+    # console idles out like any other session, and is then closed with 4401 (login required).
+    if auth.session(websocket, touch=False) is None or not same_origin(websocket):
         await websocket.close(code=4401, reason="login required")
         return
     conv_router: Router = websocket.app.state.router
+    recheck_s = min(5.0, auth.sessions.idle_s / 4)
+    loop = asyncio.get_running_loop()
     await websocket.accept()
     async with conv_router.watch() as events:
         await websocket.send_json({"type": "queue", "items": conv_router.queue()})
         reader = asyncio.create_task(_drain(websocket))
+        getter: asyncio.Task | None = None
+        next_check = loop.time() + recheck_s
         try:
             while not reader.done():
-                getter = asyncio.create_task(events.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
+                getter = getter or asyncio.create_task(events.get())
+                done, _ = await asyncio.wait({getter, reader}, timeout=max(0.0, next_check - loop.time()),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if reader in done:
                     break
-                event = getter.result()
+                if loop.time() >= next_check:
+                    if auth.session(websocket, touch=False) is None:  # logged out, idle, expired, removed
+                        await websocket.close(code=4401, reason="session ended")
+                        break
+                    next_check = loop.time() + recheck_s
+                if getter not in done:
+                    continue
+                event, getter = getter.result(), None
                 if event["type"] == "typing":
                     continue
                 if event["type"] == "state":
@@ -104,6 +143,8 @@ async def console_socket(websocket: WebSocket) -> None:
             pass  # the console went away mid-send; it reconnects and reloads the queue
         finally:
             reader.cancel()
+            if getter is not None:
+                getter.cancel()
 
 
 async def _drain(websocket: WebSocket) -> None:

@@ -64,7 +64,7 @@ async def console_page(request: Request) -> Response:
         auth.set_login_cookie(response, token)
         return response
     return templates.TemplateResponse(
-        request, "console.html", {"operator": session.operator, "csrf": session.csrf, "vocabulary": VOCABULARY},
+        request, "console.html", {"operator": session.account, "csrf": session.csrf, "vocabulary": VOCABULARY},
         headers=_console_headers()
     )
 
@@ -75,7 +75,7 @@ async def stats_page(request: Request) -> Response:
     if session is None:
         return Response(status_code=303, headers={"Location": "/console"})
     return templates.TemplateResponse(
-        request, "stats.html", {"operator": session.operator, "csrf": session.csrf, "vocabulary": VOCABULARY},
+        request, "stats.html", {"operator": session.account, "csrf": session.csrf, "vocabulary": VOCABULARY},
         headers=_console_headers()
     )
 

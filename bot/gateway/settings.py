@@ -6,6 +6,7 @@ only from the environment.
 """
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -13,7 +14,7 @@ from typing import Any, Dict, Optional
 import bcrypt
 from pydantic import Field, root_validator, validator
 
-from contract.settings import HotlineSettings
+from contract.settings import FALSE_WORDS, TRUE_WORDS, HotlineSettings
 
 BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 
@@ -53,8 +54,11 @@ class GatewaySettings(HotlineSettings):
     operators: Dict[str, bytes] = Field({}, env="GATEWAY_OPERATORS", repr=False)
     secret: str = Field("", env="GATEWAY_SECRET", repr=False)
     secret_generated: bool = False
-    cookie_secure: bool = Field(False, env="GATEWAY_COOKIE_SECURE")
+    # auto: Secure unless the gateway listens on loopback only (then a TLS proxy in front is not
+    # assumed); 1 or 0 to force it either way. See `cookie_secure`.
+    cookie_secure_mode: str = Field("auto", env="GATEWAY_COOKIE_SECURE")
     session_hours: float = Field(12.0, env="GATEWAY_SESSION_HOURS", gt=0)
+    session_idle_minutes: float = Field(30.0, env="GATEWAY_SESSION_IDLE_MINUTES", gt=0)
     max_message_chars: int = Field(500, env="GATEWAY_MAX_MESSAGE_CHARS", ge=1)
     messages_per_minute: int = Field(20, env="GATEWAY_MESSAGES_PER_MINUTE", ge=1)
     rasa_timeout: float = Field(30.0, env="GATEWAY_RASA_TIMEOUT", gt=0)
@@ -68,6 +72,15 @@ class GatewaySettings(HotlineSettings):
     def _operators(cls, value: Any) -> Any:  # noqa: N805
         return parse_operators(value) if isinstance(value, str) else value
 
+    @validator("cookie_secure_mode")
+    def _cookie_secure_mode(cls, value: str) -> str:  # noqa: N805
+        word = value.strip().lower()
+        if word == "auto":
+            return word
+        if word in TRUE_WORDS | FALSE_WORDS:
+            return "1" if word in TRUE_WORDS else "0"
+        raise ValueError("must be auto, 1 or 0")
+
     @validator("rasa_url", "issue_api_url")
     def _no_trailing_slash(cls, value: str) -> str:  # noqa: N805
         return value.rstrip("/")
@@ -78,7 +91,8 @@ class GatewaySettings(HotlineSettings):
 
     @root_validator(skip_on_failure=True)
     def _session_secret(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
-        """Without GATEWAY_SECRET sessions are signed with a random key: logins end at restart."""
+        """Without GATEWAY_SECRET login forms are signed with a random key: one opened before a
+        restart must be reloaded (sessions themselves are in the database and survive)."""
         if not values.get("secret"):
             values["secret"], values["secret_generated"] = secrets.token_urlsafe(32), True
         return values
@@ -86,3 +100,21 @@ class GatewaySettings(HotlineSettings):
     @property
     def db_path(self) -> Path:
         return self.state_file(self.db_file, "gateway.db")
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Whether the console's cookies carry `Secure` (sent back over HTTPS only)."""
+        if self.cookie_secure_mode == "auto":
+            return not is_loopback(self.host)
+        return self.cookie_secure_mode == "1"
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost: only this machine can connect, so no TLS proxy is assumed."""
+    host = host.strip().strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything

@@ -1,6 +1,7 @@
 """The console's ticket panel and statistics, through the issue API with the gateway's operator token.
 
-Filing a ticket is a state change and needs the session's CSRF token like every other one.
+Filing a ticket is a state change and needs the session's CSRF token like every other one; it is
+written to the audit log (the ticket's number, never the caller's phone).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any, Callable, Optional
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from bot.gateway.console_deps import issue_api_of, operator, router_of
+from bot.gateway.console_deps import audit_of, issue_api_of, operator, router_of
 from bot.router import UnknownConversation
 from contract.issue_client import IssueApiError
 
@@ -75,10 +76,14 @@ async def file_ticket(body: TicketBody, request: Request) -> Any:
     fields["channel"] = "operator"
     key = request.headers.get("idempotency-key") or str(uuid.uuid4())
     created = await _issue_call(issue_api_of(request).create_ticket, fields, key)
-    if body.conversation_id and isinstance(created, dict) and created.get("id"):
+    ticket_id = str(created["id"]) if isinstance(created, dict) and created.get("id") else "?"
+    linked = None
+    if body.conversation_id and ticket_id != "?":
         with contextlib.suppress(UnknownConversation):
-            router_of(request).add_ticket(body.conversation_id, str(created["id"]))
-    log.info("operator %s filed ticket %s", session.operator, created.get("id") if isinstance(created, dict) else "?")
+            router_of(request).add_ticket(body.conversation_id, ticket_id)
+            linked = body.conversation_id
+    audit_of(request).record("ticket_filed", session.account, linked, f"ticket {ticket_id}", kind=session.kind)
+    log.info("operator %s filed ticket %s", session.account, ticket_id)
     return created
 
 

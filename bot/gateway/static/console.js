@@ -225,7 +225,8 @@
   var retry = 0;
   function connect() {
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/console");
-    ws.onopen = function () { retry = 0; $("live").textContent = "实时连接正常"; };
+    var opened = false;
+    ws.onopen = function () { opened = true; retry = 0; $("live").textContent = "实时连接正常"; };
     ws.onmessage = function (e) {
       var ev = JSON.parse(e.data);
       if (ev.type === "queue") {
@@ -239,8 +240,12 @@
         addMessage(ev.message);
       }
     };
-    ws.onclose = function () {
+    ws.onclose = function (e) {
+      // 4401: the session ended (logout elsewhere, idle time, account removed): back to the login form.
+      if (e.code === 4401) { location.reload(); return; }
       $("live").textContent = "连接中断，正在重连…";
+      // A refused handshake may mean the same: a request tells, and api() reloads on 401.
+      if (!opened && retry > 0) api("GET", "/api/v1/console/queue").catch(function () {});
       setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, retry++)));
     };
   }

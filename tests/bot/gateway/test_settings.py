@@ -29,6 +29,8 @@ def test_defaults_match_the_contract_and_a_missing_secret_is_generated() -> None
     assert settings.rasa_url == "http://127.0.0.1:5005" and settings.issue_api_url == "http://127.0.0.1:8000"
     assert settings.db_path == REPO_ROOT / "var" / "gateway.db" and settings.operators == {}
     assert settings.secret_generated and len(settings.secret) >= 32
+    assert (settings.session_hours, settings.session_idle_minutes) == (12, 30)
+    assert settings.cookie_secure_mode == "auto" and settings.cookie_secure is False  # on loopback
     custom = GatewaySettings.from_env({"GATEWAY_PORT": "9090", "RASA_URL": "http://rasa:5005/", "GATEWAY_SECRET": "s"})
     assert (custom.port, custom.rasa_url, custom.secret, custom.secret_generated) == (9090, "http://rasa:5005", "s", False)
 
@@ -40,3 +42,11 @@ def test_pending_ratings_are_retried_every_five_minutes_unless_configured() -> N
     with pytest.raises(ValueError, match="GATEWAY_RATING_RETRY_SECONDS"):
         GatewaySettings.from_env({"GATEWAY_RATING_RETRY_SECONDS": "0"})
 
+
+
+@pytest.mark.parametrize("value", ["maybe", "secure", "2"])
+def test_the_cookie_secure_setting_takes_auto_1_or_0(value: str) -> None:
+    with pytest.raises(ValueError, match="GATEWAY_COOKIE_SECURE: .* must be auto, 1 or 0"):
+        GatewaySettings.from_env({"GATEWAY_COOKIE_SECURE": value})
+    with pytest.raises(ValueError, match="GATEWAY_SESSION_IDLE_MINUTES"):
+        GatewaySettings.from_env({"GATEWAY_SESSION_IDLE_MINUTES": "0"})

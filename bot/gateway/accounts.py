@@ -1,0 +1,56 @@
+"""Who may log in: accounts with a kind, a name and a bcrypt hash, from the gateway's settings.
+
+Today the only kind is "operator" (GATEWAY_OPERATORS, the console). A second kind logs in the same
+way: e.g. department users of a future /department workbench, from GATEWAY_DEPARTMENTS
+("user:password:<department>"), would be `Account(kind="department", name=..., department=...)`
+added by `Accounts.__init__`'s caller; login, throttling, sessions and the audit log already key
+everything by (kind, name), and a route accepts only the kinds it names (`Auth.require`).
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import bcrypt
+
+OPERATOR = "operator"
+
+# Checked against unknown names too, so that timing does not tell which account names exist.
+_DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=10))
+
+
+@dataclass(frozen=True)
+class Account:
+    kind: str
+    name: str
+    password_hash: bytes
+    department: str | None = None  # for department users, later
+
+    def __repr__(self) -> str:  # never the hash
+        return f"Account({self.kind}:{self.name})"
+
+
+class Accounts:
+    """The accounts of every kind, looked up by (kind, name)."""
+
+    def __init__(self, accounts: Iterable[Account] = ()) -> None:
+        self._accounts = {(a.kind, a.name): a for a in accounts}
+
+    @classmethod
+    def from_settings(cls, operators: Mapping[str, bytes]) -> "Accounts":
+        return cls(Account(OPERATOR, name, hashed) for name, hashed in operators.items())
+
+    def get(self, kind: str, name: str) -> Account | None:
+        return self._accounts.get((kind, name))
+
+    def names(self, kind: str) -> set[str]:
+        return {name for k, name in self._accounts if k == kind}
+
+    async def verify(self, kind: str, name: str, password: str) -> Account | None:
+        """The account if `password` is its password. bcrypt costs tens of milliseconds: it runs in a
+        thread so that chats do not stall meanwhile, and runs for unknown names too."""
+        account = self.get(kind, name)
+        hashed = account.password_hash if account else _DUMMY_HASH
+        ok = await asyncio.to_thread(bcrypt.checkpw, password.encode()[:72], hashed)
+        return account if ok and account is not None else None

@@ -1,0 +1,136 @@
+"""Finding 7a: the login throttle was checked before the bcrypt wait and updated after it, so a burst
+of wrong passwords was mostly tried; and five wrong attempts by anybody locked the real operator out
+for five minutes. Now every attempt is counted before its password is checked, and wrong attempts
+earn growing delays per name and address, per address and (short ones) per name."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import httpx
+import pytest
+
+from tests.security.conftest import Gateway, client_from, csrf_of, log_in
+
+BURST = 150
+
+
+def burst_of_wrong_passwords(gateway: Gateway, name: str, count: int = BURST) -> list[httpx.Response]:
+    """`count` wrong passwords for `name` at once, from 127.0.0.1, through one opened login form."""
+    form = client_from(gateway.url)
+    token = csrf_of(form.get("/console").text)
+
+    async def burst() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
+        async with httpx.AsyncClient(base_url=gateway.url, cookies=form.cookies, limits=limits, timeout=60) as client:
+            return await asyncio.gather(*(
+                client.post("/console/login", json={"username": name, "password": f"guess-{i}"},
+                            headers={"X-CSRF-Token": token})
+                for i in range(count)
+            ))
+
+    return asyncio.run(burst())
+
+
+def test_a_burst_of_wrong_passwords_gets_only_a_handful_of_password_checks(gateway: Gateway) -> None:
+    answers = burst_of_wrong_passwords(gateway, "alice")
+    statuses = Counter(r.status_code for r in answers)
+    assert set(statuses) == {401, 429}, statuses
+    assert statuses[401] <= 5, f"{statuses[401]} of {BURST} wrong passwords were checked"
+    for refused in (r for r in answers if r.status_code == 429):
+        assert 1 <= int(refused.headers["retry-after"]) <= 300
+        assert refused.json()["detail"].startswith("登录尝试过于频繁")
+
+
+def test_the_real_operator_logs_in_from_elsewhere_right_after_a_burst_on_her_name(gateway: Gateway) -> None:
+    burst_of_wrong_passwords(gateway, "alice")
+    alice = client_from(gateway.url, "127.0.0.2")
+    started = time.monotonic()
+    answer = log_in(alice, "alice")
+    if answer.status_code == 429:  # the short delay every attempt on her name now waits, nothing more
+        wait = int(answer.headers["retry-after"])
+        assert wait <= 10 and "秒后再试" in answer.json()["detail"]
+        time.sleep(wait)
+        answer = log_in(alice, "alice")
+    assert answer.status_code == 200, answer.text
+    assert time.monotonic() - started < 12
+    assert alice.get("/api/v1/console/queue").status_code == 200
+
+
+def test_repeated_wrong_passwords_slow_down_without_locking_anyone_out(gateway: Gateway) -> None:
+    bob = client_from(gateway.url)
+    for _ in range(3):
+        assert log_in(bob, "bob", "guess").status_code == 401
+    slowed = log_in(bob, "bob", "bob-pass-2")  # the next attempt waits, even with the right password
+    assert slowed.status_code == 429
+    assert slowed.json()["detail"] == f"登录尝试过于频繁，请{slowed.headers['retry-after']}秒后再试"
+    time.sleep(int(slowed.headers["retry-after"]))
+    assert log_in(bob, "bob", "bob-pass-2").status_code == 200
+    alice = client_from(gateway.url)  # another account from the same address was never held up
+    assert log_in(alice, "alice").status_code == 200
+
+
+# The policy itself, on a fake clock ------------------------------------------------------------------
+
+def LoginThrottle(**kwargs):  # noqa: N802 - imported late, so that the live tests above run on any version
+    from bot.gateway.login_throttle import LoginThrottle as throttle
+
+    return throttle(**kwargs)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_delays_double_after_three_free_failures_and_stop_growing_at_their_cap() -> None:
+    clock = Clock()
+    throttle = LoginThrottle(clock=clock)
+    waits = []
+    for _ in range(14):
+        assert throttle.admit("operator:carol", "10.0.0.7") == 0  # admitted, and counted
+        waits.append(throttle.delay("operator:carol", "10.0.0.7"))
+        if waits[-1]:
+            assert throttle.admit("operator:carol", "10.0.0.7") == waits[-1]  # refused, and not counted
+        clock.now += waits[-1]
+    assert waits[:9] == [0, 0, 1, 2, 4, 8, 16, 32, 64]
+    assert waits[-1] == 300  # one name from one address: one guess per five minutes at most
+
+
+def test_strangers_failing_against_a_name_hold_its_owner_up_ten_seconds_at_most() -> None:
+    clock = Clock()
+    throttle = LoginThrottle(clock=clock)
+    for attacker in range(100):  # a new address every five seconds
+        throttle.admit("operator:alice", f"10.1.{attacker}.1")
+        clock.now += 5
+    clock.now += 10
+    assert throttle.admit("operator:alice", "10.2.0.1") == 0
+    assert 0 < throttle.delay("operator:alice", "192.168.1.20") <= 10
+    clock.now += 10
+    assert throttle.admit("operator:alice", "192.168.1.20") == 0
+
+
+def test_a_successful_login_clears_the_delay_of_its_name_and_address() -> None:
+    clock = Clock()
+    throttle = LoginThrottle(clock=clock)
+    for _ in range(3):
+        assert throttle.admit("operator:dave", "10.0.0.8") == 0
+    assert throttle.admit("operator:dave", "10.0.0.8") == 1
+    clock.now += 1
+    assert throttle.admit("operator:dave", "10.0.0.8") == 0
+    throttle.succeeded("operator:dave", "10.0.0.8")
+    assert throttle.delay("operator:dave", "10.0.0.8") == 0
+
+
+@pytest.mark.parametrize("minutes_apart", [0, 6])
+def test_an_address_shared_by_a_whole_centre_is_slowed_only_after_many_failures(minutes_apart: float) -> None:
+    clock = Clock()
+    throttle = LoginThrottle(clock=clock)
+    for operator in range(10):  # ten operators behind one NAT address mistype once each
+        assert throttle.admit(f"operator:op{operator}", "10.0.0.9") == 0
+        clock.now += minutes_apart * 60
+    assert throttle.delay("operator:op99", "10.0.0.9") == (1 if minutes_apart == 0 else 0)
