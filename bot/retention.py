@@ -41,6 +41,7 @@ class Purged:
     conversations: int = 0
     outbox_entries: int = 0
     trackers: int = 0
+    audit_rows: int = 0
 
 
 def purge_trackers(url: str, seconds: float) -> int:
@@ -72,6 +73,7 @@ def purge(settings: RetentionSettings) -> Purged:
     """One pass over every store of this machine's hotline."""
     from actions.outbox import Outbox
     from bot.conversation_store import ConversationStore
+    from bot.gateway.audit_log import AuditLog
 
     seconds = settings.retention_days * DAY
     done = Purged()
@@ -82,10 +84,15 @@ def purge(settings: RetentionSettings) -> Purged:
             done.conversations = store.purge_older_than(seconds)
         finally:
             store.close()
+        audit = AuditLog(gateway_db)
+        try:
+            done.audit_rows = audit.purge_older_than(seconds)
+        finally:
+            audit.close()
     outbox_db = settings.state_file(settings.outbox_db, "outbox.db")
     if outbox_db.exists():
         done.outbox_entries = Outbox(outbox_db).purge_delivered_older_than(seconds)
     done.trackers = purge_trackers(settings.tracker_url, seconds)
-    log.info("retention (%g days): %d conversations, %d delivered outbox entries, %d trackers purged",
-             settings.retention_days, done.conversations, done.outbox_entries, done.trackers)
+    log.info("retention (%g days): %d conversations, %d delivered outbox entries, %d trackers, %d audit rows purged",
+             settings.retention_days, done.conversations, done.outbox_entries, done.trackers, done.audit_rows)
     return done

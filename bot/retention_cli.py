@@ -25,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
     while True:
         done = purge(settings)
         print(f"purged {done.conversations} conversations, {done.outbox_entries} delivered outbox entries, "
-              f"{done.trackers} trackers older than {settings.retention_days:g} days", flush=True)
+              f"{done.trackers} trackers, {done.audit_rows} audit rows older than {settings.retention_days:g} days",
+              flush=True)
         if not args.every:
             return 0
         time.sleep(args.every * 3600)

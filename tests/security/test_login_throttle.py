@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.security.conftest import Gateway, client_from, csrf_of, log_in
+from tests.support.aio import run
 
 BURST = 150
 
@@ -30,7 +31,7 @@ def burst_of_wrong_passwords(gateway: Gateway, name: str, count: int = BURST) ->
                 for i in range(count)
             ))
 
-    return asyncio.run(burst())
+    return run(burst())
 
 
 def test_a_burst_of_wrong_passwords_gets_only_a_handful_of_password_checks(gateway: Gateway) -> None:

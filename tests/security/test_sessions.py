@@ -14,6 +14,7 @@ import pytest
 import websockets
 
 from tests.security.conftest import Gateway, console_socket, console_socket_state, logged_in, session_cookie
+from tests.support.aio import run
 
 
 def replay(gateway: Gateway, cookie: str, path: str = "/api/v1/console/queue") -> httpx.Response:
@@ -29,7 +30,7 @@ def test_logout_makes_the_old_cookie_useless_for_http_routes_and_the_console_soc
 
     assert replay(gateway, cookie).status_code == 401
     assert 'data-testid="login-user"' in replay(gateway, cookie, "/console").text
-    assert asyncio.run(console_socket_state(gateway, cookie)) == "refused"
+    assert run(console_socket_state(gateway, cookie)) == "refused"
     again = httpx.post(f"{gateway.url}/console/logout", headers={"Cookie": cookie, "X-CSRF-Token": csrf})
     assert again.status_code == 401
 
@@ -47,7 +48,7 @@ def test_an_open_console_socket_is_closed_when_its_session_is_logged_out(gateway
                     await asyncio.wait_for(ws.recv(), 10)
             return closed.value.rcvd.code if closed.value.rcvd else 0
 
-    assert asyncio.run(scenario()) == 4401
+    assert run(scenario()) == 4401
 
 
 def test_a_session_ends_after_idle_time_and_activity_keeps_it_going(start_gateway: Callable[..., Gateway]) -> None:
@@ -59,7 +60,7 @@ def test_a_session_ends_after_idle_time_and_activity_keeps_it_going(start_gatewa
         assert alice.get("/api/v1/console/queue").status_code == 200
     time.sleep(4)
     assert alice.get("/api/v1/console/queue").status_code == 401
-    assert asyncio.run(console_socket_state(gateway, cookie)) == "refused"
+    assert run(console_socket_state(gateway, cookie)) == "refused"
     # Gone for good: an idle session does not come back to life.
     assert alice.get("/api/v1/console/queue").status_code == 401
 
@@ -76,7 +77,7 @@ def test_an_unattended_console_is_closed_when_its_session_idles_out(start_gatewa
                     await asyncio.wait_for(ws.recv(), 15)
             return (closed.value.rcvd.code if closed.value.rcvd else 0), time.monotonic() - opened
 
-    code, after = asyncio.run(scenario())
+    code, after = run(scenario())
     assert code == 4401 and after < 10
 
 

@@ -11,6 +11,7 @@ import websockets
 from websockets.exceptions import InvalidStatusCode
 
 from tests.bot.gateway.conftest import Gateway, login, send
+from tests.support.aio import run
 
 
 def test_the_console_shows_a_login_form_and_its_api_needs_a_login(gateway: Gateway) -> None:
@@ -93,7 +94,7 @@ def test_the_console_socket_needs_a_login_and_pushes_the_queue(gateway: Gateway)
                 events.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
             assert any(e["type"] == "message" and e["message"]["text"] == "转人工" for e in events)
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_session_ends_after_its_absolute_lifetime_however_busy(start_gateway) -> None:

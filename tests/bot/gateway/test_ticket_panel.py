@@ -11,6 +11,7 @@ import websockets
 
 from bot.gateway.chat_ws import web_conversation_id
 from tests.bot.gateway.conftest import Gateway, login
+from tests.support.aio import run
 
 SENDER = "web-rating-0123456789"  # a widget's access key
 CONVERSATION = web_conversation_id(SENDER)
@@ -29,7 +30,7 @@ async def ask_for_a_person(gateway: Gateway, key: str) -> None:
 
 def test_operator_files_finds_and_the_chat_rating_reaches_the_resolved_ticket(start_gateway, issue_api) -> None:
     gateway: Gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"])
-    asyncio.run(ask_for_a_person(gateway, SENDER))
+    run(ask_for_a_person(gateway, SENDER))
     session, csrf = login(gateway.url, "alice")
     console = f"{gateway.url}/api/v1/console"
 
@@ -63,7 +64,7 @@ def test_operator_files_finds_and_the_chat_rating_reaches_the_resolved_ticket(st
                 frames.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
             return frames
 
-    asyncio.run(rate())
+    run(rate())
     rated = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket['id']}", headers=auth).json()
     assert rated["rating"]["score"] == 5 and rated["rating"]["comment"] == "处理很快"
     assert rated["status"] == "closed"
@@ -89,7 +90,7 @@ def test_a_rating_given_before_the_ticket_is_resolved_reaches_it_once_resolved(s
     sender = "web-rating-later-0123456789"
     gateway: Gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"],
                                      GATEWAY_RATING_RETRY_SECONDS="0.5")
-    asyncio.run(ask_for_a_person(gateway, sender))
+    run(ask_for_a_person(gateway, sender))
     session, csrf = login(gateway.url, "alice")
     filed = [session.post(f"{gateway.url}/api/v1/console/tickets", headers={"X-CSRF-Token": csrf},
                           json={**TICKET, "description": text,
@@ -108,7 +109,7 @@ def test_a_rating_given_before_the_ticket_is_resolved_reaches_it_once_resolved(s
                 notices.append(frame.get("message", {}).get("text", ""))
             return notices
 
-    notices = asyncio.run(rate())
+    notices = run(rate())
     assert any(resolved_later in n for n in notices) and any(cancelled_later in n for n in notices)
     auth = {"Authorization": f"Bearer {issue_api.tokens['operator']}"}
     ticket_url = f"{issue_api.url}/api/v1/tickets"
