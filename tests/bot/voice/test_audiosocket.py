@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
 
 from bot.voice.ami import AmiTransfer
 from bot.voice.audiosocket import Kind, Message, ProtocolError, encode, read_message
 from bot.voice.prompts import PROMPTS
 from bot.voice.settings import VoiceSettings
 from bot.voice.tts import build_tts
-from tests.bot.gateway.conftest import Gateway, login
+from tests.bot.gateway.conftest import CHANNEL_TOKEN, Gateway, login, poll
 from tests.bot.voice.fake_ami import FakeAmi
 from tests.bot.voice.helpers import KOREAN_MODEL, FakeRasa, korean_speech
 from tests.support.servers import REPO_ROOT, free_port
@@ -121,7 +120,8 @@ def gateway(rasa: FakeRasa, tmp_path_factory) -> Iterator[Gateway]:
 def audiosocket_via_gateway(gateway: Gateway, tmp_path_factory) -> Iterator[int]:
     """A phone line whose conversations go through the gateway, where operators take them over."""
     yield from run_audiosocket_server(tmp_path_factory.mktemp("audiosocket-gw"), GATEWAY_URL=gateway.url,
-                                      VOICE_REPROMPT_AFTER="30", VOICE_HANGUP_AFTER="60")
+                                      GATEWAY_CHANNEL_TOKEN=CHANNEL_TOKEN, VOICE_REPROMPT_AFTER="30",
+                                      VOICE_HANGUP_AFTER="60")
 
 
 class Peer:
@@ -263,7 +263,7 @@ def test_when_the_operator_closes_the_call_the_caller_hears_goodbye_and_the_line
     settings = VoiceSettings.from_env({"TTS_SPEED": "320", "TTS_CACHE_DIR": str(tmp_path)})
     goodbye_frames = len(build_tts(settings).synthesize(PROMPTS["goodbye_closed"], 8000)) / 320
     assert len(peer.audio()) - frames_before >= goodbye_frames * 0.9
-    conversation = requests.get(f"{gateway.url}/api/v1/channel/messages", params={"sender": sender}).json()
+    conversation = poll(gateway.url, sender=sender).json()
     assert conversation["state"] == "closed"
 
 
