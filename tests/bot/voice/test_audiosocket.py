@@ -315,3 +315,12 @@ def test_without_a_model_the_server_says_what_to_run(tmp_path) -> None:
                             env={**os.environ, "VOSK_MODEL": str(tmp_path / "none")})
     assert result.returncode == 2
     assert "python -m bot model download" in result.stderr
+
+
+def test_line_limits_have_defaults_and_refuse_nonsense() -> None:
+    settings = VoiceSettings.from_env({})
+    assert (settings.audiosocket_read_timeout, settings.audiosocket_queue_seconds) == (10.0, 20.0)
+    assert settings.audiosocket_queue_seconds >= settings.bot_timeout  # a slow bot turn loses no caller audio
+    for variable in ("AUDIOSOCKET_READ_TIMEOUT", "AUDIOSOCKET_QUEUE_SECONDS"):
+        with pytest.raises(ValueError, match=variable):
+            VoiceSettings.from_env({variable: "0"})
