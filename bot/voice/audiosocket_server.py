@@ -139,6 +139,8 @@ async def handle_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
             await refuse_busy(writer, busy_audio, call_id)
         except ConnectionError:
             pass
+        finally:
+            writer.close()
         return
     try:
         await _run_call(reader, writer, make_session, settings, call_id)
