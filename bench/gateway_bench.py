@@ -28,6 +28,7 @@ import websockets
 from tests.support.servers import REPO_ROOT, ServerProcess, free_port, python_cmd
 
 RESULTS = REPO_ROOT / "bench" / "results" / "gateway_bench.md"
+CHANNEL_TOKEN = "bench-channel-token"  # the channel API is the voice adapters': they send GATEWAY_CHANNEL_TOKEN
 
 
 def pct(values: list[float], q: float) -> float:
@@ -45,12 +46,13 @@ async def latency_series(rasa_url: str, gw_url: str, n: int) -> dict[str, list[f
     channel_url = f"{gw_url}/api/v1/channel/messages"
     ws_url = f"{gw_url.replace('http://', 'ws://')}/ws/chat?sender=bench-ws-{uuid.uuid4().hex[:12]}"
     series: dict[str, list[float]] = {"direct": [], "http": [], "ws": []}
+    channel_headers = {"Authorization": f"Bearer {CHANNEL_TOKEN}"}
     async with aiohttp.ClientSession() as http, websockets.connect(ws_url) as ws:
         await ws.recv()
 
-        async def post(url: str, body: dict) -> float:
+        async def post(url: str, body: dict, headers: dict | None = None) -> float:
             start = time.perf_counter()
-            async with http.post(url, json=body) as response:
+            async with http.post(url, json=body, headers=headers) as response:
                 response.raise_for_status()
                 await response.read()
             return time.perf_counter() - start
@@ -67,7 +69,7 @@ async def latency_series(rasa_url: str, gw_url: str, n: int) -> dict[str, list[f
             text = f"你好{i}"
             timings = (
                 await post(direct_url, {"sender": f"direct-{i % 50}", "message": text}),
-                await post(channel_url, {"sender": f"bench-http-{i % 50}", "message": text}),
+                await post(channel_url, {"sender": f"bench-http-{i % 50}", "message": text}, channel_headers),
                 await chat(text),
             )
             if i >= 20:
@@ -139,7 +141,8 @@ def main() -> int:
     gateway = ServerProcess(
         python_cmd("-m", "bot", "gateway"), health_url=f"{gw_url}/api/v1/health", log_path=tmp / "gateway.log",
         env={"GATEWAY_PORT": str(gw_port), "GATEWAY_DB": str(tmp / "gateway.db"), "RASA_URL": rasa_url,
-             "GATEWAY_MESSAGES_PER_MINUTE": "100000", "GATEWAY_LOG_LEVEL": "warning", "GATEWAY_SECRET": "bench"},
+             "GATEWAY_MESSAGES_PER_MINUTE": "100000", "GATEWAY_LOG_LEVEL": "warning", "GATEWAY_SECRET": "bench",
+             "GATEWAY_CHANNEL_TOKEN": CHANNEL_TOKEN},
     ).start()
     try:
         idle_rss = rss_mb(gateway.proc.pid)

@@ -22,12 +22,14 @@ from bot.gateway.settings import GatewaySettings
 from bot.gateway.ticket_ratings import TicketRatings, retry_periodically
 from bot.rasa_rest import RasaRestClient
 from bot.router import MessageLimiter, Router
+from bot.voice.settings import VoiceSettings
 from contract.issue_client import IssueClient
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: GatewaySettings) -> FastAPI:
+def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None = None) -> FastAPI:
+    """The gateway; `voice_settings` (read from the environment when not given) serve /ws/audio."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = ConversationStore(settings.db_path)
@@ -57,6 +59,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                         "before a restart must be reloaded")
         if not settings.operators:
             log.warning("GATEWAY_OPERATORS is empty: nobody can log in to the console")
+        if not settings.channel_token:
+            log.warning("GATEWAY_CHANNEL_TOKEN is not set: the channel API and /ws/audio refuse every request")
         try:
             yield
         finally:
@@ -71,6 +75,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     app = FastAPI(title="96767 hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.state.voice_settings = voice_settings if voice_settings is not None else VoiceSettings.from_env()
+    app.state.audio_slots = audio_route.AudioSlots(settings.max_audio_connections)
     for module in (pages, chat_ws, channel_api, console_login, console_api, tickets_api, audio_route):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC), check_dir=False), name="static")

@@ -5,23 +5,42 @@ POST /api/v1/channel/messages {"sender", "message", "metadata": {"channel", "pho
 GET /api/v1/channel/messages?sender=ID&after=SEQ&wait=20
   -> {"state", "messages": [...]}: stored messages after SEQ, waiting up to `wait` seconds for one
   (how an operator's replies reach a phone caller).
-Only JSON bodies are accepted, which a cross-site form cannot send: that is this API's CSRF defence.
+Every request needs `Authorization: Bearer <GATEWAY_CHANNEL_TOKEN>` (channel_access.py), checked
+before the body is read; without it: 401 `{"error": {"code": "unauthorized", "message"}}`, and
+nothing is read or stored. Only JSON bodies are accepted (a cross-site form cannot send one).
 """
 from __future__ import annotations
 
 import asyncio
-import re
-from typing import Any
+from typing import Any, Callable, Coroutine
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, validator
 
+from bot.gateway.channel_access import CHALLENGE, SENDER, channel_refusal, unauthorized_body
 from bot.router import Router
 
-router = APIRouter(prefix="/api/v1/channel")
 
-SENDER = re.compile(r"^[A-Za-z0-9_.:@+-]{1,128}$")
+class ChannelRoute(APIRoute):
+    """A route that refuses any request without the channel token before FastAPI reads its body or
+    query (so a malformed request without the token is a 401 too, not a 422)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            refusal = channel_refusal(request.app.state.settings.channel_token, request.headers.get("authorization"))
+            if refusal is not None:
+                return JSONResponse(unauthorized_body(refusal), status_code=401, headers=CHALLENGE)
+            return await handler(request)
+
+        return guarded
+
+
+router = APIRouter(prefix="/api/v1/channel", route_class=ChannelRoute)
+
 CHANNELS = {"web", "voice", "api"}
 
 

@@ -49,7 +49,13 @@ class GatewaySettings(HotlineSettings):
     issue_api_url: str = Field("http://127.0.0.1:8000", env="ISSUE_API_URL")
     # The operator role's token (ticket panel, stats, ratings); ISSUE_API_TOKEN is the contract's name.
     issue_api_token: str = Field("", env=["ISSUE_API_OPERATOR_TOKEN", "ISSUE_API_TOKEN"], repr=False)
+    # The voice adapters' token for the channel API and /ws/audio; unset, both refuse everything.
     channel_token: str = Field("", env="GATEWAY_CHANNEL_TOKEN", repr=False)
+    # /ws/audio: audio sockets served at once (each decodes speech), seconds a new socket has to send
+    # its start message, seconds without any frame after which a socket is closed.
+    max_audio_connections: int = Field(8, env="GATEWAY_MAX_AUDIO_CONNECTIONS", ge=1)
+    audio_start_timeout: float = Field(5.0, env="GATEWAY_AUDIO_START_TIMEOUT", gt=0)
+    audio_idle_timeout: float = Field(60.0, env="GATEWAY_AUDIO_IDLE_TIMEOUT", gt=0)
     db_file: Optional[Path] = Field(None, env="GATEWAY_DB")
     operators: Dict[str, bytes] = Field({}, env="GATEWAY_OPERATORS", repr=False)
     secret: str = Field("", env="GATEWAY_SECRET", repr=False)

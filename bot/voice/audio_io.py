@@ -6,6 +6,7 @@ speech: `play` queues audio behind what is already playing, `stop` cuts it off (
 """
 from __future__ import annotations
 
+import collections
 import queue
 import threading
 import time
@@ -55,23 +56,58 @@ def scripted_frames(segments: Iterable[Segment], sample_rate: int) -> Iterator[b
 
 
 class QueueSource:
-    """Frames pushed by another thread (a phone line, a socket); `close()` ends the stream."""
+    """Frames pushed by another thread (a phone line, a socket); `close()` ends the stream once what
+    was pushed before it has been read.
 
-    def __init__(self, src_rate: int, dst_rate: int) -> None:
-        self._queue: queue.Queue[bytes | None] = queue.Queue()
+    With `max_seconds` the queue holds at most that much audio: when the reader falls behind (a
+    decoder slower than real time), the oldest frames are dropped rather than the queue growing
+    without bound; `push` returns how many frames it dropped and `dropped` counts them all. Odd
+    trailing bytes (half a sample) are cut off so that one malformed frame cannot stop the stream.
+    """
+
+    def __init__(self, src_rate: int, dst_rate: int, max_seconds: float | None = None) -> None:
+        self._frames: collections.deque[bytes] = collections.deque()
+        self._bytes = 0
+        self._closed = False
+        self._ready = threading.Condition()
         self._resampler = StreamResampler(src_rate, dst_rate)
+        self.max_bytes = int(src_rate * max_seconds) * 2 if max_seconds else None
+        self.dropped = 0
 
-    def push(self, pcm: bytes) -> None:
-        self._queue.put(pcm)
+    def push(self, pcm: bytes) -> int:
+        pcm = pcm[: len(pcm) // 2 * 2]
+        dropped = 0
+        with self._ready:
+            if self._closed or not pcm:
+                return 0
+            self._frames.append(pcm)
+            self._bytes += len(pcm)
+            while self.max_bytes is not None and self._bytes > self.max_bytes and len(self._frames) > 1:
+                self._bytes -= len(self._frames.popleft())
+                dropped += 1
+            self.dropped += dropped
+            self._ready.notify()
+        return dropped
 
     def close(self) -> None:
-        self._queue.put(None)
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+
+    @property
+    def queued_bytes(self) -> int:
+        with self._ready:
+            return self._bytes
 
     def __iter__(self) -> Iterator[bytes]:
         while True:
-            pcm = self._queue.get()
-            if pcm is None:
-                return
+            with self._ready:
+                while not self._frames and not self._closed:
+                    self._ready.wait()
+                if not self._frames:
+                    return
+                pcm = self._frames.popleft()
+                self._bytes -= len(pcm)
             yield self._resampler.process(pcm)
 
 

@@ -1,16 +1,26 @@
-"""The gateway's `/ws/audio` endpoint: speech from a browser (push-to-talk) or a media stream.
+"""The gateway's `/ws/audio` endpoint: speech from the project's voice adapters (media streams,
+push-to-talk clients), never from the public widget.
 
-Protocol: the client sends a text frame `{"type": "start", "sender": ID, "sample_rate": N,
-"phone"?: ..., "tts"?: true}`, then binary frames of PCM16 little-endian mono audio at that rate,
-and `{"type": "stop"}` when the user releases the talk button (a media stream may simply keep
-sending: the recognizer's endpointing closes each utterance). The server answers with JSON
-`{"type": "partial" | "final" | "bot" | "error", "text": ...}` and, when `tts` was asked for, the
-reply as a binary WAV frame after each "bot" message. When an operator closes the conversation the
-server sends `{"type": "closed", "text": <goodbye>}` (and its WAV), then closes the socket (1000),
-the way a phone line hangs up.
+The gateway's route (bot/gateway/audio_route.py) checks the channel token and the connection cap,
+accepts the socket and hands it here. Protocol: the client sends a text frame `{"type": "start",
+"sender": ID, "sample_rate": 8000 | 16000 | 48000, "phone"?: ..., "tts"?: true}` within
+GATEWAY_AUDIO_START_TIMEOUT seconds, then binary frames of PCM16 little-endian mono audio at that
+rate (an even number of bytes, at most one second each), and `{"type": "stop"}` when the user
+releases the talk button (a media stream may simply keep sending: the recognizer's endpointing
+closes each utterance); `{"type": "ping"}` keeps a quiet socket open. A socket that sends nothing
+for GATEWAY_AUDIO_IDLE_TIMEOUT seconds is closed (4408).
+
+The server answers with JSON `{"type": "partial" | "final" | "bot" | "error", "text": ...}` and,
+when `tts` was asked for, the reply as a binary WAV frame after each "bot" message. An "error" also
+carries the contract's envelope `"error": {"code", "message"}` (codes below). A bad frame after the
+start (odd length, too long, unknown text) is answered with an error and the socket stays open; a
+bad start message is answered with an error and the socket is closed (1008). When an operator
+closes the conversation the server sends `{"type": "closed", "text": <goodbye>}` (and its WAV),
+then closes the socket (1000), the way a phone line hangs up.
 
 Text goes through the gateway's conversation router (`app.state.router`), so operators see voice
 turns like chat turns; without a router (the endpoint mounted elsewhere) it talks to Rasa directly.
+Resampling, recognition and speech synthesis run in worker threads, never on the event loop.
 """
 from __future__ import annotations
 
@@ -18,66 +28,121 @@ import asyncio
 import contextlib
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from bot.gateway.channel_access import SENDER
 from bot.voice.normalize import normalize_transcript
 from bot.voice.settings import VoiceSettings
+from contract.errors import error_body
 from contract.replies import reply
 
 log = logging.getLogger(__name__)
 
+ALLOWED_RATES = (8000, 16000, 48000)
+MAX_FRAME_SECONDS = 1.0  # a longer binary frame is refused (the socket stays open)
+MAX_PHONE_CHARS = 32
+CLOSE_POLICY = 1008  # a start message that cannot be used
+CLOSE_TIMEOUT = 4408  # no start message, or no frame for the idle timeout
+
 BAD_START_NOTICE = "语音连接需要先发送开始消息（type 为 start，包含 sender 和 sample_rate）。"
-ALLOWED_RATES = range(8000, 48001)
+# Error codes (stable, for programs) and their messages (Chinese, for people).
+ERRORS = {
+    "bad_start": BAD_START_NOTICE,
+    "bad_sender": "开始消息中的 sender 无效：需为 1 到 128 个字母、数字或 _.:@+- 字符。",
+    "unsupported_sample_rate": "开始消息中的采样率不受支持：只支持 8000、16000 或 48000 Hz。",
+    "bad_phone": f"开始消息中的 phone 无效：需为不超过 {MAX_PHONE_CHARS} 个字符的文本。",
+    "start_timeout": "语音连接建立后需在 {seconds:g} 秒内发送开始消息，连接已关闭。",
+    "idle_timeout": "{seconds:g} 秒未收到任何数据，语音连接已关闭。",
+    "odd_frame": "音频帧长度必须是偶数字节（16 位 PCM 单声道），本帧已丢弃。",
+    "frame_too_large": "音频帧过长：每帧最多 {seconds:g} 秒音频（{limit} 字节），本帧已丢弃。",
+    "bad_message": "无法识别的消息：开始之后只接受音频（二进制帧）以及 stop 或 ping 消息。",
+}
 
 
-async def audio_websocket(websocket: WebSocket) -> None:
-    """Serve one audio connection until the client closes it."""
-    await websocket.accept()
+@dataclass(frozen=True)
+class Start:
+    sender: str
+    rate: int
+    phone: str | None
+    want_audio: bool
+
+
+class Refused(Exception):
+    """The connection cannot go on: `code` (a key of ERRORS or another stable code) and the close code."""
+
+    def __init__(self, code: str, message: str, close_code: int) -> None:
+        super().__init__(message)
+        self.code, self.message, self.close_code = code, message, close_code
+
+
+async def audio_websocket(websocket: WebSocket, settings: VoiceSettings | None = None, *,
+                          start_timeout: float = 5.0, idle_timeout: float = 60.0) -> None:
+    """Serve one accepted audio connection until either side closes it. `settings` are read once
+    per gateway (from the environment when not given)."""
+    settings = settings if settings is not None else VoiceSettings.from_env()
     try:
-        await _serve(websocket)
+        await _serve(websocket, settings, start_timeout, idle_timeout)
     except WebSocketDisconnect:
         pass
+    except Refused as refused:
+        with contextlib.suppress(Exception):  # the client may be gone already
+            await send_error(websocket, refused.code, refused.message)
+            await websocket.close(code=refused.close_code)
 
 
 async def _send(websocket: WebSocket, kind: str, text: str, **extra: Any) -> None:
     await websocket.send_json({"type": kind, "text": text, **extra})
 
 
-async def _serve(websocket: WebSocket) -> None:
-    from bot.voice.asr import Recognizer, grammar_phrases, load_model
-    from bot.voice.models import ModelNotFoundError
-    from bot.voice.resample import StreamResampler
+async def send_error(websocket: WebSocket, code: str, message: str) -> None:
+    """An error message: `text` as every audio message has, and the contract's envelope."""
+    with contextlib.suppress(RuntimeError):  # the socket is already closed
+        await websocket.send_json({"type": "error", "text": message, **error_body(code, message)})
 
-    settings = VoiceSettings.from_env()
-    start = await _read_start(websocket)
-    if start is None:
-        await _send(websocket, "error", BAD_START_NOTICE)
-        await websocket.close(code=1008)
-        return
-    sender, rate, phone, want_audio = start
+
+class Decoder:
+    """One connection's resampler and recognizer; both are CPU work, called from worker threads."""
+
+    def __init__(self, settings: VoiceSettings, rate: int) -> None:
+        from bot.voice.asr import Recognizer, grammar_phrases, load_model
+        from bot.voice.resample import StreamResampler
+
+        model = load_model(settings)
+        self.recognizer = Recognizer(model, settings.sample_rate, grammar_phrases(model, settings.grammar_file))
+        self.resampler = StreamResampler(rate, settings.sample_rate)
+
+    def accept(self, pcm: bytes) -> Any:
+        return self.recognizer.accept(self.resampler.process(pcm))
+
+    def finish(self) -> str:
+        return self.recognizer.finish()
+
+
+async def _serve(websocket: WebSocket, settings: VoiceSettings, start_timeout: float, idle_timeout: float) -> None:
+    from bot.voice.models import ModelNotFoundError
+
+    start = await _read_start(websocket, start_timeout)
     try:
-        model = await asyncio.to_thread(load_model, settings)
+        decoder = await asyncio.to_thread(Decoder, settings, start.rate)
     except ModelNotFoundError as exc:
         log.error("%s", exc)
-        await _send(websocket, "error", reply("utter_call_no_model"))
-        await websocket.close(code=1011)
-        return
-    recognizer = Recognizer(model, settings.sample_rate, grammar_phrases(model, settings.grammar_file))
-    resampler = StreamResampler(rate, settings.sample_rate)
-    answer = _Answerer(websocket, settings, sender, phone, want_audio)
+        raise Refused("no_model", reply("utter_call_no_model"), 1011) from None
+    answer = _Answerer(websocket, settings, start.sender, start.phone, start.want_audio)
+    listen = _Listener(websocket, decoder, answer, idle_timeout, int(start.rate * MAX_FRAME_SECONDS) * 2)
     router = getattr(websocket.app.state, "router", None)
     if router is None:
-        await _listen(websocket, recognizer, resampler, answer)
+        await listen()
         return
-    async with router.subscribe(sender) as events:
-        listening = asyncio.create_task(_listen(websocket, recognizer, resampler, answer))
+    async with router.subscribe(start.sender) as events:
+        listening = asyncio.create_task(listen())
         closed = asyncio.create_task(_closed_by_operator(events))
         await asyncio.wait({listening, closed}, return_when=asyncio.FIRST_COMPLETED)
         closed.cancel()
         if listening.done():
-            listening.result()  # the client left; a disconnect is raised here and handled by the caller
+            listening.result()  # the client left or timed out; a disconnect is raised here and handled by the caller
             return
         listening.cancel()  # nothing the caller said after the close is answered: the goodbye is last
         with contextlib.suppress(asyncio.CancelledError):
@@ -104,23 +169,50 @@ async def _hang_up(websocket: WebSocket, answer: "_Answerer") -> None:
     log.info("voice socket of %s closed: the operator ended the conversation", answer.sender)
 
 
-async def _listen(websocket: WebSocket, recognizer: Any, resampler: Any, answer: "_Answerer") -> None:
-    """Recognize the caller's audio and answer each finished utterance, until the client leaves."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
+class _Listener:
+    """Recognize the caller's audio and answer each finished utterance, until the client leaves or
+    stays silent for `idle_timeout` seconds. Bad frames are answered and skipped."""
+
+    def __init__(self, websocket: WebSocket, decoder: Decoder, answer: "_Answerer", idle_timeout: float,
+                 max_frame_bytes: int) -> None:
+        self.websocket, self.decoder, self.answer = websocket, decoder, answer
+        self.idle_timeout, self.max_frame_bytes = idle_timeout, max_frame_bytes
+
+    async def __call__(self) -> None:
+        websocket = self.websocket
+        while True:
+            try:
+                message = await asyncio.wait_for(websocket.receive(), self.idle_timeout)
+            except asyncio.TimeoutError:
+                log.info("voice socket of %s closed: idle for %gs", self.answer.sender, self.idle_timeout)
+                raise Refused("idle_timeout", ERRORS["idle_timeout"].format(seconds=self.idle_timeout),
+                              CLOSE_TIMEOUT) from None
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("bytes") is not None:
+                await self._audio(message["bytes"])
+            elif message.get("text") is not None:
+                kind = _json_type(message["text"])
+                if kind == "stop":
+                    await self.answer(await asyncio.to_thread(self.decoder.finish))
+                elif kind != "ping":
+                    await send_error(websocket, "bad_message", ERRORS["bad_message"])
+
+    async def _audio(self, pcm: bytes) -> None:
+        if len(pcm) % 2:
+            await send_error(self.websocket, "odd_frame", ERRORS["odd_frame"])
             return
-        if message.get("bytes"):
-            pcm = resampler.process(message["bytes"][: len(message["bytes"]) // 2 * 2])
-            hypothesis = await asyncio.to_thread(recognizer.accept, pcm)
-            if hypothesis is not None and hypothesis.final:
-                await answer(hypothesis.text)
-            elif hypothesis is not None and hypothesis.text:
-                await _send(websocket, "partial", normalize_transcript(hypothesis.text))
-        elif message.get("text"):
-            kind = _json_type(message["text"])
-            if kind == "stop":
-                await answer(await asyncio.to_thread(recognizer.finish))
+        if len(pcm) > self.max_frame_bytes:
+            message = ERRORS["frame_too_large"].format(seconds=MAX_FRAME_SECONDS, limit=self.max_frame_bytes)
+            await send_error(self.websocket, "frame_too_large", message)
+            return
+        if not pcm:
+            return
+        hypothesis = await asyncio.to_thread(self.decoder.accept, pcm)
+        if hypothesis is not None and hypothesis.final:
+            await self.answer(hypothesis.text)
+        elif hypothesis is not None and hypothesis.text:
+            await _send(self.websocket, "partial", normalize_transcript(hypothesis.text))
 
 
 def _json_type(text: str) -> str | None:
@@ -131,19 +223,30 @@ def _json_type(text: str) -> str | None:
     return data.get("type") if isinstance(data, dict) else None
 
 
-async def _read_start(websocket: WebSocket) -> tuple[str, int, str | None, bool] | None:
-    message = await websocket.receive()
+async def _read_start(websocket: WebSocket, timeout: float) -> Start:
+    """The start message, checked; Refused (closing the socket) when it is late or cannot be used."""
+    try:
+        message = await asyncio.wait_for(websocket.receive(), timeout)
+    except asyncio.TimeoutError:
+        raise Refused("start_timeout", ERRORS["start_timeout"].format(seconds=timeout), CLOSE_TIMEOUT) from None
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect()
     try:
         data = json.loads(message.get("text") or "")
-        sender, rate = str(data["sender"]).strip(), int(data["sample_rate"])
-    except (ValueError, KeyError, TypeError):
-        return None
-    if data.get("type") != "start" or not sender or rate not in ALLOWED_RATES:
-        return None
-    phone = str(data["phone"]) if data.get("phone") else None
-    return sender, rate, phone, bool(data.get("tts"))
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or data.get("type") != "start" or "sender" not in data or "sample_rate" not in data:
+        raise Refused("bad_start", ERRORS["bad_start"], CLOSE_POLICY)
+    sender, rate, phone = data["sender"], data["sample_rate"], data.get("phone")
+    if not isinstance(sender, str) or not SENDER.match(sender):
+        raise Refused("bad_sender", ERRORS["bad_sender"], CLOSE_POLICY)
+    if isinstance(rate, str) and rate.strip().isdigit():
+        rate = int(rate)
+    if isinstance(rate, bool) or not isinstance(rate, int) or rate not in ALLOWED_RATES:
+        raise Refused("unsupported_sample_rate", ERRORS["unsupported_sample_rate"], CLOSE_POLICY)
+    if phone is not None and phone != "" and (not isinstance(phone, str) or len(phone) > MAX_PHONE_CHARS):
+        raise Refused("bad_phone", ERRORS["bad_phone"], CLOSE_POLICY)
+    return Start(sender, rate, phone or None, bool(data.get("tts")))
 
 
 class _Answerer:
@@ -164,7 +267,7 @@ class _Answerer:
             messages = await self._route(text)
         except Exception as exc:  # the bot being down must not kill the caller's connection
             log.warning("voice turn of %s failed: %s", self.sender, exc)
-            await _send(self.websocket, "error", reply("utter_call_bot_unavailable"))
+            await send_error(self.websocket, "bot_unavailable", reply("utter_call_bot_unavailable"))
             return
         for message in messages:
             if not message.get("text"):

@@ -34,6 +34,15 @@ class ProtocolError(ValueError):
     """The peer sent something that is not AudioSocket."""
 
 
+class UnknownKind(ProtocolError):
+    """A well-framed message of a type this side does not know (newer Asterisk versions add audio
+    formats): its payload has been read, so the stream is still in step and may go on."""
+
+    def __init__(self, kind: int, payload: bytes) -> None:
+        super().__init__(f"unknown AudioSocket message type 0x{kind:02x}")
+        self.kind, self.payload = kind, payload
+
+
 @dataclass(frozen=True)
 class Message:
     kind: Kind
@@ -65,7 +74,8 @@ def encode(kind: Kind | int, payload: bytes = b"") -> bytes:
 
 
 async def read_message(reader: asyncio.StreamReader) -> Message | None:
-    """The next message, or None when the peer closed the socket."""
+    """The next message, or None when the peer closed the socket; UnknownKind (after reading the
+    whole message) for a type that is not in `Kind`."""
     try:
         kind, length = HEADER.unpack(await reader.readexactly(HEADER.size))
         payload = await reader.readexactly(length) if length else b""
@@ -73,5 +83,5 @@ async def read_message(reader: asyncio.StreamReader) -> Message | None:
         return None
     try:
         return Message(Kind(kind), payload)
-    except ValueError as exc:
-        raise ProtocolError(f"unknown AudioSocket message type 0x{kind:02x}") from exc
+    except ValueError:
+        raise UnknownKind(kind, payload) from None

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.voice.ami import build_transfer, lookup_caller_id
     from bot.voice.asr import load_model, new_recognizer
-    from bot.voice.bot_client import build_bot_client
+    from bot.voice.bot_client import build_bot_client, warn_without_token
     from bot.voice.call import CallSession
     from bot.voice.models import ModelNotFoundError
     from bot.voice.prompts import PROMPTS, build_prompt_cache
@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {"audiosocket_host": args.host, "audiosocket_port": args.port,
                                    "model_dir": args.model}.items() if v}
     settings = settings.with_overrides(**overrides)
+    warn_without_token(settings)
     try:
         load_model(settings)  # fail now, not on the first call
     except ModelNotFoundError as exc:

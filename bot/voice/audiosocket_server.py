@@ -4,6 +4,13 @@ The asyncio side reads the socket and paces the bot's audio back in real-time 20
 plays what it receives; sending faster would only fill its buffer and make barge-in late). The call
 session itself is synchronous (Vosk decoding is CPU work that releases the GIL), so it runs in a
 worker thread, fed through a queue with the line audio resampled from 8 kHz to the model's 16 kHz.
+
+A peer cannot hold a call slot or the server's memory: a line that sends nothing for
+AUDIOSOCKET_READ_TIMEOUT seconds is hung up and its slot freed; the queue to the decoder holds at
+most AUDIOSOCKET_QUEUE_SECONDS of audio (the oldest is dropped, with a warning, when the decoder
+falls behind); a frame of odd length loses its last byte and a message of an unknown type is
+skipped (each logged once per call) without ending the call; a peer that stops reading our audio
+cannot block the call's end (writes give up after DRAIN_TIMEOUT).
 """
 from __future__ import annotations
 
@@ -19,6 +26,8 @@ from bot.voice.call import CallSession
 from bot.voice.settings import VoiceSettings
 
 log = logging.getLogger(__name__)
+
+DRAIN_TIMEOUT = 5.0  # seconds to wait for the peer to take our audio before the line counts as broken
 
 SessionFactory = Callable[[str, "AudioSocketSink"], CallSession]
 
@@ -51,7 +60,8 @@ class AudioSocketSink:
             return self._frames.popleft() if self._frames else None
 
     async def pump(self, writer: asyncio.StreamWriter, stop: asyncio.Event) -> None:
-        """Send one frame every 20 ms on an absolute schedule (no drift), until `stop`."""
+        """Send one frame every 20 ms on an absolute schedule (no drift), until `stop` or until the
+        peer stops taking them (then what was queued is dropped)."""
         loop = asyncio.get_running_loop()
         tick = proto.FRAME_BYTES / 2 / proto.SAMPLE_RATE
         next_at = loop.time()
@@ -59,7 +69,13 @@ class AudioSocketSink:
             frame = self.next_frame()
             if frame is not None:
                 writer.write(proto.encode(proto.Kind.AUDIO, frame))
-                await writer.drain()
+                try:
+                    await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT)
+                except (ConnectionError, asyncio.TimeoutError) as exc:
+                    log.warning("AudioSocket peer does not take audio (%s): playback stopped",
+                                type(exc).__name__)
+                    self.stop(0.0)
+                    return
             next_at = max(next_at + tick, loop.time() - tick)
             await asyncio.sleep(max(0.0, next_at - loop.time()))
 
@@ -96,7 +112,10 @@ async def refuse_busy(writer: asyncio.StreamWriter, busy_audio: bytes, call_id: 
     stop.set()
     await pump
     writer.write(proto.encode(proto.Kind.HANGUP))
-    await writer.drain()
+    try:
+        await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT)
+    except asyncio.TimeoutError:
+        pass
     writer.close()
 
 
@@ -106,7 +125,7 @@ async def handle_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
     """One call: UUID, then audio/DTMF until either side hangs up."""
     peer = writer.get_extra_info("peername")
     try:
-        first = await asyncio.wait_for(proto.read_message(reader), timeout=10)
+        first = await asyncio.wait_for(proto.read_message(reader), timeout=settings.audiosocket_read_timeout)
         if first is None or first.kind != proto.Kind.UUID:
             raise proto.ProtocolError(f"expected the call UUID first, got {first!r}")
         call_id = first.call_uuid
@@ -120,37 +139,54 @@ async def handle_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
             await refuse_busy(writer, busy_audio, call_id)
         except ConnectionError:
             pass
+        finally:
+            writer.close()
         return
     try:
         await _run_call(reader, writer, make_session, settings, call_id)
+    except Exception:  # a broken call must not take the server down, nor keep its slot
+        log.exception("call %s failed", call_id)
     finally:
+        writer.close()
         if slots is not None:
             slots.give_back()
 
 
 async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, make_session: SessionFactory,
                     settings: VoiceSettings, call_id: str) -> None:
+    loop = asyncio.get_running_loop()
     sink = AudioSocketSink()
-    source = QueueSource(proto.SAMPLE_RATE, settings.sample_rate)
+    source = QueueSource(proto.SAMPLE_RATE, settings.sample_rate, settings.audiosocket_queue_seconds)
     # Building a session may ask the PBX for the caller id: off the event loop.
-    session = await asyncio.get_running_loop().run_in_executor(None, make_session, call_id, sink)
+    session = await loop.run_in_executor(None, make_session, call_id, sink)
     stop_pump = asyncio.Event()
     pump = asyncio.create_task(sink.pump(writer, stop_pump))
-    call = asyncio.get_running_loop().run_in_executor(None, session.run, source)
-    caller_hung_up = False
+    call = loop.run_in_executor(None, session.run, source)
+    line = _LineFaults(call_id)
+    caller_hung_up = line_dead = False
     try:
         while not call.done():
-            read = asyncio.ensure_future(proto.read_message(reader))
+            read = asyncio.ensure_future(asyncio.wait_for(proto.read_message(reader), settings.audiosocket_read_timeout))
             await asyncio.wait({read, call}, return_when=asyncio.FIRST_COMPLETED)
             if not read.done():
                 read.cancel()
+                await asyncio.wait({read})  # let the read really stop before anything else reads the line
                 break
-            message = read.result()
+            try:
+                message = read.result()
+            except proto.UnknownKind as exc:
+                line.unknown_kind(exc)
+                continue
+            except asyncio.TimeoutError:
+                log.warning("call %s: nothing from the line for %gs: hanging up", call_id,
+                            settings.audiosocket_read_timeout)
+                line_dead = True
+                break
             if message is None or message.kind == proto.Kind.HANGUP:
                 caller_hung_up = True
                 break
             if message.kind == proto.Kind.AUDIO:
-                source.push(message.payload)
+                line.dropped(source.push(line.whole_samples(message.payload)), source)
             elif message.kind == proto.Kind.DTMF:
                 session.push_dtmf(message.digit)
             elif message.kind == proto.Kind.ERROR:
@@ -167,7 +203,7 @@ async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
         except Exception:  # a broken call must not take the server down
             log.exception("call %s failed", call_id)
             reason = "error"
-        if not caller_hung_up:
+        if not caller_hung_up and not line_dead:
             # The bot ended the call (silence, max length, an operator closed it): let the goodbye play,
             # then hang up.
             caller_hung_up = await _play_out(reader, sink, timeout=30)
@@ -176,20 +212,59 @@ async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
         if not caller_hung_up and not writer.is_closing():
             writer.write(proto.encode(proto.Kind.HANGUP))
             try:
-                await writer.drain()
+                await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT)
                 # Closing with the caller's audio unread would reset the connection, and the PBX could
-                # lose the hangup frame: read on until it hangs up too (briefly).
-                await asyncio.wait_for(_discard_until_hangup(reader), timeout=2)
+                # lose the hangup frame: read on until it hangs up too (briefly). A dead line is not waited for.
+                if not line_dead:
+                    await asyncio.wait_for(_discard_until_hangup(reader), timeout=2)
             except (ConnectionError, asyncio.TimeoutError, proto.ProtocolError):
                 pass
         writer.close()
-        log.info("AudioSocket call %s closed (%s)", call_id, reason)
+        line.summary(source)
+        log.info("AudioSocket call %s closed (%s)", call_id, "line silent" if line_dead else reason)
+
+
+class _LineFaults:
+    """What was wrong with a call's line: each kind of fault is logged once, the counts at the end."""
+
+    def __init__(self, call_id: str) -> None:
+        self.call_id = call_id
+        self.odd_frames = self.unknown = 0
+        self._warned_drop = False
+
+    def whole_samples(self, payload: bytes) -> bytes:
+        if len(payload) % 2:
+            if not self.odd_frames:
+                log.warning("call %s: audio frame of %d bytes (half a sample over): last byte dropped "
+                            "(logged once per call)", self.call_id, len(payload))
+            self.odd_frames += 1
+            return payload[:-1]
+        return payload
+
+    def unknown_kind(self, exc: proto.UnknownKind) -> None:
+        if not self.unknown:
+            log.warning("call %s: %s (%d bytes) skipped (logged once per call)", self.call_id, exc, len(exc.payload))
+        self.unknown += 1
+
+    def dropped(self, count: int, source: QueueSource) -> None:
+        if count and not self._warned_drop:
+            self._warned_drop = True
+            log.warning("call %s: the decoder is more than %.0fs behind the line: dropping the oldest audio",
+                        self.call_id, (source.max_bytes or 0) / 2 / proto.SAMPLE_RATE)
+
+    def summary(self, source: QueueSource) -> None:
+        if self.odd_frames or self.unknown or source.dropped:
+            log.warning("call %s: %d odd-length frame(s), %d unknown message(s), %d frame(s) dropped behind the decoder",
+                        self.call_id, self.odd_frames, self.unknown, source.dropped)
 
 
 async def _discard_until_hangup(reader: asyncio.StreamReader) -> None:
     """Read and drop the caller's frames until the caller hangs up or closes the socket."""
     while True:
-        message = await proto.read_message(reader)
+        try:
+            message = await proto.read_message(reader)
+        except proto.UnknownKind:
+            continue
         if message is None or message.kind in (proto.Kind.HANGUP, proto.Kind.ERROR):
             return
 

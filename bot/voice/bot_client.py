@@ -15,6 +15,7 @@ import requests
 
 from bot.rasa_rest import BotUnavailable, RasaRestClient
 from bot.voice.settings import VoiceSettings
+from contract.errors import read_error
 from contract.messages import handoff_of
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ class GatewayChannelClient:
     def _call(self, method: str, **kwargs: Any) -> BotReply:
         try:
             response = self._http.request(method, self.url, **kwargs)
+            if response.status_code == 401:
+                raise BotUnavailable(f"gateway at {self.url} refused the channel token: {_error_message(response)} "
+                                     "(GATEWAY_CHANNEL_TOKEN must be the gateway's)")
             response.raise_for_status()
             data = response.json()
         except (requests.RequestException, ValueError) as exc:
@@ -88,8 +92,21 @@ class GatewayChannelClient:
         return self._call("GET", params=params, timeout=wait + self.timeout)
 
 
+def _error_message(response: requests.Response) -> str:
+    try:
+        return read_error(response.json()).message or response.reason
+    except ValueError:
+        return response.reason
+
+
+def warn_without_token(settings: VoiceSettings) -> None:
+    """At start: through the gateway without its channel token, every caller turn would be refused."""
+    if settings.gateway_url and not settings.channel_token:
+        log.warning("GATEWAY_URL is set but GATEWAY_CHANNEL_TOKEN is not: the gateway will refuse every turn")
+
+
 def build_bot_client(settings: VoiceSettings) -> DirectRasa | GatewayChannelClient:
-    """The gateway when GATEWAY_URL is set, Rasa otherwise."""
+    """The gateway when GATEWAY_URL is set (with GATEWAY_CHANNEL_TOKEN), Rasa otherwise."""
     if settings.gateway_url:
         return GatewayChannelClient(settings.gateway_url, settings.bot_timeout, settings.channel_token)
     return DirectRasa(settings.rasa_url, settings.bot_timeout, settings.rasa_token)

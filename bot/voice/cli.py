@@ -41,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
         settings = settings.with_overrides(model_dir=args.model)
     if args.no_barge_in:
         settings = settings.with_overrides(barge_in=False)
+    from bot.voice.bot_client import warn_without_token
+
+    warn_without_token(settings)
     try:
         if args.wav:
             return _run_wav(args.wav, settings, args.phone)

@@ -67,6 +67,12 @@ class VoiceSettings(HotlineSettings):
     audiosocket_host: str = Field("127.0.0.1", env="AUDIOSOCKET_HOST")
     audiosocket_port: int = Field(9092, env="AUDIOSOCKET_PORT")
     audiosocket_max_calls: int = Field(4, env="AUDIOSOCKET_MAX_CALLS", ge=1)  # more calls at once hear "line busy"
+    # Seconds without any message from Asterisk (which sends a frame every 20 ms) before a call is
+    # taken for dead: it is hung up and its slot freed. Also the wait for a new connection's UUID.
+    audiosocket_read_timeout: float = Field(10.0, env="AUDIOSOCKET_READ_TIMEOUT", gt=0)
+    # Line audio queued for a call's decoder, in seconds; beyond it the oldest frames are dropped.
+    # At least VOICE_BOT_TIMEOUT, so that a slow bot turn loses none of what the caller says.
+    audiosocket_queue_seconds: float = Field(20.0, env="AUDIOSOCKET_QUEUE_SECONDS", gt=0)
     ami_host: Optional[str] = Field(None, env="AMI_HOST")  # Asterisk manager interface; unset = no PBX transfer
     ami_port: int = Field(5038, env="AMI_PORT")
     ami_user: str = Field("", env="AMI_USER")

@@ -17,6 +17,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.support.servers import ServerProcess, free_port, python_cmd
 
 OPERATOR = ("wang", "wang-pass-1")
+# What a voice adapter sends to the channel API (GATEWAY_CHANNEL_TOKEN); the pages never need it.
+CHANNEL_TOKEN = "browser-test-channel-token"
+CHANNEL_HEADERS = {"Authorization": f"Bearer {CHANNEL_TOKEN}"}
 # Real Rasa on a loaded 2-core machine: answers take seconds, not Playwright's default 5.
 expect.set_options(timeout=30_000)
 
@@ -40,7 +43,7 @@ def gateway_process(rasa_url: str, issue_api, tmp: Path) -> tuple[ServerProcess,
         "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port), "GATEWAY_DB": str(tmp / "gateway.db"),
         "RASA_URL": rasa_url, "ISSUE_API_URL": issue_api.url,
         "ISSUE_API_TOKEN": issue_api.tokens["operator"], "GATEWAY_OPERATORS": ":".join(OPERATOR),
-        "GATEWAY_SECRET": "browser-test-secret",
+        "GATEWAY_SECRET": "browser-test-secret", "GATEWAY_CHANNEL_TOKEN": CHANNEL_TOKEN,
     }
     process = ServerProcess(python_cmd("-m", "bot", "gateway"), health_url=f"{url}/api/v1/health", env=env,
                             log_path=tmp / "gateway.log")

@@ -7,7 +7,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import OPERATOR
+from tests.browser.conftest import CHANNEL_HEADERS, OPERATOR
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -164,8 +164,10 @@ def test_a_phone_call_escalates_live_into_the_console_and_hears_the_operator(ope
     expect(operator_page.get_by_test_id("console-live")).to_have_text("实时连接正常")
     channel = f"{live_gateway}/api/v1/channel/messages"
     call = {"sender": "call-browser-1", "metadata": {"channel": "voice", "phone": "13700001111"}}
-    requests.post(channel, json={**call, "message": "你好"}, timeout=30).raise_for_status()
-    escalated = requests.post(channel, json={**call, "message": "我要转人工"}, timeout=30).json()
+    # The channel API is the voice adapters': it needs their token, the pages never do.
+    assert requests.post(channel, json={**call, "message": "你好"}, timeout=30).status_code == 401
+    requests.post(channel, json={**call, "message": "你好"}, headers=CHANNEL_HEADERS, timeout=30).raise_for_status()
+    escalated = requests.post(channel, json={**call, "message": "我要转人工"}, headers=CHANNEL_HEADERS, timeout=30).json()
     assert escalated["state"] == "waiting"
 
     item = operator_page.get_by_test_id("queue-item").filter(has_text="13700001111")
@@ -178,7 +180,8 @@ def test_a_phone_call_escalates_live_into_the_console_and_hears_the_operator(ope
     # The phone side long-polls, as the voice channel does, until the operator's words arrive.
     after, heard = max(m.get("seq", 0) for m in escalated["messages"]), []
     for _ in range(5):
-        polled = requests.get(channel, params={"sender": "call-browser-1", "after": after, "wait": 10}, timeout=30).json()
+        polled = requests.get(channel, params={"sender": "call-browser-1", "after": after, "wait": 10},
+                              headers=CHANNEL_HEADERS, timeout=30).json()
         heard += polled["messages"]
         after = max([after] + [m["seq"] for m in polled["messages"]])
         if any(m["role"] == "operator" for m in heard):

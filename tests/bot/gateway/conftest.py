@@ -11,6 +11,9 @@ import requests
 from tests.support.servers import ServerProcess, free_port, python_cmd
 
 OPERATORS = {"alice": "alice-pass-1", "bob": "bob-pass-2"}
+# The voice adapters' token for the channel API and /ws/audio (GATEWAY_CHANNEL_TOKEN).
+CHANNEL_TOKEN = "test-channel-token-0123456789"
+CHANNEL_HEADERS = {"Authorization": f"Bearer {CHANNEL_TOKEN}"}
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +37,7 @@ class Gateway:
             "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(self.port), "GATEWAY_DB": str(self.db),
             "RASA_URL": rasa_url, "ISSUE_API_URL": "http://127.0.0.1:9", "ISSUE_API_TOKEN": "unused",
             "GATEWAY_OPERATORS": ",".join(f"{k}:{v}" for k, v in OPERATORS.items()),
-            "GATEWAY_SECRET": "test-secret", **env,
+            "GATEWAY_SECRET": "test-secret", "GATEWAY_CHANNEL_TOKEN": CHANNEL_TOKEN, **env,
         }
         self.log = tmp / "gateway.log"
         self.process: ServerProcess | None = None
@@ -91,5 +94,11 @@ def _csrf(html: str) -> str:
 
 
 def send(base_url: str, sender: str, text: str, **metadata: str) -> requests.Response:
-    return requests.post(f"{base_url}/api/v1/channel/messages",
+    """A message through the channel API, as a voice adapter sends it (with the channel token)."""
+    return requests.post(f"{base_url}/api/v1/channel/messages", headers=CHANNEL_HEADERS,
                          json={"sender": sender, "message": text, "metadata": metadata}, timeout=10)
+
+
+def poll(base_url: str, **params: object) -> requests.Response:
+    """GET /api/v1/channel/messages with the channel token."""
+    return requests.get(f"{base_url}/api/v1/channel/messages", params=params, headers=CHANNEL_HEADERS, timeout=70)

@@ -6,7 +6,7 @@ import time
 
 import requests
 
-from tests.bot.gateway.conftest import Gateway, login, send
+from tests.bot.gateway.conftest import CHANNEL_HEADERS, Gateway, login, poll as channel_poll, send
 
 
 def test_the_bot_answers_through_the_gateway(gateway: Gateway) -> None:
@@ -31,8 +31,7 @@ def test_an_operator_takes_over_a_phone_call_and_hands_it_back(gateway: Gateway)
     polled: dict = {}
 
     def poll() -> None:
-        polled.update(requests.get(f"{gateway.url}/api/v1/channel/messages",
-                                   params={"sender": "call-3", "after": last_seq, "wait": 20}, timeout=30).json())
+        polled.update(channel_poll(gateway.url, sender="call-3", after=last_seq, wait=20).json())
 
     poller = threading.Thread(target=poll)
     poller.start()
@@ -52,7 +51,7 @@ def test_an_operator_takes_over_a_phone_call_and_hands_it_back(gateway: Gateway)
                          headers={"X-CSRF-Token": csrf})
     assert reply.status_code == 200
     assert send(gateway.url, "call-3", "水还没来").json() == {"state": "operator", "messages": []}
-    got = requests.get(f"{gateway.url}/api/v1/channel/messages", params={"sender": "call-3", "after": last_seq}).json()
+    got = channel_poll(gateway.url, sender="call-3", after=last_seq).json()
     assert [(m["role"], m["text"]) for m in got["messages"][1:]] == [("operator", "您好，我是人工客服"), ("user", "水还没来")]
 
     assert session.post(f"{gateway.url}/api/v1/console/conversations/call-3/handback", headers={"X-CSRF-Token": csrf}).ok
@@ -83,12 +82,14 @@ def test_limits_give_clear_chinese_notices(start_gateway) -> None:
 
 def test_bad_requests_get_structured_errors_not_crashes(gateway: Gateway) -> None:
     url = f"{gateway.url}/api/v1/channel/messages"
-    assert requests.post(url, data="sender=x&message=y", headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code in (415, 422)
-    bad_sender = requests.post(url, json={"sender": "<script>", "message": "hi"})
+    form = {**CHANNEL_HEADERS, "Content-Type": "application/x-www-form-urlencoded"}
+    assert requests.post(url, data="sender=x&message=y", headers=form).status_code in (415, 422)
+    bad_sender = requests.post(url, json={"sender": "<script>", "message": "hi"}, headers=CHANNEL_HEADERS)
     assert bad_sender.status_code == 422 and bad_sender.json()["detail"]
-    assert requests.post(url, data="{not json", headers={"Content-Type": "application/json"}).status_code == 422
-    assert requests.get(url, params={"sender": "nobody", "after": "x"}).status_code == 422
-    assert requests.get(url, params={"sender": "nobody"}).json() == {"state": "bot", "messages": []}
+    json_type = {**CHANNEL_HEADERS, "Content-Type": "application/json"}
+    assert requests.post(url, data="{not json", headers=json_type).status_code == 422
+    assert channel_poll(gateway.url, sender="nobody", after="x").status_code == 422
+    assert channel_poll(gateway.url, sender="nobody").json() == {"state": "bot", "messages": []}
 
 
 def test_phone_numbers_never_appear_in_full_in_the_log(gateway: Gateway) -> None:

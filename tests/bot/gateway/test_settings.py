@@ -50,3 +50,16 @@ def test_the_cookie_secure_setting_takes_auto_1_or_0(value: str) -> None:
         GatewaySettings.from_env({"GATEWAY_COOKIE_SECURE": value})
     with pytest.raises(ValueError, match="GATEWAY_SESSION_IDLE_MINUTES"):
         GatewaySettings.from_env({"GATEWAY_SESSION_IDLE_MINUTES": "0"})
+
+
+def test_audio_socket_limits_have_defaults_and_refuse_nonsense() -> None:
+    settings = GatewaySettings.from_env({})
+    assert (settings.channel_token, settings.max_audio_connections) == ("", 8)
+    assert (settings.audio_start_timeout, settings.audio_idle_timeout) == (5.0, 60.0)
+    custom = GatewaySettings.from_env({"GATEWAY_MAX_AUDIO_CONNECTIONS": "2", "GATEWAY_AUDIO_IDLE_TIMEOUT": "1.5",
+                                       "GATEWAY_CHANNEL_TOKEN": "t0ken"})
+    assert (custom.max_audio_connections, custom.audio_idle_timeout, custom.channel_token) == (2, 1.5, "t0ken")
+    assert "t0ken" not in repr(custom)
+    for variable in ("GATEWAY_MAX_AUDIO_CONNECTIONS", "GATEWAY_AUDIO_START_TIMEOUT", "GATEWAY_AUDIO_IDLE_TIMEOUT"):
+        with pytest.raises(ValueError, match=variable):
+            GatewaySettings.from_env({variable: "0"})

@@ -10,7 +10,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatusCode
 
 from bot.gateway.chat_ws import web_conversation_id
-from tests.bot.gateway.conftest import Gateway, login
+from tests.bot.gateway.conftest import CHANNEL_HEADERS, Gateway, login
 
 SENDER = "web-0123456789abcdef"  # the widget's access key
 CONVERSATION = web_conversation_id(SENDER)  # what the console and everything else call the chat
@@ -96,10 +96,10 @@ def test_the_pages_and_the_widget_script_are_served(gateway: Gateway) -> None:
 
 
 def test_the_voice_audio_socket_is_mounted_and_answers_in_chinese(gateway: Gateway) -> None:
-    """/ws/audio is the voice helper's endpoint (or, when that module is missing, a polite refusal)."""
+    """/ws/audio is the voice adapters' endpoint (or, when that module is missing, a polite refusal)."""
 
     async def scenario() -> dict:
-        async with websockets.connect(f"{gateway.url.replace('http', 'ws')}/ws/audio") as ws:
+        async with websockets.connect(f"{gateway.url.replace('http', 'ws')}/ws/audio", extra_headers=CHANNEL_HEADERS) as ws:
             await ws.send(json.dumps({"type": "hello"}))
             return json.loads(await asyncio.wait_for(ws.recv(), 30))
 

@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
 
 from bot.voice.ami import AmiTransfer
 from bot.voice.audiosocket import Kind, Message, ProtocolError, encode, read_message
 from bot.voice.prompts import PROMPTS
 from bot.voice.settings import VoiceSettings
 from bot.voice.tts import build_tts
-from tests.bot.gateway.conftest import Gateway, login
+from tests.bot.gateway.conftest import CHANNEL_TOKEN, Gateway, login, poll
 from tests.bot.voice.fake_ami import FakeAmi
 from tests.bot.voice.helpers import KOREAN_MODEL, FakeRasa, korean_speech
 from tests.support.servers import REPO_ROOT, free_port
+from tests.support.aio import run as run_async
 
 CALL_UUID = uuid.UUID("6f1a8e0c-3c52-4d2a-9a51-0d6c1b7e2f10")
 CHANNEL = "PJSIP/trunk-0000002a"
@@ -50,13 +50,13 @@ def test_reading_messages_from_a_stream() -> None:
         return [await read_message(reader) for _ in range(4)]
 
     data = encode(Kind.UUID, CALL_UUID.bytes) + encode(Kind.DTMF, b"#") + encode(Kind.ERROR, b"\x02")
-    uuid_msg, dtmf, error, end = asyncio.run(read_all(data))
+    uuid_msg, dtmf, error, end = run_async(read_all(data))
     assert uuid_msg.call_uuid == str(CALL_UUID)
     assert dtmf.digit == "#"
     assert error.error_text == "frame forwarding error"
     assert end is None  # the peer closed
     with pytest.raises(ProtocolError):
-        asyncio.run(read_all(b"\x42\x00\x00"))
+        run_async(read_all(b"\x42\x00\x00"))
 
 
 # -- whole calls -------------------------------------------------------------------------------------
@@ -121,7 +121,8 @@ def gateway(rasa: FakeRasa, tmp_path_factory) -> Iterator[Gateway]:
 def audiosocket_via_gateway(gateway: Gateway, tmp_path_factory) -> Iterator[int]:
     """A phone line whose conversations go through the gateway, where operators take them over."""
     yield from run_audiosocket_server(tmp_path_factory.mktemp("audiosocket-gw"), GATEWAY_URL=gateway.url,
-                                      VOICE_REPROMPT_AFTER="30", VOICE_HANGUP_AFTER="60")
+                                      GATEWAY_CHANNEL_TOKEN=CHANNEL_TOKEN, VOICE_REPROMPT_AFTER="30",
+                                      VOICE_HANGUP_AFTER="60")
 
 
 class Peer:
@@ -191,7 +192,7 @@ def test_a_phone_call_from_connect_through_speech_keys_and_handoff_to_hangup(
 
     rasa.requests.clear()
     ami.actions.clear()
-    peer = asyncio.run(call())
+    peer = run_async(call())
     assert len(rasa.messages) == 3 and rasa.messages[:2] == ["안녕하세요", "123"]
     assert rasa.messages[2].startswith("감사합니다")
     assert all(r["sender"] == f"voice-{CALL_UUID}" for r in rasa.requests)
@@ -221,7 +222,7 @@ def test_the_bot_hangs_up_a_silent_line(audiosocket_server: int) -> None:
             await peer.silence(0.2)
         return peer, loop.time() - start
 
-    peer, elapsed = asyncio.run(call())
+    peer, elapsed = run_async(call())
     assert peer.closed.is_set(), "the bot never hung up"
     assert peer.received[-1] == Message(Kind.HANGUP)  # 0x00 0x00 0x00 after the goodbye
     assert len(peer.audio()) > 50  # the reprompt and the goodbye were played first
@@ -256,14 +257,14 @@ def test_when_the_operator_closes_the_call_the_caller_hears_goodbye_and_the_line
         talking.cancel()
         return peer, frames_before, asyncio.get_running_loop().time() - closed_at
 
-    peer, frames_before, hangup_after = asyncio.run(call())
+    peer, frames_before, hangup_after = run_async(call())
     assert peer.received[-1] == Message(Kind.HANGUP)
     assert hangup_after < 15  # not the 60 s silence timeout
     # What played after the close is the goodbye prompt, whole, before the hangup frame.
     settings = VoiceSettings.from_env({"TTS_SPEED": "320", "TTS_CACHE_DIR": str(tmp_path)})
     goodbye_frames = len(build_tts(settings).synthesize(PROMPTS["goodbye_closed"], 8000)) / 320
     assert len(peer.audio()) - frames_before >= goodbye_frames * 0.9
-    conversation = requests.get(f"{gateway.url}/api/v1/channel/messages", params={"sender": sender}).json()
+    conversation = poll(gateway.url, sender=sender).json()
     assert conversation["state"] == "closed"
 
 
@@ -283,7 +284,7 @@ def test_a_call_beyond_capacity_hears_line_busy_and_is_hung_up(audiosocket_serve
         assert first_still_up
         return first, second
 
-    first, second = asyncio.run(calls())
+    first, second = run_async(calls())
     assert second.received[-1] == Message(Kind.HANGUP)
     busy = second.audio()
     assert len(busy) * 0.02 > 2.0  # the busy message, seconds of it, before the hangup
@@ -296,7 +297,7 @@ def test_a_connection_that_does_not_start_with_a_uuid_is_dropped(audiosocket_ser
         await asyncio.wait_for(peer.closed.wait(), 15)
         return peer
 
-    assert asyncio.run(call()).received == []
+    assert run_async(call()).received == []
 
 
 def test_transfer_fails_cleanly_when_the_channel_is_unknown(ami: FakeAmi) -> None:
@@ -315,3 +316,12 @@ def test_without_a_model_the_server_says_what_to_run(tmp_path) -> None:
                             env={**os.environ, "VOSK_MODEL": str(tmp_path / "none")})
     assert result.returncode == 2
     assert "python -m bot model download" in result.stderr
+
+
+def test_line_limits_have_defaults_and_refuse_nonsense() -> None:
+    settings = VoiceSettings.from_env({})
+    assert (settings.audiosocket_read_timeout, settings.audiosocket_queue_seconds) == (10.0, 20.0)
+    assert settings.audiosocket_queue_seconds >= settings.bot_timeout  # a slow bot turn loses no caller audio
+    for variable in ("AUDIOSOCKET_READ_TIMEOUT", "AUDIOSOCKET_QUEUE_SECONDS"):
+        with pytest.raises(ValueError, match=variable):
+            VoiceSettings.from_env({variable: "0"})

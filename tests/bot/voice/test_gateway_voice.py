@@ -13,7 +13,6 @@ import time
 from typing import Iterator
 
 import pytest
-import requests
 import websockets
 
 from bot.voice.asr import new_recognizer
@@ -23,8 +22,9 @@ from bot.voice.call import CallSession, Hangup, TransferRequested, Turn
 from bot.voice.prompts import PROMPTS
 from bot.voice.tts import build_tts
 from bot.voice.wavfile import read_wav
-from tests.bot.gateway.conftest import Gateway, login
+from tests.bot.gateway.conftest import CHANNEL_HEADERS, CHANNEL_TOKEN, Gateway, login, poll
 from tests.bot.voice.helpers import KOREAN_MODEL, FakeRasa, korean_speech
+from tests.support.aio import run as run_async
 
 OPERATOR_TEXT = "您好，我是人工客服，请讲。"
 
@@ -57,7 +57,7 @@ def ws_url(gateway: Gateway) -> str:
 
 async def push_to_talk(url: str, start: dict, pcm: bytes, chunk: int = 3200) -> tuple[list[dict], list[bytes]]:
     texts, audio = [], []
-    async with websockets.connect(url) as ws:
+    async with websockets.connect(url, extra_headers=CHANNEL_HEADERS) as ws:
         await ws.send(json.dumps(start))
         for offset in range(0, len(pcm), chunk):
             await ws.send(pcm[offset : offset + chunk])
@@ -74,7 +74,7 @@ async def push_to_talk(url: str, start: dict, pcm: bytes, chunk: int = 3200) -> 
 def test_browser_push_to_talk_is_recognized_routed_and_answered(gateway: Gateway, rasa: FakeRasa) -> None:
     speech = b"\0\0" * 4800 + korean_speech("안녕하세요", 48000) + b"\0\0" * 4800  # a browser's 48 kHz
     start = {"type": "start", "sender": "ptt-1", "sample_rate": 48000, "phone": "13812345678", "tts": True}
-    texts, audio = asyncio.run(push_to_talk(ws_url(gateway), start, speech))
+    texts, audio = run_async(push_to_talk(ws_url(gateway), start, speech))
     kinds = [t["type"] for t in texts]
     assert "partial" in kinds
     assert {"type": "final", "text": "안녕하세요"} in texts
@@ -83,19 +83,19 @@ def test_browser_push_to_talk_is_recognized_routed_and_answered(gateway: Gateway
     assert rate == 16000 and len(pcm) / 2 / rate > 1.0
     # It went through the gateway's router: the conversation is stored as a voice conversation.
     assert rasa.requests[-1]["sender"] == "ptt-1"
-    history = requests.get(f"{gateway.url}/api/v1/channel/messages", params={"sender": "ptt-1", "after": 0}).json()
+    history = poll(gateway.url, sender="ptt-1", after=0).json()
     assert [m["text"] for m in history["messages"] if m["role"] == "user"] == ["안녕하세요"]
 
 
 def test_a_bad_start_message_gets_a_polite_error(gateway: Gateway) -> None:
     async def talk() -> tuple[dict, int]:
-        async with websockets.connect(ws_url(gateway)) as ws:
+        async with websockets.connect(ws_url(gateway), extra_headers=CHANNEL_HEADERS) as ws:
             await ws.send(json.dumps({"type": "start", "sample_rate": "fast"}))
             reply = json.loads(await ws.recv())
             await ws.wait_closed()
             return reply, ws.close_code
 
-    reply, code = asyncio.run(talk())
+    reply, code = run_async(talk())
     assert reply["type"] == "error" and "开始消息" in reply["text"]
     assert code == 1008
 
@@ -104,13 +104,13 @@ def test_without_a_model_the_socket_sends_the_notice_and_closes(rasa: FakeRasa, 
     gw = Gateway(rasa.url, tmp_path, {"VOSK_MODEL": str(tmp_path / "no-model")}).start()
     try:
         async def talk() -> tuple[dict, int]:
-            async with websockets.connect(ws_url(gw)) as ws:
+            async with websockets.connect(ws_url(gw), extra_headers=CHANNEL_HEADERS) as ws:
                 await ws.send(json.dumps({"type": "start", "sender": "x", "sample_rate": 16000}))
                 reply = json.loads(await ws.recv())
                 await ws.wait_closed()
                 return reply, ws.close_code
 
-        reply, code = asyncio.run(talk())
+        reply, code = run_async(talk())
     finally:
         gw.stop()
     assert reply["type"] == "error" and "python -m bot model download" in reply["text"] and "语音" in reply["text"]
@@ -137,8 +137,8 @@ def test_an_operator_takes_over_a_call_and_the_caller_hears_the_replies(gateway:
                 operator_done.set()
             threading.Thread(target=act, daemon=True).start()
 
-    session = CallSession(recognizer=new_recognizer(settings), bot=GatewayChannelClient(gateway.url), tts=build_tts(settings),
-                          sink=line, settings=settings, caller_id="13812345678", on_event=operator_answers)
+    session = CallSession(recognizer=new_recognizer(settings), bot=GatewayChannelClient(gateway.url, token=CHANNEL_TOKEN),
+                          tts=build_tts(settings), sink=line, settings=settings, caller_id="13812345678", on_event=operator_answers)
 
     def caller():
         yield from scripted_frames([korean_speech("감사합니다", 16000), Silence(1.0)], 16000)
@@ -180,7 +180,7 @@ def test_an_operator_closing_the_call_says_goodbye_and_hangs_up(gateway: Gateway
             closer.append(threading.Thread(target=operator_closes, args=(gateway, session.sender, OPERATOR_TEXT)))
             closer[0].start()
 
-    session = CallSession(recognizer=new_recognizer(settings), bot=GatewayChannelClient(gateway.url),
+    session = CallSession(recognizer=new_recognizer(settings), bot=GatewayChannelClient(gateway.url, token=CHANNEL_TOKEN),
                           tts=build_tts(settings), sink=SimulatedLine(16000), settings=settings, on_event=on_event)
 
     def caller():  # says "thank you" (a handoff here), then stays on a live, silent line for up to 30 s
@@ -208,7 +208,7 @@ def test_an_operator_closing_a_websocket_call_sends_goodbye_and_closes_the_socke
     async def call() -> tuple[list[dict], list[bytes], int | None]:
         texts: list[dict] = []
         audio: list[bytes] = []
-        async with websockets.connect(ws_url(gateway)) as ws:
+        async with websockets.connect(ws_url(gateway), extra_headers=CHANNEL_HEADERS) as ws:
             await ws.send(json.dumps({"type": "start", "sender": sender, "sample_rate": 16000, "tts": True}))
             for offset in range(0, len(speech), 3200):
                 await ws.send(speech[offset : offset + 3200])
@@ -228,7 +228,7 @@ def test_an_operator_closing_a_websocket_call_sends_goodbye_and_closes_the_socke
             await closing
             return texts, audio, ws.close_code
 
-    texts, audio, code = asyncio.run(call())
+    texts, audio, code = run_async(call())
     assert texts[-1] == {"type": "closed", "text": PROMPTS["goodbye_closed"]}
     assert code == 1000
     pcm, rate = read_wav(audio[-1])  # the goodbye, spoken
