@@ -283,7 +283,7 @@ class _Answerer:
             return list(await router.handle_user_message(self.sender, text, channel="voice", metadata=metadata))
         from bot.voice.bot_client import DirectRasa
 
-        client = DirectRasa(self.settings.rasa_url, self.settings.bot_timeout)
+        client = DirectRasa(self.settings.rasa_url, self.settings.bot_timeout, self.settings.rasa_token)
         reply = await asyncio.to_thread(client.send, self.sender, text, self.phone)
         return reply.messages
 
