@@ -99,6 +99,10 @@ class HotlineRestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "HotlineRestInput":
-        """Built once when the Rasa server starts: also the moment to keep its tracker store private."""
+        """Built once when the Rasa server starts: also the moment to keep its tracker store private
+        and to take the per-turn waste out of the Rasa server (bot/rasa_speedups.py)."""
+        from bot.rasa_speedups import install
+
+        install()
         HotlineSettings.from_env().secure_state_dir()
         return cls(token=os.environ.get("RASA_REST_TOKEN", "").strip())

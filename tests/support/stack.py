@@ -96,8 +96,9 @@ def write_endpoints(action_url: str, tmp_path: Path) -> Path:
         "action_endpoint:\n"
         f"  url: \"{action_url}/webhook\"\n"
         f"  token: \"{ACTION_SERVER_TOKEN}\"\n"
+        "  enable_selective_domain: true\n"
         "tracker_store:\n"
-        "  type: SQL\n"
+        "  type: bot.tracker_store.HotlineSQLTrackerStore\n"
         "  dialect: sqlite\n"
         f"  db: \"{tmp_path / 'trackers.db'}\"\n",
         encoding="utf-8",
