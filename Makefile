@@ -72,7 +72,7 @@ $(STAMP)/prompts: $(STAMP)/deps $(wildcard bot/voice/prompts.py)
 # Train only when the training data, domain or pipeline changed.
 # The model file itself is the target, so a deleted model is trained again too.
 MODEL := models/hotline.tar.gz
-MODEL_INPUTS := config.yml domain.yml $(shell find data nlu_components -type f -name "*.y*ml" -o -type f -name "*.py" 2>/dev/null)
+MODEL_INPUTS := config.yml domain.yml bot/rasa_plugins/no_signal.py $(shell find data -type f 2>/dev/null)
 model: $(MODEL)
 $(MODEL): $(MODEL_INPUTS) $(STAMP)/deps
 	@mkdir -p models

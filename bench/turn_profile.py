@@ -98,7 +98,7 @@ def instrument() -> None:
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.core.policies.ted_policy import TEDPolicy
     from rasa.core.processor import MessageProcessor
-    from bot.tracker_store import HotlineSQLTrackerStore as SQLTrackerStore
+    from bot.rasa_plugins.tracker_store import HotlineSQLTrackerStore as SQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig
 
     _wrap(MessageProcessor, "parse_message", "NLU (parse_message)")
@@ -129,7 +129,7 @@ def _endpoints(action_url: str, tmp: Path) -> Any:
         f"  url: \"{action_url}/webhook\"\n"
         f"  token: \"{ACTION_SERVER_TOKEN}\"\n"
         "  enable_selective_domain: true\n"
-        "tracker_store:\n  type: bot.tracker_store.HotlineSQLTrackerStore\n  dialect: sqlite\n"
+        "tracker_store:\n  type: bot.rasa_plugins.tracker_store.HotlineSQLTrackerStore\n  dialect: sqlite\n"
         f"  db: \"{tmp / 'trackers.db'}\"\n", encoding="utf-8")
     return AvailableEndpoints.read_endpoints(str(path))
 
@@ -160,7 +160,7 @@ async def profile(conversations: int, speedups: bool, tmp: Path, api_pid: int, a
 
     configure_structlog(logging.INFO)  # as `rasa run` does without --debug
     if speedups:
-        from bot.rasa_speedups import install
+        from bot.rasa_plugins.speedups import install
 
         install()
     instrument()  # before loading: the graph takes its components' methods when it is built
@@ -231,7 +231,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=8)
     parser.add_argument("--without-speedups", action="store_true",
-                        help="profile Rasa as shipped, without bot/rasa_speedups.py")
+                        help="profile Rasa as shipped, without bot/rasa_plugins/speedups.py")
     parser.add_argument("--out", type=Path, default=RESULT, help="where to write the markdown table")
     args = parser.parse_args()
     if not MODEL_PATH.exists():

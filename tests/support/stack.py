@@ -98,7 +98,7 @@ def write_endpoints(action_url: str, tmp_path: Path) -> Path:
         f"  token: \"{ACTION_SERVER_TOKEN}\"\n"
         "  enable_selective_domain: true\n"
         "tracker_store:\n"
-        "  type: bot.tracker_store.HotlineSQLTrackerStore\n"
+        "  type: bot.rasa_plugins.tracker_store.HotlineSQLTrackerStore\n"
         "  dialect: sqlite\n"
         f"  db: \"{tmp_path / 'trackers.db'}\"\n",
         encoding="utf-8",

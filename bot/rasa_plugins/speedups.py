@@ -11,9 +11,9 @@ Measured with `python -m bench.turn_profile` (and py-spy, ../shared/notes/turn-p
 - Every event read back from the tracker store looked its class up by walking all subclasses of
   `Event` (`all_subclasses`, thousands of isinstance calls per turn); the classes do not change while
   the server runs, so the lookup is a dictionary (rebuilt if a name is missing).
-(The tracker store's own waste, a new SQLite connection per read and write, is bot/tracker_store.py's.)
+(The tracker store's own waste, a new SQLite connection per read and write, is bot/rasa_plugins/tracker_store.py's.)
 
-Installed by bot/rasa_channel.py when the Rasa server loads the hotline's REST channel (the one piece
+Installed by bot/rasa_plugins/channel.py when the Rasa server loads the hotline's REST channel (the one piece
 of this project every Rasa process of the hotline imports at start).
 """
 from __future__ import annotations

@@ -100,8 +100,8 @@ class HotlineRestInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "HotlineRestInput":
         """Built once when the Rasa server starts: also the moment to keep its tracker store private
-        and to take the per-turn waste out of the Rasa server (bot/rasa_speedups.py)."""
-        from bot.rasa_speedups import install
+        and to take the per-turn waste out of the Rasa server (bot/rasa_plugins/speedups.py)."""
+        from bot.rasa_plugins.speedups import install
 
         install()
         HotlineSettings.from_env().secure_state_dir()

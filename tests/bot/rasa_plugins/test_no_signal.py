@@ -5,7 +5,7 @@ from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.no_signal import NoSignalGuard, carries_no_signal
+from bot.rasa_plugins.no_signal import NoSignalGuard, carries_no_signal
 
 VOCABULARY = {"hello", "ok", "ai"}
 

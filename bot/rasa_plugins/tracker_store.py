@@ -9,7 +9,7 @@ of the process; only a power cut can lose the last ones) and a busy timeout.
 Saving a turn writes its new events with one multi-row INSERT instead of an ORM object per event
 (same rows, same columns); on every database.
 
-endpoints.yml:  tracker_store: {type: bot.tracker_store.HotlineSQLTrackerStore, dialect: sqlite, db: ...}
+endpoints.yml:  tracker_store: {type: bot.rasa_plugins.tracker_store.HotlineSQLTrackerStore, dialect: sqlite, db: ...}
 """
 from __future__ import annotations
 

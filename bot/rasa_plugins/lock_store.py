@@ -8,7 +8,7 @@ tracker store then keeps only one of them (tests/test_scale_out.py lost 2 of 6 t
 Each read-modify-write here runs under a short Redis mutex (redis-py's `Lock`: SET NX with a
 timeout, released by a Lua script), so tickets are issued and returned one at a time.
 
-Used by endpoints.scale.yml:  lock_store: {type: bot.lock_store.AtomicRedisLockStore, ...}
+Used by endpoints.scale.yml:  lock_store: {type: bot.rasa_plugins.lock_store.AtomicRedisLockStore, ...}
 """
 from __future__ import annotations
 

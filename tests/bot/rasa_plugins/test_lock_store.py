@@ -10,7 +10,7 @@ import redis
 from rasa.core.lock_store import RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.lock_store import AtomicRedisLockStore
+from bot.rasa_plugins.lock_store import AtomicRedisLockStore
 
 SERVERS = 8
 TICKETS_EACH = 15
@@ -58,7 +58,7 @@ def test_rasa_stock_store_can_hand_out_one_ticket_twice():
 
 
 def test_built_from_the_endpoint_config_as_rasa_does():
-    config = EndpointConfig(url="127.0.0.1", type="bot.lock_store.AtomicRedisLockStore", port=6379, db=1,
+    config = EndpointConfig(url="127.0.0.1", type="bot.rasa_plugins.lock_store.AtomicRedisLockStore", port=6379, db=1,
                             key_prefix="hotline")
     store = AtomicRedisLockStore(endpoint_config=config)
     conversation = f"cfg-{uuid.uuid4().hex}"

@@ -1,1 +1,0 @@
-"""Custom NLU components of the hotline pipeline (config.yml)."""
