@@ -16,13 +16,14 @@ export PYTHONUNBUFFERED := 1
 # the console's chart library.
 APT_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 chromium fonts-wqy-zenhei
 
-.PHONY: help setup system-deps venv deps vendor prompts model train test run bench clean
+.PHONY: help setup system-deps venv deps vendor prompts model train test run bench profile clean
 
 help:
 	@echo "make setup   install everything and train the model (run once on a fresh machine)"
 	@echo "make test    run the whole test suite"
 	@echo "make run     start issue API, action server, Rasa server and gateway (Ctrl-C stops all)"
 	@echo "make bench   run the benchmarks and refresh the README figures"
+	@echo "make profile print where a conversation turn's time goes"
 
 setup: system-deps venv deps vendor model prompts
 	@echo "Setup complete. Next: 'make test' or 'make run'."
@@ -88,8 +89,12 @@ run: $(STAMP)/deps $(MODEL) $(STAMP)/vendor
 	@mkdir -p var
 	scripts/run.sh
 
-bench: $(STAMP)/deps
+bench: $(STAMP)/deps $(MODEL)
 	$(PY) -m bench
+
+# Where a conversation turn's time goes: NLU, each policy, the tracker store, each action round trip.
+profile: $(STAMP)/deps $(MODEL)
+	$(PY) -m bench.turn_profile
 
 clean:
 	rm -rf $(STAMP) models var results

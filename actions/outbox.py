@@ -48,24 +48,33 @@ class Entry:
 
 
 class Outbox:
-    """Thread-safe: one short-lived SQLite connection per operation, WAL mode."""
+    """Thread-safe: one SQLite connection kept open (WAL, synchronous=NORMAL), one operation at a time.
+
+    Kept open because in WAL mode the last connection to close checkpoints the log with an fsync:
+    a connection per operation made filing a ticket wait for three of them. NORMAL keeps every
+    recorded submission across a crash of the process (only a power cut can lose the last ones), as
+    the issue API's own database does.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
             db.execute(SCHEMA)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+        """The connection, inside a transaction (committed on success), for this thread alone."""
+        with self._lock, self._db:
+            yield self._db
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
 
     def add(self, key: str, payload: dict[str, Any], hold_seconds: float = 0.0) -> None:
         """Record a submission; `hold_seconds` keeps the deliverer away while the caller's own

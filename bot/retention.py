@@ -91,7 +91,11 @@ def purge(settings: RetentionSettings) -> Purged:
             audit.close()
     outbox_db = settings.state_file(settings.outbox_db, "outbox.db")
     if outbox_db.exists():
-        done.outbox_entries = Outbox(outbox_db).purge_delivered_older_than(seconds)
+        outbox = Outbox(outbox_db)
+        try:
+            done.outbox_entries = outbox.purge_delivered_older_than(seconds)
+        finally:
+            outbox.close()
     done.trackers = purge_trackers(settings.tracker_url, seconds)
     log.info("retention (%g days): %d conversations, %d delivered outbox entries, %d trackers, %d audit rows purged",
              settings.retention_days, done.conversations, done.outbox_entries, done.trackers, done.audit_rows)
