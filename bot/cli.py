@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audiosocket": ("bot.voice.audiosocket_cli", "serve Asterisk AudioSocket calls"),
     "model": ("bot.voice.model_cli", "download and verify the Chinese Vosk model"),
     "prompts": ("bot.voice.prompts_cli", "synthesise the fixed voice prompts into audio/cache/"),
+    "run": ("bot.ops.run_cli", "run the whole hotline under supervisord (make run), restarting what dies"),
+    "health": ("bot.ops.health_cli", "check that every process of the hotline answers"),
     "purge": ("bot.retention_cli", "forget transcripts, delivered reports and trackers past HOTLINE_RETENTION_DAYS"),
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make run`: the whole hotline on embedded defaults (SQLite under var/), all four processes under
-# honcho until Ctrl-C. Secrets are never in the repository: tokens and the operator password come
-# from the environment, or are generated once into var/local.env (mode 600) for a local run.
+# `make run`: the whole hotline on embedded defaults (SQLite under var/), every process supervised by
+# supervisord (`python -m bot run`: a process that dies is restarted, the others keep serving) until
+# Ctrl-C. Secrets are never in the repository: tokens and the operator password come from the
+# environment, or are generated once into var/local.env (mode 600) for a local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every state file lives under one directory (absolute, so no process depends on its working directory).
@@ -59,6 +60,8 @@ cat <<MSG
   operator console  $gw/console   (user: $(cut -d: -f1 <<<"${GATEWAY_OPERATORS%%,*}"), password in $HOTLINE_VAR_DIR/local.env or your GATEWAY_OPERATORS)
   issue API         $ISSUE_API_URL/api/v1/health   docs: $ISSUE_API_URL/docs
   Rasa REST channel $RASA_URL/webhooks/rest/webhook
-  voice             .venv/bin/python -m bot voice   (needs the Chinese model: python -m bot model download)
+  voice             .venv/bin/python -m bot voice   (needs the Chinese model: python -m bot model download;
+                    with GATEWAY_URL=$gw also GATEWAY_CHANNEL_TOKEN from $HOTLINE_VAR_DIR/local.env)
+  health            .venv/bin/python -m bot health    logs: $HOTLINE_VAR_DIR/logs/
 MSG
-exec .venv/bin/honcho start -f Procfile
+exec .venv/bin/python -m bot run

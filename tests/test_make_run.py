@@ -1,10 +1,12 @@
-"""`make run` brings the whole hotline up on embedded defaults and Ctrl-C takes it down again."""
+"""`make run` brings the whole hotline up on embedded defaults, restarts a process that dies while the
+others keep serving, and Ctrl-C takes it all down again."""
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -13,6 +15,24 @@ from tests.support.servers import REPO_ROOT, free_port
 from tests.support.stack import ACTION_SERVER_TOKEN, MODEL_PATH, write_endpoints
 
 pytestmark = pytest.mark.slow
+
+
+def _pid_listening(port: int) -> int:
+    """The process listening on a local TCP port (from /proc, as `ss -ltnp` would tell)."""
+    inode = None
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # LISTEN
+                inode = fields[9]
+    assert inode, f"nothing listens on {port}"
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) == f"socket:[{inode}]" for fd in fd_dir.iterdir()):
+                return int(fd_dir.parent.name)
+        except OSError:
+            continue
+    raise AssertionError(f"no process owns the socket on {port}")
 
 
 def _wait_ok(url: str, deadline: float) -> requests.Response:
@@ -78,6 +98,18 @@ def test_make_run_serves_all_four_processes_and_stops_on_ctrl_c(tmp_path):
             timeout=5,
         )
         assert tickets.status_code == 200
+
+        # A crash of the Rasa server: supervisord restarts it; meanwhile the others keep serving.
+        rasa_pid = _pid_listening(ports["rasa"])
+        os.kill(rasa_pid, signal.SIGKILL)
+        time.sleep(1)
+        assert requests.get(f"http://127.0.0.1:{ports['gateway']}/api/v1/health", timeout=5).ok
+        assert requests.get(f"http://127.0.0.1:{ports['issue_api']}/api/v1/health", timeout=5).ok
+        _wait_ok(f"http://127.0.0.1:{ports['rasa']}/status?token=run-rasa-api", time.monotonic() + 240)
+        assert _pid_listening(ports["rasa"]) != rasa_pid
+        again = requests.post(f"http://127.0.0.1:{ports['rasa']}/webhooks/rest/webhook",
+                              json={"sender": "make-run-after-crash", "message": "你好"}, timeout=60)
+        assert again.ok and again.json()
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
@@ -90,6 +122,8 @@ def test_make_run_serves_all_four_processes_and_stops_on_ctrl_c(tmp_path):
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{port}/", timeout=2)
     assert "127.0.0.1:" in output  # it printed where to go
+    assert "exited: rasa (terminated by SIGKILL; not expected)" in output  # what died and why...
+    assert "spawned: 'rasa'" in output  # ...and that it came back
     # Generated secrets went to the state directory, readable by the owner only.
     local_env = tmp_path / "state" / "local.env"
     assert local_env.exists() and oct(local_env.stat().st_mode & 0o777) == "0o600"

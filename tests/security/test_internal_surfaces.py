@@ -17,8 +17,10 @@ pytestmark = pytest.mark.slow
 
 
 def test_make_run_starts_rasa_with_a_token_and_without_cors() -> None:
-    command = next(line for line in (REPO_ROOT / "Procfile").read_text().splitlines() if line.startswith("rasa:"))
-    assert "--auth-token" in command and "--cors" not in command
+    from bot.ops.topology import single_topology
+
+    [rasa] = [program for program in single_topology({}) if program.name == "rasa"]
+    assert "--auth-token" in rasa.command and "--cors" not in rasa.command
     assert re.search(r"RASA_API_TOKEN", (REPO_ROOT / "scripts" / "run.sh").read_text())
 
 
