@@ -40,7 +40,7 @@ class Deliverer:
     def deliver_due(self) -> int:
         """One round; returns how many entries were filed."""
         filed = 0
-        for entry in self.outbox.due():
+        for entry in self.outbox.claim_due():
             try:
                 ticket = self.client.create_ticket(entry.payload, entry.idempotency_key)
             except ApiUnavailable as exc:

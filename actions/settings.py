@@ -18,7 +18,7 @@ class Settings(HotlineSettings):
     request_timeout: float = Field(5.0, env="ISSUE_API_TIMEOUT", gt=0)
     max_attempts: int = Field(3, env="ISSUE_API_ATTEMPTS", ge=1)
     backoff: float = Field(0.3, env="ISSUE_API_BACKOFF", ge=0)
-    outbox_file: Optional[Path] = Field(None, env="ACTIONS_OUTBOX_DB")
+    outbox_file: Optional[str] = Field(None, env="ACTIONS_OUTBOX_DB")  # a path (SQLite) or a database URL
     outbox_interval: float = Field(5.0, env="ACTIONS_OUTBOX_INTERVAL", gt=0)
     outbox_worker: bool = Field(True, env="ACTIONS_OUTBOX_WORKER")
     categories_file: Path = Field(REPO_ROOT / "data" / "nlu" / "categories.yml", env="ACTIONS_CATEGORIES_FILE")
@@ -35,5 +35,8 @@ class Settings(HotlineSettings):
         return repo_path(value)
 
     @property
-    def outbox_db(self) -> Path:
+    def outbox_db(self) -> str | Path:
+        """A database URL as given (PostgreSQL, shared by several action servers), else an SQLite file."""
+        if self.outbox_file and "://" in self.outbox_file:
+            return self.outbox_file
         return self.state_file(self.outbox_file, "outbox.db")
