@@ -34,8 +34,9 @@ def test_migrated_schema_matches_the_models(backend: str, new_database) -> None:
         db.dispose()
 
 
-def test_upgrade_keeps_tickets_filed_under_the_first_schema(new_database) -> None:  # type: ignore[no-untyped-def]
-    db = Database(new_database("sqlite"))
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_upgrade_keeps_tickets_filed_under_the_first_schema(backend: str, new_database) -> None:  # type: ignore[no-untyped-def]
+    db = Database(new_database(backend))
     try:
         with db.engine.begin() as conn:
             command.upgrade(_config(conn), "0001")
