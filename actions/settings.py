@@ -37,6 +37,4 @@ class Settings(HotlineSettings):
     @property
     def outbox_db(self) -> str | Path:
         """A database URL as given (PostgreSQL, shared by several action servers), else an SQLite file."""
-        if self.outbox_file and "://" in self.outbox_file:
-            return self.outbox_file
-        return self.state_file(self.outbox_file, "outbox.db")
+        return self.state_database(self.outbox_file, "outbox.db")

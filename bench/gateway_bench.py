@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import tempfile
 import time
 import uuid

@@ -1,55 +1,31 @@
-"""SQLite persistence of conversations, their handoff state and their transcripts.
+"""Conversations, their handoff state and their transcripts, in the gateway's state database.
 
 The gateway keeps no conversation only in memory: the queue an operator sees after a restart, and the
-history a reconnecting browser receives, are read back from this file. Writes are small single-row
-statements in WAL mode (tens of microseconds), so the router calls them directly instead of paying a
-thread hop per message.
+history a reconnecting browser receives, are read back from the database. Several gateways may share
+one (PostgreSQL, `make run-scaled`): an operator's claim on one and the user's next message on another
+then race, so every change of who answers a conversation is a conditional update (`transition`) that
+only one of them can win, and ticket numbers are merged, never overwritten.
 """
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional, Union
+
+import sqlalchemy as sa
+
+from bot.gateway_state import StateDatabase, conversations, messages, open_database
 
 STATES = ("bot", "waiting", "operator", "closed")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id              TEXT PRIMARY KEY,
-    channel         TEXT NOT NULL,
-    phone           TEXT,
-    state           TEXT NOT NULL,
-    operator        TEXT,
-    handoff_reason  TEXT,
-    handoff_summary TEXT,
-    ticket_ids      TEXT NOT NULL DEFAULT '[]',
-    waiting_since   REAL,
-    rating          INTEGER,
-    rating_comment  TEXT,
-    last_seq        INTEGER NOT NULL DEFAULT 0,
-    created_at      REAL NOT NULL,
-    updated_at      REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS conversations_state ON conversations(state);
-CREATE TABLE IF NOT EXISTS messages (
-    conversation_id TEXT NOT NULL REFERENCES conversations(id),
-    seq             INTEGER NOT NULL,
-    role            TEXT NOT NULL,
-    text            TEXT NOT NULL,
-    extra           TEXT NOT NULL DEFAULT '{}',
-    at              REAL NOT NULL,
-    PRIMARY KEY (conversation_id, seq)
-);
-"""
-
-_CONVERSATION_FIELDS = (
+_FIELDS = (
     "id", "channel", "phone", "state", "operator", "handoff_reason", "handoff_summary", "ticket_ids",
     "waiting_since", "rating", "rating_comment", "last_seq", "created_at", "updated_at",
 )
+# What `transition` may change: the counter moves only with `append`, the id and the channel never.
+_CHANGEABLE = frozenset(_FIELDS) - {"id", "channel", "last_seq", "created_at", "updated_at", "ticket_ids"}
 
 
 @dataclass
@@ -73,68 +49,101 @@ class Conversation:
 
 
 class ConversationStore:
-    """Conversations and messages in one SQLite file; safe to share between threads."""
+    """Conversations and messages; safe to share between threads and between gateway processes."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a crash of the gateway process (only a power cut may lose the
-        # last commits), at a fraction of FULL's fsync cost.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+    def __init__(self, location: Union[StateDatabase, str, Path]) -> None:
+        self.db, self._owns_db = open_database(location)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        if self._owns_db:
+            self.db.dispose()
 
     # conversations ------------------------------------------------------------------------------
 
     def get(self, conversation_id: str) -> Conversation | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(conversations).where(conversations.c.id == conversation_id)).first()
         return _conversation(row) if row else None
 
     def create(self, conversation_id: str, channel: str, phone: str | None = None) -> Conversation:
+        """The conversation, created if it did not exist (a concurrent creator's row wins)."""
         now = time.time()
-        conv = Conversation(id=conversation_id, channel=channel, phone=phone, created_at=now, updated_at=now)
-        with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO conversations (id, channel, phone, state, created_at, updated_at) "
-                "VALUES (?, ?, ?, 'bot', ?, ?)",
-                (conv.id, conv.channel, conv.phone, now, now),
-            )
-        return self.get(conversation_id) or conv
+        with self.db.write() as conn:
+            exists = conn.execute(sa.select(conversations.c.id).where(conversations.c.id == conversation_id)).first()
+            if exists is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(conversations.insert().values(
+                            id=conversation_id, channel=channel, phone=phone, state="bot", ticket_ids="[]",
+                            last_seq=0, created_at=now, updated_at=now))
+                except sa.exc.IntegrityError:
+                    pass  # another gateway created it between our read and our insert
+        conv = self.get(conversation_id)
+        assert conv is not None
+        return conv
 
     def save(self, conv: Conversation) -> None:
-        """Write every field but the message counter, which only `append` moves."""
+        """Write every field but the message counter, unconditionally (tools and tests; the router
+        uses `transition` and `add_tickets`, which cannot undo another gateway's change)."""
         if conv.state not in STATES:
             raise ValueError(f"unknown state {conv.state!r}")
         conv.updated_at = time.time()
-        with self._lock:
-            self._db.execute(
-                "UPDATE conversations SET channel=?, phone=?, state=?, operator=?, handoff_reason=?, "
-                "handoff_summary=?, ticket_ids=?, waiting_since=?, rating=?, rating_comment=?, updated_at=? "
-                "WHERE id=?",
-                (
-                    conv.channel, conv.phone, conv.state, conv.operator, conv.handoff_reason,
-                    conv.handoff_summary, json.dumps(conv.ticket_ids), conv.waiting_since, conv.rating,
-                    conv.rating_comment, conv.updated_at, conv.id,
-                ),
-            )
+        values = {name: getattr(conv, name) for name in _CHANGEABLE}
+        with self.db.write() as conn:
+            conn.execute(conversations.update().where(conversations.c.id == conv.id).values(
+                **values, ticket_ids=json.dumps(conv.ticket_ids), updated_at=conv.updated_at))
+
+    def transition(
+        self,
+        conversation_id: str,
+        expect_states: Optional[Iterable[str]] = None,
+        expect_operator: Optional[str] = None,
+        **changes: Any,
+    ) -> Conversation | None:
+        """Apply `changes` if the conversation is in one of `expect_states` (any, if None) and, when
+        `expect_operator` is given, is not held by another operator. The changed conversation, or
+        None if the conditions did not hold (someone else changed it first) or it does not exist."""
+        unknown = set(changes) - _CHANGEABLE
+        if unknown:
+            raise ValueError(f"cannot change {sorted(unknown)}")
+        if changes.get("state", "bot") not in STATES:
+            raise ValueError(f"unknown state {changes['state']!r}")
+        c = conversations.c
+        condition = c.id == conversation_id
+        if expect_states is not None:
+            condition &= c.state.in_(list(expect_states))
+        if expect_operator is not None:
+            condition &= sa.or_(c.state != "operator", c.operator == expect_operator)
+        with self.db.write() as conn:
+            done = conn.execute(conversations.update().where(condition).values(**changes, updated_at=time.time()))
+            if done.rowcount != 1:
+                return None
+            row = conn.execute(sa.select(conversations).where(c.id == conversation_id)).first()
+        return _conversation(row)
+
+    def add_tickets(self, conversation_id: str, ticket_ids: Iterable[str]) -> Conversation | None:
+        """Link tickets to the conversation, keeping the ones another gateway linked meanwhile."""
+        wanted = [str(t) for t in ticket_ids]
+        c = conversations.c
+        with self.db.write() as conn:
+            self.db.lock(conn, f"conversation:{conversation_id}")
+            row = conn.execute(sa.select(c.ticket_ids).where(c.id == conversation_id)).first()
+            if row is None:
+                return None
+            known = json.loads(row.ticket_ids or "[]")
+            merged = known + [t for t in dict.fromkeys(wanted) if t not in known]
+            if merged != known:
+                conn.execute(conversations.update().where(c.id == conversation_id).values(
+                    ticket_ids=json.dumps(merged), updated_at=time.time()))
+            fresh = conn.execute(sa.select(conversations).where(c.id == conversation_id)).first()
+        return _conversation(fresh)
 
     def in_states(self, states: Iterable[str]) -> list[Conversation]:
-        states = list(states)
-        marks = ",".join("?" for _ in states)
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT * FROM conversations WHERE state IN ({marks}) ORDER BY COALESCE(waiting_since, created_at)",
-                states,
-            ).fetchall()
+        c = conversations.c
+        query = (sa.select(conversations).where(c.state.in_(list(states)))
+                 .order_by(sa.func.coalesce(c.waiting_since, c.created_at)))
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
         return [_conversation(row) for row in rows]
 
     # messages -----------------------------------------------------------------------------------
@@ -143,62 +152,49 @@ class ConversationStore:
         """Store one message under the next sequence number and return it as the API shows it."""
         now = time.time()
         extra = {k: v for k, v in (extra or {}).items() if v is not None}
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "UPDATE conversations SET last_seq = last_seq + 1, updated_at = ? WHERE id = ? RETURNING last_seq",
-                    (now, conversation_id),
-                ).fetchone()
-                if row is None:
-                    raise KeyError(conversation_id)
-                seq = row[0]
-                self._db.execute(
-                    "INSERT INTO messages (conversation_id, seq, role, text, extra, at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (conversation_id, seq, role, text, json.dumps(extra, ensure_ascii=False), now),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        c = conversations.c
+        with self.db.write() as conn:
+            # The UPDATE takes the row's lock, so two gateways appending at once get distinct numbers.
+            done = conn.execute(conversations.update().where(c.id == conversation_id)
+                                .values(last_seq=c.last_seq + 1, updated_at=now))
+            if done.rowcount != 1:
+                raise KeyError(conversation_id)
+            seq = conn.execute(sa.select(c.last_seq).where(c.id == conversation_id)).scalar_one()
+            conn.execute(messages.insert().values(
+                conversation_id=conversation_id, seq=seq, role=role, text=text,
+                extra=json.dumps(extra, ensure_ascii=False), at=now))
         return {"seq": seq, "role": role, "text": text, "at": now, **extra}
 
     def messages(self, conversation_id: str, after: int = 0, limit: int | None = None) -> list[dict]:
-        sql = "SELECT seq, role, text, extra, at FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq"
-        params: list[Any] = [conversation_id, after]
+        m = messages.c
+        query = sa.select(m.seq, m.role, m.text, m.extra, m.at).where(
+            m.conversation_id == conversation_id, m.seq > after)
+        if limit is None:
+            query = query.order_by(m.seq)
+        else:
+            query = query.order_by(m.seq.desc()).limit(limit)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
         if limit is not None:
-            sql = (
-                "SELECT * FROM (SELECT seq, role, text, extra, at FROM messages WHERE conversation_id = ? "
-                "AND seq > ? ORDER BY seq DESC LIMIT ?) ORDER BY seq"
-            )
-            params.append(limit)
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
-        return [
-            {"seq": r["seq"], "role": r["role"], "text": r["text"], "at": r["at"], **json.loads(r["extra"])}
-            for r in rows
-        ]
-
+            rows.reverse()
+        return [{"seq": r.seq, "role": r.role, "text": r.text, "at": r.at, **json.loads(r.extra)} for r in rows]
 
     def purge_older_than(self, seconds: float) -> int:
         """Forget conversations untouched for `seconds` (transcripts included); a conversation an
         operator still has open stays. Returns how many conversations went."""
         cutoff = time.time() - seconds
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                ids = [row[0] for row in self._db.execute(
-                    "SELECT id FROM conversations WHERE updated_at < ? AND state IN ('bot', 'closed')", (cutoff,))]
-                self._db.executemany("DELETE FROM messages WHERE conversation_id = ?", [(i,) for i in ids])
-                self._db.executemany("DELETE FROM conversations WHERE id = ?", [(i,) for i in ids])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        c = conversations.c
+        stale = sa.select(c.id).where(c.updated_at < cutoff, c.state.in_(["bot", "closed"]))
+        with self.db.write() as conn:
+            ids = [row.id for row in conn.execute(stale)]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                conn.execute(messages.delete().where(messages.c.conversation_id.in_(chunk)))
+                conn.execute(conversations.delete().where(c.id.in_(chunk)))
         return len(ids)
 
 
-def _conversation(row: sqlite3.Row) -> Conversation:
-    data = {name: row[name] for name in _CONVERSATION_FIELDS}
+def _conversation(row: Any) -> Conversation:
+    data = {name: getattr(row, name) for name in _FIELDS}
     data["ticket_ids"] = json.loads(data["ticket_ids"] or "[]")
     return Conversation(**data)

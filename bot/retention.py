@@ -26,7 +26,7 @@ DAY = 86400.0
 
 class RetentionSettings(HotlineSettings):
     retention_days: float = Field(180.0, env="HOTLINE_RETENTION_DAYS", gt=0)
-    gateway_db: Optional[Path] = Field(None, env="GATEWAY_DB")
+    gateway_db: Optional[str] = Field(None, env="GATEWAY_DB")  # a path (SQLite) or a database URL
     outbox_db: Optional[str] = Field(None, env="ACTIONS_OUTBOX_DB")  # a path (SQLite) or a database URL
     # Rasa's SQL tracker store: the embedded SQLite file, or e.g. postgresql+psycopg2://... when scaled.
     tracker_db_url: str = Field("", env="RASA_TRACKER_DB_URL")
@@ -77,8 +77,8 @@ def purge(settings: RetentionSettings) -> Purged:
 
     seconds = settings.retention_days * DAY
     done = Purged()
-    gateway_db = settings.state_file(settings.gateway_db, "gateway.db")
-    if gateway_db.exists():
+    gateway_db = settings.state_database(settings.gateway_db, "gateway.db")
+    if isinstance(gateway_db, str) or gateway_db.exists():
         store = ConversationStore(gateway_db)
         try:
             done.conversations = store.purge_older_than(seconds)
@@ -89,9 +89,8 @@ def purge(settings: RetentionSettings) -> Purged:
             done.audit_rows = audit.purge_older_than(seconds)
         finally:
             audit.close()
-    shared_outbox = bool(settings.outbox_db and "://" in settings.outbox_db)
-    outbox_db = settings.outbox_db if shared_outbox else settings.state_file(settings.outbox_db, "outbox.db")
-    if shared_outbox or Path(outbox_db).exists():
+    outbox_db = settings.state_database(settings.outbox_db, "outbox.db")
+    if isinstance(outbox_db, str) or outbox_db.exists():
         outbox = Outbox(outbox_db)
         try:
             done.outbox_entries = outbox.purge_delivered_older_than(seconds)

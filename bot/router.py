@@ -22,9 +22,11 @@ from collections import deque
 from typing import Any, AsyncIterator, Protocol
 
 from bot.conversation_store import Conversation, ConversationStore
+from bot.event_bus import LocalBus
 from bot.rasa_rest import BotUnavailable
 from contract.messages import HANDOFF, handoff_of, tickets_of
 from contract.phones import mask_phone
+from contract.text_input import clean_text
 from contract.replies import reply
 
 log = logging.getLogger(__name__)
@@ -105,11 +107,15 @@ class Router:
         bot: BotClient,
         tickets: TicketRater | None = None,
         limiter: MessageLimiter | None = None,
+        events: LocalBus | None = None,
     ) -> None:
         self.store = store
         self.bot = bot
         self.tickets = tickets
         self.limiter = limiter or MessageLimiter()
+        # Where published events go: this process's subscribers, and other gateways' (RedisBus).
+        self.events = events or LocalBus()
+        self.events.attach(self._deliver)
         # Weak values: a lock lives while some coroutine holds or awaits it, then goes away.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._subscribers: dict[str, set[asyncio.Queue]] = {}
@@ -126,7 +132,7 @@ class Router:
         returned but not stored: they concern the client, not the conversation.
         """
         metadata = dict(metadata or {})
-        text = (text or "").strip()
+        text = clean_text(text or "").strip()
         if not text:
             return [_notice(NOTICE_EMPTY)]
         refused = self.limiter.check(sender, text)
@@ -152,11 +158,9 @@ class Router:
         if not 1 <= int(score) <= 5:
             raise ValueError("score must be 1..5")
         async with self._lock(sender):
-            conv = self._require(sender)
-            conv.rating, conv.rating_comment = int(score), (comment or "")[:500]
-            if conv.state != "closed":
-                conv.state, conv.operator, conv.waiting_since = "closed", None, None
-            self.store.save(conv)
+            self._require(sender)
+            conv = self._transition(sender, state="closed", operator=None, waiting_since=None,
+                                    rating=int(score), rating_comment=clean_text(comment or "")[:500])
             replies = [self._append(conv, "system", NOTICE_RATED)]
             for ticket_id in conv.ticket_ids if self.tickets else []:
                 try:
@@ -177,18 +181,21 @@ class Router:
             conv = self._require(conversation_id)
             if conv.state == "operator" and conv.operator == operator:
                 return conv
-            if conv.state != "waiting":
+            # Conditional: of two operators claiming at once, on one gateway or two, one wins.
+            claimed = self.store.transition(conversation_id, expect_states=("waiting",),
+                                            state="operator", operator=operator)
+            if claimed is None:
+                conv = self._require(conversation_id)
                 owner = f"（{conv.operator}）" if conv.operator else ""
                 raise ConversationConflict(f"该会话当前状态为 {conv.state}{owner}，无法接入")
-            conv.state, conv.operator = "operator", operator
-            self.store.save(conv)
+            conv = claimed
             self._append(conv, "system", NOTICE_CLAIMED.format(operator=operator))
             self._publish_state(conv)
             log.info("%s claimed %s", operator, conversation_id)
             return conv
 
     async def operator_reply(self, conversation_id: str, operator: str, text: str) -> dict:
-        text = (text or "").strip()
+        text = clean_text(text or "").strip()
         if not text:
             raise ValueError("回复内容不能为空")
         if len(text) > 2000:
@@ -199,9 +206,12 @@ class Router:
 
     async def hand_back(self, conversation_id: str, operator: str) -> Conversation:
         async with self._lock(conversation_id):
-            conv = self._owned(conversation_id, operator)
-            conv.state, conv.operator, conv.waiting_since = "bot", None, None
-            self.store.save(conv)
+            self._owned(conversation_id, operator)
+            conv = self.store.transition(conversation_id, expect_states=("operator",), expect_operator=operator,
+                                         state="bot", operator=None, waiting_since=None)
+            if conv is None:  # closed or taken over meanwhile (through another gateway)
+                self._owned(conversation_id, operator)
+                raise ConversationConflict("该会话状态已变化，请刷新")
             self._append(conv, "system", NOTICE_HANDED_BACK)
             self._publish_state(conv)
             log.info("%s handed %s back to the bot", operator, conversation_id)
@@ -214,8 +224,15 @@ class Router:
                 raise ConversationConflict(f"该会话由{conv.operator}负责")
             if conv.state == "closed":
                 return conv
-            conv.state, conv.operator, conv.waiting_since = "closed", None, None
-            self.store.save(conv)
+            closed = self.store.transition(conversation_id, expect_states=("bot", "waiting", "operator"),
+                                           expect_operator=operator, state="closed", operator=None,
+                                           waiting_since=None)
+            if closed is None:
+                conv = self._require(conversation_id)
+                if conv.state == "closed":
+                    return conv
+                raise ConversationConflict(f"该会话由{conv.operator}负责")
+            conv = closed
             self._append(conv, "system", NOTICE_CLOSED, {"rating_requested": True})
             self._publish_state(conv)
             return conv
@@ -224,8 +241,7 @@ class Router:
         """Link a ticket filed outside the bot (by an operator) to the conversation for rating."""
         conv = self._require(conversation_id)
         if ticket_id not in conv.ticket_ids:
-            conv.ticket_ids.append(ticket_id)
-            self.store.save(conv)
+            conv = self.store.add_tickets(conversation_id, [ticket_id]) or conv
             self._publish_state(conv)
 
     # reading and subscribing ----------------------------------------------------------------------
@@ -277,15 +293,16 @@ class Router:
         if conv is None:
             conv = self.store.create(sender, channel, phone)
             log.info("new %s conversation %s phone=%s", channel, sender, mask_phone(phone))
-        changed = False
+        changed = conv
         if phone and conv.phone != phone:
-            conv.phone, changed = phone, True
-        if conv.state == "closed":
-            conv.state, conv.operator, conv.waiting_since, changed = "bot", None, None, True
-        if changed:
-            self.store.save(conv)
-            self._publish_state(conv)
-        return conv
+            changed = self._transition(sender, phone=phone)
+        if changed.state == "closed":
+            # A new message reopens a closed conversation with the bot (unless it was reopened meanwhile).
+            changed = self.store.transition(sender, expect_states=("closed",), state="bot", operator=None,
+                                            waiting_since=None) or self._require(sender)
+        if changed is not conv:
+            self._publish_state(changed)
+        return changed
 
     async def _ask_bot(self, conv: Conversation, text: str, metadata: dict[str, Any]) -> list[dict]:
         self._publish(conv.id, {"type": "typing", "conversation_id": conv.id})
@@ -301,10 +318,10 @@ class Router:
             return [self._append(conv, "system", NOTICE_BOT_DOWN)]
         out: list[dict] = []
         handoff = handoff_of(replies)
-        known_tickets = len(conv.ticket_ids)
-        for note in tickets_of(replies):  # the tickets this conversation filed or proved (contract)
-            if note.id not in conv.ticket_ids:
-                conv.ticket_ids.append(note.id)
+        # The tickets this conversation filed or proved (contract).
+        new_tickets = [note.id for note in tickets_of(replies) if note.id not in conv.ticket_ids]
+        if new_tickets:
+            conv = self.store.add_tickets(conv.id, new_tickets) or conv
         for message in replies:
             custom = message.get("custom") if isinstance(message.get("custom"), dict) else None
             # A payload that only signals the handoff is for the router, not for the user's eyes.
@@ -317,15 +334,18 @@ class Router:
                 }))
         if handoff is not None:
             out.append(self._escalate(conv, handoff))
-        elif len(conv.ticket_ids) != known_tickets:
-            self.store.save(conv)
+        elif new_tickets:
+            self._publish_state(conv)
         return out
 
     def _escalate(self, conv: Conversation, handoff: dict) -> dict:
-        conv.state, conv.operator, conv.waiting_since = "waiting", None, time.time()
-        conv.handoff_reason = str(handoff.get("reason") or "") or None
-        conv.handoff_summary = str(handoff.get("summary") or "") or None
-        self.store.save(conv)
+        # Only a conversation the bot still answers waits for an operator (not one an operator took
+        # meanwhile, through another gateway).
+        conv = self.store.transition(
+            conv.id, expect_states=("bot", "closed"), state="waiting", operator=None, waiting_since=time.time(),
+            handoff_reason=str(handoff.get("reason") or "") or None,
+            handoff_summary=str(handoff.get("summary") or "") or None,
+        ) or self._require(conv.id)
         notice = self._append(conv, "system", NOTICE_WAITING)
         self._publish_state(conv)
         log.info("conversation %s escalated (%s)", conv.id, conv.handoff_reason)
@@ -337,6 +357,12 @@ class Router:
             if message["role"] == "bot":
                 return {str(b.get("payload")) for b in message.get("buttons") or [] if isinstance(b, dict)}
         return set()
+
+    def _transition(self, conversation_id: str, **changes: Any) -> Conversation:
+        conv = self.store.transition(conversation_id, **changes)
+        if conv is None:
+            raise UnknownConversation(conversation_id)
+        return conv
 
     def _require(self, conversation_id: str) -> Conversation:
         conv = self.store.get(conversation_id)
@@ -363,7 +389,15 @@ class Router:
         })
 
     def _publish(self, conversation_id: str, event: dict) -> None:
-        for queue in list(self._subscribers.get(conversation_id, ())) + list(self._watchers):
+        self.events.publish(conversation_id, event)
+
+    def _deliver(self, conversation_id: str, event: dict) -> None:
+        """Hand an event to this process's subscribers of the conversation ("*": all) and watchers."""
+        if conversation_id == "*":
+            queues = [q for subscribers in self._subscribers.values() for q in subscribers]
+        else:
+            queues = list(self._subscribers.get(conversation_id, ()))
+        for queue in queues + list(self._watchers):
             try:
                 queue.put_nowait(event)
             except asyncio.QueueFull:  # a stalled client loses live events, never blocks the others

@@ -88,6 +88,13 @@ class HotlineSettings(BaseSettings):
         in the state directory."""
         return repo_path(configured) if configured else self.var_dir / default_name
 
+    def state_database(self, configured: Optional[Path | str], default_name: str) -> Path | str:
+        """A database several processes may share: a URL as given (PostgreSQL), else an SQLite file
+        as `state_file` finds it."""
+        if configured and "://" in str(configured):
+            return str(configured)
+        return self.state_file(configured, default_name)
+
     @classmethod
     def from_env(cls: Type[S], env: Optional[Mapping[str, str]] = None, **overrides: Any) -> S:
         """Read every field from `env` (the process environment by default); `overrides` win

@@ -10,29 +10,19 @@ import pytest
 import redis
 import requests
 
+from tests.support.postgres import fresh_database
 from tests.support.servers import REPO_ROOT, ServerProcess, free_port, venv_tool
 from tests.support.stack import (
     ACTION_SERVER_TOKEN, MODEL_PATH, RASA_API_TOKEN, start_action_server, start_issue_api,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 
 @pytest.fixture
 def tracker_database():
-    name = f"rasa_scale_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg2.connect(PG_ADMIN_DSN)
-    except psycopg2.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not running on 127.0.0.1:5432 ({exc}); start it and rerun")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    yield name
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    with fresh_database("rasa_scale") as name:
+        yield name
 
 
 def _start_rasa(action_url: str, database: str, tmp_path, index: int) -> tuple[ServerProcess, str]:

@@ -12,14 +12,18 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot.conversation_store import ConversationStore
+from bot.event_bus import bus_for
 from bot.gateway import audio_route, channel_api, chat_ws, console_api, console_login, pages, tickets_api
 from bot.gateway.accounts import OPERATOR, Accounts
 from bot.gateway.audit_log import AuditLog
 from bot.gateway.auth import Auth
+from bot.gateway.login_throttle import LoginThrottle
+from bot.gateway.login_throttle_shared import SharedLoginThrottle
 from bot.gateway.pending_ratings import PendingRatings
 from bot.gateway.session_store import SessionStore
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.ticket_ratings import TicketRatings, retry_periodically
+from bot.gateway_state import StateDatabase, describe
 from bot.rasa_rest import RasaRestClient
 from bot.router import MessageLimiter, Router
 from bot.voice.settings import VoiceSettings
@@ -32,28 +36,34 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
     """The gateway; `voice_settings` (read from the environment when not given) serve /ws/audio."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = ConversationStore(settings.db_path)
+        state = StateDatabase(settings.db_path)
+        store = ConversationStore(state)
         rasa = RasaRestClient(settings.rasa_url, timeout=settings.rasa_timeout, token=settings.rasa_token)
         issue_api = IssueClient(settings.issue_api_url, settings.issue_api_token, timeout=10.0)
-        pending_ratings = PendingRatings(settings.db_path)
+        pending_ratings = PendingRatings(state)
         ratings = TicketRatings(issue_api, pending_ratings, settings.rating_max_age_days * 86400)
-        sessions = SessionStore(settings.db_path, idle_s=settings.session_idle_minutes * 60,
+        sessions = SessionStore(state, idle_s=settings.session_idle_minutes * 60,
                                 max_age_s=settings.session_hours * 3600)
         accounts = Accounts.from_settings(settings.operators)
         ended = sessions.end_other_accounts(OPERATOR, accounts.names(OPERATOR))
         if ended:
             log.info("ended %d session(s) of operators no longer in GATEWAY_OPERATORS", ended)
-        app.state.auth = Auth(accounts, sessions, settings.secret, settings.cookie_secure)
-        app.state.audit = audit = AuditLog(settings.db_path)
+        # Gateways that share a database share the login throttle too; one alone keeps it in memory.
+        throttle = SharedLoginThrottle(state) if settings.db_shared else LoginThrottle()
+        app.state.auth = Auth(accounts, sessions, settings.secret, settings.cookie_secure, throttle)
+        app.state.audit = AuditLog(state)
         app.state.issue_api = issue_api
+        events = bus_for(settings.events_url, settings.secret)
         app.state.router = Router(
             store, rasa, tickets=ratings,
             limiter=MessageLimiter(settings.max_message_chars, settings.messages_per_minute),
+            events=events,
         )
+        await events.start()
         rating_retry = asyncio.create_task(retry_periodically(ratings, settings.rating_retry_seconds))
         log.info("gateway on %s:%s, Rasa at %s, issue API at %s, store %s, %d operator account(s), "
                  "session cookies %s", settings.host, settings.port, settings.rasa_url, settings.issue_api_url,
-                 settings.db_path, len(settings.operators), "Secure" if settings.cookie_secure else "not Secure")
+                 describe(settings.db_path), len(settings.operators), "Secure" if settings.cookie_secure else "not Secure")
         if settings.secret_generated:
             log.warning("GATEWAY_SECRET is not set: login forms are signed with a random key, one opened "
                         "before a restart must be reloaded")
@@ -67,11 +77,9 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
             rating_retry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await rating_retry
+            await events.stop()
             await rasa.aclose()
-            audit.close()
-            sessions.close()
-            pending_ratings.close()
-            store.close()
+            state.dispose()
 
     app = FastAPI(title="96767 hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings

@@ -25,9 +25,12 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= MAX_LIMIT:
         print(f"audit: --limit must be 1..{MAX_LIMIT}", file=sys.stderr)
         return 2
+    from bot.gateway_state import describe
+
     settings = load_or_exit(GatewaySettings, "audit")
-    if not settings.db_path.exists():
-        print(f"audit: no gateway database at {settings.db_path} (GATEWAY_DB, HOTLINE_VAR_DIR)", file=sys.stderr)
+    if not settings.db_shared and not settings.db_path.exists():
+        print(f"audit: no gateway database at {describe(settings.db_path)} (GATEWAY_DB, HOTLINE_VAR_DIR)",
+              file=sys.stderr)
         return 1
     log = AuditLog(settings.db_path)
     try:

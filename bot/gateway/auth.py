@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from bot.gateway.accounts import OPERATOR, Account, Accounts
 from bot.gateway.login_throttle import LoginThrottle
+from bot.gateway.login_throttle_shared import SharedLoginThrottle
 from bot.gateway.session_store import Session, SessionStore
 
 SESSION_COOKIE = "gw_session"
@@ -33,7 +34,7 @@ class LoginThrottled(Exception):
 
 class Auth:
     def __init__(self, accounts: Accounts, sessions: SessionStore, secret: str, cookie_secure: bool,
-                 throttle: LoginThrottle | None = None) -> None:
+                 throttle: LoginThrottle | SharedLoginThrottle | None = None) -> None:
         self.accounts = accounts
         self.sessions = sessions
         self.cookie_secure = cookie_secure

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, validator
 
+from bot.event_bus import RESYNC
 from bot.gateway.channel_access import CHALLENGE, SENDER, channel_refusal, unauthorized_body
 from bot.router import Router
 
@@ -95,7 +96,8 @@ async def poll_messages(
 
 
 async def _next_message(events: asyncio.Queue) -> None:
-    while (await events.get())["type"] != "message":
+    # A resync (events from other gateways may have been missed) also ends the wait: history is re-read.
+    while (await events.get())["type"] not in ("message", RESYNC):
         pass
 
 

@@ -21,6 +21,7 @@ from typing import Any, Optional
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from bot.event_bus import RESYNC
 from bot.router import Router
 from contract.replies import reply
 
@@ -77,6 +78,9 @@ async def _relay(websocket: WebSocket, events: asyncio.Queue) -> None:
             await websocket.send_json({"type": "state", "state": event["state"], "operator": event["operator"]})
         elif event["type"] == "typing":
             await websocket.send_json({"type": "typing"})
+        elif event["type"] == RESYNC:  # events may have been missed: the widget reconnects and reloads
+            await websocket.close(code=1012, reason="reload")
+            return
 
 
 async def _receive(websocket: WebSocket, conv_router: Router, sender: str) -> None:

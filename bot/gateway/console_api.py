@@ -13,6 +13,7 @@ from typing import Any, Optional
 from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 
+from bot.event_bus import RESYNC
 from bot.gateway.audit_log import MAX_LIMIT
 from bot.gateway.auth import Auth, same_origin
 from bot.gateway.console_deps import audit_of, operator, router_of
@@ -136,6 +137,9 @@ async def console_socket(websocket: WebSocket) -> None:
                 event, getter = getter.result(), None
                 if event["type"] == "typing":
                     continue
+                if event["type"] == RESYNC:  # events may have been missed: the console reconnects and reloads
+                    await websocket.close(code=1012, reason="reload")
+                    break
                 if event["type"] == "state":
                     event = {"type": "conversation", "conversation": event["conversation"]}
                 await websocket.send_json(event)

@@ -1,4 +1,4 @@
-"""End-of-chat ratings that wait for their ticket to be resolved, kept in the gateway's SQLite file.
+"""End-of-chat ratings that wait for their ticket to be resolved, kept in the gateway's state database.
 
 Users rate when the chat ends, often days before the department resolves the ticket, and the issue
 API accepts a rating only once a ticket is resolved. The rating is therefore kept on disk, beside
@@ -6,21 +6,14 @@ the conversations, so that a gateway restart in between does not lose it.
 """
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Union
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS pending_ratings (
-    ticket_id       TEXT PRIMARY KEY,
-    conversation_id TEXT NOT NULL,
-    score           INTEGER NOT NULL,
-    comment         TEXT NOT NULL DEFAULT '',
-    created_at      REAL NOT NULL
-);
-"""
+import sqlalchemy as sa
+
+from bot.gateway_state import StateDatabase, open_database, pending_ratings
 
 
 @dataclass(frozen=True)
@@ -35,42 +28,34 @@ class PendingRating:
 class PendingRatings:
     """One pending rating per ticket: a later rating of the same ticket replaces the earlier one."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        # A second connection to the conversation store's file: WAL mode lets both write, and the
-        # timeout rides out the other one's short write transactions.
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+    def __init__(self, location: Union[StateDatabase, str, Path]) -> None:
+        self.db, self._owns_db = open_database(location)
 
     def keep(self, conversation_id: str, ticket_id: str, score: int, comment: str = "") -> PendingRating:
         rating = PendingRating(ticket_id, conversation_id, int(score), comment or "", time.time())
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO pending_ratings (ticket_id, conversation_id, score, comment, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (rating.ticket_id, rating.conversation_id, rating.score, rating.comment, rating.created_at),
-            )
+        with self.db.write() as conn:
+            self.db.lock(conn, f"pending_rating:{ticket_id}")
+            conn.execute(pending_ratings.delete().where(pending_ratings.c.ticket_id == ticket_id))
+            conn.execute(pending_ratings.insert().values(
+                ticket_id=rating.ticket_id, conversation_id=rating.conversation_id, score=rating.score,
+                comment=rating.comment, created_at=rating.created_at))
         return rating
 
     def all(self) -> list[PendingRating]:
         """Oldest first, so that a long backlog is worked through in the order users rated."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT ticket_id, conversation_id, score, comment, created_at FROM pending_ratings "
-                "ORDER BY created_at"
-            ).fetchall()
+        r = pending_ratings.c
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(r.ticket_id, r.conversation_id, r.score, r.comment, r.created_at)
+                                .order_by(r.created_at)).all()
         return [PendingRating(*row) for row in rows]
 
     def drop(self, rating: PendingRating) -> None:
         """Forget `rating`, unless the user rated the ticket again meanwhile (that one stays)."""
-        with self._lock:
-            self._db.execute("DELETE FROM pending_ratings WHERE ticket_id = ? AND created_at = ?",
-                             (rating.ticket_id, rating.created_at))
+        r = pending_ratings.c
+        with self.db.write() as conn:
+            conn.execute(pending_ratings.delete().where(r.ticket_id == rating.ticket_id,
+                                                        r.created_at == rating.created_at))
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        if self._owns_db:
+            self.db.dispose()

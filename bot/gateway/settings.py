@@ -56,7 +56,12 @@ class GatewaySettings(HotlineSettings):
     max_audio_connections: int = Field(8, env="GATEWAY_MAX_AUDIO_CONNECTIONS", ge=1)
     audio_start_timeout: float = Field(5.0, env="GATEWAY_AUDIO_START_TIMEOUT", gt=0)
     audio_idle_timeout: float = Field(60.0, env="GATEWAY_AUDIO_IDLE_TIMEOUT", gt=0)
-    db_file: Optional[Path] = Field(None, env="GATEWAY_DB")
+    # The state database: an SQLite file (default var/gateway.db), or a PostgreSQL URL that several
+    # gateways share (conversations, transcripts, sessions, login attempts, audit log).
+    db_file: Optional[str] = Field(None, env="GATEWAY_DB")
+    # Redis URL for live events between gateways (an operator on one, the user on another); unset,
+    # events stay in this process, which is right for a single gateway.
+    events_url: str = Field("", env="GATEWAY_EVENTS_REDIS_URL", repr=False)
     operators: Dict[str, bytes] = Field({}, env="GATEWAY_OPERATORS", repr=False)
     secret: str = Field("", env="GATEWAY_SECRET", repr=False)
     secret_generated: bool = False
@@ -98,14 +103,22 @@ class GatewaySettings(HotlineSettings):
     @root_validator(skip_on_failure=True)
     def _session_secret(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
         """Without GATEWAY_SECRET login forms are signed with a random key: one opened before a
-        restart must be reloaded (sessions themselves are in the database and survive)."""
+        restart must be reloaded (sessions themselves are in the database and survive). Gateways
+        that share events must share the secret that signs them, so it cannot be made up."""
+        if not values.get("secret") and values.get("events_url"):
+            raise ValueError("GATEWAY_EVENTS_REDIS_URL needs GATEWAY_SECRET, the same on every gateway")
         if not values.get("secret"):
             values["secret"], values["secret_generated"] = secrets.token_urlsafe(32), True
         return values
 
     @property
-    def db_path(self) -> Path:
-        return self.state_file(self.db_file, "gateway.db")
+    def db_path(self) -> Path | str:
+        """The SQLite file, or the database URL when several gateways share one."""
+        return self.state_database(self.db_file, "gateway.db")
+
+    @property
+    def db_shared(self) -> bool:
+        return isinstance(self.db_path, str)
 
     @property
     def cookie_secure(self) -> bool:

@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Literal
 
-from bot.gateway.pending_ratings import PendingRating, PendingRatings
+from bot.gateway.pending_ratings import PendingRatings
 from contract.issue_client import IssueApiError, IssueClient
 
 log = logging.getLogger(__name__)

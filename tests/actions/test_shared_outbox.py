@@ -6,29 +6,21 @@ import threading
 import uuid
 from typing import Iterator
 
-import psycopg2
 import pytest
 import requests
 
 from actions.deliverer import Deliverer
 from actions.outbox import Outbox
 from contract.issue_client import IssueClient
+from tests.support.postgres import database_url, fresh_database
 
 pytestmark = pytest.mark.postgres
-ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 
 @pytest.fixture()
 def shared_url() -> Iterator[str]:
-    name = f"outbox_test_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(ADMIN_DSN)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    with fresh_database("outbox_test") as name:
+        yield database_url(name)
 
 
 def test_two_deliverers_claim_disjoint_rows(shared_url: str) -> None:

@@ -83,6 +83,13 @@ def test_a_new_conversation_is_answered_by_the_bot(router: Router, bot: Scripted
     assert [m["role"] for m in router.history("s1")] == ["user", "bot"]
 
 
+def test_control_characters_and_broken_unicode_are_dropped_not_fatal(router: Router, bot: ScriptedBot) -> None:
+    replies = run(router.handle_user_message("s1", "停\x00水\ud800了\r\n三号楼", channel="web"))
+    assert bot.asked[-1][1] == "停水了\n三号楼"
+    assert replies[0]["role"] == "bot" and router.history("s1")[0]["text"] == "停水了\n三号楼"
+    assert run(router.handle_user_message("s1", "\x00\ud800"))[0]["transient"]  # nothing left: asked to type
+
+
 def test_a_quick_reply_sends_its_payload_to_the_bot_and_shows_its_title(router: Router, bot: ScriptedBot) -> None:
     run(router.handle_user_message("s1", "你好"))  # the bot offers the quick reply 转人工
     run(router.handle_user_message("s1", "转人工", metadata={"payload": "/request_human"}))

@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from contract.log_masking import MaskingFilter
-from contract.phones import find_phone, mask_phone, mask_phones_in_text, normalize_phone, same_phone
+from contract.phones import mask_phone, mask_phones_in_text, normalize_phone
 
 
 @pytest.mark.parametrize("raw,normal", [

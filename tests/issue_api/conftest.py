@@ -7,14 +7,13 @@ with a message saying so instead of being skipped.
 from __future__ import annotations
 
 import random
-import uuid
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
-import psycopg2
 import pytest
 import requests
 
+from tests.support.postgres import PostgresDatabases
 from tests.support.servers import ServerProcess
 from tests.support.stack import start_issue_api
 
@@ -27,7 +26,6 @@ TOKENS: Dict[str, str] = {
 ROLES = tuple(TOKENS)
 # The department account is one department's: the default one of ticket_body()'s category.
 DEPARTMENT = "市政公用服务中心"
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
@@ -95,43 +93,9 @@ class Api:
         return response.json()
 
 
-class PostgresDatabases:
-    """Creates throw-away databases and drops them at the end of the session."""
-
-    def __init__(self) -> None:
-        self.created: List[str] = []
-
-    def _admin(self):  # type: ignore[no-untyped-def]
-        try:
-            conn = psycopg2.connect(PG_ADMIN_DSN, connect_timeout=5)
-        except psycopg2.OperationalError as exc:
-            pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432 as user postgres ({exc}); "
-                        "start it or deselect with -m 'not postgres'", pytrace=False)
-        conn.autocommit = True
-        return conn
-
-    def create(self) -> str:
-        name = f"issue_api_test_{uuid.uuid4().hex[:12]}"
-        conn = self._admin()
-        with conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        conn.close()
-        self.created.append(name)
-        return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-
-    def drop_all(self) -> None:
-        if not self.created:
-            return
-        conn = self._admin()
-        with conn.cursor() as cur:
-            for name in self.created:
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.close()
-
-
 @pytest.fixture(scope="session")
 def pg_databases() -> Iterator[PostgresDatabases]:
-    databases = PostgresDatabases()
+    databases = PostgresDatabases("issue_api_test")
     yield databases
     databases.drop_all()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from tests.issue_api.conftest import PG_ADMIN_DSN
+from tests.support.postgres import PG_ADMIN_DSN
 
 
 @pytest.mark.postgres

@@ -74,10 +74,26 @@ def test_repeated_wrong_passwords_slow_down_without_locking_anyone_out(gateway: 
 
 # The policy itself, on a fake clock ------------------------------------------------------------------
 
-def LoginThrottle(**kwargs):  # noqa: N802 - imported late, so that the live tests above run on any version
-    from bot.gateway.login_throttle import LoginThrottle as throttle
+# One gateway keeps the attempts in memory; gateways sharing a database keep them there, so that a
+# proxy spreading a guesser's requests over several gateways gives them no more tries.
+THROTTLE_STORES = ["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
-    return throttle(**kwargs)
+
+@pytest.fixture(params=THROTTLE_STORES)
+def LoginThrottle(request: pytest.FixtureRequest, tmp_path):  # noqa: N802 - stands for the class
+    from bot.gateway.login_throttle import LoginThrottle as in_memory
+    from bot.gateway.login_throttle_shared import SharedLoginThrottle
+    from bot.gateway_state import StateDatabase
+    from tests.support.postgres import PostgresDatabases
+
+    if request.param == "memory":
+        yield in_memory
+        return
+    databases = PostgresDatabases("login_throttle")
+    db = StateDatabase(databases.create() if request.param == "postgresql" else tmp_path / "gateway.db")
+    yield lambda **kwargs: SharedLoginThrottle(db, **kwargs)
+    db.dispose()
+    databases.drop_all()
 
 
 class Clock:
@@ -88,7 +104,7 @@ class Clock:
         return self.now
 
 
-def test_delays_double_after_three_free_failures_and_stop_growing_at_their_cap() -> None:
+def test_delays_double_after_three_free_failures_and_stop_growing_at_their_cap(LoginThrottle) -> None:  # noqa: N803
     clock = Clock()
     throttle = LoginThrottle(clock=clock)
     waits = []
@@ -102,7 +118,7 @@ def test_delays_double_after_three_free_failures_and_stop_growing_at_their_cap()
     assert waits[-1] == 300  # one name from one address: one guess per five minutes at most
 
 
-def test_strangers_failing_against_a_name_hold_its_owner_up_ten_seconds_at_most() -> None:
+def test_strangers_failing_against_a_name_hold_its_owner_up_ten_seconds_at_most(LoginThrottle) -> None:  # noqa: N803
     clock = Clock()
     throttle = LoginThrottle(clock=clock)
     for attacker in range(100):  # a new address every five seconds
@@ -115,7 +131,7 @@ def test_strangers_failing_against_a_name_hold_its_owner_up_ten_seconds_at_most(
     assert throttle.admit("operator:alice", "192.168.1.20") == 0
 
 
-def test_a_successful_login_clears_the_delay_of_its_name_and_address() -> None:
+def test_a_successful_login_clears_the_delay_of_its_name_and_address(LoginThrottle) -> None:  # noqa: N803
     clock = Clock()
     throttle = LoginThrottle(clock=clock)
     for _ in range(3):
@@ -128,10 +144,21 @@ def test_a_successful_login_clears_the_delay_of_its_name_and_address() -> None:
 
 
 @pytest.mark.parametrize("minutes_apart", [0, 6])
-def test_an_address_shared_by_a_whole_centre_is_slowed_only_after_many_failures(minutes_apart: float) -> None:
+def test_an_address_shared_by_a_whole_centre_is_slowed_only_after_many_failures(minutes_apart: float, LoginThrottle) -> None:  # noqa: N803
     clock = Clock()
     throttle = LoginThrottle(clock=clock)
     for operator in range(10):  # ten operators behind one NAT address mistype once each
         assert throttle.admit(f"operator:op{operator}", "10.0.0.9") == 0
         clock.now += minutes_apart * 60
     assert throttle.delay("operator:op99", "10.0.0.9") == (1 if minutes_apart == 0 else 0)
+
+
+def test_names_of_any_length_or_with_control_characters_are_throttled_like_any_other(LoginThrottle) -> None:  # noqa: N803
+    clock = Clock()
+    throttle = LoginThrottle(clock=clock)
+    for name in ("operator:" + "x" * 5000, "operator:a\x00b", "operator:\ud800"):
+        for _ in range(3):
+            assert throttle.admit(name, "10.0.0.10") == 0
+        assert throttle.admit(name, "10.0.0.10") == 1
+        throttle.succeeded(name, "10.0.0.10")
+        assert throttle.delay(name, "10.0.0.10") == 0
