@@ -14,14 +14,15 @@ export PYTHONUNBUFFERED := 1
 # Debian packages: speech synthesis and rate conversion (espeak-ng, sox), PortAudio for
 # sounddevice, Chromium and a CJK font for browser tests and screenshots, Node/npm to vendor
 # the console's chart library.
-APT_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 chromium fonts-wqy-zenhei
+APT_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 chromium fonts-wqy-zenhei haproxy
 
-.PHONY: help setup system-deps venv deps vendor prompts model train test run bench profile clean
+.PHONY: help setup system-deps venv deps vendor prompts model train test run run-scaled bench profile clean
 
 help:
 	@echo "make setup   install everything and train the model (run once on a fresh machine)"
 	@echo "make test    run the whole test suite"
 	@echo "make run     start issue API, action server, Rasa server and gateway (Ctrl-C stops all)"
+	@echo "make run-scaled  the same, two of each behind HAProxy, state in PostgreSQL and Redis"
 	@echo "make bench   run the benchmarks and refresh the README figures"
 	@echo "make profile print where a conversation turn's time goes"
 
@@ -88,6 +89,10 @@ test: $(STAMP)/deps $(MODEL) $(STAMP)/vendor
 run: $(STAMP)/deps $(MODEL) $(STAMP)/vendor
 	@mkdir -p var
 	scripts/run.sh
+
+run-scaled: $(STAMP)/deps $(MODEL) $(STAMP)/vendor $(STAMP)/system-deps
+	@mkdir -p var
+	scripts/run.sh --scaled
 
 bench: $(STAMP)/deps $(MODEL)
 	$(PY) -m bench

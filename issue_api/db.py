@@ -19,7 +19,7 @@ from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import QueuePool
 
@@ -88,6 +88,10 @@ class Database:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Several instances starting at once on one database (`make run-scaled`): the first
+                # upgrades, the others wait for it here and then find the schema at head.
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('issue_api schema upgrade'))"))
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # `make run`: the whole hotline on embedded defaults (SQLite under var/), every process supervised by
 # supervisord (`python -m bot run`: a process that dies is restarted, the others keep serving) until
-# Ctrl-C. Secrets are never in the repository: tokens and the operator password come from the
+# Ctrl-C. `scripts/run.sh --scaled` (`make run-scaled`): HAProxy in front of two of each process, state in
+# PostgreSQL and Redis (HOTLINE_PG_URL, HOTLINE_REDIS_URL). Secrets are never in the repository: tokens and the operator password come from the
 # environment, or are generated once into var/local.env (mode 600) for a local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=()
+if [[ "${1:-}" == "--scaled" ]]; then mode=(--scaled); fi
 # Every state file lives under one directory (absolute, so no process depends on its working directory).
 HOTLINE_VAR_DIR=$(realpath -m "${HOTLINE_VAR_DIR:-var}")
 mkdir -p "$HOTLINE_VAR_DIR"
@@ -55,13 +58,13 @@ export RASA_URL="${RASA_URL:-http://127.0.0.1:${RASA_PORT:-5005}}"
 
 gw="http://${GATEWAY_HOST:-127.0.0.1}:${GATEWAY_PORT:-8080}"
 cat <<MSG
-96767 hotline starting (Ctrl-C stops everything):
+96767 hotline starting${mode:+ (scaled: HAProxy in front of ${HOTLINE_REPLICAS:-2} of each process, PostgreSQL and Redis)} (Ctrl-C stops everything):
   web chat demo     $gw/
   operator console  $gw/console   (user: $(cut -d: -f1 <<<"${GATEWAY_OPERATORS%%,*}"), password in $HOTLINE_VAR_DIR/local.env or your GATEWAY_OPERATORS)
   issue API         $ISSUE_API_URL/api/v1/health   docs: $ISSUE_API_URL/docs
   Rasa REST channel $RASA_URL/webhooks/rest/webhook
   voice             .venv/bin/python -m bot voice   (needs the Chinese model: python -m bot model download;
                     with GATEWAY_URL=$gw also GATEWAY_CHANNEL_TOKEN from $HOTLINE_VAR_DIR/local.env)
-  health            .venv/bin/python -m bot health    logs: $HOTLINE_VAR_DIR/logs/
+  health            .venv/bin/python -m bot health ${mode[*]:-}   logs: $HOTLINE_VAR_DIR/logs/
 MSG
-exec .venv/bin/python -m bot run
+exec .venv/bin/python -m bot run "${mode[@]}"

@@ -44,7 +44,7 @@ def render(programs: Iterable[Program], var_dir: Path) -> str:
             "autostart=true",
             "autorestart=true",
             "startsecs=3",
-            "startretries=10",
+            "startretries=30",  # backoff grows 1 s per try: a database restart is ridden out
             "stopasgroup=true",
             "killasgroup=true",
             f"stopwaitsecs={program.stop_seconds}",

@@ -3,10 +3,16 @@ config (`python -m bot run`), the health check (`python -m bot health`) and the 
 
 Ports and hosts come from the same environment variables the processes read themselves, so what is
 supervised and what is checked cannot drift apart from what each process serves.
+
+Two shapes: `single_topology` (`make run`: each process once, SQLite files) and `scaled_topology`
+(`make run-scaled`: HAProxy on the four public ports in front of N replicas of each process, all
+state in PostgreSQL, live events and Rasa's conversation locks in Redis). Either way the ports that
+other parts rely on (contract) answer the same.
 """
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +36,50 @@ class Program:
 
 def _env(env: Mapping[str, str], name: str, default: str) -> str:
     return (env.get(name) or "").strip() or default
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The four public ports of the contract (each overridable like the processes' own variables)."""
+
+    issue_api: int
+    actions: int
+    rasa: int
+    gateway: int
+    gateway_host: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Ports":
+        return cls(int(_env(env, "ISSUE_API_PORT", "8000")), int(_env(env, "ACTIONS_PORT", "5055")),
+                   int(_env(env, "RASA_PORT", "5005")), int(_env(env, "GATEWAY_PORT", "8080")),
+                   _env(env, "GATEWAY_HOST", "127.0.0.1"))
+
+
+@dataclass(frozen=True)
+class ScaledStores:
+    """Where a scaled hotline keeps its state: one PostgreSQL server (a database per kind of state)
+    and one Redis server."""
+
+    pg_url: str  # the server, without a database: postgresql+psycopg2://user:password@host:port
+    redis_url: str  # redis://host:port
+    prefix: str  # databases are <prefix>_issues, <prefix>_gateway, <prefix>_trackers, <prefix>_outbox
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "ScaledStores":
+        prefix = _env(env, "HOTLINE_PG_PREFIX", "hotline")
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", prefix):
+            raise ValueError("HOTLINE_PG_PREFIX must be lower-case letters, digits and _ (a database name prefix)")
+        return cls(_env(env, "HOTLINE_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432").rstrip("/"),
+                   _env(env, "HOTLINE_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/"), prefix)
+
+    def database(self, kind: str) -> str:
+        return f"{self.prefix}_{kind}"
+
+    def url(self, kind: str) -> str:
+        return f"{self.pg_url}/{self.database(kind)}"
+
+    def databases(self) -> list[str]:
+        return [self.database(kind) for kind in ("issues", "gateway", "trackers", "outbox")]
 
 
 def single_topology(env: Optional[Mapping[str, str]] = None) -> list[Program]:
@@ -59,3 +109,74 @@ def single_topology(env: Optional[Mapping[str, str]] = None) -> list[Program]:
                                 environment={"GATEWAY_URL": _env(env, "GATEWAY_URL",
                                                                  f"http://{local(gateway_host)}:{gateway_port}")}))
     return programs
+
+
+def replica_port(public: int, index: int) -> int:
+    """Replica `index` (1-based) of a public port listens on the ports just above it: 8080 -> 8081, 8082."""
+    return public + index
+
+
+def scaled_topology(env: Optional[Mapping[str, str]] = None) -> list[Program]:
+    """`make run-scaled`: HAProxy on the public ports, HOTLINE_REPLICAS (default 2) of every server
+    behind it, state in PostgreSQL and Redis (`ScaledStores`)."""
+    from sqlalchemy.engine import make_url
+
+    from bot.gateway.settings import is_loopback
+
+    env = os.environ if env is None else env
+    py, rasa = VENV_BIN / "python", VENV_BIN / "rasa"
+    replicas = int(_env(env, "HOTLINE_REPLICAS", "2"))
+    ports, stores = Ports.from_env(env), ScaledStores.from_env(env)
+    trackers = make_url(stores.url("trackers"))
+    redis = make_url(stores.redis_url.replace("redis://", "redis+x://", 1))  # any scheme make_url parses
+    var_dir = Path(_env(env, "HOTLINE_VAR_DIR", str(REPO_ROOT / "var")))
+    programs = [Program("haproxy", f"/usr/sbin/haproxy -W -db -f {shlex.quote(str(var_dir / 'haproxy.cfg'))}",
+                        stop_seconds=10)]
+    for i in range(1, replicas + 1):
+        programs += [
+            Program(f"issue_api_{i}", f"{py} -m issue_api",
+                    f"http://127.0.0.1:{replica_port(ports.issue_api, i)}/api/v1/health",
+                    {"ISSUE_API_PORT": str(replica_port(ports.issue_api, i)), "ISSUE_API_DB": stores.url("issues")}),
+            Program(f"actions_{i}", f"{rasa} run actions --port {replica_port(ports.actions, i)}",
+                    f"http://127.0.0.1:{replica_port(ports.actions, i)}/health",
+                    {"SANIC_HOST": "127.0.0.1", "ACTIONS_OUTBOX_DB": stores.url("outbox"),
+                     "ISSUE_API_URL": f"http://127.0.0.1:{ports.issue_api}"}),
+            Program(f"rasa_{i}", f"{rasa} run --enable-api --auth-token \"$RASA_API_TOKEN\" -i 127.0.0.1 "
+                                 f"--port {replica_port(ports.rasa, i)} --model models/hotline.tar.gz "
+                                 "--endpoints endpoints.scale.yml --credentials credentials.yml",
+                    f"http://127.0.0.1:{replica_port(ports.rasa, i)}/",
+                    {"ACTION_SERVER_URL": f"http://127.0.0.1:{ports.actions}/webhook",
+                     "RASA_DB_HOST": trackers.host or "127.0.0.1", "RASA_DB_PORT": str(trackers.port or 5432),
+                     "RASA_DB_NAME": trackers.database or "", "RASA_DB_USER": trackers.username or "",
+                     "RASA_DB_PASSWORD": trackers.password or "",
+                     "REDIS_HOST": redis.host or "127.0.0.1", "REDIS_PORT": str(redis.port or 6379)},
+                    stop_seconds=30),
+            Program(f"gateway_{i}", f"{py} -m bot gateway --host 127.0.0.1 --port {replica_port(ports.gateway, i)}",
+                    f"http://127.0.0.1:{replica_port(ports.gateway, i)}/api/v1/health",
+                    {"GATEWAY_DB": stores.url("gateway"), "GATEWAY_EVENTS_REDIS_URL": stores.redis_url,
+                     # The replicas listen on loopback but browsers reach HAProxy on the public address.
+                     "GATEWAY_COOKIE_SECURE": _env(env, "GATEWAY_COOKIE_SECURE",
+                                                   "0" if is_loopback(ports.gateway_host) else "1"),
+                     "ISSUE_API_URL": f"http://127.0.0.1:{ports.issue_api}",
+                     "RASA_URL": f"http://127.0.0.1:{ports.rasa}"}),
+        ]
+    programs.append(Program("retention", f"{py} -m bot purge --every 24",
+                            environment={"GATEWAY_DB": stores.url("gateway"), "ACTIONS_OUTBOX_DB": stores.url("outbox"),
+                                         "RASA_TRACKER_DB_URL": stores.url("trackers")}))
+    model = Path(_env(env, "VOSK_MODEL", str(REPO_ROOT / "models" / "vosk" / "vosk-model-small-cn-0.22")))
+    if (model / "conf" / "model.conf").is_file():
+        programs.append(Program("audiosocket", f"{py} -m bot audiosocket", environment={
+            "GATEWAY_URL": f"http://127.0.0.1:{ports.gateway}"}))
+    return programs
+
+
+def public_checks(env: Optional[Mapping[str, str]] = None) -> list[Program]:
+    """The public ports as HAProxy serves them (the health check of a scaled hotline)."""
+    env = os.environ if env is None else env
+    ports = Ports.from_env(env)
+    return [
+        Program("issue_api", "", f"http://127.0.0.1:{ports.issue_api}/api/v1/health"),
+        Program("actions", "", f"http://127.0.0.1:{ports.actions}/health"),
+        Program("rasa", "", f"http://127.0.0.1:{ports.rasa}/"),
+        Program("gateway", "", f"http://127.0.0.1:{ports.gateway}/api/v1/health"),
+    ]
