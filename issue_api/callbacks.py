@@ -57,6 +57,7 @@ _ITEM = (
     .select_from(callbacks.join(tickets, callbacks.c.ticket_id == tickets.c.id))
 )
 _ITEM_BY_ID = _ITEM.where(callbacks.c.ticket_id == bindparam("ticket_id"))
+_TICKET_LOCK = select(tickets.c.id).where(tickets.c.id == bindparam("ticket_id")).with_for_update()
 _STATUS_OF = select(callbacks.c.status, callbacks.c.attempts, callbacks.c.next_attempt_at,
                     callbacks.c.lease_until).where(callbacks.c.ticket_id == bindparam("ticket_id"))
 
@@ -183,7 +184,10 @@ class CallbackService:
         now = self.clock.now()
         stamp = to_utc_naive(now)
         with self.db.write() as conn:
-            found = conn.execute(_STATUS_OF.with_for_update(), {"ticket_id": ticket_id}).first()
+            # The ticket's row first, then the callback's: the order of a rating (tickets.py), so that
+            # a rating and an attempt at the same moment queue instead of deadlocking on PostgreSQL.
+            conn.execute(_TICKET_LOCK, {"ticket_id": ticket_id})
+            found = conn.execute(_STATUS_OF, {"ticket_id": ticket_id}).first()
             if found is None:
                 raise not_found()
             if found.status != "calling":

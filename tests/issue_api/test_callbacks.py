@@ -230,3 +230,24 @@ def test_filters_and_their_errors(fresh_api) -> None:  # type: ignore[no-untyped
     bad_outcome = api.call("POST", f"/callbacks/{web['id']}/attempts", json={"outcome": "hung_up"})
     assert bad_outcome.status_code == 422 and _error(bad_outcome)["fields"][0]["code"] == "outcome_invalid"
     assert api.call("POST", "/callbacks/not-a-ticket/claim").status_code == 404
+
+
+def test_a_rating_and_an_attempt_at_the_same_moment_both_end_cleanly(fresh_api) -> None:  # type: ignore[no-untyped-def]
+    api = fresh_api(ISSUE_API_NOW=TUESDAY_10)
+    operator = {"Authorization": f"Bearer {TOKENS['operator']}"}
+    for _ in range(8):
+        ticket = _resolved(api)
+        assert api.call("POST", f"/callbacks/{ticket['id']}/claim").status_code == 200
+        barrier = threading.Barrier(2)
+
+        def send(path: str, body: Dict[str, Any]) -> requests.Response:
+            session = requests.Session()
+            barrier.wait()
+            return session.post(f"{api.url}/api/v1{path}", json=body, headers=operator, timeout=60)
+
+        with ThreadPoolExecutor(2) as pool:
+            rating = pool.submit(send, f"/tickets/{ticket['id']}/rating", {"score": 4})
+            attempt = pool.submit(send, f"/callbacks/{ticket['id']}/attempts", {"outcome": "declined"})
+        assert rating.result().status_code == 200, rating.result().text
+        assert attempt.result().status_code in (200, 409), attempt.result().text  # 409: the rating came first
+        assert _one(api, ticket["id"])["status"] == "done"
