@@ -119,8 +119,9 @@ class IssueClient:
         return session
 
     def call(self, method: str, path: str, *, retry: bool, headers: Optional[dict[str, str]] = None,
-             **kwargs: Any) -> Any:
-        """One API call under /api/v1; the decoded JSON body, or an IssueApiError subclass."""
+             raw: bool = False, **kwargs: Any) -> Any:
+        """One API call under /api/v1; the decoded JSON body (with `raw`, the successful response
+        itself, for files), or an IssueApiError subclass."""
         url = f"{self.base_url}/api/v1{path}"
         attempts = self.max_attempts if retry else 1
         last: Exception | None = None
@@ -133,7 +134,7 @@ class IssueClient:
                 last = exc
                 continue
             if response.status_code < 500:
-                return self._result(response)
+                return response if raw and response.ok else self._result(response)
             last = requests.HTTPError(f"{response.status_code} from {method} {path}")
         log.warning("issue API unavailable for %s %s after %d attempt(s): %s", method, path, attempts, last)
         raise ApiUnavailable(None, "unavailable", "工单系统暂时无法访问")
@@ -232,6 +233,58 @@ class IssueClient:
 
     def stats(self) -> dict[str, Any]:
         return self.call("GET", "/stats", retry=True)
+
+    # -- department work and operator review (issue 11) ------------------------------------------
+    def add_note(self, ticket_id: str, text: str, key: Optional[str] = None) -> dict[str, Any]:
+        """POST /tickets/{id}/notes: a progress note the reporter hears or reads on lookup."""
+        return self._act(ticket_id, "notes", {"text": text}, key, NO_PROOF)
+
+    def request_extension(self, ticket_id: str, reason: str, new_deadline: str,
+                          key: Optional[str] = None) -> dict[str, Any]:
+        """POST /tickets/{id}/extension-requests; `new_deadline` is YYYY-MM-DD."""
+        return self._act(ticket_id, "extension-requests", {"reason": reason, "new_deadline": new_deadline}, key,
+                         NO_PROOF)
+
+    def request_return(self, ticket_id: str, reason: str, key: Optional[str] = None) -> dict[str, Any]:
+        """POST /tickets/{id}/return-requests: the department says the ticket is not theirs."""
+        return self._act(ticket_id, "return-requests", {"reason": reason}, key, NO_PROOF)
+
+    def reviews(self, status: str = "pending", limit: Optional[int] = None) -> list[dict[str, Any]]:
+        """GET /reviews: extension and return requests, oldest first."""
+        query = {"status": status, **({"limit": limit} if limit else {})}
+        return list(self.call("GET", "/reviews", retry=True, params=query).get("items", []))
+
+    def review(self, ticket_id: str, decision: str, reason: str = "", deadline: Optional[str] = None,
+               department: Optional[str] = None, key: Optional[str] = None) -> dict[str, Any]:
+        """POST /tickets/{id}/review: "approve" (an extension's `deadline`, a return's new `department`)
+        or "reject" (with a `reason`)."""
+        body: dict[str, Any] = {"decision": decision}
+        if reason:
+            body["reason"] = reason
+        if deadline:
+            body["deadline"] = deadline
+        if department:
+            body["department"] = department
+        return self._act(ticket_id, "review", body, key, NO_PROOF)
+
+    def department_stats(self) -> list[dict[str, Any]]:
+        """GET /stats/departments: per department on-time rate, overdue, satisfaction, rework."""
+        return list(self.call("GET", "/stats/departments", retry=True).get("items", []))
+
+    def export(self, date_from: str, date_to: str, fmt: str = "csv") -> tuple[bytes, str, str]:
+        """GET /tickets/export: the file's bytes, content type and Content-Disposition."""
+        response = self.call("GET", "/tickets/export", retry=True, raw=True,
+                             params={"from": date_from, "to": date_to, "format": fmt})
+        return (response.content, response.headers.get("Content-Type", "application/octet-stream"),
+                response.headers.get("Content-Disposition", ""))
+
+    def callbacks(self, status: Optional[str] = None, channel: Optional[str] = None, due: Optional[bool] = None,
+                  limit: Optional[int] = None) -> list[dict[str, Any]]:
+        """GET /callbacks: the 回访 schedule, e.g. status="failed" for the console's alerts."""
+        query = {"status": status, "channel": channel, "due": None if due is None else str(due).lower(),
+                 "limit": limit}
+        return list(self.call("GET", "/callbacks", retry=True,
+                              params={k: v for k, v in query.items() if v is not None}).get("items", []))
 
     def healthy(self) -> bool:
         try:
