@@ -226,3 +226,25 @@ def test_a_misrouted_ticket_is_returned_and_reassigned_to_the_suggested_departme
         expect(other.get_by_test_id("ticket-history")).to_contain_text("噪音和油烟属生态环境局职责")
     finally:
         other.context.close()
+
+
+def test_the_supervisor_view_shows_each_department_and_exports_tickets(console_page: Page,
+                                                                       loop: tuple[str, str]) -> None:
+    api_url, gateway_url = loop
+    file_ticket(api_url, "市政设施", OWN, "园区西门人行道地砖松动")
+    open_console(console_page, gateway_url)
+    console_page.get_by_test_id("supervisor-link").click()
+    own = console_page.locator(f'[data-testid="supervisor-row"][data-department="{OWN}"]')
+    expect(own).to_be_visible()
+    expect(own.locator("th")).to_have_text(OWN)
+    expect(console_page.get_by_test_id("supervisor-overdue")).to_be_visible()
+
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+    console_page.get_by_test_id("export-from").fill(today)
+    console_page.get_by_test_id("export-to").fill(today)
+    with console_page.expect_download() as download:
+        console_page.get_by_test_id("export-submit").click()
+    assert download.value.suggested_filename == f"tickets-{today}-{today}.xlsx"
+    with open(download.value.path(), "rb") as xlsx:
+        assert xlsx.read(2) == b"PK"
+    expect(console_page.get_by_test_id("export-status")).to_have_text(f"已导出 tickets-{today}-{today}.xlsx")
