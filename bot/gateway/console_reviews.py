@@ -110,10 +110,10 @@ async def export(request: Request, date_from: str = Query(..., alias="from", reg
             raise HTTPException(status_code=422, detail="开始日期不能晚于结束日期")
     except ValueError:
         raise HTTPException(status_code=422, detail="日期格式应为 YYYY-MM-DD") from None
-    content, media_type, disposition = await issue_call(issue_api_of(request).export, date_from, date_to, format)
-    if not re.fullmatch(r'attachment; filename="[\w.-]+"', disposition or ""):
-        disposition = f'attachment; filename="tickets-{date_from}-{date_to}.{format}"'
+    download = await issue_call(issue_api_of(request).export_tickets, date_from, date_to, format)
+    filename = download.filename if re.fullmatch(r"[\w.-]+", download.filename or "") else \
+        f"tickets-{date_from}-{date_to}.{format}"
     audit_of(request).record("tickets_exported", session.account, None, f"{date_from}..{date_to} {format}",
                              kind=session.kind)
-    return Response(content, media_type=media_type,
-                    headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+    return Response(download.content, media_type=download.content_type or "application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
