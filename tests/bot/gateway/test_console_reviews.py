@@ -24,8 +24,11 @@ AS_OPERATOR, AS_OWN = {"Authorization": "Bearer cr-op"}, {"Authorization": "Bear
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # Callbacks due at any hour of today and tomorrow (made working days), given up after one attempt.
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
     server, url, _ = start_issue_api(Path(tmp_path_factory.mktemp("reviews_api")), extra_env={
-        "ISSUE_API_TOKENS": TOKENS, "ISSUE_API_CALLBACK_MAX_ATTEMPTS": "1"})
+        "ISSUE_API_TOKENS": TOKENS, "ISSUE_API_CALLBACK_MAX_ATTEMPTS": "1", "ISSUE_API_CALLBACK_HOURS": "00:00-23:59",
+        "ISSUE_API_WORKDAYS": f"{today},{today + dt.timedelta(days=1)}"})
     yield url
     server.stop()
 
@@ -103,9 +106,11 @@ def test_review_decisions_go_through_the_gateway_and_are_audited(console: Gatewa
 def test_a_failed_callback_is_an_alert_until_an_operator_enters_the_rating_taken_by_phone(console: Gateway,
                                                                                           api: str) -> None:
     ticket = filed(api, resolve=True)
+    claimed = requests.post(f"{api}/api/v1/callbacks/{ticket['id']}/claim", headers=AS_OPERATOR, timeout=10)
+    assert claimed.ok, claimed.text
     failed = requests.post(f"{api}/api/v1/callbacks/{ticket['id']}/attempts", json={"outcome": "no_answer"},
                            headers=AS_OPERATOR, timeout=10)
-    assert failed.ok, failed.text
+    assert failed.ok and failed.json()["status"] == "failed", failed.text
     operator, csrf = logged_in(console.url, "alice")
     alerts = operator.get("/api/v1/console/alerts").json()["items"]
     [alert] = [a for a in alerts if a["ticket_id"] == ticket["id"]]
