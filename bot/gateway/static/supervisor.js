@@ -48,10 +48,11 @@
 
   // export -----------------------------------------------------------------------------------------------
 
-  function iso(d) { return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0"); }
-  var today = new Date();
-  $("export-to").value = iso(today);
-  $("export-from").value = iso(new Date(today.getFullYear(), today.getMonth(), 1));
+  // Dates are Beijing dates (the issue API files tickets by them), whatever this computer's time zone.
+  function iso(d) { return d.getUTCFullYear() + "-" + String(d.getUTCMonth() + 1).padStart(2, "0") + "-" + String(d.getUTCDate()).padStart(2, "0"); }
+  var beijing = new Date(Date.now() + 8 * 3600 * 1000);
+  $("export-to").value = iso(beijing);
+  $("export-from").value = iso(new Date(Date.UTC(beijing.getUTCFullYear(), beijing.getUTCMonth(), 1)));
 
   $("export-form").addEventListener("submit", function (e) {
     e.preventDefault();

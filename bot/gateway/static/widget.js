@@ -80,9 +80,9 @@
     ".hl-rate label{border:1px solid #b8c2cc;border-radius:6px;padding:2px 6px;font-size:.85em;cursor:pointer}",
     ".hl-rate textarea{width:100%;box-sizing:border-box;margin:6px 0;font:inherit}",
     ".hl-rate button{border:0;border-radius:6px;background:var(--hl-blue);color:#fff;font:inherit;padding:4px 12px;cursor:pointer}",
-    ".hl-pending{max-height:45%;overflow-y:auto}",
+    ".hl-pending{max-height:60%;overflow-y:auto}",
     ".hl-pending .hl-rate{background:#fff7e0}",
-    ".hl-result{margin:2px 0 6px;font-size:.9em;white-space:pre-wrap;word-break:break-word}",
+    ".hl-result{margin:0 0 4px;font-size:.9em;white-space:pre-wrap;word-break:break-word}",
     ".hl-vh{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     "@media (max-width:480px){.hl-panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}.hl-launcher{right:12px;bottom:12px}}"
   ].join("\n");
@@ -207,7 +207,7 @@
       lab.appendChild(document.createTextNode(" " + r[1]));
       set.appendChild(lab);
     });
-    var comment = el("textarea", { rows: "2", maxlength: "500", placeholder: "意见建议（选填）", "aria-label": "对工单 " + t.ticket_id + " 的意见建议" });
+    var comment = el("textarea", { rows: "1", maxlength: "500", placeholder: "意见建议（选填）", "aria-label": "对工单 " + t.ticket_id + " 的意见建议" });
     var submit = el("button", { type: "submit", "data-testid": "chat-ticket-rating-submit" }, "提交评价");
     box.appendChild(comment); box.appendChild(submit);
     box.addEventListener("submit", function (e) {
