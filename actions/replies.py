@@ -36,7 +36,8 @@ def description_start(ticket: dict[str, Any], length: int = 16) -> str:
 
 
 def say_status(dispatcher: CollectingDispatcher, ticket: dict[str, Any], **payload: Any) -> None:
-    """One ticket's state, then whether it is overdue."""
+    """One ticket's state, then whether it is overdue and, while it is open, the department's latest
+    progress note."""
     status = ticket.get("status") if ticket.get("status") in STATUS_LABELS else "received"
     dispatcher.utter_message(
         response=f"utter_ticket_status_{status}",
@@ -47,6 +48,18 @@ def say_status(dispatcher: CollectingDispatcher, ticket: dict[str, Any], **paylo
     )
     if ticket.get("overdue") and ticket.get("status") in OPEN_STATUSES:
         dispatcher.utter_message(response="utter_ticket_overdue")
+    note = latest_note(ticket)
+    if note and ticket.get("status") in OPEN_STATUSES:
+        dispatcher.utter_message(response="utter_ticket_latest_note", note=note)
+
+
+def latest_note(ticket: dict[str, Any], limit: int = 200) -> str:
+    """The department's latest progress note (oldest first in the ticket), cut for reading aloud."""
+    notes = [n for n in ticket.get("progress_notes") or [] if isinstance(n, dict) and str(n.get("text") or "").strip()]
+    if not notes:
+        return ""
+    text = " ".join(str(notes[-1]["text"]).split())
+    return text if len(text) <= limit else text[:limit] + "……"
 
 
 def field_names(fields: list[dict[str, Any]]) -> str:

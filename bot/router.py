@@ -19,17 +19,19 @@ import re
 import time
 import weakref
 from collections import deque
-from typing import Any, AsyncIterator, Protocol
+from typing import Any, AsyncIterator, Callable, Protocol
 
 from bot.conversation_store import Conversation, ConversationStore
 from bot.event_bus import LocalBus
 from bot.rasa_rest import BotUnavailable
 from contract.messages import HANDOFF, handoff_of, tickets_of
 from contract.phones import mask_phone
-from contract.text_input import clean_text
 from contract.replies import reply
+from contract.text_input import clean_text
+from contract.vocabulary import REWORK_MAX_SCORE
 
 log = logging.getLogger(__name__)
+BOARD_CHANGED = "board_changed"  # review requests or alerts changed somewhere: consoles' lists are read again
 
 # What users read (wording in domain.yml). System notices are stored in the transcript so that
 # operators see them too.
@@ -45,6 +47,8 @@ NOTICE_TOO_FAST = reply("utter_notice_too_fast")
 NOTICE_RATED = reply("utter_notice_rated")
 NOTICE_RATED_TICKET = reply("utter_notice_rated_ticket")  # {ticket_id}
 NOTICE_RATING_PENDING = reply("utter_notice_rating_pending")  # {ticket_id}
+NOTICE_RATED_TICKET_REWORK = reply("utter_notice_rated_ticket_rework")  # {ticket_id}
+NOTICE_TICKET_RATING_FAILED = reply("utter_notice_ticket_rating_failed")  # {ticket_id}
 
 _WANTS_HUMAN = re.compile(r"人工|真人|客服|坐席")
 
@@ -116,6 +120,7 @@ class Router:
         # Where published events go: this process's subscribers, and other gateways' (RedisBus).
         self.events = events or LocalBus()
         self.events.attach(self._deliver)
+        self._board_listeners: list[Callable[[], None]] = []
         # Weak values: a lock lives while some coroutine holds or awaits it, then goes away.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._subscribers: dict[str, set[asyncio.Queue]] = {}
@@ -173,6 +178,28 @@ class Router:
                     replies.append(self._append(conv, "system", notice.format(ticket_id=ticket_id)))
             self._publish_state(conv)
             return replies
+
+    async def rate_ticket(self, sender: str, ticket_id: str, score: int, comment: str = "") -> str:
+        """A rating of one ticket of this conversation (回访: the widget asks for it once the ticket is
+        resolved). Only a ticket the conversation filed or proved (`ticket_ids`); UnknownConversation
+        or KeyError otherwise. Returns the rater's outcome; the transcript says how it went."""
+        if not 1 <= int(score) <= 5:
+            raise ValueError("score must be 1..5")
+        async with self._lock(sender):
+            conv = self._require(sender)
+            if ticket_id not in conv.ticket_ids or self.tickets is None:
+                raise KeyError(ticket_id)
+            try:
+                outcome = await self.tickets.rate(conv.id, ticket_id, int(score), (comment or "")[:500])
+            except Exception:  # reported to the user; the rating can be given again
+                log.exception("could not rate ticket %s from %s", ticket_id, conv.id)
+                outcome = "dropped"
+            if outcome == "rated":
+                notice = NOTICE_RATED_TICKET_REWORK if int(score) <= REWORK_MAX_SCORE else NOTICE_RATED_TICKET
+            else:
+                notice = NOTICE_RATING_PENDING if outcome == "pending" else NOTICE_TICKET_RATING_FAILED
+            self._append(conv, "system", notice.format(ticket_id=ticket_id), {"rated_ticket": ticket_id})
+            return outcome
 
     # operators ------------------------------------------------------------------------------------
 
@@ -269,6 +296,27 @@ class Router:
                 subscribers.discard(queue)
                 if not subscribers:
                     del self._subscribers[conversation_id]
+
+    def on_board_changed(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever any gateway says the consoles' review and alert lists changed."""
+        self._board_listeners.append(listener)
+
+    def board_changed(self) -> None:
+        """Tell every gateway (this one included) that review requests or alerts changed."""
+        self._publish("", {"type": BOARD_CHANGED})
+
+    def broadcast(self, event: dict) -> None:
+        """An event for every console that is not about one conversation (review requests, alerts)."""
+        for queue in list(self._watchers):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                log.warning("dropping a %s event for a slow console", event.get("type"))
+
+    @property
+    def watched(self) -> bool:
+        """Whether some console is watching now."""
+        return bool(self._watchers)
 
     @contextlib.asynccontextmanager
     async def watch(self) -> AsyncIterator[asyncio.Queue]:
@@ -393,6 +441,10 @@ class Router:
 
     def _deliver(self, conversation_id: str, event: dict) -> None:
         """Hand an event to this process's subscribers of the conversation ("*": all) and watchers."""
+        if event.get("type") == BOARD_CHANGED:
+            for listener in list(self._board_listeners):
+                listener()
+            return
         if conversation_id == "*":
             queues = [q for subscribers in self._subscribers.values() for q in subscribers]
         else:

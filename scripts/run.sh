@@ -57,10 +57,16 @@ export ISSUE_API_URL="${ISSUE_API_URL:-http://127.0.0.1:${ISSUE_API_PORT:-8000}}
 export RASA_URL="${RASA_URL:-http://127.0.0.1:${RASA_PORT:-5005}}"
 
 gw="http://${GATEWAY_HOST:-127.0.0.1}:${GATEWAY_PORT:-8080}"
+if [[ -n "${GATEWAY_DEPARTMENTS:-}" ]]; then
+  desk_users="users: $(tr ',' '\n' <<<"$GATEWAY_DEPARTMENTS" | cut -d: -f1 | tr -d ' ' | paste -sd' ')"
+else
+  desk_users="nobody yet: set GATEWAY_DEPARTMENTS=user:password:<department> and department/<department>:TOKEN in ISSUE_API_TOKENS"
+fi
 cat <<MSG
 96767 hotline starting${mode:+ (scaled: HAProxy in front of ${HOTLINE_REPLICAS:-2} of each process, PostgreSQL and Redis)} (Ctrl-C stops everything):
   web chat demo     $gw/
   operator console  $gw/console   (user: $(cut -d: -f1 <<<"${GATEWAY_OPERATORS%%,*}"), password in $HOTLINE_VAR_DIR/local.env or your GATEWAY_OPERATORS)
+  department desk   $gw/department   ($desk_users)
   issue API         $ISSUE_API_URL/api/v1/health   docs: $ISSUE_API_URL/docs
   Rasa REST channel $RASA_URL/webhooks/rest/webhook
   voice             .venv/bin/python -m bot voice   (needs the Chinese model: python -m bot model download;

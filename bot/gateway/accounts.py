@@ -1,10 +1,10 @@
 """Who may log in: accounts with a kind, a name and a bcrypt hash, from the gateway's settings.
 
-Today the only kind is "operator" (GATEWAY_OPERATORS, the console). A second kind logs in the same
-way: e.g. department users of a future /department workbench, from GATEWAY_DEPARTMENTS
-("user:password:<department>"), would be `Account(kind="department", name=..., department=...)`
-added by `Accounts.__init__`'s caller; login, throttling, sessions and the audit log already key
-everything by (kind, name), and a route accepts only the kinds it names (`Auth.require`).
+Two kinds: "operator" (GATEWAY_OPERATORS, the console at /console) and "department" (GATEWAY_DEPARTMENTS,
+"user:password:<department>", the workbench at /department; the account carries its department).
+Login, throttling, sessions and the audit log key everything by (kind, name), and a route accepts
+only the kind it names (`Auth.require`): a department user cannot open the console, nor an operator
+the workbench, even with the same name.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Iterable, Mapping
 import bcrypt
 
 OPERATOR = "operator"
+DEPARTMENT = "department"
 
 # Checked against unknown names too, so that timing does not tell which account names exist.
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=10))
@@ -25,7 +26,7 @@ class Account:
     kind: str
     name: str
     password_hash: bytes
-    department: str | None = None  # for department users, later
+    department: str | None = None  # the department of a department user
 
     def __repr__(self) -> str:  # never the hash
         return f"Account({self.kind}:{self.name})"
@@ -38,8 +39,12 @@ class Accounts:
         self._accounts = {(a.kind, a.name): a for a in accounts}
 
     @classmethod
-    def from_settings(cls, operators: Mapping[str, bytes]) -> "Accounts":
-        return cls(Account(OPERATOR, name, hashed) for name, hashed in operators.items())
+    def from_settings(cls, operators: Mapping[str, bytes],
+                      departments: Mapping[str, tuple[bytes, str]] | None = None) -> "Accounts":
+        accounts = [Account(OPERATOR, name, hashed) for name, hashed in operators.items()]
+        accounts += [Account(DEPARTMENT, name, hashed, department)
+                     for name, (hashed, department) in (departments or {}).items()]
+        return cls(accounts)
 
     def get(self, kind: str, name: str) -> Account | None:
         return self._accounts.get((kind, name))

@@ -13,10 +13,12 @@ from fastapi.staticfiles import StaticFiles
 
 from bot.conversation_store import ConversationStore
 from bot.event_bus import bus_for
-from bot.gateway import audio_route, channel_api, chat_ws, console_api, console_login, pages, tickets_api
-from bot.gateway.accounts import OPERATOR, Accounts
+from bot.gateway import (audio_route, channel_api, chat_ws, console_api, console_login, console_reviews,
+                         department_api, pages, tickets_api)
+from bot.gateway.accounts import DEPARTMENT, OPERATOR, Accounts
 from bot.gateway.audit_log import AuditLog
 from bot.gateway.auth import Auth
+from bot.gateway.console_board import ConsoleBoard
 from bot.gateway.login_throttle import LoginThrottle
 from bot.gateway.login_throttle_shared import SharedLoginThrottle
 from bot.gateway.pending_ratings import PendingRatings
@@ -44,26 +46,37 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
         ratings = TicketRatings(issue_api, pending_ratings, settings.rating_max_age_days * 86400)
         sessions = SessionStore(state, idle_s=settings.session_idle_minutes * 60,
                                 max_age_s=settings.session_hours * 3600)
-        accounts = Accounts.from_settings(settings.operators)
-        ended = sessions.end_other_accounts(OPERATOR, accounts.names(OPERATOR))
-        if ended:
-            log.info("ended %d session(s) of operators no longer in GATEWAY_OPERATORS", ended)
+        accounts = Accounts.from_settings(settings.operators, settings.departments)
+        for kind, variable in ((OPERATOR, "GATEWAY_OPERATORS"), (DEPARTMENT, "GATEWAY_DEPARTMENTS")):
+            ended = sessions.end_other_accounts(kind, accounts.names(kind))
+            if ended:
+                log.info("ended %d session(s) of %s accounts no longer in %s", ended, kind, variable)
         # Gateways that share a database share the login throttle too; one alone keeps it in memory.
         throttle = SharedLoginThrottle(state) if settings.db_shared else LoginThrottle()
         app.state.auth = Auth(accounts, sessions, settings.secret, settings.cookie_secure, throttle)
         app.state.audit = AuditLog(state)
         app.state.issue_api = issue_api
+        app.state.pending_ratings = pending_ratings
+        # Each department works through the issue API with its own scoped account.
+        app.state.department_clients = {
+            department: IssueClient(settings.issue_api_url, settings.department_token(department), timeout=10.0)
+            for department in sorted({department for _, department in settings.departments.values()})
+        }
         events = bus_for(settings.events_url, settings.secret)
-        app.state.router = Router(
+        app.state.router = conv_router = Router(
             store, rasa, tickets=ratings,
             limiter=MessageLimiter(settings.max_message_chars, settings.messages_per_minute),
             events=events,
         )
         await events.start()
+        app.state.board = board = ConsoleBoard(issue_api, conv_router, settings.review_poll_seconds)
         rating_retry = asyncio.create_task(retry_periodically(ratings, settings.rating_retry_seconds))
+        board_poll = asyncio.create_task(board.run())
         log.info("gateway on %s:%s, Rasa at %s, issue API at %s, store %s, %d operator account(s), "
-                 "session cookies %s", settings.host, settings.port, settings.rasa_url, settings.issue_api_url,
-                 describe(settings.db_path), len(settings.operators), "Secure" if settings.cookie_secure else "not Secure")
+                 "%d department user(s) of %d department(s), session cookies %s", settings.host, settings.port,
+                 settings.rasa_url, settings.issue_api_url, describe(settings.db_path), len(settings.operators),
+                 len(settings.departments), len(app.state.department_clients),
+                 "Secure" if settings.cookie_secure else "not Secure")
         if settings.secret_generated:
             log.warning("GATEWAY_SECRET is not set: login forms are signed with a random key, one opened "
                         "before a restart must be reloaded")
@@ -74,9 +87,10 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
         try:
             yield
         finally:
-            rating_retry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await rating_retry
+            for task in (rating_retry, board_poll):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await events.stop()
             await rasa.aclose()
             state.dispose()
@@ -85,7 +99,8 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
     app.state.settings = settings
     app.state.voice_settings = voice_settings if voice_settings is not None else VoiceSettings.from_env()
     app.state.audio_slots = audio_route.AudioSlots(settings.max_audio_connections)
-    for module in (pages, chat_ws, channel_api, console_login, console_api, tickets_api, audio_route):
+    for module in (pages, chat_ws, channel_api, console_login, console_api, tickets_api, console_reviews,
+                   department_api, audio_route):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC), check_dir=False), name="static")
 

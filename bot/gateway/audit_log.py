@@ -1,5 +1,6 @@
-"""The console's audit log, in the gateway's state database: who logged in (or failed to) and who opened,
-claimed, answered, handed back and closed which conversation, or filed which ticket.
+"""The console's and the workbench's audit log, in the gateway's state database: who logged in (or
+failed to) and who opened, claimed, answered, handed back and closed which conversation, filed,
+accepted, noted, resolved or reviewed which ticket, exported which tickets.
 
 A row says who did what, when, to which conversation, with a short detail (an address, a length, a
 ticket number); never a message's text. Details pass through the log masking, so that a phone
@@ -18,7 +19,11 @@ from bot.gateway_state import StateDatabase, audit_log, open_database
 from contract.log_masking import mask_text
 
 ACTIONS = ("login", "login_failed", "logout", "opened", "claimed", "replied", "handed_back", "closed",
-           "ticket_filed")
+           "ticket_filed",
+           # the department workbench (kind "department"), on tickets: the detail names the ticket
+           "ticket_accepted", "ticket_noted", "ticket_resolved", "extension_requested", "return_requested",
+           # operators on tickets: review decisions, a rating taken by phone, exports
+           "review_approved", "review_rejected", "ticket_rated", "tickets_exported")
 MAX_DETAIL_CHARS = 200
 MAX_LIMIT = 1000
 

@@ -1,4 +1,4 @@
-"""Login, server-side sessions and CSRF tokens for the console (and, later, other kinds of accounts).
+"""Login, server-side sessions and CSRF tokens for the console and the department workbench.
 
 A login goes through `LoginThrottle` (counted before the password is checked), then the account's
 bcrypt hash. The session it starts lives in the gateway's database (`SessionStore`); the cookie
@@ -16,7 +16,7 @@ import secrets
 from fastapi import HTTPException, Request, Response, WebSocket
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from bot.gateway.accounts import OPERATOR, Account, Accounts
+from bot.gateway.accounts import DEPARTMENT, OPERATOR, Account, Accounts
 from bot.gateway.login_throttle import LoginThrottle
 from bot.gateway.login_throttle_shared import SharedLoginThrottle
 from bot.gateway.session_store import Session, SessionStore
@@ -24,6 +24,8 @@ from bot.gateway.session_store import Session, SessionStore
 SESSION_COOKIE = "gw_session"
 LOGIN_COOKIE = "gw_login"
 CSRF_HEADER = "x-csrf-token"
+# Where each kind of account logs in: the pre-login cookie is scoped to that path.
+LOGIN_PATHS = {OPERATOR: "/console", DEPARTMENT: "/department"}
 
 
 class LoginThrottled(Exception):
@@ -65,7 +67,7 @@ class Auth:
         self.sessions.end(request.cookies.get(SESSION_COOKIE, ""))
         session_id, session = self.sessions.start(account.kind, account.name)
         self._set_cookie(response, SESSION_COOKIE, session_id, int(self.sessions.max_age_s))
-        self._delete_cookie(response, LOGIN_COOKIE, path="/console")
+        self._delete_cookie(response, LOGIN_COOKIE, path=LOGIN_PATHS[account.kind])
         return session
 
     def end_session(self, request: Request, response: Response) -> None:
@@ -99,9 +101,9 @@ class Auth:
     def new_login_token() -> str:
         return secrets.token_urlsafe(24)
 
-    def set_login_cookie(self, response: Response, token: str) -> None:
+    def set_login_cookie(self, response: Response, token: str, kind: str = OPERATOR) -> None:
         """Bind the login form's token to this browser with a signed cookie (login CSRF)."""
-        self._set_cookie(response, LOGIN_COOKIE, self._login.dumps(token), 3600, path="/console")
+        self._set_cookie(response, LOGIN_COOKIE, self._login.dumps(token), 3600, path=LOGIN_PATHS[kind])
 
     def check_login_csrf(self, request: Request) -> None:
         try:

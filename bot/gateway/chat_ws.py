@@ -5,9 +5,13 @@ by a hash of it (`web_conversation_id`): the console, the tickets, Rasa's tracke
 ever see that name, so none of them holds what it takes to read or write the chat.
 
 Browser -> gateway: {"type": "message", "text", "payload"?} | {"type": "rating", "score", "comment"?}
-Gateway -> browser: {"type": "hello", "state", "messages"} on connect (the history, so a reload or a
-reconnect shows the whole conversation), then {"type": "message", "message"}, {"type": "state",
-"state", "operator"}, {"type": "typing"} and {"type": "notice", "text"} as they happen.
+(the end-of-chat rating) | {"type": "ticket_rating", "ticket_id", "score", "comment"?} (回访: one
+resolved ticket of this conversation).
+Gateway -> browser: {"type": "hello", "state", "messages", "pending_ratings"} on connect (the history,
+so a reload or a reconnect shows the whole conversation, and the conversation's tickets that are
+resolved and wait for the reporter's rating: [{"ticket_id", "category", "description", "result",
+"resolved_at"}]), then {"type": "message", "message"}, {"type": "state", "state", "operator"},
+{"type": "typing"} and {"type": "notice", "text"} as they happen.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from bot.event_bus import RESYNC
 from bot.router import Router
+from contract.issue_client import IssueApiError
 from contract.replies import reply
 
 log = logging.getLogger(__name__)
@@ -35,6 +40,8 @@ _turns: set[asyncio.Task] = set()  # strong references: the loop keeps only weak
 NOTICE_FRAME_TOO_LONG = reply("utter_notice_frame_too_long")
 NOTICE_BAD_FRAME = reply("utter_notice_bad_frame")
 NOTICE_RATING_INVALID = reply("utter_notice_rating_invalid")
+PENDING_RATINGS_TIMEOUT = 3.0  # seconds the hello waits for the issue API; then it goes without
+PENDING_RATINGS_MAX = 10  # the conversation's newest tickets looked at
 
 
 def web_conversation_id(access_key: str) -> str:
@@ -57,6 +64,7 @@ async def chat_socket(websocket: WebSocket, sender: str = "") -> None:
             "state": conv.state if conv else "bot",
             "operator": conv.operator if conv else None,
             "messages": conv_router.history(sender, limit=HISTORY_LIMIT) if conv else [],
+            "pending_ratings": await pending_ratings(websocket, conv.ticket_ids if conv else []),
         })
         relay = asyncio.create_task(_relay(websocket, events))
         try:
@@ -119,6 +127,20 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str) -> No
                 await _notice(websocket, NOTICE_RATING_INVALID)
                 continue
             log.info("conversation %s rated %s (%d notices)", sender, score, len(replies))
+            websocket.app.state.board.poke()  # a low score reworks tickets: the consoles' alerts
+        elif kind == "ticket_rating":
+            score, comment, ticket_id = _score(frame.get("score")), frame.get("comment", ""), frame.get("ticket_id")
+            if score is None or not isinstance(comment, str) or not isinstance(ticket_id, str):
+                await _notice(websocket, NOTICE_RATING_INVALID)
+                continue
+            try:
+                outcome = await conv_router.rate_ticket(sender, ticket_id, score, comment)
+            except KeyError:  # no conversation, or not one of its tickets: nothing is rated
+                log.warning("conversation %s tried to rate ticket %r, which is not its own", sender, ticket_id[:30])
+                await _notice(websocket, NOTICE_RATING_INVALID)
+                continue
+            log.info("conversation %s rated ticket %s: %s (%s)", sender, ticket_id, score, outcome)
+            websocket.app.state.board.poke()
         elif kind != "ping":
             await _notice(websocket, NOTICE_BAD_FRAME)
 
@@ -155,3 +177,34 @@ async def _turn(websocket: WebSocket, conv_router: Router, sender: str, text: st
 async def _notice(websocket: WebSocket, text: str) -> None:
     with contextlib.suppress(Exception):
         await websocket.send_json({"type": "notice", "text": text})
+
+
+async def pending_ratings(websocket: WebSocket, ticket_ids: list[str]) -> list[dict[str, Any]]:
+    """The conversation's tickets that are resolved and wait for a rating (回访 on the web), except those
+    an end-of-chat rating already waits for. Empty when the issue API does not answer in time."""
+    if not ticket_ids:
+        return []
+    app = websocket.app
+    kept = {rating.ticket_id for rating in app.state.pending_ratings.all()}
+    wanted = [t for t in ticket_ids[-PENDING_RATINGS_MAX:] if t not in kept]
+
+    async def one(ticket_id: str) -> Optional[dict[str, Any]]:
+        try:
+            return await asyncio.to_thread(app.state.issue_api.get_ticket, ticket_id)
+        except IssueApiError:
+            return None
+
+    try:
+        tickets = await asyncio.wait_for(asyncio.gather(*(one(t) for t in wanted)), PENDING_RATINGS_TIMEOUT)
+    except asyncio.TimeoutError:
+        log.warning("the issue API did not answer in %.0fs: no pending ratings offered", PENDING_RATINGS_TIMEOUT)
+        return []
+    return [{
+        "ticket_id": str(t["id"]), "category": t.get("category"), "description": _short(t.get("description")),
+        "result": t.get("result") or "", "resolved_at": t.get("resolved_at"),
+    } for t in tickets if t and t.get("status") == "resolved" and str(t.get("id")) in wanted]
+
+
+def _short(text: Any, limit: int = 60) -> str:
+    text = str(text or "")
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,5 +1,5 @@
-"""The operator console's conversation API, audit log and live WebSocket; every route needs a
-logged-in operator.
+"""The operator console's conversation API, audit log and live WebSocket (conversations, and the
+board's review requests and alerts); every route needs a logged-in operator.
 
 State changes (claim, reply, hand back, close) also need the session's CSRF token in `X-CSRF-Token`.
 Each of them, and each view of a transcript, is written to the audit log.
@@ -117,6 +117,11 @@ async def console_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     async with conv_router.watch() as events:
         await websocket.send_json({"type": "queue", "items": conv_router.queue()})
+        # Review requests and alerts as last read, and a fresh read (pushed when it differs).
+        board = websocket.app.state.board
+        for event in board.snapshot():
+            await websocket.send_json(event)
+        board.poke()
         reader = asyncio.create_task(_drain(websocket))
         getter: asyncio.Task | None = None
         next_check = loop.time() + recheck_s

@@ -1,4 +1,5 @@
-"""HTML pages and static scripts: the demo platform page, the widget, the console and statistics."""
+"""HTML pages and static scripts: the demo platform page, the widget, the console (with statistics
+and the supervisor view) and the department workbench."""
 from __future__ import annotations
 
 import functools
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from bot.gateway.accounts import DEPARTMENT, OPERATOR
 from contract import vocabulary as words
 
 router = APIRouter()
@@ -26,6 +28,15 @@ VOCABULARY: dict[str, Any] = {
     "ratings": [[score, label] for score, label in words.RATING_LABELS.items()],
     "departments": list(words.DEPARTMENTS),
     "department_for": dict(words.DEPARTMENT_FOR_CATEGORY),
+    "actions": dict(words.ACTION_LABELS),
+    "rework_max_score": words.REWORK_MAX_SCORE,
+}
+
+# What each kind's login form says, and where it posts.
+LOGIN_FORMS: dict[str, dict[str, str]] = {
+    OPERATOR: {"title": "96767 人工客服工作台", "subtitle": "坐席登录", "action": "/console/login", "user_label": "工号"},
+    DEPARTMENT: {"title": "96767 承办部门工作台", "subtitle": "承办部门登录", "action": "/department/login",
+                 "user_label": "账号"},
 }
 
 
@@ -56,17 +67,10 @@ async def widget_js() -> Response:
 
 @router.get("/console", response_class=HTMLResponse)
 async def console_page(request: Request) -> Response:
-    auth = request.app.state.auth
-    session = auth.session(request)
+    session = request.app.state.auth.session(request)
     if session is None:
-        token = auth.new_login_token()
-        response = templates.TemplateResponse(request, "login.html", {"csrf": token}, headers=_console_headers())
-        auth.set_login_cookie(response, token)
-        return response
-    return templates.TemplateResponse(
-        request, "console.html", {"operator": session.account, "csrf": session.csrf, "vocabulary": VOCABULARY},
-        headers=_console_headers()
-    )
+        return _login_page(request, OPERATOR)
+    return _page(request, "console.html", session)
 
 
 @router.get("/console/stats", response_class=HTMLResponse)
@@ -74,9 +78,42 @@ async def stats_page(request: Request) -> Response:
     session = request.app.state.auth.session(request)
     if session is None:
         return Response(status_code=303, headers={"Location": "/console"})
+    return _page(request, "stats.html", session)
+
+
+@router.get("/console/supervisor", response_class=HTMLResponse)
+async def supervisor_page(request: Request) -> Response:
+    session = request.app.state.auth.session(request)
+    if session is None:
+        return Response(status_code=303, headers={"Location": "/console"})
+    return _page(request, "supervisor.html", session)
+
+
+@router.get("/department", response_class=HTMLResponse)
+async def department_page(request: Request) -> Response:
+    auth = request.app.state.auth
+    session = auth.session(request, DEPARTMENT)
+    account = auth.accounts.get(DEPARTMENT, session.account) if session else None
+    if session is None or account is None:
+        return _login_page(request, DEPARTMENT)
+    return _page(request, "department.html", session, department=account.department)
+
+
+def _login_page(request: Request, kind: str) -> Response:
+    auth = request.app.state.auth
+    token = auth.new_login_token()
+    response = templates.TemplateResponse(request, "login.html", {"csrf": token, "form": LOGIN_FORMS[kind]},
+                                          headers=_console_headers())
+    auth.set_login_cookie(response, token, kind)
+    return response
+
+
+def _page(request: Request, template: str, session: Any, **context: Any) -> Response:
     return templates.TemplateResponse(
-        request, "stats.html", {"operator": session.account, "csrf": session.csrf, "vocabulary": VOCABULARY},
-        headers=_console_headers()
+        request, template,
+        {"operator": session.account, "user": session.account, "csrf": session.csrf, "vocabulary": VOCABULARY,
+         **context},
+        headers=_console_headers(),
     )
 
 

@@ -1,15 +1,20 @@
 """The gateway's configuration, read once from the environment (contract.settings rules).
 
 Everything a deployment may need to change lives here, with a default that works for `make run` on
-one machine; secrets (operator passwords, the session key, the issue API and channel tokens) come
-only from the environment.
+one machine; secrets (operator and department passwords, the session key, the issue API and channel
+tokens) come only from the environment.
+
+Department users of the workbench (GATEWAY_DEPARTMENTS="user:password:<department name>,...") work
+through the issue API with their department's own scoped token, which the gateway takes from
+ISSUE_API_TOKENS (`department/<department name>:TOKEN`, the issue API's own list, which `make run`
+exports to every process): a user whose department has no token there stops the start.
 """
 from __future__ import annotations
 
 import ipaddress
 import secrets
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import bcrypt
 from pydantic import Field, root_validator, validator
@@ -17,6 +22,14 @@ from pydantic import Field, root_validator, validator
 from contract.settings import FALSE_WORDS, TRUE_WORDS, HotlineSettings
 
 BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
+DEPARTMENT_PREFIX = "department/"
+
+
+def hash_password(password: str) -> bytes:
+    """A bcrypt hash; a value that already is one is taken as is."""
+    if password.startswith(BCRYPT_PREFIXES):
+        return password.encode()
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10))
 
 
 def parse_operators(spec: str) -> dict[str, bytes]:
@@ -34,11 +47,44 @@ def parse_operators(spec: str) -> dict[str, bytes]:
         name = name.strip()
         if not sep or not name or not password:
             raise ValueError(f"entry {name or item[:10]!r} must look like name:password")
-        if password.startswith(BCRYPT_PREFIXES):
-            operators[name] = password.encode()
-        else:
-            operators[name] = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10))
+        operators[name] = hash_password(password)
     return operators
+
+
+def parse_departments(spec: str) -> dict[str, tuple[bytes, str]]:
+    """`"zhang:password:城市管理和综合执法局,li:$2b$...:生态环境局"` -> {user: (bcrypt hash, department)}.
+
+    The user is what comes before the first colon, the department what follows the last one (a
+    department name holds no colon), the password everything in between. Passwords are hashed like
+    the operators'.
+    """
+    users: dict[str, tuple[bytes, str]] = {}
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, _, rest = item.partition(":")
+        password, sep, department = rest.rpartition(":")
+        name, department = name.strip(), department.strip()
+        if not name:  # what follows would be the password: not shown
+            raise ValueError("an entry has no user name: each must look like user:password:<department name>")
+        if not sep or not password or not department:
+            raise ValueError(f"entry {name!r} must look like user:password:<department name>")
+        if name in users:
+            raise ValueError(f"user {name!r} is listed twice")
+        users[name] = (hash_password(password), department)
+    return users
+
+
+def parse_issue_api_tokens(spec: str) -> dict[str, str]:
+    """The issue API's `"role:token,department/<name>:token"` -> {account: token} (the first token
+    of each account: "operator", "department/城市管理和综合执法局", ...)."""
+    tokens: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        account, sep, token = item.rpartition(":")
+        if sep and account.strip() and token.strip():
+            tokens.setdefault(account.strip(), token.strip())
+    return tokens
 
 
 class GatewaySettings(HotlineSettings):
@@ -63,6 +109,11 @@ class GatewaySettings(HotlineSettings):
     # events stay in this process, which is right for a single gateway.
     events_url: str = Field("", env="GATEWAY_EVENTS_REDIS_URL", repr=False)
     operators: Dict[str, bytes] = Field({}, env="GATEWAY_OPERATORS", repr=False)
+    # The issue API's own account list: where department users' tokens come from (and the operator
+    # token when ISSUE_API_OPERATOR_TOKEN is not set).
+    issue_api_tokens: Dict[str, str] = Field({}, env="ISSUE_API_TOKENS", repr=False)
+    # Department users of /department: user -> (bcrypt hash, department name).
+    departments: Dict[str, Tuple[bytes, str]] = Field({}, env="GATEWAY_DEPARTMENTS", repr=False)
     secret: str = Field("", env="GATEWAY_SECRET", repr=False)
     secret_generated: bool = False
     # auto: Secure unless the gateway listens on loopback only (then a TLS proxy in front is not
@@ -78,10 +129,30 @@ class GatewaySettings(HotlineSettings):
     # after this many days without the ticket being resolved.
     rating_retry_seconds: float = Field(300.0, env="GATEWAY_RATING_RETRY_SECONDS", gt=0)
     rating_max_age_days: float = Field(30.0, env="GATEWAY_RATING_MAX_AGE_DAYS", gt=0)
+    # How often (seconds) consoles' review requests and alerts are read from the issue API while a
+    # console is open (requests made through this gateway are pushed at once).
+    review_poll_seconds: float = Field(10.0, env="GATEWAY_REVIEW_POLL_SECONDS", gt=0)
 
     @validator("operators", pre=True)
     def _operators(cls, value: Any) -> Any:  # noqa: N805
         return parse_operators(value) if isinstance(value, str) else value
+
+    @validator("issue_api_tokens", pre=True)
+    def _issue_api_tokens(cls, value: Any) -> Any:  # noqa: N805
+        return parse_issue_api_tokens(value) if isinstance(value, str) else value
+
+    @validator("departments", pre=True)
+    def _departments(cls, value: Any) -> Any:  # noqa: N805
+        return parse_departments(value) if isinstance(value, str) else value
+
+    @validator("departments")
+    def _departments_have_tokens(cls, value: Dict[str, Tuple[bytes, str]], values: Dict[str, Any]) -> Any:  # noqa: N805
+        tokens = values.get("issue_api_tokens") or {}
+        for name, (_, department) in value.items():
+            if f"{DEPARTMENT_PREFIX}{department}" not in tokens:
+                raise ValueError(f"user {name!r} works for {department!r}, but ISSUE_API_TOKENS has no "
+                                 f"{DEPARTMENT_PREFIX}{department}:TOKEN account for that department")
+        return value
 
     @validator("cookie_secure_mode")
     def _cookie_secure_mode(cls, value: str) -> str:  # noqa: N805
@@ -101,6 +172,13 @@ class GatewaySettings(HotlineSettings):
         return value.lower()
 
     @root_validator(skip_on_failure=True)
+    def _operator_token(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
+        """Without ISSUE_API_OPERATOR_TOKEN (or ISSUE_API_TOKEN), the operator account of ISSUE_API_TOKENS."""
+        if not values.get("issue_api_token"):
+            values["issue_api_token"] = (values.get("issue_api_tokens") or {}).get("operator", "")
+        return values
+
+    @root_validator(skip_on_failure=True)
     def _session_secret(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
         """Without GATEWAY_SECRET login forms are signed with a random key: one opened before a
         restart must be reloaded (sessions themselves are in the database and survive). Gateways
@@ -110,6 +188,10 @@ class GatewaySettings(HotlineSettings):
         if not values.get("secret"):
             values["secret"], values["secret_generated"] = secrets.token_urlsafe(32), True
         return values
+
+    def department_token(self, department: str) -> str:
+        """The issue API token of `department`'s own account (checked at start to exist)."""
+        return self.issue_api_tokens[f"{DEPARTMENT_PREFIX}{department}"]
 
     @property
     def db_path(self) -> Path | str:

@@ -58,7 +58,7 @@ async def conversation_tickets(conversation_id: str, request: Request) -> dict:
 @router.get("/api/v1/console/tickets")
 async def tickets_by_phone(request: Request, phone: str) -> Any:
     operator(request)
-    return {"items": await _issue_call(issue_api_of(request).tickets_by_phone, phone.strip())}
+    return {"items": await issue_call(issue_api_of(request).tickets_by_phone, phone.strip())}
 
 
 @router.get("/api/v1/console/tickets/{ticket_id}")
@@ -66,7 +66,7 @@ async def ticket(ticket_id: str, request: Request) -> Any:
     operator(request)
     if not ticket_id.isdigit():
         raise HTTPException(status_code=422, detail="工单编号应为数字")
-    return await _issue_call(issue_api_of(request).get_ticket, ticket_id)
+    return await issue_call(issue_api_of(request).get_ticket, ticket_id)
 
 
 @router.post("/api/v1/console/tickets", status_code=201)
@@ -75,7 +75,7 @@ async def file_ticket(body: TicketBody, request: Request) -> Any:
     fields = {k: v for k, v in body.dict().items() if v not in (None, "")}
     fields["channel"] = "operator"
     key = request.headers.get("idempotency-key") or str(uuid.uuid4())
-    created = await _issue_call(issue_api_of(request).create_ticket, fields, key)
+    created = await issue_call(issue_api_of(request).create_ticket, fields, key)
     ticket_id = str(created["id"]) if isinstance(created, dict) and created.get("id") else "?"
     linked = None
     if body.conversation_id and ticket_id != "?":
@@ -90,15 +90,17 @@ async def file_ticket(body: TicketBody, request: Request) -> Any:
 @router.get("/api/v1/console/stats")
 async def stats(request: Request) -> Any:
     operator(request)
-    return await _issue_call(issue_api_of(request).stats)
+    return await issue_call(issue_api_of(request).stats)
 
 
-async def _issue_call(call: Callable[..., Any], *args: Any) -> Any:
+async def issue_call(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """An issue API call off the event loop; its refusal becomes the console's structured error."""
     try:
-        return await asyncio.to_thread(call, *args)
+        return await asyncio.to_thread(call, *args, **kwargs)
     except IssueApiError as exc:
-        status = exc.status if exc.status and exc.status < 500 else 502
+        # The issue API refusing the gateway's own token (401/403) is a setup problem, not the
+        # browser's session: the page must not take it for a logout.
+        status = exc.status if exc.status and exc.status < 500 and exc.status not in (401, 403) else 502
         raise HTTPException(status_code=status, detail=_detail(exc)) from None
 
 

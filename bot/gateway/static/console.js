@@ -176,11 +176,14 @@
     box.appendChild(el("div", {}, [t.category, t.department ? "承办：" + t.department : "", t.deadline ? "时限：" + t.deadline : ""].filter(Boolean).join(" · ")));
     if (t.overdue) box.appendChild(el("div", { className: "overdue" }, "已超期"));
     if (t.description) box.appendChild(el("div", {}, t.description));
-    if (t.history && t.history.length) {
-      var ol = el("ol");
-      t.history.forEach(function (h) { ol.appendChild(el("li", {}, [h.at, h.action, h.note].filter(Boolean).join(" "))); });
-      box.appendChild(ol);
+    if (t.pending_review) {
+      box.appendChild(el("div", { className: "overdue" }, (window.Hotline.REVIEW_TYPE[t.pending_review.type] || "申请") + "待审核：" + t.pending_review.reason));
     }
+    if (t.progress_notes && t.progress_notes.length) {
+      box.appendChild(el("div", {}, "办理进展"));
+      box.appendChild(window.Hotline.notesList(t.progress_notes));
+    }
+    if (t.history && t.history.length) box.appendChild(window.Hotline.historyList(t.history));
     return box;
   }
 
@@ -238,6 +241,10 @@
         upsert(ev.conversation);
       } else if (ev.type === "message" && ev.conversation_id === current) {
         addMessage(ev.message);
+      } else if (ev.type === "reviews") {
+        window.HotlineBoard.reviews(ev.items);
+      } else if (ev.type === "alerts") {
+        window.HotlineBoard.alerts(ev.items);
       }
     };
     ws.onclose = function (e) {

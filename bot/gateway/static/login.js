@@ -1,4 +1,5 @@
-// Console login: posts JSON with the login CSRF token, then shows the console.
+// Login for the console and the department workbench: posts JSON with the login CSRF token to the
+// form's own address, then shows the page it guarded.
 (function () {
   "use strict";
   var form = document.getElementById("login-form");
@@ -7,7 +8,7 @@
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     error.textContent = "";
-    fetch("/console/login", {
+    fetch(form.dataset.action, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify({ username: form.username.value.trim(), password: form.password.value })

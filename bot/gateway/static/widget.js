@@ -80,6 +80,9 @@
     ".hl-rate label{border:1px solid #b8c2cc;border-radius:6px;padding:2px 6px;font-size:.85em;cursor:pointer}",
     ".hl-rate textarea{width:100%;box-sizing:border-box;margin:6px 0;font:inherit}",
     ".hl-rate button{border:0;border-radius:6px;background:var(--hl-blue);color:#fff;font:inherit;padding:4px 12px;cursor:pointer}",
+    ".hl-pending{max-height:60%;overflow-y:auto}",
+    ".hl-pending .hl-rate{background:#fff7e0}",
+    ".hl-result{margin:0 0 4px;font-size:.9em;white-space:pre-wrap;word-break:break-word}",
     ".hl-vh{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     "@media (max-width:480px){.hl-panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}.hl-launcher{right:12px;bottom:12px}}"
   ].join("\n");
@@ -140,8 +143,10 @@
     });
 
     this.rate = this.buildRating();
+    this.pending = el("div", { className: "hl-pending", "data-testid": "chat-pending-ratings" });
     panel.appendChild(head); panel.appendChild(this.status); panel.appendChild(this.log);
-    panel.appendChild(this.typing); panel.appendChild(this.rate); panel.appendChild(form);
+    panel.appendChild(this.typing); panel.appendChild(this.pending); panel.appendChild(this.rate);
+    panel.appendChild(form);
     panel.addEventListener("keydown", function (e) {
       if (e.key === "Escape") { self.toggle(false); }
     });
@@ -172,6 +177,48 @@
       if (!picked) { self.setStatus("请先选择满意程度。"); return; }
       if (self.sendFrame({ type: "rating", score: Number(picked.value), comment: comment.value })) {
         box.hidden = true; comment.value = ""; picked.checked = false;
+      }
+    });
+    return box;
+  };
+
+  // 回访 on the web: a resolved ticket of this conversation waits for the reporter's rating.
+  Widget.prototype.showPendingRatings = function (items) {
+    var self = this;
+    this.pending.textContent = "";
+    (items || []).forEach(function (t) { self.pending.appendChild(self.buildTicketRating(t)); });
+    this.launcher.textContent = "在线客服 96767" + (items && items.length ? "（" + items.length + "件工单待评价）" : "");
+  };
+
+  Widget.prototype.buildTicketRating = function (t) {
+    var self = this;
+    var box = el("form", { className: "hl-rate", "data-testid": "chat-ticket-rating", "data-ticket-id": t.ticket_id });
+    var set = el("fieldset", {});
+    set.appendChild(el("legend", {}, "您反映的问题（工单 " + t.ticket_id + "）已办结，请评价办理结果"));
+    box.appendChild(set);
+    if (t.description) set.appendChild(el("p", { className: "hl-result" }, "问题：" + t.description));
+    set.appendChild(el("p", { className: "hl-result", "data-testid": "chat-ticket-result" }, "办理结果：" + (t.result || "")));
+    RATINGS.forEach(function (r) {
+      var id = "hl-t" + t.ticket_id + "-" + r[0];
+      var radio = el("input", { type: "radio", name: "hl-t" + t.ticket_id, value: String(r[0]), id: id,
+        "data-testid": "chat-ticket-rating-" + r[0] });
+      var lab = el("label", { "for": id });
+      lab.appendChild(radio);
+      lab.appendChild(document.createTextNode(" " + r[1]));
+      set.appendChild(lab);
+    });
+    var comment = el("textarea", { rows: "1", maxlength: "500", placeholder: "意见建议（选填）", "aria-label": "对工单 " + t.ticket_id + " 的意见建议" });
+    var submit = el("button", { type: "submit", "data-testid": "chat-ticket-rating-submit" }, "提交评价");
+    box.appendChild(comment); box.appendChild(submit);
+    box.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var picked = box.querySelector("input[type=radio]:checked");
+      if (!picked) { self.setStatus("请先选择满意程度。"); return; }
+      if (self.sendFrame({ type: "ticket_rating", ticket_id: t.ticket_id, score: Number(picked.value), comment: comment.value })) {
+        box.remove();
+        var left = self.pending.querySelectorAll("form").length;
+        self.launcher.textContent = "在线客服 96767" + (left ? "（" + left + "件工单待评价）" : "");
+        self.updateStatus();
       }
     });
     return box;
@@ -242,6 +289,7 @@
       frame.messages.forEach(function (m) { self.addMessage(m); });
       this.setState(frame.state, frame.operator);
       this.showReplies(frame.messages);
+      this.showPendingRatings(frame.pending_ratings);
     } else if (frame.type === "message") {
       this.typing.hidden = true;
       this.addMessage(frame.message);

@@ -3,6 +3,8 @@
 Browser tests use the real Rasa stack; this only answers predictably:
   text with 人工       -> a handoff payload (as the real bot's request_human does)
   text with 按钮       -> a reply with quick-reply buttons
+  text 核实工单 N      -> a lookup reply for ticket N, with the contract's ticket payload ("checked"), as
+                         the real bot sends once the conversation proved the ticket is the reporter's
   text with 工单       -> a filing reply for ticket 20261127001, with the contract's ticket payload
   text with 慢         -> answers after 2 seconds
   anything else        -> "收到：<text>"
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -35,6 +38,10 @@ async def webhook(request: Request) -> JSONResponse:
     if "按钮" in text:
         return JSONResponse([{"recipient_id": sender, "text": "请选择：", "buttons": [
             {"title": "查询工单", "payload": "/check_ticket"}, {"title": "转人工", "payload": "/request_human"}]}])
+    proved = re.fullmatch(r"核实工单 (\d{8,12})", text.strip())
+    if proved:
+        return JSONResponse([{"recipient_id": sender, "text": "已为您查到该工单。",
+                              "custom": {"ticket": {"id": proved.group(1), "action": "checked"}}}])
     if "工单" in text:
         return JSONResponse([{"recipient_id": sender, "text": "已为您登记，工单编号：2026 1127 001。",
                               "custom": {"ticket": {"id": FAKE_TICKET_ID, "action": "filed"}}}])

@@ -63,3 +63,47 @@ def test_audio_socket_limits_have_defaults_and_refuse_nonsense() -> None:
     for variable in ("GATEWAY_MAX_AUDIO_CONNECTIONS", "GATEWAY_AUDIO_START_TIMEOUT", "GATEWAY_AUDIO_IDLE_TIMEOUT"):
         with pytest.raises(ValueError, match=variable):
             GatewaySettings.from_env({variable: "0"})
+
+
+DEPT = "城市管理和综合执法局"
+TOKENS = f"bot:b1,operator:o1,department/{DEPT}:d1,department/生态环境局:d2"
+
+
+def test_department_users_are_hashed_and_get_their_department_s_own_token() -> None:
+    ready = bcrypt.hashpw(b"li-secret", bcrypt.gensalt(rounds=4)).decode()
+    settings = GatewaySettings.from_env({
+        "ISSUE_API_TOKENS": TOKENS,
+        "GATEWAY_DEPARTMENTS": f"zhang:pass:with:colons:{DEPT}, li:{ready}:生态环境局",
+    })
+    hashed, department = settings.departments["zhang"]
+    assert department == DEPT and bcrypt.checkpw(b"pass:with:colons", hashed)
+    li_hash, li_department = settings.departments["li"]
+    assert li_department == "生态环境局" and bcrypt.checkpw(b"li-secret", li_hash)
+    assert settings.department_token(DEPT) == "d1" and settings.department_token("生态环境局") == "d2"
+    # Nothing else needed: the operator token comes from the same list when not given on its own.
+    assert settings.issue_api_token == "o1"
+    own = GatewaySettings.from_env({"ISSUE_API_TOKENS": TOKENS, "ISSUE_API_OPERATOR_TOKEN": "x"})
+    assert own.issue_api_token == "x"
+    assert "d1" not in repr(settings) and "pass" not in repr(settings)
+
+
+@pytest.mark.parametrize("spec, problem", [
+    ("zhang", "must look like user:password:<department name>"),
+    ("zhang:secret-pw", "must look like user:password:<department name>"),
+    (f"zhang::{DEPT}", "must look like"),
+    (f":secret-pw:{DEPT}", "has no user name"),
+    (f"zhang:a:{DEPT},zhang:b:{DEPT}", "listed twice"),
+    ("zhang:secret-pw:人才服务中心", "ISSUE_API_TOKENS has no department/人才服务中心:TOKEN"),
+])
+def test_a_bad_department_entry_stops_the_start_with_a_clear_message(spec: str, problem: str) -> None:
+    with pytest.raises(ValueError, match="GATEWAY_DEPARTMENTS") as refused:
+        GatewaySettings.from_env({"ISSUE_API_TOKENS": TOKENS, "GATEWAY_DEPARTMENTS": spec})
+    assert problem in str(refused.value)
+    assert "secret-pw" not in str(refused.value)
+
+
+def test_review_requests_are_polled_every_ten_seconds_unless_configured() -> None:
+    assert GatewaySettings.from_env({}).review_poll_seconds == 10
+    assert GatewaySettings.from_env({"GATEWAY_REVIEW_POLL_SECONDS": "2"}).review_poll_seconds == 2
+    with pytest.raises(ValueError, match="GATEWAY_REVIEW_POLL_SECONDS"):
+        GatewaySettings.from_env({"GATEWAY_REVIEW_POLL_SECONDS": "0"})

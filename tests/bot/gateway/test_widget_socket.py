@@ -31,7 +31,8 @@ def test_a_widget_chats_and_a_reconnect_gets_the_history(gateway: Gateway) -> No
     async def scenario() -> None:
         async with websockets.connect(_ws(gateway)) as ws:
             hello = json.loads(await ws.recv())
-            assert hello == {"type": "hello", "state": "bot", "operator": None, "messages": []}
+            assert hello == {"type": "hello", "state": "bot", "operator": None, "messages": [],
+                             "pending_ratings": []}
             await ws.send(json.dumps({"type": "message", "text": "<b>你好</b>"}))
             frames = await _until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "bot")
             assert [f["type"] for f in frames] == ["message", "typing", "message"]
