@@ -9,11 +9,13 @@ its Chinese `message`; what to say to a caller about it is the dialogue's busine
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import requests
 
@@ -93,6 +95,21 @@ class Proof:
 
 NO_PROOF = Proof()
 
+Day = Union[dt.date, str]  # a Beijing date, or "YYYY-MM-DD"
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file the API produced (the ticket export): its name, media type and bytes."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def _day(value: Day) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
 
 class IssueClient:
     """Blocking client; one requests.Session (connection pool) per calling thread."""
@@ -121,6 +138,11 @@ class IssueClient:
     def call(self, method: str, path: str, *, retry: bool, headers: Optional[dict[str, str]] = None,
              **kwargs: Any) -> Any:
         """One API call under /api/v1; the decoded JSON body, or an IssueApiError subclass."""
+        return self._result(self._send(method, path, retry=retry, headers=headers, **kwargs))
+
+    def _send(self, method: str, path: str, *, retry: bool, headers: Optional[dict[str, str]] = None,
+              **kwargs: Any) -> requests.Response:
+        """The first answer under 500, retried as `call` says; ApiUnavailable when there is none."""
         url = f"{self.base_url}/api/v1{path}"
         attempts = self.max_attempts if retry else 1
         last: Exception | None = None
@@ -133,7 +155,7 @@ class IssueClient:
                 last = exc
                 continue
             if response.status_code < 500:
-                return self._result(response)
+                return response
             last = requests.HTTPError(f"{response.status_code} from {method} {path}")
         log.warning("issue API unavailable for %s %s after %d attempt(s): %s", method, path, attempts, last)
         raise ApiUnavailable(None, "unavailable", "工单系统暂时无法访问")
@@ -252,6 +274,79 @@ class IssueClient:
 
     def stats(self) -> dict[str, Any]:
         return self.call("GET", "/stats", retry=True)
+
+    # -- the department loop (department token: notes and requests; operator: the rest) ---------
+    def add_note(self, ticket_id: str, text: str, key: Optional[str] = None) -> dict[str, Any]:
+        """POST /tickets/{id}/notes: a progress note (办理进展), while the ticket is open."""
+        return self._act(ticket_id, "notes", {"text": text}, key, NO_PROOF)
+
+    def request_extension(self, ticket_id: str, reason: str, new_deadline: Day,
+                          key: Optional[str] = None) -> dict[str, Any]:
+        """POST /tickets/{id}/extension-requests (department): a later deadline, for an operator to review."""
+        body = {"reason": reason, "new_deadline": _day(new_deadline)}
+        return self._act(ticket_id, "extension-requests", body, key, NO_PROOF)
+
+    def request_return(self, ticket_id: str, reason: str, key: Optional[str] = None) -> dict[str, Any]:
+        """POST /tickets/{id}/return-requests (department): hand the ticket back (退回)."""
+        return self._act(ticket_id, "return-requests", {"reason": reason}, key, NO_PROOF)
+
+    def review(self, ticket_id: str, decision: str, reason: str = "", deadline: Optional[Day] = None,
+               department: Optional[str] = None, key: Optional[str] = None) -> dict[str, Any]:
+        """POST /tickets/{id}/review (operator): decision "approve" or "reject" (a reason is required
+        to reject); `deadline` for an extension (default: the requested date), `department` to
+        approve a return."""
+        body: dict[str, Any] = {"decision": decision}
+        if reason and reason.strip():
+            body["reason"] = reason.strip()
+        if deadline is not None:
+            body["deadline"] = _day(deadline)
+        if department:
+            body["department"] = department
+        return self._act(ticket_id, "review", body, key, NO_PROOF)
+
+    def reviews(self, status: str = "pending", limit: Optional[int] = None) -> list[dict[str, Any]]:
+        """GET /reviews: "pending" (by request time) or "decided" (by decision time), oldest first."""
+        query = {k: v for k, v in {"status": status, "limit": limit}.items() if v is not None}
+        return list(self.call("GET", "/reviews", retry=True, params=query).get("items", []))
+
+    def department_stats(self) -> list[dict[str, Any]]:
+        """GET /stats/departments: one row per department, ordered by name."""
+        return list(self.call("GET", "/stats/departments", retry=True).get("items", []))
+
+    def export_tickets(self, date_from: Day, date_to: Day, fmt: str = "csv") -> Download:
+        """GET /tickets/export: the tickets filed from `date_from` to `date_to` (Beijing dates,
+        inclusive, at most 366 days) as CSV (UTF-8 with BOM) or XLSX."""
+        params = {"from": _day(date_from), "to": _day(date_to), "format": fmt}
+        response = self._send("GET", "/tickets/export", retry=True, params=params,
+                              headers={"Accept": "text/csv, application/vnd.openxmlformats-officedocument."
+                                                 "spreadsheetml.sheet, application/json"})
+        if not response.ok:
+            self._result(response)  # raises the typed error
+        found = re.search(r'filename="([^"]+)"', response.headers.get("Content-Disposition", ""))
+        return Download(found.group(1) if found else f"tickets.{fmt}",
+                        response.headers.get("Content-Type", ""), response.content)
+
+    # -- 回访 callbacks (operator token) -----------------------------------------------------------
+    def callbacks(self, status: Optional[str] = None, channel: Optional[str] = None, due: Optional[bool] = None,
+                  limit: Optional[int] = None) -> list[dict[str, Any]]:
+        """GET /callbacks, soonest first; `due=True`: what may be called now (nothing outside the
+        callback hours of working days)."""
+        query: dict[str, Any] = {"status": status, "channel": channel, "limit": limit}
+        if due is not None:
+            query["due"] = "true" if due else "false"
+        query = {k: v for k, v in query.items() if v is not None}
+        return list(self.call("GET", "/callbacks", retry=True, params=query).get("items", []))
+
+    def claim_callback(self, ticket_id: str) -> dict[str, Any]:
+        """POST /callbacks/{id}/claim: "calling" for this dialer until the lease ends. Refused
+        (409 callback_not_due) when another dialer has it or it is not due. Sent once: a lost answer
+        leaves the claim to expire with its lease."""
+        return self.call("POST", f"/callbacks/{ticket_id}/claim", retry=False)
+
+    def record_callback_attempt(self, ticket_id: str, outcome: str) -> dict[str, Any]:
+        """POST /callbacks/{id}/attempts: no_answer, busy, failed, no_rating or declined. Only for a
+        claimed callback (409 callback_not_calling otherwise), so a repeat never counts twice."""
+        return self.call("POST", f"/callbacks/{ticket_id}/attempts", retry=False, json={"outcome": outcome})
 
     def healthy(self) -> bool:
         try:

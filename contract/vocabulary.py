@@ -69,6 +69,46 @@ ACTION_LABELS: Mapping[str, str] = {
     "rated": "评价",
     "reworked": "退回重办",
     "closed": "评价归档",
+    "noted": "办理进展",
+    "extension_requested": "申请延期",
+    "extension_approved": "同意延期",
+    "extension_rejected": "驳回延期",
+    "return_requested": "申请退回",
+    "return_approved": "同意退回",
+    "return_rejected": "驳回退回",
+    "review_withdrawn": "申请失效",
+    "callback_done": "回访完成",
+    "callback_failed": "回访失败",
+}
+
+# A department's requests to the operators (审核): a later deadline, or handing the ticket back.
+REVIEW_TYPE_LABELS: Mapping[str, str] = {
+    "extension": "延期申请",
+    "return": "退回申请",
+}
+# "withdrawn": the ticket was resolved, cancelled or reassigned while the request waited, which
+# made it moot; nobody decided it.
+REVIEW_STATUS_LABELS: Mapping[str, str] = {
+    "pending": "待审核",
+    "approved": "已同意",
+    "rejected": "已驳回",
+    "withdrawn": "已失效",
+}
+
+# 回访: the satisfaction call (or web prompt) after 办结.
+CALLBACK_STATUS_LABELS: Mapping[str, str] = {
+    "pending": "待回访",
+    "calling": "回访中",
+    "done": "已回访",
+    "failed": "回访失败",
+    "cancelled": "已取消",
+}
+CALLBACK_OUTCOME_LABELS: Mapping[str, str] = {
+    "no_answer": "无人接听",
+    "busy": "占线",
+    "failed": "呼叫失败",
+    "no_rating": "未完成评价",
+    "declined": "拒绝评价",
 }
 
 # Ticket fields as people name them (validation errors read back to callers and operators).

@@ -11,26 +11,44 @@ against the response model (the models are there for OpenAPI and the schema test
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from typing import Any, Callable, Dict, Optional, TypeVar
 
 from fastapi import APIRouter, Body, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from sqlalchemy import text
 
 from contract.phones import normalize_phone
 
+from . import export
 from .accounts import Account
 from .auth import GuardedRoute, allow
-from .errors import ApiError
+from .callbacks import MAX_CALLBACK_LIMIT, CallbackService
+from .errors import ApiError, invalid_field
 from .proof import CALLER_PHONE_HEADER, CONVERSATION_HEADER, QUERY_CODE_HEADER, Proof
+from .reviews import MAX_REVIEW_LIMIT, list_reviews
 from .schemas import (
+    DATE_PATTERN,
     AssignIn,
+    CallbackAttemptIn,
+    CallbackList,
+    CallbackOut,
+    CallbackStatus,
     CancelIn,
+    Channel,
+    DepartmentStatsList,
+    ExportFormat,
+    ExtensionRequestIn,
     HealthOut,
+    NoteIn,
     RatingIn,
     ResolveIn,
+    ReturnRequestIn,
+    ReviewFilter,
+    ReviewIn,
+    ReviewList,
     StartIn,
     StatsOut,
     Status,
@@ -41,7 +59,7 @@ from .schemas import (
     UrgeIn,
     error_responses,
 )
-from .stats import compute_stats
+from .stats import compute_stats, department_stats
 from .tickets import MAX_LIST_LIMIT, Outcome, TicketService
 
 router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
@@ -61,6 +79,10 @@ T = TypeVar("T")
 
 def _service(request: Request) -> TicketService:
     return request.app.state.service
+
+
+def _callbacks(request: Request) -> CallbackService:
+    return request.app.state.callbacks
 
 
 async def _run(request: Request, func: Callable[..., T], *args: Any) -> T:
@@ -155,6 +177,58 @@ async def list_tickets(
     return JSONResponse({"items": await _run(request, search)})
 
 
+EXPORT_CONTENT = {
+    "text/csv": {"schema": {"type": "string"}},
+    export.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+}
+
+
+def _export_day(name: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise invalid_field(name, "date_invalid", "请填写有效的日期,格式为 YYYY-MM-DD") from None
+
+
+@router.get(
+    "/tickets/export",
+    response_class=Response,
+    responses={200: {"content": EXPORT_CONTENT, "description": "CSV(UTF-8,带 BOM)或 XLSX 文件"},
+               **error_responses(401, 403, 422)},
+    tags=["tickets"],
+    summary="导出某段日期(北京时间,含首尾)受理的工单",
+)
+async def export_tickets(
+    request: Request,
+    account: Account = allow("operator", "admin"),
+    date_from: str = Query(..., alias="from", pattern=DATE_PATTERN, description="起始日期 YYYY-MM-DD"),
+    date_to: str = Query(..., alias="to", pattern=DATE_PATTERN, description="结束日期 YYYY-MM-DD(含)"),
+    format: ExportFormat = Query(ExportFormat.csv, description="csv 或 xlsx"),  # type: ignore[valid-type,assignment]  # noqa: A002
+) -> Response:
+    first, last = _export_day("from", date_from), _export_day("to", date_to)
+    if last < first:
+        raise invalid_field("to", "date_range_invalid", "结束日期不能早于起始日期")
+    if (last - first).days + 1 > export.MAX_RANGE_DAYS:
+        raise invalid_field("to", "date_range_too_long", f"一次最多导出 {export.MAX_RANGE_DAYS} 天的工单")
+    service = _service(request)
+    fmt = format.value
+    headers = export.export_headers(first, last, fmt)
+    if fmt == "xlsx":
+        # openpyxl is CPU work: always off the event loop, on SQLite too.
+        handle = await run_in_threadpool(export.build_xlsx, service.db, first, last, service.clock.now())
+        return StreamingResponse(export.file_chunks(handle), media_type=export.XLSX_TYPE, headers=headers)
+    pages = export.pages(service.db, first, last)
+    first_page = await _run(request, next, pages, None)  # a database outage is still a clean 503 here
+    rows = [first_page] if first_page else []
+    return StreamingResponse(export.csv_chunks(_chain(rows, pages), service.clock.now()),
+                             media_type=export.CSV_TYPE, headers=headers)
+
+
+def _chain(head: Any, tail: Any) -> Any:
+    yield from head
+    yield from tail
+
+
 @router.get(
     "/tickets/{ticket_id}",
     response_model=TicketOut,
@@ -223,7 +297,81 @@ async def resolve(request: Request, ticket_id: str, body: ResolveIn, account: Ac
     return await _act(request, ticket_id, "resolve", account, body.dict(), idempotency_key)
 
 
+@router.post("/tickets/{ticket_id}/notes", response_model=TicketOut, responses=ACTION_ERRORS, tags=["department"],
+             summary="承办部门填写办理进展(办结前)")
+async def add_note(request: Request, ticket_id: str, body: NoteIn,
+                   account: Account = allow("department", "operator", "admin"),
+                   idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
+    return await _act(request, ticket_id, "note", account, body.dict(), idempotency_key)
+
+
+@router.post("/tickets/{ticket_id}/extension-requests", response_model=TicketOut, responses=ACTION_ERRORS,
+             tags=["department"], summary="承办部门申请延期(期限届满前;同一时间只能有一份待审核的申请)")
+async def request_extension(request: Request, ticket_id: str, body: ExtensionRequestIn,
+                            account: Account = allow("department"),
+                            idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
+    return await _act(request, ticket_id, "extension", account, body.dict(), idempotency_key)
+
+
+@router.post("/tickets/{ticket_id}/return-requests", response_model=TicketOut, responses=ACTION_ERRORS,
+             tags=["department"], summary="承办部门申请退回(已派单或办理中;同一时间只能有一份待审核的申请)")
+async def request_return(request: Request, ticket_id: str, body: ReturnRequestIn,
+                         account: Account = allow("department"),
+                         idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
+    return await _act(request, ticket_id, "return", account, body.dict(), idempotency_key)
+
+
+@router.post("/tickets/{ticket_id}/review", response_model=TicketOut, responses=ACTION_ERRORS, tags=["review"],
+             summary="审核待审核的延期或退回申请")
+async def review(request: Request, ticket_id: str, body: ReviewIn, account: Account = allow("operator", "admin"),
+                 idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
+    return await _act(request, ticket_id, "review", account, body.dict(), idempotency_key)
+
+
+@router.get("/reviews", response_model=ReviewList, responses=error_responses(401, 403, 422), tags=["review"],
+            summary="延期和退回申请,最早的在前(pending 按申请时间,decided 按审核时间)")
+async def reviews(request: Request, account: Account = allow("operator", "admin"),
+                  status: ReviewFilter = Query(ReviewFilter.pending),  # type: ignore[valid-type,assignment]
+                  limit: int = Query(50, ge=1, le=MAX_REVIEW_LIMIT)) -> JSONResponse:
+    service = _service(request)
+    items = await _run(request, list_reviews, service.db, service.clock.now(), status.value, limit)
+    return JSONResponse({"items": items})
+
+
 @router.get("/stats", response_model=StatsOut, responses=error_responses(401, 403), tags=["stats"], summary="热线统计")
 async def stats(request: Request, account: Account = allow("operator", "admin")) -> JSONResponse:
     service = _service(request)
     return JSONResponse(await _run(request, compute_stats, service.db, service.clock))
+
+
+@router.get("/stats/departments", response_model=DepartmentStatsList, responses=error_responses(401, 403),
+            tags=["stats"], summary="各承办部门的办理统计")
+async def stats_by_department(request: Request, account: Account = allow("operator", "admin")) -> JSONResponse:
+    service = _service(request)
+    return JSONResponse({"items": await _run(request, department_stats, service.db, service.clock)})
+
+
+@router.get("/callbacks", response_model=CallbackList, responses=error_responses(401, 403, 422), tags=["callbacks"],
+            summary="回访任务,最早到期的在前;due=true 只列现在可以拨打的(回访时段外为空)")
+async def list_callbacks(request: Request, account: Account = allow("operator", "admin"),
+                         status: Optional[CallbackStatus] = Query(None),  # type: ignore[valid-type]
+                         channel: Optional[Channel] = Query(None),  # type: ignore[valid-type]
+                         due: bool = Query(False, description="只列现在可以拨打的"),
+                         limit: int = Query(50, ge=1, le=MAX_CALLBACK_LIMIT)) -> JSONResponse:
+    search = functools.partial(_callbacks(request).search, status=status.value if status else None,
+                               channel=channel.value if channel else None, due=due, limit=limit)
+    return JSONResponse({"items": await _run(request, search)})
+
+
+@router.post("/callbacks/{ticket_id}/claim", response_model=CallbackOut, responses=error_responses(401, 403, 404, 409),
+             tags=["callbacks"], summary="领取一个到期的回访任务(租约内其他坐席不能领取)")
+async def claim_callback(request: Request, ticket_id: str, account: Account = allow("operator", "admin")) -> JSONResponse:
+    return JSONResponse(await _run(request, _callbacks(request).claim, ticket_id, account))
+
+
+@router.post("/callbacks/{ticket_id}/attempts", response_model=CallbackOut,
+             responses=error_responses(401, 403, 404, 409, 413, 422), tags=["callbacks"],
+             summary="登记一次未得到评价的回访拨打结果")
+async def callback_attempt(request: Request, ticket_id: str, body: CallbackAttemptIn,
+                           account: Account = allow("operator", "admin")) -> JSONResponse:
+    return JSONResponse(await _run(request, _callbacks(request).record_attempt, ticket_id, body.outcome, account))

@@ -10,6 +10,7 @@ from . import settings as settings_module
 from .api import router
 from .body_limit import BodySizeLimit
 from .calendar import WorkingCalendar
+from .callbacks import CallbackPolicy, CallbackService
 from .clock import Clock
 from .db import Database
 from .docs import install_docs
@@ -36,12 +37,15 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.tokens = dict(settings.tokens)
-    app.state.service = TicketService(
-        Database(settings.db_url),
-        WorkingCalendar(settings.holidays, settings.extra_workdays),
-        Clock(settings.now),
-        secret=settings.secret,
-    )
+    calendar = WorkingCalendar(settings.holidays, settings.extra_workdays)
+    clock = Clock(settings.now)
+    app.state.service = TicketService(Database(settings.db_url), calendar, clock, secret=settings.secret)
+    app.state.callbacks = CallbackService(app.state.service.db, calendar, clock, CallbackPolicy(
+        hours=settings.callback_hours,
+        lease_seconds=settings.callback_lease_seconds,
+        retry_minutes=settings.callback_retry_minutes,
+        max_attempts=settings.callback_max_attempts,
+    ))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(router)

@@ -8,7 +8,7 @@ rather than code.
 from __future__ import annotations
 
 import datetime as dt
-from typing import AbstractSet, Mapping
+from typing import AbstractSet, Mapping, Sequence, Tuple
 
 from .clock import SHANGHAI
 
@@ -51,5 +51,18 @@ class WorkingCalendar:
         penalised for the hours that were left of that day.
         """
         local_day = filed_at.astimezone(SHANGHAI).date()
-        last_day = self.add_working_days(local_day, DEADLINE_WORKING_DAYS[kind])
-        return dt.datetime.combine(last_day, dt.time(23, 59, 59), tzinfo=SHANGHAI)
+        return end_of_day(self.add_working_days(local_day, DEADLINE_WORKING_DAYS[kind]))
+
+    def within_hours(self, moment: dt.datetime, windows: Sequence[Tuple[dt.time, dt.time]]) -> bool:
+        """Whether `moment` falls in one of the day's `windows` (start inclusive, end exclusive) of a
+        working day, Beijing time: when reporters may be called back."""
+        local = moment.astimezone(SHANGHAI)
+        if not self.is_working_day(local.date()):
+            return False
+        clock = local.time().replace(tzinfo=None)
+        return any(start <= clock < end for start, end in windows)
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """A deadline day's last second, Beijing time (aware)."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=SHANGHAI)

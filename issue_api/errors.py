@@ -18,7 +18,13 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contract.errors import error_body
-from contract.vocabulary import CATEGORIES, CHANNELS, KIND_LABELS
+from contract.vocabulary import (
+    CALLBACK_OUTCOME_LABELS,
+    CALLBACK_STATUS_LABELS,
+    CATEGORIES,
+    CHANNELS,
+    KIND_LABELS,
+)
 
 log = logging.getLogger("issue_api.errors")
 
@@ -49,6 +55,14 @@ def not_found() -> ApiError:
     return ApiError(404, "ticket_not_found", "未找到该工单,请核对工单编号")
 
 
+VALIDATION_FAILED = "提交的信息有误,请检查后重新填写"
+
+
+def invalid_field(field: str, code: str, message: str) -> ApiError:
+    """A 422 for one field that only the service can judge (e.g. a date against the deadline)."""
+    return ApiError(422, "validation_failed", VALIDATION_FAILED, [{"field": field, "code": code, "message": message}])
+
+
 # pydantic v1 error types -> (stable code, Chinese message). {limit_value} etc. come from the error ctx.
 _GENERIC: Mapping[str, tuple] = {
     "value_error.missing": ("field_required", "此项为必填项"),
@@ -69,7 +83,12 @@ _GENERIC: Mapping[str, tuple] = {
     "value_error.text_invalid_chars": ("text_invalid_chars", "内容包含无法识别的字符"),
     "value_error.ticket_id_invalid": ("ticket_id_invalid", "工单编号应为 8 到 12 位数字"),
     "value_error.str.regex": ("format_invalid", "格式不正确"),
+    "type_error.bool": ("type_invalid", "应填写 true 或 false"),
+    "value_error.date_invalid": ("date_invalid", "请填写有效的日期,格式为 YYYY-MM-DD"),
+    "value_error.reason_required": ("reason_required", "驳回申请时请填写理由"),
 }
+
+_DATE_FORMAT = ("date_invalid", "日期格式应为 YYYY-MM-DD,如 2026-12-11")
 
 # Friendlier words for a few fields, keyed by (field, code).
 _BY_FIELD: Mapping[tuple, tuple] = {
@@ -83,12 +102,28 @@ _BY_FIELD: Mapping[tuple, tuple] = {
     ("query_code", "format_invalid"): ("query_code_invalid", "查询码应为 4 到 8 位数字"),
     ("query_code", "type_invalid"): ("query_code_invalid", "查询码应为 4 到 8 位数字"),
     ("body", "field_required"): ("body_required", "请求内容不能为空"),
+    ("new_deadline", "format_invalid"): _DATE_FORMAT,
+    ("deadline", "format_invalid"): _DATE_FORMAT,
+    ("from", "format_invalid"): _DATE_FORMAT,
+    ("to", "format_invalid"): _DATE_FORMAT,
+    ("decision", "choice_invalid"): ("decision_invalid", "审核结果应为 approve(同意)或 reject(驳回)"),
+    ("outcome", "choice_invalid"): ("outcome_invalid", "回访结果应为 " + "、".join(
+        f"{name}({label})" for name, label in CALLBACK_OUTCOME_LABELS.items())),
+    ("format", "choice_invalid"): ("format_invalid", "导出格式应为 csv 或 xlsx"),
     ("phone", "text_blank"): ("field_required", "请填写联系电话"),
     ("phone", "type_invalid"): ("phone_invalid", "请填写正确的手机号或固定电话"),
     ("description", "text_blank"): ("description_empty", "请描述您遇到的问题"),
     ("description", "text_too_long"): ("description_too_long", "问题描述过长,最多 {limit_value} 个字"),
     ("company", "text_blank"): ("field_required", "请填写企业名称"),
     ("contact_name", "text_blank"): ("field_required", "请填写联系人姓名"),
+}
+
+
+# The same parameter name means something else on some routes: (path, field, code) wins over _BY_FIELD.
+_BY_PATH_FIELD: Mapping[tuple, tuple] = {
+    ("/api/v1/callbacks", "status", "choice_invalid"): (
+        "status_invalid", "回访状态应为 " + "、".join(CALLBACK_STATUS_LABELS)),
+    ("/api/v1/reviews", "status", "choice_invalid"): ("status_invalid", "审核状态应为 pending(待审核)或 decided(已审核)"),
 }
 
 
@@ -99,7 +134,7 @@ def _field_name(loc: Iterable[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def translate_validation_errors(errors: Iterable[Mapping[str, Any]]) -> List[Dict[str, str]]:
+def translate_validation_errors(errors: Iterable[Mapping[str, Any]], path: str = "") -> List[Dict[str, str]]:
     fields: List[Dict[str, str]] = []
     seen = set()
     for err in errors:
@@ -107,7 +142,7 @@ def translate_validation_errors(errors: Iterable[Mapping[str, Any]]) -> List[Dic
         field = "body" if kind == "json_invalid" else _field_name(err.get("loc", ()))
         code, template = _GENERIC.get(kind, ("value_invalid", "填写的内容不正确"))
         leaf = field.rsplit(".", 1)[-1]
-        code, template = _BY_FIELD.get((leaf, code), (code, template))
+        code, template = _BY_PATH_FIELD.get((path, leaf, code)) or _BY_FIELD.get((leaf, code), (code, template))
         ctx = err.get("ctx") or {}
         try:
             message = template.format(**ctx)
@@ -123,9 +158,9 @@ async def _on_api_error(_request: Request, exc: ApiError) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
 
 
-async def _on_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    fields = translate_validation_errors(exc.errors())
-    return error_response(422, "validation_failed", "提交的信息有误,请检查后重新填写", fields)
+async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = translate_validation_errors(exc.errors(), request.url.path)
+    return error_response(422, "validation_failed", VALIDATION_FAILED, fields)
 
 
 _HTTP_MESSAGES: Mapping[int, tuple] = {

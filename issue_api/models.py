@@ -63,11 +63,51 @@ ticket_events = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("ticket_id", String(12), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
     Column("at", DateTime, nullable=False),
-    Column("action", String(16), nullable=False),
+    Column("action", String(32), nullable=False),  # contract.vocabulary.ACTION_LABELS
     Column("role", String(16), nullable=False),
     Column("note", Text, nullable=True),
     Column("actor", String(100), nullable=True),  # the role, or department/<name> for a department account
     Index("ix_ticket_events_ticket", "ticket_id", "id"),
+)
+
+# A department's requests to the operators: a later deadline ("extension") or handing the ticket
+# back ("return"). At most one is pending per ticket (checked under the ticket's row lock); decided
+# and withdrawn ones are kept for the history and the figures.
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(12), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(16), nullable=False),  # extension | return
+    Column("status", String(16), nullable=False),  # pending | approved | rejected | withdrawn
+    Column("department", String(64), nullable=False),  # the requesting department
+    Column("reason", Text, nullable=False),
+    Column("new_deadline", String(10), nullable=True),  # requested date (extension), Beijing YYYY-MM-DD
+    Column("requested_at", DateTime, nullable=False),
+    Column("requested_by", String(100), nullable=False),  # actor
+    Column("decided_at", DateTime, nullable=True),
+    Column("decided_by", String(100), nullable=True),
+    Column("decision_reason", Text, nullable=True),
+    Column("decided_deadline", String(10), nullable=True),  # the date granted (extension approved)
+    Column("decided_department", String(64), nullable=True),  # the new department (return approved)
+    Index("ix_reviews_ticket_status", "ticket_id", "status"),
+    Index("ix_reviews_status_requested", "status", "requested_at"),
+)
+
+# 回访 schedule: one row per resolved ticket, reset by every new resolution (callbacks.py).
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("ticket_id", String(12), ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | calling | done | failed | cancelled
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("lease_until", DateTime, nullable=True),  # while "calling"
+    Column("last_outcome", String(16), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_callbacks_status_next", "status", "next_attempt_at"),
 )
 
 # Wrong query codes per ticket (proof.py): counted and slowed down across restarts and instances.

@@ -6,6 +6,7 @@ Response models document the JSON for OpenAPI; handlers build the dicts themselv
 """
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 from typing import Any, Dict, List, Optional
@@ -15,17 +16,43 @@ from pydantic.errors import PydanticValueError
 
 from contract.errors import ErrorDetail, ErrorField, ErrorOut  # noqa: F401 - OpenAPI models
 from contract.phones import normalize_phone
-from contract.vocabulary import CATEGORIES, CHANNELS, KIND_LABELS, STATUS_LABELS
+from contract.vocabulary import (
+    CALLBACK_OUTCOME_LABELS,
+    CALLBACK_STATUS_LABELS,
+    CATEGORIES,
+    CHANNELS,
+    KIND_LABELS,
+    REVIEW_STATUS_LABELS,
+    REVIEW_TYPE_LABELS,
+    STATUS_LABELS,
+)
 
 Category = enum.Enum("Category", {name: name for name in CATEGORIES}, type=str)  # type: ignore[misc]
 Kind = enum.Enum("Kind", {name: name for name in KIND_LABELS}, type=str)  # type: ignore[misc]
 Channel = enum.Enum("Channel", {name: name for name in CHANNELS}, type=str)  # type: ignore[misc]
 Status = enum.Enum("Status", {name: name for name in STATUS_LABELS}, type=str)  # type: ignore[misc]
+Decision = enum.Enum("Decision", {"approve": "approve", "reject": "reject"}, type=str)  # type: ignore[misc]
+ReviewType = enum.Enum("ReviewType", {name: name for name in REVIEW_TYPE_LABELS}, type=str)  # type: ignore[misc]
+ReviewStatus = enum.Enum("ReviewStatus", {name: name for name in REVIEW_STATUS_LABELS}, type=str)  # type: ignore[misc]
+ReviewFilter = enum.Enum("ReviewFilter", {"pending": "pending", "decided": "decided"}, type=str)  # type: ignore[misc]
+CallbackStatus = enum.Enum("CallbackStatus", {n: n for n in CALLBACK_STATUS_LABELS}, type=str)  # type: ignore[misc]
+CallbackOutcome = enum.Enum("CallbackOutcome", {n: n for n in CALLBACK_OUTCOME_LABELS}, type=str)  # type: ignore[misc]
+ExportFormat = enum.Enum("ExportFormat", {"csv": "csv", "xlsx": "xlsx"}, type=str)  # type: ignore[misc]
 
 
 class PhoneInvalid(PydanticValueError):
     code = "phone_invalid"
     msg_template = "not a mainland mobile or landline number"
+
+
+class DateInvalid(PydanticValueError):
+    code = "date_invalid"
+    msg_template = "not a calendar date"
+
+
+class ReasonRequired(PydanticValueError):
+    code = "reason_required"
+    msg_template = "a rejection needs a reason"
 
 
 class TextInvalidChars(PydanticValueError):
@@ -77,6 +104,30 @@ Department = text(64)
 class QueryCode(ConstrainedStr):
     strict = True
     regex = re.compile(r"^\d{4,8}$")
+
+
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class DateText(ConstrainedStr):
+    """A calendar date as YYYY-MM-DD (Beijing date), kept as that string."""
+
+    strict = True
+    strip_whitespace = True
+    regex = re.compile(DATE_PATTERN)
+
+    @classmethod
+    def __get_validators__(cls):  # type: ignore[no-untyped-def]
+        yield from super().__get_validators__()
+        yield cls._real_date
+
+    @classmethod
+    def _real_date(cls, value: str) -> str:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise DateInvalid() from None
+        return value
 
 
 def check_phone(value: str) -> str:
@@ -153,6 +204,45 @@ class ResolveIn(RequestBody):
     result: LongText = Field(..., description="办理结果")  # type: ignore[valid-type]
 
 
+class NoteIn(RequestBody):
+    text: LongText = Field(..., description="办理进展")  # type: ignore[valid-type]
+
+
+class ExtensionRequestIn(RequestBody):
+    reason: ShortText = Field(..., description="延期理由")  # type: ignore[valid-type]
+    new_deadline: DateText = Field(  # type: ignore[valid-type]
+        ..., description="申请的新期限(北京时间日期,当天 23:59:59 截止),须晚于当前期限", example="2026-12-11")
+
+
+class ReturnRequestIn(RequestBody):
+    reason: ShortText = Field(..., description="退回理由(如:不属于本部门职责)")  # type: ignore[valid-type]
+
+
+class ReviewIn(RequestBody):
+    decision: Decision = Field(..., description="approve 同意,reject 驳回")  # type: ignore[valid-type]
+    reason: Optional[ShortText] = Field(None, description="审核意见;驳回时必填")  # type: ignore[valid-type]
+    deadline: Optional[DateText] = Field(  # type: ignore[valid-type]
+        None, description="同意延期时的新期限,默认为申请的日期(只用于延期申请)")
+    department: Optional[Department] = Field(  # type: ignore[valid-type]
+        None, description="同意退回时改派的承办部门,必填(只用于退回申请)")
+
+    @validator("reason", "deadline", "department", pre=True, allow_reuse=True)
+    def _blank(cls, value: object) -> object:  # noqa: N805
+        return _blank_to_none(value)
+
+    @validator("reason", always=True)
+    def _reason_to_reject(cls, value: Optional[str], values: Dict[str, Any]) -> Optional[str]:  # noqa: N805
+        if values.get("decision") == "reject" and not value:
+            raise ReasonRequired()
+        return value
+
+
+class CallbackAttemptIn(RequestBody):
+    outcome: CallbackOutcome = Field(  # type: ignore[valid-type]
+        ..., description="no_answer 无人接听,busy 占线,failed 呼叫失败,no_rating 接通但未完成评价,"
+                         "declined 拒绝评价(回访随即结束)")
+
+
 # ---- responses (documentation and schema checks) ----
 
 class EventOut(BaseModel):
@@ -168,6 +258,20 @@ class SupplementOut(BaseModel):
     at: str
     text: str
     role: str
+
+
+class ProgressNoteOut(BaseModel):
+    at: str
+    text: str
+    actor: str
+
+
+class PendingReviewOut(BaseModel):
+    type: ReviewType  # type: ignore[valid-type]
+    reason: str
+    new_deadline: Optional[str] = Field(None, nullable=True, description="延期申请的新期限 YYYY-MM-DD")
+    requested_at: str
+    requested_by: str
 
 
 class RatingOut(BaseModel):
@@ -199,6 +303,8 @@ class TicketOut(BaseModel):
     urge_count: int
     rework_count: int
     supplements: List[SupplementOut]
+    progress_notes: List[ProgressNoteOut] = Field(..., description="承办部门填写的办理进展,最早的在前")
+    pending_review: Optional[PendingReviewOut] = Field(None, nullable=True, description="待审核的延期或退回申请(bot 角色看不到)")
     rating: Optional[RatingOut] = Field(None, nullable=True)
     result: Optional[str] = Field(None, nullable=True)
     resolved_at: Optional[str] = Field(None, nullable=True)
@@ -230,6 +336,95 @@ class StatsOut(BaseModel):
     by_status: Dict[str, int]
     by_kind: Dict[str, int]
     by_week: List[WeekCount]
+    extensions_requested: int
+    extensions_approved: int
+    returns_requested: int
+    returns_approved: int
+    reworked: int = Field(..., description="至少退回重办过一次的工单数")
+    callbacks_pending: int = Field(..., description="待回访(含正在回访)的工单数")
+    callbacks_failed: int
+
+
+class DepartmentStatsOut(BaseModel):
+    department: str
+    total: int
+    open: int
+    resolved: int
+    on_time_rate: float = Field(..., description="按时办结的比例;无办结时为 0")
+    overdue: int
+    overdue_tickets: List[str] = Field(..., description="超期未办结的工单,期限最晚的在后")
+    avg_rating: Optional[float] = Field(None, nullable=True)
+    satisfaction_rate: Optional[float] = Field(None, nullable=True, description="评价 3 分及以上的比例;无评价时为 null")
+    rework_count: int = Field(..., description="退回重办的次数")
+    extensions: int = Field(..., description="本部门提出的延期申请数")
+    returns: int = Field(..., description="本部门提出的退回申请数")
+
+
+class DepartmentStatsList(BaseModel):
+    items: List[DepartmentStatsOut]
+
+
+class ReviewTicketOut(BaseModel):
+    id: str
+    category: Category  # type: ignore[valid-type]
+    kind: Kind  # type: ignore[valid-type]
+    description: str
+    department: str
+    deadline: str
+    status: Status  # type: ignore[valid-type]
+    overdue: bool
+
+
+class ReviewOut(BaseModel):
+    ticket_id: str
+    type: ReviewType  # type: ignore[valid-type]
+    reason: str
+    new_deadline: Optional[str] = Field(None, nullable=True)
+    requested_at: str
+    requested_by: str
+    department: str = Field(..., description="提出申请的部门")
+    status: ReviewStatus  # type: ignore[valid-type]
+    decided_at: Optional[str] = Field(None, nullable=True)
+    decided_by: Optional[str] = Field(None, nullable=True)
+    decision_reason: Optional[str] = Field(None, nullable=True)
+    decided_deadline: Optional[str] = Field(None, nullable=True, description="同意的新期限(延期)")
+    decided_department: Optional[str] = Field(None, nullable=True, description="改派的部门(退回)")
+    suggested_department: Optional[str] = Field(None, nullable=True, description="退回申请:该类别通常的承办部门")
+    ticket: ReviewTicketOut
+
+
+class ReviewList(BaseModel):
+    items: List[ReviewOut]
+
+
+class CallbackTicketOut(BaseModel):
+    id: str
+    phone: str
+    contact_name: str
+    company: str
+    description: str
+    result: Optional[str] = Field(None, nullable=True)
+    department: str
+    resolved_at: Optional[str] = Field(None, nullable=True)
+    conversation_id: Optional[str] = Field(None, nullable=True)
+
+
+class CallbackOut(BaseModel):
+    ticket_id: str
+    channel: Channel  # type: ignore[valid-type]
+    status: CallbackStatus  # type: ignore[valid-type]
+    status_label: str
+    attempts: int
+    next_attempt_at: str
+    lease_until: Optional[str] = Field(None, nullable=True, description="领取(calling)的有效期")
+    last_outcome: Optional[CallbackOutcome] = Field(None, nullable=True)  # type: ignore[valid-type]
+    created_at: str
+    updated_at: str
+    ticket: CallbackTicketOut
+
+
+class CallbackList(BaseModel):
+    items: List[CallbackOut]
 
 
 class HealthOut(BaseModel):
@@ -243,7 +438,7 @@ def error_responses(*statuses: int) -> Dict[int, Dict[str, Any]]:
     descriptions = {
         401: "缺少或无效的访问令牌",
         403: "当前角色无权执行该操作",
-        404: "工单不存在",
+        404: "工单(或回访任务)不存在",
         409: "当前状态不允许该操作",
         413: "请求内容过大",
         422: "提交的信息有误",

@@ -7,7 +7,7 @@ touching code; secrets (the bearer tokens) only ever come from the environment.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, FrozenSet, Mapping, Optional
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
 from pydantic import Field, validator
 
@@ -36,6 +36,30 @@ def parse_dates(raw: str) -> FrozenSet[dt.date]:
     return frozenset(days)
 
 
+def parse_hours(raw: str) -> Tuple[Tuple[dt.time, dt.time], ...]:
+    """Parse "09:00-12:00,14:00-18:00": windows of a day (start inclusive, end exclusive), in order."""
+    windows = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        first, sep, last = item.partition("-")
+        try:
+            start, end = dt.time.fromisoformat(first.strip()), dt.time.fromisoformat(last.strip())
+        except ValueError as exc:
+            raise ValueError(f"{item!r} is not HH:MM-HH:MM") from exc
+        if not sep or end <= start:
+            raise ValueError(f"window {item!r} must end after it starts")
+        windows.append((start, end))
+    if not windows:
+        raise ValueError("no HH:MM-HH:MM window")
+    windows.sort()
+    for (_, end), (start, _) in zip(windows, windows[1:]):
+        if start < end:
+            raise ValueError(f"windows overlap at {start.isoformat('minutes')}")
+    return tuple(windows)
+
+
+DEFAULT_CALLBACK_HOURS = parse_hours("09:00-12:00,14:00-18:00")
+
+
 class Settings(HotlineSettings):
     host: str = Field("127.0.0.1", env="ISSUE_API_HOST")
     port: int = Field(8000, env="ISSUE_API_PORT", ge=1, le=65535)
@@ -47,6 +71,12 @@ class Settings(HotlineSettings):
     holidays: FrozenSet[dt.date] = Field(frozenset(), env="ISSUE_API_HOLIDAYS")
     extra_workdays: FrozenSet[dt.date] = Field(frozenset(), env="ISSUE_API_WORKDAYS")
     now: Optional[dt.datetime] = Field(None, env="ISSUE_API_NOW", description="fixed clock, for demos and tests only")
+    # 回访 (callbacks.py): when reporters may be called (Beijing time, working days only), how long a
+    # claimed call blocks other dialers, when an unanswered one is tried again, and how often.
+    callback_hours: Tuple[Tuple[dt.time, dt.time], ...] = Field(DEFAULT_CALLBACK_HOURS, env="ISSUE_API_CALLBACK_HOURS")
+    callback_lease_seconds: int = Field(600, env="ISSUE_API_CALLBACK_LEASE_SECONDS", ge=10, le=86400)
+    callback_retry_minutes: int = Field(60, env="ISSUE_API_CALLBACK_RETRY_MINUTES", ge=1, le=7 * 24 * 60)
+    callback_max_attempts: int = Field(3, env="ISSUE_API_CALLBACK_MAX_ATTEMPTS", ge=1, le=20)
     max_body_bytes: int = Field(64 * 1024, env="ISSUE_API_MAX_BODY_BYTES", ge=1024)
     workers: int = Field(1, env="ISSUE_API_WORKERS", ge=1)
     access_log: bool = Field(True, env="ISSUE_API_ACCESS_LOG")
@@ -73,6 +103,10 @@ class Settings(HotlineSettings):
     @validator("holidays", "extra_workdays", pre=True)
     def _dates(cls, value: Any) -> Any:  # noqa: N805
         return parse_dates(value) if isinstance(value, str) else value
+
+    @validator("callback_hours", pre=True)
+    def _hours(cls, value: Any) -> Any:  # noqa: N805
+        return parse_hours(value) if isinstance(value, str) else value
 
     @validator("now", pre=True)
     def _now(cls, value: Any) -> Any:  # noqa: N805

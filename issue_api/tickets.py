@@ -23,6 +23,7 @@ from contract.phones import mask_phone, same_phone
 from contract.vocabulary import (
     department_for,
     ACTION_LABELS,
+    REVIEW_TYPE_LABELS,
     DEFAULT_CHANNEL,
     DEFAULT_KIND,
     KIND_LABELS,
@@ -31,22 +32,25 @@ from contract.vocabulary import (
     STATUS_LABELS,
 )
 
+from . import callbacks as callback_schedule
 from . import workflow
-from .calendar import WorkingCalendar
-from .clock import SHANGHAI, Clock, iso_local, to_utc_naive
+from .calendar import WorkingCalendar, end_of_day
+from .clock import SHANGHAI, Clock, from_utc_naive, iso_local, to_utc_naive
 from .db import Database
-from .errors import ApiError, not_found
+from .errors import ApiError, invalid_field, not_found
 from .accounts import Account
 from .ids import allocate_ticket_id, looks_like_ticket_id, next_ticket_id
-from .models import idempotency_keys, proof_attempts, ticket_events, tickets
+from .models import idempotency_keys, proof_attempts, reviews, ticket_events, tickets
 from .proof import Attempts, Proof, code_matches, hash_code, new_code
 
 MAX_LIST_LIMIT = 200
+MAX_EXTENSION_DAYS = 366  # a new deadline at most this long after the current one
 log = logging.getLogger("issue_api.tickets")
 
 # Statements built once: constructing and cache-keying a SELECT costs more than running it on SQLite.
 _TICKET_BY_ID = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
-_STATUS_FOR_UPDATE = select(tickets.c.status, tickets.c.department).where(tickets.c.id == bindparam("ticket_id")).with_for_update()
+_ROW_FOR_UPDATE = (select(tickets.c.status, tickets.c.department, tickets.c.deadline, tickets.c.channel)
+                   .where(tickets.c.id == bindparam("ticket_id")).with_for_update())
 _EVENT_COLUMNS = (ticket_events.c.ticket_id, ticket_events.c.at, ticket_events.c.action, ticket_events.c.role,
                   ticket_events.c.note, ticket_events.c.actor)
 _EVENTS_OF_TICKET = (select(*_EVENT_COLUMNS).where(ticket_events.c.ticket_id == bindparam("ticket_id"))
@@ -58,6 +62,10 @@ _INSERT_TICKET = tickets.insert()
 _INSERT_EVENT = ticket_events.insert()
 _INSERT_KEY = idempotency_keys.insert()
 _ATTEMPTS = select(proof_attempts).where(proof_attempts.c.ticket_id == bindparam("ticket_id"))
+_PENDING_REVIEW = select(reviews).where(reviews.c.ticket_id == bindparam("ticket_id"), reviews.c.status == "pending")
+_PENDING_REVIEWS_OF_TICKETS = select(reviews).where(
+    reviews.c.ticket_id.in_(bindparam("ticket_ids", expanding=True)), reviews.c.status == "pending")
+_INSERT_REVIEW = reviews.insert()
 
 
 @dataclass
@@ -195,8 +203,10 @@ class TicketService:
         query = query.order_by(tickets.c.created_at.desc(), tickets.c.id.desc()).limit(min(limit, MAX_LIST_LIMIT))
         with self.db.read() as conn:
             rows = conn.execute(query).mappings().all()
-            events = self._events(conn, [row["id"] for row in rows])
-        return [present(row, events.get(row["id"], []), account, now) for row in rows]
+            ids = [row["id"] for row in rows]
+            events = self._events(conn, ids)
+            pending = self._pending_reviews(conn, ids) if account.role != "bot" else {}
+        return [present(row, events.get(row["id"], []), account, now, pending.get(row["id"])) for row in rows]
 
     # ---- proof (bot role) ---------------------------------------------------------------------
 
@@ -252,7 +262,8 @@ class TicketService:
 
     def act(self, ticket_id: str, action: str, account: Account, payload: Mapping[str, Any],
             idempotency_key: Optional[str], proof: Proof = NO_PROOF) -> Outcome:
-        """Apply one workflow action (assign, start, resolve, cancel, urge, supplement, rate)."""
+        """Apply one workflow action (assign, start, resolve, cancel, urge, supplement, rate, and the
+        department loop: note, extension, return, review)."""
         if not looks_like_ticket_id(ticket_id):
             raise not_found()
         self.require_proof(ticket_id, account, proof)
@@ -263,12 +274,12 @@ class TicketService:
                     earlier = self._replay(conn, idempotency_key, action, ticket_id, digest, account)
                     if earlier is not None:
                         return earlier
-                row = conn.execute(_STATUS_FOR_UPDATE, {"ticket_id": ticket_id}).first()
+                row = conn.execute(_ROW_FOR_UPDATE, {"ticket_id": ticket_id}).first()
                 if row is None or not account.sees(row.department):
                     raise not_found()
                 now = self.clock.now()
                 stamp = to_utc_naive(now)
-                values, events = self._effects(action, row.status, payload, stamp)
+                values, events = self._effects(conn, ticket_id, action, row, payload, account, now)
                 values["updated_at"] = stamp
                 conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(**values))
                 conn.execute(_INSERT_EVENT, [
@@ -286,37 +297,135 @@ class TicketService:
                 raise
             return self._replay_after_race(idempotency_key, action, ticket_id, digest, account)
 
-    def _effects(self, action: str, status: str, payload: Mapping[str, Any],
-                 stamp: dt.datetime) -> Tuple[Dict[str, Any], List[Tuple[str, Optional[str]]]]:
-        """Column changes and history events (action, note) for one action; 409 if not allowed."""
-        new_status = workflow.next_status(status, action)
+    def _effects(self, conn: Connection, ticket_id: str, action: str, row: Any, payload: Mapping[str, Any],
+                 account: Account, now: dt.datetime) -> Tuple[Dict[str, Any], List[Tuple[str, Optional[str]]]]:
+        """Column changes and history events (action, note) for one action, and what it changes in
+        the reviews and the callback schedule (same transaction); 409 if not allowed."""
+        stamp = to_utc_naive(now)
+        if action == "review":
+            return self._decide(conn, ticket_id, row, payload, account, now)
+        new_status = workflow.next_status(row.status, action)
         note = payload.get("note")
         if action == "assign":
             department = payload["department"]
             text = f"派至 {department}" + (f":{note}" if note else "")
-            return {"status": new_status, "department": department}, [("assigned", text)]
+            events: List[Tuple[str, Optional[str]]] = [("assigned", text)]
+            if department != row.department:
+                events += self._withdraw(conn, ticket_id, account, stamp, f"工单已改派至 {department}")
+            return {"status": new_status, "department": department}, events
         if action == "start":
             return {"status": new_status}, [("started", note)]
         if action == "resolve":
-            return ({"status": new_status, "result": payload["result"], "resolved_at": stamp},
-                    [("resolved", payload["result"])])
+            events = [("resolved", payload["result"])]
+            events += self._withdraw(conn, ticket_id, account, stamp, "工单已办结")
+            callback_schedule.schedule(conn, ticket_id, row.channel, stamp)
+            return {"status": new_status, "result": payload["result"], "resolved_at": stamp}, events
         if action == "cancel":
-            return {"status": new_status, "cancel_reason": payload["reason"]}, [("cancelled", payload["reason"])]
+            events = [("cancelled", payload["reason"])]
+            events += self._withdraw(conn, ticket_id, account, stamp, "工单已撤销")
+            callback_schedule.cancel(conn, ticket_id, stamp)
+            return {"status": new_status, "cancel_reason": payload["reason"]}, events
         if action == "urge":
             return {"urge_count": tickets.c.urge_count + 1}, [("urged", note)]
         if action == "supplement":
             return {}, [("supplemented", payload["text"])]
+        if action == "note":
+            return {}, [("noted", payload["text"])]
+        if action == "extension":
+            return {}, self._request_extension(conn, ticket_id, row, payload, account, now)
+        if action == "return":
+            self._require_no_pending(conn, ticket_id)
+            self._insert_review(conn, ticket_id, "return", row.department, payload["reason"], None, account, stamp)
+            return {}, [("return_requested", payload["reason"])]
         if action == "rate":
             score = int(payload["score"])
             comment = payload.get("comment")
             rated_note = f"{score} 分 {RATING_LABELS[score]}" + (f":{comment}" if comment else "")
             values: Dict[str, Any] = {"rating_score": score, "rating_comment": comment, "rated_at": stamp,
                                       "status": workflow.status_after_rating(score)}
+            events = [("rated", rated_note)]
+            if callback_schedule.finish_on_rating(conn, ticket_id, stamp):
+                events.append(("callback_done", "已收到评价,回访完成"))
             if values["status"] == "in_progress":
                 values.update(rework_count=tickets.c.rework_count + 1, resolved_at=None)
-                return values, [("rated", rated_note), ("reworked", "评价不满意,退回承办部门重新办理")]
-            return values, [("rated", rated_note), ("closed", None)]
+                return values, events + [("reworked", "评价不满意,退回承办部门重新办理")]
+            return values, events + [("closed", None)]
         raise ValueError(action)
+
+    # ---- the department's requests and the operators' review ---------------------------------
+
+    def _require_no_pending(self, conn: Connection, ticket_id: str) -> None:
+        pending = conn.execute(_PENDING_REVIEW, {"ticket_id": ticket_id}).mappings().first()
+        if pending is not None:
+            raise ApiError(409, "review_pending",
+                           f"该工单已有一份{REVIEW_TYPE_LABELS[pending['type']]}在等待审核,请等审核结果后再提交")
+
+    @staticmethod
+    def _insert_review(conn: Connection, ticket_id: str, kind: str, department: str, reason: str,
+                       new_deadline: Optional[str], account: Account, stamp: dt.datetime) -> None:
+        conn.execute(_INSERT_REVIEW, {
+            "ticket_id": ticket_id, "type": kind, "status": "pending", "department": department,
+            "reason": reason, "new_deadline": new_deadline, "requested_at": stamp, "requested_by": account.actor,
+            "decided_at": None, "decided_by": None, "decision_reason": None, "decided_deadline": None,
+            "decided_department": None,
+        })
+
+    def _request_extension(self, conn: Connection, ticket_id: str, row: Any, payload: Mapping[str, Any],
+                           account: Account, now: dt.datetime) -> List[Tuple[str, Optional[str]]]:
+        self._require_no_pending(conn, ticket_id)
+        stamp = to_utc_naive(now)
+        if stamp > row.deadline:
+            raise ApiError(409, "extension_too_late",
+                           f"办理期限({_month_day(_local_day(row.deadline))})已过,不能再申请延期;请尽快办结")
+        new_day = _check_new_deadline("new_deadline", payload["new_deadline"], row.deadline)
+        self._insert_review(conn, ticket_id, "extension", row.department, payload["reason"], new_day.isoformat(),
+                            account, stamp)
+        return [("extension_requested", f"申请延期至 {_month_day(new_day)}：{payload['reason']}")]
+
+    def _decide(self, conn: Connection, ticket_id: str, row: Any, payload: Mapping[str, Any], account: Account,
+                now: dt.datetime) -> Tuple[Dict[str, Any], List[Tuple[str, Optional[str]]]]:
+        """An operator's decision on the pending request (reason checked by the schema on reject)."""
+        pending = conn.execute(_PENDING_REVIEW, {"ticket_id": ticket_id}).mappings().first()
+        if pending is None:
+            raise ApiError(409, "review_not_pending", "该工单没有待审核的延期或退回申请")
+        stamp = to_utc_naive(now)
+        kind = pending["type"]
+        reason = payload.get("reason")
+        decided = {"decided_at": stamp, "decided_by": account.actor, "decision_reason": reason}
+        values: Dict[str, Any] = {}
+        if payload["decision"] == "reject":
+            decided["status"] = "rejected"
+            events: List[Tuple[str, Optional[str]]] = [(f"{kind}_rejected", reason)]
+        elif kind == "extension":
+            requested = payload.get("deadline") or pending["new_deadline"]
+            new_day = _check_new_deadline("deadline", requested, row.deadline)
+            values["deadline"] = to_utc_naive(end_of_day(new_day))
+            decided.update(status="approved", decided_deadline=new_day.isoformat())
+            note = (f"原期限 {_month_day(_local_day(row.deadline))} → 新期限 {_month_day(new_day)}："
+                    f"{pending['reason']}" + (f"(审核意见:{reason})" if reason else ""))
+            events = [("extension_approved", note)]
+        else:
+            department = payload.get("department")
+            if not department:
+                raise invalid_field("department", "field_required", "同意退回时请选择改派的承办部门")
+            if department == row.department:
+                raise invalid_field("department", "department_unchanged", "改派的部门与申请退回的部门相同,请选择其他部门")
+            values.update(status=workflow.next_status(row.status, "assign"), department=department)
+            decided.update(status="approved", decided_department=department)
+            events = [("return_approved", f"改派至 {department}" + (f"：{reason}" if reason else ""))]
+        conn.execute(update(reviews).where(reviews.c.id == pending["id"]).values(**decided))
+        return values, events
+
+    @staticmethod
+    def _withdraw(conn: Connection, ticket_id: str, account: Account, stamp: dt.datetime,
+                  why: str) -> List[Tuple[str, Optional[str]]]:
+        """The ticket moved on (resolved, cancelled, reassigned): a waiting request is moot."""
+        pending = conn.execute(_PENDING_REVIEW, {"ticket_id": ticket_id}).mappings().first()
+        if pending is None:
+            return []
+        conn.execute(update(reviews).where(reviews.c.id == pending["id"]).values(
+            status="withdrawn", decided_at=stamp, decided_by=account.actor, decision_reason=why))
+        return [("review_withdrawn", f"{REVIEW_TYPE_LABELS[pending['type']]}失效：{why}")]
 
     # ---- idempotency --------------------------------------------------------------------------
 
@@ -349,7 +458,10 @@ class TicketService:
         if row is None or not account.sees(row["department"]):
             raise not_found()
         events = conn.execute(_EVENTS_OF_TICKET, {"ticket_id": ticket_id}).mappings().all()
-        return present(row, events, account, self.clock.now())
+        pending = None
+        if account.role != "bot":  # (present() hides it from the bot: no need to read it)
+            pending = conn.execute(_PENDING_REVIEW, {"ticket_id": ticket_id}).mappings().first()
+        return present(row, events, account, self.clock.now(), pending)
 
     @staticmethod
     def _events(conn: Connection, ticket_ids: Sequence[str]) -> Dict[str, List[Mapping[str, Any]]]:
@@ -361,16 +473,47 @@ class TicketService:
             grouped.setdefault(event["ticket_id"], []).append(event)
         return grouped
 
+    @staticmethod
+    def _pending_reviews(conn: Connection, ticket_ids: Sequence[str]) -> Dict[str, Mapping[str, Any]]:
+        if not ticket_ids:
+            return {}
+        rows = conn.execute(_PENDING_REVIEWS_OF_TICKETS, {"ticket_ids": list(ticket_ids)}).mappings().all()
+        return {row["ticket_id"]: row for row in rows}
+
+
+def _local_day(stored: dt.datetime) -> dt.date:
+    return from_utc_naive(stored).astimezone(SHANGHAI).date()
+
+
+def _month_day(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def _full_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _check_new_deadline(field: str, value: str, current: dt.datetime) -> dt.date:
+    """A requested or granted deadline: a later day than the current deadline's, within a year of it."""
+    day = dt.date.fromisoformat(value)
+    current_day = _local_day(current)
+    if day <= current_day:
+        raise invalid_field(field, "deadline_not_later", f"新期限应晚于当前期限({_full_date(current_day)})")
+    if (day - current_day).days > MAX_EXTENSION_DAYS:
+        raise invalid_field(field, "deadline_too_far", f"新期限最多比当前期限晚 {MAX_EXTENSION_DAYS} 天")
+    return day
+
 
 def _wait_words(seconds: int) -> str:
     return f"{seconds} 秒" if seconds < 120 else f"{(seconds + 59) // 60} 分钟"
 
 
 def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account: Account,
-            now: dt.datetime) -> Dict[str, Any]:
+            now: dt.datetime, pending_review: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The ticket as `account` may see it: the bot role only ever sees a masked phone number; the
-    conversation id (a web chat's handle) is for operators and admins only; the query code's hash
-    for nobody."""
+    conversation id (a web chat's handle) is for operators and admins only; a pending extension or
+    return request is not shown to the bot (progress notes are: the bot reads the latest one to a
+    proved caller); the query code's hash for nobody."""
     role = account.role
     events = list(events)
     deadline = row["deadline"]
@@ -401,6 +544,18 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
             {"at": iso_local(e["at"]), "text": e["note"], "role": e["role"]}
             for e in events if e["action"] == "supplemented"
         ],
+        "progress_notes": [
+            {"at": iso_local(e["at"]), "text": e["note"], "actor": e.get("actor") or e["role"]}
+            for e in events if e["action"] == "noted"
+        ],
+        # The department's and operators' internal exchange: not for the bot (the public side).
+        "pending_review": None if pending_review is None or role == "bot" else {
+            "type": pending_review["type"],
+            "reason": pending_review["reason"],
+            "new_deadline": pending_review["new_deadline"],
+            "requested_at": iso_local(pending_review["requested_at"]),
+            "requested_by": pending_review["requested_by"],
+        },
         "rating": None if score is None else {
             "score": score, "label": RATING_LABELS[score], "comment": row["rating_comment"],
             "at": iso_local(row["rated_at"]),

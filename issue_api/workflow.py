@@ -6,7 +6,8 @@
     assigned/in_progress --assign--> assigned (改派)
 
 Urging and supplements are allowed while the ticket is open (received, assigned, in_progress): once
-办结 the caller rates instead. Anything else is refused with 409, a stable code
+办结 the caller rates instead. A department writes progress notes and asks for an extension while the
+ticket is open, and asks to hand it back (退回) once it was dispatched (assigned, in_progress). Anything else is refused with 409, a stable code
 ("<action>_not_allowed") and a Chinese reason that can be read to the caller.
 """
 from __future__ import annotations
@@ -25,6 +26,9 @@ TRANSITIONS: Mapping[str, Tuple[Tuple[str, ...], object]] = {
     "urge": (OPEN_STATUSES, None),
     "supplement": (OPEN_STATUSES, None),
     "rate": (("resolved",), None),  # the target depends on the score, see status_after_rating
+    "note": (OPEN_STATUSES, None),
+    "extension": (OPEN_STATUSES, None),
+    "return": (("assigned", "in_progress"), None),
 }
 
 _VERBS: Mapping[str, str] = {
@@ -35,6 +39,9 @@ _VERBS: Mapping[str, str] = {
     "urge": "催办",
     "supplement": "补充信息",
     "rate": "评价",
+    "note": "填写办理进展",
+    "extension": "申请延期",
+    "return": "申请退回",
 }
 
 _HINTS: Mapping[Tuple[str, str], str] = {
@@ -47,6 +54,7 @@ _HINTS: Mapping[Tuple[str, str], str] = {
     ("cancel", "cancelled"): "该工单已经撤销",
     ("urge", "resolved"): "工单已办结,无需催办;如对结果不满意,可以进行评价",
     ("supplement", "resolved"): "工单已办结,不能再补充信息;如对结果不满意,可以进行评价",
+    ("return", "received"): "工单尚未派单,不能退回;请联系话务员",
 }
 
 

@@ -1,5 +1,6 @@
 """The one issue-API client against the live API: each failure is a typed error carrying the API's
 stable code and its Chinese message."""
+import datetime
 import uuid
 
 import pytest
@@ -65,3 +66,78 @@ def test_unreachable_api_is_retried_then_reported():
     with pytest.raises(ApiUnavailable) as caught:
         down.get_ticket("2611270001")
     assert caught.value.status is None and caught.value.code == "unavailable"
+
+
+# ---- the department loop, through the same client (a service of its own, on a fixed clock) ----
+
+@pytest.fixture(scope="module")
+def loop_api(tmp_path_factory):
+    from tests.support.stack import TEST_TOKENS, start_issue_api
+
+    # Tuesday 1 December 2026, 10:00 Beijing time: a working day, inside the callback hours.
+    server, url, tokens = start_issue_api(tmp_path_factory.mktemp("issue_api_loop"),
+                                          extra_env={"ISSUE_API_NOW": "2026-12-01T10:00:00+08:00"})
+    clients = {role: IssueClient(url, TEST_TOKENS[role], timeout=10, max_attempts=2, backoff=0.05)
+               for role in ("bot", "operator", "department")}
+    yield clients
+    server.stop()
+
+
+def _dispatched(clients) -> dict:  # type: ignore[no-untyped-def]
+    ticket = clients["bot"].create_ticket({**TICKET, "category": "供水供电供气"}, f"test-{uuid.uuid4()}")
+    return clients["operator"].assign(ticket["id"], "市政公用服务中心")
+
+
+def test_department_requests_and_the_operators_review(loop_api):
+    department, operator = loop_api["department"], loop_api["operator"]
+    ticket = _dispatched(loop_api)
+    noted = department.add_note(ticket["id"], "已安排人员现场查看")
+    assert noted["progress_notes"][-1]["text"] == "已安排人员现场查看"
+    asked = department.request_extension(ticket["id"], "需要协调供电公司", datetime.date(2026, 12, 15))
+    assert asked["pending_review"]["new_deadline"] == "2026-12-15"
+    with pytest.raises(Refused) as caught:
+        department.request_return(ticket["id"], "不属于本部门")
+    assert caught.value.code == "review_pending"
+    assert [r["ticket_id"] for r in operator.reviews()] == [ticket["id"]]
+    approved = operator.review(ticket["id"], "approve", deadline="2026-12-14")
+    assert approved["deadline"] == "2026-12-14T23:59:59+08:00"
+    assert operator.reviews("decided")[0]["status"] == "approved"
+    with pytest.raises(Invalid) as rejected:
+        operator.review(ticket["id"], "reject")  # no reason
+    assert rejected.value.fields[0]["code"] == "reason_required"
+
+    department.request_return(ticket["id"], "应由城市管理和综合执法局处理")
+    moved = operator.review(ticket["id"], "approve", department="城市管理和综合执法局")
+    assert moved["department"] == "城市管理和综合执法局"
+    with pytest.raises(TicketNotFound):
+        department.add_note(ticket["id"], "已不是本部门的工单")
+    with pytest.raises(NotAllowed):
+        loop_api["bot"].reviews()
+
+
+def test_callbacks_figures_and_export(loop_api):
+    operator = loop_api["operator"]
+    ticket = _dispatched(loop_api)
+    loop_api["department"].resolve(ticket["id"], "已恢复供电")
+    due = [c["ticket_id"] for c in operator.callbacks(due=True)]
+    assert ticket["id"] in due
+    claimed = operator.claim_callback(ticket["id"])
+    assert claimed["status"] == "calling" and claimed["ticket"]["phone"] == TICKET["phone"]
+    with pytest.raises(Refused) as taken:
+        operator.claim_callback(ticket["id"])
+    assert taken.value.code == "callback_not_due"
+    retried = operator.record_callback_attempt(ticket["id"], "no_answer")
+    assert (retried["status"], retried["attempts"]) == ("pending", 1)
+    with pytest.raises(Refused):
+        operator.record_callback_attempt(ticket["id"], "no_answer")  # not claimed again
+
+    assert any(row["department"] == "市政公用服务中心" for row in operator.department_stats())
+    assert operator.stats()["callbacks_pending"] >= 1
+    csv_file = operator.export_tickets("2026-12-01", datetime.date(2026, 12, 1))
+    assert csv_file.filename == "tickets-2026-12-01-2026-12-01.csv" and csv_file.content_type.startswith("text/csv")
+    assert ticket["id"] in csv_file.content.decode("utf-8-sig")
+    xlsx_file = operator.export_tickets("2026-12-01", "2026-12-01", fmt="xlsx")
+    assert xlsx_file.filename.endswith(".xlsx") and xlsx_file.content.startswith(b"PK")
+    with pytest.raises(Invalid) as too_long:
+        operator.export_tickets("2026-01-01", "2027-06-01")
+    assert too_long.value.fields[0]["code"] == "date_range_too_long"

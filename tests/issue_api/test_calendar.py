@@ -45,3 +45,18 @@ def test_time_limit_per_kind(kind: str, days: int) -> None:
     weekdays = sum(1 for i in range(1, (deadline - filed.date()).days + 1)
                    if (filed.date() + dt.timedelta(days=i)).weekday() < 5)
     assert weekdays == days
+
+
+@pytest.mark.parametrize("local,inside", [
+    ("2026-12-01T08:59:59", False), ("2026-12-01T09:00:00", True), ("2026-12-01T11:59:59", True),
+    ("2026-12-01T12:00:00", False), ("2026-12-01T14:00:00", True), ("2026-12-01T18:00:00", False),
+    ("2026-12-05T10:00:00", False),  # Saturday
+    ("2026-10-01T10:00:00", False),  # a holiday
+    ("2026-10-10T10:00:00", True),   # a Saturday worked (调休)
+])
+def test_callback_hours_are_windows_of_working_days(local: str, inside: bool) -> None:
+    calendar = WorkingCalendar(holidays={dt.date(2026, 10, 1)}, extra_workdays={dt.date(2026, 10, 10)})
+    windows = ((dt.time(9), dt.time(12)), (dt.time(14), dt.time(18)))
+    moment = dt.datetime.fromisoformat(local).replace(tzinfo=SHANGHAI)
+    assert calendar.within_hours(moment, windows) is inside
+    assert calendar.within_hours(moment.astimezone(dt.timezone.utc), windows) is inside  # any zone in

@@ -19,6 +19,18 @@ def test_defaults() -> None:
     assert {token: account.role for token, account in settings.tokens.items()} == {
         "a": "bot", "b": "operator", "c": "operator"}
     assert settings.holidays == frozenset() and settings.now is None
+    assert settings.callback_hours == ((dt.time(9), dt.time(12)), (dt.time(14), dt.time(18)))
+    assert (settings.callback_lease_seconds, settings.callback_retry_minutes, settings.callback_max_attempts) == (
+        600, 60, 3)
+
+
+def test_callback_settings() -> None:
+    settings = from_env({**TOKENS, "ISSUE_API_CALLBACK_HOURS": "14:00-17:30, 08:30-11:30",
+                         "ISSUE_API_CALLBACK_LEASE_SECONDS": "120", "ISSUE_API_CALLBACK_RETRY_MINUTES": "30",
+                         "ISSUE_API_CALLBACK_MAX_ATTEMPTS": "5"})
+    assert settings.callback_hours == ((dt.time(8, 30), dt.time(11, 30)), (dt.time(14), dt.time(17, 30)))
+    assert (settings.callback_lease_seconds, settings.callback_retry_minutes, settings.callback_max_attempts) == (
+        120, 30, 5)
 
 
 def test_holiday_ranges_and_fixed_clock() -> None:
@@ -35,6 +47,11 @@ def test_holiday_ranges_and_fixed_clock() -> None:
     {**TOKENS, "ISSUE_API_PORT": "eighty"},
     {**TOKENS, "ISSUE_API_HOLIDAYS": "2026-13-01"},
     {**TOKENS, "ISSUE_API_NOW": "2026-01-05T09:00:00"},  # no offset
+    {**TOKENS, "ISSUE_API_CALLBACK_HOURS": "9-12"},
+    {**TOKENS, "ISSUE_API_CALLBACK_HOURS": "12:00-09:00"},
+    {**TOKENS, "ISSUE_API_CALLBACK_HOURS": "09:00-12:00,11:00-14:00"},  # overlapping
+    {**TOKENS, "ISSUE_API_CALLBACK_MAX_ATTEMPTS": "0"},
+    {**TOKENS, "ISSUE_API_CALLBACK_LEASE_SECONDS": "ten minutes"},
 ])
 def test_bad_configuration_is_refused(env: dict) -> None:
     with pytest.raises(SettingsError):

@@ -56,10 +56,11 @@ def test_full_flow_to_closed_with_history(api: Api) -> None:
     assert closed["status"] == "closed" and closed["status_label"] == "已评价归档"
     assert closed["rating"]["score"] == 5 and closed["rating"]["label"] == "非常满意"
     assert closed["rating"]["comment"] == "处理很及时"
+    # The resolution scheduled a 回访; the rating (whatever its path) completes it.
     assert [event["action"] for event in closed["history"]] == [
-        "filed", "assigned", "started", "resolved", "rated", "closed"]
+        "filed", "assigned", "started", "resolved", "rated", "callback_done", "closed"]
     assert [event["role"] for event in closed["history"]] == [
-        "bot", "operator", "department", "department", "bot", "bot"]
+        "bot", "operator", "department", "department", "bot", "bot", "bot"]
 
 
 def test_resolve_straight_from_assigned(api: Api) -> None:
@@ -85,7 +86,7 @@ def test_low_rating_sends_the_ticket_back_for_rework(api: Api, score: int) -> No
 
     assert reopened["status"] == "in_progress" and reopened["rework_count"] == 1
     assert reopened["rating"]["score"] == score
-    assert [event["action"] for event in reopened["history"]][-2:] == ["rated", "reworked"]
+    assert [event["action"] for event in reopened["history"]][-3:] == ["rated", "callback_done", "reworked"]
     # The department does it again, and a better score then closes it.
     api.act(ticket["id"], "resolve", role="department", result="已加装隔音屏")
     closed = api.act(ticket["id"], "rating", role="bot", score=3)
