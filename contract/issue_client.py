@@ -252,26 +252,6 @@ class IssueClient:
     def resolve(self, ticket_id: str, result: str, key: Optional[str] = None) -> dict[str, Any]:
         return self._act(ticket_id, "resolve", {"result": result}, key, NO_PROOF)
 
-    # -- 回访 callbacks (operator, admin) -----------------------------------------------------------
-    def callbacks(self, status: Optional[str] = None, channel: Optional[str] = None, due: Optional[bool] = None,
-                  limit: Optional[int] = None) -> list[dict[str, Any]]:
-        """GET /callbacks: the schedule; `due=True` only what may be called now (callback hours)."""
-        query: dict[str, Any] = {"status": status, "channel": channel, "limit": limit}
-        if due is not None:
-            query["due"] = "true" if due else "false"
-        body = self.call("GET", "/callbacks", retry=True, params={k: v for k, v in query.items() if v is not None})
-        return list(body.get("items", []))
-
-    def claim_callback(self, ticket_id: str) -> dict[str, Any]:
-        """POST /callbacks/{id}/claim: take the callback for a lease (Refused `callback_not_due` when
-        it is not due or another dialer holds it). Sent once: a repeat would find its own lease."""
-        return self.call("POST", f"/callbacks/{ticket_id}/claim", retry=False)
-
-    def record_callback_attempt(self, ticket_id: str, outcome: str) -> dict[str, Any]:
-        """POST /callbacks/{id}/attempts: no_answer, busy, failed, no_rating or declined. Sent once (it
-        counts an attempt); a lost one is made up by the claim's lease running out."""
-        return self.call("POST", f"/callbacks/{ticket_id}/attempts", retry=False, json={"outcome": outcome})
-
     def stats(self) -> dict[str, Any]:
         return self.call("GET", "/stats", retry=True)
 
