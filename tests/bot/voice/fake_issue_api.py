@@ -70,6 +70,11 @@ class FakeIssueApi:
                                          "attempts": 0, "next_attempt_at": time.time(), "lease_until": None,
                                          "last_outcome": None}
 
+    def claim(self, ticket_id: str) -> None:
+        """As a dialer's claim would (the call is in progress)."""
+        with self.lock:
+            self.callbacks[ticket_id].update(status="calling", lease_until=time.time() + self.lease_seconds)
+
     def _due(self, cb: dict[str, Any]) -> bool:
         now = time.time()
         if cb["status"] == "calling":
@@ -100,6 +105,8 @@ class FakeIssueApi:
                     return 409, {"error": {"code": "callback_not_due", "message": "回访未到时间或正在进行"}}
                 cb.update(status="calling", lease_until=time.time() + self.lease_seconds)
                 return 200, cb
+            if cb["status"] != "calling":
+                return 409, {"error": {"code": "callback_not_calling", "message": "该回访任务尚未领取"}}
             outcome = body.get("outcome")
             cb["attempts"] += 1
             cb["last_outcome"] = outcome
@@ -109,6 +116,7 @@ class FakeIssueApi:
                 cb["status"] = "failed"
             else:
                 cb.update(status="pending", next_attempt_at=time.time() + self.retry_seconds)
+            cb["lease_until"] = None
             return 200, cb
         match = re.fullmatch(r"/api/v1/tickets/(\w+)/rating", path)
         if method == "POST" and match:

@@ -34,6 +34,7 @@ def speech() -> dict[str, bytes]:
 def issue_api() -> Iterator[FakeIssueApi]:
     with FakeIssueApi() as fake:
         fake.add_resolved_ticket(TICKET_ID, "13891234567", RESULT)
+        fake.claim(TICKET_ID)  # the dialer claimed it before calling
         yield fake
 
 

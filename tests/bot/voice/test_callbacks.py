@@ -1,27 +1,33 @@
-"""回访 (callback) calls: the answer vocabulary, AMI Originate at the protocol level, and whole
-outbound calls placed by `python -m bot audiosocket` and answered over AudioSocket with Korean speech
-(the Korean test model stands in for the Chinese one, with a Korean phrase file for the answers).
+"""回访 (callback) calls: the answer vocabulary, AMI Originate at the protocol level, the dialer
+against a fake of the schedule, and whole outbound calls placed by `python -m bot audiosocket` from
+the real issue API's schedule and answered over AudioSocket with Korean speech (the Korean test model
+stands in for the Chinese one, with a Korean phrase file for the answers).
 """
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.voice.ami import originate, originate_outcome
 from bot.voice.audiosocket import Kind
 from bot.voice.audiosocket_server import CallSlots
+from bot.voice.callback_call import say_text
 from bot.voice.callback_dialer import CallbackDialer, dial_digits
 from bot.voice.callback_words import AnswerWords, BadWordsFile
 from bot.voice.settings import CALLBACK_WORDS_FILE, VoiceSettings
+from bot.voice.tts import build_tts
 from contract.issue_client import IssueClient
 from tests.bot.voice.fake_ami import FakeAmi
 from tests.bot.voice.fake_issue_api import OPERATOR_TOKEN, FakeIssueApi
@@ -29,6 +35,7 @@ from tests.bot.voice.helpers import KOREAN_MODEL, korean_speech
 from tests.bot.voice.test_audiosocket import Peer, connect
 from tests.support.aio import run as run_async
 from tests.support.servers import REPO_ROOT, free_port
+from tests.support.stack import start_issue_api
 
 KOREAN_WORDS = """
 # What espeak-ng's Korean voice says clearly enough for the Korean test model.
@@ -225,8 +232,6 @@ async def answer_the_phone(ami: FakeAmi, timeout: float = 30) -> tuple[Peer, dic
     call_uuid, _, address = action["Data"].partition(",")
     host, _, port = address.rpartition(":")
     peer = await connect(int(port))
-    import uuid
-
     await peer.send(Kind.UUID, uuid.UUID(call_uuid).bytes)
     return peer, action
 
@@ -245,16 +250,62 @@ async def listen(peer: Peer, quiet: float = 0.6, timeout: float = 60) -> None:
     assert peer.closed.is_set() or heard, "the bot said nothing"
 
 
+class Schedule:
+    """The issue API with its real callback routes, on a fresh database, with callback hours all day
+    today (the real clock: leases must run out). Nothing is due in the minute before midnight, Beijing
+    time, and these tests would wait in vain then."""
+
+    DEPARTMENT = "市政公用服务中心"
+
+    def __init__(self, tmp: Path, **env: str) -> None:
+        today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        env = {"ISSUE_API_CALLBACK_HOURS": "00:00-23:59",
+               "ISSUE_API_WORKDAYS": f"{today},{today + dt.timedelta(days=1)}", **env}
+        self.server, self.url, tokens = start_issue_api(tmp / "issue_api", extra_env=env)
+        self.operator_token = tokens["operator"]
+        self.operator = IssueClient(self.url, tokens["operator"])
+        self.bot = IssueClient(self.url, tokens["bot"])
+
+    def resolved(self, phone: str, result: str) -> str:
+        """A phone report, assigned and resolved: its callback is due at once."""
+        ticket = self.bot.create_ticket({"company": "西安测试科技有限公司", "contact_name": "张伟", "phone": phone,
+                                         "category": "市政设施", "description": "园区门口路灯坏了", "kind": "help",
+                                         "channel": "voice"}, f"test-{uuid.uuid4()}")
+        self.operator.assign(ticket["id"], self.DEPARTMENT)
+        self.operator.resolve(ticket["id"], result)
+        return ticket["id"]
+
+    def callback(self, ticket_id: str) -> dict:
+        [found] = [c for c in self.operator.callbacks(limit=200) if c["ticket_id"] == ticket_id]
+        return found
+
+    def ticket(self, ticket_id: str) -> dict:
+        return self.operator.get_ticket(ticket_id)
+
+    def history(self, ticket_id: str) -> list[str]:
+        return [event["action"] for event in self.ticket(ticket_id)["history"]]
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+@pytest.fixture()
+def schedule(tmp_path: Path) -> Iterator[Schedule]:
+    api = Schedule(tmp_path)
+    yield api
+    api.stop()
+
+
 @pytest.fixture(scope="module")
 def answers() -> dict[str, bytes]:
     return {text: korean_speech(text, 8000) for text in ("매우 만족", "네")}
 
 
 def test_a_callback_call_takes_a_spoken_rating_and_confirms_it(
-        ami: FakeAmi, issue_api: FakeIssueApi, answers, tmp_path: Path) -> None:
+        ami: FakeAmi, schedule: Schedule, answers, tmp_path: Path) -> None:
     result = "路灯已经修好了。"
-    issue_api.add_resolved_ticket("2026120100003", PHONE, result)
-    server = AudioSocketProcess(tmp_path, ami, issue_api.url, OPERATOR_TOKEN)
+    ticket_id = schedule.resolved(PHONE, result)
+    server = AudioSocketProcess(tmp_path, ami, schedule.url, schedule.operator_token)
     try:
         async def call() -> tuple[Peer, dict[str, str], int]:
             peer, action = await answer_the_phone(ami)
@@ -272,84 +323,97 @@ def test_a_callback_call_takes_a_spoken_rating_and_confirms_it(
     finally:
         server.stop()
     assert action["Channel"] == f"PJSIP/{PHONE}@trunk" and action["Application"] == "AudioSocket"
-    assert issue_api.posted("claim") == [("/api/v1/callbacks/2026120100003/claim", None)]
-    assert issue_api.posted("rating") == [("/api/v1/tickets/2026120100003/rating", {"score": 5})], log
-    assert issue_api.posted("attempts") == []  # a rating closes the callback by itself
+    assert "heard '매우 만족' -> 5" in log and "heard '네' -> yes" in log, log
+    # The rating reached the issue API, and with it the callback is done.
+    ticket = schedule.ticket(ticket_id)
+    assert (ticket["rating"]["score"], ticket["status"]) == (5, "closed"), log
+    callback = schedule.callback(ticket_id)
+    assert (callback["status"], callback["attempts"]) == ("done", 0)
+    assert "callback_done" in schedule.history(ticket_id)
     assert peer.received[-1].kind == Kind.HANGUP
     # The reporter heard the greeting and the result whole before answering.
-    from bot.voice.callback_call import say_text
-    from bot.voice.tts import build_tts
-
     tts = build_tts(VoiceSettings.from_env({"TTS_SPEED": "320", "TTS_CACHE_DIR": str(tmp_path / "tts")}))
     opening = b"".join(tts.synthesize(text, 8000) for text in (
-        say_text("greeting"), say_text("result", ticket_id="2026120100003", result=result)))
+        say_text("greeting"), say_text("result", ticket_id=ticket_id, result=result)))
     assert opening_frames >= len(opening) / 320 * 0.9
-    assert "heard '매우만족' -> 5" in log or "heard '매우 만족' -> 5" in log, log
 
 
 def test_a_callback_takes_a_keypad_rating_and_a_low_one_goes_back_for_rework(
-        ami: FakeAmi, issue_api: FakeIssueApi, tmp_path: Path) -> None:
-    issue_api.add_resolved_ticket("2026120100004", PHONE, "已答复。")
-    issue_api.add_resolved_ticket("2026120100005", "13712345678", "已答复。")
+        ami: FakeAmi, schedule: Schedule, tmp_path: Path) -> None:
+    first = schedule.resolved(PHONE, "已答复。")
+    second = schedule.resolved("029-88881234", "已答复。")
     ami.outcomes[:] = ["4", "5"]  # the first reporter answers, the second line is busy
-    server = AudioSocketProcess(tmp_path, ami, issue_api.url, OPERATOR_TOKEN)
+    server = AudioSocketProcess(tmp_path, ami, schedule.url, schedule.operator_token)
     try:
-        async def call() -> Peer:
-            peer, _ = await answer_the_phone(ami)
+        async def call() -> tuple[Peer, dict[str, str]]:
+            peer, action = await answer_the_phone(ami)
             await peer.silence(1.0)  # a key works from the first word on
             await peer.send(Kind.DTMF, b"2")
             await listen(peer, quiet=1.0)
             await asyncio.wait_for(peer.closed.wait(), 20)
-            return peer
+            return peer, action
 
-        peer = run_async(call())
+        peer, action = run_async(call())
         # The call over, its slot is free again: the next callback is placed.
-        assert ami.originated.get(timeout=20)["Channel"] == "PJSIP/13712345678@trunk"
-        wait_for(lambda: issue_api.posted("attempts"), what="the busy attempt")
+        assert ami.originated.get(timeout=20)["Channel"] == "PJSIP/02988881234@trunk"
+        wait_for(lambda: schedule.callback(second)["attempts"] == 1, what="the busy attempt")
         log = server.log()
     finally:
         server.stop()
-    assert issue_api.posted("rating") == [("/api/v1/tickets/2026120100004/rating", {"score": 2})], log
-    assert issue_api.tickets["2026120100004"]["status"] == "in_progress"
+    assert action["Channel"] == f"PJSIP/{PHONE}@trunk"
+    ticket = schedule.ticket(first)
+    assert (ticket["rating"]["score"], ticket["status"], ticket["rework_count"]) == (2, "in_progress", 1), log
+    assert "reworked" in schedule.history(first)  # what the console's alerts show
     assert "back to its department for rework" in log
     assert peer.received[-1].kind == Kind.HANGUP
-    assert issue_api.posted("attempts") == [("/api/v1/callbacks/2026120100005/attempts", {"outcome": "busy"})]
+    callback = schedule.callback(second)
+    assert (callback["status"], callback["last_outcome"]) == ("pending", "busy")
 
 
-def test_a_phone_that_rings_out_is_recorded_as_no_answer(ami: FakeAmi, issue_api: FakeIssueApi, tmp_path: Path) -> None:
-    issue_api.add_resolved_ticket("2026120100006", PHONE, "已答复。")
-    ami.outcomes.append("3")
-    server = AudioSocketProcess(tmp_path, ami, issue_api.url, OPERATOR_TOKEN)
-    try:
-        action = ami.originated.get(timeout=30)
-        wait_for(lambda: issue_api.posted("attempts"), what="the no_answer attempt")
-    finally:
-        server.stop()
-    assert action["Timeout"] == "20000"
-    assert issue_api.posted("attempts") == [("/api/v1/callbacks/2026120100006/attempts", {"outcome": "no_answer"})]
-    assert issue_api.posted("rating") == []
-
-
-def test_a_callback_left_by_a_dead_dialer_is_placed_by_the_next_one(
+def test_a_phone_that_rings_out_every_time_is_left_to_an_operator(
         ami: FakeAmi, tmp_path: Path) -> None:
-    with FakeIssueApi(lease_seconds=4) as issue_api:
-        issue_api.add_resolved_ticket("2026120100007", PHONE, "已答复。")
-        ami.ring_seconds = 30  # the phone is still ringing when the dialer dies
-        first = AudioSocketProcess(tmp_path / "first", ami, issue_api.url, OPERATOR_TOKEN)
+    schedule = Schedule(tmp_path, ISSUE_API_CALLBACK_MAX_ATTEMPTS="1")
+    try:
+        ticket_id = schedule.resolved(PHONE, "已答复。")
+        ami.outcomes.append("3")
+        server = AudioSocketProcess(tmp_path, ami, schedule.url, schedule.operator_token)
+        try:
+            action = ami.originated.get(timeout=30)
+            wait_for(lambda: schedule.callback(ticket_id)["attempts"] == 1, what="the no_answer attempt")
+        finally:
+            server.stop()
+        assert action["Timeout"] == "20000"
+        callback = schedule.callback(ticket_id)
+        assert (callback["status"], callback["last_outcome"]) == ("failed", "no_answer")
+        assert "callback_failed" in schedule.history(ticket_id)  # 回访失败, for an operator
+        assert schedule.ticket(ticket_id)["rating"] is None
+    finally:
+        schedule.stop()
+
+
+def test_a_callback_left_by_a_dead_dialer_is_placed_by_the_next_one(ami: FakeAmi, tmp_path: Path) -> None:
+    schedule = Schedule(tmp_path, ISSUE_API_CALLBACK_LEASE_SECONDS="10")
+    try:
+        ticket_id = schedule.resolved(PHONE, "已答复。")
+        ami.ring_seconds = 60  # the phone is still ringing when the dialer dies
+        first = AudioSocketProcess(tmp_path / "first", ami, schedule.url, schedule.operator_token)
         try:
             ami.originated.get(timeout=30)
             claimed_at = time.monotonic()
+            assert schedule.callback(ticket_id)["status"] == "calling"
         finally:
             first.kill()
         ami.ring_seconds = 0
         ami.outcomes.append("5")
-        second = AudioSocketProcess(tmp_path / "second", ami, issue_api.url, OPERATOR_TOKEN)
+        second = AudioSocketProcess(tmp_path / "second", ami, schedule.url, schedule.operator_token)
         try:
-            ami.originated.get(timeout=30)
+            ami.originated.get(timeout=40)
             replaced_after = time.monotonic() - claimed_at
-            wait_for(lambda: issue_api.posted("attempts"), what="the attempt of the second dialer")
+            wait_for(lambda: schedule.callback(ticket_id)["attempts"] == 1, what="the second dialer's attempt")
         finally:
             second.stop()
-        assert len(issue_api.posted("claim")) == 2
-        assert replaced_after >= 3.5  # not before the first dialer's lease ran out
-        assert issue_api.posted("attempts") == [("/api/v1/callbacks/2026120100007/attempts", {"outcome": "busy"})]
+        assert replaced_after >= 9  # not before the first dialer's claim ran out
+        callback = schedule.callback(ticket_id)
+        assert (callback["status"], callback["last_outcome"]) == ("pending", "busy")
+    finally:
+        schedule.stop()
