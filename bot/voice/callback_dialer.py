@@ -134,21 +134,23 @@ class CallbackDialer:
         with self._lock:
             if any(job.ticket_id == ticket_id for job in self._jobs.values()):
                 return False
+        call_id = str(uuid.uuid4())
+        # The slot first: a claim cannot be given back, only left to run out.
+        if not self.slots.reserve(call_id):
+            return False
         try:
             self.issue.claim_callback(ticket_id)
-        except Refused:  # another dialer has it, or it stopped being due
-            return False
         except IssueApiError as exc:
-            log.warning("callback of ticket %s not claimed: %s", ticket_id, exc)
+            self.slots.release(call_id)
+            if not isinstance(exc, Refused):  # Refused: another dialer has it, or it is no longer due
+                log.warning("callback of ticket %s not claimed: %s", ticket_id, exc)
             return False
         digits = dial_digits(ticket.get("phone"))
         if not digits:
+            self.slots.release(call_id)
             log.error("callback of ticket %s: no number to dial", ticket_id)
             self._record(ticket_id, "failed")
             return False
-        call_id = str(uuid.uuid4())
-        if not self.slots.reserve(call_id):
-            return False  # the lease runs out and the callback comes back
         job = CallbackJob(call_id, ticket)
         with self._lock:
             self._jobs[call_id] = job

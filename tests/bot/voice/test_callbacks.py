@@ -181,6 +181,23 @@ def test_the_dialer_leaves_inbound_callers_their_slots(ami: FakeAmi, issue_api: 
     assert issue_api.posted("attempts")[0][1] == {"outcome": "no_answer"}
 
 
+def test_a_callback_another_dialer_claimed_first_is_skipped_and_the_slot_kept_free(
+        ami: FakeAmi, issue_api: FakeIssueApi) -> None:
+    issue_api.add_resolved_ticket("2026120100003", PHONE, "已修复")
+    settings = ami_settings(ami, CALLBACK_CHANNEL=CHANNEL, ISSUE_API_URL=issue_api.url,
+                            ISSUE_API_OPERATOR_TOKEN=OPERATOR_TOKEN)
+
+    class RacedClient(IssueClient):
+        def claim_callback(self, ticket_id: str) -> dict:
+            issue_api.claim(ticket_id)  # the other dialer's claim lands between the list and ours
+            return super().claim_callback(ticket_id)
+
+    slots = CallSlots(1)
+    dialer = CallbackDialer(settings, RacedClient(issue_api.url, OPERATOR_TOKEN), slots)
+    assert run_async(dialer.poll_once()) == 0
+    assert slots.free == 1 and dialer.in_flight == 0 and ami.originated.empty()
+
+
 # -- whole callback calls through `python -m bot audiosocket` ----------------------------------------
 class AudioSocketProcess:
     """`python -m bot audiosocket` with the dialer on, the Korean model and Korean answer words."""
