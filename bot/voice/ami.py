@@ -44,6 +44,10 @@ class AmiConnection:
         self._file.close()
         self._sock.close()
 
+    def set_timeout(self, seconds: float) -> None:
+        """How long a read may wait from now on (an Originate waits for the phone to ring out)."""
+        self._sock.settimeout(seconds)
+
     def _read_message(self) -> dict[str, str]:
         message: dict[str, str] = {}
         while True:
@@ -72,13 +76,13 @@ class AmiConnection:
             message = self._read_message()
             if message.get("ActionID") != action_id:
                 continue  # unrelated events
-            if "Response" in message:
-                response = message
-                if not until or message["Response"].lower() != "success":
-                    return response, events
-            elif "Event" in message:
+            if "Event" in message:  # before "Response": some events (OriginateResponse) carry one too
                 events.append(message)
                 if message["Event"] in until:
+                    return response, events
+            elif "Response" in message:
+                response = message
+                if not until or message["Response"].lower() != "success":
                     return response, events
 
 
@@ -116,6 +120,59 @@ def lookup_caller_id(settings: VoiceSettings, call_id: str) -> str | None:
     except (AmiError, OSError) as exc:
         log.warning("caller id of call %s unknown: %s", call_id, exc)
         return None
+    finally:
+        ami.close()
+
+
+# OriginateResponse "Reason": the channel's last control frame (Asterisk's AST_CONTROL_*).
+ORIGINATE_OUTCOMES = {"4": "answered", "1": "no_answer", "3": "no_answer", "5": "busy", "8": "failed", "0": "failed"}
+
+
+def originate_outcome(event: dict[str, str]) -> str:
+    """answered, no_answer (rang out, or rejected while ringing), busy or failed (congestion, no
+    route, anything else) from an OriginateResponse event."""
+    if event.get("Response", "").lower() == "success":
+        return "answered"
+    outcome = ORIGINATE_OUTCOMES.get(event.get("Reason", "").strip(), "failed")
+    return "failed" if outcome == "answered" else outcome
+
+
+def originate(settings: VoiceSettings, channel: str, application: str, data: str, caller_id: str,
+              ring_timeout: float, variables: dict[str, str] | None = None) -> str:
+    """Place a call with AMI `Originate` (Async) and wait for its OriginateResponse; the outcome
+    (`originate_outcome`). Blocks for up to the ring timeout: run it in a thread of its own.
+
+    The manager user needs the `originate` write class and the `call` read class (the
+    OriginateResponse event is a call event, sent to the connection that asked).
+    """
+    try:
+        ami = AmiConnection(settings.ami_host or "127.0.0.1", settings.ami_port)
+    except OSError as exc:
+        log.error("originate failed: AMI at %s:%s unreachable: %s", settings.ami_host, settings.ami_port, exc)
+        return "failed"
+    try:
+        _login(ami, settings)
+        # Asterisk gives up ringing after Timeout ms, then answers the action: wait a little longer.
+        ami.set_timeout(ring_timeout + 30)
+        fields: dict[str, Any] = {"Channel": channel, "Application": application, "Data": data,
+                                  "CallerID": caller_id, "Timeout": int(ring_timeout * 1000), "Async": "true"}
+        if variables:
+            fields["Variable"] = ",".join(f"{k}={v}" for k, v in variables.items())
+        response, events = ami.action("Originate", until=frozenset({"OriginateResponse"}), **fields)
+        event = next((e for e in events if e.get("Event") == "OriginateResponse"), None)
+        if event is None:
+            raise AmiError(f"originate refused: {response.get('Message', '')}")
+        outcome = originate_outcome(event)
+        log.info("originate %s: %s (reason %s)", event.get("Channel") or "-", outcome, event.get("Reason"))
+        try:
+            ami.set_timeout(5)
+            ami.action("Logoff")
+        except (AmiError, OSError):
+            pass
+        return outcome
+    except (AmiError, OSError) as exc:
+        log.error("originate failed: %s", exc)
+        return "failed"
     finally:
         ami.close()
 

@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from bot.voice.ami import build_transfer, lookup_caller_id
-    from bot.voice.asr import load_model, new_recognizer
+    from bot.voice.asr import Recognizer, load_model, new_recognizer
     from bot.voice.bot_client import build_bot_client, warn_without_token
     from bot.voice.call import CallSession
     from bot.voice.models import ModelNotFoundError
@@ -46,16 +46,40 @@ def run(args: argparse.Namespace) -> int:
     build_prompt_cache(tts)
     transfer = build_transfer(settings)
 
+    from bot.voice.audiosocket_server import CallSlots, serve
+    from bot.voice.callback_call import CallbackSession
+    from bot.voice.callback_dialer import build_dialer
+    from bot.voice.callback_words import AnswerWords, BadWordsFile
+
+    slots = CallSlots(settings.audiosocket_max_calls)
+    dialer = build_dialer(settings, slots)
+    if dialer is not None:
+        try:
+            words = AnswerWords.load(settings.callback_words)
+        except (OSError, BadWordsFile) as exc:
+            print(f"CALLBACK_RATING_WORDS: {exc}", file=sys.stderr)
+            return 2
+        callback_grammar = words.grammar(load_model(settings)) if settings.callback_grammar else None
+        if settings.callback_grammar and callback_grammar is None:
+            logging.getLogger(__name__).warning("CALLBACK_GRAMMAR: the model knows none of the phrases in %s; "
+                                                "callbacks are recognized without a grammar", settings.callback_words)
+
     def make_session(call_id: str, sink) -> CallSession:  # noqa: ANN001
+        job = dialer.connected(call_id) if dialer is not None else None
+        if job is not None:  # a callback this process dialled
+            recognizer = (Recognizer(load_model(settings), settings.sample_rate, callback_grammar) if callback_grammar
+                          else new_recognizer(settings))
+            return CallbackSession(recognizer=recognizer, tts=tts, sink=sink, settings=settings, call_id=call_id,
+                                   ticket=job.ticket, issue=dialer.issue, words=words, on_end=dialer.finished)
         return CallSession(recognizer=new_recognizer(settings), bot=build_bot_client(settings), tts=tts,
                            sink=sink, settings=settings, call_id=call_id, transfer=transfer,
                            caller_id=lookup_caller_id(settings, call_id))
 
-    from bot.voice.audiosocket_server import serve
-
     try:
         busy = tts.synthesize(PROMPTS["busy"], 8000)
-        asyncio.run(serve(make_session, settings, busy, ready=lambda server: print(
+        asyncio.run(serve(make_session, settings, busy, slots=slots,
+                          background=[dialer.run] if dialer is not None else [],
+                          ready=lambda server: print(
             f"AudioSocket listening on {settings.audiosocket_host}:{settings.audiosocket_port}", flush=True)))
     except KeyboardInterrupt:
         pass

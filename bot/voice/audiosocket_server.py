@@ -18,7 +18,7 @@ import asyncio
 import collections
 import logging
 import threading
-from typing import Callable
+from typing import Awaitable, Callable, Sequence
 
 from bot.voice import audiosocket as proto
 from bot.voice.audio_io import QueueSource
@@ -87,19 +87,51 @@ class AudioSocketSink:
 
 
 class CallSlots:
-    """How many calls the machine can decode in real time (AUDIOSOCKET_MAX_CALLS)."""
+    """How many calls the machine can decode in real time (AUDIOSOCKET_MAX_CALLS).
+
+    An outbound callback holds its slot from the moment it is dialled (`reserve`), so that an inbound
+    call arriving while the phone rings cannot leave the answered callback without one; its connection
+    then takes the reserved slot (`take(call_id)`), or the dialer gives it back (`release`).
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit, self.active = limit, 0
+        self._reserved: set[str] = set()
+        self._lock = threading.Lock()  # the dialer's threads reserve and release
 
-    def take(self) -> bool:
-        if self.active >= self.limit:
-            return False
-        self.active += 1
-        return True
+    @property
+    def free(self) -> int:
+        with self._lock:
+            return self.limit - self.active
+
+    def take(self, call_id: str | None = None) -> bool:
+        with self._lock:
+            if call_id is not None and call_id in self._reserved:
+                self._reserved.discard(call_id)
+                return True
+            if self.active >= self.limit:
+                return False
+            self.active += 1
+            return True
 
     def give_back(self) -> None:
-        self.active -= 1
+        with self._lock:
+            self.active -= 1
+
+    def reserve(self, call_id: str) -> bool:
+        with self._lock:
+            if self.active >= self.limit:
+                return False
+            self.active += 1
+            self._reserved.add(call_id)
+            return True
+
+    def release(self, call_id: str) -> None:
+        """Give back a reservation whose call never connected (no answer, or the PBX lost it)."""
+        with self._lock:
+            if call_id in self._reserved:
+                self._reserved.discard(call_id)
+                self.active -= 1
 
 
 async def refuse_busy(writer: asyncio.StreamWriter, busy_audio: bytes, call_id: str) -> None:
@@ -134,7 +166,7 @@ async def handle_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
         writer.close()
         return
 
-    if slots is not None and not slots.take():
+    if slots is not None and not slots.take(call_id):
         try:
             await refuse_busy(writer, busy_audio, call_id)
         except ConnectionError:
@@ -283,9 +315,11 @@ async def _play_out(reader: asyncio.StreamReader, sink: AudioSocketSink, timeout
 
 
 async def serve(make_session: SessionFactory, settings: VoiceSettings, busy_audio: bytes = b"",
-                ready: Callable[[asyncio.AbstractServer], None] | None = None) -> None:
-    """Listen on AUDIOSOCKET_HOST:AUDIOSOCKET_PORT until cancelled."""
-    slots = CallSlots(settings.audiosocket_max_calls)
+                ready: Callable[[asyncio.AbstractServer], None] | None = None, slots: CallSlots | None = None,
+                background: Sequence[Callable[[], Awaitable[None]]] = ()) -> None:
+    """Listen on AUDIOSOCKET_HOST:AUDIOSOCKET_PORT until cancelled, running `background` tasks (the
+    callback dialer) alongside."""
+    slots = slots or CallSlots(settings.audiosocket_max_calls)
     server = await asyncio.start_server(
         lambda r, w: handle_connection(r, w, make_session, settings, slots, busy_audio),
         settings.audiosocket_host, settings.audiosocket_port,
@@ -293,5 +327,10 @@ async def serve(make_session: SessionFactory, settings: VoiceSettings, busy_audi
     log.info("AudioSocket server listening on %s:%s", settings.audiosocket_host, settings.audiosocket_port)
     if ready:
         ready(server)
-    async with server:
-        await server.serve_forever()
+    tasks = [asyncio.create_task(task()) for task in background]
+    try:
+        async with server:
+            await server.serve_forever()
+    finally:
+        for task in tasks:
+            task.cancel()

@@ -121,8 +121,7 @@ class CallSession:
         """Play the call to its end; returns the hangup reason."""
         log.info("call %s from %s started", self.call_id, mask_phone(self.caller_id) or "-")
         try:
-            if self.settings.greet:
-                self.say(PROMPTS["greeting"])
+            self._open()
             for frame in frames:
                 self._step(frame)
                 if self._hangup_reason:
@@ -137,6 +136,11 @@ class CallSession:
         log.info("call %s ended: %s after %.1fs", self.call_id, self._hangup_reason, self.now)
         return self._hangup_reason
 
+    def _open(self) -> None:
+        """What the call starts with: the hotline's greeting (VOICE_GREET)."""
+        if self.settings.greet:
+            self.say(PROMPTS["greeting"])
+
     def _step(self, frame: bytes) -> None:
         duration = len(frame) / 2 / self.settings.sample_rate
         self.now += duration
@@ -147,7 +151,7 @@ class CallSession:
         if self._vad.update(frame, duration):
             self._last_activity = self.now
             self._reprompted = False
-            if (self.settings.barge_in and self._vad.speech_run >= self.settings.barge_in_min_speech
+            if (self._barge_in_allowed() and self._vad.speech_run >= self.settings.barge_in_min_speech
                     and self.sink.is_playing(self.now)):
                 self.sink.stop(self.now)
                 self._emit(BargeIn(self.now))
@@ -163,6 +167,9 @@ class CallSession:
             self._utterance_open = False
             self._hear(self.recognizer.finish())
         self._check_timers()
+
+    def _barge_in_allowed(self) -> bool:
+        return self.settings.barge_in
 
     def _check_timers(self) -> None:
         if self.now >= self.settings.max_call:

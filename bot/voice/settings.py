@@ -17,6 +17,7 @@ from contract.settings import REPO_ROOT, HotlineSettings, repo_path
 DEFAULT_MODEL_NAME = "vosk-model-small-cn-0.22"
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "vosk" / DEFAULT_MODEL_NAME
 PROMPT_CACHE_DIR = REPO_ROOT / "audio" / "cache"
+CALLBACK_WORDS_FILE = REPO_ROOT / "audio" / "callback_words_zh.txt"
 
 
 class VoiceSettings(HotlineSettings):
@@ -82,13 +83,45 @@ class VoiceSettings(HotlineSettings):
     ami_priority: int = Field(1, env="AMI_PRIORITY")
     ami_db_family: str = Field("audiosocket", env="AMI_DB_FAMILY")  # AstDB family mapping call UUID -> channel
 
-    @validator("model_dir", "grammar_file", "prompt_cache_dir")
+    # 回访 callbacks: the AudioSocket server dials reporters of resolved tickets (AMI Originate into
+    # AudioSocket) from the issue API's durable schedule. Off while CALLBACK_CHANNEL is unset.
+    callback_channel: Optional[str] = Field(None, env="CALLBACK_CHANNEL")  # dial string, "{phone}" = the digits
+    callback_caller_id: str = Field('"96767" <96767>', env="CALLBACK_CALLER_ID")  # what the reporter's phone shows
+    callback_poll_seconds: float = Field(30.0, env="CALLBACK_POLL_SECONDS", gt=0)  # how often to ask for due callbacks
+    callback_ring_timeout: float = Field(30.0, env="CALLBACK_RING_TIMEOUT", gt=0)  # ring this long, then no_answer
+    # Callbacks at once; each also needs a free call slot (AUDIOSOCKET_MAX_CALLS), inbound callers keep the rest.
+    callback_max_calls: int = Field(1, env="CALLBACK_MAX_CALLS", ge=1)
+    # Where Asterisk connects the answered call (the AudioSocket application's second argument);
+    # default AUDIOSOCKET_HOST:AUDIOSOCKET_PORT.
+    callback_audiosocket: Optional[str] = Field(None, env="CALLBACK_AUDIOSOCKET")
+    # An answered call whose AudioSocket connection does not arrive within this counts as failed.
+    callback_connect_timeout: float = Field(30.0, env="CALLBACK_CONNECT_TIMEOUT", gt=0)
+    # What a reporter may answer (phrase -> 1..5, yes, no, decline), one per line; the recognizer
+    # can be restricted to these phrases (CALLBACK_GRAMMAR, small models only).
+    callback_words: Path = Field(CALLBACK_WORDS_FILE, env="CALLBACK_RATING_WORDS")
+    callback_grammar: bool = Field(False, env="CALLBACK_GRAMMAR")
+    issue_api_url: str = Field("http://127.0.0.1:8000", env="ISSUE_API_URL")
+    # The operator role's token: reads the schedule, claims callbacks, records attempts and ratings.
+    issue_api_token: str = Field("", env="ISSUE_API_OPERATOR_TOKEN", repr=False)
+
+    @validator("model_dir", "grammar_file", "prompt_cache_dir", "callback_words")
     def _from_repo_root(cls, value: Optional[Path]) -> Optional[Path]:  # noqa: N805
         return repo_path(value) if value is not None else None
 
-    @validator("rasa_url", "gateway_url")
+    @validator("rasa_url", "gateway_url", "issue_api_url")
     def _no_trailing_slash(cls, value: Optional[str]) -> Optional[str]:  # noqa: N805
         return value.rstrip("/") if value else value
+
+    @validator("callback_channel")
+    def _channel_names_the_phone(cls, value: Optional[str]) -> Optional[str]:  # noqa: N805
+        if value and "{phone}" not in value:
+            raise ValueError('must contain "{phone}", e.g. PJSIP/{phone}@trunk')
+        return value
+
+    @property
+    def callback_audiosocket_address(self) -> str:
+        """host:port that Asterisk connects an answered callback to."""
+        return self.callback_audiosocket or f"{self.audiosocket_host}:{self.audiosocket_port}"
 
     def with_overrides(self, **changes: Any) -> "VoiceSettings":
         """A copy with some fields replaced (command-line flags, per-channel tweaks)."""
