@@ -62,6 +62,11 @@ if [[ -n "${GATEWAY_DEPARTMENTS:-}" ]]; then
 else
   desk_users="nobody yet: set GATEWAY_DEPARTMENTS=user:password:<department> and department/<department>:TOKEN in ISSUE_API_TOKENS"
 fi
+if [[ -n "${AMI_HOST:-}" && -n "${CALLBACK_CHANNEL:-}" ]]; then
+  callbacks="on: due 回访 are dialled through Asterisk at $AMI_HOST (CALLBACK_CHANNEL=$CALLBACK_CHANNEL)"
+else
+  callbacks="off: set AMI_HOST, AMI_USER, AMI_SECRET and CALLBACK_CHANNEL to have due 回访 dialled (audio/README.md)"
+fi
 cat <<MSG
 96767 hotline starting${mode:+ (scaled: HAProxy in front of ${HOTLINE_REPLICAS:-2} of each process, PostgreSQL and Redis)} (Ctrl-C stops everything):
   web chat demo     $gw/
@@ -71,6 +76,7 @@ cat <<MSG
   Rasa REST channel $RASA_URL/webhooks/rest/webhook
   voice             .venv/bin/python -m bot voice   (needs the Chinese model: python -m bot model download;
                     with GATEWAY_URL=$gw also GATEWAY_CHANNEL_TOKEN from $HOTLINE_VAR_DIR/local.env)
+  phone callbacks   $callbacks
   health            .venv/bin/python -m bot health ${mode[*]:-}   logs: $HOTLINE_VAR_DIR/logs/
 MSG
 exec .venv/bin/python -m bot run "${mode[@]}"
