@@ -16,7 +16,7 @@ export PYTHONUNBUFFERED := 1
 # the console's chart library.
 APT_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 chromium fonts-wqy-zenhei haproxy
 
-.PHONY: help setup system-deps venv deps vendor prompts model train test run run-scaled bench profile clean
+.PHONY: help setup system-deps venv deps load-deps vendor prompts model train test run run-scaled bench profile clean
 
 help:
 	@echo "make setup   install everything and train the model (run once on a fresh machine)"
@@ -26,7 +26,7 @@ help:
 	@echo "make bench   run the benchmarks and refresh the README figures"
 	@echo "make profile print where a conversation turn's time goes"
 
-setup: system-deps venv deps vendor model prompts
+setup: system-deps venv deps load-deps vendor model prompts
 	@echo "Setup complete. Next: 'make test' or 'make run'."
 
 system-deps: $(STAMP)/system-deps
@@ -45,6 +45,16 @@ $(STAMP)/system-deps: Makefile
 venv: $(VENV)/bin/python
 $(VENV)/bin/python:
 	@py=$$(scripts/find-python310.sh) && echo "Using $$py" && $$py -m venv $(VENV)
+
+# Locust for the load and fault benchmarks, in an environment of its own (its gevent stack and Rasa's
+# pins do not mix); bench/load_bench.py runs it from there.
+load-deps: $(STAMP)/load-deps
+$(STAMP)/load-deps: requirements-load.txt
+	@mkdir -p $(STAMP)
+	@py=$$(scripts/find-python310.sh) && [[ -x .venv-load/bin/python ]] || $$py -m venv .venv-load
+	.venv-load/bin/pip install -q --upgrade 'pip==24.3.1'
+	.venv-load/bin/pip install --progress-bar on -r requirements-load.txt
+	@touch $@
 
 deps: $(STAMP)/deps
 $(STAMP)/deps: requirements.lock $(VENV)/bin/python
@@ -102,4 +112,4 @@ profile: $(STAMP)/deps $(MODEL)
 	$(PY) -m bench.turn_profile
 
 clean:
-	rm -rf $(STAMP) models var results
+	rm -rf $(STAMP) models var results .venv-load

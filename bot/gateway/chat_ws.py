@@ -40,6 +40,7 @@ _turns: set[asyncio.Task] = set()  # strong references: the loop keeps only weak
 NOTICE_FRAME_TOO_LONG = reply("utter_notice_frame_too_long")
 NOTICE_BAD_FRAME = reply("utter_notice_bad_frame")
 NOTICE_RATING_INVALID = reply("utter_notice_rating_invalid")
+NOTICE_TURN_FAILED = reply("utter_notice_turn_failed")
 PENDING_RATINGS_TIMEOUT = 3.0  # seconds the hello waits for the issue API; then it goes without
 PENDING_RATINGS_MAX = 10  # the conversation's newest tickets looked at
 
@@ -170,8 +171,10 @@ async def _turn(websocket: WebSocket, conv_router: Router, sender: str, text: st
         for reply in replies:
             if reply.get("transient"):
                 await _notice(websocket, reply["text"])
-    except Exception:  # a broken socket or a bug in one turn must not take the others down
+    except Exception:  # a broken socket, a database restart or a bug in one turn must not take the others down
         log.exception("turn failed for %s", sender)
+        with contextlib.suppress(Exception):  # the user is told, not left waiting for an answer
+            await _notice(websocket, NOTICE_TURN_FAILED)
 
 
 async def _notice(websocket: WebSocket, text: str) -> None:

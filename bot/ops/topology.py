@@ -130,7 +130,7 @@ def scaled_topology(env: Optional[Mapping[str, str]] = None) -> list[Program]:
     trackers = make_url(stores.url("trackers"))
     redis = make_url(stores.redis_url.replace("redis://", "redis+x://", 1))  # any scheme make_url parses
     var_dir = Path(_env(env, "HOTLINE_VAR_DIR", str(REPO_ROOT / "var")))
-    programs = [Program("haproxy", f"/usr/sbin/haproxy -W -db -f {shlex.quote(str(var_dir / 'haproxy.cfg'))}",
+    programs = [Program("haproxy", f"/usr/sbin/haproxy -db -f {shlex.quote(str(var_dir / 'haproxy.cfg'))}",
                         stop_seconds=10)]
     for i in range(1, replicas + 1):
         programs += [
