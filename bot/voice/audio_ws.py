@@ -111,7 +111,11 @@ class Decoder:
         from bot.voice.resample import StreamResampler
 
         model = load_model(settings)
-        self.recognizer = Recognizer(model, settings.sample_rate, grammar_phrases(model, settings.grammar_file))
+        # Client frames go to Kaldi as they come (no VAD here to tell when chunking would delay the end
+        # of an utterance); partials at the configured rate, for the client's screen.
+        self.recognizer = Recognizer(model, settings.sample_rate, grammar_phrases(model, settings.grammar_file),
+                                     partial_interval=settings.partial_interval,
+                                     recycle_after=settings.asr_recycle_after)
         self.resampler = StreamResampler(rate, settings.sample_rate)
 
     def accept(self, pcm: bytes) -> Any:
