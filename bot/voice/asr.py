@@ -49,7 +49,7 @@ def endpoint_rules(settings: VoiceSettings) -> dict[str, str]:
 
 def search_options(settings: VoiceSettings) -> dict[str, str]:
     """The model.conf decoder search limits this application overrides."""
-    return {"--max-active": str(settings.max_active), "--beam": f"{settings.beam:g}"}
+    return {"--max-active": str(int(settings.max_active)), "--beam": f"{settings.beam:g}"}
 
 
 def model_overrides(settings: VoiceSettings) -> dict[str, str]:
