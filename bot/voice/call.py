@@ -133,6 +133,9 @@ class CallSession:
                 self._hangup_reason = self._hangup_reason or "caller_hangup"
         finally:
             self._ended.set()
+            close = getattr(self.recognizer, "close", None)
+            if close is not None:
+                close()  # the recognizer goes back to the pool, reset, for the next call
         self._emit(Hangup(self._hangup_reason, self.now))
         log.info("call %s ended: %s after %.1fs", self.call_id, self._hangup_reason, self.now)
         return self._hangup_reason

@@ -198,3 +198,57 @@ def test_the_overlay_carries_the_search_limits(korean_model_dir, tmp_path) -> No
     assert "--max-active=1200" in conf and "--beam=8.5" in conf
     assert "--max-active=3000" not in conf and "--beam=10.0" not in conf
     assert "--endpoint.rule2.min-trailing-silence=0.35" in conf and "--lattice-beam=2.0" in conf
+
+
+def test_a_finished_call_leaves_its_recognizer_reset_for_the_next_call(korean_model_dir, hello_16k, tmp_path) -> None:
+    from bot.voice.asr import RecognizerPool
+
+    model = load_model(settings_for(korean_model_dir))
+    grammar = grammar_of(model, tmp_path)
+    pool = RecognizerPool(size=1)
+    first = Recognizer(model, 16000, grammar, chunk_seconds=0.1, pool=pool)
+    assert not first.warm
+    for frame in pcm_frames(hello_16k[: len(hello_16k) // 2 // 2 * 2], 16000):  # hangs up mid-word
+        first.accept(frame)
+    first.close()
+    assert pool.idle() == 1
+    second = Recognizer(model, 16000, grammar, chunk_seconds=0.1, pool=pool)
+    assert second.warm and pool.idle() == 0
+    # Nothing of the first caller carries over: silence is heard as silence ...
+    silence = [second.accept(frame) for frame in pcm_frames(b"\0\0" * 16000, 16000)]
+    assert not any(h and h.text for h in silence) and second.finish() == ""
+    # ... and the recognizer hears the next caller as well as a new one.
+    finals, _ = recognize(second, scripted_frames([hello_16k, Silence(1.0)], 16000))
+    assert finals == ["안녕하세요"]
+    second.close()
+    other_grammar = Recognizer(model, 16000, None, pool=pool)  # another grammar: not the same graph
+    assert not other_grammar.warm
+    third = Recognizer(model, 16000, grammar, pool=pool)
+    third_spare = Recognizer(model, 16000, grammar, pool=pool)
+    third.close()
+    third_spare.close()  # the pool keeps at most `size` idle recognizers per graph: this one is freed
+    assert pool.idle() == 1
+
+
+def test_a_call_session_gives_its_recognizer_back_when_it_ends(korean_model_dir, tmp_path, monkeypatch) -> None:
+    from bot.voice import asr
+    from bot.voice.audio_io import SimulatedLine
+    from bot.voice.bot_client import BotReply
+    from bot.voice.call import CallSession
+    from bot.voice.tts import build_tts
+
+    pool = asr.RecognizerPool()
+    monkeypatch.setattr(asr, "POOL", pool)
+    settings = settings_for(korean_model_dir, greet=False, prompt_cache_dir=tmp_path / "prompts")
+
+    class Bot:
+        def send(self, sender, text, phone):
+            return BotReply()
+
+    for _ in range(2):
+        session = CallSession(recognizer=new_recognizer(settings), bot=Bot(), tts=build_tts(settings),
+                              sink=SimulatedLine(16000), settings=settings)
+        session.run(pcm_frames(b"\0\0" * 8000, 16000))
+        assert pool.idle() == 1  # the second call took the first call's recognizer and left it again
+    assert new_recognizer(settings).warm
+    assert not new_recognizer(settings_for(korean_model_dir, asr_pool=0)).warm
