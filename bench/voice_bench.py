@@ -7,9 +7,11 @@ a CallSession per call (energy VAD, barge-in and timers per 20 ms frame, the rec
 session feeds it), so changes to chunking or to the partial-result policy show up here.
 
 - Capacity: N calls decoded at once, each in a thread of its own as the AudioSocket server runs
-  them, as fast as they go (a bot that answers nothing): wall / audio seconds must stay under 1. At
-  steady state, as on a server that has taken calls before: recognizers come from the pool. The
-  cores the bench process got are shown, since other work on a shared machine takes its share.
+  them, as fast as they go (a bot that answers nothing): wall / audio seconds must stay under 1.
+  For 1-6 calls with new recognizers (a server just started: the worst case), and for 6 calls at
+  steady state, as on a server that has taken calls before: recognizers from the pool, left there by
+  calls that said other sentences. The cores the bench process got are shown, since other work on a
+  shared machine takes its share; CPU seconds per audio second are the figure it disturbs least.
 - Memory per call: RSS growth per live call after a short call and after a one-minute call.
 - Latency: 6 concurrent callers paced in real time (staggered), each taking 3 turns that interrupt
   the bot's greeting or reply; ms from the caller's last loud frame to the first reply audio. With
@@ -58,6 +60,9 @@ GOAL_BARGE_IN_MS = 300.0
 LONG_CALL = 90.0  # seconds of the long call (memory growth, a warm recognizer's CPU)
 
 PHRASES = ["안녕하세요", "감사합니다", "도와주세요", "네 알겠습니다", "전화번호를 알려 주세요", "주문을 취소하고 싶어요"]
+# What the calls before the measured ones said (steady state): none of PHRASES nor the capacity call.
+EARLIER_PHRASES = ["내일 다시 전화하겠습니다", "예약을 변경하고 싶습니다", "배송이 아직 안 왔어요", "비밀번호를 잊어버렸어요",
+                   "상담원을 연결해 주세요", "영수증을 보내 주세요"]
 REPLY = "好的，您的工单号是20261127001。请问还有其他问题吗？"
 
 
@@ -126,12 +131,12 @@ def process_cpu() -> float:
 
 
 def capacity(settings: VoiceSettings, tts: Any, frames: list[bytes], max_streams: int = 6,
-             repeats: int = 2) -> list[tuple[int, float, float, float]]:
+             repeats: int = 2, streams_from: int = 1) -> list[tuple[int, float, float, float]]:
     """(streams, wall / audio, CPU seconds per audio second per stream, cores this process got while
     they ran), the median of `repeats`. On a shared machine the cores obtained explain the wall ratio."""
     seconds = len(frames) * FRAME
     rows = []
-    for streams in range(1, max_streams + 1):
+    for streams in range(streams_from, max_streams + 1):
         walls, cpus, cores = [], [], []
         for _ in range(repeats):
             with ThreadPoolExecutor(streams) as pool:
@@ -402,7 +407,7 @@ def main() -> int:
     tts = build_tts(settings)
 
     clips = [korean(text) for text in PHRASES]
-    utterance = korean("안녕하세요. 감사합니다. 반갑습니다.")
+    utterance = korean("오늘 날씨가 좋습니다. 서울에 살고 있습니다. 반갑습니다.")  # none of PHRASES
     call_frames = list(scripted_frames([Silence(0.5), utterance, Silence(1.0)], RATE))
     long_segments: list = []
     while sum(len(s) / 2 / RATE if isinstance(s, bytes) else s.seconds for s in long_segments) < LONG_CALL:
@@ -419,27 +424,21 @@ def main() -> int:
     seconds = len(call_frames) * FRAME
     run_call(fresh, tts, call_frames)  # warm-up
     singles = [run_call(fresh, tts, call_frames) for _ in range(3)]
-    rtf_cold = statistics.median(wall for wall, _ in singles) / seconds
-    cpu_cold = statistics.median(cpu for _, cpu in singles) / seconds
-    if pool is not None:  # steady state of a server: calls get the recognizers earlier calls left
-        with ThreadPoolExecutor(GOAL_STREAMS) as warm_up:
-            list(warm_up.map(lambda _: run_call(quiet, tts, call_frames), range(GOAL_STREAMS)))
-    singles = [run_call(quiet, tts, call_frames) for _ in range(3)]
     rtf = statistics.median(wall for wall, _ in singles) / seconds
     cpu_rtf = statistics.median(cpu for _, cpu in singles) / seconds
-    rows = capacity(quiet, tts, call_frames)
-    pool_mb = float("nan")
-    if pool is not None and pool.idle():
-        idle = pool.idle()
-        trim_heap()
-        held = rss_mb()
-        pool.clear()
-        trim_heap()
-        pool_mb = (held - rss_mb()) / idle
+    rows = capacity(fresh, tts, call_frames)  # every call with a new recognizer: a server just started
     realtime = max([n for n, ratio, _, _ in rows if ratio <= 1.0], default=0)
     at_goal = next((ratio for n, ratio, _, _ in rows if n == GOAL_STREAMS), float("nan"))
     cpu_at_goal = next((cpu for n, _, cpu, _ in rows if n == GOAL_STREAMS), float("nan"))
-
+    steady = None
+    pool_mb = float("nan")
+    if pool is not None:
+        # Steady state: the pool holds recognizers that earlier calls (other phrases) left; the measured
+        # calls then say sentences those recognizers have not heard.
+        earlier = list(scripted_frames([x for text in EARLIER_PHRASES for x in (korean(text), Silence(1.0))], RATE))
+        with ThreadPoolExecutor(GOAL_STREAMS) as warm_up:
+            list(warm_up.map(lambda _: run_call(quiet, tts, earlier), range(GOAL_STREAMS)))
+        steady = capacity(quiet, tts, call_frames, streams_from=GOAL_STREAMS, repeats=1)[0]
     barge_call_ms = barge_in_call_time(settings, tts, clips[0])
 
     tts_start = time.perf_counter()
@@ -459,6 +458,13 @@ def main() -> int:
             paced = paced_calls(settings, stack.url, clips, args.calls, args.rounds)
         finally:
             stack.stop()
+    if pool is not None and pool.idle():
+        idle = pool.idle()
+        trim_heap()
+        held = rss_mb()
+        pool.clear()
+        trim_heap()
+        pool_mb = (held - rss_mb()) / idle
     latencies, reactions, missed = paced.latencies, paced.reactions, paced.missed
     p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
     react_p50, react_max = percentile(reactions, 0.5), max(reactions)
@@ -469,8 +475,11 @@ def main() -> int:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}"
     goals = [
-        (f"{GOAL_STREAMS} concurrent calls in real time (wall/audio ≤ {GOAL_WALL_RATIO})",
-         f"{at_goal:.2f} at {GOAL_STREAMS} streams", at_goal <= GOAL_WALL_RATIO),
+        (f"{GOAL_STREAMS} concurrent calls in real time (wall/audio ≤ {GOAL_WALL_RATIO}), new recognizers",
+         f"{at_goal:.2f} (needs {cpu_at_goal * GOAL_STREAMS:.2f} CPU s per audio s)", at_goal <= GOAL_WALL_RATIO),
+        *([(f"… at steady state (recognizers from the pool, unheard sentences)",
+            f"{steady[1]:.2f} (needs {steady[2] * GOAL_STREAMS:.2f} CPU s per audio s)", steady[1] <= GOAL_WALL_RATIO)]
+          if steady else []),
         (f"memory per call ≤ {GOAL_CALL_MB:.0f} MB", f"{short_mb:.1f} MB (6 s call), peak {long_mb:.1f} MB ({LONG_CALL:.0f} s call)",
          max(short_mb, long_mb) <= GOAL_CALL_MB),
         (f"end of speech → first reply audio p95 ≤ {GOAL_LATENCY_P95_MS:.0f} ms at {GOAL_STREAMS} calls, real Rasa",
@@ -484,13 +493,11 @@ def main() -> int:
         ("model", f"{model_label(model_dir)} ({sum(f.stat().st_size for f in model_dir.rglob('*') if f.is_file()) / 1e6:.0f} MB on disk)"),
         ("model load time / memory (RSS)", f"{load_s:.1f} s / {model_mb:.0f} MB"),
         ("decoding", f"{describe_policy(settings)}; {search_options(settings)}"),
-        ("real-time factor, one call, new recognizer (wall / CPU)", f"{rtf_cold:.2f} / {cpu_cold:.2f}"),
-        ("real-time factor, one call, steady state (wall / CPU)",
-         f"{rtf:.2f} / {cpu_rtf:.2f}" + (" (recognizer from the pool)" if pool is not None else " (no pool)")),
-        ("wall/audio by concurrent calls (CPU s per audio s per call; cores the bench got)",
+        ("real-time factor, one call, new recognizer (wall / CPU)", f"{rtf:.2f} / {cpu_rtf:.2f}"),
+        ("wall/audio by concurrent calls, new recognizers (CPU s per audio s per call; cores the bench got)",
          ", ".join(f"{n}: {r:.2f} ({c:.2f}; {k:.1f})" for n, r, c, k in rows)),
-        (f"CPU needed by {GOAL_STREAMS} calls (CPU s per audio s)",
-         f"{cpu_at_goal * GOAL_STREAMS:.2f} of 2 cores"),
+        (f"{GOAL_STREAMS} calls at steady state: wall/audio (CPU s per audio s per call; cores the bench got)",
+         "no pool" if steady is None else f"{steady[1]:.2f} ({steady[2]:.2f}; {steady[3]:.1f})"),
         ("concurrent calls kept in real time", f"{realtime}"),
         ("memory per call (RSS growth per live call)",
          f"{short_mb:.1f} MB after 6 s; peak {long_mb:.1f} MB over a {LONG_CALL:.0f} s call"),
