@@ -6,10 +6,17 @@ Loading a model takes seconds and hundreds of megabytes, so `load_model` caches 
 Endpointing: Vosk decides an utterance is over by the Kaldi endpoint rules in the model's
 `conf/model.conf`. The stock values (0.5 s / 1.0 s / 2.0 s of trailing silence) make callers wait;
 `endpoint_overlay` builds a shadow model directory (symlinks to the real files, a rewritten
-`model.conf`) with the tuned values from settings, leaving the downloaded model untouched.
+`model.conf`) with the tuned values from settings, leaving the downloaded model untouched. The
+overlay also carries the search limits (max-active, beam), which set most of the decoding cost.
+
+Cost per call: Kaldi advances its network in chunks of about 200 ms whatever it is fed, but every
+call into the recognizer also updates the i-vector silence weighting and advances the decoder, so a
+call feeds it chunks (VOICE_ASR_CHUNK) rather than 20 ms frames, and asks for partial results only
+when someone may look at them (VOICE_PARTIAL_INTERVAL).
 """
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
@@ -25,7 +32,7 @@ from bot.voice.settings import VoiceSettings
 
 log = logging.getLogger(__name__)
 
-PARTIAL_INTERVAL = 0.1  # seconds of audio between partial results
+PARTIAL_INTERVAL = 0.1  # seconds of audio between partial results, unless told otherwise
 _models: dict[tuple[str, str], Any] = {}
 _models_lock = threading.Lock()
 
@@ -38,6 +45,16 @@ def endpoint_rules(settings: VoiceSettings) -> dict[str, str]:
         "--endpoint.rule4.min-trailing-silence": f"{settings.endpoint_rule4:g}",
         "--endpoint.rule5.min-utterance-length": f"{settings.max_utterance:g}",
     }
+
+
+def search_options(settings: VoiceSettings) -> dict[str, str]:
+    """The model.conf decoder search limits this application overrides."""
+    return {"--max-active": str(int(settings.max_active)), "--beam": f"{settings.beam:g}"}
+
+
+def model_overrides(settings: VoiceSettings) -> dict[str, str]:
+    """Everything the overlay writes over the model's conf/model.conf."""
+    return {**endpoint_rules(settings), **search_options(settings)}
 
 
 def _overlay_root(var_dir: Path) -> Path:
@@ -78,7 +95,7 @@ def endpoint_overlay(model_dir: Path, overrides: dict[str, str], var_dir: Path) 
 def load_model(settings: VoiceSettings) -> Any:
     """The process-wide Vosk model for these settings (loaded on first use)."""
     model_dir = require_model(settings.model_dir)
-    overrides = endpoint_rules(settings)
+    overrides = model_overrides(settings)
     key = (str(Path(model_dir).resolve()), json.dumps(overrides, sort_keys=True))
     with _models_lock:
         model = _models.get(key)
@@ -87,7 +104,7 @@ def load_model(settings: VoiceSettings) -> Any:
 
             vosk.SetLogLevel(-1)
             path = endpoint_overlay(model_dir, overrides, settings.var_dir)
-            log.info("loading Vosk model %s (endpoint rules %s)", model_dir, overrides)
+            log.info("loading Vosk model %s (overrides %s)", model_dir, overrides)
             model = vosk.Model(str(path))
             _models[key] = model
         return model
@@ -120,41 +137,186 @@ class Hypothesis:
 
 
 class Recognizer:
-    """One call's streaming recognizer: feed PCM16 at the model rate, get partials and finals."""
+    """One call's streaming recognizer: feed PCM16 at the model rate, get partials and finals.
 
-    def __init__(self, model: Any, sample_rate: int, grammar: str | None = None) -> None:
+    `chunk_seconds`: audio is buffered and handed to Kaldi in chunks of that length (0: as given);
+    `accept(..., flush=True)` hands over what is buffered at once. `partial_interval`: seconds of audio
+    between partial results (0: none); `accept(..., partial=False)` skips them. `recycle_after`: after
+    that many seconds of audio a replacement recognizer is built in the background and takes over at
+    the next end of utterance, releasing the graph cache the old one grew (0: never).
+    """
+
+    def __init__(self, model: Any, sample_rate: int, grammar: str | None = None, *, chunk_seconds: float = 0.0,
+                 partial_interval: float = PARTIAL_INTERVAL, recycle_after: float = 0.0,
+                 pool: RecognizerPool | None = None) -> None:
+        self._model, self._sample_rate, self._grammar = model, sample_rate, grammar
+        self._pool, self._pool_key = pool, (id(model), sample_rate, grammar)
+        kept = pool.take(self._pool_key) if pool is not None else None
+        self._rec, fed = kept if kept is not None else (self._new_kaldi(), 0)
+        self.warm = kept is not None  # a recognizer from an earlier call, its graph cache filled
+        self._chunk_bytes = int(sample_rate * chunk_seconds) * 2
+        self._pending = bytearray()
+        self._pending_final = ""  # a final that `hearing` ran into, for `finish` to return
+        self._last_partial = ""
+        # Asking for a partial result costs a best-path search: only every `partial_interval` of audio.
+        self._partial_every = int(sample_rate * partial_interval) * 2
+        self._since_partial = 0
+        self._recycle_bytes = int(sample_rate * recycle_after) * 2
+        self._fed = fed  # bytes decoded by the current Kaldi recognizer, over all its calls
+        self._replacement: list[Any] = []  # the fresh recognizer once built
+        self._building: threading.Thread | None = None
+        self.recycled = 0
+
+    def _new_kaldi(self) -> Any:
         import vosk
 
-        self._rec = vosk.KaldiRecognizer(model, sample_rate, grammar) if grammar else vosk.KaldiRecognizer(model, sample_rate)
-        self._rec.SetWords(True)
-        self._last_partial = ""
-        # Asking for a partial result costs a lattice search: do it every 100 ms, not every frame.
-        self._partial_every = int(sample_rate * PARTIAL_INTERVAL) * 2
-        self._since_partial = 0
+        if self._grammar:
+            return vosk.KaldiRecognizer(self._model, self._sample_rate, self._grammar)
+        return vosk.KaldiRecognizer(self._model, self._sample_rate)
 
-    def accept(self, pcm: bytes) -> Hypothesis | None:
-        """A final hypothesis at an endpoint, a partial when it changed (at most every 100 ms), else None."""
-        if self._rec.AcceptWaveform(pcm):
+    def accept(self, pcm: bytes, *, flush: bool = False, partial: bool = True) -> Hypothesis | None:
+        """A final hypothesis at an endpoint, a partial when it changed (at most every `partial_interval`),
+        else None. Audio is held back until a whole chunk is there, unless `flush`."""
+        self._pending += pcm
+        if len(self._pending) < self._chunk_bytes and not flush:
+            return None
+        return self._decode(partial)
+
+    def _decode(self, partial: bool) -> Hypothesis | None:
+        if not self._pending:
+            return None
+        chunk = bytes(self._pending)
+        self._pending.clear()
+        self._fed += len(chunk)
+        if self._rec.AcceptWaveform(chunk):
             self._last_partial = ""
             self._since_partial = 0
-            return Hypothesis(json.loads(self._rec.Result()).get("text", ""), final=True)
-        self._since_partial += len(pcm)
-        if self._since_partial < self._partial_every:
+            text = _field(self._rec.Result(), "text")
+            self._recycle_if_due()
+            return Hypothesis(text, final=True)
+        self._since_partial += len(chunk)
+        if not partial or not self._partial_every or self._since_partial < self._partial_every:
             return None
         self._since_partial = 0
-        partial = json.loads(self._rec.PartialResult()).get("partial", "")
-        if partial != self._last_partial:
-            self._last_partial = partial
-            return Hypothesis(partial, final=False)
+        text = _field(self._rec.PartialResult(), "partial")
+        if text != self._last_partial:
+            self._last_partial = text
+            return Hypothesis(text, final=False)
         return None
+
+    def hearing(self) -> str:
+        """What the decoder has heard of the current utterance so far (buffered audio included)."""
+        hypothesis = self._decode(partial=False)
+        if hypothesis is not None and hypothesis.final:
+            self._pending_final = hypothesis.text
+            return hypothesis.text
+        return _field(self._rec.PartialResult(), "partial")
 
     def finish(self) -> str:
         """Flush: the text of whatever was said since the last endpoint."""
+        texts = [self._pending_final]
+        self._pending_final = ""
+        hypothesis = self._decode(partial=False)
+        if hypothesis is not None and hypothesis.final:
+            texts.append(hypothesis.text)
+        texts.append(_field(self._rec.FinalResult(), "text"))
         self._last_partial = ""
-        return json.loads(self._rec.FinalResult()).get("text", "")
+        self._recycle_if_due()
+        return " ".join(text for text in texts if text)
+
+    def close(self) -> None:
+        """The call is over: forget it (decoder, features and speaker adaptation are reset) and leave
+        the Kaldi recognizer, with its warm graph cache, to the pool for the next call."""
+        if self._rec is None:
+            return
+        if self._building is not None:
+            self._building.join()
+        if self._replacement:
+            self._rec, self._fed = self._replacement.pop(), 0
+        else:
+            # FinalResult resets only a running recognizer: a few samples make sure it runs.
+            self._rec.AcceptWaveform(b"\0\0" * 160)
+            self._rec.FinalResult()
+        rec, self._rec = self._rec, None
+        self._pending.clear()
+        if self._pool is None or not self._pool.give_back(self._pool_key, (rec, self._fed)):
+            del rec
+            _release_free_memory()
+
+    # -- memory of long calls -------------------------------------------------------------------------
+    def _recycle_if_due(self) -> None:
+        """At an end of utterance: take over the replacement if it is ready, or start building one."""
+        if not self._recycle_bytes:
+            return
+        if self._replacement:
+            old, self._rec = self._rec, self._replacement.pop()
+            self._fed, self._building = 0, None
+            self.recycled += 1
+            del old
+            _release_free_memory()
+        elif self._fed >= self._recycle_bytes and self._building is None:
+            # Building a recognizer takes a while (~0.1 s for a large graph): not on the call's loop.
+            self._building = threading.Thread(target=lambda: self._replacement.append(self._new_kaldi()),
+                                              name="asr-recycle", daemon=True)
+            self._building.start()
+
+
+class RecognizerPool:
+    """Kaldi recognizers kept between calls, at most `size` idle ones per model, rate and grammar.
+
+    A new recognizer starts with an empty cache of the graph it composes on the fly, and filling it is
+    most of the decoding work of a call's first seconds (about three times the CPU per second of audio
+    of a warm one). A call that ends leaves its recognizer here, reset (nothing of the caller's
+    audio, text or speaker adaptation is kept, only the graph cache), and the next call takes it.
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._idle: dict[tuple, list[tuple[Any, int]]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: tuple) -> tuple[Any, int] | None:
+        with self._lock:
+            idle = self._idle.get(key)
+            return idle.pop() if idle else None
+
+    def give_back(self, key: tuple, item: tuple[Any, int]) -> bool:
+        with self._lock:
+            idle = self._idle.setdefault(key, [])
+            if len(idle) >= self.size:
+                return False
+            idle.append(item)
+            return True
+
+    def idle(self) -> int:
+        with self._lock:
+            return sum(len(items) for items in self._idle.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._idle.clear()
+        _release_free_memory()
+
+
+POOL = RecognizerPool()
+
+
+def _field(result: str, name: str) -> str:
+    return json.loads(result).get(name, "")
+
+
+def _release_free_memory() -> None:
+    """Hand the heap a dropped recognizer freed back to the OS (glibc keeps it otherwise)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def new_recognizer(settings: VoiceSettings) -> Recognizer:
     """A recognizer on the shared model, with the configured grammar if any."""
     model = load_model(settings)
-    return Recognizer(model, settings.sample_rate, grammar_phrases(model, settings.grammar_file))
+    POOL.size = settings.asr_pool
+    return Recognizer(model, settings.sample_rate, grammar_phrases(model, settings.grammar_file),
+                      chunk_seconds=settings.asr_chunk, partial_interval=settings.partial_interval,
+                      recycle_after=settings.asr_recycle_after, pool=POOL if settings.asr_pool else None)

@@ -187,7 +187,9 @@ class SimulatedLine:
     def stop(self, now: float) -> None:
         for playback in self.playbacks:
             if playback.end > now:
-                playback.interrupted_at = max(now, playback.start)
+                if playback.start > now:  # queued behind the clip playing: it never plays
+                    playback.start = now
+                playback.interrupted_at = now
 
     def is_playing(self, now: float) -> bool:
         return bool(self.playbacks) and self.playbacks[-1].end > now

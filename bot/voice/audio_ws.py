@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,18 +108,32 @@ class Decoder:
     """One connection's resampler and recognizer; both are CPU work, called from worker threads."""
 
     def __init__(self, settings: VoiceSettings, rate: int) -> None:
-        from bot.voice.asr import Recognizer, grammar_phrases, load_model
+        from bot.voice.asr import POOL, Recognizer, grammar_phrases, load_model
         from bot.voice.resample import StreamResampler
 
         model = load_model(settings)
-        self.recognizer = Recognizer(model, settings.sample_rate, grammar_phrases(model, settings.grammar_file))
+        POOL.size = settings.asr_pool
+        # Client frames go to Kaldi as they come (no VAD here to tell when chunking would delay the end
+        # of an utterance); partials at the configured rate, for the client's screen.
+        self.recognizer = Recognizer(model, settings.sample_rate, grammar_phrases(model, settings.grammar_file),
+                                     partial_interval=settings.partial_interval,
+                                     recycle_after=settings.asr_recycle_after,
+                                     pool=POOL if settings.asr_pool else None)
         self.resampler = StreamResampler(rate, settings.sample_rate)
+        self._lock = threading.Lock()
 
     def accept(self, pcm: bytes) -> Any:
-        return self.recognizer.accept(self.resampler.process(pcm))
+        with self._lock:
+            return self.recognizer.accept(self.resampler.process(pcm))
 
     def finish(self) -> str:
-        return self.recognizer.finish()
+        with self._lock:
+            return self.recognizer.finish()
+
+    def close(self) -> None:
+        # A cancelled turn's worker thread may still be decoding: wait for it, then hand the recognizer back.
+        with self._lock:
+            self.recognizer.close()
 
 
 async def _serve(websocket: WebSocket, settings: VoiceSettings, start_timeout: float, idle_timeout: float) -> None:
@@ -130,6 +145,14 @@ async def _serve(websocket: WebSocket, settings: VoiceSettings, start_timeout: f
     except ModelNotFoundError as exc:
         log.error("%s", exc)
         raise Refused("no_model", reply("utter_call_no_model"), 1011) from None
+    try:
+        await _converse(websocket, settings, start, decoder, idle_timeout)
+    finally:
+        await asyncio.to_thread(decoder.close)  # its recognizer goes back to the pool for the next call
+
+
+async def _converse(websocket: WebSocket, settings: VoiceSettings, start: Start, decoder: Decoder,
+                    idle_timeout: float) -> None:
     answer = _Answerer(websocket, settings, start.sender, start.phone, start.want_audio)
     listen = _Listener(websocket, decoder, answer, idle_timeout, int(start.rate * MAX_FRAME_SECONDS) * 2)
     router = getattr(websocket.app.state, "router", None)

@@ -112,7 +112,7 @@ class CallSession:
         self._inbox: queue.Queue[str | None] = queue.Queue()  # operator replies to speak, then CLOSED
         self._keys: queue.Queue[str] = queue.Queue()  # DTMF digits from the phone line
         self._keyed = ""
-        self._utterance_open = False  # the recognizer has a partial result not yet closed
+        self._utterance_open = False  # the caller spoke since the recognizer last closed an utterance
         self._relay: threading.Thread | None = None
         self._ended = threading.Event()
 
@@ -132,6 +132,9 @@ class CallSession:
                 self._hangup_reason = self._hangup_reason or "caller_hangup"
         finally:
             self._ended.set()
+            close = getattr(self.recognizer, "close", None)
+            if close is not None:
+                close()  # the recognizer goes back to the pool, reset, for the next call
         self._emit(Hangup(self._hangup_reason, self.now))
         log.info("call %s ended: %s after %.1fs", self.call_id, self._hangup_reason, self.now)
         return self._hangup_reason
@@ -148,24 +151,32 @@ class CallSession:
         if self._hangup_reason:  # an operator closed the conversation: the goodbye is playing
             return
         self._handle_keys()
-        if self._vad.update(frame, duration):
+        speech = self._vad.update(frame, duration)
+        if speech:
             self._last_activity = self.now
             self._reprompted = False
+            self._utterance_open = True
             if (self._barge_in_allowed() and self._vad.speech_run >= self.settings.barge_in_min_speech
                     and self.sink.is_playing(self.now)):
                 self.sink.stop(self.now)
                 self._emit(BargeIn(self.now))
-        hypothesis = self.recognizer.accept(frame)
+        # The recognizer takes the audio in chunks, except once the caller has gone quiet in the middle
+        # of an utterance: then every frame goes in at once, so that its end is found without delay.
+        # Partial results only while the caller speaks (nothing new is heard in silence).
+        hypothesis = self.recognizer.accept(frame, flush=self._utterance_open and not speech,
+                                            partial=self._vad.speech_run > 0)
         if hypothesis is not None:
-            self._utterance_open = not hypothesis.final and bool(hypothesis.text)
             if hypothesis.final:
+                self._utterance_open = False
                 self._hear(hypothesis.text)
             elif hypothesis.text:
                 self._emit(Partial(normalize_transcript(hypothesis.text), self.now))
         if self._utterance_open and self._vad.quiet_for >= self.settings.endpoint_silence:
             # The decoder is still unsure the caller finished; the line has been quiet long enough.
+            # (Only if it heard words: a cough or a click is left to the decoder's own rules.)
             self._utterance_open = False
-            self._hear(self.recognizer.finish())
+            if self.recognizer.hearing():
+                self._hear(self.recognizer.finish())
         self._check_timers()
 
     def _barge_in_allowed(self) -> bool:

@@ -40,6 +40,26 @@ class VoiceSettings(HotlineSettings):
     # In-app cap on the endpoint wait: after this much silence (by the energy VAD) an utterance in
     # progress is closed even if the decoder is still unsure (its rules 3 and 4 wait longer).
     endpoint_silence: float = Field(0.8, env="VOICE_ENDPOINT_SILENCE")
+    # Decoding cost, also written into the overlay: the search keeps at most `max_active` hypotheses
+    # within `beam` of the best one. Most of the CPU (and of a call's memory) goes into expanding the
+    # on-the-fly composed graph (HCLr + Gr) for those hypotheses; the stock 3000 / 10.0 cost about 40%
+    # more CPU than these for the same results on the test speech.
+    max_active: int = Field(1500, env="VOSK_MAX_ACTIVE", ge=100)
+    beam: float = Field(9.0, env="VOSK_BEAM", gt=0)
+    # How a call feeds the decoder: its audio in chunks of this many seconds (the VAD, barge-in and the
+    # call clock still run per 20 ms frame), except right after the caller stops speaking, when every
+    # frame goes in at once so that the end of the utterance is not detected later. 0 = every frame.
+    asr_chunk: float = Field(0.1, env="VOICE_ASR_CHUNK", ge=0, le=1.0)
+    # Partial results (the running guess shown on screens): at most this often, and in a call only
+    # while the caller is speaking. 0 = none.
+    partial_interval: float = Field(0.3, env="VOICE_PARTIAL_INTERVAL", ge=0)
+    # A recognizer's decoding graph cache grows while it decodes: after this many seconds of audio a
+    # call's recognizer is replaced by a fresh one (built in the background, swapped at the end of an
+    # utterance), which bounds the memory of a long call. 0 = never.
+    asr_recycle_after: float = Field(120.0, env="VOICE_ASR_RECYCLE", ge=0)
+    # Recognizers kept for the next calls when calls end (reset, with their warm graph cache): a warm
+    # one decodes at about a third of the CPU of a new one. Each idle one holds its cache (tens of MB).
+    asr_pool: int = Field(8, env="VOICE_ASR_POOL", ge=0)
 
     # Call timing
     reprompt_after: float = Field(7.0, env="VOICE_REPROMPT_AFTER")  # silence before "are you still there"

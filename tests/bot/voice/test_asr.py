@@ -90,3 +90,165 @@ def test_missing_model_names_the_command_to_run(tmp_path) -> None:
         require_model(tmp_path / "nowhere")
     assert "python -m bot model download" in str(error.value)
     assert "未找到语音识别模型" in str(error.value)
+
+
+# -- cost controls: chunks, partials, recycling, search limits ---------------------------------------
+class SpyRecognizer(Recognizer):
+    """A Recognizer whose Kaldi recognizers note the size of every piece of audio they are given."""
+
+    def _new_kaldi(self):
+        real = super()._new_kaldi()
+        spy = self
+
+        class Kaldi:
+            def AcceptWaveform(self, pcm):  # noqa: N802 - Vosk's name
+                spy.fed.append(len(pcm))
+                return real.AcceptWaveform(pcm)
+
+            def PartialResult(self):  # noqa: N802
+                spy.partials_asked += 1
+                return real.PartialResult()
+
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+        self.__dict__.setdefault("fed", [])
+        self.__dict__.setdefault("partials_asked", 0)
+        self.__dict__.setdefault("kaldis", []).append(real)
+        return Kaldi()
+
+
+def grammar_of(model, tmp_path) -> str:
+    from bot.voice.asr import grammar_phrases
+
+    path = tmp_path / "grammar.txt"
+    path.write_text("안녕하세요\n감사합니다\n", encoding="utf-8")
+    return grammar_phrases(model, path)
+
+
+def test_audio_goes_to_kaldi_in_chunks_and_at_once_when_flushed(korean_model_dir, tmp_path) -> None:
+    model = load_model(settings_for(korean_model_dir))
+    recognizer = SpyRecognizer(model, 16000, grammar_of(model, tmp_path), chunk_seconds=0.1)
+    frames = list(pcm_frames(b"\0\0" * 16000, 16000))  # 50 frames of 20 ms
+    for frame in frames[:12]:
+        recognizer.accept(frame)
+    assert recognizer.fed == [3200, 3200]  # two 100 ms chunks; two frames held back
+    recognizer.accept(frames[12], flush=True)
+    assert recognizer.fed == [3200, 3200, 1920]  # what was held back, and the frame, at once
+    recognizer.accept(frames[13])
+    recognizer.finish()  # the held-back frame is decoded too
+    assert recognizer.fed[-1] == 640
+
+
+def test_chunked_decoding_hears_the_same_and_ends_the_utterance_as_soon(korean_model_dir, hello_16k,
+                                                                        tmp_path) -> None:
+    model = load_model(settings_for(korean_model_dir))
+    grammar = grammar_of(model, tmp_path)
+    frames = list(scripted_frames([Silence(0.3), hello_16k, Silence(2.0)], 16000))
+    ends = {}
+    for chunk in (0.0, 0.1, 0.2):
+        recognizer = Recognizer(model, 16000, grammar, chunk_seconds=chunk)
+        for i, frame in enumerate(frames):
+            hypothesis = recognizer.accept(frame)
+            if hypothesis and hypothesis.final:
+                ends[chunk] = (hypothesis.text, (i + 1) * 0.02)
+                break
+    assert {text for text, _ in ends.values()} == {"안녕하세요"}
+    # Kaldi advances its network ~200 ms at a time anyway: whole chunks delay the endpoint by at most
+    # one chunk (a call flushes every frame once the caller stops, see test_call).
+    assert ends[0.1][1] - ends[0.0][1] <= 0.1 + 1e-6
+    assert ends[0.2][1] - ends[0.0][1] <= 0.2 + 1e-6
+
+
+def test_partials_are_asked_for_at_most_every_interval_and_only_when_wanted(korean_model_dir, hello_16k) -> None:
+    model = load_model(settings_for(korean_model_dir))
+    frames = list(scripted_frames([Silence(0.3), hello_16k], 16000))  # no trailing silence: no endpoint
+    seconds = len(frames) * 0.02
+    every = SpyRecognizer(model, 16000, partial_interval=0.3)
+    partials = [h for h in (every.accept(f) for f in frames) if h and not h.final]
+    assert 1 <= every.partials_asked <= seconds / 0.3 + 1
+    assert partials and has_hangul(partials[-1].text)
+    never = SpyRecognizer(model, 16000, partial_interval=0.3)
+    assert not any(never.accept(f, partial=False) for f in frames)
+    assert never.partials_asked == 0
+    off = SpyRecognizer(model, 16000, partial_interval=0)
+    assert not any(off.accept(f) for f in frames) and off.partials_asked == 0
+
+
+def test_a_long_call_gets_a_fresh_recognizer_between_utterances(korean_model_dir, hello_16k, tmp_path) -> None:
+    model = load_model(settings_for(korean_model_dir))
+    recognizer = SpyRecognizer(model, 16000, grammar_of(model, tmp_path), chunk_seconds=0.1, recycle_after=1.0)
+    finals = []
+    for _ in range(4):
+        for frame in scripted_frames([hello_16k, Silence(1.0)], 16000):
+            hypothesis = recognizer.accept(frame)
+            if hypothesis and hypothesis.final and hypothesis.text:
+                finals.append(hypothesis.text)
+        if recognizer._building is not None:
+            recognizer._building.join(10)  # built in the background; taken over at the next end of utterance
+    assert finals == ["안녕하세요"] * 4  # nothing lost across the swaps
+    assert recognizer.recycled >= 1 and len(recognizer.kaldis) >= recognizer.recycled + 1
+
+
+def test_the_overlay_carries_the_search_limits(korean_model_dir, tmp_path) -> None:
+    from bot.voice.asr import model_overrides
+
+    settings = settings_for(korean_model_dir, max_active=1200, beam=8.5)
+    conf = (endpoint_overlay(korean_model_dir, model_overrides(settings), tmp_path) / "conf" / "model.conf").read_text()
+    assert "--max-active=1200" in conf and "--beam=8.5" in conf
+    assert "--max-active=3000" not in conf and "--beam=10.0" not in conf
+    assert "--endpoint.rule2.min-trailing-silence=0.35" in conf and "--lattice-beam=2.0" in conf
+
+
+def test_a_finished_call_leaves_its_recognizer_reset_for_the_next_call(korean_model_dir, hello_16k, tmp_path) -> None:
+    from bot.voice.asr import RecognizerPool
+
+    model = load_model(settings_for(korean_model_dir))
+    grammar = grammar_of(model, tmp_path)
+    pool = RecognizerPool(size=1)
+    first = Recognizer(model, 16000, grammar, chunk_seconds=0.1, pool=pool)
+    assert not first.warm
+    for frame in pcm_frames(hello_16k[: len(hello_16k) // 2 // 2 * 2], 16000):  # hangs up mid-word
+        first.accept(frame)
+    first.close()
+    assert pool.idle() == 1
+    second = Recognizer(model, 16000, grammar, chunk_seconds=0.1, pool=pool)
+    assert second.warm and pool.idle() == 0
+    # Nothing of the first caller carries over: silence is heard as silence ...
+    silence = [second.accept(frame) for frame in pcm_frames(b"\0\0" * 16000, 16000)]
+    assert not any(h and h.text for h in silence) and second.finish() == ""
+    # ... and the recognizer hears the next caller as well as a new one.
+    finals, _ = recognize(second, scripted_frames([hello_16k, Silence(1.0)], 16000))
+    assert finals == ["안녕하세요"]
+    second.close()
+    other_grammar = Recognizer(model, 16000, None, pool=pool)  # another grammar: not the same graph
+    assert not other_grammar.warm
+    third = Recognizer(model, 16000, grammar, pool=pool)
+    third_spare = Recognizer(model, 16000, grammar, pool=pool)
+    third.close()
+    third_spare.close()  # the pool keeps at most `size` idle recognizers per graph: this one is freed
+    assert pool.idle() == 1
+
+
+def test_a_call_session_gives_its_recognizer_back_when_it_ends(korean_model_dir, tmp_path, monkeypatch) -> None:
+    from bot.voice import asr
+    from bot.voice.audio_io import SimulatedLine
+    from bot.voice.bot_client import BotReply
+    from bot.voice.call import CallSession
+    from bot.voice.tts import build_tts
+
+    pool = asr.RecognizerPool()
+    monkeypatch.setattr(asr, "POOL", pool)
+    settings = settings_for(korean_model_dir, greet=False, prompt_cache_dir=tmp_path / "prompts")
+
+    class Bot:
+        def send(self, sender, text, phone):
+            return BotReply()
+
+    for _ in range(2):
+        session = CallSession(recognizer=new_recognizer(settings), bot=Bot(), tts=build_tts(settings),
+                              sink=SimulatedLine(16000), settings=settings)
+        session.run(pcm_frames(b"\0\0" * 8000, 16000))
+        assert pool.idle() == 1  # the second call took the first call's recognizer and left it again
+    assert new_recognizer(settings).warm
+    assert not new_recognizer(settings_for(korean_model_dir, asr_pool=0)).warm

@@ -143,3 +143,30 @@ def test_the_app_closes_an_utterance_after_the_configured_silence_when_the_decod
     assert heard.text == "안녕하세요"
     speech_end = 0.5 + len(hello_16k) / 2 / 16000
     assert heard.at - speech_end < 0.5 + 0.05  # espeak's own trailing quiet counts towards the 0.5 s
+
+
+def test_chunked_decoding_answers_as_soon_as_frame_by_frame_decoding(call_settings, fake_rasa, hello_16k) -> None:
+    heard = {}
+    for chunk in (0.0, 0.2):
+        session, _, _ = make_call(call_settings.with_overrides(asr_chunk=chunk))
+        session.run(scripted_frames([Silence(0.5), hello_16k, Silence(1.5)], 16000))
+        [turn] = [e for e in session.events if isinstance(e, Turn) and e.role == "caller"]
+        heard[chunk] = turn
+    assert heard[0.2].text == heard[0.0].text == "안녕하세요"
+    # Once the caller stops, every frame goes to the decoder at once: chunks add nothing to the wait.
+    assert abs(heard[0.2].at - heard[0.0].at) <= 0.02 + 1e-6
+
+
+def test_partials_are_shown_only_while_the_caller_speaks(call_settings, fake_rasa, hello_16k) -> None:
+    session, _, _ = make_call(call_settings.with_overrides(partial_interval=0.1))
+    session.run(scripted_frames([Silence(2.0), hello_16k, Silence(3.0)], 16000))
+    partials = [e.at for e in session.events if isinstance(e, Partial)]
+    speech_end = 2.0 + len(hello_16k) / 2 / 16000
+    assert partials and all(2.0 < at <= speech_end + 0.15 + 0.1 for at in partials), partials
+
+
+def test_no_partials_when_switched_off(call_settings, fake_rasa, hello_16k) -> None:
+    session, _, _ = make_call(call_settings.with_overrides(partial_interval=0))
+    session.run(scripted_frames([Silence(0.5), hello_16k, Silence(1.5)], 16000))
+    assert not any(isinstance(e, Partial) for e in session.events)
+    assert ("caller", "안녕하세요") in turns(session)  # the utterance is still heard and closed
