@@ -191,7 +191,7 @@
     return v;
   }
 
-  $("accept").addEventListener("click", function () { act("accept", undefined, "已受理，工单进入办理中"); });
+  $("accept").addEventListener("click", function () { act("accept", undefined, "接单成功，工单现为“" + H.STATUS.in_progress + "”"); });
   $("note-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var text = required("note-input", "请填写办理进展");
@@ -200,7 +200,7 @@
   $("resolve-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var result = required("result-input", "请填写办理结果");
-    if (result) act("resolve", { result: result }, "已办结，将请来电人评价", ["result-input"]);
+    if (result) act("resolve", { result: result }, "工单现为“" + H.STATUS.resolved + "”，将请来电人评价", ["result-input"]);
   });
   $("extend-form").addEventListener("submit", function (e) {
     e.preventDefault();
