@@ -168,9 +168,9 @@ def _score(value: Any) -> Optional[int]:
 async def _turn(websocket: WebSocket, conv_router: Router, sender: str, text: str, metadata: dict) -> None:
     try:
         replies = await conv_router.handle_user_message(sender, text, channel="web", metadata=metadata)
-        for reply in replies:
-            if reply.get("transient"):
-                await _notice(websocket, reply["text"])
+        for item in replies:
+            if item.get("transient"):
+                await _notice(websocket, item["text"])
     except Exception:  # a broken socket, a database restart or a bug in one turn must not take the others down
         log.exception("turn failed for %s", sender)
         with contextlib.suppress(Exception):  # the user is told, not left waiting for an answer

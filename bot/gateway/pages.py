@@ -42,9 +42,12 @@ LOGIN_FORMS: dict[str, dict[str, str]] = {
 
 @functools.lru_cache(maxsize=1)
 def widget_source() -> str:
-    """widget.js with the rating labels of the contract filled in."""
+    """widget.js with the rating and status labels of the contract filled in (the widget is embedded in
+    the platform's pages, so it cannot read them from a page of ours)."""
     source = (STATIC / "widget.js").read_text(encoding="utf-8")
-    return source.replace("__HOTLINE_RATINGS__", json.dumps(VOCABULARY["ratings"], ensure_ascii=False))
+    for placeholder, key in (("__HOTLINE_RATINGS__", "ratings"), ("__HOTLINE_STATUSES__", "statuses")):
+        source = source.replace(placeholder, json.dumps(VOCABULARY[key], ensure_ascii=False))
+    return source
 
 # The console runs only our own scripts: no inline script, nothing from elsewhere.
 CONSOLE_CSP = (

@@ -19,7 +19,6 @@ import asyncio
 import logging
 import re
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Protocol

@@ -18,6 +18,7 @@
   var ROLE_LABEL = { user: "我", bot: "智能助手", operator: "人工客服", system: "系统提示" };
   // The contract's five rating levels, filled in by the gateway when it serves this file.
   var RATINGS = __HOTLINE_RATINGS__;
+  var STATUSES = __HOTLINE_STATUSES__;
 
   function storage(key, value) {
     try {
@@ -194,7 +195,7 @@
     var self = this;
     var box = el("form", { className: "hl-rate", "data-testid": "chat-ticket-rating", "data-ticket-id": t.ticket_id });
     var set = el("fieldset", {});
-    set.appendChild(el("legend", {}, "您反映的问题（工单 " + t.ticket_id + "）已办结，请评价办理结果"));
+    set.appendChild(el("legend", {}, "您反映的问题（工单 " + t.ticket_id + "）" + STATUSES.resolved + "，请评价办理结果"));
     box.appendChild(set);
     if (t.description) set.appendChild(el("p", { className: "hl-result" }, "问题：" + t.description));
     set.appendChild(el("p", { className: "hl-result", "data-testid": "chat-ticket-result" }, "办理结果：" + (t.result || "")));
