@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from bot.voice import asr
 from bot.voice.asr import endpoint_rules, load_model, new_recognizer
@@ -477,7 +477,7 @@ def main() -> int:
     goals = [
         (f"{GOAL_STREAMS} concurrent calls in real time (wall/audio ≤ {GOAL_WALL_RATIO}), new recognizers",
          f"{at_goal:.2f} (needs {cpu_at_goal * GOAL_STREAMS:.2f} CPU s per audio s)", at_goal <= GOAL_WALL_RATIO),
-        *([(f"… at steady state (recognizers from the pool, unheard sentences)",
+        *([("… at steady state (recognizers from the pool, unheard sentences)",
             f"{steady[1]:.2f} (needs {steady[2] * GOAL_STREAMS:.2f} CPU s per audio s)", steady[1] <= GOAL_WALL_RATIO)]
           if steady else []),
         (f"memory per call ≤ {GOAL_CALL_MB:.0f} MB", f"{short_mb:.1f} MB (6 s call), peak {long_mb:.1f} MB ({LONG_CALL:.0f} s call)",
