@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import exc as sa_exc
 
 from bot.conversation_store import ConversationStore
 from bot.event_bus import bus_for
@@ -107,6 +108,15 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": "请求格式不正确", "errors": exc.errors()})
+
+    @app.exception_handler(sa_exc.DBAPIError)
+    async def state_unavailable(request: Request, exc: sa_exc.DBAPIError) -> JSONResponse:
+        # The gateway's database is restarting or unreachable: a passing condition, not a bug; pages
+        # and the console retry on 503.
+        log.warning("gateway database unavailable on %s %s: %s", request.method, request.url.path,
+                    type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+        return JSONResponse(status_code=503, headers={"Retry-After": "5"},
+                            content={"detail": "系统正在恢复，请稍后再试", "code": "state_unavailable"})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
