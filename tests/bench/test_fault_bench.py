@@ -1,5 +1,5 @@
 """The fault bench's verdict, and a short run of it: the scaled hotline under load while a gateway,
-an action server and an issue API instance are killed with SIGKILL one after another.
+an action server, an issue API instance and HAProxy itself are killed with SIGKILL one after another.
 
 Pass means what the issue asks of the long run in `make bench`: every message answered or met with a
 clear notice, every ticket a user was told about there exactly once, filings going on after the last
@@ -77,7 +77,7 @@ def test_the_scaled_hotline_rides_out_killed_processes_under_load(tmp_path: Path
     hotline = Hotline(scaled=True, workdir=tmp_path / f"scaled-{uuid.uuid4().hex[:6]}", ports=ports)
     try:
         hotline.start()
-        per_fault, overall = run_faults(hotline, tmp_path, users=5, kinds=["gateway", "actions", "issue_api"],
+        per_fault, overall = run_faults(hotline, tmp_path, users=5, kinds=["gateway", "actions", "issue_api", "haproxy"],
                                         first_s=20, interval_s=15, tail_s=30)
     finally:
         hotline.stop()
@@ -87,5 +87,6 @@ def test_the_scaled_hotline_rides_out_killed_processes_under_load(tmp_path: Path
     assert overall.get("told", 0) > 0 and overall.get("told_missing", 0) == 0
     assert overall.get("duplicates", 0) == 0 and overall.get("queued_lost", 0) == 0
     assert overall["filings_after_last_fault"] > 0
-    assert overall["console_reconnects"] >= overall["console_drops"]
+    # HAProxy's death cuts every socket, the operator's console included: it must come back by itself.
+    assert overall["console_reconnects"] >= max(1, overall["console_drops"])
     assert overall["passed"]
