@@ -76,20 +76,22 @@ async def console_page(request: Request) -> Response:
     return _page(request, "console.html", session)
 
 
-@router.get("/console/stats", response_class=HTMLResponse)
-async def stats_page(request: Request) -> Response:
+def _operator_page(request: Request, template: str) -> Response:
+    """A console sub-page: without an operator session, back to the console's login."""
     session = request.app.state.auth.session(request)
     if session is None:
         return Response(status_code=303, headers={"Location": "/console"})
-    return _page(request, "stats.html", session)
+    return _page(request, template, session)
+
+
+@router.get("/console/stats", response_class=HTMLResponse)
+async def stats_page(request: Request) -> Response:
+    return _operator_page(request, "stats.html")
 
 
 @router.get("/console/supervisor", response_class=HTMLResponse)
 async def supervisor_page(request: Request) -> Response:
-    session = request.app.state.auth.session(request)
-    if session is None:
-        return Response(status_code=303, headers={"Location": "/console"})
-    return _page(request, "supervisor.html", session)
+    return _operator_page(request, "supervisor.html")
 
 
 @router.get("/department", response_class=HTMLResponse)

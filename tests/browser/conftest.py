@@ -6,6 +6,7 @@ running, to skip its minute-long start while working on the pages.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Iterator
@@ -74,19 +75,25 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def user_page(browser: Browser) -> Iterator[Page]:
+@contextlib.contextmanager
+def fresh_page(browser: Browser, timeout_ms: int = 30_000) -> Iterator[Page]:
+    """A page in a context of its own (own cookies), as a separate person's browser."""
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
+    page.set_default_timeout(timeout_ms)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def user_page(browser: Browser) -> Iterator[Page]:
+    with fresh_page(browser) as page:
+        yield page
 
 
 @pytest.fixture
 def operator_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
+    with fresh_page(browser) as page:
+        yield page

@@ -16,6 +16,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import fresh_page
 from tests.support.servers import ServerProcess, free_port, python_cmd
 from tests.support.stack import start_issue_api
 
@@ -50,20 +51,14 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 def department_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    with fresh_page(browser, timeout_ms=15_000) as page:
+        yield page
 
 
 @pytest.fixture
 def console_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    with fresh_page(browser, timeout_ms=15_000) as page:
+        yield page
 
 
 def file_ticket(api_url: str, category: str, department: str, description: str) -> dict:

@@ -2,7 +2,6 @@
 // Everything users or the bot wrote is set with textContent: the console never parses their text.
 (function () {
   "use strict";
-  var csrf = document.querySelector("meta[name=csrf-token]").content;
   var me = document.querySelector("[data-testid=console-operator]").textContent;
   var $ = function (id) { return document.getElementById(id); };
   var queue = {};          // id -> conversation summary
@@ -11,32 +10,9 @@
   var STATE = { waiting: "等待接入", operator: "服务中", bot: "智能助手", closed: "已结束" };
   var CHANNEL = { voice: "电话", web: "网页", api: "接口" };
   var ROLE = { user: "客户", bot: "智能助手", operator: "坐席", system: "系统" };
-  var STATUS = JSON.parse(document.getElementById("vocabulary").textContent).statuses;
+  var STATUS = window.Hotline.STATUS;
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "className") node.className = attrs[k]; else node.setAttribute(k, attrs[k]);
-    });
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function api(method, path, body) {
-    var opts = { method: method, credentials: "same-origin", headers: {} };
-    if (method !== "GET") opts.headers["X-CSRF-Token"] = csrf;
-    if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-    return fetch(path, opts).then(function (r) {
-      if (r.status === 401) { location.reload(); throw new Error("请重新登录"); }
-      return r.json().catch(function () { return {}; }).then(function (b) {
-        if (!r.ok) {
-          var d = b && b.detail;
-          throw new Error(typeof d === "string" ? d : (d ? JSON.stringify(d) : "操作失败（" + r.status + "）"));
-        }
-        return b;
-      });
-    });
-  }
+  var el = window.Hotline.el, api = window.Hotline.api;  // common.js: textContent only; CSRF and a key per change
 
   function fail(target) { return function (err) { $(target).textContent = err.message; }; }
 
