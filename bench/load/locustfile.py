@@ -240,6 +240,19 @@ class HumanSeeker(User):
             chat.close()
 
 
+def console_login(http: requests.Session, account: str) -> str:
+    """Log in to the console the way its login page does; the CSRF token of the logged-in page."""
+    name, _, password = account.partition(":")
+
+    def csrf() -> str:
+        page = http.get(f"{GATEWAY}/console", timeout=30).text
+        return page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+
+    http.post(f"{GATEWAY}/console/login", json={"username": name, "password": password},
+              headers={"X-CSRF-Token": csrf()}, timeout=30).raise_for_status()
+    return csrf()
+
+
 class Operator(User):
     """Takes waiting conversations, answers and hands them back."""
 
@@ -257,13 +270,7 @@ class Operator(User):
         self._log_in()
 
     def _log_in(self) -> None:
-        name, _, password = self.account.partition(":")
-        page = self.http.get(f"{GATEWAY}/console", timeout=30).text
-        token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
-        self.http.post(f"{GATEWAY}/console/login", json={"username": name, "password": password},
-                       headers={"X-CSRF-Token": token}, timeout=30).raise_for_status()
-        page = self.http.get(f"{GATEWAY}/console", timeout=30).text
-        self.csrf = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+        self.csrf = console_login(self.http, self.account)
 
     @task
     def serve_the_queue(self) -> None:
@@ -364,11 +371,7 @@ class ConsoleWatcher(User):
 
     def on_start(self) -> None:
         self.http = requests.Session()
-        name, _, password = OPERATORS[0].partition(":")
-        page = self.http.get(f"{GATEWAY}/console", timeout=30).text
-        token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
-        self.http.post(f"{GATEWAY}/console/login", json={"username": name, "password": password},
-                       headers={"X-CSRF-Token": token}, timeout=30).raise_for_status()
+        console_login(self.http, OPERATORS[0])
         self.dropped_at: Optional[float] = None
 
     @task
