@@ -8,7 +8,7 @@ action's round trip and the validation of its answer, response rendering); the o
 CPU is read from /proc. The same texts are then parsed alone (NLU only) for the baseline the speed
 goal is stated against: a whole turn's CPU, all processes, over the CPU of parsing its text.
 
-    .venv/bin/python -m bench.turn_profile [--conversations 8] [--without-speedups]
+    .venv/bin/python -m bench.turn_profile [--conversations 16] [--without-speedups]
 """
 from __future__ import annotations
 
@@ -53,8 +53,11 @@ class Part:
 @dataclass
 class Timers:
     parts: dict[str, Part] = field(default_factory=lambda: defaultdict(Part))
+    paused: bool = False  # while the baseline is parsed: those parses are not part of a turn
 
     def add(self, name: str, wall: float, cpu: float) -> None:
+        if self.paused:
+            return
         part = self.parts[name]
         part.calls += 1
         part.wall += wall
@@ -134,25 +137,38 @@ def _endpoints(action_url: str, tmp: Path) -> Any:
     return AvailableEndpoints.read_endpoints(str(path))
 
 
-async def _conversations(agent: Any, count: int) -> tuple[int, float, float]:
-    """Run `count` scripted conversations; turns, Rasa wall and CPU seconds."""
+async def _conversation(agent: Any, index: int) -> tuple[int, float, float]:
+    """One scripted conversation; its turns, Rasa wall and CPU seconds."""
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
     turns, wall, cpu = 0, 0.0, 0.0
-    for index in range(count):
-        sender = f"profile-{uuid.uuid4().hex[:10]}"
-        metadata = {"channel": "voice", "phone": f"1390000{index:04d}"}
-        for text in SCRIPT:
-            started_wall, started_cpu = time.perf_counter(), time.process_time()
-            await agent.handle_message(UserMessage(text, CollectingOutputChannel(), sender, metadata=metadata))
-            wall += time.perf_counter() - started_wall
-            cpu += time.process_time() - started_cpu
-            turns += 1
+    sender = f"profile-{uuid.uuid4().hex[:10]}"
+    metadata = {"channel": "voice", "phone": f"1390000{index:04d}"}
+    for text in SCRIPT:
+        started_wall, started_cpu = time.perf_counter(), time.process_time()
+        await agent.handle_message(UserMessage(text, CollectingOutputChannel(), sender, metadata=metadata))
+        wall += time.perf_counter() - started_wall
+        cpu += time.process_time() - started_cpu
+        turns += 1
     return turns, wall, cpu
+
+
+async def _parse_alone(agent: Any) -> float:
+    """CPU seconds of parsing the script's texts alone (the baseline), outside the turn timers."""
+    TIMERS.paused = True
+    try:
+        started = time.process_time()
+        for text in SCRIPT:
+            await agent.parse_message(text)
+        return time.process_time() - started
+    finally:
+        TIMERS.paused = False
 
 
 async def profile(conversations: int, speedups: bool, tmp: Path, api_pid: int, actions_pid: int,
                   action_url: str) -> dict[str, Any]:
+    """Conversations and their baseline alternate, so that both see the same machine: on a shared
+    machine the CPU a parse costs drifts by a fifth from minute to minute."""
     import logging
 
     from rasa.core.agent import load_agent
@@ -165,26 +181,21 @@ async def profile(conversations: int, speedups: bool, tmp: Path, api_pid: int, a
         install()
     instrument()  # before loading: the graph takes its components' methods when it is built
     agent = await load_agent(str(MODEL_PATH), endpoints=_endpoints(action_url, tmp))
-    await _conversations(agent, 1)  # warm-up: jieba's dictionary, TensorFlow graphs, connections
-    for texts in (SCRIPT, SCRIPT):
-        for text in texts:
-            await agent.parse_message(text)
+    await _conversation(agent, 0)  # warm-up: jieba's dictionary, TensorFlow graphs, connections
+    await _parse_alone(agent)
+    await _parse_alone(agent)
     TIMERS.parts.clear()
     others = {"issue API": api_pid, "action server": actions_pid}
     before = {name: _proc_cpu(pid) for name, pid in others.items()}
-    turns, wall, cpu = await _conversations(agent, conversations)
+    turns, wall, cpu, parse_cpu = 0, 0.0, 0.0, 0.0
+    for index in range(conversations):
+        conversation = await _conversation(agent, index + 1)
+        turns, wall, cpu = turns + conversation[0], wall + conversation[1], cpu + conversation[2]
+        parse_cpu += await _parse_alone(agent)
     other_cpu = {name: _proc_cpu(pid) - before[name] for name, pid in others.items()}
     parts = {name: Part(p.calls, p.wall, p.cpu) for name, p in TIMERS.parts.items()}
-    parse_cpu = 0.0
-    parsed = 0
-    for _ in range(conversations):
-        for text in SCRIPT:
-            started = time.process_time()
-            await agent.parse_message(text)
-            parse_cpu += time.process_time() - started
-            parsed += 1
-    return {"turns": turns, "wall": wall, "cpu": cpu, "other_cpu": other_cpu, "parse_cpu": parse_cpu / parsed,
-            "parts": parts}
+    return {"turns": turns, "wall": wall, "cpu": cpu, "other_cpu": other_cpu,
+            "parse_cpu": parse_cpu / (conversations * len(SCRIPT)), "parts": parts}
 
 
 def report(result: dict[str, Any], speedups: bool) -> str:
@@ -229,7 +240,7 @@ def report(result: dict[str, Any], speedups: bool) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--conversations", type=int, default=8)
+    parser.add_argument("--conversations", type=int, default=16)
     parser.add_argument("--without-speedups", action="store_true",
                         help="profile Rasa as shipped, without bot/rasa_plugins/speedups.py")
     parser.add_argument("--out", type=Path, default=RESULT, help="where to write the markdown table")

@@ -11,6 +11,15 @@ Measured with `python -m bench.turn_profile` (and py-spy, ../shared/notes/turn-p
 - Every event read back from the tracker store looked its class up by walking all subclasses of
   `Event` (`all_subclasses`, thousands of isinstance calls per turn); the classes do not change while
   the server runs, so the lookup is a dictionary (rebuilt if a name is missing).
+- Every request to the action server (`EndpointConfig.request`) opened a new aiohttp session, so a
+  new TCP connection, on both sides, for each custom action. Here each endpoint keeps one session
+  per event loop whose idle connections are reused for KEEP_ALIVE_SECONDS: less than the action
+  server's own keep-alive (Sanic: 5 s) and HAProxy's (10 s), so a connection the other side is about
+  to close is never reused. Same headers, auth, parameters, timeout, errors and answers.
+- `DialogueStateTracker.applied_events()` walks the whole conversation (quadratic where a form ran)
+  and a turn asks for it six times or so (session check, every policy's state history) while the
+  events do not change. Here a tracker remembers the answer for its events as they are (the same
+  deque, length, first and last event objects: events are only ever appended) and hands out a copy.
 (The tracker store's own waste, a new SQLite connection per read and write, is bot/rasa_plugins/tracker_store.py's.)
 
 Installed by bot/rasa_plugins/channel.py when the Rasa server loads the hotline's REST channel (the one piece
@@ -24,6 +33,7 @@ from typing import Any, Dict, Optional, Type
 
 log = logging.getLogger(__name__)
 _installed = False
+KEEP_ALIVE_SECONDS = 3.0
 
 
 class _ActionResultValidator:
@@ -108,6 +118,83 @@ def _resolve_by_type(type_name: str, default: Optional[Type[Any]] = None) -> Opt
     raise ValueError(f"Unknown event name '{type_name}'.")
 
 
+def _kept_session(endpoint: Any) -> Any:
+    """The endpoint's session for the running loop (a session belongs to the loop it was made on);
+    made as Rasa's `EndpointConfig.session` makes one, with connections kept."""
+    import asyncio
+
+    import aiohttp
+
+    loop = asyncio.get_running_loop()
+    kept = getattr(endpoint, "_hotline_session", None)
+    if kept is not None and kept[0] is loop and not kept[1].closed:
+        return kept[1]
+    from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+
+    auth = (aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+            if endpoint.basic_auth else None)
+    session = aiohttp.ClientSession(headers=endpoint.headers, auth=auth,
+                                    timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                                    connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS))
+    endpoint._hotline_session = (loop, session)
+    return session
+
+
+async def _request(self: Any, method: str = "post", subpath: Optional[str] = None,
+                   content_type: Optional[str] = "application/json", compress: bool = False,
+                   **kwargs: Any) -> Optional[Any]:
+    """EndpointConfig.request on a kept session; otherwise as Rasa 3.6 wrote it."""
+    import os
+    import ssl
+
+    from aiohttp import ContentTypeError
+    from rasa.shared.exceptions import FileNotFoundException
+    from rasa.utils.endpoints import ClientResponseError, concat_url
+
+    headers = {}
+    if content_type:
+        headers["Content-Type"] = content_type
+    if "headers" in kwargs:
+        headers.update(kwargs["headers"])
+        del kwargs["headers"]
+    if self.headers:
+        headers.update(self.headers)
+    url = concat_url(self.url, subpath)
+    sslcontext = None
+    if self.cafile:
+        try:
+            sslcontext = ssl.create_default_context(cafile=self.cafile)
+        except FileNotFoundError as e:
+            raise FileNotFoundException(
+                f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist.") from e
+    async with _kept_session(self).request(method, url, headers=headers, params=self.combine_parameters(kwargs),
+                                           compress=compress, ssl=sslcontext, **kwargs) as response:
+        if response.status >= 400:
+            raise ClientResponseError(response.status, response.reason, await response.content.read())
+        try:
+            return await response.json()
+        except ContentTypeError:
+            return None
+
+
+def _memoized_applied_events(original: Any) -> Any:
+    @functools.wraps(original)
+    def applied_events(self: Any) -> Any:
+        events = self.events
+        first, last = (events[0], events[-1]) if events else (None, None)
+        memo = self.__dict__.get("_hotline_applied_events")
+        if memo is not None:
+            seen_events, seen_length, seen_first, seen_last, seen_result = memo
+            if seen_events is events and seen_length == len(events) and seen_first is first and seen_last is last:
+                return list(seen_result)
+        result = original(self)
+        self.__dict__["_hotline_applied_events"] = (events, len(events), first, last, list(result))
+        return result
+
+    applied_events.hotline_memoized = True  # type: ignore[attr-defined]
+    return applied_events
+
+
 def install() -> None:
     """Idempotent; safe in any process that has Rasa installed."""
     global _installed
@@ -115,8 +202,16 @@ def install() -> None:
         return
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.events import Event
+    from rasa.utils.endpoints import EndpointConfig
 
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    EndpointConfig.request = _request  # type: ignore[method-assign]
+    if not getattr(DialogueStateTracker.applied_events, "hotline_memoized", False):
+        DialogueStateTracker.applied_events = _memoized_applied_events(  # type: ignore[method-assign]
+            DialogueStateTracker.applied_events)
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign]
     _installed = True
-    log.info("Rasa speed-ups installed: action answers validated by event type, event classes looked up once")
+    log.info("Rasa speed-ups installed: action answers validated by event type, event classes looked up once, "
+             "connections to the action server kept, applied events remembered")

@@ -9,20 +9,33 @@ of the process; only a power cut can lose the last ones) and a busy timeout.
 Saving a turn writes its new events with one multi-row INSERT instead of an ORM object per event
 (same rows, same columns); on every database.
 
+Between turns the process keeps the trackers of recent conversations: rebuilding one from its rows
+(query, JSON, replaying every event) was the largest part of the tracker store's cost per turn. The
+kept tracker is used only if the conversation's highest event id in the database is still the one
+this process wrote or read (so a turn served by another Rasa server, or events posted through the
+API, make it read the rows again), if it holds exactly the events that were saved, and if the
+conversation was active in the last CACHE_IDLE_SECONDS. A new session is always read back.
+
 endpoints.yml:  tracker_store: {type: bot.rasa_plugins.tracker_store.HotlineSQLTrackerStore, dialect: sqlite, db: ...}
 """
 from __future__ import annotations
 
+import itertools
 import json
-from typing import Any
+import time
+from collections import OrderedDict
+from typing import Any, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import QueuePool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+CACHE_SIZE = 256  # conversations whose tracker a Rasa process keeps between turns
+CACHE_IDLE_SECONDS = 900.0  # kept at most this long after the conversation's last turn
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -33,8 +46,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _Remembered:
+    """A conversation's tracker as this process last read or wrote it."""
+
+    __slots__ = ("tracker", "events", "last_id", "used")
+
+    def __init__(self, tracker: DialogueStateTracker, events: int, last_id: int | None) -> None:
+        self.tracker, self.events, self.last_id = tracker, events, last_id
+        self.used = time.monotonic()
+
+
 class HotlineSQLTrackerStore(SQLTrackerStore):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cache_size: int = CACHE_SIZE, cache_idle_seconds: float = CACHE_IDLE_SECONDS,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             url = self.engine.url
@@ -43,13 +67,58 @@ class HotlineSQLTrackerStore(SQLTrackerStore):
                                            connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self.cache_size, self.cache_idle_seconds = int(cache_size), float(cache_idle_seconds)
+        table = self.SQLEvent.__table__
+        # Built once: SQLAlchemy caches a Core statement's compiled form; an ORM query is rebuilt per call.
+        self._last_id_query = sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == sa.bindparam("sender"))
+        self._insert_events = table.insert()
+        self._remembered: OrderedDict[str, _Remembered] = OrderedDict()
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        """Rasa's save (stream to the event broker, then the events not stored yet), with one INSERT."""
-        await self.stream_events(tracker)
+    # -- reading ----------------------------------------------------------------------------------
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """The latest session's tracker: the one this process holds if the database has nothing newer."""
+        entry = self._remembered.pop(sender_id, None)
         with self.session_scope() as session:
+            last_id = self._last_event_id(session, sender_id)
+            if entry is not None and self._still_current(entry, last_id):
+                entry.used = time.monotonic()
+                self._remembered[sender_id] = entry
+                return entry.tracker
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+            events = [json.loads(row.data) for row in rows]
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        self._remember(tracker, len(events), last_id)
+        return tracker
+
+    def _last_event_id(self, session: Any, sender_id: str) -> int | None:
+        return session.execute(self._last_id_query, {"sender": sender_id}).scalar()
+
+    def _still_current(self, entry: _Remembered, last_id: int | None) -> bool:
+        """Nobody else wrote to the conversation (another server, an API call), nothing was added to the
+        tracker without being saved (a turn that failed half-way), and it was used recently."""
+        return (entry.last_id is not None and entry.last_id == last_id
+                and len(entry.tracker.events) == entry.events
+                and time.monotonic() - entry.used < self.cache_idle_seconds)
+
+    # -- writing ----------------------------------------------------------------------------------
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save (stream to the event broker, then the events not stored yet), with one INSERT.
+
+        Which events are new: Rasa counts the stored events of the latest session with a query; when
+        this tracker is the one `retrieve` handed out (the conversation lock kept others away since),
+        the count is the number of events it had then, without asking."""
+        await self.stream_events(tracker)
+        entry = self._remembered.pop(tracker.sender_id, None)
+        with self.session_scope() as session:
+            if entry is not None and entry.tracker is tracker:
+                stored = entry.events
+            else:
+                stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+            new_events = list(itertools.islice(tracker.events, stored, len(tracker.events)))
             rows = []
-            for event in self._additional_events(session, tracker):
+            for event in new_events:
                 data = event.as_dict()
                 rows.append({
                     "sender_id": tracker.sender_id,
@@ -60,5 +129,21 @@ class HotlineSQLTrackerStore(SQLTrackerStore):
                     "data": json.dumps(data),
                 })
             if rows:
-                session.execute(self.SQLEvent.__table__.insert(), rows)
+                session.execute(self._insert_events, rows)
+            last_id = self._last_event_id(session, tracker.sender_id) if rows else (entry.last_id if entry else None)
             session.commit()
+        # A new session changes which events `retrieve` returns: read that one back from the database.
+        if not any(isinstance(event, SessionStarted) for event in new_events):
+            self._remember(tracker, len(tracker.events), last_id)
+
+    def _remember(self, tracker: DialogueStateTracker, events: int, last_id: int | None) -> None:
+        if self.cache_size <= 0 or last_id is None or tracker.events.maxlen is not None:
+            return
+        self._remembered.pop(tracker.sender_id, None)
+        self._remembered[tracker.sender_id] = _Remembered(tracker, events, last_id)
+        now = time.monotonic()
+        while self._remembered:
+            oldest = next(iter(self._remembered.values()))
+            if len(self._remembered) <= self.cache_size and now - oldest.used < self.cache_idle_seconds:
+                break
+            self._remembered.popitem(last=False)

@@ -60,3 +60,96 @@ def test_event_classes_are_found_as_before() -> None:
     assert Event.resolve_by_type("nonsense", default=SlotSet) is SlotSet
     with pytest.raises(ValueError, match="Unknown event name"):
         Event.resolve_by_type("nonsense")
+
+
+# -- applied events, remembered ------------------------------------------------------------------------
+def _form_conversation() -> list[Event]:
+    """A conversation that exercises every rule of applied_events: a form that runs several times, a
+    reverted action, a reverted utterance, a restart and a new session."""
+    from rasa.shared.core.events import ActionReverted, UserUtteranceReverted
+
+    said = lambda text: UserUttered(text, {"name": "report_issue", "confidence": 0.9})  # noqa: E731
+    return [
+        ActionExecuted("action_listen"), said("停电了"), ActionExecuted("ticket_form"), ActiveLoop("ticket_form"),
+        SlotSet("requested_slot", "company"), ActionExecuted("action_listen"), said("西安某公司"),
+        ActionExecuted("ticket_form"), SlotSet("company", "西安某公司"), ActionExecuted("action_listen"),
+        said("算了"), ActionExecuted("utter_ask"), ActionReverted(), UserUtteranceReverted(),
+        said("我叫张伟"), ActionExecuted("ticket_form"), ActiveLoop(None), ActionExecuted("action_listen"),
+        Restarted(), ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        said("你好"), ActionExecuted("utter_greet"), BotUttered("您好"), ActionExecuted("action_listen"),
+    ]
+
+
+def test_applied_events_are_what_rasa_computes_after_every_event() -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    speedups.install()
+    rasa_applied_events = DialogueStateTracker.applied_events.__wrapped__
+    tracker = DialogueStateTracker("c1", [])
+    for event in _form_conversation():
+        tracker.update(event)
+        first = tracker.applied_events()
+        assert first == rasa_applied_events(tracker)
+        first.append("changed by a caller")  # what one caller does to its list is not seen by the next
+        assert tracker.applied_events() == rasa_applied_events(tracker)
+
+
+def test_applied_events_follow_a_replaced_event_list() -> None:
+    from collections import deque
+
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    speedups.install()
+    tracker = DialogueStateTracker("c1", [])
+    for event in _form_conversation()[:10]:
+        tracker.update(event)
+    before = tracker.applied_events()
+    tracker.events = deque([ActionExecuted("action_listen")])
+    assert tracker.applied_events() != before
+    assert [event.as_dict()["name"] for event in tracker.applied_events()] == ["action_listen"]
+
+
+# -- connections to the action server kept ---------------------------------------------------------------
+def test_requests_to_an_endpoint_reuse_one_connection_and_answer_as_before() -> None:
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    speedups.install()
+    peers, seen = [], []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername"))
+        seen.append((request.query.get("token"), request.headers.get("X-Hotline"), await request.json()))
+        if request.path == "/missing":
+            return web.json_response({"error": "no"}, status=404)
+        if request.path == "/text":
+            return web.Response(text="plain")
+        return web.json_response({"events": [], "responses": [{"text": "好的"}]})
+
+    async def scenario() -> list:
+        app = web.Application()
+        app.router.add_route("POST", "/{tail:.*}", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}", token="secret", headers={"X-Hotline": "1"})
+        try:
+            answers = [await endpoint.request(json={"n": n}, method="post", subpath="webhook") for n in range(3)]
+            answers.append(await endpoint.request(json={"n": 3}, method="post", subpath="text"))
+            with pytest.raises(ClientResponseError) as refused:
+                await endpoint.request(json={"n": 4}, method="post", subpath="missing")
+            answers.append(refused.value.status)
+            return answers
+        finally:
+            await endpoint._hotline_session[1].close()
+            await runner.cleanup()
+
+    answers = asyncio.run(scenario())
+    assert answers[:3] == [{"events": [], "responses": [{"text": "好的"}]}] * 3
+    assert answers[3] is None and answers[4] == 404
+    assert seen[0] == ("secret", "1", {"n": 0})
+    assert len(set(peers)) == 1, "every request opened its own connection"
