@@ -30,6 +30,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bot.ops.topology import RASA_WORKERS, rasa_workers_environment  # noqa: E402
 from tests.support.stack import RASA_API_TOKEN, start_action_server, start_issue_api, start_rasa_server  # noqa: E402
 
 RESULT = ROOT / "bench" / "results" / "turn_bench.md"
@@ -101,15 +102,18 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=40)
     parser.add_argument("--think", type=float, default=4.0,
                         help="seconds between a paced conversation's turns (speaking or typing)")
+    parser.add_argument("--workers", type=int, default=int(RASA_WORKERS),
+                        help="Sanic workers of the Rasa server (default: what `make run` starts)")
     args = parser.parse_args()
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         api, api_url, tokens = start_issue_api(root / "api")
         actions, actions_url = start_action_server(api_url, tokens["bot"], root / "actions")
-        rasa, rasa_url = start_rasa_server(actions_url, root / "rasa")
+        rasa, rasa_url = start_rasa_server(actions_url, root / "rasa", environment=rasa_workers_environment(
+            {"RASA_WORKERS": str(args.workers)}))
         try:
-            run(rasa_url, 2, 1)  # warm-up
+            run(rasa_url, 4 * args.workers, 2 * args.workers)  # warm-up, every worker
             parse = parse_latency(rasa_url)
             single = run(rasa_url, max(5, args.conversations // 4), 1)
             twenty = run(rasa_url, args.conversations, 20)
@@ -122,7 +126,9 @@ def main() -> int:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load = os.getloadavg()
-    rows = [f"### Conversation turns through REST ({when}; {machine}; load average before {load[0]:.1f})", "",
+    rows = [f"### Conversation turns through REST ({when}; {machine}; load average before {load[0]:.1f}; "
+            f"Rasa server with {args.workers} Sanic worker{'s' if args.workers > 1 else ''} as `make run` starts it)",
+            "",
             "| concurrent conversations | turns | all turns p50 / p95 | filing turn p50 / p95 | turns/s | goal |",
             "|---|---|---|---|---|---|"]
     goals = {

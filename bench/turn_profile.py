@@ -101,6 +101,7 @@ def instrument() -> None:
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.core.policies.ted_policy import TEDPolicy
     from rasa.core.processor import MessageProcessor
+    from bot.rasa_plugins.sqlite_lock_store import SQLiteLockStore
     from bot.rasa_plugins.tracker_store import HotlineSQLTrackerStore as SQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig
 
@@ -111,6 +112,8 @@ def instrument() -> None:
     _wrap(TEDPolicy, "predict_action_probabilities", "  TEDPolicy")
     _wrap(SQLTrackerStore, "retrieve", "tracker store: retrieve")
     _wrap(SQLTrackerStore, "save", "tracker store: save")
+    for step in ("issue_ticket", "get_lock", "cleanup"):
+        _wrap(SQLiteLockStore, step, "lock store (SQLite, shared by the Sanic workers)")
     _wrap(RemoteAction, "run", lambda self, *a, **k: f"custom action {self.name()} (round trip)")
     _wrap(EndpointConfig, "request", "  HTTP to the action server")
     _wrap(RemoteAction, "_validate_action_result", "  validating its answer (jsonschema)")
@@ -133,7 +136,9 @@ def _endpoints(action_url: str, tmp: Path) -> Any:
         f"  token: \"{ACTION_SERVER_TOKEN}\"\n"
         "  enable_selective_domain: true\n"
         "tracker_store:\n  type: bot.rasa_plugins.tracker_store.HotlineSQLTrackerStore\n  dialect: sqlite\n"
-        f"  db: \"{tmp / 'trackers.db'}\"\n", encoding="utf-8")
+        f"  db: \"{tmp / 'trackers.db'}\"\n"
+        "lock_store:\n  type: bot.rasa_plugins.sqlite_lock_store.SQLiteLockStore\n"
+        f"  db: \"{tmp / 'locks.db'}\"\n", encoding="utf-8")
     return AvailableEndpoints.read_endpoints(str(path))
 
 
@@ -175,6 +180,13 @@ async def profile(conversations: int, speedups: bool, tmp: Path, api_pid: int, a
     from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.INFO)  # as `rasa run` does without --debug
+    # TensorFlow's threads as `make run` sets them for each Sanic worker (this process is one worker).
+    from bot.ops.topology import rasa_workers_environment
+    from rasa.utils.tensorflow.environment import setup_tf_environment
+
+    os.environ.update({name: value for name, value in rasa_workers_environment(os.environ).items()
+                       if name.startswith("TF_")})
+    setup_tf_environment()
     if speedups:
         from bot.rasa_plugins.speedups import install
 
@@ -215,7 +227,8 @@ def report(result: dict[str, Any], speedups: bool) -> str:
         "|---|---:|---:|---:|",
     ]
     order = ["NLU (parse_message)", "dialogue prediction (graph, all policies)", "  MemoizationPolicy",
-             "  RulePolicy", "  TEDPolicy", "tracker store: retrieve", "tracker store: save", "responses (NLG)"]
+             "  RulePolicy", "  TEDPolicy", "tracker store: retrieve", "tracker store: save",
+             "lock store (SQLite, shared by the Sanic workers)", "responses (NLG)"]
     actions = sorted(name for name in result["parts"] if name.startswith("custom action"))
     for name in order[:-1] + actions + ["  HTTP to the action server", "  validating its answer (jsonschema)",
                                         order[-1]]:

@@ -225,9 +225,10 @@ class StubBot:
 
 
 class RasaStack:
-    """The real back end (issue API, action server, Rasa server) as the tests start it."""
+    """The real back end (issue API, action server, Rasa server with `make run`'s workers)."""
 
     def __init__(self, tmp: Path) -> None:
+        from bot.ops.topology import rasa_workers_environment
         from tests.support.stack import start_action_server, start_issue_api, start_rasa_server
 
         self.servers = []
@@ -235,7 +236,8 @@ class RasaStack:
         self.servers.append(issue_api)
         actions, action_url = start_action_server(issue_url, tokens["bot"], tmp / "actions")
         self.servers.append(actions)
-        rasa, self.url = start_rasa_server(action_url, tmp / "rasa")
+        rasa, self.url = start_rasa_server(action_url, tmp / "rasa",
+                                           environment=rasa_workers_environment(os.environ))  # as make run
         self.servers.append(rasa)
 
     def stop(self) -> None:

@@ -82,6 +82,18 @@ class ScaledStores:
         return [self.database(kind) for kind in ("issues", "gateway", "trackers", "outbox")]
 
 
+RASA_WORKERS = "2"
+
+
+def rasa_workers_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """Sanic workers of the Rasa server (RASA_WORKERS): on two cores two workers answer 60 paced
+    conversations with a third of one worker's p95 (bench/turn_bench.py), the SQLite lock store of
+    endpoints.yml keeps a conversation's turns in order across them. TensorFlow gets one thread per
+    worker: the models are small, and more threads only compete with the other worker for the cores."""
+    return {"SANIC_WORKERS": _env(env, "RASA_WORKERS", RASA_WORKERS),
+            "TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
+
+
 def single_topology(env: Optional[Mapping[str, str]] = None) -> list[Program]:
     """`make run`: every process once, on the embedded defaults."""
     env = os.environ if env is None else env
@@ -99,7 +111,7 @@ def single_topology(env: Optional[Mapping[str, str]] = None) -> list[Program]:
         Program("rasa", f"{rasa} run --enable-api --auth-token \"$RASA_API_TOKEN\" -i {rasa_host} --port {rasa_port} "
                         f"--model models/hotline.tar.gz --endpoints {shlex.quote(endpoints)} "
                         "--credentials credentials.yml",
-                f"http://{local(rasa_host)}:{rasa_port}/", stop_seconds=30),
+                f"http://{local(rasa_host)}:{rasa_port}/", rasa_workers_environment(env), stop_seconds=30),
         Program("gateway", f"{py} -m bot gateway", f"http://{local(gateway_host)}:{gateway_port}/api/v1/health"),
         Program("retention", f"{py} -m bot purge --every 24"),
     ]

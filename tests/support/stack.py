@@ -100,16 +100,20 @@ def write_endpoints(action_url: str, tmp_path: Path) -> Path:
         "tracker_store:\n"
         "  type: bot.rasa_plugins.tracker_store.HotlineSQLTrackerStore\n"
         "  dialect: sqlite\n"
-        f"  db: \"{tmp_path / 'trackers.db'}\"\n",
+        f"  db: \"{tmp_path / 'trackers.db'}\"\n"
+        "lock_store:\n"
+        "  type: bot.rasa_plugins.sqlite_lock_store.SQLiteLockStore\n"
+        f"  db: \"{tmp_path / 'locks.db'}\"\n",
         encoding="utf-8",
     )
     return path
 
 
 def start_rasa_server(
-    action_url: str, tmp_path: Path, model: Path = MODEL_PATH
+    action_url: str, tmp_path: Path, model: Path = MODEL_PATH, environment: dict[str, str] | None = None
 ) -> tuple[ServerProcess, str]:
-    """`rasa run --enable-api` with the trained model; returns once /status reports the model loaded."""
+    """`rasa run --enable-api` with the trained model; returns once /status reports the model loaded.
+    `environment`: more variables for the server (e.g. `make run`'s Sanic workers)."""
     if not Path(model).exists():
         raise RuntimeError(f"no trained model at {model}: run `make setup` (or `make train`) first")
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -125,7 +129,7 @@ def start_rasa_server(
             "--credentials", str(REPO_ROOT / "credentials.yml"),
         ],
         health_url=f"{url}/status?token={RASA_API_TOKEN}",
-        env={"TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"},
+        env={"TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false", **(environment or {})},
         log_path=tmp_path / "logs" / "rasa_server.log",
         startup_timeout=300,
     ).start()

@@ -1,0 +1,43 @@
+"""Sanic workers that do not outlive their Rasa server.
+
+With `SANIC_WORKERS` above 1, `rasa run` forks the workers and only waits for them; if the server
+process is killed outright (`kill -9`, the OOM killer) the workers would go on serving on the shared
+port (SO_REUSEPORT), orphaned: the supervisor's restarted server would then run beside them and a
+stop would leave them behind. Each forked child asks the kernel for SIGTERM when its parent dies.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+
+log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1
+_installed = False
+_forking_parent = 0  # set just before each fork, so a child knows which process it must not outlive
+
+
+def _remember_parent() -> None:
+    global _forking_parent
+    _forking_parent = os.getpid()
+
+
+def _die_with_parent() -> None:
+    parent = _forking_parent
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: nothing to ask for
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+
+
+def stop_workers_with_server() -> None:
+    """Idempotent; every process forked after this call ends when the process that forked it does."""
+    global _installed
+    if _installed or not hasattr(os, "register_at_fork"):
+        return
+    os.register_at_fork(before=_remember_parent, after_in_child=_die_with_parent)
+    _installed = True
