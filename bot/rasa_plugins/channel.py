@@ -64,6 +64,12 @@ class HotlineRestInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("hotline_rest_webhook", __name__)
 
+        @webhook.listener("after_server_stop")
+        async def close_connections(*_: Any) -> None:
+            from bot.rasa_plugins.speedups import close_kept_sessions
+
+            await close_kept_sessions()
+
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})

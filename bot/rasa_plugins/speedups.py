@@ -34,6 +34,7 @@ from typing import Any, Dict, Optional, Type
 log = logging.getLogger(__name__)
 _installed = False
 KEEP_ALIVE_SECONDS = 3.0
+_kept_sessions: list[Any] = []
 
 
 class _ActionResultValidator:
@@ -133,11 +134,27 @@ def _kept_session(endpoint: Any) -> Any:
 
     auth = (aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
             if endpoint.basic_auth else None)
+    # No cookie jar (a session made per request never carried cookies from one conversation's call to
+    # the next) and no cap on parallel connections (each request had its own connector).
     session = aiohttp.ClientSession(headers=endpoint.headers, auth=auth,
                                     timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-                                    connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS))
+                                    cookie_jar=aiohttp.DummyCookieJar(),
+                                    connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS, limit=0))
     endpoint._hotline_session = (loop, session)
+    _kept_sessions.append(session)
     return session
+
+
+async def close_kept_sessions() -> None:
+    """When the server stops: close the kept sessions of the running loop (no "unclosed" warnings)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    for session in list(_kept_sessions):
+        if session.closed or getattr(session, "_loop", loop) is loop:
+            _kept_sessions.remove(session)
+            if not session.closed:
+                await session.close()
 
 
 async def _request(self: Any, method: str = "post", subpath: Optional[str] = None,

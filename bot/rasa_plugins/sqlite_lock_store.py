@@ -109,6 +109,11 @@ class SQLiteLockStore(LockStore):
             raise LockError(f"Error while acquiring lock. Error:\n{exc}") from exc
 
     def update_lock(self, conversation_id: str) -> None:
+        """Drop expired tickets. A waiting turn calls this every WAIT_STEP_SECONDS: it only reads,
+        unless a ticket did expire (a worker died mid-turn), so waiters do not queue for the write lock."""
+        lock = self.get_lock(conversation_id)
+        if lock is None or not any(ticket.has_expired() for ticket in lock.tickets):
+            return
         with self._transaction() as connection:
             lock = self._read(connection, conversation_id)
             if lock:

@@ -11,10 +11,12 @@ import ctypes
 import logging
 import os
 import signal
+from typing import Any
 
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
 _installed = False
+_prctl: Any = None
 _forking_parent = 0  # set just before each fork, so a child knows which process it must not outlive
 
 
@@ -24,20 +26,21 @@ def _remember_parent() -> None:
 
 
 def _die_with_parent() -> None:
-    parent = _forking_parent
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: nothing to ask for
+    if _prctl is None:
         return
-    if os.getppid() != parent:  # the parent died before the request was made
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != _forking_parent:  # the parent died before the request was made
         os._exit(1)
 
 
 def stop_workers_with_server() -> None:
     """Idempotent; every process forked after this call ends when the process that forked it does."""
-    global _installed
+    global _installed, _prctl
     if _installed or not hasattr(os, "register_at_fork"):
+        return
+    try:  # looked up here, not in the forked child
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: nothing to ask for
         return
     os.register_at_fork(before=_remember_parent, after_in_child=_die_with_parent)
     _installed = True

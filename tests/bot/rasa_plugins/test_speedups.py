@@ -117,16 +117,19 @@ def test_requests_to_an_endpoint_reuse_one_connection_and_answer_as_before() -> 
     from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
     speedups.install()
-    peers, seen = [], []
+    peers, seen, cookies = [], [], []
 
     async def webhook(request: web.Request) -> web.Response:
         peers.append(request.transport.get_extra_info("peername"))
         seen.append((request.query.get("token"), request.headers.get("X-Hotline"), await request.json()))
+        cookies.append(request.headers.get("Cookie"))
         if request.path == "/missing":
             return web.json_response({"error": "no"}, status=404)
         if request.path == "/text":
             return web.Response(text="plain")
-        return web.json_response({"events": [], "responses": [{"text": "好的"}]})
+        answer = web.json_response({"events": [], "responses": [{"text": "好的"}]})
+        answer.set_cookie("conversation", "someone-else")  # must not travel to the next conversation's call
+        return answer
 
     async def scenario() -> list:
         app = web.Application()
@@ -136,7 +139,7 @@ def test_requests_to_an_endpoint_reuse_one_connection_and_answer_as_before() -> 
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
-        endpoint = EndpointConfig(f"http://127.0.0.1:{port}", token="secret", headers={"X-Hotline": "1"})
+        endpoint = EndpointConfig(f"http://localhost:{port}", token="secret", headers={"X-Hotline": "1"})
         try:
             answers = [await endpoint.request(json={"n": n}, method="post", subpath="webhook") for n in range(3)]
             answers.append(await endpoint.request(json={"n": 3}, method="post", subpath="text"))
@@ -145,7 +148,9 @@ def test_requests_to_an_endpoint_reuse_one_connection_and_answer_as_before() -> 
             answers.append(refused.value.status)
             return answers
         finally:
-            await endpoint._hotline_session[1].close()
+            session = endpoint._hotline_session[1]
+            await speedups.close_kept_sessions()  # what the Rasa server does when it stops
+            assert session.closed
             await runner.cleanup()
 
     answers = asyncio.run(scenario())
@@ -153,3 +158,4 @@ def test_requests_to_an_endpoint_reuse_one_connection_and_answer_as_before() -> 
     assert answers[3] is None and answers[4] == 404
     assert seen[0] == ("secret", "1", {"n": 0})
     assert len(set(peers)) == 1, "every request opened its own connection"
+    assert cookies == [None] * 5

@@ -111,3 +111,31 @@ def test_rasa_builds_it_from_endpoints_and_allows_several_workers_with_it(tmp_pa
     assert isinstance(LockStore.create(config), SQLiteLockStore)
     monkeypatch.setenv("SANIC_WORKERS", "2")
     assert number_of_sanic_workers(config) == 2
+
+
+def test_a_waiting_turn_only_reads_until_its_turn_comes(tmp_path):
+    db = str(tmp_path / "locks.db")
+    holder, waiter = SQLiteLockStore(db=db), SQLiteLockStore(db=db)
+    writes = []
+    original = waiter._transaction
+
+    def counted():  # type: ignore[no-untyped-def]
+        writes.append(time.perf_counter())
+        return original()
+
+    waiter._transaction = counted  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        async def hold() -> None:
+            async with holder.lock("c1"):
+                await asyncio.sleep(0.4)
+
+        async def wait() -> None:
+            await asyncio.sleep(0.05)
+            async with waiter.lock("c1"):
+                pass
+
+        await asyncio.gather(hold(), wait())
+
+    asyncio.run(scenario())
+    assert len(writes) == 2  # its ticket and its clean-up, none while it waited ~0.35 s

@@ -178,3 +178,61 @@ def test_only_the_most_recent_conversations_are_kept(tmp_path):
         trackers[sender] = turn(store, sender, "停电了")
     assert run(store.retrieve("c1")) is not trackers["c1"]
     assert run(store.retrieve("c3")) is trackers["c3"]
+
+
+def _same_as_the_database(store, db: Path, sender: str) -> None:
+    kept = run(store.retrieve(sender))
+    fresh = run(hotline_store(db).retrieve(sender))
+    assert events_of(kept) == events_of(fresh)
+
+
+def test_a_write_between_reading_and_saving_is_not_lost_from_view(tmp_path):
+    # A turn that outlived its lock (or an API call) wrote while this server held the tracker.
+    ours, theirs = tmp_path / "ours.db", tmp_path / "theirs.db"
+    for make, db in ((hotline_store, ours), (lambda path: rasa_store(path), theirs)):
+        server_a, server_b = make(db), make(db)
+        start_session(server_a, "c1")
+        turn(server_a, "c1", "一")
+        held = run(server_a.retrieve("c1"))
+        turn(server_b, "c1", "B 说的")
+        held.update(UserUttered("A 说的", {"name": "greet", "confidence": 1.0}))
+        run(server_a.save(held))
+        if make is hotline_store:
+            _same_as_the_database(server_a, db, "c1")
+    assert stored_rows(ours, "c1") == stored_rows(theirs, "c1")  # saved the way Rasa saves then
+
+
+def test_a_tracker_the_store_did_not_hand_out_is_not_kept(tmp_path):
+    # Rasa's PUT /conversations/{id}/tracker/events builds a tracker from the request and saves it.
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    db = tmp_path / "t.db"
+    store = hotline_store(db)
+    start_session(store, "c1")
+    turn(store, "c1", "一")
+    turn(store, "c1", "二")
+    replaced = DialogueStateTracker.from_events("c1", [UserUttered("替换", {"name": "greet", "confidence": 1.0})],
+                                                DOMAIN.slots)
+    run(store.save(replaced))
+    assert run(store.retrieve("c1")) is not replaced
+    _same_as_the_database(store, db, "c1")
+
+
+def test_a_new_model_domain_drops_the_kept_trackers(tmp_path):
+    store = hotline_store(tmp_path / "t.db")
+    start_session(store, "c1")
+    tracker = turn(store, "c1", "一")
+    store.domain = Domain.from_dict({"intents": ["greet"], "slots": {
+        "district": {"type": "text", "influence_conversation": False, "mappings": [{"type": "custom"}]}}})
+    again = run(store.retrieve("c1"))
+    assert again is not tracker and "district" in again.slots
+
+
+def test_an_event_dated_before_its_session_is_read_back_as_rasa_reads_it(tmp_path):
+    db = tmp_path / "t.db"
+    store = hotline_store(db)
+    start_session(store, "c1")
+    tracker = run(store.retrieve("c1"))
+    tracker.update(SlotSet("company", "旧时间", timestamp=1.0))  # before the session started
+    run(store.save(tracker))
+    assert run(store.retrieve("c1")).get_slot("company") == run(rasa_store(db).retrieve("c1")).get_slot("company")
