@@ -11,11 +11,12 @@ Measured with `python -m bench.turn_profile` (and py-spy, ../shared/notes/turn-p
 - Every event read back from the tracker store looked its class up by walking all subclasses of
   `Event` (`all_subclasses`, thousands of isinstance calls per turn); the classes do not change while
   the server runs, so the lookup is a dictionary (rebuilt if a name is missing).
-- Every request to the action server (`EndpointConfig.request`) opened a new aiohttp session, so a
-  new TCP connection, on both sides, for each custom action. Here each endpoint keeps one session
-  per event loop whose idle connections are reused for KEEP_ALIVE_SECONDS: less than the action
-  server's own keep-alive (Sanic: 5 s) and HAProxy's (10 s), so a connection the other side is about
-  to close is never reused. Same headers, auth, parameters, timeout, errors and answers.
+- Every request to the action server (`EndpointConfig.request`) opened a new aiohttp session
+  (`EndpointConfig.session`), so a new TCP connection, on both sides, for each custom action. Here
+  `session()` hands out the endpoint's one session per event loop, whose idle connections are reused
+  for KEEP_ALIVE_SECONDS: less than the action server's own keep-alive (Sanic: 5 s) and HAProxy's
+  (10 s), so a connection the other side is about to close is never reused. Rasa's `request` itself is
+  untouched: same headers, auth, parameters, timeout, errors and answers.
 - `DialogueStateTracker.applied_events()` walks the whole conversation (quadratic where a form ran)
   and a turn asks for it six times or so (session check, every policy's state history) while the
   events do not change. Here a tracker remembers the answer for its events as they are (the same
@@ -157,41 +158,23 @@ async def close_kept_sessions() -> None:
                 await session.close()
 
 
-async def _request(self: Any, method: str = "post", subpath: Optional[str] = None,
-                   content_type: Optional[str] = "application/json", compress: bool = False,
-                   **kwargs: Any) -> Optional[Any]:
-    """EndpointConfig.request on a kept session; otherwise as Rasa 3.6 wrote it."""
-    import os
-    import ssl
+class _KeptSessionHandle:
+    """What `EndpointConfig.session()` returns here. Rasa uses it as `async with endpoint.session() as
+    session:` (its `request`, the model server's download): that yields the endpoint's kept session and
+    leaves it open, so Rasa's own request code runs unchanged on kept connections."""
 
-    from aiohttp import ContentTypeError
-    from rasa.shared.exceptions import FileNotFoundException
-    from rasa.utils.endpoints import ClientResponseError, concat_url
+    def __init__(self, endpoint: Any) -> None:
+        self._endpoint = endpoint
 
-    headers = {}
-    if content_type:
-        headers["Content-Type"] = content_type
-    if "headers" in kwargs:
-        headers.update(kwargs["headers"])
-        del kwargs["headers"]
-    if self.headers:
-        headers.update(self.headers)
-    url = concat_url(self.url, subpath)
-    sslcontext = None
-    if self.cafile:
-        try:
-            sslcontext = ssl.create_default_context(cafile=self.cafile)
-        except FileNotFoundError as e:
-            raise FileNotFoundException(
-                f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist.") from e
-    async with _kept_session(self).request(method, url, headers=headers, params=self.combine_parameters(kwargs),
-                                           compress=compress, ssl=sslcontext, **kwargs) as response:
-        if response.status >= 400:
-            raise ClientResponseError(response.status, response.reason, await response.content.read())
-        try:
-            return await response.json()
-        except ContentTypeError:
-            return None
+    async def __aenter__(self) -> Any:
+        return _kept_session(self._endpoint)
+
+    async def __aexit__(self, *_: Any) -> None:
+        return None
+
+
+def _session(self: Any) -> _KeptSessionHandle:
+    return _KeptSessionHandle(self)
 
 
 def _memoized_applied_events(original: Any) -> Any:
@@ -219,11 +202,10 @@ def install() -> None:
         return
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.events import Event
+    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    EndpointConfig.request = _request  # type: ignore[method-assign]
+    EndpointConfig.session = _session  # type: ignore[method-assign]
     if not getattr(DialogueStateTracker.applied_events, "hotline_memoized", False):
         DialogueStateTracker.applied_events = _memoized_applied_events(  # type: ignore[method-assign]
             DialogueStateTracker.applied_events)
