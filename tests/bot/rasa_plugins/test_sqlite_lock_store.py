@@ -24,13 +24,14 @@ def _take_tickets(db: str, conversation: str, start, out) -> None:  # type: igno
 
 
 def test_workers_taking_tickets_at_once_never_get_the_same_one(tmp_path):
-    context = multiprocessing.get_context("fork")
+    # Fresh interpreters: forking this test process, which runs other tests' threads, can hang the child.
+    context = multiprocessing.get_context("spawn")
     start, out = context.Barrier(PROCESSES), context.Queue()
     workers = [context.Process(target=_take_tickets, args=(str(tmp_path / "locks.db"), "c1", start, out))
                for _ in range(PROCESSES)]
     for worker in workers:
         worker.start()
-    tickets = [ticket for _ in workers for ticket in out.get(timeout=60)]
+    tickets = [ticket for _ in workers for ticket in out.get(timeout=120)]
     for worker in workers:
         worker.join(10)
     assert sorted(tickets) == list(range(PROCESSES * TICKETS_EACH))
