@@ -3,7 +3,10 @@
 With `SANIC_WORKERS` above 1, `rasa run` forks the workers and only waits for them; if the server
 process is killed outright (`kill -9`, the OOM killer) the workers would go on serving on the shared
 port (SO_REUSEPORT), orphaned: the supervisor's restarted server would then run beside them and a
-stop would leave them behind. Each forked child asks the kernel for SIGTERM when its parent dies.
+stop would leave them behind. Each forked child asks the kernel for SIGKILL when its parent dies.
+Not SIGTERM: a worker still loading the model when its server dies has Sanic's handler for SIGTERM
+in place but no running server for it to stop, and goes on to serve (seen in tests/test_make_run.py).
+A normal stop is unaffected: the server stops its workers and waits for them before it exits.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def _remember_parent() -> None:
 def _die_with_parent() -> None:
     if _prctl is None:
         return
-    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != _forking_parent:  # the parent died before the request was made
         os._exit(1)
 

@@ -9,13 +9,15 @@ import textwrap
 import time
 
 SERVER = textwrap.dedent("""
-    import os, sys, time
+    import os, signal, sys, time
     from bot.rasa_plugins.workers import stop_workers_with_server
     stop_workers_with_server()
     stop_workers_with_server()  # twice, as a second channel load would: still one handler
     child = os.fork()
     if child == 0:
-        time.sleep(60)  # a worker serving
+        # A worker that does not end on SIGTERM: one still loading the model when its server dies.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(60)
         os._exit(0)
     print(child, flush=True)
     time.sleep(60)
