@@ -513,9 +513,10 @@ def main() -> int:
          f"{percentile(paced.answered, 0.5):.0f} / {percentile(paced.answered, 0.95):.0f} ms"),
         ("barge-in: caller's first loud frame → playback stopped",
          f"{barge_call_ms:.0f} ms call time; under load p50 {react_p50:.0f} / max {react_max:.0f} ms ({len(reactions)})"),
-        ("endpoint rules (trailing silence, s) / app cap",
+        ("endpoint rules (trailing silence, s) / end-of-turn pause, finished / unfinished (bot/voice/turn_end.py)",
          f"rule2 {rules['--endpoint.rule2.min-trailing-silence']}, rule3 {rules['--endpoint.rule3.min-trailing-silence']}, "
-         f"rule4 {rules['--endpoint.rule4.min-trailing-silence']} / {settings.endpoint_silence:g} s"),
+         f"rule4 {rules['--endpoint.rule4.min-trailing-silence']} / {settings.endpoint_silence:g} s / "
+         f"{getattr(settings, 'endpoint_silence_long', settings.endpoint_silence):g} s"),
     ]
     lines = [
         "### Voice",

@@ -156,7 +156,6 @@ class Recognizer:
         self.warm = kept is not None  # a recognizer from an earlier call, its graph cache filled
         self._chunk_bytes = int(sample_rate * chunk_seconds) * 2
         self._pending = bytearray()
-        self._pending_final = ""  # a final that `hearing` ran into, for `finish` to return
         self._last_partial = ""
         # Asking for a partial result costs a best-path search: only every `partial_interval` of audio.
         self._partial_every = int(sample_rate * partial_interval) * 2
@@ -204,18 +203,9 @@ class Recognizer:
             return Hypothesis(text, final=False)
         return None
 
-    def hearing(self) -> str:
-        """What the decoder has heard of the current utterance so far (buffered audio included)."""
-        hypothesis = self._decode(partial=False)
-        if hypothesis is not None and hypothesis.final:
-            self._pending_final = hypothesis.text
-            return hypothesis.text
-        return _field(self._rec.PartialResult(), "partial")
-
     def finish(self) -> str:
         """Flush: the text of whatever was said since the last endpoint."""
-        texts = [self._pending_final]
-        self._pending_final = ""
+        texts: list[str] = []
         hypothesis = self._decode(partial=False)
         if hypothesis is not None and hypothesis.final:
             texts.append(hypothesis.text)

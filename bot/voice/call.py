@@ -25,6 +25,7 @@ from bot.voice.settings import VoiceSettings
 from bot.voice.spoken_text import split_sentences
 from bot.voice.transfer import LogOnlyTransfer, TransferRequester
 from bot.voice.tts import CachedTts, TtsError
+from bot.voice.turn_end import TurnEndPolicy
 from bot.voice.vad import SpeechDetector
 from contract.phones import mask_phone
 
@@ -113,6 +114,9 @@ class CallSession:
         self._keys: queue.Queue[str] = queue.Queue()  # DTMF digits from the phone line
         self._keyed = ""
         self._utterance_open = False  # the caller spoke since the recognizer last closed an utterance
+        self._turn_end = TurnEndPolicy(settings)
+        self._held = ""  # what the caller said of a turn that sounded unfinished, waiting for the rest
+        self._turn_speech = 0.0  # seconds of speech in the caller's current turn
         self._relay: threading.Thread | None = None
         self._ended = threading.Event()
 
@@ -128,7 +132,7 @@ class CallSession:
                     break
             else:
                 # The caller's audio ended (file over, line hung up): hear out the last words.
-                self._hear(self.recognizer.finish())
+                self._end_turn(self.recognizer.finish())
                 self._hangup_reason = self._hangup_reason or "caller_hangup"
         finally:
             self._ended.set()
@@ -156,6 +160,7 @@ class CallSession:
             self._last_activity = self.now
             self._reprompted = False
             self._utterance_open = True
+            self._turn_speech += duration
             if (self._barge_in_allowed() and self._vad.speech_run >= self.settings.barge_in_min_speech
                     and self.sink.is_playing(self.now)):
                 self.sink.stop(self.now)
@@ -168,16 +173,34 @@ class CallSession:
         if hypothesis is not None:
             if hypothesis.final:
                 self._utterance_open = False
-                self._hear(hypothesis.text)
+                self._pause(hypothesis.text)
             elif hypothesis.text:
-                self._emit(Partial(normalize_transcript(hypothesis.text), self.now))
-        if self._utterance_open and self._vad.quiet_for >= self.settings.endpoint_silence:
-            # The decoder is still unsure the caller finished; the line has been quiet long enough.
-            # (Only if it heard words: a cough or a click is left to the decoder's own rules.)
+                self._emit(Partial(normalize_transcript(_joined(self._held, hypothesis.text)), self.now))
+        quiet = self._vad.quiet_for
+        if self._utterance_open and quiet >= self.settings.endpoint_silence:
+            # The decoder has not ended the utterance but the caller paused: take all it heard, decoded
+            # to the end, and judge whether the turn is over (turn_end.py).
             self._utterance_open = False
-            if self.recognizer.hearing():
-                self._hear(self.recognizer.finish())
+            self._pause(self.recognizer.finish())
+        if self._held and not self._utterance_open and quiet >= self._turn_end.long:
+            self._end_turn()  # the turn sounded unfinished, but the caller said no more
         self._check_timers()
+
+    def _pause(self, raw_text: str) -> None:
+        """The caller paused after saying `raw_text`: answer now if the turn sounds finished, else hold
+        it and add what comes next."""
+        said = _joined(self._held, raw_text)
+        text = normalize_transcript(said)
+        if not text:  # a cough, a click: no words, no turn
+            self._held, self._turn_speech = "", 0.0
+        elif self._turn_end.sounds_unfinished(text, self._turn_speech):
+            self._held = said
+        else:
+            self._end_turn(raw_text)
+
+    def _end_turn(self, raw_text: str = "") -> None:
+        said, self._held, self._turn_speech = _joined(self._held, raw_text), "", 0.0
+        self._hear(said)
 
     def _barge_in_allowed(self) -> bool:
         return self.settings.barge_in
@@ -314,3 +337,7 @@ class CallSession:
     def _emit(self, event: CallEvent) -> None:
         self.events.append(event)
         self.on_event(event)
+
+
+def _joined(*texts: str) -> str:
+    return " ".join(text for text in texts if text)

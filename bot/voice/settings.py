@@ -18,6 +18,7 @@ DEFAULT_MODEL_NAME = "vosk-model-small-cn-0.22"
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "vosk" / DEFAULT_MODEL_NAME
 PROMPT_CACHE_DIR = REPO_ROOT / "audio" / "cache"
 CALLBACK_WORDS_FILE = REPO_ROOT / "audio" / "callback_words_zh.txt"
+UNFINISHED_WORDS_FILE = REPO_ROOT / "audio" / "unfinished_words_zh.txt"
 
 
 class VoiceSettings(HotlineSettings):
@@ -37,9 +38,15 @@ class VoiceSettings(HotlineSettings):
     endpoint_rule3: float = Field(0.7, env="VOSK_ENDPOINT_RULE3")
     endpoint_rule4: float = Field(1.2, env="VOSK_ENDPOINT_RULE4")
     max_utterance: float = Field(15.0, env="VOSK_MAX_UTTERANCE")  # rule5, longest single utterance
-    # In-app cap on the endpoint wait: after this much silence (by the energy VAD) an utterance in
-    # progress is closed even if the decoder is still unsure (its rules 3 and 4 wait longer).
-    endpoint_silence: float = Field(0.8, env="VOICE_ENDPOINT_SILENCE")
+    # End of the caller's turn (bot/voice/turn_end.py), by the energy VAD's silence: a turn that sounds
+    # finished ends after `endpoint_silence`, one that sounds unfinished (it ran `long_turn` seconds of
+    # speech or more, ends in a filler or conjunction from `unfinished_words`, or in part of a number)
+    # after `endpoint_silence_long`. The decoder's own rules above may end an utterance sooner; its
+    # text is then judged the same way.
+    endpoint_silence: float = Field(0.4, env="VOICE_ENDPOINT_SILENCE", gt=0)
+    endpoint_silence_long: float = Field(0.9, env="VOICE_ENDPOINT_SILENCE_LONG", gt=0)
+    long_turn: float = Field(2.5, env="VOICE_LONG_TURN", ge=0)
+    unfinished_words: Optional[Path] = Field(UNFINISHED_WORDS_FILE, env="VOICE_UNFINISHED_WORDS")
     # Decoding cost, also written into the overlay: the search keeps at most `max_active` hypotheses
     # within `beam` of the best one. Most of the CPU (and of a call's memory) goes into expanding the
     # on-the-fly composed graph (HCLr + Gr) for those hypotheses; the stock 3000 / 10.0 cost about 40%
@@ -124,7 +131,7 @@ class VoiceSettings(HotlineSettings):
     # The operator role's token: reads the schedule, claims callbacks, records attempts and ratings.
     issue_api_token: str = Field("", env="ISSUE_API_OPERATOR_TOKEN", repr=False)
 
-    @validator("model_dir", "grammar_file", "prompt_cache_dir", "callback_words")
+    @validator("model_dir", "grammar_file", "prompt_cache_dir", "callback_words", "unfinished_words")
     def _from_repo_root(cls, value: Optional[Path]) -> Optional[Path]:  # noqa: N805
         return repo_path(value) if value is not None else None
 

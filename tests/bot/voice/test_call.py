@@ -14,6 +14,7 @@ from bot.voice.call import BargeIn, CallSession, Hangup, Partial, TransferReques
 from bot.voice.prompts import PROMPTS
 from bot.voice.transfer import LogOnlyTransfer
 from bot.voice.tts import build_tts
+from bot.voice.vad import frame_level_dbfs
 from tests.bot.voice.helpers import korean_speech
 
 
@@ -132,17 +133,88 @@ def test_caller_id_is_optional(call_settings, fake_rasa, hello_16k) -> None:
     assert fake_rasa.requests[0]["metadata"] == {"channel": "voice"}
 
 
-def test_the_app_closes_an_utterance_after_the_configured_silence_when_the_decoder_waits(
+def test_a_turn_that_sounds_finished_is_answered_after_the_short_pause_even_when_the_decoder_waits(
         call_settings, fake_rasa, hello_16k) -> None:
-    # Decoder endpoint rules set far too patient: the in-app VAD cap must close the utterance.
+    # Decoder endpoint rules set far too patient: the app's own turn end must close the utterance.
     settings = call_settings.with_overrides(endpoint_rule2=5.0, endpoint_rule3=5.0, endpoint_rule4=5.0,
-                                            endpoint_silence=0.5)
+                                            endpoint_silence=0.4, endpoint_silence_long=0.9)
     session, _, _ = make_call(settings)
     session.run(scripted_frames([Silence(0.5), hello_16k, Silence(3.0)], 16000))
     [heard] = [e for e in session.events if isinstance(e, Turn) and e.role == "caller"]
     assert heard.text == "안녕하세요"
     speech_end = 0.5 + len(hello_16k) / 2 / 16000
-    assert heard.at - speech_end < 0.5 + 0.05  # espeak's own trailing quiet counts towards the 0.5 s
+    assert heard.at - speech_end < 0.4 + 0.05  # espeak's own trailing quiet counts towards the 0.4 s
+
+
+def unfinished_after(settings, tmp_path, word: str):
+    """Settings under which a turn ending in `word` sounds unfinished (the test model speaks Korean)."""
+    words = tmp_path / "unfinished.txt"
+    words.write_text(f"# test list\n{word}\n", encoding="utf-8")
+    return settings.with_overrides(unfinished_words=words, endpoint_silence=0.4, endpoint_silence_long=0.9)
+
+
+def pause_after(speech: bytes, seconds: float) -> Silence:
+    """Silence that makes the caller's pause after `speech` (from its last loud frame) `seconds` long."""
+    frames = [speech[i:i + 640] for i in range(0, len(speech), 640)]
+    loud_end = max(i + 1 for i, frame in enumerate(frames) if frame_level_dbfs(frame) >= -38.0) * 0.02
+    quiet_tail = len(speech) / 2 / 16000 - loud_end
+    assert quiet_tail < seconds
+    return Silence(seconds - quiet_tail)
+
+
+def caller_turns(session: CallSession) -> list[Turn]:
+    return [e for e in session.events if isinstance(e, Turn) and e.role == "caller"]
+
+
+def test_a_turn_that_sounds_unfinished_waits_for_the_rest_and_goes_to_the_bot_whole(
+        call_settings, fake_rasa, hello_16k, thanks_16k, tmp_path) -> None:
+    session, _, _ = make_call(unfinished_after(call_settings, tmp_path, "안녕하세요"))
+    session.run(scripted_frames([Silence(0.5), hello_16k, pause_after(hello_16k, 0.6), thanks_16k, Silence(2.0)],
+                                16000))
+    assert [t.text for t in caller_turns(session)] == ["안녕하세요 감사합니다"]
+    assert fake_rasa.messages == ["안녕하세요 감사합니다"]
+
+
+def test_the_same_pause_ends_a_turn_that_sounds_finished(call_settings, fake_rasa, hello_16k, thanks_16k) -> None:
+    settings = call_settings.with_overrides(unfinished_words=None, endpoint_silence=0.4, endpoint_silence_long=0.9)
+    session, _, _ = make_call(settings)
+    session.run(scripted_frames([Silence(0.5), hello_16k, pause_after(hello_16k, 0.6), thanks_16k, Silence(2.0)],
+                                16000))
+    assert fake_rasa.messages == ["안녕하세요", "감사합니다"]
+
+
+def test_a_turn_that_sounds_unfinished_ends_after_the_long_pause(
+        call_settings, fake_rasa, hello_16k, tmp_path) -> None:
+    session, _, _ = make_call(unfinished_after(call_settings, tmp_path, "안녕하세요"))
+    session.run(scripted_frames([Silence(0.5), hello_16k, Silence(3.0)], 16000))
+    [heard] = caller_turns(session)
+    assert heard.text == "안녕하세요"
+    speech_end = 0.5 + len(hello_16k) / 2 / 16000
+    assert 0.5 < heard.at - speech_end < 0.9 + 0.05
+
+
+def test_a_pause_longer_than_the_long_one_ends_even_an_unfinished_turn(
+        call_settings, fake_rasa, hello_16k, thanks_16k, tmp_path) -> None:
+    session, _, _ = make_call(unfinished_after(call_settings, tmp_path, "안녕하세요"))
+    session.run(scripted_frames([Silence(0.5), hello_16k, pause_after(hello_16k, 1.2), thanks_16k, Silence(2.0)],
+                                16000))
+    assert fake_rasa.messages == ["안녕하세요", "감사합니다"]
+
+
+def test_a_long_turn_is_not_cut_at_a_short_pause(call_settings, fake_rasa, hello_16k, thanks_16k) -> None:
+    # Someone telling a story pauses between clauses: after VOICE_LONG_TURN of speech, pauses are long.
+    settings = call_settings.with_overrides(long_turn=0.3, endpoint_silence=0.4, endpoint_silence_long=0.9)
+    session, _, _ = make_call(settings)
+    session.run(scripted_frames([Silence(0.5), hello_16k, pause_after(hello_16k, 0.6), thanks_16k, Silence(2.0)],
+                                16000))
+    assert fake_rasa.messages == ["안녕하세요 감사합니다"]
+
+
+def test_the_last_words_of_a_held_turn_are_heard_when_the_caller_hangs_up(
+        call_settings, fake_rasa, hello_16k, tmp_path) -> None:
+    session, _, _ = make_call(unfinished_after(call_settings, tmp_path, "안녕하세요"))
+    session.run(scripted_frames([Silence(0.5), hello_16k, pause_after(hello_16k, 0.6)], 16000))  # gone mid-turn
+    assert fake_rasa.messages == ["안녕하세요"]
 
 
 def test_chunked_decoding_answers_as_soon_as_frame_by_frame_decoding(call_settings, fake_rasa, hello_16k) -> None:

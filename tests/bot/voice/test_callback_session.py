@@ -65,12 +65,13 @@ def reporter(session: CallbackSession, line: SimulatedLine, answers: list[Answer
     if during_opening:
         yield from pcm_frames(b"\x00\x00" * rate, rate)  # a second into the greeting
         yield from pcm_frames(during_opening, rate)
+    played = len(line.playbacks)
     for answer in answers:
-        played = len(line.playbacks)
-        # Wait until the bot said something new and finished it.
+        # Wait until the bot said something new (its answer to the last answer) and finished it.
         while len(line.playbacks) == played or line.is_playing(session.now):
             yield silence
         yield from pcm_frames(b"\x00\x00" * (rate // 4), rate)
+        played = len(line.playbacks)  # what it says from here on answers this answer
         if isinstance(answer, bytes):
             yield from pcm_frames(answer, rate)
         elif answer.startswith("key:"):
