@@ -64,6 +64,12 @@ class HotlineRestInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("hotline_rest_webhook", __name__)
 
+        @webhook.listener("after_server_start")
+        async def warm_up_worker(app: Any, _loop: Any) -> None:
+            from bot.rasa_plugins.warm_up import warm_up
+
+            await warm_up(getattr(app.ctx, "agent", None))
+
         @webhook.listener("after_server_stop")
         async def close_connections(*_: Any) -> None:
             from bot.rasa_plugins.speedups import close_kept_sessions
