@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.voice.ami import build_transfer, lookup_caller_id
     from bot.voice.asr import Recognizer, load_model, new_recognizer
+    from bot.voice.prewarm import warm_pool_in_background
     from bot.voice.bot_client import build_bot_client, warn_without_token
     from bot.voice.call import CallSession
     from bot.voice.models import ModelNotFoundError
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     tts = build_tts(settings)
     build_prompt_cache(tts)
     transfer = build_transfer(settings)
+    warm_pool_in_background(settings, tts)
 
     from bot.voice.audiosocket_server import CallSlots, serve
     from bot.voice.callback_call import CallbackSession

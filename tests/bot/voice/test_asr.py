@@ -261,3 +261,30 @@ def test_a_call_session_gives_its_recognizer_back_when_it_ends(korean_model_dir,
         assert pool.idle() == 1  # the second call took the first call's recognizer and left it again
     assert new_recognizer(settings).warm
     assert not new_recognizer(settings_for(korean_model_dir, asr_pool=0)).warm
+
+
+def test_a_starting_server_warms_one_recognizer_per_call_slot_in_the_background(
+        korean_model_dir, hello_16k, tmp_path, monkeypatch) -> None:
+    from bot.voice import asr
+    from bot.voice.prewarm import warm_pool_in_background
+    from bot.voice.tts import build_tts
+
+    pool = asr.RecognizerPool()
+    monkeypatch.setattr(asr, "POOL", pool)
+    settings = settings_for(korean_model_dir, audiosocket_max_calls=3, prompt_cache_dir=tmp_path / "prompts")
+    warm_pool_in_background(settings, build_tts(settings)).join(timeout=120)
+    assert pool.idle() == 3
+    taken = [new_recognizer(settings) for _ in range(4)]
+    assert [r.warm for r in taken] == [True, True, True, False]  # a fourth call gets a new one
+    # A warmed recognizer is reset: it hears the caller and nothing of the prompts it decoded.
+    finals, _ = recognize(taken[0], scripted_frames([Silence(0.5), hello_16k, Silence(1.0)], 16000))
+    assert finals and has_hangul(" ".join(finals))
+
+
+def test_no_pool_no_warm_up(korean_model_dir, monkeypatch) -> None:
+    from bot.voice import asr
+
+    pool = asr.RecognizerPool()
+    monkeypatch.setattr(asr, "POOL", pool)
+    assert asr.warm_pool(settings_for(korean_model_dir, asr_pool=0), [b"\0\0" * 1600], 4) == 0
+    assert pool.idle() == 0
