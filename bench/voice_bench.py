@@ -525,7 +525,9 @@ def main() -> int:
         f"load average before the run {load_before[0]:.1f} / {load_before[1]:.1f} / {load_before[2]:.1f}. "
         "Korean Vosk model with espeak-ng Korean speech; every call is a CallSession (VAD, barge-in and "
         f"recognizer per 20 ms frame). Paced callers: {bot_label}; each turn interrupts the bot's greeting or "
-        "reply, latency runs from the caller's last loud frame and includes the endpoint wait.",
+        "reply, latency runs from the caller's last loud frame and includes the endpoint wait. The test turns "
+        "are short and sound finished (bot/voice/turn_end.py), so they end on the short pause; a turn that sounds "
+        "unfinished (a long story, a trailing 那个, half a phone number) waits the long pause by design.",
         "",
         "| goal | measured | |",
         "|---|---|---|",
