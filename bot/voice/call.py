@@ -182,8 +182,9 @@ class CallSession:
             # to the end, and judge whether the turn is over (turn_end.py).
             self._utterance_open = False
             self._pause(self.recognizer.finish())
-        if self._held and not self._utterance_open and quiet >= self._turn_end.long:
-            self._end_turn()  # the turn sounded unfinished, but the caller said no more
+        if (self._held and not self._utterance_open and quiet >= self._turn_end.long
+                and self.now - self._last_activity >= self._turn_end.long):
+            self._end_turn()  # the turn sounded unfinished, but the caller said (or keyed) no more
         self._check_timers()
 
     def _pause(self, raw_text: str) -> None:
@@ -284,7 +285,7 @@ class CallSession:
             if key == "#":
                 keyed, self._keyed = self._keyed, ""
                 if keyed:
-                    self._hear(keyed)
+                    self._end_turn(keyed)  # "我的手机号是" then the number on the keypad: one turn
             elif key == "*":
                 self._keyed = ""
             elif key.isdigit():

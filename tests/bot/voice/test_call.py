@@ -127,6 +127,22 @@ def test_keyed_digits_ending_with_hash_are_sent_as_a_turn(call_settings, fake_ra
     assert fake_rasa.messages == ["20261127001"]
 
 
+def test_words_that_sound_unfinished_then_a_keyed_number_are_one_turn(
+        call_settings, fake_rasa, hello_16k, tmp_path) -> None:
+    # "我的手机号是" said, then the number keyed slowly (a key every 0.6 s): the turn waits for "#".
+    session, _, _ = make_call(unfinished_after(call_settings, tmp_path, "안녕하세요"))
+
+    def line():
+        yield from scripted_frames([Silence(0.5), hello_16k, pause_after(hello_16k, 0.6)], 16000)
+        for key in "13812345678#":
+            session.push_dtmf(key)
+            yield from scripted_frames([Silence(0.6)], 16000)
+        yield from scripted_frames([Silence(2.0)], 16000)
+
+    session.run(line())
+    assert fake_rasa.messages == ["안녕하세요 13812345678"]
+
+
 def test_caller_id_is_optional(call_settings, fake_rasa, hello_16k) -> None:
     session, _, _ = make_call(call_settings, phone=None)
     session.run(scripted_frames([hello_16k, Silence(1.0)], 16000))
