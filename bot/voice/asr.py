@@ -314,13 +314,12 @@ def warm_pool(settings: VoiceSettings, speech: list[bytes], count: int) -> int:
     """
     if not settings.asr_pool or count <= 0:
         return 0
-    recognizers = [new_recognizer(settings) for _ in range(min(count, settings.asr_pool))]
+    recognizers = [new_recognizer(settings) for _ in range(min(count, settings.asr_pool))]  # distinct ones
     for recognizer in recognizers:
         for pcm in speech:
             recognizer.accept(pcm, flush=True, partial=False)
             recognizer.finish()
-    for recognizer in recognizers:
-        recognizer.close()  # reset, back to the pool with its cache
+        recognizer.close()  # reset, back to the pool with its cache: the next call may take it now
     return len(recognizers)
 
 

@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.voice.ami import build_transfer, lookup_caller_id
     from bot.voice.asr import Recognizer, load_model, new_recognizer
     from bot.voice.prewarm import warm_pool_in_background
+    from bot.voice.turn_end import load_unfinished_words
     from bot.voice.bot_client import build_bot_client, warn_without_token
     from bot.voice.call import CallSession
     from bot.voice.models import ModelNotFoundError
@@ -43,6 +44,12 @@ def run(args: argparse.Namespace) -> int:
     except ModelNotFoundError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if settings.unfinished_words is not None:
+        try:
+            load_unfinished_words(settings.unfinished_words)
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"VOICE_UNFINISHED_WORDS: cannot read {settings.unfinished_words}: {exc}", file=sys.stderr)
+            return 2
     tts = build_tts(settings)
     build_prompt_cache(tts)
     transfer = build_transfer(settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -78,6 +79,10 @@ SPOKEN_ROLES = {"operator", "system"}
 RELAY_POLL_WAIT = 5
 # Put in the operator inbox when the conversation was closed: the call ends after what came before it.
 CLOSED = None
+# A held turn (turn_end.py) goes to the bot after the long pause of quiet, or, on a line whose noise
+# the energy VAD takes for speech, once the recognizer has found no new words for this long (s).
+WORDLESS_HOLD = 2.0
+_DIGIT_AT_END = re.compile(r"\d\W*$")
 
 
 class CallSession:
@@ -116,7 +121,9 @@ class CallSession:
         self._utterance_open = False  # the caller spoke since the recognizer last closed an utterance
         self._turn_end = TurnEndPolicy(settings)
         self._held = ""  # what the caller said of a turn that sounded unfinished, waiting for the rest
-        self._turn_speech = 0.0  # seconds of speech in the caller's current turn
+        self._utterance_speech = 0.0  # seconds of speech (by the VAD) in the utterance being decoded
+        self._turn_speech = 0.0  # seconds of speech in the utterances with words of the caller's turn
+        self._heard_at = 0.0  # call time the caller last said (or keyed) something new
         self._relay: threading.Thread | None = None
         self._ended = threading.Event()
 
@@ -160,7 +167,7 @@ class CallSession:
             self._last_activity = self.now
             self._reprompted = False
             self._utterance_open = True
-            self._turn_speech += duration
+            self._utterance_speech += duration
             if (self._barge_in_allowed() and self._vad.speech_run >= self.settings.barge_in_min_speech
                     and self.sink.is_playing(self.now)):
                 self.sink.stop(self.now)
@@ -175,6 +182,7 @@ class CallSession:
                 self._utterance_open = False
                 self._pause(hypothesis.text)
             elif hypothesis.text:
+                self._heard_at = self.now
                 self._emit(Partial(normalize_transcript(_joined(self._held, hypothesis.text)), self.now))
         quiet = self._vad.quiet_for
         if self._utterance_open and quiet >= self.settings.endpoint_silence:
@@ -182,8 +190,9 @@ class CallSession:
             # to the end, and judge whether the turn is over (turn_end.py).
             self._utterance_open = False
             self._pause(self.recognizer.finish())
-        if (self._held and not self._utterance_open and quiet >= self._turn_end.long
-                and self.now - self._last_activity >= self._turn_end.long):
+        if self._held and ((not self._utterance_open and quiet >= self._turn_end.long
+                            and self.now - self._last_activity >= self._turn_end.long)
+                           or self.now - self._heard_at >= WORDLESS_HOLD):
             self._end_turn()  # the turn sounded unfinished, but the caller said (or keyed) no more
         self._check_timers()
 
@@ -192,6 +201,10 @@ class CallSession:
         it and add what comes next."""
         said = _joined(self._held, raw_text)
         text = normalize_transcript(said)
+        speech, self._utterance_speech = self._utterance_speech, 0.0
+        if normalize_transcript(raw_text):  # noise without words neither lengthens a turn nor keeps it held
+            self._turn_speech += speech
+            self._heard_at = self.now
         if not text:  # a cough, a click: no words, no turn
             self._held, self._turn_speech = "", 0.0
         elif self._turn_end.sounds_unfinished(text, self._turn_speech):
@@ -202,6 +215,10 @@ class CallSession:
     def _end_turn(self, raw_text: str = "") -> None:
         said, self._held, self._turn_speech = _joined(self._held, raw_text), "", 0.0
         self._hear(said)
+
+    def _forget_held(self) -> None:
+        """Drop a held turn: the bot moved on to a question it does not answer (callback calls)."""
+        self._held, self._turn_speech, self._utterance_speech = "", 0.0, 0.0
 
     def _barge_in_allowed(self) -> bool:
         return self.settings.barge_in
@@ -278,13 +295,16 @@ class CallSession:
                 key = self._keys.get_nowait()
             except queue.Empty:
                 return
-            self._last_activity = self.now
+            self._last_activity = self._heard_at = self.now
             if self.sink.is_playing(self.now):
                 self.sink.stop(self.now)
                 self._emit(BargeIn(self.now))
             if key == "#":
                 keyed, self._keyed = self._keyed, ""
-                if keyed:
+                if keyed and _DIGIT_AT_END.search(normalize_transcript(self._held)):
+                    self._end_turn()  # spoken digits, then the number keyed: two numbers, not one long one
+                    self._end_turn(keyed)
+                elif keyed:
                     self._end_turn(keyed)  # "我的手机号是" then the number on the keypad: one turn
             elif key == "*":
                 self._keyed = ""

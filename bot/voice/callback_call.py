@@ -152,11 +152,13 @@ class CallbackSession(CallSession):
 
     def _ask(self, again: bool = False) -> None:
         self.stage = "rating"
+        self._forget_held()  # what was said over the opening or an earlier question answers nothing here
         self._last_activity = self.now
         self.say(say_text("ask_rating_again" if again else "ask_rating"))
 
     def _confirm(self) -> None:
         self.stage = "confirm"
+        self._forget_held()
         self._last_activity = self.now
         self.say(say_text("confirm", score=self.pending, label=RATING_LABELS[self.pending or 0]))
 

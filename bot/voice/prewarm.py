@@ -5,7 +5,9 @@ that arrives meanwhile takes a new recognizer, as it would have without the warm
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 
@@ -18,6 +20,7 @@ log = logging.getLogger(__name__)
 
 # Prompts whose audio the recognizers decode: the bot's own speech, in the callers' language.
 WARM_UP_PROMPTS = ("greeting", "reprompt", "bot_unavailable")
+WARM_UP_NICENESS = 10  # the warm-up thread's CPU goes to live calls first
 
 
 def prompt_speech(settings: VoiceSettings, tts: CachedTts) -> list[bytes]:
@@ -37,6 +40,8 @@ def warm_pool_in_background(settings: VoiceSettings, tts: CachedTts, count: int 
 
     def run() -> None:
         started = time.perf_counter()
+        with contextlib.suppress(OSError, AttributeError):  # Linux: this thread only yields to calls
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_UP_NICENESS)
         try:
             warmed = warm_pool(settings, prompt_speech(settings, tts), wanted)
         except Exception:  # noqa: BLE001 - an optimisation: calls work without it

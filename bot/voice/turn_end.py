@@ -11,8 +11,8 @@ and after a longer one (VOICE_ENDPOINT_SILENCE_LONG) when it does not:
 - it ran long (VOICE_LONG_TURN seconds of speech): someone telling a story pauses between clauses;
 - its last words are a hesitation or a conjunction ("那个", "然后", "还有", "因为" ...), from a word
   list (VOICE_UNFINISHED_WORDS, one per line; another language, another file);
-- it ends in a number of 2 to 10 digits: a phone number (11), a ticket number (usually 11) or a
-  query code being read in groups. A query code said in one go only waits the longer pause.
+- it ends in a number of 2 to 9 digits: a phone number (11 digits) or a ticket number (10) being
+  read in groups. A query code (4-8 digits) said in one go only waits the longer pause.
 
 The judgement is made on the decoder's final text of what was said up to the pause (a partial
 result lags the audio by a few hundred milliseconds and would miss the very words that matter), so
@@ -20,6 +20,7 @@ a turn that sounds unfinished is held and whatever the caller says next is added
 """
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -27,20 +28,33 @@ from pathlib import Path
 from bot.voice.normalize import normalize_transcript
 from bot.voice.settings import VoiceSettings
 
-# A number being read out in groups: more than one digit, fewer than a phone number's eleven.
-_UNFINISHED_NUMBER = re.compile(r"(?<!\d)\d{2,10}$")
+log = logging.getLogger(__name__)
+
+# A number being read out in groups: more than one digit, fewer than a ticket number's ten.
+_UNFINISHED_NUMBER = re.compile(r"(?<!\d)\d{2,9}$")
 _TRAILING = re.compile(r"[\s，,。.！!？?、；;：:…~～]+$")
 
 
-@lru_cache(maxsize=8)
-def unfinished_words(path: Path) -> tuple[str, ...]:
-    """The words after which a turn sounds unfinished, longest first, spaces removed."""
+def load_unfinished_words(path: Path) -> tuple[str, ...]:
+    """The words after which a turn sounds unfinished, longest first, spaces removed (an empty file:
+    none). Raises OSError or UnicodeDecodeError for a file that cannot be read: servers check at start."""
     words = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         word = "".join(line.split("#", 1)[0].split())
         if word:
             words.append(normalize_transcript(word))
     return tuple(sorted(set(words), key=len, reverse=True))
+
+
+@lru_cache(maxsize=8)
+def unfinished_words(path: Path) -> tuple[str, ...]:
+    """`load_unfinished_words`, once per file; a file that cannot be read is logged once and judged
+    by length and numbers only (a call never fails over it)."""
+    try:
+        return load_unfinished_words(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        log.error("VOICE_UNFINISHED_WORDS %s cannot be read (%s): turns are judged without it", path, exc)
+        return ()
 
 
 class TurnEndPolicy:

@@ -5,12 +5,14 @@ The call clock is the caller's audio, so timings here are exact seconds of scrip
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bot.voice.asr import new_recognizer
 from bot.voice.audio_io import SimulatedLine, Silence, scripted_frames
 from bot.voice.bot_client import DirectRasa
-from bot.voice.call import BargeIn, CallSession, Hangup, Partial, TransferRequested, Turn
+from bot.voice.asr import Hypothesis
+from bot.voice.call import WORDLESS_HOLD, BargeIn, CallSession, Hangup, Partial, TransferRequested, Turn
 from bot.voice.prompts import PROMPTS
 from bot.voice.transfer import LogOnlyTransfer
 from bot.voice.tts import build_tts
@@ -141,6 +143,56 @@ def test_words_that_sound_unfinished_then_a_keyed_number_are_one_turn(
 
     session.run(line())
     assert fake_rasa.messages == ["안녕하세요 13812345678"]
+
+
+class ScriptedRecognizer:
+    """Finals at given call times (s), for the turn logic where the Korean test model cannot speak
+    the words (Chinese digits, fillers)."""
+
+    def __init__(self, finals: dict[float, str]) -> None:
+        self.finals, self.now = dict(finals), 0.0
+
+    def accept(self, pcm: bytes, *, flush: bool = False, partial: bool = True) -> Hypothesis | None:
+        self.now += len(pcm) / 2 / 16000
+        due = [at for at in self.finals if at <= self.now + 1e-9]
+        return Hypothesis(self.finals.pop(due[0]), final=True) if due else None
+
+    def finish(self) -> str:
+        return ""
+
+
+def loud_noise(seconds: float) -> bytes:
+    """Noise the energy VAD takes for speech (about -31 dBFS)."""
+    rng = np.random.default_rng(7)
+    return rng.normal(0, 900, int(16000 * seconds)).astype("<i2").tobytes()
+
+
+def test_spoken_digits_and_a_keyed_number_stay_two_numbers(call_settings, fake_rasa) -> None:
+    # "幺三八" (half a phone number: held), then the whole number keyed: not 14 digits glued together.
+    session = CallSession(recognizer=ScriptedRecognizer({1.0: "幺 三 八"}), bot=DirectRasa(call_settings.rasa_url),
+                          tts=build_tts(call_settings), sink=SimulatedLine(16000), settings=call_settings)
+
+    def line():
+        yield from scripted_frames([Silence(0.2), loud_noise(0.75), Silence(0.25)], 16000)  # the words
+        for key in "13812345678#":
+            session.push_dtmf(key)
+            yield from scripted_frames([Silence(0.3)], 16000)
+        yield from scripted_frames([Silence(2.0)], 16000)
+
+    session.run(line())
+    assert fake_rasa.messages == ["138", "13812345678"]
+
+
+def test_a_held_turn_reaches_the_bot_on_a_line_whose_noise_sounds_like_speech(call_settings, fake_rasa) -> None:
+    # Line noise above the VAD threshold: the VAD never hears the caller stop, the recognizer hears
+    # no new words: the held "我的电话是" goes to the bot after WORDLESS_HOLD, not never.
+    noise = loud_noise(6.0)
+    session = CallSession(recognizer=ScriptedRecognizer({1.0: "我 的 电话 是"}),
+                          bot=DirectRasa(call_settings.rasa_url), tts=build_tts(call_settings),
+                          sink=SimulatedLine(16000), settings=call_settings)
+    session.run(scripted_frames([noise], 16000))
+    [heard] = caller_turns(session)
+    assert heard.text == "我的电话是" and 1.0 + WORDLESS_HOLD - 0.05 <= heard.at <= 1.0 + WORDLESS_HOLD + 0.05
 
 
 def test_caller_id_is_optional(call_settings, fake_rasa, hello_16k) -> None:

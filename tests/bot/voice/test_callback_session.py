@@ -112,6 +112,28 @@ def test_the_opening_is_not_interrupted_and_a_key_needs_no_read_back(settings, i
     assert ended == [("test-call", "rated")]
 
 
+def test_words_said_over_the_opening_are_not_kept_for_the_rating_question(settings, issue_api, speech,
+                                                                          tmp_path) -> None:
+    # Even when what the reporter said over the result sounds unfinished (held for more), it answers
+    # nothing: the rating question starts a new turn.
+    words = tmp_path / "unfinished.txt"
+    words.write_text("만족\n", encoding="utf-8")
+    session, line, ended = make_session(settings.with_overrides(unfinished_words=words), issue_api.url)
+    rate, talk = settings.sample_rate, speech["만족"]
+
+    def over_the_end_of_the_opening():
+        # "满意…" said so that it ends just before the result has been read out ...
+        while not line.playbacks or line.playbacks[-1].end - session.now > len(talk) / 2 / rate + 0.3:
+            yield b"\x00\x00" * (rate // 50)
+        yield from pcm_frames(talk, rate)
+        # ... then the rating question is answered on the keypad.
+        yield from reporter(session, line, ["key:5"])
+
+    session.run(over_the_end_of_the_opening())
+    assert bot_said(session)[2:] == [say_text("ask_rating"), say_text("thanks", score=5, label="非常满意")]
+    assert issue_api.posted("rating") == [(f"/api/v1/tickets/{TICKET_ID}/rating", {"score": 5})]
+
+
 def test_a_read_back_answered_by_key_and_a_low_keyed_rating_sent_back_for_rework(settings, issue_api, speech) -> None:
     session, line, _ = make_session(settings, issue_api.url)
     session.run(reporter(session, line, [speech["만족"], "key:2", "key:2"]))  # 4? no (2); then 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.voice.settings import VoiceSettings
-from bot.voice.turn_end import TurnEndPolicy, unfinished_words
+from bot.voice.turn_end import TurnEndPolicy, load_unfinished_words, unfinished_words
 
 
 @pytest.fixture(scope="module")
@@ -12,8 +12,9 @@ def policy() -> TurnEndPolicy:
     return TurnEndPolicy(VoiceSettings.from_env({}))
 
 
-@pytest.mark.parametrize("text", ["对", "是的", "不是", "嗯", "在", "转人工", "满意", "5", "我要查工单。",
-                                  "13812345678", "我的手机号是13812345678", "工单号20261127001"])
+@pytest.mark.parametrize("text", ["对", "是的", "不是", "嗯", "在", "就是", "转人工", "满意", "5", "我要查工单。",
+                                  "13812345678", "我的手机号是13812345678", "工单号2611270001",
+                                  "０２９８８８８６６６６"])
 def test_short_complete_answers_end_after_the_short_pause(policy, text) -> None:
     assert not policy.sounds_unfinished(text, speech_seconds=1.0)
     assert policy.silence_needed(text, 1.0) == policy.short == 0.4
@@ -50,3 +51,18 @@ def test_no_word_list_leaves_length_and_numbers(tmp_path) -> None:
     policy = TurnEndPolicy(VoiceSettings.from_env({}).with_overrides(unfinished_words=None))
     assert not policy.sounds_unfinished("我想问一下那个", 1.0)
     assert policy.sounds_unfinished("138", 1.0)
+
+
+def test_an_unreadable_word_list_never_fails_a_call(tmp_path, caplog) -> None:
+    missing = tmp_path / "missing.txt"
+    with pytest.raises(OSError):
+        load_unfinished_words(missing)  # what a server checks at start
+    policy = TurnEndPolicy(VoiceSettings.from_env({}).with_overrides(unfinished_words=missing))
+    assert policy.words == () and "cannot be read" in caplog.text
+    assert policy.sounds_unfinished("138", 1.0) and not policy.sounds_unfinished("我想问一下那个", 1.0)
+
+
+def test_an_empty_word_list_means_no_words(tmp_path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n", encoding="utf-8")
+    assert load_unfinished_words(empty) == ()
