@@ -1,7 +1,7 @@
 """Each Rasa worker thinks through one throwaway turn before its first caller.
 
-TensorFlow builds the graphs of the NLU and dialogue models the first time they run in a process,
-and Rasa fills caches of its own on the first turn: a worker that has just started made its first
+TensorFlow builds the graphs of the NLU model the first time it runs in a process, and Rasa's
+policies fill caches of their own on their first prediction: a worker that has just started made its first
 caller wait 0.5-1.2 s instead of ~60 ms (voice bench, the first round after a start; with two
 workers, twice). After a restart or a deploy that is the first callers of the day. So each worker,
 once its agent is loaded, understands a sentence and predicts the next action for a conversation
