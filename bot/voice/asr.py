@@ -27,12 +27,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bot.voice.models import require_model
 from bot.voice.settings import VoiceSettings
 
 log = logging.getLogger(__name__)
 
 PARTIAL_INTERVAL = 0.1  # seconds of audio between partial results, unless told otherwise
+# For a grammar-restricted recognizer, digital silence (exact zeros: a muted phone, a silence-suppressed
+# trunk, a test's silence) is handed to Kaldi as the hiss of a quiet line instead. On zeros the
+# features are only Kaldi's random dither, nothing like the silence the model was trained on, and a
+# recognizer that must choose among a few phrases sometimes chose a short one in them (a phantom "네"
+# after a callback rating, one test run in several). Free recognition is left as it was.
+COMFORT_NOISE_LEVEL = 6.0  # standard deviation in PCM16 steps: about -75 dBFS
+_COMFORT_NOISE = np.random.default_rng(96767).normal(0.0, COMFORT_NOISE_LEVEL, 16000).round().astype("<i2").tobytes()
 _models: dict[tuple[str, str], Any] = {}
 _models_lock = threading.Lock()
 
@@ -156,6 +165,7 @@ class Recognizer:
         self.warm = kept is not None  # a recognizer from an earlier call, its graph cache filled
         self._chunk_bytes = int(sample_rate * chunk_seconds) * 2
         self._pending = bytearray()
+        self._noise_at = 0  # where in the comfort noise the next stretch of digital silence starts
         self._last_partial = ""
         # Asking for a partial result costs a best-path search: only every `partial_interval` of audio.
         self._partial_every = int(sample_rate * partial_interval) * 2
@@ -176,7 +186,8 @@ class Recognizer:
     def accept(self, pcm: bytes, *, flush: bool = False, partial: bool = True) -> Hypothesis | None:
         """A final hypothesis at an endpoint, a partial when it changed (at most every `partial_interval`),
         else None. Audio is held back until a whole chunk is there, unless `flush`."""
-        self._pending += pcm
+        digital_silence = self._grammar and pcm and not pcm.strip(b"\0")
+        self._pending += self._comfort_noise(len(pcm)) if digital_silence else pcm
         if len(self._pending) < self._chunk_bytes and not flush:
             return None
         return self._decode(partial)
@@ -202,6 +213,15 @@ class Recognizer:
             self._last_partial = text
             return Hypothesis(text, final=False)
         return None
+
+    def _comfort_noise(self, size: int) -> bytes:
+        size -= size % 2
+        out = bytearray()
+        while len(out) < size:
+            piece = _COMFORT_NOISE[self._noise_at:self._noise_at + size - len(out)]
+            out += piece
+            self._noise_at = (self._noise_at + len(piece)) % len(_COMFORT_NOISE)
+        return bytes(out)
 
     def finish(self) -> str:
         """Flush: the text of whatever was said since the last endpoint."""

@@ -207,7 +207,8 @@ class CallSession:
             self._heard_at = self.now
         if not text:  # a cough, a click: no words, no turn
             self._held, self._turn_speech = "", 0.0
-        elif self._turn_end.sounds_unfinished(text, self._turn_speech):
+        elif (because := self._turn_end.unfinished_because(text, self._turn_speech)) is not None:
+            log.info("call %s: turn held for more, %s", self.call_id, because)
             self._held = said
         else:
             self._end_turn(raw_text)

@@ -68,12 +68,18 @@ class TurnEndPolicy:
 
     def sounds_unfinished(self, text: str, speech_seconds: float) -> bool:
         """Whether a caller who said `text` (normalized) in `speech_seconds` of speech is likely to go on."""
+        return self.unfinished_because(text, speech_seconds) is not None
+
+    def unfinished_because(self, text: str, speech_seconds: float) -> str | None:
+        """Why the turn sounds unfinished (for the log: no words of the caller in it), or None."""
         if speech_seconds >= self.long_turn:
-            return True
+            return f"a long turn ({speech_seconds:.1f} s of speech)"
         text = _TRAILING.sub("", text)
         if _UNFINISHED_NUMBER.search(text):
-            return True
-        return any(text.endswith(word) for word in self.words)
+            return "it ends in part of a number"
+        if any(text.endswith(word) for word in self.words):
+            return "it ends in a word from the unfinished list"
+        return None
 
     def silence_needed(self, text: str, speech_seconds: float) -> float:
         """Seconds of silence after which the turn that has `text` so far is over."""
