@@ -3,12 +3,14 @@ push-to-talk clients), never from the public widget.
 
 The gateway's route (bot/gateway/audio_route.py) checks the channel token and the connection cap,
 accepts the socket and hands it here. Protocol: the client sends a text frame `{"type": "start",
-"sender": ID, "sample_rate": 8000 | 16000 | 48000, "phone"?: ..., "tts"?: true}` within
-GATEWAY_AUDIO_START_TIMEOUT seconds, then binary frames of PCM16 little-endian mono audio at that
-rate (an even number of bytes, at most one second each), and `{"type": "stop"}` when the user
-releases the talk button (a media stream may simply keep sending: the recognizer's endpointing
-closes each utterance); `{"type": "ping"}` keeps a quiet socket open. A socket that sends nothing
-for GATEWAY_AUDIO_IDLE_TIMEOUT seconds is closed (4408).
+"sender": ID, "sample_rate": 8000 | 16000 | 48000, "phone"?: ..., "tts"?: true, "push_to_talk"?:
+true}` within GATEWAY_AUDIO_START_TIMEOUT seconds, then binary frames of PCM16 little-endian mono
+audio at that rate (an even number of bytes, at most one second each), and `{"type": "stop"}` when
+the user releases the talk button; `{"type": "ping"}` keeps a quiet socket open. A media stream may
+simply keep sending: the recognizer closes each utterance after a short silence, and the caller's
+turn is judged as on a phone call (stream_turns.py): one that sounds unfinished waits for the rest.
+With `"push_to_talk": true`, everything until "stop" is one turn. A socket that sends nothing for
+GATEWAY_AUDIO_IDLE_TIMEOUT seconds is closed (4408).
 
 The server answers with JSON `{"type": "partial" | "final" | "bot" | "error", "text": ...}` and,
 when `tts` was asked for, the reply as a binary WAV frame after each "bot" message. An "error" also
@@ -69,6 +71,7 @@ class Start:
     rate: int
     phone: str | None
     want_audio: bool
+    push_to_talk: bool = False
 
 
 class Refused(Exception):
@@ -107,9 +110,10 @@ async def send_error(websocket: WebSocket, code: str, message: str) -> None:
 class Decoder:
     """One connection's resampler and recognizer; both are CPU work, called from worker threads."""
 
-    def __init__(self, settings: VoiceSettings, rate: int) -> None:
+    def __init__(self, settings: VoiceSettings, start: Start) -> None:
         from bot.voice.asr import POOL, Recognizer, grammar_phrases, load_model
         from bot.voice.resample import StreamResampler
+        from bot.voice.stream_turns import StreamTurns
 
         model = load_model(settings)
         POOL.size = settings.asr_pool
@@ -119,12 +123,16 @@ class Decoder:
                                      partial_interval=settings.partial_interval,
                                      recycle_after=settings.asr_recycle_after,
                                      pool=POOL if settings.asr_pool else None)
-        self.resampler = StreamResampler(rate, settings.sample_rate)
+        self.resampler = StreamResampler(start.rate, settings.sample_rate)
+        # Read on the event loop only between calls into this decoder (never while one runs).
+        self.turns = StreamTurns(settings, push_to_talk=start.push_to_talk, name=start.sender)
         self._lock = threading.Lock()
 
     def accept(self, pcm: bytes) -> Any:
         with self._lock:
-            return self.recognizer.accept(self.resampler.process(pcm))
+            audio = self.resampler.process(pcm)
+            self.turns.hear(audio)
+            return self.recognizer.accept(audio)
 
     def finish(self) -> str:
         with self._lock:
@@ -141,7 +149,7 @@ async def _serve(websocket: WebSocket, settings: VoiceSettings, start_timeout: f
 
     start = await _read_start(websocket, start_timeout)
     try:
-        decoder = await asyncio.to_thread(Decoder, settings, start.rate)
+        decoder = await asyncio.to_thread(Decoder, settings, start)
     except ModelNotFoundError as exc:
         log.error("%s", exc)
         raise Refused("no_model", reply("utter_call_no_model"), 1011) from None
@@ -202,11 +210,18 @@ class _Listener:
         self.idle_timeout, self.max_frame_bytes = idle_timeout, max_frame_bytes
 
     async def __call__(self) -> None:
-        websocket = self.websocket
+        websocket, turns = self.websocket, self.decoder.turns
         while True:
+            # A held turn waits at most the long pause for more audio: a client that sends nothing in
+            # silence (silence suppression) must not keep the caller waiting for the idle timeout.
+            waiting_turn = turns.holding and not turns.push_to_talk
+            timeout = min(self.idle_timeout, turns.policy.long) if waiting_turn else self.idle_timeout
             try:
-                message = await asyncio.wait_for(websocket.receive(), self.idle_timeout)
+                message = await asyncio.wait_for(websocket.receive(), timeout)
             except asyncio.TimeoutError:
+                if waiting_turn:
+                    await self.answer(turns.release())
+                    continue
                 log.info("voice socket of %s closed: idle for %gs", self.answer.sender, self.idle_timeout)
                 raise Refused("idle_timeout", ERRORS["idle_timeout"].format(seconds=self.idle_timeout),
                               CLOSE_TIMEOUT) from None
@@ -217,7 +232,7 @@ class _Listener:
             elif message.get("text") is not None:
                 kind = _json_type(message["text"])
                 if kind == "stop":
-                    await self.answer(await asyncio.to_thread(self.decoder.finish))
+                    await self.answer(turns.end(await asyncio.to_thread(self.decoder.finish)))
                 elif kind != "ping":
                     await send_error(websocket, "bad_message", ERRORS["bad_message"])
 
@@ -232,10 +247,17 @@ class _Listener:
         if not pcm:
             return
         hypothesis = await asyncio.to_thread(self.decoder.accept, pcm)
+        turns = self.decoder.turns
         if hypothesis is not None and hypothesis.final:
-            await self.answer(hypothesis.text)
+            said = turns.utterance(hypothesis.text)
+            if said is not None:
+                await self.answer(said)
         elif hypothesis is not None and hypothesis.text:
-            await _send(self.websocket, "partial", normalize_transcript(hypothesis.text))
+            turns.words_heard()
+            await _send(self.websocket, "partial", normalize_transcript(turns.with_held(hypothesis.text)))
+        said = turns.due()
+        if said is not None:
+            await self.answer(said)
 
 
 def _json_type(text: str) -> str | None:
@@ -269,7 +291,7 @@ async def _read_start(websocket: WebSocket, timeout: float) -> Start:
         raise Refused("unsupported_sample_rate", ERRORS["unsupported_sample_rate"], CLOSE_POLICY)
     if phone is not None and phone != "" and (not isinstance(phone, str) or len(phone) > MAX_PHONE_CHARS):
         raise Refused("bad_phone", ERRORS["bad_phone"], CLOSE_POLICY)
-    return Start(sender, rate, phone or None, bool(data.get("tts")))
+    return Start(sender, rate, phone or None, bool(data.get("tts")), bool(data.get("push_to_talk")))
 
 
 class _Answerer:

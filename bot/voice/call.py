@@ -26,7 +26,7 @@ from bot.voice.settings import VoiceSettings
 from bot.voice.spoken_text import split_sentences
 from bot.voice.transfer import LogOnlyTransfer, TransferRequester
 from bot.voice.tts import CachedTts, TtsError
-from bot.voice.turn_end import TurnEndPolicy
+from bot.voice.turn_end import WORDLESS_HOLD, TurnEndPolicy, joined
 from bot.voice.vad import SpeechDetector
 from contract.phones import mask_phone
 
@@ -79,9 +79,6 @@ SPOKEN_ROLES = {"operator", "system"}
 RELAY_POLL_WAIT = 5
 # Put in the operator inbox when the conversation was closed: the call ends after what came before it.
 CLOSED = None
-# A held turn (turn_end.py) goes to the bot after the long pause of quiet, or, on a line whose noise
-# the energy VAD takes for speech, once the recognizer has found no new words for this long (s).
-WORDLESS_HOLD = 2.0
 _DIGIT_AT_END = re.compile(r"\d\W*$")
 
 
@@ -183,7 +180,7 @@ class CallSession:
                 self._pause(hypothesis.text)
             elif hypothesis.text:
                 self._heard_at = self.now
-                self._emit(Partial(normalize_transcript(_joined(self._held, hypothesis.text)), self.now))
+                self._emit(Partial(normalize_transcript(joined(self._held, hypothesis.text)), self.now))
         quiet = self._vad.quiet_for
         if self._utterance_open and quiet >= self.settings.endpoint_silence:
             # The decoder has not ended the utterance but the caller paused: take all it heard, decoded
@@ -199,7 +196,7 @@ class CallSession:
     def _pause(self, raw_text: str) -> None:
         """The caller paused after saying `raw_text`: answer now if the turn sounds finished, else hold
         it and add what comes next."""
-        said = _joined(self._held, raw_text)
+        said = joined(self._held, raw_text)
         text = normalize_transcript(said)
         speech, self._utterance_speech = self._utterance_speech, 0.0
         if normalize_transcript(raw_text):  # noise without words neither lengthens a turn nor keeps it held
@@ -214,7 +211,7 @@ class CallSession:
             self._end_turn(raw_text)
 
     def _end_turn(self, raw_text: str = "") -> None:
-        said, self._held, self._turn_speech = _joined(self._held, raw_text), "", 0.0
+        said, self._held, self._turn_speech = joined(self._held, raw_text), "", 0.0
         self._hear(said)
 
     def _forget_held(self) -> None:
@@ -359,7 +356,3 @@ class CallSession:
     def _emit(self, event: CallEvent) -> None:
         self.events.append(event)
         self.on_event(event)
-
-
-def _joined(*texts: str) -> str:
-    return " ".join(text for text in texts if text)

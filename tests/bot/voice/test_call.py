@@ -12,12 +12,12 @@ from bot.voice.asr import new_recognizer
 from bot.voice.audio_io import SimulatedLine, Silence, scripted_frames
 from bot.voice.bot_client import DirectRasa
 from bot.voice.asr import Hypothesis
-from bot.voice.call import WORDLESS_HOLD, BargeIn, CallSession, Hangup, Partial, TransferRequested, Turn
+from bot.voice.call import BargeIn, CallSession, Hangup, Partial, TransferRequested, Turn
 from bot.voice.prompts import PROMPTS
 from bot.voice.transfer import LogOnlyTransfer
 from bot.voice.tts import build_tts
-from bot.voice.vad import frame_level_dbfs
-from tests.bot.voice.helpers import korean_speech
+from bot.voice.turn_end import WORDLESS_HOLD
+from tests.bot.voice.helpers import korean_speech, pause_after
 
 
 @pytest.fixture(scope="module")
@@ -219,15 +219,6 @@ def unfinished_after(settings, tmp_path, word: str):
     words = tmp_path / "unfinished.txt"
     words.write_text(f"# test list\n{word}\n", encoding="utf-8")
     return settings.with_overrides(unfinished_words=words, endpoint_silence=0.4, endpoint_silence_long=0.9)
-
-
-def pause_after(speech: bytes, seconds: float) -> Silence:
-    """Silence that makes the caller's pause after `speech` (from its last loud frame) `seconds` long."""
-    frames = [speech[i:i + 640] for i in range(0, len(speech), 640)]
-    loud_end = max(i + 1 for i, frame in enumerate(frames) if frame_level_dbfs(frame) >= -38.0) * 0.02
-    quiet_tail = len(speech) / 2 / 16000 - loud_end
-    assert quiet_tail < seconds
-    return Silence(seconds - quiet_tail)
 
 
 def caller_turns(session: CallSession) -> list[Turn]:

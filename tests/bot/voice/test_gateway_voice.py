@@ -7,6 +7,7 @@ The bot behind the gateway is the fake Rasa REST server (this tests the voice si
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -19,11 +20,12 @@ from bot.voice.asr import new_recognizer
 from bot.voice.audio_io import SimulatedLine, Silence, scripted_frames
 from bot.voice.bot_client import GatewayChannelClient
 from bot.voice.call import CallSession, Hangup, TransferRequested, Turn
+from bot.voice.normalize import normalize_transcript
 from bot.voice.prompts import PROMPTS
 from bot.voice.tts import build_tts
 from bot.voice.wavfile import read_wav
 from tests.bot.gateway.conftest import CHANNEL_HEADERS, CHANNEL_TOKEN, Gateway, login, poll
-from tests.bot.voice.helpers import KOREAN_MODEL, FakeRasa, korean_speech
+from tests.bot.voice.helpers import KOREAN_MODEL, FakeRasa, korean_speech, pause_after
 from tests.support.aio import run as run_async
 
 OPERATOR_TEXT = "您好，我是人工客服，请讲。"
@@ -233,3 +235,94 @@ def test_an_operator_closing_a_websocket_call_sends_goodbye_and_closes_the_socke
     assert code == 1000
     pcm, rate = read_wav(audio[-1])  # the goodbye, spoken
     assert rate == 16000 and len(pcm) / 2 / rate > 1.5
+
+
+# -- a caller's turn on a media stream ----------------------------------------------------------------
+# The recognizer closes an utterance after at most 1.2 s of silence (its last endpoint rule); a pause of
+# 1.3 s between two phrases is then always two utterances, and shorter than the long pause below.
+LONG_PAUSE, GAP = 1.5, 1.3
+@pytest.fixture(scope="module")
+def holding_gateway(rasa: FakeRasa, grammar, tmp_path_factory) -> Iterator[Gateway]:
+    """A gateway on which a turn ending in "안녕하세요" sounds unfinished (the test model speaks Korean)."""
+    tmp = tmp_path_factory.mktemp("holding-gateway")
+    words = tmp / "unfinished.txt"
+    words.write_text("안녕하세요\n", encoding="utf-8")
+    gw = Gateway(rasa.url, tmp, {"VOSK_MODEL": str(KOREAN_MODEL), "VOSK_GRAMMAR": str(grammar),
+                                 "TTS_CACHE_DIR": str(tmp / "cache"), "VOICE_UNFINISHED_WORDS": str(words),
+                                 "VOICE_ENDPOINT_SILENCE_LONG": str(LONG_PAUSE)}).start()
+    yield gw
+    gw.stop()
+
+
+async def stream(url: str, start: dict, pcm: bytes, *, replies: int, stop: bool = False,
+                 chunk: int = 3200) -> list[dict]:
+    """Send `pcm` as a media stream (no "stop" unless asked), then collect messages until `replies`
+    bot messages came, or 5 s passed without any message."""
+    texts: list[dict] = []
+    async with websockets.connect(url, extra_headers=CHANNEL_HEADERS) as ws:
+        await ws.send(json.dumps(start))
+        for offset in range(0, len(pcm), chunk):
+            await ws.send(pcm[offset : offset + chunk])
+        if stop:
+            await ws.send(json.dumps({"type": "stop"}))
+        with contextlib.suppress(asyncio.TimeoutError):
+            while sum(t["type"] == "bot" for t in texts) < replies:
+                message = await asyncio.wait_for(ws.recv(), 5)
+                if not isinstance(message, bytes):
+                    texts.append(json.loads(message))
+    return texts
+
+
+def two_phrases_with_a_pause(gap: float, tail: float) -> bytes:
+    """Korean "hello", a pause of `gap` s from its last loud frame, "thank you", `tail` s of silence."""
+    first, second = korean_speech("안녕하세요", 16000), korean_speech("감사합니다", 16000)
+    return (b"\0\0" * 3200 + first + silence(pause_after(first, gap).seconds) + second
+            + silence(pause_after(second, tail).seconds))
+
+
+def silence(seconds: float) -> bytes:
+    return b"\0\0" * int(16000 * seconds)
+
+
+def finals(texts: list[dict]) -> list[str]:
+    return [t["text"] for t in texts if t["type"] == "final" and t["text"]]
+
+
+def test_a_media_stream_turn_that_sounds_unfinished_waits_for_the_rest(holding_gateway: Gateway, rasa: FakeRasa) -> None:
+    start = {"type": "start", "sender": "stream-hold-1", "sample_rate": 16000}
+    texts = run_async(stream(ws_url(holding_gateway), start, two_phrases_with_a_pause(GAP, 1.5), replies=1))
+    whole = normalize_transcript("안녕하세요 감사합니다")
+    assert finals(texts) == [whole]  # one turn, not the first phrase answered on its own
+    assert [r["message"] for r in rasa.requests if r["sender"] == "stream-hold-1"] == [whole]
+    # The caller's screen showed the held words before the rest while they spoke.
+    assert any(t["type"] == "partial" and t["text"].startswith("안녕하세요") and t["text"] != "안녕하세요"
+               for t in texts)
+
+
+def test_a_media_stream_turn_that_sounds_finished_is_answered_at_the_pause(gateway: Gateway, rasa: FakeRasa) -> None:
+    # The same audio where nothing sounds unfinished: two turns, each answered when its pause came.
+    start = {"type": "start", "sender": "stream-hold-2", "sample_rate": 16000}
+    texts = run_async(stream(ws_url(gateway), start, two_phrases_with_a_pause(GAP, 1.5), replies=2))
+    assert finals(texts) == ["안녕하세요", "감사합니다"]
+    assert [t["type"] for t in texts if t["type"] in ("final", "bot")] == ["final", "bot", "final", "bot"]
+
+
+def test_a_held_turn_is_answered_when_the_stream_falls_silent_on_the_wire(holding_gateway: Gateway) -> None:
+    # A client with silence suppression sends nothing after the words: the held turn is answered after
+    # the long pause of wall-clock time, not at the idle timeout.
+    start = {"type": "start", "sender": "stream-hold-3", "sample_rate": 16000}
+    words = korean_speech("안녕하세요", 16000)
+    speech = silence(0.2) + words + silence(pause_after(words, GAP).seconds)  # then nothing on the wire
+    began = time.monotonic()
+    texts = run_async(stream(ws_url(holding_gateway), start, speech, replies=1))
+    assert finals(texts) == ["안녕하세요"]
+    assert texts[-1]["type"] == "bot" and "안녕하세요" in texts[-1]["text"]
+    assert time.monotonic() - began < 10
+
+
+def test_push_to_talk_is_one_turn_until_stop_whatever_the_pauses(gateway: Gateway, rasa: FakeRasa) -> None:
+    start = {"type": "start", "sender": "ptt-pauses", "sample_rate": 16000, "push_to_talk": True}
+    texts = run_async(stream(ws_url(gateway), start, two_phrases_with_a_pause(GAP, 0.6), replies=1, stop=True))
+    whole = normalize_transcript("안녕하세요 감사합니다")
+    assert finals(texts) == [whole]
+    assert [r["message"] for r in rasa.requests if r["sender"] == "ptt-pauses"] == [whole]
