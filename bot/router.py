@@ -155,7 +155,7 @@ class Router:
                 return [_notice(NOTICE_STILL_WAITING)]
             if conv.state == "operator":
                 return []
-            return await self._ask_bot(conv, metadata.get("payload") or text, metadata)
+            return await self._ask_bot(conv, metadata.get("payload") or as_words(text), metadata)
 
     async def rate(self, sender: str, score: int, comment: str = "") -> list[dict]:
         """End-of-chat satisfaction: kept with the conversation and passed on to its tickets, now or,
@@ -472,6 +472,13 @@ def summary(conv: Conversation) -> dict:
         "last_seq": conv.last_seq,
         "updated_at": conv.updated_at,
     }
+
+
+def as_words(text: str) -> str:
+    """What a user typed, as words for the bot. Rasa reads a message that starts with "/" as an intent
+    with entities ("/cancel_ticket{...}"): typed text must never pick its own intent, so leading slashes
+    go (only the bot's own quick replies are sent as such, see `handle_user_message`)."""
+    return text.lstrip("/").strip() or "？"
 
 
 def _notice(text: str) -> dict:

@@ -183,11 +183,18 @@ EXPORT_CONTENT = {
 }
 
 
+# Dates an export can ask for: time zone arithmetic at the ends of the calendar overflows.
+EXPORT_FIRST_DAY, EXPORT_LAST_DAY = dt.date(1970, 1, 1), dt.date(9998, 12, 31)
+
+
 def _export_day(name: str, value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise invalid_field(name, "date_invalid", "请填写有效的日期,格式为 YYYY-MM-DD") from None
+    if not EXPORT_FIRST_DAY <= day <= EXPORT_LAST_DAY:
+        raise invalid_field(name, "date_invalid", "日期超出可导出的范围(1970-01-01 至 9998-12-31)")
+    return day
 
 
 @router.get(

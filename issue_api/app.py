@@ -6,9 +6,10 @@ from typing import Optional
 
 from fastapi import FastAPI
 
+from contract.body_limit import BodySizeLimit
+
 from . import settings as settings_module
 from .api import router
-from .body_limit import BodySizeLimit
 from .calendar import WorkingCalendar
 from .callbacks import CallbackPolicy, CallbackService
 from .clock import Clock

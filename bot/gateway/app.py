@@ -30,6 +30,7 @@ from bot.gateway_state import StateDatabase, describe
 from bot.rasa_rest import RasaRestClient
 from bot.router import MessageLimiter, Router
 from bot.voice.settings import VoiceSettings
+from contract.body_limit import BodySizeLimit
 from contract.issue_client import IssueClient
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,11 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
             await rasa.aclose()
             state.dispose()
 
-    app = FastAPI(title="96767 hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # No API documents on the public gateway, and no slash redirects built from the Host header.
+    app = FastAPI(title="96767 hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
+                  redirect_slashes=False)
+    # Login forms are public: a body is refused before it is read when it is larger than any form.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.state.settings = settings
     app.state.voice_settings = voice_settings if voice_settings is not None else VoiceSettings.from_env()
     app.state.audio_slots = audio_route.AudioSlots(settings.max_audio_connections)

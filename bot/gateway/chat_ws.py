@@ -94,7 +94,13 @@ async def _relay(websocket: WebSocket, events: asyncio.Queue) -> None:
 
 async def _receive(websocket: WebSocket, conv_router: Router, sender: str) -> None:
     while True:
-        raw = await websocket.receive_text()
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        raw = message.get("text")
+        if raw is None:  # a binary frame: the widget only sends text
+            await _notice(websocket, NOTICE_BAD_FRAME)
+            continue
         if len(raw) > MAX_FRAME_CHARS:
             await _notice(websocket, NOTICE_FRAME_TOO_LONG)
             continue

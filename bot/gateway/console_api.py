@@ -7,7 +7,6 @@ Each of them, and each view of a transcript, is written to the audit log.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any, Optional
 
 from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
@@ -158,6 +157,6 @@ async def console_socket(websocket: WebSocket) -> None:
 
 async def _drain(websocket: WebSocket) -> None:
     """The console sends nothing that matters; reading tells us when the socket closes."""
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            await websocket.receive_text()
+    while True:  # text or binary alike: only the close matters
+        if (await websocket.receive())["type"] == "websocket.disconnect":
+            return

@@ -122,6 +122,16 @@ def _page(request: Request, template: str, session: Any, **context: Any) -> Resp
     )
 
 
+@router.get("/console/", include_in_schema=False)
+@router.get("/department/", include_in_schema=False)
+@router.get("/console/stats/", include_in_schema=False)
+@router.get("/console/supervisor/", include_in_schema=False)
+async def without_trailing_slash(request: Request) -> Response:
+    # A relative Location: the framework's own slash redirect names the host from the request's Host
+    # header, which anyone can set (an open redirect). Other paths with a slash too many are 404.
+    return Response(status_code=307, headers={"Location": request.url.path.rstrip("/")})
+
+
 @router.get("/api/v1/health")
 async def health() -> dict:
     return {"status": "ok"}

@@ -100,6 +100,8 @@ class GatewaySettings(HotlineSettings):
     # /ws/audio: audio sockets served at once (each decodes speech), seconds a new socket has to send
     # its start message, seconds without any frame after which a socket is closed.
     max_audio_connections: int = Field(8, env="GATEWAY_MAX_AUDIO_CONNECTIONS", ge=1)
+    # Largest request body (bytes) any route reads; larger ones get 413 before they are read.
+    max_body_bytes: int = Field(64 * 1024, env="GATEWAY_MAX_BODY_BYTES", ge=1024)
     audio_start_timeout: float = Field(5.0, env="GATEWAY_AUDIO_START_TIMEOUT", gt=0)
     audio_idle_timeout: float = Field(60.0, env="GATEWAY_AUDIO_IDLE_TIMEOUT", gt=0)
     # The state database: an SQLite file (default var/gateway.db), or a PostgreSQL URL that several

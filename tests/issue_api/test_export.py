@@ -123,6 +123,8 @@ def test_xlsx_opens_with_the_same_rows(december: Api) -> None:
     ({"from": "2026-12-01"}, "to", "field_required"),
     ({"from": "2026/12/01", "to": "2026-12-01"}, "from", "date_invalid"),
     ({"from": "2026-02-30", "to": "2026-03-01"}, "from", "date_invalid"),
+    ({"from": "0001-01-01", "to": "0001-01-02"}, "from", "date_invalid"),  # the calendar's ends: not a 500
+    ({"from": "9999-12-31", "to": "9999-12-31"}, "from", "date_invalid"),
     ({"from": "2026-12-02", "to": "2026-12-01"}, "to", "date_range_invalid"),
     ({"from": "2026-01-01", "to": "2027-01-02"}, "to", "date_range_too_long"),  # 367 days
     ({"from": "2026-12-01", "to": "2026-12-01", "format": "pdf"}, "format", "format_invalid"),

@@ -112,3 +112,19 @@ def test_a_session_ends_after_its_absolute_lifetime_however_busy(start_gateway) 
 
 
 # Login throttling, logout, idle time and the Secure flag: tests/security/.
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(gateway: Gateway) -> None:
+    huge = '{"username": "' + "a" * (2 << 20) + '", "password": "x"}'
+    for path in ("/console/login", "/department/login"):
+        response = requests.post(f"{gateway.url}{path}", data=huge, headers={"Content-Type": "application/json"})
+        assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large", path
+    assert requests.get(f"{gateway.url}/api/v1/health").status_code == 200  # and the gateway is fine
+
+
+def test_no_redirect_names_a_host_from_the_request(gateway: Gateway) -> None:
+    response = requests.get(f"{gateway.url}/console/", headers={"Host": "evil.example"}, allow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "/console"
+    assert requests.get(f"{gateway.url}/console/").url == f"{gateway.url}/console"
+    assert requests.get(f"{gateway.url}/openapi.json").status_code == 404  # no API documents on the public side
+

@@ -79,6 +79,11 @@ def test_bad_frames_get_chinese_notices_and_bad_sender_ids_are_refused(gateway: 
             assert "评价未能提交" in json.loads(await ws.recv())["text"]
             await ws.send(json.dumps({"type": "message", "text": "   "}))
             assert json.loads(await ws.recv()) == {"type": "notice", "text": "请输入您要咨询的内容。"}
+            await ws.send(b"\x00\x01binary")  # the widget sends only text: a notice, and the socket stays
+            assert json.loads(await ws.recv()) == {"type": "notice", "text": "无法识别的消息格式。"}
+            await ws.send(json.dumps({"type": "message", "text": "你好"}))
+            frames = await _until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "bot")
+            assert frames[-1]["message"]["text"] == "收到：你好"
         with pytest.raises((ConnectionClosed, InvalidStatusCode)):
             async with websockets.connect(_ws(gateway, "bad id!")) as ws:
                 await ws.recv()
@@ -107,3 +112,17 @@ def test_the_voice_audio_socket_is_mounted_and_answers_in_chinese(gateway: Gatew
     frame = asyncio.run(scenario())
     assert frame["type"] == "error" and "语音" in frame["text"]
     assert requests.get(f"{gateway.url}/api/v1/health").ok
+
+
+def test_typed_text_never_reaches_the_bot_as_an_intent(gateway: Gateway) -> None:
+    # Rasa reads "/intent{...}" as an intent with entities: typed text loses its leading slashes.
+    async def scenario() -> list[dict]:
+        async with websockets.connect(_ws(gateway, "web-slash-000000001")) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "message", "text": '/cancel_ticket{"ticket_id": "2612010001"}'}))
+            return await _until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "bot")
+
+    frames = asyncio.run(scenario())
+    assert frames[0]["message"]["text"] == '/cancel_ticket{"ticket_id": "2612010001"}'  # the transcript keeps it
+    assert frames[-1]["message"]["text"] == '收到：cancel_ticket{"ticket_id": "2612010001"}'
+

@@ -1,4 +1,5 @@
-"""Refuse oversized request bodies (413) before they are read into memory.
+"""Refuse oversized request bodies (413) before they are read into memory: the issue API and the
+gateway (whose login forms are public) both mount it.
 
 A pure ASGI middleware (not BaseHTTPMiddleware, which would cost every request a task switch):
 a declared Content-Length over the limit is answered at once; a chunked body is counted while it
@@ -7,9 +8,10 @@ streams and cut off as soon as it passes the limit.
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_response
+from contract.errors import error_body
 
 
 class BodySizeLimit:
@@ -44,6 +46,6 @@ class BodySizeLimit:
         await self.app(scope, counting_receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, "body_too_large", f"提交的内容过大,最多 {self.max_bytes // 1024} KB",
-                                  headers={"Connection": "close"})
+        message = f"提交的内容过大，最多 {self.max_bytes // 1024} KB"
+        response = JSONResponse(error_body("body_too_large", message), status_code=413, headers={"Connection": "close"})
         await response(scope, receive, send)
