@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import logging.config
 import re
+import unicodedata
 from typing import Any, Dict, Iterable, Optional
+from urllib.parse import unquote_plus
 
 from contract.phones import mask_phones_in_text
 
@@ -27,9 +29,21 @@ def _hide_secret(match: "re.Match[str]") -> str:
     return f"{match.group('bearer')}***"
 
 
+# A line that may carry a number in a disguise the phone pattern does not read: URL-encoded (a query
+# string in an access line: "139+1234+5678", "%28139%29…", percent-encoded full-width digits) or in
+# full-width digits.
+_DISGUISED = re.compile(r"[%+\uff10-\uff19]")
+
+
 def mask_text(text: str) -> str:
-    """A log line with phones masked (138****5678) and access keys replaced by ***."""
-    return mask_phones_in_text(_SECRETS_IN_TEXT.sub(_hide_secret, text))
+    """A log line with phones masked (138****5678) and access keys replaced by ***. A line with a
+    number in a URL-encoded or full-width disguise is logged decoded, with that number masked."""
+    masked = mask_phones_in_text(_SECRETS_IN_TEXT.sub(_hide_secret, text))
+    if not _DISGUISED.search(masked):
+        return masked
+    decoded = unicodedata.normalize("NFKC", unquote_plus(masked))
+    decoded_masked = mask_phones_in_text(decoded)
+    return decoded_masked if decoded_masked != decoded else masked
 
 
 class MaskingFilter(logging.Filter):

@@ -86,15 +86,15 @@ def mask_phone(phone: Optional[str]) -> str:
     return "*" * max(len(digits) - 4, 0) + digits[-4:] if len(digits) > 4 else "****"
 
 
-# Anything in free text that may be a phone number: mobiles (with +86 / 0086 / 86, spaces or dashes
-# between the 3-4-4 groups, "%2B" as a URL-encoded "+"), landlines with an area code (dash, space
+# Anything in free text that may be a phone number: mobiles (with +86 / 0086 / 86, spaces, dashes or
+# dots between the 3-4-4 groups, the first group maybe in brackets, "%2B" as a URL-encoded "+"), landlines with an area code (dash, space
 # or parentheses after it, the local number in one piece or split 4-4 / 3-4), and local landlines of
 # 7 or 8 digits standing alone or split by a dash. Ticket numbers (10-12 digits starting with the
 # year) match none of these: a digit before or after a match disqualifies it.
 _PREFIX = r"(?:(?:\+|%2B|00)?86[\s-]?)?"
 _PHONE_IN_TEXT = re.compile(
     r"(?<![\d*])" + _PREFIX +
-    r"(?:(?P<mobile>1[3-9]\d)[\s-]?(?P<m2>\d{4})[\s-]?(?P<m3>\d{4})"
+    r"(?:[(（]?(?P<mobile>1[3-9]\d)[)）]?[\s.-]?(?P<m2>\d{4})[\s.-]?(?P<m3>\d{4})"
     r"|[(（]?(?P<area>0(?:10|2\d|[3-9]\d{2}))[)）]?[\s-]?(?P<l1>\d{3,4})[\s-]?(?P<l2>\d{4})"
     r"|(?P<local>[2-9]\d{2,3})-?(?P<l4>\d{4}))"
     r"(?![\d*])"

@@ -24,6 +24,15 @@ from contract.log_masking import MaskingFilter, mask_text
     ("local 8888-1234", "8888-1234"),
     ('"WebSocket /ws/chat?sender=web-0123456789abcdef0123456789abcdef" [accepted]', "0123456789abcdef"),
     ("Authorization: Bearer s3cr3t-token-value", "s3cr3t-token-value"),
+    # Every form the issue API accepts for a phone query, as an access line writes its query string.
+    ('"GET /api/v1/tickets?phone=139+1234+5678 HTTP/1.1" 200', "1234+5678"),
+    ("GET /api/v1/tickets?phone=%28139%2912345678", "12345678"),
+    ("GET /api/v1/tickets?phone=%2B86+139+1234+5678", "1234+5678"),
+    ("GET /api/v1/tickets?phone=%EF%BC%91%EF%BC%93%EF%BC%99%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95"
+     "%EF%BC%96%EF%BC%97%EF%BC%98", "%EF%BC%94%EF%BC%95%EF%BC%96%EF%BC%97"),
+    ("phone 139.1234.5678", "1234.5678"),
+    ("phone (139)12345678", "12345678"),
+    ("phone １３９１２３４５６７８", "１２３４５６７８"),
 ])
 def test_phones_and_access_keys_are_masked(line: str, hidden: str) -> None:
     masked = mask_text(line)
@@ -32,7 +41,8 @@ def test_phones_and_access_keys_are_masked(line: str, hidden: str) -> None:
 
 
 @pytest.mark.parametrize("line", ["ticket 2611270001 urged", "ticket 261127000123", "工单编号是 2611 2700 01",
-                                  "took 12 ms", "year 2026"])
+                                  "took 12 ms", "year 2026", "50% of 2+2 at 10.0.0.1, version 1.2.3",
+                                  "GET /api/v1/tickets?status=resolved&q=%E8%B7%AF%E7%81%AF"])
 def test_ticket_numbers_and_ordinary_numbers_stay(line: str) -> None:
     assert mask_text(line) == line
 
