@@ -74,11 +74,13 @@ class TicketRater(Protocol):
 
 
 class MessageLimiter:
-    """Message size and messages-per-minute limits per sender, so that one client cannot flood Rasa."""
+    """Message size and messages-per-minute limits per sender, so that one client cannot flood Rasa.
+    Also counts other things per key in another window (`window` seconds): new chats per address."""
 
-    def __init__(self, max_chars: int = 500, per_minute: int = 20, clock=time.monotonic) -> None:
+    def __init__(self, max_chars: int = 500, per_minute: int = 20, clock=time.monotonic, window: float = 60.0) -> None:
         self.max_chars = max_chars
         self.per_minute = per_minute
+        self.window = window
         self._clock = clock
         self._recent: dict[str, deque[float]] = {}
 
@@ -88,7 +90,7 @@ class MessageLimiter:
             return NOTICE_TOO_LONG.format(limit=self.max_chars)
         now = self._clock()
         recent = self._recent.setdefault(sender, deque())
-        while recent and now - recent[0] >= 60:
+        while recent and now - recent[0] >= self.window:
             recent.popleft()
         if len(recent) >= self.per_minute:
             return NOTICE_TOO_FAST
@@ -98,7 +100,7 @@ class MessageLimiter:
         return None
 
     def _forget_idle(self, now: float) -> None:
-        for key in [k for k, q in self._recent.items() if not q or now - q[-1] >= 60]:
+        for key in [k for k, q in self._recent.items() if not q or now - q[-1] >= self.window]:
             del self._recent[key]
 
 

@@ -34,6 +34,7 @@ from contract.body_limit import BodySizeLimit
 from contract.issue_client import IssueClient
 
 log = logging.getLogger(__name__)
+NEW_CHATS_WINDOW = 600.0  # seconds: GATEWAY_NEW_CHATS_PER_ADDRESS counts new web chats in this window
 
 
 def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None = None) -> FastAPI:
@@ -70,6 +71,9 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
             limiter=MessageLimiter(settings.max_message_chars, settings.messages_per_minute),
             events=events,
         )
+        app.state.new_chats = MessageLimiter(max_chars=1 << 30, per_minute=settings.new_chats_per_address,
+                                             window=NEW_CHATS_WINDOW)
+        app.state.chat_sockets = chat_ws.SocketsPerAddress(settings.chat_sockets_per_address)
         await events.start()
         app.state.board = board = ConsoleBoard(issue_api, conv_router, settings.review_poll_seconds)
         rating_retry = asyncio.create_task(retry_periodically(ratings, settings.rating_retry_seconds))

@@ -41,6 +41,9 @@ NOTICE_FRAME_TOO_LONG = reply("utter_notice_frame_too_long")
 NOTICE_BAD_FRAME = reply("utter_notice_bad_frame")
 NOTICE_RATING_INVALID = reply("utter_notice_rating_invalid")
 NOTICE_TURN_FAILED = reply("utter_notice_turn_failed")
+NOTICE_TOO_MANY_CHATS = reply("utter_notice_too_many_chats")
+NOTICE_TOO_MANY_SOCKETS = reply("utter_notice_too_many_sockets")
+CLOSE_TRY_AGAIN_LATER = 1013
 PENDING_RATINGS_TIMEOUT = 3.0  # seconds the hello waits for the issue API; then it goes without
 PENDING_RATINGS_MAX = 10  # the conversation's newest tickets looked at
 
@@ -50,6 +53,36 @@ def web_conversation_id(access_key: str) -> str:
     return "web-" + hashlib.sha256(f"hotline-web-chat|{access_key}".encode()).hexdigest()[:32]
 
 
+class SocketsPerAddress:
+    """Chat sockets open at once per client address (GATEWAY_CHAT_SOCKETS_PER_ADDRESS); one event
+    loop, no lock."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[str, int] = {}
+
+    def take(self, address: str) -> bool:
+        if self._open.get(address, 0) >= self.limit:
+            return False
+        self._open[address] = self._open.get(address, 0) + 1
+        return True
+
+    def give_back(self, address: str) -> None:
+        left = self._open.get(address, 0) - 1
+        if left > 0:
+            self._open[address] = left
+        else:
+            self._open.pop(address, None)
+
+
+def _address(websocket: WebSocket) -> str | None:
+    """The client's address (uvicorn puts a local proxy's X-Forwarded-For there), or None for this
+    machine itself: a proxy that forwards no address would make every user one, and tests and load
+    runs come from here. Limits per address apply to the others."""
+    host = websocket.client.host if websocket.client else None
+    return None if host in (None, "127.0.0.1", "::1", "localhost") else host
+
+
 @router.websocket("/ws/chat")
 async def chat_socket(websocket: WebSocket, sender: str = "") -> None:
     if not SENDER_ID.match(sender):
@@ -57,7 +90,22 @@ async def chat_socket(websocket: WebSocket, sender: str = "") -> None:
         return
     sender = web_conversation_id(sender)
     conv_router: Router = websocket.app.state.router
+    sockets: SocketsPerAddress = websocket.app.state.chat_sockets
+    address = _address(websocket)
     await websocket.accept()
+    if address is not None and not sockets.take(address):
+        log.warning("chat socket refused: %d open from one address", sockets.limit)
+        await _notice(websocket, NOTICE_TOO_MANY_SOCKETS)
+        await websocket.close(code=CLOSE_TRY_AGAIN_LATER, reason="too many chats from this address")
+        return
+    try:
+        await _serve(websocket, conv_router, sender, address)
+    finally:
+        if address is not None:
+            sockets.give_back(address)
+
+
+async def _serve(websocket: WebSocket, conv_router: Router, sender: str, address: str | None) -> None:
     async with conv_router.subscribe(sender) as events:
         conv = conv_router.conversation(sender)
         await websocket.send_json({
@@ -69,7 +117,7 @@ async def chat_socket(websocket: WebSocket, sender: str = "") -> None:
         })
         relay = asyncio.create_task(_relay(websocket, events))
         try:
-            await _receive(websocket, conv_router, sender)
+            await _receive(websocket, conv_router, sender, address)
         except WebSocketDisconnect:
             pass
         finally:
@@ -92,7 +140,7 @@ async def _relay(websocket: WebSocket, events: asyncio.Queue) -> None:
             return
 
 
-async def _receive(websocket: WebSocket, conv_router: Router, sender: str) -> None:
+async def _receive(websocket: WebSocket, conv_router: Router, sender: str, address: str | None) -> None:
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -114,6 +162,14 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str) -> No
             if not isinstance(text, str):
                 await _notice(websocket, NOTICE_BAD_FRAME)
                 continue
+            if address is not None and conv_router.conversation(sender) is None and text.strip():
+                # A new conversation: made-up access keys must not let one address flood the bot and
+                # the operators' queue.
+                if websocket.app.state.new_chats.check(address, ""):
+                    log.warning("new chat refused: %d new chats from one address in 10 minutes",
+                                websocket.app.state.new_chats.per_minute)
+                    await _notice(websocket, NOTICE_TOO_MANY_CHATS)
+                    continue
             # Only the web channel's own metadata: never a phone (that is the phone line's caller id).
             metadata = {"channel": "web"}
             if isinstance(frame.get("payload"), str) and frame["payload"]:

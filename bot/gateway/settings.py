@@ -125,6 +125,11 @@ class GatewaySettings(HotlineSettings):
     session_idle_minutes: float = Field(30.0, env="GATEWAY_SESSION_IDLE_MINUTES", gt=0)
     max_message_chars: int = Field(500, env="GATEWAY_MAX_MESSAGE_CHARS", ge=1)
     messages_per_minute: int = Field(20, env="GATEWAY_MESSAGES_PER_MINUTE", ge=1)
+    # Per client address (behind a proxy, the one it forwards): new web chats started in 10 minutes,
+    # and chat sockets open at once. One address cannot flood the operators' queue or Rasa by
+    # making up new access keys; an office behind one address stays well under both.
+    new_chats_per_address: int = Field(30, env="GATEWAY_NEW_CHATS_PER_ADDRESS", ge=1)
+    chat_sockets_per_address: int = Field(30, env="GATEWAY_CHAT_SOCKETS_PER_ADDRESS", ge=1)
     rasa_timeout: float = Field(30.0, env="GATEWAY_RASA_TIMEOUT", gt=0)
     log_level: str = Field("info", env="GATEWAY_LOG_LEVEL")
     # Ratings given before their ticket was resolved are retried this often (seconds), and given up

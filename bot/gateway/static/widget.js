@@ -28,11 +28,21 @@
     return null;
   }
 
+  // The access key is the chat's only proof of who it is (its history, its tickets): 128 random bits
+  // from the browser's CSPRNG. crypto.getRandomValues works on plain-HTTP pages too (randomUUID
+  // does not); a browser without it gets no key rather than a guessable one.
+  function randomHex(bytes) {
+    var values = new Uint8Array(bytes);
+    window.crypto.getRandomValues(values);
+    var hex = "";
+    for (var i = 0; i < values.length; i++) { hex += (values[i] < 16 ? "0" : "") + values[i].toString(16); }
+    return hex;
+  }
+
   function senderId() {
     var id = storage(STORE_SENDER);
     if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
-      id = "web-" + (window.crypto && crypto.randomUUID ? crypto.randomUUID().replace(/-/g, "")
-        : Math.random().toString(36).slice(2) + Date.now().toString(36));
+      id = "web-" + randomHex(16);
       storage(STORE_SENDER, id);
     }
     return id;

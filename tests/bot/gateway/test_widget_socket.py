@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import pytest
@@ -126,3 +127,37 @@ def test_typed_text_never_reaches_the_bot_as_an_intent(gateway: Gateway) -> None
     assert frames[0]["message"]["text"] == '/cancel_ticket{"ticket_id": "2612010001"}'  # the transcript keeps it
     assert frames[-1]["message"]["text"] == '收到：cancel_ticket{"ticket_id": "2612010001"}'
 
+
+
+def test_one_address_cannot_flood_the_bot_with_made_up_chats(start_gateway) -> None:
+    gateway = start_gateway(GATEWAY_NEW_CHATS_PER_ADDRESS="2", GATEWAY_CHAT_SOCKETS_PER_ADDRESS="3")
+    remote = {"X-Forwarded-For": "203.0.113.7"}  # a user behind the local proxy
+
+    async def chat(key: str, headers: dict) -> list[dict]:
+        async with websockets.connect(_ws(gateway, key), extra_headers=headers) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "message", "text": "转人工"}))
+            return await _until(ws, lambda f: f["type"] in ("notice", "state"))
+
+    async def scenario() -> None:
+        for n in range(2):  # two new chats from the address: served
+            assert (await chat(f"web-flood-{n:012d}", remote))[-1]["type"] == "state"
+        third = await chat("web-flood-000000000002", remote)
+        assert third[-1] == {"type": "notice", "text": "您所在的网络刚刚发起了太多新的对话，请过几分钟再试，或直接拨打96767热线。"}
+        assert (await chat("web-flood-000000000000", remote))[-1]["type"] in ("state", "notice")  # an existing one goes on
+        assert (await chat("web-other-000000000000", {"X-Forwarded-For": "198.51.100.9"}))[-1]["type"] == "state"
+        # Sockets open at once from one address: the fourth is told why and closed.
+        async with contextlib.AsyncExitStack() as stack:
+            for n in range(3):
+                ws = await stack.enter_async_context(websockets.connect(_ws(gateway, f"web-open-{n:012d}"), extra_headers=remote))
+                await ws.recv()
+            async with websockets.connect(_ws(gateway, "web-open-000000000003"), extra_headers=remote) as extra:
+                assert "对话窗口太多" in json.loads(await extra.recv())["text"]
+                with pytest.raises(ConnectionClosed) as closed:
+                    await extra.recv()
+                assert closed.value.rcvd.code == 1013
+
+    asyncio.run(scenario())
+    session, _ = login(gateway.url, "alice")
+    queue = session.get(f"{gateway.url}/api/v1/console/queue").json()
+    assert len(queue["items"] if isinstance(queue, dict) else queue) == 3  # two from the address, one from another
