@@ -386,6 +386,11 @@ class Router:
             out.append(self._escalate(conv, handoff))
         elif new_tickets:
             self._publish_state(conv)
+        if not out:
+            # Every turn of this bot says something; nothing means a step of it failed (the action
+            # server unreachable, say). The user must not be left looking at silence.
+            log.warning("the bot answered %s with nothing", conv.id)
+            out.append(self._append(conv, "system", NOTICE_BOT_DOWN))
         return out
 
     def _escalate(self, conv: Conversation, handoff: dict) -> dict:

@@ -38,6 +38,8 @@ class ScriptedBot:
             raise BotUnavailable("connection refused")
         if "人工" in text:
             return [{"text": "好的，正在为您转接人工客服。"}, HANDOFF]
+        if "沉默" in text:
+            return []  # a turn whose action failed: Rasa answers with nothing
         if "登记" in text:
             return [FILED]
         return [{"text": f"收到：{text}", "buttons": [{"title": "转人工", "payload": "/request_human"}]}]
@@ -226,6 +228,12 @@ def test_when_the_bot_is_down_the_user_is_told_and_can_still_reach_a_human(route
     assert [r["text"] for r in replies] == [NOTICE_BOT_DOWN]
     run(router.handle_user_message("s1", "转人工"))
     assert router.conversation("s1").state == "waiting"
+
+
+def test_a_turn_the_bot_answers_with_nothing_gets_a_notice_not_silence(router: Router) -> None:
+    replies = run(router.handle_user_message("s-quiet", "沉默"))
+    assert [(r["role"], r["text"]) for r in replies] == [("system", NOTICE_BOT_DOWN)]
+    assert [m["text"] for m in router.history("s-quiet")][-1] == NOTICE_BOT_DOWN
 
 
 def test_limits_answer_politely_and_store_nothing(store: ConversationStore, bot: ScriptedBot) -> None:
