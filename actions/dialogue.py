@@ -5,6 +5,7 @@ import re
 from typing import Optional
 
 from actions.spoken import clean
+from contract.spoken_numbers import find_code, find_ticket_id
 
 _YES = re.compile(r"^(对|是|嗯|好|可以|行|没错|没问题|确认|确定|就用|就这个|用这个|正确|ok|OK)")
 _NO = re.compile(r"^(不|没|错|别|换|算了)")
@@ -79,3 +80,20 @@ def leaves_filing(intent: str, confidence: float, text: str, requested: Optional
         return False
     # "好 就这样吧" at the read-back confirms rather than hangs up.
     return not (intent == "goodbye" and requested == "ticket_confirmed" and _YES.match(said))
+
+
+_NEW_REPORT = re.compile(r"(反映|投诉|举报|报修|坏了|登记|建议|问题)")
+
+
+def leaves_followup(intent: str, confidence: float, text: str) -> bool:
+    """Is this turn, asked for a ticket number or a query code, leaving the follow-up for a new report
+    or to end the call? The rules then end the follow-up and do that. An answer with digits in it
+    (a number, a code) is always an answer."""
+    if confidence < 0.5 or re.search(r"\d", text) or find_code(text) or find_ticket_id(text):
+        return False
+    said = clean(text)
+    if intent == "report_problem":
+        return bool(_NEW_REPORT.search(said))
+    if intent == "goodbye":
+        return bool(_SWITCH_WORDS["goodbye"].search(said))
+    return False

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
 from actions.conversation import caller_phone, latest_intent, latest_text
-from actions.dialogue import after_digression, digression, yes_or_no
+from actions.dialogue import after_digression, digression, leaves_followup, yes_or_no
 from actions.proof import proof_for, prove
 from actions.spoken import clean, rating_score
 from contract.issue_client import IssueApiError, ProofRequired, Refused
@@ -33,6 +33,9 @@ RESET = ["followup_op", "ticket_candidate", "supplement_text", "cancel_confirmed
          "requested_slot"]
 STOPPED = "stopped"  # the follow-up ended without an operation (no proof): nothing more to say
 _NO_CODE = re.compile(r"(没有|没收到|不知道|忘了|忘记|记不得|记不住|不记得|找不到|没记)")
+# The caller gives up the follow-up: "算了", "不查了", "不用了".
+_QUESTION = re.compile(r"(吗|么|能不能|可不可以|怎么|为什么|\?|？)")
+_STOP = re.compile(r"(算了|不查了|不用查|不催了|不用催|不评了|不评价了|不撤了|不补充了|不用了|不要了|不办了)")
 _TRIGGERS = ("补充一下", "补充说明", "补充", "我想", "我要", "再", "一下", "情况", "信息", "工单", "单子",
              "给", "之前", "那个", "上次", "说明")
 
@@ -81,16 +84,20 @@ class ValidateFollowupForm(Action):
 
         if requested and digression(intent, confidence, text, ("ask_policy", "request_human")):
             return []  # reject: rules answer the side question, then the form resumes
+        if requested in ("ticket_id", "query_code") and leaves_followup(intent, confidence, text):
+            return []  # reject: a rule ends the follow-up and does what was asked (a new report, goodbye)
 
         updates: dict[str, Any] = {}
         if requested is None:
             updates.update(self._opening(tracker, intent, text))
+            if not updates.get("ticket_id") and tracker.get_slot("pending_filing"):
+                updates.update(await self._pending_filing(dispatcher, tracker))
         elif requested == "ticket_id":
             if intent in OPERATIONS:
                 updates["followup_op"] = OPERATIONS[intent]
             updates.update(await self._ticket_answer(dispatcher, tracker, intent, text))
         elif requested == "query_code":
-            updates.update(await self._code_answer(dispatcher, tracker, intent, text))
+            updates.update(await self._code_answer(dispatcher, tracker, intent, confidence, text))
         elif requested == "supplement_text":
             said = clean(text)
             updates["supplement_text"] = said if len(said) >= 2 else None
@@ -116,16 +123,34 @@ class ValidateFollowupForm(Action):
         return events
 
     @staticmethod
-    async def _code_answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str,
+    async def _code_answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, confidence: float,
                            text: str) -> dict[str, Any]:
         code = find_code(text)
         if code is None:
-            if yes_or_no(intent, text) is False or _NO_CODE.search(text):
+            if yes_or_no(intent, text) is False or _NO_CODE.search(text) or _STOP.search(clean(text)):
                 dispatcher.utter_message(response="utter_no_query_code")
                 return {"followup_op": STOPPED}
+            op = OPERATIONS.get(intent)
+            if op and confidence >= 0.5 and op != tracker.get_slot("followup_op") and not _QUESTION.search(text):
+                return {"followup_op": op}  # "我要催办" instead of the code: the same ticket, the code asked again
             dispatcher.utter_message(response="utter_query_code_not_understood")
-            return {}
+            # A slot must be set, or Rasa rejects the form and the turn falls to the fallback.
+            return {"query_code": None}
         return await prove(dispatcher, tracker, tracker.get_slot("ticket_id"), code)
+
+    @staticmethod
+    async def _pending_filing(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        """The report this conversation made while the issue API was down: the ticket it became (this
+        conversation filed it, which is proof enough), or word that it is still waiting."""
+        entry = await runtime.blocking(runtime.outbox().get, tracker.get_slot("pending_filing"))
+        if entry is not None and entry.ticket_id:
+            ticket_id = str(entry.ticket_id)
+            return {"ticket_id": ticket_id, "ticket_number": replies.ticket_number(ticket_id),
+                    "last_ticket_id": ticket_id, "pending_filing": None}
+        if entry is not None and entry.status == "pending":
+            dispatcher.utter_message(response="utter_filing_still_pending")
+            return {"followup_op": STOPPED}
+        return {"pending_filing": None}  # it could not be filed (the caller was told then), or is gone
 
     @staticmethod
     def _opening(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
@@ -156,8 +181,13 @@ class ValidateFollowupForm(Action):
         if not number and candidate and yes_or_no(intent, text) is True:
             number = candidate
         if not number:
-            if yes_or_no(intent, text) is False:
-                return {"ticket_candidate": None, "ticket_id": None}
+            said_no = yes_or_no(intent, text) is False
+            if said_no and candidate:
+                return {"ticket_candidate": None, "ticket_id": None}  # not that one: the number is asked for
+            if said_no or _STOP.search(clean(text)) or _NO_CODE.search(text):
+                # No number and none to propose: asking again would trap the caller in the question.
+                dispatcher.utter_message(response="utter_no_ticket_id")
+                return {"followup_op": STOPPED, "ticket_id": None, "ticket_candidate": None}
             dispatcher.utter_message(response="utter_ticket_id_not_understood")
             return {"ticket_id": None}
         # Whether it exists and whether this conversation may see it is checked next (prove()).
@@ -240,10 +270,11 @@ class Followup(Action):
                 dispatcher.utter_message(response="utter_rated_low" if score <= 2 else "utter_rated",
                                          json_message=ticket_payload(ticket_id, "rated"))
         except Refused as exc:
+            reason = exc.message.rstrip("。.！!，,；;")  # the API's own sentence, inside ours
             if op == "rate":
-                dispatcher.utter_message(response="utter_rating_refused", reason=exc.message)
+                dispatcher.utter_message(response="utter_rating_refused", reason=reason)
             elif op == "cancel":
-                dispatcher.utter_message(response="utter_cancel_refused", reason=exc.message)
+                dispatcher.utter_message(response="utter_cancel_refused", reason=reason)
             else:
                 replies.say_issue_error(dispatcher, exc)
         except ProofRequired:

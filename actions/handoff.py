@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import latest_text, summary
@@ -16,6 +16,7 @@ from actions.spoken import sounds_angry
 from contract.messages import handoff_payload
 
 FALLBACK_INTENT = "nlu_fallback"
+ACTION_LISTEN = "action_listen"
 
 
 def handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
@@ -63,4 +64,7 @@ class Fallback(Action):
             handoff(dispatcher, tracker, "not_understood")
         else:
             dispatcher.utter_message(response="utter_default")
-        return []
+        # The turn ends here. Without this, a form that rejected the turn is predicted again, rejects
+        # again, and the fallback repeats until Rasa's action limit, after which the conversation
+        # answers nothing at all.
+        return [FollowupAction(ACTION_LISTEN)]

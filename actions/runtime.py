@@ -27,7 +27,8 @@ def settings() -> Settings:
 @functools.lru_cache(maxsize=1)
 def client() -> IssueClient:
     s = settings()
-    return IssueClient(s.issue_api_url, s.issue_api_token, s.request_timeout, s.max_attempts, s.backoff)
+    return IssueClient(s.issue_api_url, s.issue_api_token, s.request_timeout, s.max_attempts, s.backoff,
+                       budget=s.call_budget)
 
 
 @functools.lru_cache(maxsize=1)

@@ -256,7 +256,7 @@ class SubmitTicket(Action):
             await runtime.blocking(outbox.retry_later, key, str(exc))
             log.warning("ticket for %s kept in the outbox (%s)", mask_phone(payload["phone"]), exc)
             dispatcher.utter_message(response="utter_filing_queued", phone_tail=str(payload["phone"])[-4:])
-            return [SlotSet(slot, None) for slot in RESET_AFTER_FILING]
+            return [SlotSet(slot, None) for slot in RESET_AFTER_FILING] + [SlotSet("pending_filing", key)]
         ticket_id = str(ticket["id"])
         await runtime.blocking(outbox.delivered, key, ticket_id)
         dispatcher.utter_message(response="utter_filed", ticket_number=replies.ticket_number(ticket_id),

@@ -35,6 +35,10 @@ def test_second_misunderstanding_in_a_row_hands_off(action_server):
     second = run_action(action_server.url, "action_fallback", text="量子纠缠", intent="nlu_fallback",
                         history=[user_event("asdfgh", "nlu_fallback")])
     assert _handoff(second)["reason"] == "not_understood"
+    # Either way the turn ends there and the bot listens (never a fallback repeated in one turn).
+    for result in (first, second):
+        assert {"event": "followup", "name": "action_listen"} in [
+            {k: e.get(k) for k in ("event", "name")} for e in result["events"]]
 
 
 def test_an_angry_report_goes_to_a_person_instead_of_the_form(action_server):

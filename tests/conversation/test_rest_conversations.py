@@ -169,6 +169,8 @@ def test_issue_api_down_mid_conversation_then_delivered_once(hotline):
     try:
         reply = hotline.said(sender, "对")
         assert "完整记录" in reply and "尾号0006" in reply
+        # Asked about it while the API is still down: it is waiting, no number yet (and no crash).
+        assert "还没有生成工单编号" in hotline.said(sender, "查一下我刚才反映的问题")
     finally:
         hotline.restart_api()
     deadline = time.monotonic() + 30
@@ -177,8 +179,10 @@ def test_issue_api_down_mid_conversation_then_delivered_once(hotline):
     time.sleep(2)
     items = hotline.operator("GET", "/tickets", params={"phone": phone})["items"]
     assert len(items) == 1 and "路面塌了" in items[0]["description"]
-    # The caller can now find it by phone.
+    # The caller can now find it by phone, and the chat that made the report (no caller id) in itself.
     assert items[0]["id"][:4] in hotline.said(_sender(), "查一下我的工单", phone=phone)
+    grouped = " ".join(items[0]["id"][i:i + 4] for i in range(0, len(items[0]["id"]), 4))
+    assert grouped in hotline.said(sender, "查一下我的工单")
 
 
 def test_a_different_request_in_the_middle_of_filing_is_not_taken_as_an_answer(hotline):
@@ -205,3 +209,30 @@ def test_a_different_request_in_the_middle_of_filing_is_not_taken_as_an_answer(h
 
     items = hotline.operator("GET", "/tickets", params={"phone": phone})["items"]
     assert [item["id"] for item in items] == [ticket_id]  # only the report that was confirmed
+
+
+def test_a_caller_asked_for_a_query_code_or_a_number_is_never_stuck(hotline):
+    phone = "13891230011"
+    filer = _sender()
+    for line in ("园区东门的消防栓漏水好几天了", "西安启明星电子有限公司", "孙丽", "对", "对"):
+        reply = hotline.said(filer, line, phone=phone)
+    ticket_id = _ticket_id(reply)
+
+    web = _sender()  # a chat without caller id: the query code is asked for
+    assert "查询码" in hotline.said(web, f"查一下工单{ticket_id}")
+    waiting = hotline.said(web, "稍等我找一下")
+    assert "查询码" in waiting and waiting.count("抱歉") <= 1  # one polite answer, not ten
+    assert "查询码" in hotline.said(web, "我要催办")  # another operation: the same ticket, still the code
+    human = hotline.say(web, "转人工")
+    assert any(isinstance(m.get("custom"), dict) and "handoff" in m["custom"] for m in human)
+    assert hotline.said(web, "你好").strip()  # the conversation goes on answering
+
+    for way_out, expected in (("算了", "先不查"), ("没有编号", "先不查"), ("再见", "再见")):
+        sender = _sender()
+        assert "工单编号" in hotline.said(sender, "查一下工单进度")
+        assert expected in hotline.said(sender, way_out), way_out
+        assert hotline.said(sender, "你好").strip()
+
+    switching = _sender()
+    assert "工单编号" in hotline.said(switching, "查一下工单进度")
+    assert "单位" in hotline.said(switching, "我不查了，我要反映个问题：园区的路灯坏了")  # the filing starts
