@@ -111,16 +111,23 @@ def _day(value: Day) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
+MIN_ATTEMPT = 0.5  # seconds: a try with less time than this left in the budget is not made
+
+
 class IssueClient:
     """Blocking client; one requests.Session (connection pool) per calling thread."""
 
     def __init__(self, base_url: str, token: str, timeout: float = 5.0, max_attempts: int = 3,
-                 backoff: float = 0.3) -> None:
+                 backoff: float = 0.3, budget: Optional[float] = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.max_attempts = max(1, max_attempts)
         self.backoff = backoff
+        # Seconds one call may take, retries and pauses included (None: attempts x timeout). Someone
+        # waits for the answer: a caller on the line hears "please call again" when a turn runs past
+        # the voice channel's own timeout, even though the ticket was filed.
+        self.budget = budget
         self._local = threading.local()
 
     # -- transport -------------------------------------------------------------------------------
@@ -146,18 +153,27 @@ class IssueClient:
         url = f"{self.base_url}/api/v1{path}"
         attempts = self.max_attempts if retry else 1
         last: Exception | None = None
+        started, tries = time.monotonic(), 0
         for attempt in range(1, attempts + 1):
             if attempt > 1:
-                time.sleep(self.backoff * (2 ** (attempt - 2)))
+                pause = self.backoff * (2 ** (attempt - 2))
+                if self.budget is not None and time.monotonic() - started + pause + MIN_ATTEMPT > self.budget:
+                    break  # no time left for another try
+                time.sleep(pause)
+            timeout = self.timeout
+            if self.budget is not None:
+                timeout = max(MIN_ATTEMPT, min(timeout, self.budget - (time.monotonic() - started)))
+            tries += 1
             try:
-                response = self._session().request(method, url, timeout=self.timeout, headers=headers, **kwargs)
+                response = self._session().request(method, url, timeout=timeout, headers=headers, **kwargs)
             except requests.RequestException as exc:
                 last = exc
                 continue
             if response.status_code < 500:
                 return response
             last = requests.HTTPError(f"{response.status_code} from {method} {path}")
-        log.warning("issue API unavailable for %s %s after %d attempt(s): %s", method, path, attempts, last)
+        log.warning("issue API unavailable for %s %s after %d attempt(s) in %.1fs: %s", method, path, tries,
+                    time.monotonic() - started, last)
         raise ApiUnavailable(None, "unavailable", "工单系统暂时无法访问")
 
     @staticmethod

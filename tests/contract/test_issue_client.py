@@ -68,6 +68,39 @@ def test_unreachable_api_is_retried_then_reported():
     assert caught.value.status is None and caught.value.code == "unavailable"
 
 
+def test_a_slow_api_is_given_up_within_the_call_budget():
+    """Each try times out; the retries stop when the budget is spent, not after attempts x timeout."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(time.monotonic())
+            time.sleep(3)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        slow = IssueClient(f"http://127.0.0.1:{server.server_port}", "x", timeout=2, max_attempts=3,
+                           backoff=0.05, budget=2.8)
+        started = time.monotonic()
+        with pytest.raises(ApiUnavailable):
+            slow.get_ticket("2611270001")
+        took = time.monotonic() - started
+    finally:
+        server.shutdown()
+    assert took < 3.2  # without the budget: three tries of 2 s
+    assert len(seen) == 2  # 2 s, then the 0.75 s that were left; no third try
+
+
 # ---- the department loop, through the same client (a service of its own, on a fixed clock) ----
 
 @pytest.fixture(scope="module")
