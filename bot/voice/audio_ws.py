@@ -49,6 +49,7 @@ MAX_FRAME_SECONDS = 1.0  # a longer binary frame is refused (the socket stays op
 MAX_PHONE_CHARS = 32
 CLOSE_POLICY = 1008  # a start message that cannot be used
 CLOSE_TIMEOUT = 4408  # no start message, or no frame for the idle timeout
+WIRE_MARGIN = 0.25  # seconds of network jitter allowed before a quiet wire counts as the caller's silence
 
 BAD_START_NOTICE = "语音连接需要先发送开始消息（type 为 start，包含 sender 和 sample_rate）。"
 # Error codes (stable, for programs) and their messages (Chinese, for people).
@@ -208,19 +209,26 @@ class _Listener:
                  max_frame_bytes: int) -> None:
         self.websocket, self.decoder, self.answer = websocket, decoder, answer
         self.idle_timeout, self.max_frame_bytes = idle_timeout, max_frame_bytes
+        self.last_frame_seconds = 0.0  # audio in the latest frame: a client sends the next one after it
 
     async def __call__(self) -> None:
         websocket, turns = self.websocket, self.decoder.turns
         while True:
-            # A held turn waits at most the long pause for more audio: a client that sends nothing in
-            # silence (silence suppression) must not keep the caller waiting for the idle timeout.
-            waiting_turn = turns.holding and not turns.push_to_talk
-            timeout = min(self.idle_timeout, turns.policy.long) if waiting_turn else self.idle_timeout
+            # Words not answered yet wait at most the long pause for more audio, counted from when the
+            # last frame's audio ended: a client that sends nothing in silence (silence suppression)
+            # must not keep the caller waiting for the idle timeout.
+            waiting = turns.waiting
+            timeout = self.idle_timeout
+            if waiting:
+                timeout = min(timeout, turns.policy.long + self.last_frame_seconds + WIRE_MARGIN)
             try:
                 message = await asyncio.wait_for(websocket.receive(), timeout)
             except asyncio.TimeoutError:
-                if waiting_turn:
-                    await self.answer(turns.release())
+                if waiting:
+                    # Whatever the recognizer heard of an utterance still open belongs to this turn.
+                    said = turns.end(await asyncio.to_thread(self.decoder.finish))
+                    if said:
+                        await self.answer(said)
                     continue
                 log.info("voice socket of %s closed: idle for %gs", self.answer.sender, self.idle_timeout)
                 raise Refused("idle_timeout", ERRORS["idle_timeout"].format(seconds=self.idle_timeout),
@@ -246,6 +254,7 @@ class _Listener:
             return
         if not pcm:
             return
+        self.last_frame_seconds = len(pcm) / self.max_frame_bytes * MAX_FRAME_SECONDS
         hypothesis = await asyncio.to_thread(self.decoder.accept, pcm)
         turns = self.decoder.turns
         if hypothesis is not None and hypothesis.final:
@@ -291,7 +300,7 @@ async def _read_start(websocket: WebSocket, timeout: float) -> Start:
         raise Refused("unsupported_sample_rate", ERRORS["unsupported_sample_rate"], CLOSE_POLICY)
     if phone is not None and phone != "" and (not isinstance(phone, str) or len(phone) > MAX_PHONE_CHARS):
         raise Refused("bad_phone", ERRORS["bad_phone"], CLOSE_POLICY)
-    return Start(sender, rate, phone or None, bool(data.get("tts")), bool(data.get("push_to_talk")))
+    return Start(sender, rate, phone or None, bool(data.get("tts")), data.get("push_to_talk") is True)
 
 
 class _Answerer:

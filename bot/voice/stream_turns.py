@@ -41,6 +41,7 @@ class StreamTurns:
         self._turn_speech = 0.0  # seconds of speech in the held turn's utterances with words
         self._utterance_open = False  # the caller made sound since the recognizer last closed an utterance
         self._heard_at = 0.0  # stream time the caller last said something new
+        self._words_pending = False  # a partial had words since the recognizer last closed an utterance
 
     @property
     def holding(self) -> bool:
@@ -63,12 +64,20 @@ class StreamTurns:
     def words_heard(self) -> None:
         """A partial result with words: the caller is still saying something."""
         self._heard_at = self.now
+        self._words_pending = True
+
+    @property
+    def waiting(self) -> bool:
+        """Words of the caller not answered yet (held, or heard in an utterance still open): when
+        the client then sends nothing, the turn ends on the wall clock instead (silence suppression)."""
+        return not self.push_to_talk and (bool(self._held) or self._words_pending)
 
     def utterance(self, raw_text: str) -> str | None:
         """The recognizer closed an utterance with `raw_text`: the whole turn to answer now, or None
         (no words, or held for more)."""
         said = joined(self._held, raw_text)
         speech, self._utterance_speech, self._utterance_open = self._utterance_speech, 0.0, False
+        self._words_pending = False
         if normalize_transcript(raw_text):  # noise without words neither lengthens a turn nor keeps it held
             self._turn_speech += speech
             self._heard_at = self.now
@@ -97,7 +106,7 @@ class StreamTurns:
     def end(self, raw_text: str) -> str:
         """The client ended the turn ("stop"): everything held with the recognizer's last words."""
         self._held = joined(self._held, raw_text)
-        self._utterance_speech, self._utterance_open = 0.0, False
+        self._utterance_speech, self._utterance_open, self._words_pending = 0.0, False, False
         return self.release()
 
     def release(self) -> str:

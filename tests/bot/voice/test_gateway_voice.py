@@ -326,3 +326,24 @@ def test_push_to_talk_is_one_turn_until_stop_whatever_the_pauses(gateway: Gatewa
     whole = normalize_transcript("안녕하세요 감사합니다")
     assert finals(texts) == [whole]
     assert [r["message"] for r in rasa.requests if r["sender"] == "ptt-pauses"] == [whole]
+
+
+def test_words_the_recognizer_has_not_closed_are_answered_when_the_wire_falls_silent(gateway: Gateway) -> None:
+    # The client stops sending right after the words (silence suppression): the recognizer never hears
+    # the pause that would close the utterance, and the turn still ends, with all its words.
+    start = {"type": "start", "sender": "stream-open-1", "sample_rate": 16000}
+    words = korean_speech("감사합니다", 16000)
+    quiet_tail = pause_after(words, 2.0).seconds  # (2 s minus) espeak's own quiet tail
+    words = words[:len(words) - int(16000 * (2.0 - quiet_tail - 0.1)) * 2]  # 0.1 s of it left
+    texts = run_async(stream(ws_url(gateway), start, silence(0.2) + words, replies=1))
+    assert finals(texts) == ["감사합니다"]
+    assert texts[-1]["type"] == "bot"  # answered (the fake bot hands "thank you" to a person)
+
+
+def test_push_to_talk_needs_a_real_boolean(gateway: Gateway, rasa: FakeRasa) -> None:
+    # "false" (a string) is not push-to-talk: the turn ends at the recognizer's pause, no stop needed.
+    start = {"type": "start", "sender": "ptt-string", "sample_rate": 16000, "push_to_talk": "false"}
+    words = korean_speech("감사합니다", 16000)
+    texts = run_async(stream(ws_url(gateway), start, silence(0.2) + words + silence(pause_after(words, 1.5).seconds),
+                             replies=1))
+    assert finals(texts) == ["감사합니다"]

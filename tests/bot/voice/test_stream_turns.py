@@ -136,3 +136,15 @@ def test_release_hands_over_a_held_turn_once(settings) -> None:
     assert turns.utterance("因为") is None
     assert turns.release() == "因为"
     assert turns.release() == "" and not turns.holding
+
+
+def test_words_heard_but_not_closed_are_waiting_and_end_with_the_recognizers_last_words(settings) -> None:
+    turns = StreamTurns(settings)
+    assert not turns.waiting
+    turns.hear(speech(0.5))
+    turns.words_heard()  # a partial with words; the recognizer has not closed the utterance
+    assert turns.waiting
+    assert turns.end("你好") == "你好" and not turns.waiting
+    ptt = StreamTurns(settings, push_to_talk=True)
+    ptt.words_heard()
+    assert not ptt.waiting  # a push-to-talk client ends its own turns
