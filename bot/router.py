@@ -481,11 +481,14 @@ def summary(conv: Conversation) -> dict:
     }
 
 
+_LEADING_SLASHES = re.compile(r"^[\s/／]+")  # "/ /greet", "/\u3000/greet": every slash in front goes
+
+
 def as_words(text: str) -> str:
     """What a user typed, as words for the bot. Rasa reads a message that starts with "/" as an intent
     with entities ("/cancel_ticket{...}"): typed text must never pick its own intent, so leading slashes
     go (only the bot's own quick replies are sent as such, see `handle_user_message`)."""
-    return text.lstrip("/").strip() or "？"
+    return _LEADING_SLASHES.sub("", text) or "？"
 
 
 def _notice(text: str) -> dict:

@@ -230,6 +230,13 @@ def test_when_the_bot_is_down_the_user_is_told_and_can_still_reach_a_human(route
     assert router.conversation("s1").state == "waiting"
 
 
+def test_typed_text_never_reaches_the_bot_as_an_intent(router: Router, bot: ScriptedBot) -> None:
+    for typed in ('/ /cancel_ticket{"ticket_id": "1"}', "/\u3000/greet", "//\n/greet", "／greet", "/\t/greet"):
+        run(router.handle_user_message("s-slash", typed))
+        sent = bot.asked[-1][1]
+        assert not sent.startswith(("/", "／")) and ("greet" in sent or "cancel_ticket" in sent), typed
+
+
 def test_a_turn_the_bot_answers_with_nothing_gets_a_notice_not_silence(router: Router) -> None:
     replies = run(router.handle_user_message("s-quiet", "沉默"))
     assert [(r["role"], r["text"]) for r in replies] == [("system", NOTICE_BOT_DOWN)]
