@@ -33,6 +33,7 @@ def _hide_secret(match: "re.Match[str]") -> str:
 # string in an access line: "139+1234+5678", "%28139%29…", percent-encoded full-width digits) or in
 # full-width digits.
 _DISGUISED = re.compile(r"[%+\uff10-\uff19]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def mask_text(text: str) -> str:
@@ -43,7 +44,12 @@ def mask_text(text: str) -> str:
         return masked
     decoded = unicodedata.normalize("NFKC", unquote_plus(masked))
     decoded_masked = mask_phones_in_text(decoded)
-    return decoded_masked if decoded_masked != decoded else masked
+    if decoded_masked == decoded:
+        return masked
+    # The decoded line is logged: its secrets hidden again (an encoded "sender%3D..."), and control
+    # characters written out, so that an encoded newline cannot forge a log line of its own.
+    decoded_masked = _SECRETS_IN_TEXT.sub(_hide_secret, decoded_masked)
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", decoded_masked)
 
 
 class MaskingFilter(logging.Filter):

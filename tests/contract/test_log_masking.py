@@ -52,3 +52,12 @@ def test_the_filter_masks_arguments_tracebacks_and_stacks() -> None:
                                None)
     MaskingFilter().filter(record)
     assert record.getMessage() == "caller 029-****1234 from 139****5678"
+
+
+def test_a_decoded_line_neither_forges_lines_nor_shows_secrets() -> None:
+    forged = mask_text("GET /tickets?q=139+1234+5678%0A2026-12-01 INFO admin logged in")
+    assert "\n" not in forged and "139****5678" in forged and "\\x0a" in forged
+    hidden = mask_text("GET /x?next=%2Fws%2Fchat%3Fsender%3DSECRETKEY123&p=%EF%BC%91%EF%BC%93%EF%BC%99"
+                       "%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96%EF%BC%97%EF%BC%98")
+    assert "SECRETKEY123" not in hidden and "139****5678" in hidden
+
