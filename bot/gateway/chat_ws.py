@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import ipaddress
 import json
 import logging
 import re
@@ -76,11 +77,20 @@ class SocketsPerAddress:
 
 
 def _address(websocket: WebSocket) -> str | None:
-    """The client's address (uvicorn puts a local proxy's X-Forwarded-For there), or None for this
+    """Whom the per-address limits count: the client's address (uvicorn puts a local proxy's
+    X-Forwarded-For there), an IPv6 client's /64 (one subscriber's whole network), or None for this
     machine itself: a proxy that forwards no address would make every user one, and tests and load
-    runs come from here. Limits per address apply to the others."""
+    runs come from here."""
     host = websocket.client.host if websocket.client else None
-    return None if host in (None, "127.0.0.1", "::1", "localhost") else host
+    try:
+        ip = ipaddress.ip_address(host or "")
+    except ValueError:
+        return host or None  # not an address (a test client's name): counted as it is
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return None
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
 
 
 @router.websocket("/ws/chat")

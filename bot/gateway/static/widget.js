@@ -30,8 +30,10 @@
 
   // The access key is the chat's only proof of who it is (its history, its tickets): 128 random bits
   // from the browser's CSPRNG. crypto.getRandomValues works on plain-HTTP pages too (randomUUID
-  // does not); a browser without it gets no key rather than a guessable one.
+  // does not) and in every browser since 2013; without it the widget says so and does not chat,
+  // rather than use a guessable key.
   function randomHex(bytes) {
+    if (!window.crypto || !window.crypto.getRandomValues) return null;
     var values = new Uint8Array(bytes);
     window.crypto.getRandomValues(values);
     var hex = "";
@@ -42,7 +44,9 @@
   function senderId() {
     var id = storage(STORE_SENDER);
     if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
-      id = "web-" + randomHex(16);
+      var random = randomHex(16);
+      if (!random) return null;
+      id = "web-" + random;
       storage(STORE_SENDER, id);
     }
     return id;
@@ -251,6 +255,7 @@
   Widget.prototype.connect = function () {
     var self = this;
     var ws;
+    if (!this.sender) { this.setStatus("您的浏览器版本过旧，无法安全使用在线客服，请升级浏览器或拨打96767。"); return; }
     try {
       ws = this.ws = new WebSocket(wsBase + "/ws/chat?sender=" + encodeURIComponent(this.sender));
     } catch (e) { this.reconnect(); return; }
