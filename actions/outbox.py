@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import QueuePool
 
 from contract.phones import mask_phone
+from contract.sqlite_wal import enable_wal
 
 metadata = sa.MetaData()
 outbox_table = sa.Table(
@@ -67,7 +68,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # lose the last ones), as the issue API's own database does. Connections stay open (QueuePool):
     # in WAL mode the last one to close checkpoints with an fsync.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    enable_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()

@@ -14,6 +14,8 @@ from typing import Any, Union
 import sqlalchemy as sa
 from sqlalchemy.pool import QueuePool
 
+from contract.sqlite_wal import enable_wal
+
 metadata = sa.MetaData()
 
 conversations = sa.Table(
@@ -95,7 +97,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # checkpoints with an fsync.
     dbapi_connection.isolation_level = None  # transactions are begun explicitly (see `begin` below)
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    enable_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()

@@ -25,6 +25,8 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from contract.sqlite_wal import enable_wal
+
 BUSY_TIMEOUT_SECONDS = 30.0
 # How often a turn that waits for the one before it looks again (Rasa's default is a whole second:
 # a second message typed quickly would wait that long for nothing).
@@ -50,7 +52,7 @@ class SQLiteLockStore(LockStore):
         if self._connection is None or self._pid != os.getpid():
             connection = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
                                          check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
+            enable_wal(connection)
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("CREATE TABLE IF NOT EXISTS locks (conversation_id TEXT PRIMARY KEY, lock TEXT NOT NULL)")
             try:

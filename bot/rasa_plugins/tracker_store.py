@@ -36,6 +36,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import QueuePool
 
+from contract.sqlite_wal import enable_wal
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 CACHE_SIZE = 256  # conversations whose tracker a Rasa process keeps between turns
 CACHE_IDLE_SECONDS = 900.0  # kept at most this long after the conversation's last turn
@@ -43,7 +45,7 @@ CACHE_IDLE_SECONDS = 900.0  # kept at most this long after the conversation's la
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    enable_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
