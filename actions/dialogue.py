@@ -83,6 +83,7 @@ def leaves_filing(intent: str, confidence: float, text: str, requested: Optional
 
 
 _NEW_REPORT = re.compile(r"(反映|投诉|举报|报修|坏了|登记|建议|问题)")
+_EARLIER = re.compile(r"(上次|之前|以前|那个|那件|已经|刚才)")
 
 
 def leaves_followup(intent: str, confidence: float, text: str) -> bool:
@@ -92,8 +93,8 @@ def leaves_followup(intent: str, confidence: float, text: str) -> bool:
     if confidence < 0.5 or re.search(r"\d", text) or find_code(text) or find_ticket_id(text):
         return False
     said = clean(text)
-    if intent == "report_problem":
-        return bool(_NEW_REPORT.search(said))
+    if intent == "report_problem":  # "上次反映的那个问题" is the ticket asked about, not a new report
+        return bool(_NEW_REPORT.search(said)) and not _EARLIER.search(said)
     if intent == "goodbye":
         return bool(_SWITCH_WORDS["goodbye"].search(said))
     return False

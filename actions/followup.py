@@ -90,8 +90,12 @@ class ValidateFollowupForm(Action):
         updates: dict[str, Any] = {}
         if requested is None:
             updates.update(self._opening(tracker, intent, text))
-            if not updates.get("ticket_id") and tracker.get_slot("pending_filing"):
-                updates.update(await self._pending_filing(dispatcher, tracker))
+            if tracker.get_slot("pending_filing") and not find_ticket_id(text):
+                # The latest report, made while the API was down, before any earlier ticket of the chat.
+                pending = await self._pending_filing(dispatcher, tracker)
+                if pending.get("followup_op") == STOPPED:
+                    updates["ticket_id"] = None  # still waiting: nothing to look up, nothing to prove
+                updates.update(pending)
         elif requested == "ticket_id":
             if intent in OPERATIONS:
                 updates["followup_op"] = OPERATIONS[intent]
@@ -193,6 +197,21 @@ class ValidateFollowupForm(Action):
         # Whether it exists and whether this conversation may see it is checked next (prove()).
         return {"ticket_id": number, "ticket_number": replies.ticket_number(number), "ticket_candidate": None,
                 "ticket_proved": None}
+
+
+class LeaveFollowup(Action):
+    """The caller left the follow-up half-way (a new report, goodbye): forget its question, and a
+    ticket named but never proved, so that nothing later (a handoff summary) carries it."""
+
+    def name(self) -> str:
+        return "action_leave_followup"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        events: list[EventType] = [SlotSet(slot, None) for slot in RESET]
+        if not tracker.get_slot("ticket_proved"):
+            events += [SlotSet("ticket_id", None), SlotSet("ticket_number", None), SlotSet("ticket_proved", None)]
+        return events
 
 
 class AskTicketId(Action):

@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from contract.phones import normalize_phone
 from contract.vocabulary import CHANNELS
 
-CARRIED = ("caller_phone", "channel", "company", "contact_name", "phone", "last_ticket_id")
+# A report queued during an outage (pending_filing) must be findable after the session expires too.
+CARRIED = ("caller_phone", "channel", "company", "contact_name", "phone", "last_ticket_id", "pending_filing")
 
 
 class SessionStart(Action):

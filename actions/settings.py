@@ -18,10 +18,10 @@ class Settings(HotlineSettings):
     request_timeout: float = Field(5.0, env="ISSUE_API_TIMEOUT", gt=0)
     max_attempts: int = Field(3, env="ISSUE_API_ATTEMPTS", ge=1)
     backoff: float = Field(0.3, env="ISSUE_API_BACKOFF", ge=0)
-    # One issue-API call of a turn, retries included: a turn makes at most two, and the voice channel
-    # gives the whole turn VOICE_BOT_TIMEOUT (15 s). A report that could not be sent in time waits in
-    # the outbox and is delivered once the API answers again.
-    call_budget: float = Field(6.0, env="ISSUE_API_CALL_BUDGET", gt=0)
+    # One issue-API call of a turn, retries included: a turn makes at most three (prove, act, read
+    # back), and the voice channel gives the whole turn VOICE_BOT_TIMEOUT (15 s). A report that
+    # could not be sent in time waits in the outbox and is delivered once the API answers again.
+    call_budget: float = Field(4.0, env="ISSUE_API_CALL_BUDGET", gt=0)
     outbox_file: Optional[str] = Field(None, env="ACTIONS_OUTBOX_DB")  # a path (SQLite) or a database URL
     outbox_interval: float = Field(5.0, env="ACTIONS_OUTBOX_INTERVAL", gt=0)
     outbox_worker: bool = Field(True, env="ACTIONS_OUTBOX_WORKER")

@@ -53,6 +53,15 @@ _CORRECTION_START = re.compile(r"^(不对|不是|错了|搞错了|说错了|更�
 _PHONE_FIELD = re.compile(r"(电话|手机|号码|联系方式)")
 _COMPANY_FIELD = re.compile(r"(公司|单位|企业)(名称|名字|全称|名)?(应该)?(是|叫|改成|改为|写)(?P<v>.+)")
 _NAME_FIELD = re.compile(r"(联系人|我的名字|名字|姓名|我叫|我姓)(应该)?(是|叫|改成|改为)?(?P<v>.+)")
+# "问题改一下，是园区空调坏了" / "问题应该是…" / "内容改成…": the description, replaced. An edit word must
+# follow the field's name: "情况就是这样" or "内容都是正确的" confirm, they do not correct.
+_DESCRIPTION_FIELD = re.compile(
+    r"(问题|情况|描述|内容|反映的事)(描述)?(要|得|需要)?(改一下|改下|改成|改为|换成|写成|应该是|更正为)"
+    r"[，,：:\s]*(是|为|成)?(?P<v>.+)")
+# "不对，是空调坏了不是电梯" while another field is asked for: a correction that says what is wrong
+# instead ("是 X 不是 Y"), with no field named.
+_CONTRAST = re.compile(r"^(不对|错了|搞错了|说错了|更正一下|更正)[，,\s]*(应该)?是(?P<v>.+?(而)?不是.+)$")
+_CONFIRMS = re.compile(r"(没问题|没什么问题|没有问题|正确|对的|提交|没有要改|不用改|就这样)")
 
 
 def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
@@ -78,6 +87,13 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
         value = person_name(match.group("v"))
         if value:
             found["contact_name"] = value
+    if found or _CONFIRMS.search(text):
+        return found
+    match = _DESCRIPTION_FIELD.search(text)
+    if match and is_specific(match.group("v")):
+        found["description"] = clean(match.group("v"))
+    elif requested_slot != "description" and (contrast := _CONTRAST.match(text)) and is_specific(contrast.group("v")):
+        found["description_note"] = clean(contrast.group("v"))  # added to the description as a correction
     return found
 
 

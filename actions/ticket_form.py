@@ -124,7 +124,17 @@ class ValidateTicketForm(Action):
         """Interpret the caller's turn as the answer to `requested`, or as a correction."""
         settings = runtime.settings()
         updates: dict[str, Any] = dict(corrections(text, requested))
-        for slot, value in updates.items():
+        note = updates.pop("description_note", None)
+        if note:  # "不对，是空调坏了不是电梯": kept beside what was said first, for the department to read
+            updates["description"] = f"{tracker.get_slot('description') or ''}（更正：{note}）".lstrip()
+        if "description" in updates:
+            corrected = note or updates["description"]
+            category = infer_category(corrected, settings.categories_file)
+            if category and category != "其他":
+                updates["category"] = category
+        for slot, value in list(updates.items()):
+            if slot == "category":
+                continue
             extra = {"phone_read": read_phone(value)} if slot == "phone" else {slot: value}
             dispatcher.utter_message(response=f"utter_corrected_{slot}", **extra)
         if updates:
@@ -148,7 +158,10 @@ class ValidateTicketForm(Action):
             if not updates["category"]:
                 dispatcher.utter_message(response="utter_category_not_understood")
         elif requested == "company":
-            updates["company"] = entity(tracker, "company") or company_name(said)
+            found, answer = entity(tracker, "company"), company_name(said)
+            # The answer to "which company" is the name; an entity cut short at the front ("科技有限公司"
+            # of "华山科技有限公司") gives way to the whole answer that ends with it.
+            updates["company"] = answer if found and answer and answer.endswith(found) else (found or answer)
             if not updates["company"]:
                 dispatcher.utter_message(response="utter_company_not_understood")
         elif requested == "contact_name":

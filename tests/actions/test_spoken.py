@@ -37,6 +37,18 @@ def test_corrections_need_a_correction_marker_or_the_read_back():
     assert corrections("联系人改成周敏", "ticket_confirmed") == {"contact_name": "周敏"}
     # A description that mentions a company is not a correction of the company name.
     assert corrections("我们公司是做软件的 电费收费不合理", "description") == {}
+    # The description: named and replaced, or corrected in passing while another field is asked for.
+    assert corrections("问题改一下，是园区空调坏了", "ticket_confirmed") == {"description": "园区空调坏了"}
+    assert corrections("不对，问题应该是三号楼停水", "phone") == {"description": "三号楼停水"}
+    assert corrections("不对，是空调坏了不是电梯", "company") == {"description_note": "空调坏了不是电梯"}
+    assert corrections("不对，是华山科技有限公司", "company") == {}  # a company name, read by the company answer
+    assert corrections("不对，是空调坏了不是电梯", "description") == {}  # the description itself
+    # Confirmations and refusals are not corrections of the description.
+    for said, asked in (("情况就是这样，没有要改的", "ticket_confirmed"), ("内容都是正确的，可以提交", "ticket_confirmed"),
+                        ("没问题，就这样提交", "ticket_confirmed"), ("对的，没什么问题了", "ticket_confirmed"),
+                        ("内容是对的，没问题，提交吧", "ticket_confirmed"), ("不是，没有别的电话，就用这个", "phone"),
+                        ("不是，电话不能留", "phone"), ("不是，我不能告诉你名字", "contact_name")):
+        assert corrections(said, asked) == {}, said
 
 
 def test_ratings_in_words_and_digits():

@@ -236,3 +236,24 @@ def test_a_caller_asked_for_a_query_code_or_a_number_is_never_stuck(hotline):
     switching = _sender()
     assert "工单编号" in hotline.said(switching, "查一下工单进度")
     assert "单位" in hotline.said(switching, "我不查了，我要反映个问题：园区的路灯坏了")  # the filing starts
+
+    leaving = _sender()  # named a ticket, gave no code, hung up: the unproved ticket is not kept
+    assert "查询码" in hotline.said(leaving, f"查一下工单{ticket_id}")
+    assert "再见" in hotline.said(leaving, "那先这样吧 再见")
+    slots = requests.get(f"{hotline.rasa_url}/conversations/{leaving}/tracker", params=API, timeout=10).json()["slots"]
+    assert slots["ticket_id"] is None and slots["followup_op"] is None and slots["requested_slot"] is None
+
+
+def test_the_description_can_be_corrected_at_any_question_and_at_the_read_back(hotline):
+    sender = _sender()
+    assert "单位" in hotline.said(sender, "我要反映问题，园区的电梯经常坏")
+    corrected = hotline.said(sender, "不对，是空调坏了不是电梯")
+    assert "问题描述改为" in corrected and "空调坏了" in corrected and "单位" in corrected  # not a company name
+    assert "称呼" in hotline.said(sender, "华山科技有限公司")
+    assert "电话" in hotline.said(sender, "刘洋")
+    assert "核对" in hotline.said(sender, "13891230012")
+    readback = hotline.said(sender, "问题改一下，是园区办公楼的中央空调坏了")
+    assert "问题描述改为：园区办公楼的中央空调坏了" in readback and "核对" in readback
+    ticket = hotline.operator("GET", f"/tickets/{_ticket_id(hotline.said(sender, '对'))}")
+    assert ticket["description"] == "园区办公楼的中央空调坏了"
+    assert ticket["company"] == "华山科技有限公司" and ticket["contact_name"] == "刘洋"
