@@ -20,7 +20,7 @@ from actions.spoken import clean, rating_score
 from contract.issue_client import IssueApiError, ProofRequired, Refused
 from contract.messages import ticket_payload
 from contract.spoken_numbers import find_code, find_ticket_id
-from contract.vocabulary import OPEN_STATUSES
+from contract.vocabulary import LONG_TEXT_MAX, OPEN_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _supplement_in(text: str) -> Optional[str]:
     for word in _TRIGGERS:
         rest = rest.replace(word, "")
     rest = re.sub(r"[\d\s：:，,。]", "", rest)
-    return clean(text) if len(rest) >= 5 else None
+    return clean(text) if 5 <= len(rest) and len(clean(text)) <= LONG_TEXT_MAX else None
 
 
 def _next_slot(values: dict[str, Any], caller_known: bool) -> Optional[str]:
@@ -104,6 +104,9 @@ class ValidateFollowupForm(Action):
             updates.update(await self._code_answer(dispatcher, tracker, intent, confidence, text))
         elif requested == "supplement_text":
             said = clean(text)
+            if len(said) > LONG_TEXT_MAX:
+                dispatcher.utter_message(response="utter_supplement_too_long")
+                said = ""
             updates["supplement_text"] = said if len(said) >= 2 else None
         elif requested == "cancel_confirmed":
             answer = yes_or_no(intent, text)

@@ -26,7 +26,7 @@ from contract.issue_client import Invalid, IssueApiError
 from contract.messages import ticket_payload as ticket_note
 from contract.phones import find_phone, mask_phone
 from contract.spoken_numbers import read_phone
-from contract.vocabulary import CATEGORIES, DEFAULT_KIND, OTHER_CATEGORY
+from contract.vocabulary import CATEGORIES, DEFAULT_KIND, LONG_TEXT_MAX, OTHER_CATEGORY
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
     values: dict[str, Any] = {
         "request_type": request_type,
         "ticket_confirmed": None,
-        "description": said if intent in REQUEST_TYPES and is_specific(said) else None,
+        "description": said if intent in REQUEST_TYPES and is_specific(said) and len(said) <= LONG_TEXT_MAX else None,
         "location": entity(tracker, "location"),
     }
     if request_type == "problem":
@@ -76,7 +76,7 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
         if not tracker.get_slot("phone") and not phone:
             values.update(_offer(caller))
     values["channel"] = channel(tracker)
-    values["description_hint"] = None
+    values["description_hint"] = "too_long" if len(said) > LONG_TEXT_MAX else None
     return values
 
 
@@ -142,7 +142,10 @@ class ValidateTicketForm(Action):
         said = clean(text)
 
         if requested == "description":
-            if is_specific(said):
+            if len(said) > LONG_TEXT_MAX:
+                updates["description"] = None
+                updates["description_hint"] = "too_long"  # asked again, for the gist
+            elif is_specific(said):
                 updates["description"] = said
                 if not tracker.get_slot("category"):
                     updates["category"] = infer_category(said, settings.categories_file)

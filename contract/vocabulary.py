@@ -49,6 +49,10 @@ OTHER_CATEGORY = "其他"
 CHANNELS: Tuple[str, ...] = ("voice", "web", "operator", "api")
 DEFAULT_CHANNEL = "api"
 
+# Characters the issue API keeps of a long text (description, supplement, result, note): the bot
+# asks for a shorter one rather than have the filing refused after the read-back.
+LONG_TEXT_MAX = 2000
+
 RATING_LABELS: Mapping[int, str] = {
     5: "非常满意",
     4: "满意",

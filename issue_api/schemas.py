@@ -22,6 +22,7 @@ from contract.vocabulary import (
     CATEGORIES,
     CHANNELS,
     KIND_LABELS,
+    LONG_TEXT_MAX,
     REVIEW_STATUS_LABELS,
     REVIEW_TYPE_LABELS,
     STATUS_LABELS,
@@ -94,7 +95,7 @@ def text(max_length: int) -> type:
 Company = text(100)
 PersonName = text(50)
 PhoneText = text(40)
-LongText = text(2000)
+LongText = text(LONG_TEXT_MAX)
 ShortText = text(500)
 Location = text(200)
 ConversationId = text(128)

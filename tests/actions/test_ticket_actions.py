@@ -33,6 +33,20 @@ def test_opening_report_fills_description_category_kind_and_offers_caller_id(act
     assert slots["requested_slot"] == "company"
 
 
+def test_a_description_too_long_to_keep_is_asked_for_again_in_short(action_server):
+    rambling = "园区门口的路灯坏了" * 300  # 2700 characters: more than the issue API keeps
+    opening = slot_events(run_action(action_server.url, "validate_ticket_form", text=rambling,
+                                     intent="report_problem"))
+    assert opening["description"] is None and opening["description_hint"] == "too_long"
+    assert opening["requested_slot"] == "description"
+    answer = slot_events(run_action(action_server.url, "validate_ticket_form", text=rambling,
+                                    slots={"requested_slot": "description", "request_type": "problem"}))
+    assert answer["description"] is None and answer["description_hint"] == "too_long"
+    short = slot_events(run_action(action_server.url, "validate_ticket_form", text="园区门口的路灯坏了三天",
+                                   slots={"requested_slot": "description", "request_type": "problem"}))
+    assert short["description"] == "园区门口的路灯坏了三天"
+
+
 def test_vague_opening_asks_for_the_details(action_server):
     result = run_action(action_server.url, "validate_ticket_form", text="我要反映个问题",
                         intent="report_problem")

@@ -257,3 +257,9 @@ def test_the_description_can_be_corrected_at_any_question_and_at_the_read_back(h
     ticket = hotline.operator("GET", f"/tickets/{_ticket_id(hotline.said(sender, '对'))}")
     assert ticket["description"] == "园区办公楼的中央空调坏了"
     assert ticket["company"] == "华山科技有限公司" and ticket["contact_name"] == "刘洋"
+
+
+def test_a_report_too_long_to_keep_is_asked_for_in_short_not_refused_after_the_read_back(hotline):
+    sender = _sender()
+    assert "两千字以内" in hotline.said(sender, "我要反映问题，" + "园区门口的路灯坏了" * 300)
+    assert "单位" in hotline.said(sender, "园区门口的路灯坏了三天了")
