@@ -48,6 +48,13 @@ def user_turns(tracker: Tracker, limit: int = 6) -> list[str]:
     return [t for t in texts if t][-limit:]
 
 
+def related_ticket(tracker: Tracker) -> Optional[str]:
+    """The ticket this conversation is about, for a handoff: one it proved or filed. A number only
+    named, without proof, is not passed on (an operator would open a stranger's ticket for them)."""
+    named = tracker.get_slot("ticket_id") if tracker.get_slot("ticket_proved") else None
+    return named or tracker.get_slot("last_ticket_id")
+
+
 def summary(tracker: Tracker) -> str:
     """What a person taking over needs at a glance; phone numbers masked."""
     parts: list[str] = []
@@ -61,7 +68,7 @@ def summary(tracker: Tracker) -> str:
         parts.append(f"诉求：{tracker.get_slot('description')}")
     if tracker.get_slot("category"):
         parts.append(f"类别：{tracker.get_slot('category')}")
-    ticket = tracker.get_slot("ticket_id") or tracker.get_slot("last_ticket_id")
+    ticket = related_ticket(tracker)
     if ticket:
         parts.append(f"相关工单：{ticket}")
     turns = user_turns(tracker)

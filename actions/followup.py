@@ -15,8 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies, runtime
 from actions.conversation import caller_phone, latest_intent, latest_text
 from actions.dialogue import after_digression, digression, leaves_followup, yes_or_no
+from actions.handoff import handoff
 from actions.proof import proof_for, prove
-from actions.spoken import clean, rating_score
+from actions.spoken import clean, is_specific, rating_score, sounds_angry
 from contract.issue_client import IssueApiError, ProofRequired, Refused
 from contract.messages import ticket_payload
 from contract.spoken_numbers import find_code, find_ticket_id
@@ -35,6 +36,7 @@ STOPPED = "stopped"  # the follow-up ended without an operation (no proof): noth
 _NO_CODE = re.compile(r"(没有|没收到|不知道|忘了|忘记|记不得|记不住|不记得|找不到|没记)")
 # The caller gives up the follow-up: "算了", "不查了", "不用了".
 _QUESTION = re.compile(r"(吗|么|能不能|可不可以|怎么|为什么|\?|？)")
+_HESITATE = re.compile(r"(再想想|想一想|考虑一下|再考虑|先不|等等再说|回头再说)")
 _STOP = re.compile(r"(算了|不查了|不用查|不催了|不用催|不评了|不评价了|不撤了|不补充了|不用了|不要了|不办了)")
 _TRIGGERS = ("补充一下", "补充说明", "补充", "我想", "我要", "再", "一下", "情况", "信息", "工单", "单子",
              "给", "之前", "那个", "上次", "说明")
@@ -81,11 +83,24 @@ class ValidateFollowupForm(Action):
 
         if requested and after_digression(tracker.events, FORM):
             return [SlotSet("requested_slot", _next_slot(current, phone_known))]
+        if requested and sounds_angry(text):
+            # A clearly angry caller goes to a person, not through another question.
+            handoff(dispatcher, tracker, "angry")
+            return [SlotSet("followup_op", STOPPED), SlotSet("requested_slot", None)]
 
-        if requested and digression(intent, confidence, text, ("ask_policy", "request_human")):
+        if requested and digression(intent, confidence, text, ("ask_policy", "request_human", "bot_challenge")):
             return []  # reject: rules answer the side question, then the form resumes
-        if requested in ("ticket_id", "query_code") and leaves_followup(intent, confidence, text):
-            return []  # reject: a rule ends the follow-up and does what was asked (a new report, goodbye)
+        if requested and leaves_followup(intent, confidence, text) and (
+                requested in ("ticket_id", "query_code") or intent == "goodbye"):
+            # Reject: a rule ends the follow-up and does what was asked (a new report, goodbye). A
+            # supplement or a rating may well sound like a report ("不满意，问题根本没解决"): there
+            # only a goodbye leaves.
+            return []
+        if requested in ("supplement_text", "rating") and (
+                _STOP.search(clean(text)) or (requested == "supplement_text" and yes_or_no(intent, text) is False)):
+            # "算了", "不补充了", "不评了": nothing is written to the ticket ("不满意" is a rating, not a no).
+            dispatcher.utter_message(response="utter_followup_dropped")
+            return [SlotSet("followup_op", STOPPED), SlotSet("requested_slot", None)]
 
         updates: dict[str, Any] = {}
         if requested is None:
@@ -107,11 +122,16 @@ class ValidateFollowupForm(Action):
             if len(said) > LONG_TEXT_MAX:
                 dispatcher.utter_message(response="utter_supplement_too_long")
                 said = ""
-            updates["supplement_text"] = said if len(said) >= 2 else None
+            # Only what says something: a greeting or "好的" is asked again, never written to the ticket.
+            updates["supplement_text"] = said if is_specific(said) else None
+            if updates["supplement_text"] is None and said:
+                dispatcher.utter_message(response="utter_supplement_not_understood")
         elif requested == "cancel_confirmed":
             answer = yes_or_no(intent, text)
             if answer is None and intent == "cancel_ticket":
                 answer = True
+            if answer is None and (_STOP.search(clean(text)) or _HESITATE.search(text)):
+                answer = False  # "我再想想": the ticket stays
             updates["cancel_confirmed"] = answer
         elif requested == "rating":
             updates["rating"] = rating_score(text)

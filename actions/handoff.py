@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import latest_text, summary
+from actions.conversation import latest_text, related_ticket, summary
 from actions.spoken import sounds_angry
 from contract.messages import handoff_payload
 
@@ -20,7 +20,7 @@ ACTION_LISTEN = "action_listen"
 
 
 def handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
-    ticket: Optional[str] = tracker.get_slot("ticket_id") or tracker.get_slot("last_ticket_id")
+    ticket: Optional[str] = related_ticket(tracker)
     response = {"angry": "utter_handoff_angry", "not_understood": "utter_handoff_not_understood"}.get(
         reason, "utter_handoff")
     dispatcher.utter_message(response=response)

@@ -52,6 +52,10 @@ class DirectRasa:
 
     def send(self, sender: str, text: str, phone: Optional[str]) -> BotReply:
         messages = [{"role": "bot", **m} for m in self.rasa.send_blocking(sender, text, _metadata(phone))]
+        if not any(m.get("text") for m in messages):
+            # Every turn of this bot says something: nothing means a step failed (the action server
+            # unreachable). The caller hears that, not silence and then "are you still there?".
+            raise BotUnavailable("Rasa answered the turn with nothing to say")
         return BotReply(state="waiting" if handoff_of(messages) else "bot", messages=messages)
 
 

@@ -263,3 +263,29 @@ def test_a_report_too_long_to_keep_is_asked_for_in_short_not_refused_after_the_r
     sender = _sender()
     assert "两千字以内" in hotline.said(sender, "我要反映问题，" + "园区门口的路灯坏了" * 300)
     assert "单位" in hotline.said(sender, "园区门口的路灯坏了三天了")
+
+
+def test_a_caller_can_leave_every_follow_up_question_and_nothing_is_written(hotline):
+    phone = "13891230013"
+    filer = _sender()
+    for line in ("园区西门的井盖丢了很危险", "西安启明星电子有限公司", "周琳", "对", "对"):
+        reply = hotline.said(filer, line, phone=phone)
+    ticket_id = _ticket_id(reply)
+    meta = {"phone": phone, "channel": "voice"}
+
+    caller = _sender()
+    assert "补充的内容" in hotline.said(caller, f"我要补充工单{ticket_id}的信息", **meta)
+    assert "智能客服" in hotline.said(caller, "你是机器人吗", **meta)  # answered, then asked again
+    assert "先不办了" in hotline.said(caller, "算了不补充了", **meta)
+    assert "补充的内容" in hotline.said(caller, f"我要给工单{ticket_id}补充点情况", **meta)
+    assert "再见" in hotline.said(caller, "再见", **meta)
+    history = hotline.operator("GET", f"/tickets/{ticket_id}")["history"]
+    assert "supplemented" not in {event["action"] for event in history}
+
+    canceller = _sender()
+    assert "确认要撤销" in hotline.said(canceller, f"撤销工单{ticket_id}", **meta)
+    assert "不撤销" in hotline.said(canceller, "我再想想", **meta)
+    rater = _sender()
+    assert "满意" in hotline.said(rater, f"我要评价一下工单{ticket_id}", **meta)
+    assert "先不办了" in hotline.said(rater, "算了", **meta)
+    assert hotline.operator("GET", f"/tickets/{ticket_id}")["status"] not in ("cancelled", "closed")

@@ -51,6 +51,7 @@ class FakeRasa:
     HANDOFF_WORD = "감사합니다"  # saying "thank you" in Korean asks for a human in these tests
 
     def __init__(self) -> None:
+        self.silent = False
         self.requests: list[dict[str, Any]] = []
         self.fail = False
         fake = self
@@ -80,6 +81,8 @@ class FakeRasa:
 
     def reply(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         text = body["message"]
+        if self.silent:
+            return []  # a turn whose action failed: Rasa answers with nothing
         if self.HANDOFF_WORD in text:
             return [{"recipient_id": body["sender"], "text": "好的，正在为您转接人工客服。",
                      "custom": {"handoff": {"reason": "request_human", "summary": text, "ticket_id": None}}}]

@@ -109,6 +109,13 @@ def test_the_caller_hears_an_apology_when_the_bot_is_down(call_settings, fake_ra
     assert turns(session) == [("caller", "안녕하세요"), ("bot", PROMPTS["bot_unavailable"])]
 
 
+def test_the_caller_hears_an_apology_when_the_bot_answers_nothing(call_settings, fake_rasa, hello_16k) -> None:
+    fake_rasa.silent = True  # the action server is down: Rasa's REST channel answers []
+    session, _, _ = make_call(call_settings)
+    session.run(scripted_frames([hello_16k, Silence(1.0)], 16000))
+    assert turns(session) == [("caller", "안녕하세요"), ("bot", PROMPTS["bot_unavailable"])]
+
+
 def test_a_handoff_requests_a_transfer_once(call_settings, fake_rasa, thanks_16k) -> None:
     session, _, transfer = make_call(call_settings)
     session.run(scripted_frames([thanks_16k, Silence(1.0), thanks_16k, Silence(1.0)], 16000))
