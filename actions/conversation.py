@@ -48,6 +48,14 @@ def user_turns(tracker: Tracker, limit: int = 6) -> list[str]:
     return [t for t in texts if t][-limit:]
 
 
+def pending_keys(tracker: Tracker) -> list[str]:
+    """The outbox keys of this conversation's reports still to be told about (see ticket_form.py)."""
+    value = tracker.get_slot("pending_filing")
+    if isinstance(value, str):  # a tracker from before the slot became a list
+        return [value]
+    return [key for key in value or [] if isinstance(key, str)]
+
+
 def related_ticket(tracker: Tracker) -> Optional[str]:
     """The ticket this conversation is about, for a handoff: one it proved or filed. A number only
     named, without proof, is not passed on (an operator would open a stranger's ticket for them)."""

@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
-from actions.conversation import caller_phone, latest_intent, latest_text
+from actions.conversation import caller_phone, latest_intent, latest_text, pending_keys
 from actions.dialogue import after_digression, digression, leaves_followup, yes_or_no
 from actions.handoff import handoff
 from actions.proof import proof_for, prove
@@ -167,17 +167,30 @@ class ValidateFollowupForm(Action):
 
     @staticmethod
     async def _pending_filing(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
-        """The report this conversation made while the issue API was down: the ticket it became (this
-        conversation filed it, which is proof enough), or word that it is still waiting."""
-        entry = await runtime.blocking(runtime.outbox().get, tracker.get_slot("pending_filing"))
-        if entry is not None and entry.ticket_id:
-            ticket_id = str(entry.ticket_id)
+        """The reports this conversation made while the issue API was down: each ticket one became is
+        said with its query code (the caller heard neither when reporting; this conversation filed
+        them, which is proof enough), and the newest is looked up; or word that they still wait."""
+        keys = pending_keys(tracker)
+        outbox = runtime.outbox()
+        filed, waiting = [], []
+        for key in keys:
+            entry = await runtime.blocking(outbox.get, key)
+            if entry is not None and entry.ticket_id:
+                filed.append((str(entry.ticket_id), entry.payload.get("query_code")))
+            elif entry is not None and entry.status == "pending":
+                waiting.append(key)  # (a report that could not be filed was said so then; a gone one is dropped)
+        for ticket_id, code in filed:
+            dispatcher.utter_message(response="utter_pending_filed", ticket_number=replies.ticket_number(ticket_id),
+                                     query_code=code or "", json_message=ticket_payload(ticket_id, "checked"))
+        if filed:
+            ticket_id = filed[-1][0]
+            codes = {**(tracker.get_slot("ticket_codes") or {}), **{t: c for t, c in filed if c}}
             return {"ticket_id": ticket_id, "ticket_number": replies.ticket_number(ticket_id),
-                    "last_ticket_id": ticket_id, "pending_filing": None}
-        if entry is not None and entry.status == "pending":
+                    "last_ticket_id": ticket_id, "pending_filing": waiting or None, "ticket_codes": codes}
+        if waiting:
             dispatcher.utter_message(response="utter_filing_still_pending")
-            return {"followup_op": STOPPED}
-        return {"pending_filing": None}  # it could not be filed (the caller was told then), or is gone
+            return {"followup_op": STOPPED, "pending_filing": waiting}
+        return {"pending_filing": None}
 
     @staticmethod
     def _opening(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:

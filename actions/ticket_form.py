@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
 from actions.categories import category_from_answer, infer_category
-from actions.conversation import caller_phone, channel, entity, latest_intent, latest_text
+from actions.conversation import caller_phone, channel, entity, latest_intent, latest_text, pending_keys
 from actions.dialogue import after_digression, digression, leaves_filing, yes_or_no
 from actions.handoff import handoff
 from actions.proof import known_codes, new_query_code
@@ -272,7 +272,8 @@ class SubmitTicket(Action):
             await runtime.blocking(outbox.retry_later, key, str(exc))
             log.warning("ticket for %s kept in the outbox (%s)", mask_phone(payload["phone"]), exc)
             dispatcher.utter_message(response="utter_filing_queued", phone_tail=str(payload["phone"])[-4:])
-            return [SlotSet(slot, None) for slot in RESET_AFTER_FILING] + [SlotSet("pending_filing", key)]
+            waiting = [k for k in pending_keys(tracker) if k != key]
+            return [SlotSet(slot, None) for slot in RESET_AFTER_FILING] + [SlotSet("pending_filing", [*waiting, key])]
         ticket_id = str(ticket["id"])
         await runtime.blocking(outbox.delivered, key, ticket_id)
         dispatcher.utter_message(response="utter_filed", ticket_number=replies.ticket_number(ticket_id),

@@ -171,6 +171,9 @@ def test_issue_api_down_mid_conversation_then_delivered_once(hotline):
         assert "完整记录" in reply and "尾号0006" in reply
         # Asked about it while the API is still down: it is waiting, no number yet (and no crash).
         assert "还没有生成工单编号" in hotline.said(sender, "查一下我刚才反映的问题")
+        # A second report in the same outage (the company, name and phone are known by now).
+        assert "核对" in hotline.said(sender, "我还要反映一个问题 园区北门的路灯也不亮了")
+        assert "完整记录" in hotline.said(sender, "对")
     finally:
         hotline.restart_api()
     deadline = time.monotonic() + 30
@@ -178,11 +181,16 @@ def test_issue_api_down_mid_conversation_then_delivered_once(hotline):
         time.sleep(0.5)
     time.sleep(2)
     items = hotline.operator("GET", "/tickets", params={"phone": phone})["items"]
-    assert len(items) == 1 and "路面塌了" in items[0]["description"]
-    # The caller can now find it by phone, and the chat that made the report (no caller id) in itself.
+    assert len(items) == 2 and {"路面塌了", "路灯"} == {("路面塌了" if "路面塌了" in i["description"] else "路灯")
+                                                    for i in items}
+    # The caller can now find them by phone, and the chat that made the reports (no caller id) in itself,
+    # hearing each number with its query code (neither was said while the API was down).
     assert items[0]["id"][:4] in hotline.said(_sender(), "查一下我的工单", phone=phone)
-    grouped = " ".join(items[0]["id"][i:i + 4] for i in range(0, len(items[0]["id"]), 4))
-    assert grouped in hotline.said(sender, "查一下我的工单")
+    told = hotline.said(sender, "查一下我的工单")
+    for item in items:
+        grouped = " ".join(item["id"][i:i + 4] for i in range(0, len(item["id"]), 4))
+        assert grouped in told
+    assert told.count("查询码是") == 2
 
 
 def test_a_different_request_in_the_middle_of_filing_is_not_taken_as_an_answer(hotline):
