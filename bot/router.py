@@ -165,7 +165,8 @@ class Router:
         if not 1 <= int(score) <= 5:
             raise ValueError("score must be 1..5")
         async with self._lock(sender):
-            self._require(sender)
+            if (earlier := self._require(sender)).state == "closed" and earlier.rating is not None:
+                return []  # rated once for this close: a repeat stores and tells nobody anything
             conv = self._transition(sender, state="closed", operator=None, waiting_since=None,
                                     rating=int(score), rating_comment=clean_text(comment or "")[:500])
             replies = [self._append(conv, "system", NOTICE_RATED)]
@@ -255,7 +256,7 @@ class Router:
                 return conv
             closed = self.store.transition(conversation_id, expect_states=("bot", "waiting", "operator"),
                                            expect_operator=operator, state="closed", operator=None,
-                                           waiting_since=None)
+                                           waiting_since=None, rating=None, rating_comment=None)
             if closed is None:
                 conv = self._require(conversation_id)
                 if conv.state == "closed":

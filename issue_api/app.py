@@ -35,6 +35,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         openapi_version="3.0.2",  # schemas use 3.0 `nullable`; pydantic v1 emits no 3.1 constructs
         docs_url=None,  # served from vendored files by install_docs
         redoc_url=None,
+        redirect_slashes=False,  # a slash redirect would name the host from the request's Host header
     )
     app.state.settings = settings
     app.state.tokens = dict(settings.tokens)

@@ -57,5 +57,6 @@ class Accounts:
         thread so that chats do not stall meanwhile, and runs for unknown names too."""
         account = self.get(kind, name)
         hashed = account.password_hash if account else _DUMMY_HASH
-        ok = await asyncio.to_thread(bcrypt.checkpw, password.encode()[:72], hashed)
+        # "surrogatepass": a password with a lone surrogate is simply wrong, not a server error.
+        ok = await asyncio.to_thread(bcrypt.checkpw, password.encode("utf-8", "surrogatepass")[:72], hashed)
         return account if ok and account is not None else None

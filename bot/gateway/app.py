@@ -116,7 +116,11 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": "请求格式不正确", "errors": exc.errors()})
+        # Where and what, never the input itself: it is not ours to echo (and a lone surrogate in it
+        # cannot even be encoded as JSON).
+        errors = [{"loc": [_printable(part) for part in error.get("loc", ())], "type": _printable(error.get("type")),
+                   "msg": _printable(error.get("msg"))} for error in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": "请求格式不正确", "errors": errors})
 
     @app.exception_handler(sa_exc.DBAPIError)
     async def state_unavailable(request: Request, exc: sa_exc.DBAPIError) -> JSONResponse:
@@ -133,3 +137,10 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
         return JSONResponse(status_code=500, content={"detail": "服务器内部错误，请稍后再试"})
 
     return app
+
+
+def _printable(value: object) -> str | int:
+    """A value for a JSON error body: numbers as they are, anything else as valid UTF-8 text."""
+    if isinstance(value, int):
+        return value
+    return str(value).encode("utf-8", "replace").decode("utf-8")

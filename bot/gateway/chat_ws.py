@@ -43,6 +43,7 @@ NOTICE_BAD_FRAME = reply("utter_notice_bad_frame")
 NOTICE_RATING_INVALID = reply("utter_notice_rating_invalid")
 NOTICE_TURN_FAILED = reply("utter_notice_turn_failed")
 NOTICE_TOO_MANY_CHATS = reply("utter_notice_too_many_chats")
+NOTICE_ALREADY_RATED = reply("utter_notice_already_rated")
 NOTICE_TOO_MANY_SOCKETS = reply("utter_notice_too_many_sockets")
 CLOSE_TRY_AGAIN_LATER = 1013
 PENDING_RATINGS_TIMEOUT = 3.0  # seconds the hello waits for the issue API; then it goes without
@@ -189,6 +190,8 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str, addre
             task = asyncio.create_task(_turn(websocket, conv_router, sender, text, metadata))
             _turns.add(task)
             task.add_done_callback(_turns.discard)
+        elif kind in ("rating", "ticket_rating") and (refused := conv_router.limiter.check(sender, "")):
+            await _notice(websocket, refused)  # ratings count against the chat's message limit too
         elif kind == "rating":
             score, comment = _score(frame.get("score")), frame.get("comment", "")
             if score is None or not isinstance(comment, str):
@@ -198,6 +201,9 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str, addre
                 replies = await conv_router.rate(sender, score, comment)
             except KeyError:  # a rating before anything was said: there is no conversation to rate
                 await _notice(websocket, NOTICE_RATING_INVALID)
+                continue
+            if not replies:
+                await _notice(websocket, NOTICE_ALREADY_RATED)
                 continue
             log.info("conversation %s rated %s (%d notices)", sender, score, len(replies))
             websocket.app.state.board.poke()  # a low score reworks tickets: the consoles' alerts

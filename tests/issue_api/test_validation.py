@@ -138,3 +138,9 @@ def test_unknown_routes_and_methods_are_structured(api: Api) -> None:
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     wrong_method = api.call("DELETE", "/tickets")
     assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_trailing_slash_is_not_redirected_to_a_host_from_the_request(api: Api) -> None:
+    response = api.call("GET", "/tickets/", headers={"Host": "evil.example"}, allow_redirects=False)
+    assert response.status_code == 404 and "location" not in response.headers
+    assert response.json()["error"]["code"]

@@ -10,7 +10,7 @@ import requests
 import websockets
 from websockets.exceptions import InvalidStatusCode
 
-from tests.bot.gateway.conftest import Gateway, login, send
+from tests.bot.gateway.conftest import Gateway, _csrf, login, send
 from tests.support.aio import run
 
 
@@ -128,3 +128,17 @@ def test_no_redirect_names_a_host_from_the_request(gateway: Gateway) -> None:
     assert requests.get(f"{gateway.url}/console/").url == f"{gateway.url}/console"
     assert requests.get(f"{gateway.url}/openapi.json").status_code == 404  # no API documents on the public side
 
+
+
+def test_odd_unicode_in_a_login_or_a_body_is_a_polite_refusal_not_a_server_error(gateway: Gateway) -> None:
+    page = requests.Session()
+    token = _csrf(page.get(f"{gateway.url}/console").text)
+    body = '{"username": "alice", "password": "\\ud800"}'  # a lone surrogate, valid JSON
+    response = page.post(f"{gateway.url}/console/login", data=body,
+                         headers={"Content-Type": "application/json", "X-CSRF-Token": token})
+    assert response.status_code == 401, response.text  # a wrong password, not a server error
+    invalid = requests.post(f"{gateway.url}/api/v1/console/tickets/1/review", data='{"decision": "\\ud800"}',
+                            headers={"Content-Type": "application/json"})
+    assert invalid.status_code in (401, 403, 422) and "\\ud800" not in invalid.text
+    echoed = requests.post(f"{gateway.url}/api/v1/console/tickets/1/review", json={"decision": "secret-input-xyz"})
+    assert "secret-input-xyz" not in echoed.text  # where and what was wrong, never the input itself

@@ -161,3 +161,30 @@ def test_one_address_cannot_flood_the_bot_with_made_up_chats(start_gateway) -> N
     session, _ = login(gateway.url, "alice")
     queue = session.get(f"{gateway.url}/api/v1/console/queue").json()
     assert len(queue["items"] if isinstance(queue, dict) else queue) == 3  # two from the address, one from another
+
+
+def test_a_chat_is_rated_once_per_close_and_rating_frames_count_against_the_limit(start_gateway) -> None:
+    gateway = start_gateway(GATEWAY_MESSAGES_PER_MINUTE="6")
+
+    async def scenario() -> list[dict]:
+        async with websockets.connect(_ws(gateway, "web-rate-00000000001")) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "message", "text": "你好"}))
+            await _until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "bot")
+            await ws.send(json.dumps({"type": "rating", "score": 5}))
+            await _until(ws, lambda f: f["type"] == "message" and f["message"]["text"] == "感谢您的评价！")
+            notices = []
+            for _ in range(6):  # a flood of ratings: one "already rated", then the message limit
+                await ws.send(json.dumps({"type": "rating", "score": 1}))
+                frames = await _until(ws, lambda f: f["type"] == "notice")  # (the first rating's state may come first)
+                notices.append(frames[-1])
+            return notices
+
+    notices = asyncio.run(scenario())
+    assert notices[0] == {"type": "notice", "text": "这次服务您已经评价过了，感谢您的支持！"}
+    assert notices[-1]["type"] == "notice" and "太频繁" in notices[-1]["text"]
+    session, _ = login(gateway.url, "alice")
+    conv = session.get(f"{gateway.url}/api/v1/console/conversations/{web_conversation_id('web-rate-00000000001')}").json()
+    assert conv["conversation"]["rating"] == 5  # the first rating stands
+    assert [m["text"] for m in conv["messages"]].count("感谢您的评价！") == 1
+
