@@ -48,6 +48,17 @@ def user_turns(tracker: Tracker, limit: int = 6) -> list[str]:
     return [t for t in texts if t][-limit:]
 
 
+def asked_before_this_turn(tracker: Tracker) -> Optional[str]:
+    """The form question (requested_slot) the latest user turn answered, if any."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == "requested_slot":
+            return event.get("value")
+    return None
+
+
 def pending_keys(tracker: Tracker) -> list[str]:
     """The outbox keys of this conversation's reports still to be told about (see ticket_form.py)."""
     value = tracker.get_slot("pending_filing")

@@ -23,9 +23,18 @@ _SWITCH_WORDS = {
 }
 
 
+# Doubt or a no inside a turn that starts like a yes ("好像有点不太对吧", "对吗？不是这个吧"); 没错,
+# 没问题 and 不错 are yeses.
+_DOUBT = re.compile(r"(不对|不是|不太|不行|不要|不用|不确定|有点问题|错了|好像|似乎|吗|么|\?|？)")
+
+
 def yes_or_no(intent: str, text: str) -> Optional[bool]:
     """True for a yes, False for a no, None when the turn is neither."""
     said = clean(text)
+    if _DOUBT.search(said.replace("没错", "").replace("没问题", "").replace("不错", "")):
+        if intent == "deny" or (_NO.match(said) and len(said) <= 8):
+            return False
+        return None  # doubt is never a yes: the read-back asks what to change
     if intent == "affirm" or (_YES.match(said) and len(said) <= 8):
         return True
     if intent == "deny" or (_NO.match(said) and len(said) <= 8):

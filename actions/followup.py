@@ -9,7 +9,7 @@ import re
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
@@ -111,6 +111,9 @@ class ValidateFollowupForm(Action):
                 if pending.get("followup_op") == STOPPED:
                     updates["ticket_id"] = None  # still waiting: nothing to look up, nothing to prove
                 updates.update(pending)
+            if updates.get("ticket_id") and "查询码" in text and (code := find_code(text.split("查询码", 1)[1])):
+                # "查工单2612010005 查询码308567": the code comes with the number, no need to ask for it.
+                updates.update(await prove(dispatcher, tracker, updates["ticket_id"], code))
         elif requested == "ticket_id":
             if intent in OPERATIONS:
                 updates["followup_op"] = OPERATIONS[intent]
@@ -152,6 +155,11 @@ class ValidateFollowupForm(Action):
     @staticmethod
     async def _code_answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, confidence: float,
                            text: str) -> dict[str, Any]:
+        other = find_ticket_id(text)
+        if other and other != tracker.get_slot("ticket_id"):
+            # "那工单2612010006呢": another ticket instead of the code; its own proof is looked at next.
+            return {"ticket_id": other, "ticket_number": replies.ticket_number(other), "ticket_proved": None,
+                    "query_code": None}
         code = find_code(text)
         if code is None:
             if yes_or_no(intent, text) is False or _NO_CODE.search(text) or _STOP.search(clean(text)):
@@ -233,6 +241,28 @@ class ValidateFollowupForm(Action):
         # Whether it exists and whether this conversation may see it is checked next (prove()).
         return {"ticket_id": number, "ticket_number": replies.ticket_number(number), "ticket_candidate": None,
                 "ticket_proved": None}
+
+
+_OPERATION_WORDS = (("urge", re.compile(r"(催|督办|加急)")), ("cancel", re.compile(r"(撤销|撤回|撤了|取消)")),
+                    ("rate", re.compile(r"(评价|打分|评分)")), ("supplement", re.compile(r"补充")))
+
+
+class RouteDetail(Action):
+    """A detail said outside any question ("inform"). A ticket number in it ("2612 0100 17 怎么样了",
+    typed the way the bot shows numbers) is about that ticket: the follow-up starts, for the operation
+    its words name (a check otherwise). Anything else: what can we do for you?"""
+
+    def name(self) -> str:
+        return "action_route_detail"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        text = latest_text(tracker)
+        if not find_ticket_id(text):
+            dispatcher.utter_message(response="utter_how_can_i_help")
+            return []
+        op = next((op for op, words in _OPERATION_WORDS if words.search(text)), "check")
+        return [SlotSet("followup_op", op), FollowupAction(FORM)]
 
 
 class LeaveFollowup(Action):
@@ -325,8 +355,10 @@ class Followup(Action):
                 dispatcher.utter_message(response="utter_rated_low" if score <= 2 else "utter_rated",
                                          json_message=ticket_payload(ticket_id, "rated"))
         except Refused as exc:
-            reason = exc.message.rstrip("。.！!，,；;")  # the API's own sentence, inside ours
-            if op == "rate":
+            reason = replies.api_reason(exc.message)  # the API's own sentence
+            if not reason:
+                dispatcher.utter_message(response="utter_action_refused_generic")
+            elif op == "rate":
                 dispatcher.utter_message(response="utter_rating_refused", reason=reason)
             elif op == "cancel":
                 dispatcher.utter_message(response="utter_cancel_refused", reason=reason)

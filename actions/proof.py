@@ -57,7 +57,7 @@ async def prove(dispatcher: CollectingDispatcher, tracker: Tracker, ticket_id: s
             return {"ticket_proved": False, "code_failures": failures}
         return {"ticket_proved": False}
     except TooManyAttempts as exc:
-        dispatcher.utter_message(response="utter_query_code_locked", reason=exc.message)
+        dispatcher.utter_message(response="utter_query_code_locked", reason=replies.api_reason(exc.message))
         return {"followup_op": "stopped", "ticket_proved": None}
     except IssueApiError:
         return {"ticket_proved": True}  # the API is down: the operation itself says so, and proves again

@@ -3,6 +3,8 @@ values (numbers grouped for reading out, dates in Chinese). The wording itself i
 """
 from __future__ import annotations
 
+import re
+
 from datetime import datetime
 from typing import Any, Optional
 
@@ -68,6 +70,22 @@ def field_names(fields: list[dict[str, Any]]) -> str:
     return "、".join(names) or FIELD_LABELS["*"]
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_FULL_WIDTH = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "?": "？", "!": "！"}
+
+
+def api_reason(message: str) -> str:
+    """The issue API's reason as a sentence of a reply: Chinese punctuation, no stray spaces
+    ("请30 秒后再试"), one full stop. Not Chinese (a proxy's "Not Found"): nothing, the reply's own
+    words go alone."""
+    text = (message or "").strip()
+    if not _CJK.search(text):
+        return ""
+    text = "".join(_FULL_WIDTH.get(ch, ch) for ch in text)
+    text = re.sub(r"(?<=[\d\u4e00-\u9fff])\s+(?=[\d\u4e00-\u9fff])", "", text)
+    return text.rstrip("。.！!，,；;：: ") + "。"
+
+
 def say_issue_error(dispatcher: CollectingDispatcher, exc: IssueApiError) -> None:
     """What a caller hears when the issue API could not do what was asked."""
     if isinstance(exc, TicketNotFound):
@@ -76,11 +94,11 @@ def say_issue_error(dispatcher: CollectingDispatcher, exc: IssueApiError) -> Non
         dispatcher.utter_message(response="utter_issue_api_unavailable")
     elif isinstance(exc, NotAllowed):
         dispatcher.utter_message(response="utter_issue_api_refused_token")
-    elif isinstance(exc, Refused) and exc.message:
-        dispatcher.utter_message(response="utter_action_refused", reason=exc.message)
+    elif isinstance(exc, Refused) and api_reason(exc.message):
+        dispatcher.utter_message(response="utter_action_refused", reason=api_reason(exc.message))
     elif isinstance(exc, Refused):
         dispatcher.utter_message(response="utter_action_refused_generic")
     elif isinstance(exc, Invalid):
         dispatcher.utter_message(response="utter_issue_api_invalid", fields=field_names(exc.fields))
     else:
-        dispatcher.utter_message(response="utter_issue_api_error", reason=exc.message)
+        dispatcher.utter_message(response="utter_issue_api_error", reason=api_reason(exc.message))

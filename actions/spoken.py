@@ -52,7 +52,8 @@ def person_name(text: str) -> Optional[str]:
 _CORRECTION_START = re.compile(r"^(不对|不是|错了|搞错了|说错了|更正|改一下|改成|应该是|等一下)")
 _PHONE_FIELD = re.compile(r"(电话|手机|号码|联系方式)")
 _COMPANY_FIELD = re.compile(r"(公司|单位|企业)(名称|名字|全称|名)?(应该)?(是|叫|改成|改为|写)(?P<v>.+)")
-_NAME_FIELD = re.compile(r"(联系人|我的名字|名字|姓名|我叫|我姓)(应该)?(是|叫|改成|改为)?(?P<v>.+)")
+_NAME_FIELD = re.compile(
+    r"(联系人|我的名字|名字|姓名|我叫|我姓)(写错了|说错了|错了|不对)?[，,\s]*(应该)?(是|叫|改成|改为)?(?P<v>.+)")
 # "问题改一下，是园区空调坏了" / "问题应该是…" / "内容改成…": the description, replaced. An edit word must
 # follow the field's name: "情况就是这样" or "内容都是正确的" confirm, they do not correct.
 _DESCRIPTION_FIELD = re.compile(
@@ -61,6 +62,8 @@ _DESCRIPTION_FIELD = re.compile(
 # "不对，是空调坏了不是电梯" while another field is asked for: a correction that says what is wrong
 # instead ("是 X 不是 Y"), with no field named.
 _CONTRAST = re.compile(r"^(不对|错了|搞错了|说错了|更正一下|更正)[，,\s]*(应该)?是(?P<v>.+?(而)?不是.+)$")
+_CATEGORY_FIELD = re.compile(r"(类别|分类|类型|归类|属于)(应该)?(改成|改为|换成|是|为|算)?(?P<v>.+)|(?P<v2>.+?)类的?$")
+_LOCATION_FIELD = re.compile(r"(地点|地址|位置|地方)(应该)?(改成|改为|换成|写成|是|在)(?P<v>.+)")
 _CONFIRMS = re.compile(r"(没问题|没什么问题|没有问题|正确|对的|提交|没有要改|不用改|就这样)")
 
 
@@ -87,6 +90,16 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
         value = person_name(match.group("v"))
         if value:
             found["contact_name"] = value
+    if requested_slot == "ticket_confirmed" and not found:
+        # At the read-back a bare number is the phone, and the category and place can change too.
+        if phone and not _PHONE_FIELD.search(text) and not _CONFIRMS.search(text):
+            found["phone"] = phone
+        match = _CATEGORY_FIELD.search(text)
+        if match:
+            found["category_text"] = clean(match.group("v") or match.group("v2"))
+        match = _LOCATION_FIELD.search(text)
+        if match and len(clean(match.group("v"))) >= 2:
+            found["location"] = clean(match.group("v"))
     if found or _CONFIRMS.search(text):
         return found
     match = _DESCRIPTION_FIELD.search(text)

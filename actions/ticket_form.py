@@ -17,7 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
 from actions.categories import category_from_answer, infer_category
-from actions.conversation import caller_phone, channel, entity, latest_intent, latest_text, pending_keys
+from actions.conversation import (asked_before_this_turn, caller_phone, channel, entity, latest_intent,
+                                  latest_text, pending_keys)
 from actions.dialogue import after_digression, digression, leaves_filing, yes_or_no
 from actions.handoff import handoff
 from actions.proof import known_codes, new_query_code
@@ -124,6 +125,8 @@ class ValidateTicketForm(Action):
         """Interpret the caller's turn as the answer to `requested`, or as a correction."""
         settings = runtime.settings()
         updates: dict[str, Any] = dict(corrections(text, requested))
+        named = updates.pop("category_text", None)
+        category = category_from_answer(named, settings.categories_file) if named else None
         note = updates.pop("description_note", None)
         if note:  # "不对，是空调坏了不是电梯": kept beside what was said first, for the department to read
             updates["description"] = f"{tracker.get_slot('description') or ''}（更正：{note}）".lstrip()
@@ -134,9 +137,12 @@ class ValidateTicketForm(Action):
                 updates["category"] = category
         for slot, value in list(updates.items()):
             if slot == "category":
-                continue
+                continue  # follows the corrected description, said with it
             extra = {"phone_read": read_phone(value)} if slot == "phone" else {slot: value}
             dispatcher.utter_message(response=f"utter_corrected_{slot}", **extra)
+        if category:
+            updates["category"] = category
+            dispatcher.utter_message(response="utter_corrected_category", category=category)
         if updates:
             return updates  # a correction is the whole turn; the pending question is asked again
         said = clean(text)
@@ -204,8 +210,10 @@ class AskTicketConfirmed(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         intent, _ = latest_intent(tracker)
         text = latest_text(tracker)
-        if (tracker.get_slot("requested_slot") == "ticket_confirmed"
-                and yes_or_no(intent, clean(text)) is False
+        # The caller answered the read-back with neither a yes nor a change we understood ("不对", "那个
+        #类别不对吧"): ask what to change rather than read the same thing back again.
+        if (asked_before_this_turn(tracker) == "ticket_confirmed" and not after_digression(tracker.events, FORM)
+                and yes_or_no(intent, clean(text)) is not True
                 and not corrections(text, "ticket_confirmed")):
             dispatcher.utter_message(response="utter_ask_which_field")
             return []

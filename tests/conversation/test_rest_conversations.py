@@ -1,5 +1,6 @@
 """Whole conversations through the REST channel against running servers (issue API, action server,
 Rasa server with the trained model): what a caller types, what the bot answers, what gets filed."""
+import re
 import time
 import uuid
 
@@ -297,3 +298,36 @@ def test_a_caller_can_leave_every_follow_up_question_and_nothing_is_written(hotl
     assert "满意" in hotline.said(rater, f"我要评价一下工单{ticket_id}", **meta)
     assert "先不办了" in hotline.said(rater, "算了", **meta)
     assert hotline.operator("GET", f"/tickets/{ticket_id}")["status"] not in ("cancelled", "closed")
+
+
+def test_a_ticket_number_typed_as_the_bot_shows_it_or_with_its_code_goes_straight_to_the_ticket(hotline):
+    filer = _sender()
+    for line in ("园区南门的污水井冒水了", "西安启明星电子有限公司", "吴刚", "13891230014", "对"):
+        reply = hotline.said(filer, line)
+    ticket_id = _ticket_id(reply)
+    code = re.search(r"查询码 (\d{4,8})", reply).group(1)
+    grouped = " ".join(ticket_id[i:i + 4] for i in range(0, len(ticket_id), 4))
+
+    typed = _sender()  # the number as the bot shows it, with spaces, no verb the NLU knows
+    assert "查询码" in hotline.said(typed, grouped)
+    at_once = _sender()  # the number and its code in one breath: no question, the status
+    status = hotline.said(at_once, f"查工单{ticket_id} 查询码{code}")
+    assert grouped in status and "查询码" not in status.replace(f"查询码{code}", "")
+    switching = _sender()  # asked for a code, the caller names another ticket instead
+    assert "查询码" in hotline.said(switching, f"查一下工单{ticket_id}")
+    assert "没有查到" in hotline.said(switching, "那工单2612019999呢")  # looked up, not "没听清查询码"
+
+
+def test_every_field_can_be_changed_at_the_read_back_and_nothing_is_ignored_silently(hotline):
+    sender = _sender()
+    for line in ("园区门口的路灯坏了好几天了", "西安启明星电子有限公司", "郑浩"):
+        hotline.said(sender, line)
+    assert "核对" in hotline.said(sender, "13891230015")
+    assert "问题类别改为安全消防" in hotline.said(sender, "类别改成安全消防")
+    assert "地点改为高新三路" in hotline.said(sender, "地点改成高新三路")
+    assert "联系人改为李娜" in hotline.said(sender, "名字写错了，是李娜")
+    assert "139 1234 0015" in hotline.said(sender, "13912340015")  # a bare number is the phone
+    assert "哪一项" in hotline.said(sender, "好像有点不太对吧")  # not understood: asked, not read again
+    ticket = hotline.operator("GET", f"/tickets/{_ticket_id(hotline.said(sender, '对'))}")
+    assert (ticket["category"], ticket["location"], ticket["contact_name"], ticket["phone"]) == (
+        "安全消防", "高新三路", "李娜", "13912340015")
