@@ -130,14 +130,10 @@ class ValidateTicketForm(Action):
         note = updates.pop("description_note", None)
         if note:  # "不对，是空调坏了不是电梯": kept beside what was said first, for the department to read
             updates["description"] = f"{tracker.get_slot('description') or ''}（更正：{note}）".lstrip()
-        if "description" in updates:
-            corrected = note or updates["description"]
-            category = infer_category(corrected, settings.categories_file)
-            if category and category != "其他":
-                updates["category"] = category
-        for slot, value in list(updates.items()):
-            if slot == "category":
-                continue  # follows the corrected description, said with it
+        if "description" in updates:  # a corrected description may well be of another category
+            inferred = infer_category(note or updates["description"], settings.categories_file)
+            category = inferred if inferred and inferred != OTHER_CATEGORY else category
+        for slot, value in updates.items():
             extra = {"phone_read": read_phone(value)} if slot == "phone" else {slot: value}
             dispatcher.utter_message(response=f"utter_corrected_{slot}", **extra)
         if category:

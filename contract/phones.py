@@ -87,10 +87,11 @@ def mask_phone(phone: Optional[str]) -> str:
 
 
 # Anything in free text that may be a phone number: mobiles (with +86 / 0086 / 86, spaces, dashes or
-# dots between the 3-4-4 groups, the first group maybe in brackets, "%2B" as a URL-encoded "+"), landlines with an area code (dash, space
-# or parentheses after it, the local number in one piece or split 4-4 / 3-4), and local landlines of
-# 7 or 8 digits standing alone or split by a dash. Ticket numbers (10-12 digits starting with the
-# year) match none of these: a digit before or after a match disqualifies it.
+# dots between the 3-4-4 groups, the first group maybe in brackets, "%2B" as a URL-encoded "+"),
+# landlines with an area code (dash, space or parentheses after it, the local number in one piece or
+# split 4-4 / 3-4), and local landlines of 7 or 8 digits standing alone or split by a dash. Ticket
+# numbers (10-12 digits starting with the year) match none of these: a digit before or after a match
+# disqualifies it.
 _PREFIX = r"(?:(?:\+|%2B|00)?86[\s-]?)?"
 _PHONE_IN_TEXT = re.compile(
     r"(?<![\d*])" + _PREFIX +

@@ -23,9 +23,20 @@ def _ticket_id(said) -> str:
     reply reads the same number out in groups of four."""
     [note] = [t for t in said.tickets if t["action"] == "filed"] or [None]
     assert note, said
-    grouped = " ".join(note["id"][i:i + 4] for i in range(0, len(note["id"]), 4))
-    assert grouped in said
+    assert _grouped(note["id"]) in said
     return note["id"]
+
+
+def _grouped(ticket_id: str) -> str:
+    """A ticket number the way the bot reads it out and shows it: groups of four."""
+    return " ".join(ticket_id[i:i + 4] for i in range(0, len(ticket_id), 4))
+
+
+def _say_all(hotline, sender: str, lines, **metadata):  # type: ignore[no-untyped-def]
+    """Say `lines` one after another in one conversation; the bot's reply to the last."""
+    for line in lines:
+        reply = hotline.said(sender, line, **metadata)
+    return reply
 
 
 def test_the_rest_channel_refuses_malformed_bodies_with_a_structured_error(hotline):
@@ -89,10 +100,9 @@ def test_corrections_and_a_faq_question_in_the_middle_of_filing(hotline):
 def test_follow_up_by_caller_id_check_urge_supplement_and_withdraw(hotline):
     phone = "13891230002"
     filer = _sender()
-    for line in ("园区停电一上午了到现在还没来电", "西安鼎新电子有限公司", "刘建国", "对", "对"):
-        reply = hotline.said(filer, line, phone=phone)
+    reply = _say_all(hotline, filer, ("园区停电一上午了到现在还没来电", "西安鼎新电子有限公司", "刘建国", "对", "对"), phone=phone)
     ticket_id = _ticket_id(reply)
-    grouped = " ".join(ticket_id[i:i + 4] for i in range(0, len(ticket_id), 4))
+    grouped = _grouped(ticket_id)
 
     caller = _sender()  # a later call from the same phone
     assert grouped in hotline.said(caller, "我想查一下我之前反映的问题", phone=phone)
@@ -109,8 +119,7 @@ def test_follow_up_by_caller_id_check_urge_supplement_and_withdraw(hotline):
 
 def test_rating_a_resolved_ticket(hotline):
     sender = _sender()
-    for line in ("我们楼的电梯老出故障 物业一直拖着不修", "西安银河光电股份有限公司", "黄磊", "13891230003", "对"):
-        reply = hotline.said(sender, line)
+    reply = _say_all(hotline, sender, ("我们楼的电梯老出故障 物业一直拖着不修", "西安银河光电股份有限公司", "黄磊", "13891230003", "对"))
     ticket_id = _ticket_id(reply)
     hotline.operator("POST", f"/tickets/{ticket_id}/assign", json={"department": "物业监管科"})
     hotline.operator("POST", f"/tickets/{ticket_id}/resolve", json={"result": "电梯已维修"})
@@ -122,8 +131,7 @@ def test_rating_a_resolved_ticket(hotline):
 def test_supply_demand_and_intermediary_requests_are_recorded(hotline):
     sender = _sender()
     assert "单位" in hotline.said(sender, "我们有一批闲置的数控机床想找买家")
-    for line in ("西安未来城市科技有限公司", "吴静", "13891230004"):
-        hotline.said(sender, line)
+    _say_all(hotline, sender, ("西安未来城市科技有限公司", "吴静", "13891230004"))
     ticket = hotline.operator("GET", f"/tickets/{_ticket_id(hotline.said(sender, '对'))}")
     assert ticket["description"].startswith("【供需发布】") and ticket["category"] == "其他"
 
@@ -164,8 +172,7 @@ def test_robot_question_and_out_of_scope_get_a_way_forward(hotline):
 
 def test_issue_api_down_mid_conversation_then_delivered_once(hotline):
     sender, phone = _sender(), "13891230006"
-    for line in ("公司门口的路面塌了一个大坑很危险", "西安天和生物有限公司", "马晓东", phone):
-        hotline.said(sender, line)
+    _say_all(hotline, sender, ("公司门口的路面塌了一个大坑很危险", "西安天和生物有限公司", "马晓东", phone))
     hotline.api.kill()
     try:
         reply = hotline.said(sender, "对")
@@ -189,7 +196,7 @@ def test_issue_api_down_mid_conversation_then_delivered_once(hotline):
     assert items[0]["id"][:4] in hotline.said(_sender(), "查一下我的工单", phone=phone)
     told = hotline.said(sender, "查一下我的工单")
     for item in items:
-        grouped = " ".join(item["id"][i:i + 4] for i in range(0, len(item["id"]), 4))
+        grouped = _grouped(item["id"])
         assert grouped in told
     assert told.count("查询码是") == 2
 
@@ -197,10 +204,9 @@ def test_issue_api_down_mid_conversation_then_delivered_once(hotline):
 def test_a_different_request_in_the_middle_of_filing_is_not_taken_as_an_answer(hotline):
     phone = "13891230007"
     filer = _sender()
-    for line in ("园区路灯晚上一半都不亮", "西安辰光智能科技有限公司", "冯涛", "对", "对"):
-        reply = hotline.said(filer, line, phone=phone)
+    reply = _say_all(hotline, filer, ("园区路灯晚上一半都不亮", "西安辰光智能科技有限公司", "冯涛", "对", "对"), phone=phone)
     ticket_id = _ticket_id(reply)
-    grouped = " ".join(ticket_id[i:i + 4] for i in range(0, len(ticket_id), 4))
+    grouped = _grouped(ticket_id)
 
     caller = _sender()  # a later call: starts a new report, then asks about the filed one
     assert "单位" in hotline.said(caller, "我们公司附近的移动信号特别差", phone=phone)
@@ -223,8 +229,7 @@ def test_a_different_request_in_the_middle_of_filing_is_not_taken_as_an_answer(h
 def test_a_caller_asked_for_a_query_code_or_a_number_is_never_stuck(hotline):
     phone = "13891230011"
     filer = _sender()
-    for line in ("园区东门的消防栓漏水好几天了", "西安启明星电子有限公司", "孙丽", "对", "对"):
-        reply = hotline.said(filer, line, phone=phone)
+    reply = _say_all(hotline, filer, ("园区东门的消防栓漏水好几天了", "西安启明星电子有限公司", "孙丽", "对", "对"), phone=phone)
     ticket_id = _ticket_id(reply)
 
     web = _sender()  # a chat without caller id: the query code is asked for
@@ -277,8 +282,7 @@ def test_a_report_too_long_to_keep_is_asked_for_in_short_not_refused_after_the_r
 def test_a_caller_can_leave_every_follow_up_question_and_nothing_is_written(hotline):
     phone = "13891230013"
     filer = _sender()
-    for line in ("园区西门的井盖丢了很危险", "西安启明星电子有限公司", "周琳", "对", "对"):
-        reply = hotline.said(filer, line, phone=phone)
+    reply = _say_all(hotline, filer, ("园区西门的井盖丢了很危险", "西安启明星电子有限公司", "周琳", "对", "对"), phone=phone)
     ticket_id = _ticket_id(reply)
     meta = {"phone": phone, "channel": "voice"}
 
@@ -302,11 +306,10 @@ def test_a_caller_can_leave_every_follow_up_question_and_nothing_is_written(hotl
 
 def test_a_ticket_number_typed_as_the_bot_shows_it_or_with_its_code_goes_straight_to_the_ticket(hotline):
     filer = _sender()
-    for line in ("园区南门的污水井冒水了", "西安启明星电子有限公司", "吴刚", "13891230014", "对"):
-        reply = hotline.said(filer, line)
+    reply = _say_all(hotline, filer, ("园区南门的污水井冒水了", "西安启明星电子有限公司", "吴刚", "13891230014", "对"))
     ticket_id = _ticket_id(reply)
     code = re.search(r"查询码 (\d{4,8})", reply).group(1)
-    grouped = " ".join(ticket_id[i:i + 4] for i in range(0, len(ticket_id), 4))
+    grouped = _grouped(ticket_id)
 
     typed = _sender()  # the number as the bot shows it, with spaces, no verb the NLU knows
     assert "查询码" in hotline.said(typed, grouped)
@@ -320,8 +323,7 @@ def test_a_ticket_number_typed_as_the_bot_shows_it_or_with_its_code_goes_straigh
 
 def test_every_field_can_be_changed_at_the_read_back_and_nothing_is_ignored_silently(hotline):
     sender = _sender()
-    for line in ("园区门口的路灯坏了好几天了", "西安启明星电子有限公司", "郑浩"):
-        hotline.said(sender, line)
+    _say_all(hotline, sender, ("园区门口的路灯坏了好几天了", "西安启明星电子有限公司", "郑浩"))
     assert "核对" in hotline.said(sender, "13891230015")
     assert "问题类别改为安全消防" in hotline.said(sender, "类别改成安全消防")
     assert "地点改为高新三路" in hotline.said(sender, "地点改成高新三路")
