@@ -4,14 +4,39 @@ Browsers and JSON let through what no database takes: NUL (PostgreSQL refuses it
 UTF-16 surrogates (they cannot be encoded as UTF-8 at all, so SQLite, Rasa and the issue API would
 all fail on them). Other control characters carry no meaning in a chat line and only confuse logs
 and terminals. Line breaks and tabs stay.
+
+Invisible formatting characters are worse than meaningless where other people read the text: bidi
+embeddings, overrides and isolates (and the LRM/RLM marks) make a line display in another order
+than it was written, so a description or a chat line shown in the operator console or the
+department workbench could read as something the caller never said ("Trojan Source"); zero-width
+spaces, word joiners and a stray BOM hide inside words. They are removed. The zero-width joiners
+that emoji sequences need are kept.
 """
 from __future__ import annotations
 
 import re
 
-_UNWANTED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+LONE_SURROGATES = "\ud800-\udfff"
+HIDDEN_FORMATTING = "\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_LINE_BREAKS = re.compile("\r\n|[\r\x85\u2028\u2029]")
+_UNWANTED = re.compile(f"[{CONTROL_CHARS}{LONE_SURROGATES}{HIDDEN_FORMATTING}]")
+_UNSTORABLE = re.compile(f"[{CONTROL_CHARS}{LONE_SURROGATES}]")
+_HIDDEN = re.compile(f"[{HIDDEN_FORMATTING}]")
 
 
 def clean_text(text: str) -> str:
-    """`text` without control characters (but line breaks and tabs) and lone surrogates."""
-    return _UNWANTED.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """`text` with line breaks as "\\n", without control characters (but tabs), lone surrogates and
+    invisible formatting."""
+    return _UNWANTED.sub("", _LINE_BREAKS.sub("\n", text))
+
+
+def has_unstorable(text: str) -> bool:
+    """Whether `text` holds control characters (but tab and line breaks) or lone surrogates: an API
+    refuses these rather than guess what was meant."""
+    return _UNSTORABLE.search(text) is not None
+
+
+def without_hidden_formatting(text: str) -> str:
+    """`text` without the invisible characters that reorder or hide what is displayed."""
+    return _HIDDEN.sub("", text)

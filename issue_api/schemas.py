@@ -11,11 +11,12 @@ import enum
 import re
 from typing import Any, Dict, List, Optional
 
-from pydantic import BaseModel, ConstrainedStr, Field, conint, validator
+from pydantic import BaseModel, ConstrainedStr, Field, conint, errors, validator
 from pydantic.errors import PydanticValueError
 
 from contract.errors import ErrorDetail, ErrorField, ErrorOut  # noqa: F401 - OpenAPI models
 from contract.phones import normalize_phone
+from contract.text_input import has_unstorable, without_hidden_formatting
 from contract.vocabulary import (
     CALLBACK_OUTCOME_LABELS,
     CALLBACK_STATUS_LABELS,
@@ -61,15 +62,6 @@ class TextInvalidChars(PydanticValueError):
     msg_template = "contains control characters or lone surrogates"
 
 
-# Control characters except tab and line breaks, DEL, and lone UTF-16 surrogates (which cannot be
-# encoded as UTF-8: PostgreSQL and the JSON response would both fail on them).
-_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
-
-def _has_bad_chars(value: str) -> bool:
-    return _BAD_CHARS.search(value) is not None
-
-
 class _Text(ConstrainedStr):
     strict = True
     strip_whitespace = True
@@ -82,8 +74,14 @@ class _Text(ConstrainedStr):
 
     @classmethod
     def _clean(cls, value: str) -> str:
-        if _has_bad_chars(value):
+        # Control characters and lone surrogates are refused (PostgreSQL and the JSON response would
+        # fail on them); invisible bidi and zero-width formatting is dropped, since it only changes
+        # how the text reads to the next person (contract/text_input.py).
+        if has_unstorable(value):
             raise TextInvalidChars()
+        value = without_hidden_formatting(value).strip()
+        if not value:
+            raise errors.AnyStrMinLengthError(limit_value=1)
         return value
 
 

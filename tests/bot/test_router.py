@@ -92,6 +92,12 @@ def test_control_characters_and_broken_unicode_are_dropped_not_fatal(router: Rou
     assert run(router.handle_user_message("s1", "\x00\ud800"))[0]["transient"]  # nothing left: asked to type
 
 
+def test_an_operator_reads_a_chat_line_in_the_order_it_was_typed(router: Router, bot: ScriptedBot) -> None:
+    run(router.handle_user_message("s1", "我要撤销\u202e单工的我\u202c", channel="web"))
+    assert bot.asked[-1][1] == "我要撤销单工的我"
+    assert "\u202e" not in router.history("s1")[0]["text"]
+
+
 def test_a_quick_reply_sends_its_payload_to_the_bot_and_shows_its_title(router: Router, bot: ScriptedBot) -> None:
     run(router.handle_user_message("s1", "你好"))  # the bot offers the quick reply 转人工
     run(router.handle_user_message("s1", "转人工", metadata={"payload": "/request_human"}))

@@ -73,6 +73,17 @@ def test_control_characters_and_lone_surrogates(api: Api, junk: str) -> None:
     assert _fields(response) == {"description": "text_invalid_chars"}
 
 
+def test_invisible_bidi_formatting_is_dropped_so_the_next_reader_sees_what_was_written(api: Api) -> None:
+    ticket = api.file(description="路灯坏了\u202e，已修好\u202c\u200b")
+    assert api.get(ticket["id"])["description"] == "路灯坏了，已修好"
+
+
+def test_a_text_of_nothing_but_invisible_formatting_is_empty(api: Api) -> None:
+    body = ticket_body()
+    body["description"] = "\u202e\u200b "
+    assert _fields(api.call("POST", "/tickets", role="bot", json=body)) == {"description": "description_empty"}  # as a blank one
+
+
 def test_emoji_and_rare_characters_are_fine(api: Api) -> None:
     ticket = api.file(description="路灯坏了😡 𠮷野家门口", company="𠀀公司")
     assert api.get(ticket["id"])["description"] == "路灯坏了😡 𠮷野家门口"

@@ -1,0 +1,29 @@
+"""Typed text is cleaned the same way in every process: nothing unstorable, nothing that disguises itself."""
+from contract.text_input import clean_text, has_unstorable, without_hidden_formatting
+
+RLO, PDF, LRI, PDI = "\u202e", "\u202c", "\u2066", "\u2069"
+
+
+def test_bidi_overrides_and_isolates_cannot_reorder_what_an_operator_reads() -> None:
+    assert clean_text(f"我的电话是{RLO}8765 4321 831{PDF}") == "我的电话是8765 4321 831"
+    assert clean_text(f"{LRI}撤销{PDI}工单\u200f") == "撤销工单"
+
+
+def test_zero_width_characters_and_a_stray_bom_are_dropped_but_emoji_joiners_stay() -> None:
+    assert clean_text("\ufeff停\u200b水\u2060了") == "停水了"
+    family = "👨\u200d👩\u200d👧"
+    assert clean_text(family) == family
+
+
+def test_every_kind_of_line_break_becomes_a_newline_and_tabs_stay() -> None:
+    assert clean_text("一\r\n二\r三\u2028四\u2029五\x85六\t七") == "一\n二\n三\n四\n五\n六\t七"
+
+
+def test_c0_and_c1_controls_and_lone_surrogates_are_dropped() -> None:
+    assert clean_text("停\x00水\x1b[31m\x9b了\ud800") == "停水[31m了"
+
+
+def test_an_api_refuses_what_it_cannot_store_but_only_strips_what_hides() -> None:
+    assert has_unstorable("a\x00b") and has_unstorable("\udfff") and has_unstorable("\x9b")
+    assert not has_unstorable(f"路灯{RLO}坏了\n\t")
+    assert without_hidden_formatting(f"路灯{RLO}坏了\u200b") == "路灯坏了"
