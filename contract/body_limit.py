@@ -3,7 +3,7 @@ gateway (whose login forms are public) both mount it.
 
 A pure ASGI middleware (not BaseHTTPMiddleware, which would cost every request a task switch):
 a declared Content-Length over the limit is answered at once; a chunked body is counted while it
-streams and cut off as soon as it passes the limit.
+streams and cut off as soon as it passes the limit, with the same answer.
 """
 from __future__ import annotations
 
@@ -33,17 +33,25 @@ class BodySizeLimit:
                     await self._refuse(scope, receive, send)
                     return
         received = 0
+        too_large = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise HTTPException(413)
+                    too_large = True
+                    raise HTTPException(413)  # (FastAPI passes an HTTPException on while reading a body)
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def answering_send(message: Message) -> None:
+            if not too_large:
+                await send(message)
+            elif message["type"] == "http.response.start":  # the app's answer to the cut-off body
+                await self._refuse(scope, receive, send)
+
+        await self.app(scope, counting_receive, answering_send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"提交的内容过大，最多 {self.max_bytes // 1024} KB"

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import requests
 
@@ -25,6 +25,7 @@ from contract.phones import mask_phone
 log = logging.getLogger(__name__)
 
 CALLER_PHONE_HEADER = "X-Caller-Phone"
+PAGE = 200  # the issue API's largest page of tickets or reviews
 CONVERSATION_HEADER = "X-Conversation-Id"
 QUERY_CODE_HEADER = "X-Query-Code"
 
@@ -233,6 +234,12 @@ class IssueClient:
         body = self.call("GET", "/tickets", retry=True, params=query, headers=proof.headers() or None)
         return list(body.get("items", []))
 
+    def all_tickets(self, most: int = 2000, **params: Any) -> tuple[list[dict[str, Any]], bool]:
+        """Every ticket matching the filters, page by page, up to `most`: (tickets, whether more were
+        left). For screens that must not silently drop the oldest of a long list."""
+        items, more = self._pages(lambda offset: self.tickets(limit=PAGE, offset=offset, **params), most)
+        return items, more
+
     def tickets_by_phone(self, phone: str, proof: Proof = NO_PROOF) -> list[dict[str, Any]]:
         return self.tickets(proof, phone=phone)
 
@@ -287,11 +294,17 @@ class IssueClient:
         return self._act(ticket_id, "return-requests", {"reason": reason}, key, NO_PROOF)
 
     def review(self, ticket_id: str, decision: str, reason: str = "", deadline: Optional[Day] = None,
-               department: Optional[str] = None, key: Optional[str] = None) -> dict[str, Any]:
+               department: Optional[str] = None, key: Optional[str] = None, review_id: Optional[int] = None,
+               review_type: Optional[str] = None) -> dict[str, Any]:
         """POST /tickets/{id}/review (operator): decision "approve" or "reject" (a reason is required
         to reject); `deadline` for an extension (default: the requested date), `department` to
-        approve a return."""
+        approve a return. `review_id` / `review_type` name the request the operator saw, so that a
+        decision never lands on a newer one (409 review_changed)."""
         body: dict[str, Any] = {"decision": decision}
+        if review_id is not None:
+            body["review_id"] = review_id
+        if review_type:
+            body["type"] = review_type
         if reason and reason.strip():
             body["reason"] = reason.strip()
         if deadline is not None:
@@ -300,10 +313,24 @@ class IssueClient:
             body["department"] = department
         return self._act(ticket_id, "review", body, key, NO_PROOF)
 
-    def reviews(self, status: str = "pending", limit: Optional[int] = None) -> list[dict[str, Any]]:
+    def reviews(self, status: str = "pending", limit: Optional[int] = None, offset: int = 0) -> list[dict[str, Any]]:
         """GET /reviews: "pending" (by request time) or "decided" (by decision time), oldest first."""
-        query = {k: v for k, v in {"status": status, "limit": limit}.items() if v is not None}
+        query = {k: v for k, v in {"status": status, "limit": limit, "offset": offset or None}.items() if v is not None}
         return list(self.call("GET", "/reviews", retry=True, params=query).get("items", []))
+
+    def all_reviews(self, status: str = "pending", most: int = 2000) -> tuple[list[dict[str, Any]], bool]:
+        """Every review request of `status`, page by page, up to `most`: (requests, whether more were left)."""
+        return self._pages(lambda offset: self.reviews(status, limit=PAGE, offset=offset), most)
+
+    @staticmethod
+    def _pages(page: Callable[[int], list[dict[str, Any]]], most: int) -> tuple[list[dict[str, Any]], bool]:
+        items: list[dict[str, Any]] = []
+        while len(items) < most:
+            batch = page(len(items))
+            items += batch
+            if len(batch) < PAGE:
+                return items[:most], len(items) > most
+        return items[:most], True
 
     def department_stats(self) -> list[dict[str, Any]]:
         """GET /stats/departments: one row per department, ordered by name."""

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from sqlalchemy import text
 
 from contract.phones import normalize_phone
+from contract.text_input import has_unstorable
 
 from . import export
 from .accounts import Account
@@ -158,8 +159,13 @@ async def list_tickets(
     department: Optional[str] = Query(None, max_length=64, description="承办部门"),
     overdue: Optional[bool] = Query(None, description="只看超期(true)或未超期(false)的工单"),
     limit: int = Query(50, ge=1, le=MAX_LIST_LIMIT),
+    offset: int = Query(0, ge=0, le=1_000_000, description="跳过前面的若干件(分页)"),
 ) -> JSONResponse:
     normalized = None
+    for field, value in (("conversation_id", conversation_id), ("department", department)):
+        if value is not None and has_unstorable(value):  # (PostgreSQL refuses a NUL even in a query)
+            raise ApiError(422, "validation_failed", "提交的信息有误,请检查后重新填写",
+                           [{"field": field, "code": "text_invalid_chars", "message": "含有无法识别的字符"}])
     if account.role == "bot" and not (phone or "").strip() and not (conversation_id or "").strip():
         # The bot acts for one caller at a time: it may only list that caller's tickets.
         raise ApiError(422, "validation_failed", "提交的信息有误,请检查后重新填写",
@@ -173,7 +179,7 @@ async def list_tickets(
     search = functools.partial(_service(request).search, account, phone=normalized, status=status_value,
                                conversation_id=(conversation_id or "").strip() or None,
                                department=(department or "").strip() or None, overdue=overdue, limit=limit,
-                               proof=_proof(request))
+                               offset=offset, proof=_proof(request))
     return JSONResponse({"items": await _run(request, search)})
 
 
@@ -339,9 +345,10 @@ async def review(request: Request, ticket_id: str, body: ReviewIn, account: Acco
             summary="延期和退回申请,最早的在前(pending 按申请时间,decided 按审核时间)")
 async def reviews(request: Request, account: Account = allow("operator", "admin"),
                   status: ReviewFilter = Query(ReviewFilter.pending),  # type: ignore[valid-type,assignment]
-                  limit: int = Query(50, ge=1, le=MAX_REVIEW_LIMIT)) -> JSONResponse:
+                  limit: int = Query(50, ge=1, le=MAX_REVIEW_LIMIT),
+                  offset: int = Query(0, ge=0, le=1_000_000, description="跳过前面的若干件(分页)")) -> JSONResponse:
     service = _service(request)
-    items = await _run(request, list_reviews, service.db, service.clock.now(), status.value, limit)
+    items = await _run(request, list_reviews, service.db, service.clock.now(), status.value, limit, offset)
     return JSONResponse({"items": items})
 
 

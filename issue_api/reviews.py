@@ -26,7 +26,8 @@ _ITEMS = select(
 ).select_from(reviews.join(tickets, reviews.c.ticket_id == tickets.c.id))
 
 
-def list_reviews(db: Database, now: dt.datetime, status: str = "pending", limit: int = 50) -> List[Dict[str, Any]]:
+def list_reviews(db: Database, now: dt.datetime, status: str = "pending", limit: int = 50,
+                 offset: int = 0) -> List[Dict[str, Any]]:
     """Oldest first: pending ones by when they were asked, decided ones by when they were decided
     (approved, rejected, or withdrawn because the ticket moved on)."""
     if status == "pending":
@@ -34,7 +35,7 @@ def list_reviews(db: Database, now: dt.datetime, status: str = "pending", limit:
     else:
         query = _ITEMS.where(reviews.c.status != "pending").order_by(reviews.c.decided_at, reviews.c.id)
     with db.read() as conn:
-        rows = conn.execute(query.limit(min(limit, MAX_REVIEW_LIMIT))).mappings().all()
+        rows = conn.execute(query.limit(min(limit, MAX_REVIEW_LIMIT)).offset(offset)).mappings().all()
     stamp = to_utc_naive(now)
     return [present_review(row, stamp) for row in rows]
 
@@ -45,6 +46,7 @@ def present_review(row: Mapping[str, Any], stamp: dt.datetime) -> Dict[str, Any]
         usual = department_for(row["t_category"])
         suggested = usual if usual != row["department"] else None
     return {
+        "id": row["id"],
         "ticket_id": row["ticket_id"],
         "type": row["type"],
         "reason": row["reason"],

@@ -11,7 +11,7 @@ import enum
 import re
 from typing import Any, Dict, List, Optional
 
-from pydantic import BaseModel, ConstrainedStr, Field, conint, errors, validator
+from pydantic import BaseModel, ConstrainedStr, Field, StrictInt, conint, errors, validator
 from pydantic.errors import PydanticValueError
 
 from contract.errors import ErrorDetail, ErrorField, ErrorOut  # noqa: F401 - OpenAPI models
@@ -219,6 +219,10 @@ class ReturnRequestIn(RequestBody):
 
 class ReviewIn(RequestBody):
     decision: Decision = Field(..., description="approve 同意,reject 驳回")  # type: ignore[valid-type]
+    review_id: Optional[StrictInt] = Field(
+        None, description="所审核申请的 id(见 /reviews 与 pending_review);给出时,若该申请已不是待审核的那一件则 409 review_changed")
+    type: Optional[ReviewType] = Field(  # type: ignore[valid-type]
+        None, description="所审核申请的类型 extension 或 return;给出时须与待审核的申请一致")
     reason: Optional[ShortText] = Field(None, description="审核意见;驳回时必填")  # type: ignore[valid-type]
     deadline: Optional[DateText] = Field(  # type: ignore[valid-type]
         None, description="同意延期时的新期限,默认为申请的日期(只用于延期申请)")
@@ -266,6 +270,7 @@ class ProgressNoteOut(BaseModel):
 
 
 class PendingReviewOut(BaseModel):
+    id: int = Field(..., description="申请的 id,审核时作为 review_id 传回")
     type: ReviewType  # type: ignore[valid-type]
     reason: str
     new_deadline: Optional[str] = Field(None, nullable=True, description="延期申请的新期限 YYYY-MM-DD")
@@ -375,6 +380,7 @@ class ReviewTicketOut(BaseModel):
 
 
 class ReviewOut(BaseModel):
+    id: int = Field(..., description="申请的 id,审核时作为 review_id 传回")
     ticket_id: str
     type: ReviewType  # type: ignore[valid-type]
     reason: str

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from sqlalchemy import and_, bindparam, delete, not_, select, update
+from sqlalchemy import and_, bindparam, delete, not_, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -49,7 +49,8 @@ log = logging.getLogger("issue_api.tickets")
 
 # Statements built once: constructing and cache-keying a SELECT costs more than running it on SQLite.
 _TICKET_BY_ID = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
-_ROW_FOR_UPDATE = (select(tickets.c.status, tickets.c.department, tickets.c.deadline, tickets.c.channel)
+_ROW_FOR_UPDATE = (select(tickets.c.status, tickets.c.department, tickets.c.deadline, tickets.c.channel,
+                          tickets.c.kind)
                    .where(tickets.c.id == bindparam("ticket_id")).with_for_update())
 _EVENT_COLUMNS = (ticket_events.c.ticket_id, ticket_events.c.at, ticket_events.c.action, ticket_events.c.role,
                   ticket_events.c.note, ticket_events.c.actor)
@@ -66,6 +67,15 @@ _PENDING_REVIEW = select(reviews).where(reviews.c.ticket_id == bindparam("ticket
 _PENDING_REVIEWS_OF_TICKETS = select(reviews).where(
     reviews.c.ticket_id.in_(bindparam("ticket_ids", expanding=True)), reviews.c.status == "pending")
 _INSERT_REVIEW = reviews.insert()
+# A department account sees a ticket from its dispatch (派单) on: not while it is only proposed to it
+# (received), nor once withdrawn before anyone dispatched it.
+_DISPATCHED_EVENT = (select(ticket_events.c.id)
+                     .where(ticket_events.c.ticket_id == tickets.c.id, ticket_events.c.action == "assigned")
+                     .exists())
+_DISPATCHED = and_(tickets.c.status != "received", or_(tickets.c.status != "cancelled", _DISPATCHED_EVENT))
+_WAS_DISPATCHED = (select(ticket_events.c.id)
+                   .where(ticket_events.c.ticket_id == bindparam("ticket_id"), ticket_events.c.action == "assigned")
+                   .limit(1))
 
 
 @dataclass
@@ -175,19 +185,21 @@ class TicketService:
 
     def search(self, account: Account, *, phone: Optional[str] = None, status: Optional[str] = None,
                conversation_id: Optional[str] = None, department: Optional[str] = None,
-               overdue: Optional[bool] = None, limit: int = 50, proof: Proof = NO_PROOF) -> List[Dict[str, Any]]:
-        """Newest first; at most `limit` tickets. The bot lists only what it has proof for: the
+               overdue: Optional[bool] = None, limit: int = 50, offset: int = 0,
+               proof: Proof = NO_PROOF) -> List[Dict[str, Any]]:
+        """Newest first; at most `limit` tickets after the first `offset`. The bot lists only what it has proof for: the
         caller id's tickets, or the ones its conversation filed; a department only its own."""
         if account.role == "bot":
             by_caller = phone is not None and same_phone(phone, proof.caller_phone)
             by_conversation = conversation_id is not None and conversation_id == proof.conversation_id
             if not (by_caller or by_conversation):
                 raise ApiError(403, *PROOF_REQUIRED)
+        query = select(tickets)
         if account.role == "department":
             if account.department is None:
                 return []
             department = account.department
-        query = select(tickets)
+            query = query.where(_DISPATCHED)
         if phone:
             query = query.where(tickets.c.phone == phone)
         if status:
@@ -200,7 +212,8 @@ class TicketService:
         if overdue is not None:
             late = and_(tickets.c.status.in_(OPEN_STATUSES), tickets.c.deadline < to_utc_naive(now))
             query = query.where(late if overdue else not_(late))
-        query = query.order_by(tickets.c.created_at.desc(), tickets.c.id.desc()).limit(min(limit, MAX_LIST_LIMIT))
+        query = (query.order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
+                 .limit(min(limit, MAX_LIST_LIMIT)).offset(offset))
         with self.db.read() as conn:
             rows = conn.execute(query).mappings().all()
             ids = [row["id"] for row in rows]
@@ -275,7 +288,7 @@ class TicketService:
                     if earlier is not None:
                         return earlier
                 row = conn.execute(_ROW_FOR_UPDATE, {"ticket_id": ticket_id}).first()
-                if row is None or not account.sees(row.department):
+                if row is None or not self._sees(conn, account, ticket_id, row.department, row.status):
                     raise not_found()
                 now = self.clock.now()
                 stamp = to_utc_naive(now)
@@ -347,8 +360,12 @@ class TicketService:
             if callback_schedule.finish_on_rating(conn, ticket_id, stamp):
                 events.append(("callback_done", "已收到评价,回访完成"))
             if values["status"] == "in_progress":
-                values.update(rework_count=tickets.c.rework_count + 1, resolved_at=None)
-                return values, events + [("reworked", "评价不满意,退回承办部门重新办理")]
+                # Rework is a new piece of work: it gets the kind's time limit again from today, or the
+                # department would be overdue (and unable to ask for an extension) from the first day.
+                deadline = self.calendar.deadline(now, row.kind)
+                values.update(rework_count=tickets.c.rework_count + 1, resolved_at=None, deadline=to_utc_naive(deadline))
+                return values, events + [("reworked", "评价不满意,退回承办部门重新办理;"
+                                                      f"办理期限 {_full_date(_local_day(to_utc_naive(deadline)))}")]
             return values, events + [("closed", None)]
         raise ValueError(action)
 
@@ -376,11 +393,11 @@ class TicketService:
         stamp = to_utc_naive(now)
         if stamp > row.deadline:
             raise ApiError(409, "extension_too_late",
-                           f"办理期限({_month_day(_local_day(row.deadline))})已过,不能再申请延期;请尽快办结")
+                           f"办理期限({_full_date(_local_day(row.deadline))})已过,不能再申请延期;请尽快办结")
         new_day = _check_new_deadline("new_deadline", payload["new_deadline"], row.deadline)
         self._insert_review(conn, ticket_id, "extension", row.department, payload["reason"], new_day.isoformat(),
                             account, stamp)
-        return [("extension_requested", f"申请延期至 {_month_day(new_day)}：{payload['reason']}")]
+        return [("extension_requested", f"申请延期至 {_full_date(new_day)}：{payload['reason']}")]
 
     def _decide(self, conn: Connection, ticket_id: str, row: Any, payload: Mapping[str, Any], account: Account,
                 now: dt.datetime) -> Tuple[Dict[str, Any], List[Tuple[str, Optional[str]]]]:
@@ -388,8 +405,14 @@ class TicketService:
         pending = conn.execute(_PENDING_REVIEW, {"ticket_id": ticket_id}).mappings().first()
         if pending is None:
             raise ApiError(409, "review_not_pending", "该工单没有待审核的延期或退回申请")
-        stamp = to_utc_naive(now)
         kind = pending["type"]
+        # An operator decides the request on their screen: if it was decided meanwhile and the
+        # department asked something else, the decision must not land on the new request.
+        seen_id, seen_type = payload.get("review_id"), payload.get("type")
+        if ((seen_id is not None and seen_id != pending["id"]) or (seen_type is not None and seen_type != kind)
+                or (payload.get("department") and kind != "return") or (payload.get("deadline") and kind != "extension")):
+            raise ApiError(409, "review_changed", "该申请已处理或已有新的申请,请刷新后再审核")
+        stamp = to_utc_naive(now)
         reason = payload.get("reason")
         decided = {"decided_at": stamp, "decided_by": account.actor, "decision_reason": reason}
         values: Dict[str, Any] = {}
@@ -401,7 +424,7 @@ class TicketService:
             new_day = _check_new_deadline("deadline", requested, row.deadline)
             values["deadline"] = to_utc_naive(end_of_day(new_day))
             decided.update(status="approved", decided_deadline=new_day.isoformat())
-            note = (f"原期限 {_month_day(_local_day(row.deadline))} → 新期限 {_month_day(new_day)}："
+            note = (f"原期限 {_full_date(_local_day(row.deadline))} → 新期限 {_full_date(new_day)}："
                     f"{pending['reason']}" + (f"(审核意见:{reason})" if reason else ""))
             events = [("extension_approved", note)]
         else:
@@ -453,9 +476,18 @@ class TicketService:
 
     # ---- loading ------------------------------------------------------------------------------
 
+    @staticmethod
+    def _sees(conn: Connection, account: Account, ticket_id: str, department: str, status: str) -> bool:
+        """Whether the ticket exists for `account`: a department's only once dispatched to it."""
+        if not account.sees(department):
+            return False
+        if account.role != "department" or status not in ("received", "cancelled"):
+            return True
+        return status == "cancelled" and conn.execute(_WAS_DISPATCHED, {"ticket_id": ticket_id}).first() is not None
+
     def _load(self, conn: Connection, ticket_id: str, account: Account) -> Dict[str, Any]:
         row = conn.execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).mappings().first()
-        if row is None or not account.sees(row["department"]):
+        if row is None or not self._sees(conn, account, ticket_id, row["department"], row["status"]):
             raise not_found()
         events = conn.execute(_EVENTS_OF_TICKET, {"ticket_id": ticket_id}).mappings().all()
         pending = None
@@ -483,10 +515,6 @@ class TicketService:
 
 def _local_day(stored: dt.datetime) -> dt.date:
     return from_utc_naive(stored).astimezone(SHANGHAI).date()
-
-
-def _month_day(day: dt.date) -> str:
-    return f"{day.month}月{day.day}日"
 
 
 def _full_date(day: dt.date) -> str:
@@ -550,6 +578,7 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
         ],
         # The department's and operators' internal exchange: not for the bot (the public side).
         "pending_review": None if pending_review is None or role == "bot" else {
+            "id": pending_review["id"],
             "type": pending_review["type"],
             "reason": pending_review["reason"],
             "new_deadline": pending_review["new_deadline"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from http import HTTPStatus
 from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.conversation_store import ConversationStore
 from bot.event_bus import bus_for
@@ -122,6 +124,17 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
                    "msg": _printable(error.get("msg"))} for error in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": "请求格式不正确", "errors": errors})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # The framework's own refusals (an unreadable body, no such page, a wrong method) in the same
+        # shape and language as the gateway's.
+        detail = exc.detail
+        if isinstance(detail, str) and detail in _FRAMEWORK_DETAILS:
+            detail = _FRAMEWORK_DETAILS[detail]
+        elif detail == HTTPStatus(exc.status_code).phrase:
+            detail = _STATUS_DETAILS.get(exc.status_code, detail)
+        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=getattr(exc, "headers", None))
+
     @app.exception_handler(sa_exc.DBAPIError)
     async def state_unavailable(request: Request, exc: sa_exc.DBAPIError) -> JSONResponse:
         # The gateway's database is restarting or unreachable: a passing condition, not a bug; pages
@@ -137,6 +150,10 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
         return JSONResponse(status_code=500, content={"detail": "服务器内部错误，请稍后再试"})
 
     return app
+
+
+_FRAMEWORK_DETAILS = {"There was an error parsing the body": "请求格式不正确：请求内容不是有效的 JSON"}
+_STATUS_DETAILS = {400: "请求格式不正确", 404: "页面不存在", 405: "不支持该请求方法", 413: "提交的内容过大"}
 
 
 def _printable(value: object) -> str | int:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Coroutine
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field, validator
+from pydantic import BaseModel, Field, StrictStr, validator
 
 from bot.event_bus import RESYNC
 from bot.gateway.channel_access import CHALLENGE, SENDER, channel_refusal, unauthorized_body
@@ -46,8 +46,8 @@ CHANNELS = {"web", "voice", "api"}
 
 
 class ChannelMessage(BaseModel):
-    sender: str
-    message: str = Field("", max_length=20000)  # the router's own limit answers politely below that
+    sender: StrictStr
+    message: StrictStr = Field("", max_length=20000)  # the router's own limit answers politely below that
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @validator("sender")

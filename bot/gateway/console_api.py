@@ -10,7 +10,7 @@ import asyncio
 from typing import Any, Optional
 
 from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictStr
 
 from bot.event_bus import RESYNC
 from bot.gateway.audit_log import MAX_LIMIT
@@ -23,7 +23,7 @@ router = APIRouter()
 
 
 class ReplyBody(BaseModel):
-    text: str = Field(..., max_length=2000)
+    text: StrictStr = Field(..., max_length=2000)
 
 
 @router.get("/api/v1/console/queue")

@@ -87,7 +87,10 @@ class ConsoleBoard:
         return items
 
     def _pending_reviews(self) -> list[dict[str, Any]]:
-        return self.issue_api.reviews("pending")
+        found, more = self.issue_api.all_reviews("pending")
+        if more:
+            log.warning("more than %d pending review requests: the console shows the oldest", len(found))
+        return found
 
     def _alerts(self) -> list[dict[str, Any]]:
         """Failed 回访 (an operator calls the reporter) and reworked tickets after a low rating, newest first."""

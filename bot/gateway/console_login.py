@@ -6,7 +6,7 @@ import logging
 import math
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictStr
 
 from bot.gateway.accounts import OPERATOR
 from bot.gateway.auth import LoginThrottled
@@ -18,8 +18,8 @@ router = APIRouter()
 
 
 class LoginBody(BaseModel):
-    username: str = Field(..., max_length=100)
-    password: str = Field(..., max_length=200)
+    username: StrictStr = Field(..., max_length=100)
+    password: StrictStr = Field(..., max_length=200)
 
 
 @router.post("/console/login")

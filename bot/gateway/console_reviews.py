@@ -13,7 +13,7 @@ import re
 from typing import Any, Literal, Optional
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field, validator
+from pydantic import BaseModel, Field, StrictInt, StrictStr, conint, validator
 
 from bot.gateway.console_deps import audit_of, board_of, idempotency_key, issue_api_of, operator, ticket_number
 from bot.gateway.department_api import DATE
@@ -27,9 +27,11 @@ EXPORT_FORMATS = {"csv", "xlsx"}
 
 class ReviewBody(BaseModel):
     decision: Literal["approve", "reject"]
-    reason: str = Field("", max_length=500)
-    deadline: Optional[str] = Field(None, regex=DATE)  # extension: the new date (default the requested one)
-    department: Optional[str] = Field(None, max_length=64)  # return: where the ticket goes
+    review_id: Optional[StrictInt] = None  # the request on the operator's screen (see the issue API)
+    type: Optional[Literal["extension", "return"]] = None
+    reason: StrictStr = Field("", max_length=500)
+    deadline: Optional[StrictStr] = Field(None, regex=DATE)  # extension: the new date (default the requested one)
+    department: Optional[StrictStr] = Field(None, max_length=64)  # return: where the ticket goes
 
     @validator("reason")
     def _reason(cls, value: str) -> str:  # noqa: N805
@@ -37,8 +39,8 @@ class ReviewBody(BaseModel):
 
 
 class RatingBody(BaseModel):
-    score: int = Field(..., ge=1, le=5)
-    comment: str = Field("", max_length=500)
+    score: conint(strict=True, ge=1, le=5)  # type: ignore[valid-type]  # a JSON true is not a score of 1
+    comment: StrictStr = Field("", max_length=500)
 
 
 @router.get("/api/v1/console/reviews")
@@ -65,7 +67,8 @@ async def review(ticket_id: str, body: ReviewBody, request: Request) -> Any:
     if body.decision == "reject" and not body.reason:
         raise HTTPException(status_code=422, detail="驳回时请填写理由")
     done = await issue_call(issue_api_of(request).review, ticket_number(ticket_id), body.decision, body.reason,
-                            body.deadline, (body.department or "").strip() or None, idempotency_key(request))
+                            body.deadline, (body.department or "").strip() or None, idempotency_key(request),
+                            body.review_id, body.type)
     what = f"ticket {ticket_id}" + (f", to {body.department}" if body.department and body.decision == "approve" else "")
     what += f", deadline {body.deadline}" if body.deadline and body.decision == "approve" else ""
     audit_of(request).record("review_approved" if body.decision == "approve" else "review_rejected",
@@ -93,9 +96,9 @@ async def supervisor(request: Request) -> dict:
     operator(request)
     client = issue_api_of(request)
     departments = await issue_call(client.department_stats)
-    overdue = await issue_call(client.tickets, overdue=True, limit=200)
+    overdue, more = await issue_call(client.all_tickets, overdue=True)
     overdue.sort(key=lambda t: str(t.get("deadline") or ""))
-    return {"departments": departments, "overdue": overdue}
+    return {"departments": departments, "overdue": overdue, "truncated": more}
 
 
 @router.get("/api/v1/console/export")

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictStr
 
 from bot.gateway.accounts import DEPARTMENT
 from bot.gateway.console_deps import (audit_of, auth_of, board_of, department_client, department_user,
@@ -29,24 +29,26 @@ router = APIRouter()
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 DUE_SOON = dt.timedelta(hours=48)  # an open ticket whose deadline is this close is "due soon" (临期)
 RECENT_RESOLVED = 30  # resolved tickets shown besides the open ones
+MAX_OPEN = 2000  # open tickets of one status listed at most (the page says when there are more)
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
+# Strict strings: a JSON number or boolean is refused, not stored as the text "123" or "False".
 class NoteBody(BaseModel):
-    text: str = Field(..., min_length=1, max_length=2000)
+    text: StrictStr = Field(..., min_length=1, max_length=2000)
 
 
 class ResolveBody(BaseModel):
-    result: str = Field(..., min_length=1, max_length=5000)
+    result: StrictStr = Field(..., min_length=1, max_length=5000)
 
 
 class ExtensionBody(BaseModel):
-    reason: str = Field(..., min_length=1, max_length=500)
-    new_deadline: str = Field(..., regex=DATE)
+    reason: StrictStr = Field(..., min_length=1, max_length=500)
+    new_deadline: StrictStr = Field(..., regex=DATE)
 
 
 class ReturnBody(BaseModel):
-    reason: str = Field(..., min_length=1, max_length=500)
+    reason: StrictStr = Field(..., min_length=1, max_length=500)
 
 
 @router.post("/department/login")
@@ -70,11 +72,16 @@ async def tickets(request: Request) -> dict:
     _, account = department_user(request)
     client = department_client(request, account)
     items: list[dict[str, Any]] = []
-    for status in ("assigned", "in_progress"):
-        items += await issue_call(client.tickets, status=status, limit=200)
+    truncated = False
+    for status in ("assigned", "in_progress"):  # every open one: the oldest is the most urgent
+        found, more = await issue_call(client.all_tickets, MAX_OPEN, status=status)
+        items += found
+        truncated = truncated or more
     items += await issue_call(client.tickets, status="resolved", limit=RECENT_RESOLVED)
+    if truncated:
+        log.warning("department %s has more than %d open tickets of a status: the list is cut", account.department, MAX_OPEN)
     now = dt.datetime.now(BEIJING)
-    return {"department": account.department, "items": [_with_due(t, now) for t in items]}
+    return {"department": account.department, "items": [_with_due(t, now) for t in items], "truncated": truncated}
 
 
 @router.get("/api/v1/department/tickets/{ticket_id}")

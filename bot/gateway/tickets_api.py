@@ -12,7 +12,7 @@ import uuid
 from typing import Any, Callable, Optional
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictStr
 
 from bot.gateway.console_deps import audit_of, issue_api_of, operator, router_of
 from bot.router import UnknownConversation
@@ -23,14 +23,14 @@ router = APIRouter()
 
 
 class TicketBody(BaseModel):
-    company: str = Field(..., max_length=200)
-    contact_name: str = Field(..., max_length=100)
-    phone: str = Field(..., max_length=30)
-    category: str = Field(..., max_length=50)
-    description: str = Field(..., max_length=5000)
-    kind: Optional[str] = Field(None, max_length=30)
-    location: Optional[str] = Field(None, max_length=300)
-    conversation_id: Optional[str] = Field(None, max_length=128)
+    company: StrictStr = Field(..., max_length=200)
+    contact_name: StrictStr = Field(..., max_length=100)
+    phone: StrictStr = Field(..., max_length=30)
+    category: StrictStr = Field(..., max_length=50)
+    description: StrictStr = Field(..., max_length=5000)
+    kind: Optional[StrictStr] = Field(None, max_length=30)
+    location: Optional[StrictStr] = Field(None, max_length=300)
+    conversation_id: Optional[StrictStr] = Field(None, max_length=128)
 
 
 @router.get("/api/v1/console/conversations/{conversation_id}/tickets")

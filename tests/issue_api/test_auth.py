@@ -5,7 +5,7 @@ from typing import Dict, Tuple
 
 import pytest
 
-from tests.issue_api.conftest import ROLES, Api, ticket_body
+from tests.issue_api.conftest import DEPARTMENT, ROLES, Api, ticket_body
 
 # (method, path template, body, roles allowed by the contract)
 ROUTES: Dict[str, Tuple[str, str, object, Tuple[str, ...]]] = {
@@ -26,6 +26,8 @@ ROUTES: Dict[str, Tuple[str, str, object, Tuple[str, ...]]] = {
 def _request(api: Api, name: str, role, headers=None):  # type: ignore[no-untyped-def]
     method, template, body, _ = ROUTES[name]
     ticket_id = api.file()["id"]
+    if role == "department":  # a department's ticket is one dispatched to it
+        api.call("POST", f"/tickets/{ticket_id}/assign", json={"department": DEPARTMENT}).raise_for_status()
     payload = ticket_body() if body == "ticket" else body
     headers = dict(headers or {})
     if role == "bot" and name == "list":

@@ -7,7 +7,7 @@ from typing import Any, Dict
 
 import pytest
 
-from tests.issue_api.conftest import DEPARTMENT, Api
+from tests.issue_api.conftest import DEPARTMENT, Api, random_mobile
 
 OTHER = "生态环境局"
 FRIDAY = "2026-11-27T10:00:00+08:00"  # a consult filed now is due Friday 4 December (5 working days)
@@ -97,11 +97,12 @@ def test_extension_requested_then_approved_moves_the_deadline_and_history_says_w
     asked = api.act(ticket["id"], "extension-requests", role="department", reason="需要供电公司现场勘查",
                     new_deadline="2026-12-11")
     assert asked["deadline"] == "2026-12-04T23:59:59+08:00"  # nothing moves before the review
+    assert asked["pending_review"].pop("id") >= 1  # what a review names (review_id)
     assert asked["pending_review"] == {"type": "extension", "reason": "需要供电公司现场勘查", "new_deadline": "2026-12-11",
                                        "requested_at": "2026-11-27T10:00:00+08:00",
                                        "requested_by": f"department/{DEPARTMENT}"}
     assert (asked["history"][-1]["action"], asked["history"][-1]["note"]) == (
-        "extension_requested", "申请延期至 12月11日：需要供电公司现场勘查")
+        "extension_requested", "申请延期至 2026年12月11日：需要供电公司现场勘查")
     queue = api.call("GET", "/reviews").json()["items"]
     assert [(r["ticket_id"], r["type"], r["status"], r["new_deadline"]) for r in queue] == [
         (ticket["id"], "extension", "pending", "2026-12-11")]
@@ -112,7 +113,7 @@ def test_extension_requested_then_approved_moves_the_deadline_and_history_says_w
     assert approved["deadline"] == "2026-12-11T23:59:59+08:00" and approved["pending_review"] is None
     event = approved["history"][-1]
     assert (event["action"], event["action_label"], event["actor"]) == ("extension_approved", "同意延期", "operator")
-    assert event["note"] == "原期限 12月4日 → 新期限 12月11日：需要供电公司现场勘查"
+    assert event["note"] == "原期限 2026年12月4日 → 新期限 2026年12月11日：需要供电公司现场勘查"
     assert api.call("GET", "/reviews").json()["items"] == []
     decided = api.call("GET", "/reviews", params={"status": "decided"}).json()["items"]
     assert [(r["status"], r["decided_by"], r["decided_deadline"]) for r in decided] == [
@@ -127,7 +128,7 @@ def test_the_operator_may_grant_another_date_and_say_why(fresh_api) -> None:  # 
     assert _fields(too_early) == {"deadline": "deadline_not_later"}
     approved = api.act(ticket["id"], "review", role="admin", decision="approve", deadline="2026-12-09", reason="最多一周")
     assert approved["deadline"] == "2026-12-09T23:59:59+08:00"
-    assert approved["history"][-1]["note"] == "原期限 12月4日 → 新期限 12月9日：材料较多(审核意见:最多一周)"
+    assert approved["history"][-1]["note"] == "原期限 2026年12月4日 → 新期限 2026年12月9日：材料较多(审核意见:最多一周)"
     assert approved["history"][-1]["actor"] == "admin"
 
 
@@ -205,5 +206,43 @@ def test_return_from_an_in_progress_ticket_and_no_suggestion_for_the_usual_depar
 def test_return_only_once_dispatched(api: Api) -> None:
     received = api.file()  # proposed to this department, not yet dispatched
     response = api.call("POST", f"/tickets/{received['id']}/return-requests", role="department", json={"reason": "r"})
-    assert response.status_code == 409 and _error(response)["code"] == "return_not_allowed"
-    assert "尚未派单" in _error(response)["message"]
+    assert response.status_code == 404  # not the department's yet: nothing to hand back
+
+
+def test_a_department_sees_a_ticket_from_its_dispatch_on(api: Api) -> None:
+    phone = random_mobile()
+    proposed = api.file(phone=phone)  # its category's usual department is this one, but nobody dispatched it
+    assert api.call("GET", f"/tickets/{proposed['id']}", role="department").status_code == 404
+    assert api.call("POST", f"/tickets/{proposed['id']}/notes", role="department", json={"text": "已了解"}).status_code == 404
+    listed = api.call("GET", "/tickets", role="department", params={"phone": phone})
+    assert listed.json().get("items") == [], listed.text
+    withdrawn = api.file(phone=phone)
+    api.act(withdrawn["id"], "cancel", reason="已自行解决")  # withdrawn before anyone dispatched it
+    assert api.call("GET", f"/tickets/{withdrawn['id']}", role="department").status_code == 404
+    dispatched = _assigned(api, phone=phone)
+    api.act(dispatched["id"], "cancel", reason="已自行解决")  # withdrawn after: it was the department's
+    assert api.get(dispatched["id"], role="department")["status"] == "cancelled"
+    listed = api.call("GET", "/tickets", role="department", params={"phone": phone}).json()["items"]
+    assert [t["id"] for t in listed] == [dispatched["id"]]
+
+
+def test_pages_of_a_department_list(api: Api) -> None:
+    phone = "13912340000"
+    ids = [_assigned(api, phone=phone)["id"] for _ in range(5)]
+    pages = [api.call("GET", "/tickets", role="department", params={"phone": phone, "limit": 2, "offset": offset})
+             .json()["items"] for offset in (0, 2, 4, 6)]
+    assert [t["id"] for page in pages for t in page] == list(reversed(ids))  # newest first, each once
+
+
+def test_rework_gets_a_new_time_limit_so_the_department_can_still_ask_for_more(fresh_api) -> None:  # type: ignore[no-untyped-def]
+    api = fresh_api(ISSUE_API_NOW=FRIDAY)
+    ticket = _assigned(api, kind="consult")  # due Friday 4 December
+    api.act(ticket["id"], "resolve", role="department", result="已处理")
+    api.server.stop()
+    api = fresh_api(api.db_url, ISSUE_API_NOW="2026-12-09T10:00:00+08:00")  # rated unhappy after the old deadline
+    reworked = api.act(ticket["id"], "rating", role="operator", score=1, comment="没解决")
+    assert reworked["status"] == "in_progress" and not reworked["overdue"]
+    assert reworked["deadline"] == "2026-12-16T23:59:59+08:00"  # five working days again, from the rating
+    assert reworked["history"][-1]["note"].endswith("办理期限 2026年12月16日")
+    asked = api.act(ticket["id"], "extension-requests", role="department", reason="需要协调", new_deadline="2026-12-23")
+    assert asked["pending_review"]["type"] == "extension"

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 import uuid
 
-from tests.issue_api.conftest import Api, random_mobile, ticket_body
+from tests.issue_api.conftest import DEPARTMENT, Api, random_mobile, ticket_body
 
 
 def test_filing_returns_201_with_the_whole_ticket(api: Api) -> None:
@@ -84,8 +84,12 @@ def test_same_idempotency_key_with_another_body_is_refused(api: Api) -> None:
 
 def test_get_returns_the_ticket_and_404_for_unknown_ids(api: Api) -> None:
     ticket = api.file()
-    for role in ("bot", "operator", "department", "admin"):
+    for role in ("bot", "operator", "admin"):
         assert api.get(ticket["id"], role=role)["id"] == ticket["id"]
+    # A department's ticket is one dispatched to it: before that it does not exist for the department.
+    assert api.call("GET", f"/tickets/{ticket['id']}", role="department").status_code == 404
+    api.act(ticket["id"], "assign", department=DEPARTMENT)
+    assert api.get(ticket["id"], role="department")["id"] == ticket["id"]
     for unknown in ("9901010001", "123", "abc", "1" * 20):
         response = api.call("GET", f"/tickets/{unknown}")
         assert response.status_code == 404
@@ -97,6 +101,7 @@ def test_bot_sees_masked_phone_operator_sees_full(api: Api) -> None:
     ticket = api.file(phone="13812345678")
     assert ticket["phone"] == "138****5678"  # the filing answer goes to the bot as well
     assert api.get(ticket["id"], role="bot")["phone"] == "138****5678"
+    api.act(ticket["id"], "assign", department=DEPARTMENT)
     assert api.get(ticket["id"], role="department")["phone"] == "13812345678"
     assert api.get(ticket["id"], role="operator")["phone"] == "13812345678"
     assert api.get(ticket["id"], role="admin")["phone"] == "13812345678"

@@ -96,9 +96,10 @@ def test_upgrade_from_0003_keeps_the_data_and_owes_a_callback_to_resolved_ticket
         assert [c["ticket_id"] for c in api.call("GET", "/callbacks", params={"due": "true"}).json()["items"]] == [
             "2611270002"]
         # History actions longer than the old 16 characters are stored (PostgreSQL checks the length).
+        api.act("2611270001", "assign", department="市政公用服务中心")
         asked = api.act("2611270001", "extension-requests", role="department", reason="需要协调供电公司",
                         new_deadline="2026-12-11")
-        assert [e["action"] for e in asked["history"]] == ["filed", "extension_requested"]
+        assert [e["action"] for e in asked["history"]] == ["filed", "assigned", "extension_requested"]
         assert asked["pending_review"]["type"] == "extension"
         rated = api.act("2611270002", "rating", score=4)
         assert [e["action"] for e in rated["history"]][-3:] == ["rated", "callback_done", "closed"]

@@ -131,3 +131,41 @@ def test_a_repeated_decision_with_the_same_idempotency_key_is_applied_once(api: 
     assert first.status_code == 200 and again.status_code == 200
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert [e["action"] for e in api.get(ticket["id"])["history"]].count("return_approved") == 1
+
+
+def test_a_decision_lands_only_on_the_request_the_operator_saw(api: Api) -> None:
+    ticket = _assigned(api)
+    seen = api.act(ticket["id"], "return-requests", role="department", reason="不属于本部门")["pending_review"]
+    api.act(ticket["id"], "review", decision="reject", reason="职责范围内")  # another operator, meanwhile
+    newer = api.act(ticket["id"], "extension-requests", role="department", reason="需要现场勘查",
+                    new_deadline=_week_later(ticket))["pending_review"]
+    stale = {"decision": "approve", "department": "生态环境局", "review_id": seen["id"], "type": "return"}
+    response = api.call("POST", f"/tickets/{ticket['id']}/review", json=stale)
+    assert response.status_code == 409 and _error(response)["code"] == "review_changed"
+    # Without naming it, a return's approval still cannot turn into an extension's (nor the reverse).
+    response = api.call("POST", f"/tickets/{ticket['id']}/review", json={"decision": "approve", "department": "生态环境局"})
+    assert response.status_code == 409 and _error(response)["code"] == "review_changed"
+    unchanged = api.get(ticket["id"])
+    assert unchanged["deadline"] == ticket["deadline"] and unchanged["department"] == DEPARTMENT
+    decided = api.act(ticket["id"], "review", decision="approve", review_id=newer["id"], type="extension")
+    assert decided["deadline"].startswith(_week_later(ticket))
+
+
+def test_review_ids_are_listed_and_strict(api: Api) -> None:
+    ticket = _assigned(api)
+    api.act(ticket["id"], "return-requests", role="department", reason="不属于本部门")
+    listed = _reviews_of(api, ticket["id"])[0]
+    assert listed["id"] == api.get(ticket["id"])["pending_review"]["id"]
+    for bad in (True, "1", 1.5):
+        response = api.call("POST", f"/tickets/{ticket['id']}/review", json={"decision": "reject", "reason": "r",
+                                                                             "review_id": bad})
+        assert response.status_code == 422, bad
+
+
+def test_pages_of_the_review_queue(fresh_api) -> None:  # type: ignore[no-untyped-def]
+    api = fresh_api()
+    tickets = [_assigned(api) for _ in range(5)]
+    for ticket in tickets:
+        api.act(ticket["id"], "return-requests", role="department", reason="退回")
+    pages = [api.call("GET", "/reviews", params={"limit": 2, "offset": offset}).json()["items"] for offset in (0, 2, 4)]
+    assert [r["ticket_id"] for page in pages for r in page] == [t["id"] for t in tickets]

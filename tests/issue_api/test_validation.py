@@ -155,3 +155,8 @@ def test_a_trailing_slash_is_not_redirected_to_a_host_from_the_request(api: Api)
     response = api.call("GET", "/tickets/", headers={"Host": "evil.example"}, allow_redirects=False)
     assert response.status_code == 404 and "location" not in response.headers
     assert response.json()["error"]["code"]
+
+
+def test_a_nul_in_a_list_filter_is_refused_not_a_database_error(api: Api) -> None:
+    for field in ("conversation_id", "department"):
+        assert _fields(api.call("GET", "/tickets", params={field: "a\x00b"})) == {field: "text_invalid_chars"}

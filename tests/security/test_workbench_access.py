@@ -159,3 +159,25 @@ def test_a_department_user_whose_department_has_no_token_stops_the_start(tmp_pat
     assert done.returncode == 2
     assert "GATEWAY_DEPARTMENTS" in done.stderr and OTHER in done.stderr and f"department/{OTHER}" in done.stderr
     assert "secret-pw" not in done.stderr
+
+
+def test_a_json_number_or_boolean_is_not_taken_as_text(workbench: Gateway, scoped_api: str) -> None:
+    own = filed(scoped_api, OWN)
+    zhang, csrf = department_client(workbench, "zhang")
+    for path, body in ((f"/api/v1/department/tickets/{own}/notes", {"text": 123}),
+                       (f"/api/v1/department/tickets/{own}/notes", {"text": True}),
+                       (f"/api/v1/department/tickets/{own}/resolve", {"result": False}),
+                       (f"/api/v1/department/tickets/{own}/return", {"reason": ["不属于本部门"]})):
+        response = zhang.post(path, json=body, headers={"X-CSRF-Token": csrf})
+        assert response.status_code == 422, (path, body)
+    ticket = requests.get(f"{scoped_api}/api/v1/tickets/{own}", headers={"Authorization": "Bearer wb-op"}, timeout=10)
+    assert ticket.json()["status"] == "assigned" and ticket.json()["progress_notes"] == []
+
+
+def test_the_workbench_lists_every_open_ticket_not_the_newest_two_hundred(workbench: Gateway, scoped_api: str) -> None:
+    oldest = filed(scoped_api, OWN)
+    for _ in range(205):
+        filed(scoped_api, OWN)
+    zhang, _ = department_client(workbench, "zhang")
+    listed = zhang.get("/api/v1/department/tickets").json()
+    assert oldest in {t["id"] for t in listed["items"]} and listed["truncated"] is False

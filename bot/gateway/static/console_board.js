@@ -98,7 +98,7 @@
       });
     }
     approve.addEventListener("click", function () {
-      var body = { decision: "approve", reason: reason.value.trim() };
+      var body = { decision: "approve", reason: reason.value.trim(), review_id: r.id, type: r.type };
       if (deadline) {
         if (!deadline.value) { error.textContent = "请选择新的办理期限"; return; }
         body.deadline = deadline.value;
@@ -112,7 +112,7 @@
     reject.addEventListener("click", function () {
       var why = reason.value.trim();
       if (!why) { error.textContent = "驳回时请填写理由"; reason.focus(); return; }
-      send({ decision: "reject", reason: why }, "已驳回工单 " + r.ticket_id + " 的" + (H.REVIEW_TYPE[r.type] || "申请"));
+      send({ decision: "reject", reason: why, review_id: r.id, type: r.type }, "已驳回工单 " + r.ticket_id + " 的" + (H.REVIEW_TYPE[r.type] || "申请"));
     });
     return li;
   }

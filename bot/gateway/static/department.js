@@ -76,6 +76,7 @@
       tickets = {};
       (b.items || []).forEach(function (t) { tickets[t.id] = t; });
       $("list-error").textContent = "";
+      $("list-truncated").hidden = !b.truncated;
       $("live").textContent = "已更新 " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
       renderList();
       if (current && tickets[current]) showTicket(tickets[current]);

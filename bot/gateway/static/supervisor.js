@@ -27,7 +27,7 @@
     $("dept-empty").hidden = items.length > 0;
   }
 
-  function overdue(items) {
+  function overdue(items, truncated) {
     var body = $("overdue-rows");
     body.textContent = "";
     items.forEach(function (t) {
@@ -37,13 +37,13 @@
       cell(tr, String(t.description || "").slice(0, 60));
       body.appendChild(tr);
     });
-    $("overdue-count").textContent = String(items.length);
+    $("overdue-count").textContent = String(items.length) + (truncated ? "+" : "");
     $("overdue-empty").hidden = items.length > 0;
   }
 
   api("GET", "/api/v1/console/supervisor").then(function (b) {
     departments(b.departments || []);
-    overdue(b.overdue || []);
+    overdue(b.overdue || [], b.truncated);
   }).catch(function (err) { $("sup-error").textContent = err.message; });
 
   // export -----------------------------------------------------------------------------------------------

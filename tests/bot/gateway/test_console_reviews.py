@@ -141,3 +141,34 @@ def test_the_supervisor_figures_and_the_export_come_through_the_gateway(console:
     assert operator.get("/api/v1/console/export", params={**week, "format": "pdf"}).status_code == 422
     audit = operator.get("/api/v1/console/audit").json()["items"]
     assert any(r["action"] == "tickets_exported" and r["account"] == "alice" for r in audit)
+
+
+def test_a_stale_screen_cannot_decide_a_newer_request(console: Gateway, api: str) -> None:
+    ticket = filed(api)
+    requests.post(f"{api}/api/v1/tickets/{ticket['id']}/return-requests", json={"reason": "不属本局职责"},
+                  headers=AS_OWN, timeout=10).raise_for_status()
+    operator, csrf = logged_in(console.url, "alice")
+    [seen] = [r for r in operator.get("/api/v1/console/reviews").json()["items"] if r["ticket_id"] == ticket["id"]]
+    path = f"/api/v1/console/tickets/{ticket['id']}/review"
+    rejected = operator.post(path, json={"decision": "reject", "reason": "职责范围内", "review_id": seen["id"],
+                                         "type": seen["type"]}, headers={"X-CSRF-Token": csrf})
+    assert rejected.status_code == 200, rejected.text
+    new_date = (dt.date.fromisoformat(ticket["deadline"][:10]) + dt.timedelta(days=5)).isoformat()
+    requests.post(f"{api}/api/v1/tickets/{ticket['id']}/extension-requests",
+                  json={"reason": "材料未到", "new_deadline": new_date}, headers=AS_OWN, timeout=10).raise_for_status()
+    # A second console still shows the return request and approves it.
+    stale = operator.post(path, json={"decision": "approve", "department": OTHER, "review_id": seen["id"],
+                                      "type": "return"}, headers={"X-CSRF-Token": csrf})
+    assert stale.status_code == 409 and "刷新" in stale.json()["detail"]
+    now = requests.get(f"{api}/api/v1/tickets/{ticket['id']}", headers=AS_OPERATOR, timeout=10).json()
+    assert now["department"] == OWN and now["deadline"] == ticket["deadline"] and now["pending_review"]["type"] == "extension"
+
+
+def test_a_rating_taken_by_phone_must_be_a_whole_number(console: Gateway, api: str) -> None:
+    ticket = filed(api, resolve=True)
+    operator, csrf = logged_in(console.url, "alice")
+    for score in (True, "5", 4.5, 0, 6):
+        response = operator.post(f"/api/v1/console/tickets/{ticket['id']}/rating", json={"score": score},
+                                 headers={"X-CSRF-Token": csrf})
+        assert response.status_code == 422, score
+    assert requests.get(f"{api}/api/v1/tickets/{ticket['id']}", headers=AS_OPERATOR, timeout=10).json()["status"] == "resolved"

@@ -122,6 +122,28 @@ def test_an_oversized_body_is_refused_before_it_is_read(gateway: Gateway) -> Non
     assert requests.get(f"{gateway.url}/api/v1/health").status_code == 200  # and the gateway is fine
 
 
+def test_an_oversized_chunked_body_gets_the_same_structured_refusal(gateway: Gateway) -> None:
+    def chunks():  # type: ignore[no-untyped-def]  # no Content-Length: counted while it streams
+        yield b'{"username": "'
+        for _ in range(200):
+            yield b"a" * 1024
+        yield b'", "password": "x"}'
+
+    response = requests.post(f"{gateway.url}/console/login", data=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large"
+
+
+def test_a_body_that_is_not_json_gets_a_chinese_structured_answer(gateway: Gateway) -> None:
+    nested = "[" * 5000 + "]" * 5000
+    for body in (nested, "{not json", "\xff\xfe"):
+        response = requests.post(f"{gateway.url}/console/login", data=body.encode("utf-8", "surrogatepass"),
+                                 headers={"Content-Type": "application/json"})
+        assert response.status_code in (400, 422), body[:10]
+        assert "请求格式不正确" in response.json()["detail"]
+    missing = requests.get(f"{gateway.url}/no-such-page")
+    assert missing.status_code == 404 and missing.json()["detail"] == "页面不存在"
+
+
 def test_no_redirect_names_a_host_from_the_request(gateway: Gateway) -> None:
     response = requests.get(f"{gateway.url}/console/", headers={"Host": "evil.example"}, allow_redirects=False)
     assert response.status_code == 307 and response.headers["location"] == "/console"
