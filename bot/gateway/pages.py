@@ -113,10 +113,17 @@ def _login_page(request: Request, kind: str) -> Response:
     return response
 
 
+def _vocabulary(request: Request) -> dict[str, Any]:
+    """The contract's words, with the departments that have workbench users added to the usual ones (so
+    that an operator can hand a returned ticket to any department that can see it)."""
+    configured = [department for _, department in request.app.state.settings.departments.values()]
+    return {**VOCABULARY, "departments": list(dict.fromkeys([*VOCABULARY["departments"], *configured]))}
+
+
 def _page(request: Request, template: str, session: Any, **context: Any) -> Response:
     return templates.TemplateResponse(
         request, template,
-        {"operator": session.account, "user": session.account, "csrf": session.csrf, "vocabulary": VOCABULARY,
+        {"operator": session.account, "user": session.account, "csrf": session.csrf, "vocabulary": _vocabulary(request),
          **context},
         headers=_console_headers(),
     )

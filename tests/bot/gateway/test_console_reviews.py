@@ -172,3 +172,14 @@ def test_a_rating_taken_by_phone_must_be_a_whole_number(console: Gateway, api: s
                                  headers={"X-CSRF-Token": csrf})
         assert response.status_code == 422, score
     assert requests.get(f"{api}/api/v1/tickets/{ticket['id']}", headers=AS_OPERATOR, timeout=10).json()["status"] == "resolved"
+
+
+def test_a_department_with_workbench_users_can_be_chosen_for_a_returned_ticket(
+        start_gateway: Callable[..., Gateway], api: str) -> None:
+    gateway = start_gateway(ISSUE_API_URL=api, ISSUE_API_TOKEN="", ISSUE_API_TOKENS=f"{TOKENS},department/高新区供电所:cr-gd",
+                            GATEWAY_DEPARTMENTS="gd:gd-pass:高新区供电所")
+    operator, _ = logged_in(gateway.url, "alice")
+    page = operator.get("/console").text
+    embedded = page.split('<script type="application/json" id="vocabulary">', 1)[1].split("</script>", 1)[0]
+    departments = json.loads(embedded)["departments"]
+    assert "高新区供电所" in departments and OTHER in departments  # besides the usual ones of the categories
