@@ -31,7 +31,17 @@ OPERATIONS = {"check_ticket": "check", "urge_ticket": "urge", "supplement_ticket
 EXTRA_SLOT = {"supplement": "supplement_text", "cancel": "cancel_confirmed", "rate": "rating"}
 RESOLVED = ("resolved",)
 RESET = ["followup_op", "ticket_candidate", "supplement_text", "cancel_confirmed", "rating", "query_code",
-         "requested_slot"]
+         "ticket_status", "requested_slot"]
+# Operations a ticket's status already rules out, with what the caller is told instead of being asked
+# what to add, whether to withdraw, or how to rate, only to hear no afterwards.
+NOT_POSSIBLE: dict[str, dict[str, str]] = {
+    "cancel": {"resolved": "utter_cancel_not_possible_resolved", "closed": "utter_cancel_not_possible_closed",
+               "cancelled": "utter_already_cancelled"},
+    "rate": {"received": "utter_rating_not_yet", "assigned": "utter_rating_not_yet", "in_progress": "utter_rating_not_yet",
+             "closed": "utter_rating_already_given", "cancelled": "utter_rating_cancelled_ticket"},
+    "supplement": {"resolved": "utter_supplement_not_possible_resolved", "closed": "utter_supplement_not_possible_closed",
+                   "cancelled": "utter_already_cancelled"},
+}
 STOPPED = "stopped"  # the follow-up ended without an operation (no proof): nothing more to say
 _NO_CODE = re.compile(r"(没有|没收到|不知道|忘了|忘记|记不得|记不住|不记得|找不到|没记)")
 # The caller gives up the follow-up: "算了", "不查了", "不用了".
@@ -148,6 +158,10 @@ class ValidateFollowupForm(Action):
             proved = await prove(dispatcher, tracker, values["ticket_id"])
             updates.update(proved)
             values.update(proved)
+        ruled_out = NOT_POSSIBLE.get(values.get("followup_op") or "", {}).get(values.get("ticket_status") or "")
+        if ruled_out and values.get("ticket_proved"):
+            dispatcher.utter_message(response=ruled_out, ticket_number=replies.ticket_number(values["ticket_id"]))
+            updates["followup_op"] = values["followup_op"] = STOPPED
         events: list[EventType] = [SlotSet(k, v) for k, v in updates.items()]
         events.append(SlotSet("requested_slot", _next_slot(values, phone_known)))
         return events

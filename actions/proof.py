@@ -43,7 +43,7 @@ async def prove(dispatcher: CollectingDispatcher, tracker: Tracker, ticket_id: s
     ticket_proved True (and the code remembered), False (a query code is needed), or the ticket
     dropped (unknown number, or codes refused for now: the caller is told what to do)."""
     try:
-        await runtime.blocking(runtime.client().get_ticket, ticket_id, proof_for(tracker, ticket_id, code))
+        ticket = await runtime.blocking(runtime.client().get_ticket, ticket_id, proof_for(tracker, ticket_id, code))
     except TicketNotFound:
         dispatcher.utter_message(response="utter_ticket_not_found", ticket_number=replies.ticket_number(ticket_id))
         return {"ticket_id": None, "ticket_number": None, "ticket_proved": None}
@@ -60,8 +60,9 @@ async def prove(dispatcher: CollectingDispatcher, tracker: Tracker, ticket_id: s
         dispatcher.utter_message(response="utter_query_code_locked", reason=replies.api_reason(exc.message))
         return {"followup_op": "stopped", "ticket_proved": None}
     except IssueApiError:
-        return {"ticket_proved": True}  # the API is down: the operation itself says so, and proves again
-    updates: dict[str, Any] = {"ticket_proved": True, "code_failures": 0}
+        # The API is down: the operation itself says so, and proves again.
+        return {"ticket_proved": True, "ticket_status": None}
+    updates: dict[str, Any] = {"ticket_proved": True, "code_failures": 0, "ticket_status": ticket.get("status")}
     if code:
         updates["ticket_codes"] = {**known_codes(tracker), ticket_id: code}
     return updates

@@ -38,8 +38,20 @@ def company_name(text: str) -> Optional[str]:
     return None
 
 
+# Not a name: a question back ("问这个干嘛") or a refusal ("不想说", "保密": see declines_name).
+_NOT_A_NAME = re.compile(r"(吗|么|什么|干嘛|为什么|为啥|\?|？|不知道|不清楚|没有名字|不想|不方便|不告诉|保密|不愿|匿名|不留)")
+_DECLINES_NAME = re.compile(r"(不想说|不想告诉|不想留|不方便(说|讲|透露|告诉|留)?|不告诉|保密|不愿意|匿名|不留名|不用(留|写)名)")
+
+
+def declines_name(text: str) -> bool:
+    """'不想说' / '匿名' / '保密': the caller would rather not give a name (a report may be anonymous)."""
+    return _DECLINES_NAME.search(clean(text)) is not None
+
+
 def person_name(text: str) -> Optional[str]:
     """The contact's name in '我叫张伟' / '我姓李' / '王秀兰'."""
+    if _NOT_A_NAME.search(clean(text)):
+        return None
     value = _NAME_PREFIX.sub("", clean(text), count=1)
     value = re.sub(r"\s+", "", value)
     value = re.sub(r"(就行|就可以|吧)$", "", value)

@@ -22,7 +22,8 @@ from actions.conversation import (asked_before_this_turn, caller_phone, channel,
 from actions.dialogue import after_digression, digression, leaves_filing, yes_or_no
 from actions.handoff import handoff
 from actions.proof import known_codes, new_query_code
-from actions.spoken import clean, company_name, corrections, is_specific, person_name, request_kind, sounds_angry
+from actions.spoken import (clean, company_name, corrections, declines_name, is_specific, person_name, request_kind,
+                            sounds_angry)
 from contract.issue_client import Invalid, IssueApiError
 from contract.messages import ticket_payload as ticket_note
 from contract.phones import find_phone, mask_phone
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 FORM = "ticket_form"
 ORDER = ["description", "category", "company", "contact_name", "phone", "ticket_confirmed"]
+ANONYMOUS = "匿名"  # the contact's name of a caller who would rather not give one
 REQUEST_TYPES = {"report_problem": "problem", "supply_demand": "supply_demand",
                  "intermediary_service": "intermediary"}
 PREFIX = {"supply_demand": "【供需发布】", "intermediary": "【中介超市】"}
@@ -170,7 +172,13 @@ class ValidateTicketForm(Action):
             if not updates["company"]:
                 dispatcher.utter_message(response="utter_company_not_understood")
         elif requested == "contact_name":
-            updates["contact_name"] = entity(tracker, "person") or person_name(said)
+            if declines_name(said):
+                # The phone number is what a follow-up needs; a name is a courtesy, and a report
+                # (举报) may well be made without one.
+                updates["contact_name"] = ANONYMOUS
+                dispatcher.utter_message(response="utter_name_anonymous")
+            else:
+                updates["contact_name"] = entity(tracker, "person") or person_name(said)
             if not updates["contact_name"]:
                 dispatcher.utter_message(response="utter_name_not_understood")
         elif requested == "phone":

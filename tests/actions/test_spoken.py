@@ -2,7 +2,7 @@
 from actions.categories import infer_category
 from actions.settings import Settings
 from actions.spoken import (
-    company_name, corrections, is_specific, person_name, rating_score, request_kind, sounds_angry,
+    company_name, corrections, declines_name, is_specific, person_name, rating_score, request_kind, sounds_angry,
 )
 from contract.phones import find_phone, mask_phone, mask_phones_in_text
 from contract.spoken_numbers import find_ticket_id, group_digits
@@ -29,6 +29,13 @@ def test_names_are_taken_from_natural_answers():
     assert person_name("我叫张伟") == "张伟"
     assert person_name("我姓李") == "李"
     assert person_name("13891234567") is None
+
+
+def test_a_refusal_or_a_question_back_is_not_a_name() -> None:
+    for answer in ("不想说", "这个不方便透露", "保密", "你问这个干嘛", "为什么要名字？", "不知道"):
+        assert person_name(answer) is None, answer
+    assert declines_name("不想说") and declines_name("匿名吧") and declines_name("这个不方便透露")
+    assert not declines_name("王秀兰") and not declines_name("你问这个干嘛")
 
 
 def test_corrections_need_a_correction_marker_or_the_read_back():

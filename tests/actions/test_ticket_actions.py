@@ -191,3 +191,39 @@ def test_unknown_ticket_number_is_asked_again(action_server):
                         slots={"followup_op": "check", "requested_slot": "ticket_id"})
     assert slot_events(result)["ticket_id"] is None
     assert "没有查到" in texts(result)
+
+
+def test_an_operation_the_ticket_s_status_rules_out_is_not_asked_about(action_server, issue_api):
+    filed = _file(action_server, f"conv-{uuid.uuid4()}")
+    ticket_id = slot_events(filed)["last_ticket_id"]
+    codes = slot_events(filed)["ticket_codes"]  # a later call: the conversation knows the query code
+
+    def opening(text, intent, op):
+        return run_action(action_server.url, "validate_followup_form", text=f"{text} {ticket_id}", intent=intent,
+                          slots={"followup_op": op, "ticket_codes": codes})
+
+    rate_early = opening("我要评价工单", "rate_service", "rate")
+    assert "还在办理中" in texts(rate_early) and "办结后" in texts(rate_early)
+    assert slot_events(rate_early)["followup_op"] == "stopped" and slot_events(rate_early)["requested_slot"] is None
+
+    base = f"{issue_api.url}/api/v1/tickets/{ticket_id}"
+    for action, body in (("assign", {"department": "市政公用服务中心"}), ("resolve", {"result": "已更换灯泡"})):
+        requests.post(f"{base}/{action}", json=body, headers=_operator(issue_api), timeout=5).raise_for_status()
+    cancel_late = opening("撤销工单", "cancel_ticket", "cancel")
+    assert "已经办结，不能撤销" in texts(cancel_late) and "评价" in texts(cancel_late)
+    assert slot_events(cancel_late)["requested_slot"] is None  # never "确定要撤销吗?"
+    supplement_late = opening("补充材料", "supplement_ticket", "supplement")
+    assert "不能再补充" in texts(supplement_late) and slot_events(supplement_late)["requested_slot"] is None
+    rate_now = opening("我要评价工单", "rate_service", "rate")
+    assert slot_events(rate_now)["requested_slot"] == "rating"  # resolved: the question is asked
+    assert requests.get(base, headers=_operator(issue_api), timeout=5).json()["status"] == "resolved"
+
+
+def test_a_caller_who_would_rather_not_give_a_name_is_filed_as_anonymous(action_server):
+    slots = {**FORM_SLOTS, "contact_name": None, "phone": None, "ticket_confirmed": None,
+             "requested_slot": "contact_name"}
+    declined = run_action(action_server.url, "validate_ticket_form", text="这个不方便透露", intent="deny", slots=slots)
+    assert slot_events(declined)["contact_name"] == "匿名" and "匿名" in texts(declined)
+    asked_back = run_action(action_server.url, "validate_ticket_form", text="你问这个干嘛", intent="out_of_scope",
+                            slots=slots)
+    assert slot_events(asked_back)["contact_name"] is None and "没听清" in texts(asked_back)
