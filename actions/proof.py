@@ -15,7 +15,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
-from actions.conversation import caller_phone
+from actions.conversation import caller_phone, message_metadata
 from contract.issue_client import IssueApiError, Proof, ProofRequired, TicketNotFound, TooManyAttempts
 
 CODE_DIGITS = 6
@@ -34,7 +34,22 @@ def known_codes(tracker: Tracker) -> dict[str, str]:
 def proof_for(tracker: Tracker, ticket_id: Optional[str] = None, code: Optional[str] = None) -> Proof:
     """Everything this conversation can show for `ticket_id`."""
     return Proof(caller_phone=caller_phone(tracker), conversation_id=tracker.sender_id,
-                 query_code=code or (known_codes(tracker).get(ticket_id) if ticket_id else None))
+                 query_code=code or (known_codes(tracker).get(ticket_id) if ticket_id else None),
+                 client=code_client(tracker))
+
+
+def code_client(tracker: Tracker) -> str:
+    """Who is trying query codes, for the issue API's count of wrong ones: the phone line's caller id,
+    the web user's network (the gateway's `client` metadata, already a keyed hash), or else this
+    conversation. A stranger's wrong guesses then slow down and lock out that stranger, not the
+    reporter (issue_api/proof.py)."""
+    phone = caller_phone(tracker)
+    if phone:
+        return f"tel:{phone}"
+    network = message_metadata(tracker).get("client")
+    if isinstance(network, str) and network:
+        return f"net:{network[:64]}"
+    return f"conv:{tracker.sender_id}"
 
 
 async def prove(dispatcher: CollectingDispatcher, tracker: Tracker, ticket_id: str,

@@ -28,6 +28,7 @@ CALLER_PHONE_HEADER = "X-Caller-Phone"
 PAGE = 200  # the issue API's largest page of tickets or reviews
 CONVERSATION_HEADER = "X-Conversation-Id"
 QUERY_CODE_HEADER = "X-Query-Code"
+CLIENT_HEADER = "X-Proof-Client"  # who is trying query codes: counted per client (issue_api/proof.py)
 
 
 @dataclass
@@ -82,9 +83,12 @@ class Proof:
     caller_phone: Optional[str] = None
     conversation_id: Optional[str] = None
     query_code: Optional[str] = None
+    client: Optional[str] = None  # whose query-code tries these are: a caller id or a web user's network
 
     def headers(self) -> dict[str, str]:
         headers = {}
+        if self.client and self.query_code:
+            headers[CLIENT_HEADER] = self.client
         if self.caller_phone:
             headers[CALLER_PHONE_HEADER] = self.caller_phone
         if self.conversation_id:

@@ -28,7 +28,7 @@ from .accounts import Account
 from .auth import GuardedRoute, allow
 from .callbacks import MAX_CALLBACK_LIMIT, CallbackService
 from .errors import ApiError, invalid_field
-from .proof import CALLER_PHONE_HEADER, CONVERSATION_HEADER, QUERY_CODE_HEADER, Proof
+from .proof import CALLER_PHONE_HEADER, CLIENT_HEADER, CONVERSATION_HEADER, QUERY_CODE_HEADER, Proof
 from .reviews import MAX_REVIEW_LIMIT, list_reviews
 from .schemas import (
     DATE_PATTERN,
@@ -100,6 +100,7 @@ def _proof(request: Request) -> Proof:
         caller_phone=(headers.get(CALLER_PHONE_HEADER) or "").strip()[:40] or None,
         conversation_id=(headers.get(CONVERSATION_HEADER) or "").strip()[:128] or None,
         query_code=(headers.get(QUERY_CODE_HEADER) or "").strip()[:16] or None,
+        client=(headers.get(CLIENT_HEADER) or "").strip()[:128] or None,
     )
 
 

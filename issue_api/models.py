@@ -120,6 +120,17 @@ proof_attempts = Table(
     Column("next_allowed_at", DateTime, nullable=True),
 )
 
+# Wrong query codes per ticket and client (proof.py): the client's name only as a hash.
+client_proof_attempts = Table(
+    "client_proof_attempts",
+    metadata,
+    Column("ticket_id", String(12), ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
+    Column("client", String(32), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", DateTime, nullable=True),
+    Column("next_allowed_at", DateTime, nullable=True),
+)
+
 # One row per day: the last sequence number handed out, so ids read "yymmdd" + "0001".
 ticket_sequences = Table(
     "ticket_sequences",

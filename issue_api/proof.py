@@ -8,9 +8,17 @@ The bot may read or change a ticket only with one of:
 
 Query codes are six random digits, stored as a keyed hash (HMAC-SHA256 with ISSUE_API_SECRET and a
 per-ticket salt): a copy of the database alone does not give them away. A million codes are easy to
-try, so wrong codes are counted per ticket and slowed down: three are free, then each next try must
-wait a doubling delay, and after ten in a day the ticket refuses codes for a day (the caller id,
-the filing conversation and operators still work).
+try, so wrong codes are counted and slowed down: three are free, then each next try must wait a
+doubling delay, and after ten in a day codes are refused for a day (the caller id, the filing
+conversation and operators still work).
+
+Whom that counts: ticket numbers are read out on the phone, so anyone may know one. Counted per
+ticket alone, a stranger's ten wrong guesses would lock the reporter out of their own ticket. The bot
+therefore names the client trying (header X-Proof-Client: the phone line's caller id or the web
+user's network, hashed): the slow-down and the lock apply to that client's tries on that ticket, and
+the ticket as a whole refuses codes only after TICKET_LOCK_AFTER wrong ones in a day from all clients
+together, which still bounds guessing to a few dozen of a million codes a day. A request without a
+client name is counted per ticket, strictly, as before.
 """
 from __future__ import annotations
 
@@ -28,12 +36,14 @@ FREE_FAILURES = 3
 FIRST_DELAY = dt.timedelta(seconds=30)
 MAX_DELAY = dt.timedelta(hours=1)
 LOCK_AFTER = 10
+TICKET_LOCK_AFTER = 30  # wrong codes in a day from all named clients together
 LOCK_FOR = dt.timedelta(hours=24)
 WINDOW = dt.timedelta(hours=24)
 
 CALLER_PHONE_HEADER = "x-caller-phone"
 CONVERSATION_HEADER = "x-conversation-id"
 QUERY_CODE_HEADER = "x-query-code"
+CLIENT_HEADER = "x-proof-client"
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,12 @@ class Proof:
     caller_phone: Optional[str] = None
     conversation_id: Optional[str] = None
     query_code: Optional[str] = None
+    client: Optional[str] = None  # who is trying codes (see the module docstring); kept only hashed
+
+
+def client_key(client: str) -> str:
+    """What is stored of a client's name: a short hash (it may carry a caller id)."""
+    return hashlib.sha256(f"proof-client|{client}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def new_code() -> str:
@@ -98,3 +114,28 @@ class Attempts:
     @property
     def locked(self) -> bool:
         return self.failures >= LOCK_AFTER
+
+
+@dataclass
+class TicketAttempts:
+    """Wrong codes for one ticket from all named clients within the current window: only a cap."""
+
+    failures: int = 0
+    window_start: Optional[dt.datetime] = None
+    next_allowed_at: Optional[dt.datetime] = None
+
+    def fresh(self, now: dt.datetime) -> "TicketAttempts":
+        locked = self.next_allowed_at is not None and self.next_allowed_at > now
+        if self.window_start is not None and now - self.window_start > WINDOW and not locked:
+            return TicketAttempts()
+        return self
+
+    def wait(self, now: dt.datetime) -> Optional[dt.timedelta]:
+        if self.failures >= TICKET_LOCK_AFTER and self.next_allowed_at is not None and self.next_allowed_at > now:
+            return self.next_allowed_at - now
+        return None
+
+    def failed(self, now: dt.datetime) -> "TicketAttempts":
+        failures = self.failures + 1
+        start = self.window_start or now
+        return TicketAttempts(failures, start, now + LOCK_FOR if failures >= TICKET_LOCK_AFTER else None)

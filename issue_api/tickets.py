@@ -40,8 +40,8 @@ from .db import Database
 from .errors import ApiError, invalid_field, not_found
 from .accounts import Account
 from .ids import allocate_ticket_id, looks_like_ticket_id, next_ticket_id
-from .models import idempotency_keys, proof_attempts, reviews, ticket_events, tickets
-from .proof import Attempts, Proof, code_matches, hash_code, new_code
+from .models import client_proof_attempts, idempotency_keys, proof_attempts, reviews, ticket_events, tickets
+from .proof import Attempts, Proof, TicketAttempts, client_key, code_matches, hash_code, new_code
 
 MAX_LIST_LIMIT = 200
 MAX_EXTENSION_DAYS = 366  # a new deadline at most this long after the current one
@@ -63,6 +63,8 @@ _INSERT_TICKET = tickets.insert()
 _INSERT_EVENT = ticket_events.insert()
 _INSERT_KEY = idempotency_keys.insert()
 _ATTEMPTS = select(proof_attempts).where(proof_attempts.c.ticket_id == bindparam("ticket_id"))
+_CLIENT_ATTEMPTS = select(client_proof_attempts).where(client_proof_attempts.c.ticket_id == bindparam("ticket_id"),
+                                                       client_proof_attempts.c.client == bindparam("client"))
 _PENDING_REVIEW = select(reviews).where(reviews.c.ticket_id == bindparam("ticket_id"), reviews.c.status == "pending")
 _PENDING_REVIEWS_OF_TICKETS = select(reviews).where(
     reviews.c.ticket_id.in_(bindparam("ticket_ids", expanding=True)), reviews.c.status == "pending")
@@ -240,35 +242,52 @@ class TicketService:
             return
         if not proof.query_code:
             raise ApiError(403, *PROOF_REQUIRED)
-        self._check_code(ticket_id, row.query_code_hash, proof.query_code)
+        self._check_code(ticket_id, row.query_code_hash, proof.query_code, proof.client)
 
-    def _check_code(self, ticket_id: str, stored: Optional[str], code: str) -> None:
-        """One try of a query code, counted before the answer is known (proof.py)."""
+    def _check_code(self, ticket_id: str, stored: Optional[str], code: str, client: Optional[str] = None) -> None:
+        """One try of a query code, counted before the answer is known: per client and ticket, under a
+        cap for the ticket; per ticket alone when no client is named (proof.py)."""
         now = self.clock.now()
         stamp = to_utc_naive(now)
+        key = client_key(client) if client else None
         with self.db.write() as conn:
             found = conn.execute(_ATTEMPTS, {"ticket_id": ticket_id}).first()
-            attempts = Attempts(found.failures, found.window_start, found.next_allowed_at) if found else Attempts()
-            attempts = attempts.fresh(stamp)
-            wait = attempts.wait(stamp)
-            if wait is not None:
-                seconds = max(1, int(wait.total_seconds()) + 1)
-                code_name, message = (("proof_locked", "查询码错误次数过多，今天不能再用查询码查询这件工单")
-                                      if attempts.locked else
-                                      ("too_many_attempts", f"查询码错误次数较多，请{_wait_words(seconds)}后再试"))
-                raise ApiError(429, code_name, message, headers={"Retry-After": str(seconds)})
+            whose = conn.execute(_CLIENT_ATTEMPTS, {"ticket_id": ticket_id, "client": key}).first() if key else None
+            if key:
+                ticket = (TicketAttempts(found.failures, found.window_start, found.next_allowed_at)
+                          if found else TicketAttempts()).fresh(stamp)
+                attempts = (Attempts(whose.failures, whose.window_start, whose.next_allowed_at)
+                            if whose else Attempts()).fresh(stamp)
+                _refuse_while_waiting(ticket.wait(stamp), locked=True)
+            else:
+                attempts = (Attempts(found.failures, found.window_start, found.next_allowed_at)
+                            if found else Attempts()).fresh(stamp)
+            _refuse_while_waiting(attempts.wait(stamp), attempts.locked)
             if code_matches(stored, ticket_id, code, self.secret):
-                if found:
+                if key and whose:
+                    conn.execute(delete(client_proof_attempts).where(
+                        client_proof_attempts.c.ticket_id == ticket_id, client_proof_attempts.c.client == key))
+                elif not key and found:  # (a named client's success leaves the ticket's daily cap as it is)
                     conn.execute(delete(proof_attempts).where(proof_attempts.c.ticket_id == ticket_id))
                 return
             after = attempts.failed(stamp)
             values = {"failures": after.failures, "window_start": after.window_start,
                       "next_allowed_at": after.next_allowed_at}
+            if key:
+                if whose:
+                    conn.execute(update(client_proof_attempts).where(
+                        client_proof_attempts.c.ticket_id == ticket_id, client_proof_attempts.c.client == key)
+                        .values(**values))
+                else:
+                    conn.execute(client_proof_attempts.insert().values(ticket_id=ticket_id, client=key, **values))
+                capped = ticket.failed(stamp)
+                values = {"failures": capped.failures, "window_start": capped.window_start,
+                          "next_allowed_at": capped.next_allowed_at}
             if found:
                 conn.execute(update(proof_attempts).where(proof_attempts.c.ticket_id == ticket_id).values(**values))
             else:
                 conn.execute(proof_attempts.insert().values(ticket_id=ticket_id, **values))
-        log.warning("wrong query code for ticket %s (%d in this window)", ticket_id, after.failures)
+        log.warning("wrong query code for ticket %s (%d by this client in this window)", ticket_id, after.failures)
         raise ApiError(403, "proof_invalid", "查询码不正确")
 
     # ---- actions ------------------------------------------------------------------------------
@@ -530,6 +549,16 @@ def _check_new_deadline(field: str, value: str, current: dt.datetime) -> dt.date
     if (day - current_day).days > MAX_EXTENSION_DAYS:
         raise invalid_field(field, "deadline_too_far", f"新期限最多比当前期限晚 {MAX_EXTENSION_DAYS} 天")
     return day
+
+
+def _refuse_while_waiting(wait: Optional[dt.timedelta], locked: bool) -> None:
+    """429 while codes must wait: the day's lock, or the slow-down after a few wrong ones."""
+    if wait is None:
+        return
+    seconds = max(1, int(wait.total_seconds()) + 1)
+    code_name, message = (("proof_locked", "查询码错误次数过多，今天不能再用查询码查询这件工单") if locked else
+                          ("too_many_attempts", f"查询码错误次数较多，请{_wait_words(seconds)}后再试"))
+    raise ApiError(429, code_name, message, headers={"Retry-After": str(seconds)})
 
 
 def _wait_words(seconds: int) -> str:

@@ -104,3 +104,24 @@ def test_wrong_codes_are_slowed_down_per_ticket_and_then_refused(issue_api) -> N
     other = _file(issue_api)
     assert requests.get(f"{issue_api.url}/api/v1/tickets/{other['id']}",
                         headers=_bot(issue_api, **{"X-Query-Code": other["query_code"]}), timeout=10).ok
+
+
+def test_a_stranger_s_wrong_codes_slow_down_the_stranger_not_the_reporter(issue_api) -> None:
+    ticket = _file(issue_api)
+    base = f"{issue_api.url}/api/v1/tickets/{ticket['id']}"
+    wrong = f"{(int(ticket['query_code']) + 7) % 1_000_000:06d}"
+
+    def tried(code: str, client: str) -> requests.Response:
+        return requests.get(base, headers=_bot(issue_api, **{"X-Query-Code": code, "X-Proof-Client": client}), timeout=10)
+
+    assert [tried(wrong, "net:stranger").status_code for _ in range(4)] == [403, 403, 403, 429]
+    assert tried(ticket["query_code"], "net:stranger").status_code == 429  # the stranger waits, even with it
+    reporter = tried(ticket["query_code"], "tel:13912340001")  # the reporter, from another line
+    assert reporter.status_code == 200 and reporter.json()["id"] == ticket["id"]
+    # Strangers together get a few dozen guesses a day at most: then the ticket takes no codes today.
+    for n in range(9):
+        assert [tried(wrong, f"net:botnet-{n}").status_code for _ in range(3)] == [403, 403, 403]
+    locked = tried(ticket["query_code"], "tel:13912340001")
+    assert locked.status_code == 429 and locked.json()["error"]["code"] == "proof_locked"
+    # The caller id and the filing conversation still prove it.
+    assert requests.get(base, headers=_bot(issue_api, **{"X-Caller-Phone": REPORT["phone"]}), timeout=10).ok

@@ -7,6 +7,7 @@ Browser tests use the real Rasa stack; this only answers predictably:
                          the real bot sends once the conversation proved the ticket is the reporter's
   text with 工单       -> a filing reply for ticket 20261127001, with the contract's ticket payload
   text with 慢         -> answers after 2 seconds
+  text 来自哪里        -> "client:<the message metadata's client, or none>"
   anything else        -> "收到：<text>"
 Run: python -m tests.bot.gateway.fake_rasa --port N
 """
@@ -45,6 +46,9 @@ async def webhook(request: Request) -> JSONResponse:
     if "工单" in text:
         return JSONResponse([{"recipient_id": sender, "text": "已为您登记，工单编号：2026 1127 001。",
                               "custom": {"ticket": {"id": FAKE_TICKET_ID, "action": "filed"}}}])
+    if text.strip() == "来自哪里":
+        client = (body.get("metadata") or {}).get("client")
+        return JSONResponse([{"recipient_id": sender, "text": f"client:{client or 'none'}"}])
     if "慢" in text:
         await asyncio.sleep(2)
     return JSONResponse([{"recipient_id": sender, "text": f"收到：{text}"}])

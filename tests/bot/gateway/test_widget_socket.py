@@ -188,3 +188,25 @@ def test_a_chat_is_rated_once_per_close_and_rating_frames_count_against_the_limi
     assert conv["conversation"]["rating"] == 5  # the first rating stands
     assert [m["text"] for m in conv["messages"]].count("感谢您的评价！") == 1
 
+
+
+def test_the_bot_learns_the_user_s_network_only_as_a_keyed_hash(start_gateway) -> None:
+    gateway = start_gateway()
+
+    async def client_of(key: str, headers: dict) -> str:
+        async with websockets.connect(_ws(gateway, key), extra_headers=headers) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "message", "text": "来自哪里"}))
+            frames = await _until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "bot")
+            return frames[-1]["message"]["text"].removeprefix("client:")
+
+    async def scenario() -> None:
+        first = await client_of("web-net-000000000001", {"X-Forwarded-For": "203.0.113.7"})
+        again = await client_of("web-net-000000000002", {"X-Forwarded-For": "203.0.113.7"})
+        other = await client_of("web-net-000000000003", {"X-Forwarded-For": "198.51.100.9"})
+        assert first == again != other and len(first) == 24 and "203" not in first
+        assert await client_of("web-net-000000000004", {"X-Forwarded-For": "2001:db8::1"}) == await client_of(
+            "web-net-000000000005", {"X-Forwarded-For": "2001:db8::2"})  # one subscriber's /64
+        assert await client_of("web-net-000000000006", {}) == "none"  # this machine: no network to name
+
+    asyncio.run(scenario())
