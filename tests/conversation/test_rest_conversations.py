@@ -298,10 +298,13 @@ def test_a_caller_can_leave_every_follow_up_question_and_nothing_is_written(hotl
     canceller = _sender()
     assert "确认要撤销" in hotline.said(canceller, f"撤销工单{ticket_id}", **meta)
     assert "不撤销" in hotline.said(canceller, "我再想想", **meta)
+    assert "办结后才能评价" in hotline.said(_sender(), f"我要评价一下工单{ticket_id}", **meta)  # said at once
+    hotline.operator("POST", f"/tickets/{ticket_id}/assign", json={"department": "市政公用服务中心"})
+    hotline.operator("POST", f"/tickets/{ticket_id}/resolve", json={"result": "已补装井盖"})
     rater = _sender()
     assert "满意" in hotline.said(rater, f"我要评价一下工单{ticket_id}", **meta)
     assert "先不办了" in hotline.said(rater, "算了", **meta)
-    assert hotline.operator("GET", f"/tickets/{ticket_id}")["status"] not in ("cancelled", "closed")
+    assert hotline.operator("GET", f"/tickets/{ticket_id}")["status"] == "resolved"  # neither withdrawn nor rated
 
 
 def test_a_ticket_number_typed_as_the_bot_shows_it_or_with_its_code_goes_straight_to_the_ticket(hotline):
