@@ -9,6 +9,7 @@ import threading
 
 from actions.outbox import Outbox
 from contract.issue_client import ApiUnavailable, Invalid, IssueApiError, IssueClient
+from contract.vocabulary import fit_report
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,24 @@ class Deliverer:
             except Exception:  # keep delivering whatever one bad entry does
                 log.exception("outbox delivery round failed")
 
+    def _fitted(self, key: str, payload: dict, refusal: Invalid) -> dict | None:
+        """A queued report the API refuses was promised to the caller: file it with the fields cut to
+        what the API keeps (and an unknown category or kind as 其他 / the default) rather than lose
+        it. Only what still fails is left for a person (`python -m actions.outbox list`)."""
+        fitted = fit_report(payload)
+        if fitted != payload:
+            try:
+                ticket = self.client.create_ticket(fitted, key)
+            except IssueApiError as exc:
+                refusal = exc if isinstance(exc, Invalid) else refusal
+            else:
+                log.warning("outbox entry %s filed as ticket %s with fields cut to fit: %s", key, ticket.get("id"),
+                            sorted(k for k in fitted if fitted.get(k) != payload.get(k)))
+                return ticket
+        log.error("outbox entry %s rejected by the API: %s", key, getattr(refusal, "fields", refusal))
+        self.outbox.failed(key, f"422 {getattr(refusal, 'fields', refusal)}")
+        return None
+
     def deliver_due(self) -> int:
         """One round; returns how many entries were filed."""
         filed = 0
@@ -47,8 +66,10 @@ class Deliverer:
                 self.outbox.retry_later(entry.idempotency_key, str(exc))
                 break  # the API is down: no point trying the rest now
             except Invalid as exc:
-                log.error("outbox entry %s rejected by the API: %s", entry.idempotency_key, exc.fields)
-                self.outbox.failed(entry.idempotency_key, f"422 {exc.fields}")
+                ticket = self._fitted(entry.idempotency_key, entry.payload, exc)
+                if ticket is not None:
+                    self.outbox.delivered(entry.idempotency_key, str(ticket.get("id")))
+                    filed += 1
             except IssueApiError as exc:
                 self.outbox.retry_later(entry.idempotency_key, str(exc))
             else:

@@ -7,7 +7,9 @@ platform's staff see and act on them in the same queue as every other request.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import logging
 from typing import Any, Optional
 
@@ -28,7 +30,7 @@ from contract.issue_client import Invalid, IssueApiError
 from contract.messages import ticket_payload as ticket_note
 from contract.phones import find_phone, mask_phone
 from contract.spoken_numbers import read_phone
-from contract.vocabulary import CATEGORIES, DEFAULT_KIND, LONG_TEXT_MAX, OTHER_CATEGORY
+from contract.vocabulary import CATEGORIES, DEFAULT_KIND, LONG_TEXT_MAX, OTHER_CATEGORY, REPORT_FIELD_MAX
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,8 @@ class ValidateTicketForm(Action):
         else:
             updates = self._answer(dispatcher, tracker, requested, intent, text)
 
+        for slot in _refuse_too_long(dispatcher, updates):
+            updates[slot] = None  # (the description's own question says so itself)
         values = {**current, **updates}
         events: list[EventType] = [SlotSet(slot, value) for slot, value in updates.items()]
         events.append(SlotSet("requested_slot", _next_slot(values)))
@@ -127,6 +131,8 @@ class ValidateTicketForm(Action):
         """Interpret the caller's turn as the answer to `requested`, or as a correction."""
         settings = runtime.settings()
         updates: dict[str, Any] = dict(corrections(text, requested))
+        if _refuse_too_long(dispatcher, updates) and not updates:
+            return {}  # a correction too long to keep: said so, and the pending question is asked again
         named = updates.pop("category_text", None)
         category = category_from_answer(named, settings.categories_file) if named else None
         note = updates.pop("description_note", None)
@@ -229,10 +235,31 @@ class AskTicketConfirmed(Action):
         return []
 
 
+BEIJING = dt.timezone(dt.timedelta(hours=8))  # the day a report is made in, for its submission key
+
+
+def _refuse_too_long(dispatcher: CollectingDispatcher, updates: dict[str, Any]) -> list[str]:
+    """Drop the values the issue API would refuse as too long (REPORT_FIELD_MAX), saying which; the
+    fields dropped. Checked before the read-back, so that nothing is promised that cannot be filed."""
+    too_long = [slot for slot, value in updates.items() if slot in REPORT_FIELD_MAX and slot != "description"
+                and isinstance(value, str) and len(value) > REPORT_FIELD_MAX[slot]]
+    for slot in too_long:
+        updates.pop(slot)
+    if too_long:
+        dispatcher.utter_message(response="utter_field_too_long",
+                                 fields=replies.field_names([{"field": slot} for slot in too_long]))
+    if isinstance(updates.get("description"), str) and len(updates["description"]) > LONG_TEXT_MAX:
+        updates["description"], updates["description_hint"] = None, "too_long"  # asked again, for the gist
+    return too_long
+
+
 def submission_key(tracker: Tracker) -> str:
-    """Same conversation + same confirming turn -> same key, so a repeated action files nothing new."""
-    confirming = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
-    raw = f"{tracker.sender_id}|{confirming.get('timestamp')}|{tracker.get_slot('description')}"
+    """Same conversation, same report, same day, nothing filed since -> same key, so a repeated
+    action files nothing new. Not the confirming turn: when Rasa dies after the action filed the
+    ticket, the turn is lost, the caller confirms again in a new turn, and must get the same ticket."""
+    report = json.dumps(ticket_payload(tracker), sort_keys=True, ensure_ascii=False)
+    day = dt.datetime.now(BEIJING).date().isoformat()
+    raw = f"{tracker.sender_id}|{day}|{tracker.get_slot('last_ticket_id')}|{report}"
     return "rasa-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 

@@ -7,7 +7,7 @@ words onto the category labels and is checked against CATEGORIES by the tests.
 """
 from __future__ import annotations
 
-from typing import Mapping, Tuple
+from typing import Any, Mapping, Tuple
 
 STATUS_LABELS: Mapping[str, str] = {
     "received": "已受理",
@@ -52,6 +52,14 @@ DEFAULT_CHANNEL = "api"
 # Characters the issue API keeps of a long text (description, supplement, result, note): the bot
 # asks for a shorter one rather than have the filing refused after the read-back.
 LONG_TEXT_MAX = 2000
+# The longest value of each field of a report the issue API takes: the bot checks them before it
+# promises anything (a report queued during an outage must not be refused when it is delivered).
+REPORT_FIELD_MAX: Mapping[str, int] = {
+    "company": 100,
+    "contact_name": 50,
+    "location": 200,
+    "description": LONG_TEXT_MAX,
+}
 
 RATING_LABELS: Mapping[int, str] = {
     5: "非常满意",
@@ -156,3 +164,18 @@ DEPARTMENTS: Tuple[str, ...] = tuple(dict.fromkeys(DEPARTMENT_FOR_CATEGORY.value
 def department_for(category: str) -> str:
     """The usual department of a category; the general enterprise service centre otherwise."""
     return DEPARTMENT_FOR_CATEGORY.get(category, DEPARTMENT_FOR_CATEGORY[OTHER_CATEGORY])
+
+
+def fit_report(report: Mapping[str, Any]) -> dict[str, Any]:
+    """`report` with every text cut to REPORT_FIELD_MAX (marked with "…") and an unknown category or
+    kind replaced by 其他 / the default: what can always be filed of a report that was promised."""
+    fitted = dict(report)
+    for field, most in REPORT_FIELD_MAX.items():
+        value = fitted.get(field)
+        if isinstance(value, str) and len(value) > most:
+            fitted[field] = value[:most - 1] + "…"
+    if fitted.get("category") not in CATEGORIES:
+        fitted["category"] = OTHER_CATEGORY
+    if "kind" in fitted and fitted["kind"] not in KIND_LABELS:
+        fitted["kind"] = DEFAULT_KIND
+    return fitted

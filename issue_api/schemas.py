@@ -24,6 +24,7 @@ from contract.vocabulary import (
     CHANNELS,
     KIND_LABELS,
     LONG_TEXT_MAX,
+    REPORT_FIELD_MAX,
     REVIEW_STATUS_LABELS,
     REVIEW_TYPE_LABELS,
     STATUS_LABELS,
@@ -90,12 +91,12 @@ def text(max_length: int) -> type:
     return type(f"Text{max_length}", (_Text,), {"max_length": max_length})
 
 
-Company = text(100)
-PersonName = text(50)
+Company = text(REPORT_FIELD_MAX["company"])
+PersonName = text(REPORT_FIELD_MAX["contact_name"])
 PhoneText = text(40)
 LongText = text(LONG_TEXT_MAX)
 ShortText = text(500)
-Location = text(200)
+Location = text(REPORT_FIELD_MAX["location"])
 ConversationId = text(128)
 Department = text(64)
 

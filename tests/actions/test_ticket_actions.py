@@ -227,3 +227,27 @@ def test_a_caller_who_would_rather_not_give_a_name_is_filed_as_anonymous(action_
     asked_back = run_action(action_server.url, "validate_ticket_form", text="你问这个干嘛", intent="out_of_scope",
                             slots=slots)
     assert slot_events(asked_back)["contact_name"] is None and "没听清" in texts(asked_back)
+
+
+def test_a_confirmation_repeated_after_a_lost_turn_files_the_same_ticket(action_server, issue_api):
+    sender = f"conv-{uuid.uuid4()}"  # Rasa died after the action filed: the turn was never stored
+    slots = {**FORM_SLOTS, "phone": "13700009393"}
+    first = run_action(action_server.url, "action_submit_ticket", text="对", intent="affirm", slots=slots, sender=sender)
+    again = run_action(action_server.url, "action_submit_ticket", text="对，确认提交", intent="affirm", slots=slots,
+                       sender=sender)  # a new turn, the same report
+    assert slot_events(again)["last_ticket_id"] == slot_events(first)["last_ticket_id"]
+    listing = requests.get(f"{issue_api.url}/api/v1/tickets", params={"phone": "13700009393"},
+                           headers=_operator(issue_api), timeout=5).json()["items"]
+    assert len(listing) == 1
+    later = run_action(action_server.url, "action_submit_ticket", text="对", intent="affirm", sender=sender,
+                       slots={**slots, "last_ticket_id": slot_events(first)["last_ticket_id"]})
+    assert slot_events(later)["last_ticket_id"] != slot_events(first)["last_ticket_id"]  # filed again on purpose
+
+
+def test_a_field_too_long_to_file_is_asked_again_before_anything_is_promised(action_server):
+    slots = {**FORM_SLOTS, "ticket_confirmed": None, "requested_slot": "ticket_confirmed"}
+    result = run_action(action_server.url, "validate_ticket_form", text="地址改成" + "锦业路" * 100, intent="inform",
+                        slots=slots)
+    assert "太长" in texts(result) and "地点" in texts(result)
+    assert "location" not in slot_events(result) or slot_events(result)["location"] is None
+    assert slot_events(result)["requested_slot"] == "ticket_confirmed"
