@@ -272,7 +272,7 @@ class _Listener:
 def _json_type(text: str) -> str | None:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # (JSON nested thousands deep)
         return None
     return data.get("type") if isinstance(data, dict) else None
 
@@ -287,7 +287,7 @@ async def _read_start(websocket: WebSocket, timeout: float) -> Start:
         raise WebSocketDisconnect()
     try:
         data = json.loads(message.get("text") or "")
-    except ValueError:
+    except (ValueError, RecursionError):  # (JSON nested thousands deep)
         data = None
     if not isinstance(data, dict) or data.get("type") != "start" or "sender" not in data or "sample_rate" not in data:
         raise Refused("bad_start", ERRORS["bad_start"], CLOSE_POLICY)
@@ -300,7 +300,9 @@ async def _read_start(websocket: WebSocket, timeout: float) -> Start:
         raise Refused("unsupported_sample_rate", ERRORS["unsupported_sample_rate"], CLOSE_POLICY)
     if phone is not None and phone != "" and (not isinstance(phone, str) or len(phone) > MAX_PHONE_CHARS):
         raise Refused("bad_phone", ERRORS["bad_phone"], CLOSE_POLICY)
-    return Start(sender, rate, phone or None, bool(data.get("tts")), data.get("push_to_talk") is True)
+    if any(not isinstance(data.get(option, False), bool) for option in ("tts", "push_to_talk")):
+        raise Refused("bad_start", ERRORS["bad_start"], CLOSE_POLICY)  # "tts": "no" is not a yes
+    return Start(sender, rate, phone or None, data.get("tts", False), data.get("push_to_talk", False))
 
 
 class _Answerer:

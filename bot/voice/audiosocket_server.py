@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import threading
 from typing import Awaitable, Callable, Sequence
@@ -28,6 +29,8 @@ from bot.voice.settings import VoiceSettings
 log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT = 5.0  # seconds to wait for the peer to take our audio before the line counts as broken
+BUSY_PROMPTS_AT_ONCE = 8  # refused callers hearing the busy prompt at once; more are hung up on at once
+WALL_CLOCK_MARGIN = 30.0  # seconds a call may run past VOICE_MAX_CALL on the wall clock (a slow line), at most
 
 SessionFactory = Callable[[str, "AudioSocketSink"], CallSession]
 
@@ -42,8 +45,10 @@ class AudioSocketSink:
         self._lock = threading.Lock()
 
     def play(self, pcm: bytes, now: float) -> None:
-        size = proto.FRAME_BYTES
-        frames = [pcm[i : i + size].ljust(size, b"\x00") for i in range(0, len(pcm), size)]
+        self.play_frames(frames_of(pcm))
+
+    def play_frames(self, frames: Sequence[bytes]) -> None:
+        """Queue ready frames (shared, not copied: the busy prompt is the same for every refusal)."""
         with self._lock:
             self._frames.extend(frames)
 
@@ -134,15 +139,34 @@ class CallSlots:
                 self.active -= 1
 
 
+def frames_of(pcm: bytes) -> list[bytes]:
+    size = proto.FRAME_BYTES
+    return [pcm[i : i + size].ljust(size, b"\x00") for i in range(0, len(pcm), size)]
+
+
+@functools.lru_cache(maxsize=2)
+def _busy_frames(busy_audio: bytes) -> tuple[bytes, ...]:
+    return tuple(frames_of(busy_audio))
+
+
+_busy_prompting = collections.Counter()  # refusals playing the busy prompt now (event loop only)
+
+
 async def refuse_busy(writer: asyncio.StreamWriter, busy_audio: bytes, call_id: str) -> None:
-    """Over capacity: tell the caller the line is busy, then hang up, rather than answer late."""
+    """Over capacity: tell the caller the line is busy, then hang up, rather than answer late. A flood
+    of connections beyond the slots is hung up on at once once BUSY_PROMPTS_AT_ONCE are hearing it."""
     log.warning("call %s refused: all call slots busy", call_id)
-    sink, stop = AudioSocketSink(), asyncio.Event()
-    sink.play(busy_audio, 0.0)
-    pump = asyncio.create_task(sink.pump(writer, stop))
-    await sink.drained(timeout=30)
-    stop.set()
-    await pump
+    if _busy_prompting["now"] < BUSY_PROMPTS_AT_ONCE:
+        _busy_prompting["now"] += 1
+        try:
+            sink, stop = AudioSocketSink(), asyncio.Event()
+            sink.play_frames(_busy_frames(busy_audio))
+            pump = asyncio.create_task(sink.pump(writer, stop))
+            await sink.drained(timeout=30)
+            stop.set()
+            await pump
+        finally:
+            _busy_prompting["now"] -= 1
     writer.write(proto.encode(proto.Kind.HANGUP))
     try:
         await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT)
@@ -159,7 +183,8 @@ async def handle_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
     try:
         first = await asyncio.wait_for(proto.read_message(reader), timeout=settings.audiosocket_read_timeout)
         if first is None or first.kind != proto.Kind.UUID:
-            raise proto.ProtocolError(f"expected the call UUID first, got {first!r}")
+            got = "nothing" if first is None else f"{first.kind.name} with {len(first.payload)} bytes"
+            raise proto.ProtocolError(f"expected the call UUID first, got {got}")  # (never the payload itself)
         call_id = first.call_uuid
     except (proto.ProtocolError, asyncio.TimeoutError) as exc:
         log.warning("AudioSocket connection from %s rejected: %s", peer, exc)
@@ -196,9 +221,15 @@ async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     call = loop.run_in_executor(None, session.run, source)
     line = _LineFaults(call_id)
     caller_hung_up = line_dead = False
+    # Only audio keeps a call alive: a peer that sends keys, empty frames or unknown messages and no
+    # audio would otherwise hold a call slot with the call's clock (which audio drives) standing
+    # still. And no call outlasts VOICE_MAX_CALL on the wall clock either, whatever it sends.
+    heard_at = loop.time()
+    ends_at = heard_at + settings.max_call + min(WALL_CLOCK_MARGIN, settings.max_call / 2)
     try:
         while not call.done():
-            read = asyncio.ensure_future(asyncio.wait_for(proto.read_message(reader), settings.audiosocket_read_timeout))
+            wait = min(heard_at + settings.audiosocket_read_timeout, ends_at) - loop.time()
+            read = asyncio.ensure_future(asyncio.wait_for(proto.read_message(reader), max(wait, 0.001)))
             await asyncio.wait({read, call}, return_when=asyncio.FIRST_COMPLETED)
             if not read.done():
                 read.cancel()
@@ -210,15 +241,21 @@ async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
                 line.unknown_kind(exc)
                 continue
             except asyncio.TimeoutError:
-                log.warning("call %s: nothing from the line for %gs: hanging up", call_id,
-                            settings.audiosocket_read_timeout)
+                if loop.time() >= ends_at:
+                    log.warning("call %s: longer than %gs on the wall clock: hanging up", call_id, settings.max_call)
+                else:
+                    log.warning("call %s: no audio from the line for %gs: hanging up", call_id,
+                                settings.audiosocket_read_timeout)
                 line_dead = True
                 break
             if message is None or message.kind == proto.Kind.HANGUP:
                 caller_hung_up = True
                 break
             if message.kind == proto.Kind.AUDIO:
-                line.dropped(source.push(line.whole_samples(message.payload)), source)
+                samples = line.whole_samples(message.payload)
+                if samples:
+                    heard_at = loop.time()
+                line.dropped(source.push(samples), source)
             elif message.kind == proto.Kind.DTMF:
                 session.push_dtmf(message.digit)
             elif message.kind == proto.Kind.ERROR:

@@ -31,6 +31,7 @@ from bot.voice.vad import SpeechDetector
 from contract.phones import mask_phone
 
 log = logging.getLogger(__name__)
+MAX_KEYS_WAITING = 64  # DTMF digits kept between two audio frames
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ class CallSession:
         self._transferred = False
         self._hangup_reason: str | None = None
         self._inbox: queue.Queue[str | None] = queue.Queue()  # operator replies to speak, then CLOSED
-        self._keys: queue.Queue[str] = queue.Queue()  # DTMF digits from the phone line
+        # DTMF digits from the phone line, bounded: a line that sends keys and no audio must not grow it.
+        self._keys: queue.Queue[str] = queue.Queue(maxsize=MAX_KEYS_WAITING)
         self._keyed = ""
         self._utterance_open = False  # the caller spoke since the recognizer last closed an utterance
         self._turn_end = TurnEndPolicy(settings)
@@ -285,7 +287,10 @@ class CallSession:
     def push_dtmf(self, digit: str) -> None:
         """A key the caller pressed (any thread). Digits then "#" send the number, e.g. a ticket id;
         "*" clears what was keyed. Any key also stops the bot talking, like speech does."""
-        self._keys.put(digit)
+        try:
+            self._keys.put_nowait(digit)
+        except queue.Full:
+            pass  # more keys than anyone presses between two frames: the rest are dropped
 
     def _handle_keys(self) -> None:
         while True:

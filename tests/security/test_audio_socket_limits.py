@@ -130,6 +130,27 @@ def test_only_8_16_and_48_khz_are_taken(audio_gateway: Gateway, rate) -> None:
     assert took < 3, f"refusing a sample rate took {took:.1f}s"
 
 
+@pytest.mark.parametrize("extra", [{"tts": "no"}, {"push_to_talk": "yes"}, {"tts": 1}, {"push_to_talk": None}])
+def test_start_options_must_be_real_booleans(audio_gateway: Gateway, extra: dict) -> None:
+    async def talk() -> tuple[dict, int | None]:
+        async with websockets.connect(ws_url(audio_gateway), extra_headers=CHANNEL_HEADERS) as ws:
+            await ws.send(start("ws-options", 16000, **extra))
+            return await next_json(ws), await closed_with(ws)
+
+    frame, code = run_async(talk())
+    assert frame["error"]["code"] == "bad_start" and code == 1008
+
+
+def test_a_start_message_nested_too_deep_to_read_is_refused_politely(audio_gateway: Gateway) -> None:
+    async def talk() -> tuple[dict, int | None]:
+        async with websockets.connect(ws_url(audio_gateway), extra_headers=CHANNEL_HEADERS) as ws:
+            await ws.send("[" * 100_000)
+            return await next_json(ws), await closed_with(ws)
+
+    frame, code = run_async(talk())
+    assert frame["error"]["code"] == "bad_start" and code == 1008
+
+
 @pytest.mark.parametrize("sender", ["<script>", "a" * 129, "", "call 1", "呼叫", 12345, None])
 def test_the_sender_is_checked_like_the_channel_api_does(audio_gateway: Gateway, sender) -> None:
     async def talk() -> tuple[dict, int | None]:
@@ -178,14 +199,15 @@ def test_bad_frames_are_answered_and_the_socket_keeps_working(audio_gateway: Gat
         async with websockets.connect(ws_url(audio_gateway), extra_headers=CHANNEL_HEADERS) as ws:
             await ws.send(start(sender, rate))
             errors = []
-            for bad in (b"\0" * 321, b"\1", b"\0\0" * (rate + 1), "not json", json.dumps({"type": "dance"})):
+            for bad in (b"\0" * 321, b"\1", b"\0\0" * (rate + 1), "not json", json.dumps({"type": "dance"}),
+                        "[" * 100_000):
                 await ws.send(bad)
                 errors.append(await next_json(ws))
             return errors, await say(ws, speech, chunk=rate // 5)
 
     errors, answer = run_async(talk())
     assert [e["error"]["code"] for e in errors] == ["odd_frame", "odd_frame", "frame_too_large", "bad_message",
-                                                     "bad_message"]
+                                                     "bad_message", "bad_message"]
     assert all(e["type"] == "error" and e["text"] == e["error"]["message"] for e in errors)
     assert answer == {"type": "bot", "text": "收到：안녕하세요", "role": "bot"}
     assert [m["text"] for m in poll(audio_gateway.url, sender=sender).json()["messages"]] == [

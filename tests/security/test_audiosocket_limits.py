@@ -88,6 +88,45 @@ def test_a_connection_that_never_sends_its_uuid_is_dropped_after_the_read_timeou
     assert run_async(call()) < READ_TIMEOUT + 3
 
 
+@pytest.mark.parametrize("filler", [(Kind.DTMF, b"1"), (Kind.AUDIO, b""), (Kind.AUDIO, b"\x00")],
+                         ids=["keys", "empty-audio", "one-byte-audio"])
+def test_a_peer_that_sends_anything_but_audio_is_hung_up_like_a_silent_one(server: int, filler) -> None:
+    async def call() -> tuple[Peer, float, bool]:
+        holder = await connect(server)
+        await holder.send(Kind.UUID, uuid.uuid4().bytes)
+        await holder.silence(0.2)
+        began = asyncio.get_running_loop().time()
+        while not holder.closed.is_set() and asyncio.get_running_loop().time() - began < READ_TIMEOUT + 10:
+            await holder.send(*filler)  # well within the read timeout, every time: no audio, though
+            await asyncio.sleep(0.3)
+        held = asyncio.get_running_loop().time() - began
+        next_call = await connect(server)
+        await next_call.send(Kind.UUID, uuid.uuid4().bytes)
+        up = await still_up_after(next_call, 3.0)
+        await hang_up(next_call)
+        return holder, held, up
+
+    holder, held, up = run_async(call())
+    assert held < READ_TIMEOUT + 3 and holder.closed.is_set()
+    assert up, "the holder's slot was not given back"
+
+
+def test_no_call_outlasts_its_maximum_length_on_the_wall_clock(rasa: FakeRasa, tmp_path) -> None:
+    """A line that trickles one sample at a time keeps the call's audio clock nearly still."""
+    for port in run_audiosocket_server(tmp_path, RASA_URL=rasa.url, VOICE_MAX_CALL="3",
+                                       AUDIOSOCKET_READ_TIMEOUT=str(READ_TIMEOUT)):
+        async def call() -> float:
+            trickle = await connect(port)
+            await trickle.send(Kind.UUID, uuid.uuid4().bytes)
+            began = asyncio.get_running_loop().time()
+            while not trickle.closed.is_set() and asyncio.get_running_loop().time() - began < 20:
+                await trickle.send(Kind.AUDIO, b"\x01\x00")
+                await asyncio.sleep(0.3)
+            return asyncio.get_running_loop().time() - began
+
+        assert run_async(call()) < 3 + 1.5 + 2
+
+
 def test_odd_length_frames_and_unknown_message_types_do_not_end_the_call(server: int, rasa: FakeRasa,
                                                                           hello_8k: bytes) -> None:
     async def call() -> tuple[bool, bool]:

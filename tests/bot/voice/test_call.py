@@ -308,3 +308,17 @@ def test_no_partials_when_switched_off(call_settings, fake_rasa, hello_16k) -> N
     session.run(scripted_frames([Silence(0.5), hello_16k, Silence(1.5)], 16000))
     assert not any(isinstance(e, Partial) for e in session.events)
     assert ("caller", "안녕하세요") in turns(session)  # the utterance is still heard and closed
+
+
+def test_keys_pressed_faster_than_audio_comes_are_bounded(call_settings, fake_rasa) -> None:
+    """A line that sends keys and no audio: what waits for the next frame does not grow without end."""
+    from bot.voice.call import MAX_KEYS_WAITING
+
+    session = CallSession(recognizer=ScriptedRecognizer({}), bot=DirectRasa(call_settings.rasa_url),
+                          tts=build_tts(call_settings), sink=SimulatedLine(16000), settings=call_settings)
+    for _ in range(100_000):
+        session.push_dtmf("1")
+    assert session._keys.qsize() == MAX_KEYS_WAITING
+    session.push_dtmf("#")  # and the line still works: the next frames take what was kept
+    session.run(scripted_frames([Silence(0.5)], 16000))
+    assert session._keys.qsize() == 0

@@ -340,10 +340,3 @@ def test_words_the_recognizer_has_not_closed_are_answered_when_the_wire_falls_si
     assert texts[-1]["type"] == "bot"  # answered (the fake bot hands "thank you" to a person)
 
 
-def test_push_to_talk_needs_a_real_boolean(gateway: Gateway, rasa: FakeRasa) -> None:
-    # "false" (a string) is not push-to-talk: the turn ends at the recognizer's pause, no stop needed.
-    start = {"type": "start", "sender": "ptt-string", "sample_rate": 16000, "push_to_talk": "false"}
-    words = korean_speech("감사합니다", 16000)
-    texts = run_async(stream(ws_url(gateway), start, silence(0.2) + words + silence(pause_after(words, 1.5).seconds),
-                             replies=1))
-    assert finals(texts) == ["감사합니다"]
