@@ -38,18 +38,19 @@ def proof_for(tracker: Tracker, ticket_id: Optional[str] = None, code: Optional[
                  client=code_client(tracker))
 
 
-def code_client(tracker: Tracker) -> str:
-    """Who is trying query codes, for the issue API's count of wrong ones: the phone line's caller id,
-    the web user's network (the gateway's `client` metadata, already a keyed hash), or else this
-    conversation. A stranger's wrong guesses then slow down and lock out that stranger, not the
-    reporter (issue_api/proof.py)."""
+def code_client(tracker: Tracker) -> Optional[str]:
+    """Who is trying query codes, for the issue API's count of wrong ones: the phone line's caller id
+    or the web user's network (the gateway's `client` metadata, already a keyed hash). A stranger's
+    wrong guesses then slow down that stranger more than the reporter (issue_api/proof.py). Nothing
+    that costs a stranger nothing to change (a new chat, a withheld number): then the ticket's own
+    strict count applies."""
     phone = caller_phone(tracker)
     if phone:
         return f"tel:{phone}"
     network = message_metadata(tracker).get("client")
     if isinstance(network, str) and network:
         return f"net:{network[:64]}"
-    return f"conv:{tracker.sender_id}"
+    return None
 
 
 async def prove(dispatcher: CollectingDispatcher, tracker: Tracker, ticket_id: str,

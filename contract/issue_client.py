@@ -329,12 +329,11 @@ class IssueClient:
     @staticmethod
     def _pages(page: Callable[[int], list[dict[str, Any]]], most: int) -> tuple[list[dict[str, Any]], bool]:
         items: list[dict[str, Any]] = []
-        while len(items) < most:
+        while True:
             batch = page(len(items))
             items += batch
-            if len(batch) < PAGE:
+            if len(batch) < PAGE or len(items) > most:
                 return items[:most], len(items) > most
-        return items[:most], True
 
     def department_stats(self) -> list[dict[str, Any]]:
         """GET /stats/departments: one row per department, ordered by name."""

@@ -14,11 +14,15 @@ conversation and operators still work).
 
 Whom that counts: ticket numbers are read out on the phone, so anyone may know one. Counted per
 ticket alone, a stranger's ten wrong guesses would lock the reporter out of their own ticket. The bot
-therefore names the client trying (header X-Proof-Client: the phone line's caller id or the web
-user's network, hashed): the slow-down and the lock apply to that client's tries on that ticket, and
-the ticket as a whole refuses codes only after TICKET_LOCK_AFTER wrong ones in a day from all clients
-together, which still bounds guessing to a few dozen of a million codes a day. A request without a
-client name is counted per ticket, strictly, as before.
+therefore names the client trying when it can (header X-Proof-Client: the phone line's caller id or
+the web user's network, stored only as a keyed hash): that client's tries are slowed down and locked
+as above, and all named clients of the ticket together get a looser count of their own (six free,
+then waits doubling from ten seconds, none after thirty in a day), so a stranger who keeps changing
+networks is still slowed down and guessing stays bounded to a few dozen of a million codes a day;
+the reporter trying from elsewhere meanwhile waits at worst, and the caller id and the filing
+conversation always prove the ticket at once. Without a client name (a new chat or a withheld number
+costs a stranger nothing, so they name nobody) the ticket's own strict count applies, as before.
+Every try locks the ticket's row first, so concurrent wrong codes are each counted.
 """
 from __future__ import annotations
 
@@ -36,7 +40,11 @@ FREE_FAILURES = 3
 FIRST_DELAY = dt.timedelta(seconds=30)
 MAX_DELAY = dt.timedelta(hours=1)
 LOCK_AFTER = 10
-TICKET_LOCK_AFTER = 30  # wrong codes in a day from all named clients together
+# All named clients together, on one ticket: a stranger who rotates clients (networks, new calls) is
+# slowed down too, and after TICKET_LOCK_AFTER in a day the ticket takes no codes.
+TICKET_FREE_FAILURES = 6
+TICKET_FIRST_DELAY = dt.timedelta(seconds=10)
+TICKET_LOCK_AFTER = 30
 LOCK_FOR = dt.timedelta(hours=24)
 WINDOW = dt.timedelta(hours=24)
 
@@ -54,9 +62,13 @@ class Proof:
     client: Optional[str] = None  # who is trying codes (see the module docstring); kept only hashed
 
 
-def client_key(client: str) -> str:
-    """What is stored of a client's name: a short hash (it may carry a caller id)."""
-    return hashlib.sha256(f"proof-client|{client}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+ALL_CLIENTS_KEY = "*"  # the row of a ticket that counts every named client's wrong codes
+
+
+def client_key(client: str, secret: str) -> str:
+    """What is stored of a client's name: a short keyed hash (it may carry a caller id)."""
+    return hmac.new(f"proof-client|{secret}".encode(), client.encode("utf-8", "surrogatepass"),
+                    hashlib.sha256).hexdigest()[:32]
 
 
 def new_code() -> str:
@@ -80,19 +92,34 @@ def _digest(ticket_id: str, code: str, salt: str, secret: str) -> str:
     return hmac.new(secret.encode(), f"{ticket_id}|{salt}|{code}".encode(), hashlib.sha256).hexdigest()
 
 
+@dataclass(frozen=True)
+class Policy:
+    """How wrong codes are slowed down: `free` ones, then a wait doubling from `first_delay` (at most
+    MAX_DELAY), and after `lock_after` in a WINDOW none for LOCK_FOR."""
+
+    free: int
+    first_delay: dt.timedelta
+    lock_after: int
+
+
+ONE_CLIENT = Policy(FREE_FAILURES, FIRST_DELAY, LOCK_AFTER)  # also a ticket's, when no client is named
+ALL_CLIENTS = Policy(TICKET_FREE_FAILURES, TICKET_FIRST_DELAY, TICKET_LOCK_AFTER)  # a ticket's, from named clients
+
+
 @dataclass
 class Attempts:
-    """Wrong codes for one ticket within the current window."""
+    """Wrong codes (of one client, or of all, on one ticket) within the current window."""
 
     failures: int = 0
     window_start: Optional[dt.datetime] = None
     next_allowed_at: Optional[dt.datetime] = None
+    policy: Policy = ONE_CLIENT
 
     def fresh(self, now: dt.datetime) -> "Attempts":
         """The count, restarted when the window has passed and no lock is running."""
         locked = self.next_allowed_at is not None and self.next_allowed_at > now
         if self.window_start is not None and now - self.window_start > WINDOW and not locked:
-            return Attempts()
+            return Attempts(policy=self.policy)
         return self
 
     def wait(self, now: dt.datetime) -> Optional[dt.timedelta]:
@@ -104,38 +131,14 @@ class Attempts:
     def failed(self, now: dt.datetime) -> "Attempts":
         failures = self.failures + 1
         start = self.window_start or now
-        if failures >= LOCK_AFTER:
-            return Attempts(failures, start, now + LOCK_FOR)
-        if failures >= FREE_FAILURES:
-            delay = min(FIRST_DELAY * (2 ** (failures - FREE_FAILURES)), MAX_DELAY)
-            return Attempts(failures, start, now + delay)
-        return Attempts(failures, start, None)
+        policy = self.policy
+        if failures >= policy.lock_after:
+            return Attempts(failures, start, now + LOCK_FOR, policy)
+        if failures >= policy.free:
+            delay = min(policy.first_delay * (2 ** (failures - policy.free)), MAX_DELAY)
+            return Attempts(failures, start, now + delay, policy)
+        return Attempts(failures, start, None, policy)
 
     @property
     def locked(self) -> bool:
-        return self.failures >= LOCK_AFTER
-
-
-@dataclass
-class TicketAttempts:
-    """Wrong codes for one ticket from all named clients within the current window: only a cap."""
-
-    failures: int = 0
-    window_start: Optional[dt.datetime] = None
-    next_allowed_at: Optional[dt.datetime] = None
-
-    def fresh(self, now: dt.datetime) -> "TicketAttempts":
-        locked = self.next_allowed_at is not None and self.next_allowed_at > now
-        if self.window_start is not None and now - self.window_start > WINDOW and not locked:
-            return TicketAttempts()
-        return self
-
-    def wait(self, now: dt.datetime) -> Optional[dt.timedelta]:
-        if self.failures >= TICKET_LOCK_AFTER and self.next_allowed_at is not None and self.next_allowed_at > now:
-            return self.next_allowed_at - now
-        return None
-
-    def failed(self, now: dt.datetime) -> "TicketAttempts":
-        failures = self.failures + 1
-        start = self.window_start or now
-        return TicketAttempts(failures, start, now + LOCK_FOR if failures >= TICKET_LOCK_AFTER else None)
+        return self.failures >= self.policy.lock_after

@@ -31,6 +31,7 @@ from sqlalchemy import and_, case, func, select
 from .clock import SHANGHAI, Clock, to_utc_naive
 from .db import Database
 from .models import callbacks, reviews, tickets
+from .tickets import DISPATCHED
 from contract.vocabulary import CATEGORIES, KIND_LABELS, OPEN_STATUSES, RESOLVED_STATUSES, STATUS_LABELS
 
 WEEKS_SHOWN = 8
@@ -126,8 +127,8 @@ def department_stats(db: Database, clock: Clock) -> List[Dict[str, Any]]:
         func.count(tickets.c.rating_score),
         func.sum(case((tickets.c.rating_score >= 3, 1), else_=0)),
         func.sum(tickets.c.rework_count),
-    ).group_by(tickets.c.department)
-    overdue_ids = (select(tickets.c.department, tickets.c.id).where(late)
+    ).where(DISPATCHED).group_by(tickets.c.department)  # a department's figures start at its dispatch
+    overdue_ids = (select(tickets.c.department, tickets.c.id).where(late, DISPATCHED)
                    .order_by(tickets.c.deadline, tickets.c.id))
     with db.read() as conn:
         groups = conn.execute(grouped).all()

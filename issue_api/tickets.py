@@ -41,7 +41,8 @@ from .errors import ApiError, invalid_field, not_found
 from .accounts import Account
 from .ids import allocate_ticket_id, looks_like_ticket_id, next_ticket_id
 from .models import client_proof_attempts, idempotency_keys, proof_attempts, reviews, ticket_events, tickets
-from .proof import Attempts, Proof, TicketAttempts, client_key, code_matches, hash_code, new_code
+from .proof import (ALL_CLIENTS, ALL_CLIENTS_KEY, ONE_CLIENT, Attempts, Policy, Proof, client_key, code_matches,
+                    hash_code, new_code)
 
 MAX_LIST_LIMIT = 200
 MAX_EXTENSION_DAYS = 366  # a new deadline at most this long after the current one
@@ -65,6 +66,7 @@ _INSERT_KEY = idempotency_keys.insert()
 _ATTEMPTS = select(proof_attempts).where(proof_attempts.c.ticket_id == bindparam("ticket_id"))
 _CLIENT_ATTEMPTS = select(client_proof_attempts).where(client_proof_attempts.c.ticket_id == bindparam("ticket_id"),
                                                        client_proof_attempts.c.client == bindparam("client"))
+_TICKET_FOR_UPDATE = select(tickets.c.id).where(tickets.c.id == bindparam("ticket_id")).with_for_update()
 _PENDING_REVIEW = select(reviews).where(reviews.c.ticket_id == bindparam("ticket_id"), reviews.c.status == "pending")
 _PENDING_REVIEWS_OF_TICKETS = select(reviews).where(
     reviews.c.ticket_id.in_(bindparam("ticket_ids", expanding=True)), reviews.c.status == "pending")
@@ -74,7 +76,7 @@ _INSERT_REVIEW = reviews.insert()
 _DISPATCHED_EVENT = (select(ticket_events.c.id)
                      .where(ticket_events.c.ticket_id == tickets.c.id, ticket_events.c.action == "assigned")
                      .exists())
-_DISPATCHED = and_(tickets.c.status != "received", or_(tickets.c.status != "cancelled", _DISPATCHED_EVENT))
+DISPATCHED = and_(tickets.c.status != "received", or_(tickets.c.status != "cancelled", _DISPATCHED_EVENT))
 _WAS_DISPATCHED = (select(ticket_events.c.id)
                    .where(ticket_events.c.ticket_id == bindparam("ticket_id"), ticket_events.c.action == "assigned")
                    .limit(1))
@@ -201,7 +203,7 @@ class TicketService:
             if account.department is None:
                 return []
             department = account.department
-            query = query.where(_DISPATCHED)
+            query = query.where(DISPATCHED)
         if phone:
             query = query.where(tickets.c.phone == phone)
         if status:
@@ -245,49 +247,28 @@ class TicketService:
         self._check_code(ticket_id, row.query_code_hash, proof.query_code, proof.client)
 
     def _check_code(self, ticket_id: str, stored: Optional[str], code: str, client: Optional[str] = None) -> None:
-        """One try of a query code, counted before the answer is known: per client and ticket, under a
-        cap for the ticket; per ticket alone when no client is named (proof.py)."""
+        """One try of a query code, counted before the answer is known (proof.py): per client, and for
+        all clients together, when the bot names the client; per ticket, strictly, when it does not."""
         now = self.clock.now()
         stamp = to_utc_naive(now)
-        key = client_key(client) if client else None
         with self.db.write() as conn:
-            found = conn.execute(_ATTEMPTS, {"ticket_id": ticket_id}).first()
-            whose = conn.execute(_CLIENT_ATTEMPTS, {"ticket_id": ticket_id, "client": key}).first() if key else None
-            if key:
-                ticket = (TicketAttempts(found.failures, found.window_start, found.next_allowed_at)
-                          if found else TicketAttempts()).fresh(stamp)
-                attempts = (Attempts(whose.failures, whose.window_start, whose.next_allowed_at)
-                            if whose else Attempts()).fresh(stamp)
-                _refuse_while_waiting(ticket.wait(stamp), locked=True)
+            # One try of a ticket at a time: concurrent wrong codes must each be counted (PostgreSQL
+            # would otherwise let a burst read the same count and answer them all).
+            conn.execute(_TICKET_FOR_UPDATE, {"ticket_id": ticket_id})
+            if client:
+                counts = [_Count(conn, ticket_id, ALL_CLIENTS_KEY, ALL_CLIENTS, stamp),
+                          _Count(conn, ticket_id, client_key(client, self.secret), ONE_CLIENT, stamp)]
             else:
-                attempts = (Attempts(found.failures, found.window_start, found.next_allowed_at)
-                            if found else Attempts()).fresh(stamp)
-            _refuse_while_waiting(attempts.wait(stamp), attempts.locked)
+                counts = [_Count(conn, ticket_id, None, ONE_CLIENT, stamp)]
+            for count in counts:
+                _refuse_while_waiting(count.attempts.wait(stamp), count.attempts.locked)
             if code_matches(stored, ticket_id, code, self.secret):
-                if key and whose:
-                    conn.execute(delete(client_proof_attempts).where(
-                        client_proof_attempts.c.ticket_id == ticket_id, client_proof_attempts.c.client == key))
-                elif not key and found:  # (a named client's success leaves the ticket's daily cap as it is)
-                    conn.execute(delete(proof_attempts).where(proof_attempts.c.ticket_id == ticket_id))
+                counts[-1].forget()  # (all clients' day count stays: it bounds guessing per ticket)
                 return
-            after = attempts.failed(stamp)
-            values = {"failures": after.failures, "window_start": after.window_start,
-                      "next_allowed_at": after.next_allowed_at}
-            if key:
-                if whose:
-                    conn.execute(update(client_proof_attempts).where(
-                        client_proof_attempts.c.ticket_id == ticket_id, client_proof_attempts.c.client == key)
-                        .values(**values))
-                else:
-                    conn.execute(client_proof_attempts.insert().values(ticket_id=ticket_id, client=key, **values))
-                capped = ticket.failed(stamp)
-                values = {"failures": capped.failures, "window_start": capped.window_start,
-                          "next_allowed_at": capped.next_allowed_at}
-            if found:
-                conn.execute(update(proof_attempts).where(proof_attempts.c.ticket_id == ticket_id).values(**values))
-            else:
-                conn.execute(proof_attempts.insert().values(ticket_id=ticket_id, **values))
-        log.warning("wrong query code for ticket %s (%d by this client in this window)", ticket_id, after.failures)
+            for count in counts:
+                count.failed(stamp)
+        log.warning("wrong query code for ticket %s (%d by this client in this window)", ticket_id,
+                    counts[-1].attempts.failures + 1)
         raise ApiError(403, "proof_invalid", "查询码不正确")
 
     # ---- actions ------------------------------------------------------------------------------
@@ -549,6 +530,40 @@ def _check_new_deadline(field: str, value: str, current: dt.datetime) -> dt.date
     if (day - current_day).days > MAX_EXTENSION_DAYS:
         raise invalid_field(field, "deadline_too_far", f"新期限最多比当前期限晚 {MAX_EXTENSION_DAYS} 天")
     return day
+
+
+class _Count:
+    """One row of wrong codes: a ticket's (client None: proof_attempts) or a client's on a ticket."""
+
+    def __init__(self, conn: Connection, ticket_id: str, client: Optional[str], policy: Policy,
+                 stamp: dt.datetime) -> None:
+        self.conn, self.ticket_id, self.client = conn, ticket_id, client
+        found = (conn.execute(_ATTEMPTS, {"ticket_id": ticket_id}).first() if client is None else
+                 conn.execute(_CLIENT_ATTEMPTS, {"ticket_id": ticket_id, "client": client}).first())
+        self.stored = found is not None
+        self.attempts = (Attempts(found.failures, found.window_start, found.next_allowed_at, policy)
+                         if found else Attempts(policy=policy)).fresh(stamp)
+
+    def _where(self) -> Any:
+        if self.client is None:
+            return proof_attempts.c.ticket_id == self.ticket_id
+        return and_(client_proof_attempts.c.ticket_id == self.ticket_id, client_proof_attempts.c.client == self.client)
+
+    def failed(self, stamp: dt.datetime) -> None:
+        after = self.attempts.failed(stamp)
+        values = {"failures": after.failures, "window_start": after.window_start, "next_allowed_at": after.next_allowed_at}
+        table = proof_attempts if self.client is None else client_proof_attempts
+        if self.stored:
+            self.conn.execute(update(table).where(self._where()).values(**values))
+        elif self.client is None:
+            self.conn.execute(table.insert().values(ticket_id=self.ticket_id, **values))
+        else:
+            self.conn.execute(table.insert().values(ticket_id=self.ticket_id, client=self.client, **values))
+
+    def forget(self) -> None:
+        if self.stored:
+            table = proof_attempts if self.client is None else client_proof_attempts
+            self.conn.execute(delete(table).where(self._where()))
 
 
 def _refuse_while_waiting(wait: Optional[dt.timedelta], locked: bool) -> None:

@@ -12,10 +12,11 @@ def _tracker(metadata: dict, sender: str = "web-abc") -> Tracker:
                               "latest_action_name": "action_listen"})
 
 
-def test_a_phone_call_is_its_caller_id_a_web_chat_its_network_else_the_conversation() -> None:
+def test_a_phone_call_is_its_caller_id_a_web_chat_its_network_else_nobody() -> None:
     assert code_client(_tracker({"phone": "139 1234 0001", "channel": "voice"})) == "tel:13912340001"
     assert code_client(_tracker({"channel": "web", "client": "5371fbf68ec77bfc4d364f44"})) == "net:5371fbf68ec77bfc4d364f44"
-    assert code_client(_tracker({"channel": "web"}, sender="web-xyz")) == "conv:web-xyz"
+    assert code_client(_tracker({"channel": "web"}, sender="web-xyz")) is None  # a new chat costs nothing
+    assert code_client(_tracker({"channel": "voice"}, sender="voice-call-1")) is None  # nor a withheld number
 
 
 def test_the_client_is_named_only_with_a_query_code() -> None:

@@ -67,3 +67,16 @@ def test_concurrent_urges_are_all_counted(api: Api) -> None:
     responses = _race(urge)
     assert all(r.status_code == 200 for r in responses)
     assert api.get(ticket["id"])["urge_count"] == CLIENTS
+
+
+def test_a_burst_of_wrong_query_codes_is_counted_one_by_one(api: Api) -> None:
+    ticket = api.file()
+    wrong = f"{(int(api.codes[ticket['id']]) + 7) % 1_000_000:06d}"
+
+    def guess(n: int) -> int:
+        headers = {"X-Query-Code": wrong, "X-Proof-Client": f"net:burst-{n}"}
+        return api.call("GET", f"/tickets/{ticket['id']}", role="bot", proof=False, headers=headers).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(guess, range(48)))
+    assert codes.count(403) == 6 and codes.count(429) == 42, codes  # never a 500, never more answers

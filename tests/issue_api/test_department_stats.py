@@ -99,3 +99,15 @@ def test_a_department_that_returned_all_its_tickets_still_shows_its_returns(fres
     rows = _by_department(api)
     assert (rows[WATER]["total"], rows[WATER]["returns"]) == (0, 1)
     assert (rows[NOISE]["total"], rows[NOISE]["returns"]) == (1, 0)
+
+
+def test_a_ticket_only_proposed_to_a_department_is_not_counted_against_it(fresh_api) -> None:  # type: ignore[no-untyped-def]
+    api = fresh_api(ISSUE_API_NOW=MONDAY)
+    dispatched = _file(api, WATER, kind="consult")
+    proposed = api.file(kind="consult")["id"]  # its category's usual department, but never dispatched
+    api.server.stop()
+    api = fresh_api(api.db_url, ISSUE_API_NOW="2026-01-20T09:00:00+08:00")  # both past their deadline
+    water = _by_department(api)[WATER]
+    assert (water["total"], water["open"], water["overdue_tickets"]) == (1, 1, [dispatched])
+    late = [t["id"] for t in api.call("GET", "/tickets", params={"overdue": "true"}).json()["items"]]
+    assert proposed in late  # still on the operators' overdue list: theirs to dispatch

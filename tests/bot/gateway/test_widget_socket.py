@@ -205,8 +205,9 @@ def test_the_bot_learns_the_user_s_network_only_as_a_keyed_hash(start_gateway) -
         again = await client_of("web-net-000000000002", {"X-Forwarded-For": "203.0.113.7"})
         other = await client_of("web-net-000000000003", {"X-Forwarded-For": "198.51.100.9"})
         assert first == again != other and len(first) == 24 and "203" not in first
-        assert await client_of("web-net-000000000004", {"X-Forwarded-For": "2001:db8::1"}) == await client_of(
-            "web-net-000000000005", {"X-Forwarded-For": "2001:db8::2"})  # one subscriber's /64
+        home = await client_of("web-net-000000000004", {"X-Forwarded-For": "2001:db8:0:1::1"})
+        assert home == await client_of("web-net-000000000005", {"X-Forwarded-For": "2001:db8:0:2::1"})  # one /56
+        assert home != await client_of("web-net-000000000007", {"X-Forwarded-For": "2001:db8:0:100::1"})
         assert await client_of("web-net-000000000006", {}) == "none"  # this machine: no network to name
 
     asyncio.run(scenario())
