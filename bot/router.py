@@ -142,6 +142,11 @@ class Router:
         text = clean_text(text or "").strip()
         if not text:
             return [_notice(NOTICE_EMPTY)]
+        if channel == "voice" and len(text) > self.limiter.max_chars:
+            # A caller who spoke for minutes cannot "send it in several messages": what the bot can
+            # take of the turn is kept (the start, which says what it is about), not all of it lost.
+            log.info("a voice turn of %d characters from %s cut to %d", len(text), sender, self.limiter.max_chars)
+            text = text[:self.limiter.max_chars]
         refused = self.limiter.check(sender, text)
         if refused:
             log.info("limit hit by %s: %s", sender, refused)

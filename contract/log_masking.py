@@ -36,10 +36,23 @@ _DISGUISED = re.compile(r"[%+\uff10-\uff19]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+# A call's UUID (Asterisk's, an AudioSocket call id) holds no personal data, but its digit groups can
+# read like a phone number ("…1380-0012-0500…"): it is kept whole, so that a call can be found by it.
+_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+
+
+def _mask_phones_but_uuids(text: str) -> str:
+    parts, last = [], 0
+    for match in _UUID.finditer(text):
+        parts += [mask_phones_in_text(text[last:match.start()]), match.group()]
+        last = match.end()
+    return "".join(parts) + mask_phones_in_text(text[last:])
+
+
 def mask_text(text: str) -> str:
     """A log line with phones masked (138****5678) and access keys replaced by ***. A line with a
     number in a URL-encoded or full-width disguise is logged decoded, with that number masked."""
-    masked = mask_phones_in_text(_SECRETS_IN_TEXT.sub(_hide_secret, text))
+    masked = _mask_phones_but_uuids(_SECRETS_IN_TEXT.sub(_hide_secret, text))
     if not _DISGUISED.search(masked):
         return masked
     decoded = unicodedata.normalize("NFKC", unquote_plus(masked))

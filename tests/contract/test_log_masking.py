@@ -61,3 +61,8 @@ def test_a_decoded_line_neither_forges_lines_nor_shows_secrets() -> None:
                        "%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96%EF%BC%97%EF%BC%98")
     assert "SECRETKEY123" not in hidden and "139****5678" in hidden
 
+
+
+def test_a_call_uuid_is_kept_whole_so_a_call_can_be_found_by_it() -> None:
+    line = "AudioSocket call 4cd0d138-0012-0500-442f-0123456789ab closed (caller 13812345678)"
+    assert mask_text(line) == "AudioSocket call 4cd0d138-0012-0500-442f-0123456789ab closed (caller 138****5678)"
