@@ -295,7 +295,9 @@ class LeaveFollowup(Action):
 
 
 class AskTicketId(Action):
-    """Ask for the number; when the caller's phone has exactly one fitting ticket, propose it."""
+    """Ask for the number; when the caller's phone (or, in a chat, this conversation) has exactly one
+    fitting ticket, propose it. A chat whose filing turn was lost (the action server died after the
+    outbox had the report) finds its ticket this way too."""
 
     def name(self) -> str:
         return "action_ask_ticket_id"
@@ -303,9 +305,11 @@ class AskTicketId(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         phone = caller_phone(tracker)
-        if phone and tracker.get_slot("ticket_candidate") is None:
+        if tracker.get_slot("ticket_candidate") is None:
+            client = runtime.client()
+            lookup = (client.tickets_by_phone, phone) if phone else (client.tickets_of_conversation, tracker.sender_id)
             try:
-                tickets = await runtime.blocking(runtime.client().tickets_by_phone, phone, proof_for(tracker))
+                tickets = await runtime.blocking(*lookup, proof_for(tracker))
             except IssueApiError:
                 tickets = []
             wanted = RESOLVED if tracker.get_slot("followup_op") == "rate" else OPEN_STATUSES

@@ -251,3 +251,14 @@ def test_a_field_too_long_to_file_is_asked_again_before_anything_is_promised(act
     assert "太长" in texts(result) and "地点" in texts(result)
     assert "location" not in slot_events(result) or slot_events(result)["location"] is None
     assert slot_events(result)["requested_slot"] == "ticket_confirmed"
+
+
+def test_a_chat_that_filed_a_ticket_is_offered_it_without_a_number(action_server):
+    sender = f"web-{uuid.uuid4().hex}"
+    ticket_id = slot_events(_file(action_server, sender, channel="web", phone="13700006060"))["last_ticket_id"]
+    asked = run_action(action_server.url, "action_ask_ticket_id", text="查一下我的工单", intent="check_ticket",
+                       slots={"followup_op": "check"}, metadata={"channel": "web"}, sender=sender)
+    assert slot_events(asked)["ticket_candidate"] == ticket_id and "是这一件吗" in texts(asked)
+    stranger = run_action(action_server.url, "action_ask_ticket_id", text="查一下我的工单", intent="check_ticket",
+                          slots={"followup_op": "check"}, metadata={"channel": "web"}, sender=f"web-{uuid.uuid4().hex}")
+    assert slot_events(stranger)["ticket_candidate"] is None and ticket_id not in texts(stranger)
