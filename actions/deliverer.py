@@ -46,8 +46,11 @@ class Deliverer:
         if fitted != payload:
             try:
                 ticket = self.client.create_ticket(fitted, key)
-            except IssueApiError as exc:
-                refusal = exc if isinstance(exc, Invalid) else refusal
+            except Invalid as exc:
+                refusal = exc
+            except IssueApiError as exc:  # down or slow now: the next round sends the report again
+                self.outbox.retry_later(key, str(exc))
+                return None
             else:
                 log.warning("outbox entry %s filed as ticket %s with fields cut to fit: %s", key, ticket.get("id"),
                             sorted(k for k in fitted if fitted.get(k) != payload.get(k)))

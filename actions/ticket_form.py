@@ -40,6 +40,9 @@ ANONYMOUS = "匿名"  # the contact's name of a caller who would rather not give
 REQUEST_TYPES = {"report_problem": "problem", "supply_demand": "supply_demand",
                  "intermediary_service": "intermediary"}
 PREFIX = {"supply_demand": "【供需发布】", "intermediary": "【中介超市】"}
+BEIJING = dt.timezone(dt.timedelta(hours=8))  # the day a report is made in, for its submission key
+# What a caller may say as the description: the API's limit less the longest prefix put before it.
+DESCRIPTION_MAX = LONG_TEXT_MAX - max(len(prefix) for prefix in PREFIX.values())
 DECLINED = "declined"
 
 
@@ -60,7 +63,7 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
     values: dict[str, Any] = {
         "request_type": request_type,
         "ticket_confirmed": None,
-        "description": said if intent in REQUEST_TYPES and is_specific(said) and len(said) <= LONG_TEXT_MAX else None,
+        "description": said if intent in REQUEST_TYPES and is_specific(said) and len(said) <= DESCRIPTION_MAX else None,
         "location": entity(tracker, "location"),
     }
     if request_type == "problem":
@@ -81,7 +84,7 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
         if not tracker.get_slot("phone") and not phone:
             values.update(_offer(caller))
     values["channel"] = channel(tracker)
-    values["description_hint"] = "too_long" if len(said) > LONG_TEXT_MAX else None
+    values["description_hint"] = "too_long" if len(said) > DESCRIPTION_MAX else None
     return values
 
 
@@ -152,7 +155,7 @@ class ValidateTicketForm(Action):
         said = clean(text)
 
         if requested == "description":
-            if len(said) > LONG_TEXT_MAX:
+            if len(said) > DESCRIPTION_MAX:
                 updates["description"] = None
                 updates["description_hint"] = "too_long"  # asked again, for the gist
             elif is_specific(said):
@@ -235,7 +238,6 @@ class AskTicketConfirmed(Action):
         return []
 
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))  # the day a report is made in, for its submission key
 
 
 def _refuse_too_long(dispatcher: CollectingDispatcher, updates: dict[str, Any]) -> list[str]:
@@ -248,7 +250,7 @@ def _refuse_too_long(dispatcher: CollectingDispatcher, updates: dict[str, Any]) 
     if too_long:
         dispatcher.utter_message(response="utter_field_too_long",
                                  fields=replies.field_names([{"field": slot} for slot in too_long]))
-    if isinstance(updates.get("description"), str) and len(updates["description"]) > LONG_TEXT_MAX:
+    if isinstance(updates.get("description"), str) and len(updates["description"]) > DESCRIPTION_MAX:
         updates["description"], updates["description_hint"] = None, "too_long"  # asked again, for the gist
     return too_long
 

@@ -31,6 +31,7 @@ from contract.text_input import clean_text
 from contract.vocabulary import REWORK_MAX_SCORE
 
 log = logging.getLogger(__name__)
+VOICE_TRANSCRIPT_MAX = 10_000  # characters of one spoken turn kept in the transcript (about 20 minutes)
 BOARD_CHANGED = "board_changed"  # review requests or alerts changed somewhere: consoles' lists are read again
 
 # What users read (wording in domain.yml). System notices are stored in the transcript so that
@@ -142,11 +143,13 @@ class Router:
         text = clean_text(text or "").strip()
         if not text:
             return [_notice(NOTICE_EMPTY)]
+        spoken = None
         if channel == "voice" and len(text) > self.limiter.max_chars:
-            # A caller who spoke for minutes cannot "send it in several messages": what the bot can
-            # take of the turn is kept (the start, which says what it is about), not all of it lost.
-            log.info("a voice turn of %d characters from %s cut to %d", len(text), sender, self.limiter.max_chars)
-            text = text[:self.limiter.max_chars]
+            # A caller who spoke for minutes cannot "send it in several messages": the transcript
+            # keeps every word (an operator reads it), the bot gets what it can take of the turn.
+            log.info("a voice turn of %d characters from %s: the bot gets the first %d", len(text), sender,
+                     self.limiter.max_chars)
+            spoken, text = text, text[:self.limiter.max_chars - 1] + "…"
         refused = self.limiter.check(sender, text)
         if refused:
             log.info("limit hit by %s: %s", sender, refused)
@@ -157,7 +160,7 @@ class Router:
                 # A payload is an intent with entities for Rasa ("/inform{...}"): only the quick replies
                 # the bot itself just offered may be sent as one; anything else is the user's text.
                 metadata.pop("payload")
-            self._append(conv, "user", text, {"payload": metadata.get("payload")})
+            self._append(conv, "user", (spoken or text)[:VOICE_TRANSCRIPT_MAX], {"payload": metadata.get("payload")})
             if conv.state == "waiting":
                 return [_notice(NOTICE_STILL_WAITING)]
             if conv.state == "operator":

@@ -39,3 +39,29 @@ def test_what_cannot_be_fitted_waits_for_a_person(issue_api, tmp_path: Path) -> 
     assert Deliverer(outbox, client, interval=60).deliver_due() == 0
     assert outbox.get(key).status == "failed"
     outbox.close()
+
+
+class _RefusesThenDown:
+    """The API refuses the report as it was, then is down when it is sent cut to fit."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    def create_ticket(self, payload: dict, key: str) -> dict:
+        from contract.issue_client import ApiUnavailable, Invalid
+
+        self.sent.append(payload)
+        if len(self.sent) == 1:
+            raise Invalid(422, "validation_failed", "提交的信息有误", [{"field": "location"}])
+        raise ApiUnavailable(None, "unavailable", "down")
+
+
+def test_an_outage_while_a_report_is_sent_cut_to_fit_leaves_it_waiting(tmp_path: Path) -> None:
+    outbox = Outbox(f"sqlite:///{tmp_path / 'outbox.db'}")
+    key = f"rasa-{uuid.uuid4().hex}"
+    outbox.add(key, {"company": "西安某公司", "contact_name": "孙", "phone": "13755558888", "category": "市政设施",
+                     "description": "路灯不亮", "kind": "help", "channel": "voice", "location": "路" * 300})
+    client = _RefusesThenDown()
+    assert Deliverer(outbox, client, interval=60).deliver_due() == 0  # type: ignore[arg-type]
+    assert outbox.get(key).status == "pending" and len(client.sent) == 2  # sent again next round, not given up
+    outbox.close()

@@ -262,3 +262,13 @@ def test_a_chat_that_filed_a_ticket_is_offered_it_without_a_number(action_server
     stranger = run_action(action_server.url, "action_ask_ticket_id", text="查一下我的工单", intent="check_ticket",
                           slots={"followup_op": "check"}, metadata={"channel": "web"}, sender=f"web-{uuid.uuid4().hex}")
     assert slot_events(stranger)["ticket_candidate"] is None and ticket_id not in texts(stranger)
+
+
+def test_a_supply_and_demand_description_leaves_room_for_its_label(action_server):
+    from actions.ticket_form import DESCRIPTION_MAX, PREFIX
+
+    assert DESCRIPTION_MAX + max(len(p) for p in PREFIX.values()) <= 2000
+    longest = "供应精密模具加工" * 250  # 2000 characters: with 【供需发布】 more than the API keeps
+    result = run_action(action_server.url, "validate_ticket_form", text=longest, intent="inform",
+                        slots={"requested_slot": "description", "request_type": "supply_demand"})
+    assert slot_events(result)["description"] is None and slot_events(result)["description_hint"] == "too_long"
