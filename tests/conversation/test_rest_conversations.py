@@ -336,3 +336,14 @@ def test_every_field_can_be_changed_at_the_read_back_and_nothing_is_ignored_sile
     ticket = hotline.operator("GET", f"/tickets/{_ticket_id(hotline.said(sender, '对'))}")
     assert (ticket["category"], ticket["location"], ticket["contact_name"], ticket["phone"]) == (
         "安全消防", "高新三路", "李娜", "13912340015")
+
+
+def test_a_caller_who_would_rather_not_give_a_name_is_filed_as_anonymous(hotline):
+    sender = _sender()
+    meta = {"phone": "13891230017", "channel": "voice"}
+    _say_all(hotline, sender, ("园区北门的路灯坏了一个星期了", "西安启明星电子有限公司"), **meta)
+    declined = hotline.said(sender, "这个不方便透露", **meta)
+    assert "匿名" in declined and "电话" in declined  # on to the phone number, not out of the form
+    reply = _say_all(hotline, sender, ("对", "对"), **meta)
+    ticket_id = _ticket_id(reply)
+    assert hotline.operator("GET", f"/tickets/{ticket_id}")["contact_name"] == "匿名"
