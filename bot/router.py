@@ -201,7 +201,7 @@ class Router:
             if ticket_id not in conv.ticket_ids or self.tickets is None:
                 raise KeyError(ticket_id)
             try:
-                outcome = await self.tickets.rate(conv.id, ticket_id, int(score), (comment or "")[:500])
+                outcome = await self.tickets.rate(conv.id, ticket_id, int(score), clean_text(comment or "")[:500])
             except Exception:  # reported to the user; the rating can be given again
                 log.exception("could not rate ticket %s from %s", ticket_id, conv.id)
                 outcome = "dropped"

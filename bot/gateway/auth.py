@@ -132,5 +132,7 @@ def same_origin(request: Request | WebSocket) -> bool:
 
 def _require_token(request: Request, expected: str | None) -> None:
     sent = request.headers.get(CSRF_HEADER, "")
-    if not expected or not sent or not hmac.compare_digest(sent, expected) or not same_origin(request):
+    # As bytes: a header is read as Latin-1, and compare_digest refuses non-ASCII text (a 500).
+    if (not expected or not sent or not hmac.compare_digest(sent.encode("latin-1", "replace"), expected.encode())
+            or not same_origin(request)):
         raise HTTPException(status_code=403, detail="安全校验失败，请刷新页面后重试")

@@ -294,3 +294,11 @@ def test_a_long_spoken_turn_is_cut_to_what_the_bot_takes_a_long_typed_one_is_ref
     assert router.history("call-long")[0]["text"] == spoken  # the transcript an operator reads keeps every word
     typed = run(router.handle_user_message("web-long", spoken, channel="web"))
     assert typed[0]["transient"] and "500" in typed[0]["text"]
+
+
+def test_a_ticket_rating_comment_is_cleaned_like_any_typed_text(store: ConversationStore, bot: ScriptedBot) -> None:
+    tickets = FakeTickets(resolved={"20261127001"})
+    router = Router(store, bot, tickets=tickets)
+    run(router.handle_user_message("s1", "帮我登记"))  # the bot files ticket 20261127001
+    run(router.rate_ticket("s1", "20261127001", 4, "还行\ud83d\x00"))  # half an emoji cut by maxlength, a NUL
+    assert tickets.ratings == [("20261127001", 4, "还行")]

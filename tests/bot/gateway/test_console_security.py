@@ -164,3 +164,13 @@ def test_odd_unicode_in_a_login_or_a_body_is_a_polite_refusal_not_a_server_error
     assert invalid.status_code in (401, 403, 422) and "\\ud800" not in invalid.text
     echoed = requests.post(f"{gateway.url}/api/v1/console/tickets/1/review", json={"decision": "secret-input-xyz"})
     assert "secret-input-xyz" not in echoed.text  # where and what was wrong, never the input itself
+
+
+def test_a_csrf_token_that_is_not_ascii_is_a_refusal_not_a_server_error(gateway: Gateway) -> None:
+    page = requests.Session()
+    token = _csrf(page.get(f"{gateway.url}/console").text)
+    for sent in (b"\xe9", "é".encode("utf-8")):  # a header is read as Latin-1
+        login = page.post(f"{gateway.url}/console/login", json={"username": "alice", "password": "x"},
+                          headers={"X-CSRF-Token": sent})
+        assert login.status_code == 403, login.text
+    assert token  # (the real token would have passed)
