@@ -55,8 +55,8 @@ class Deliverer:
                 log.warning("outbox entry %s filed as ticket %s with fields cut to fit: %s", key, ticket.get("id"),
                             sorted(k for k in fitted if fitted.get(k) != payload.get(k)))
                 return ticket
-        log.error("outbox entry %s rejected by the API: %s", key, getattr(refusal, "fields", refusal))
-        self.outbox.failed(key, f"422 {getattr(refusal, 'fields', refusal)}")
+        log.error("outbox entry %s rejected by the API: %s", key, refusal.fields)
+        self.outbox.failed(key, f"422 {refusal.fields}")
         return None
 
     def deliver_due(self) -> int:

@@ -25,10 +25,10 @@ from contract.phones import mask_phone
 log = logging.getLogger(__name__)
 
 CALLER_PHONE_HEADER = "X-Caller-Phone"
-PAGE = 200  # the issue API's largest page of tickets or reviews
 CONVERSATION_HEADER = "X-Conversation-Id"
 QUERY_CODE_HEADER = "X-Query-Code"
 CLIENT_HEADER = "X-Proof-Client"  # who is trying query codes: counted per client (issue_api/proof.py)
+PAGE = 200  # the issue API's largest page of tickets or reviews
 
 
 @dataclass
@@ -241,8 +241,7 @@ class IssueClient:
     def all_tickets(self, most: int = 2000, **params: Any) -> tuple[list[dict[str, Any]], bool]:
         """Every ticket matching the filters, page by page, up to `most`: (tickets, whether more were
         left). For screens that must not silently drop the oldest of a long list."""
-        items, more = self._pages(lambda offset: self.tickets(limit=PAGE, offset=offset, **params), most)
-        return items, more
+        return self._pages(lambda offset: self.tickets(limit=PAGE, offset=offset, **params), most)
 
     def tickets_by_phone(self, phone: str, proof: Proof = NO_PROOF) -> list[dict[str, Any]]:
         return self.tickets(proof, phone=phone)

@@ -77,9 +77,7 @@ _DISPATCHED_EVENT = (select(ticket_events.c.id)
                      .where(ticket_events.c.ticket_id == tickets.c.id, ticket_events.c.action == "assigned")
                      .exists())
 DISPATCHED = and_(tickets.c.status != "received", or_(tickets.c.status != "cancelled", _DISPATCHED_EVENT))
-_WAS_DISPATCHED = (select(ticket_events.c.id)
-                   .where(ticket_events.c.ticket_id == bindparam("ticket_id"), ticket_events.c.action == "assigned")
-                   .limit(1))
+_IS_DISPATCHED = select(tickets.c.id).where(tickets.c.id == bindparam("ticket_id"), DISPATCHED)
 
 
 @dataclass
@@ -482,8 +480,8 @@ class TicketService:
         if not account.sees(department):
             return False
         if account.role != "department" or status not in ("received", "cancelled"):
-            return True
-        return status == "cancelled" and conn.execute(_WAS_DISPATCHED, {"ticket_id": ticket_id}).first() is not None
+            return True  # (no query: any other status is past the dispatch)
+        return conn.execute(_IS_DISPATCHED, {"ticket_id": ticket_id}).first() is not None
 
     def _load(self, conn: Connection, ticket_id: str, account: Account) -> Dict[str, Any]:
         row = conn.execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).mappings().first()
@@ -538,32 +536,27 @@ class _Count:
     def __init__(self, conn: Connection, ticket_id: str, client: Optional[str], policy: Policy,
                  stamp: dt.datetime) -> None:
         self.conn, self.ticket_id, self.client = conn, ticket_id, client
-        found = (conn.execute(_ATTEMPTS, {"ticket_id": ticket_id}).first() if client is None else
-                 conn.execute(_CLIENT_ATTEMPTS, {"ticket_id": ticket_id, "client": client}).first())
+        self.table = proof_attempts if client is None else client_proof_attempts
+        self.row = {"ticket_id": ticket_id} if client is None else {"ticket_id": ticket_id, "client": client}
+        found = conn.execute(_ATTEMPTS if client is None else _CLIENT_ATTEMPTS, self.row).first()
         self.stored = found is not None
         self.attempts = (Attempts(found.failures, found.window_start, found.next_allowed_at, policy)
                          if found else Attempts(policy=policy)).fresh(stamp)
 
     def _where(self) -> Any:
-        if self.client is None:
-            return proof_attempts.c.ticket_id == self.ticket_id
-        return and_(client_proof_attempts.c.ticket_id == self.ticket_id, client_proof_attempts.c.client == self.client)
+        return and_(*(self.table.c[column] == value for column, value in self.row.items()))
 
     def failed(self, stamp: dt.datetime) -> None:
         after = self.attempts.failed(stamp)
         values = {"failures": after.failures, "window_start": after.window_start, "next_allowed_at": after.next_allowed_at}
-        table = proof_attempts if self.client is None else client_proof_attempts
         if self.stored:
-            self.conn.execute(update(table).where(self._where()).values(**values))
-        elif self.client is None:
-            self.conn.execute(table.insert().values(ticket_id=self.ticket_id, **values))
+            self.conn.execute(update(self.table).where(self._where()).values(**values))
         else:
-            self.conn.execute(table.insert().values(ticket_id=self.ticket_id, client=self.client, **values))
+            self.conn.execute(self.table.insert().values(**self.row, **values))
 
     def forget(self) -> None:
         if self.stored:
-            table = proof_attempts if self.client is None else client_proof_attempts
-            self.conn.execute(delete(table).where(self._where()))
+            self.conn.execute(delete(self.table).where(self._where()))
 
 
 def _refuse_while_waiting(wait: Optional[dt.timedelta], locked: bool) -> None:

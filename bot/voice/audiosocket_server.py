@@ -149,15 +149,16 @@ def _busy_frames(busy_audio: bytes) -> tuple[bytes, ...]:
     return tuple(frames_of(busy_audio))
 
 
-_busy_prompting = collections.Counter()  # refusals playing the busy prompt now (event loop only)
+_busy_prompting = 0  # refusals playing the busy prompt now (touched on the event loop only)
 
 
 async def refuse_busy(writer: asyncio.StreamWriter, busy_audio: bytes, call_id: str) -> None:
     """Over capacity: tell the caller the line is busy, then hang up, rather than answer late. A flood
     of connections beyond the slots is hung up on at once once BUSY_PROMPTS_AT_ONCE are hearing it."""
+    global _busy_prompting
     log.warning("call %s refused: all call slots busy", call_id)
-    if _busy_prompting["now"] < BUSY_PROMPTS_AT_ONCE:
-        _busy_prompting["now"] += 1
+    if _busy_prompting < BUSY_PROMPTS_AT_ONCE:
+        _busy_prompting += 1
         try:
             sink, stop = AudioSocketSink(), asyncio.Event()
             sink.play_frames(_busy_frames(busy_audio))
@@ -166,7 +167,7 @@ async def refuse_busy(writer: asyncio.StreamWriter, busy_audio: bytes, call_id: 
             stop.set()
             await pump
         finally:
-            _busy_prompting["now"] -= 1
+            _busy_prompting -= 1
     writer.write(proto.encode(proto.Kind.HANGUP))
     try:
         await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT)
