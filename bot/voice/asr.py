@@ -151,9 +151,11 @@ class Recognizer:
 
     `chunk_seconds`: audio is buffered and handed to Kaldi in chunks of that length (0: as given);
     `accept(..., flush=True)` hands over what is buffered at once. `partial_interval`: seconds of audio
-    between partial results (0: none); `accept(..., partial=False)` skips them. `recycle_after`: after
-    that many seconds of audio a replacement recognizer is built in the background and takes over at
-    the next end of utterance, releasing the graph cache the old one grew (0: never).
+    between partial results (0: none); `accept(..., partial=False)` skips them. `recycle_after`: once
+    that many seconds of audio went in, a replacement recognizer is built in the background (while the
+    caller is still speaking) and takes over at the end of that utterance, releasing the graph cache the
+    old one grew (0: never). A small value gives every utterance a fresh recognizer: a call then never
+    holds more than one utterance's cache, at the CPU cost of a cold cache for every utterance.
     """
 
     def __init__(self, model: Any, sample_rate: int, grammar: str | None = None, *, chunk_seconds: float = 0.0,
@@ -199,6 +201,7 @@ class Recognizer:
         chunk = bytes(self._pending)
         self._pending.clear()
         self._fed += len(chunk)
+        self._build_replacement_if_due()
         if self._rec.AcceptWaveform(chunk):
             self._last_partial = ""
             self._since_partial = 0
@@ -252,8 +255,17 @@ class Recognizer:
             _release_free_memory()
 
     # -- memory of long calls -------------------------------------------------------------------------
+    def _build_replacement_if_due(self) -> None:
+        """Once the recognizer has heard `recycle_after` of audio, start building its replacement, so that
+        it is ready by the end of the utterance under way."""
+        if self._recycle_bytes and self._fed >= self._recycle_bytes and self._building is None:
+            # Building a recognizer takes a while (~0.1 s for a large graph): not on the call's loop.
+            self._building = threading.Thread(target=lambda: self._replacement.append(self._new_kaldi()),
+                                              name="asr-recycle", daemon=True)
+            self._building.start()
+
     def _recycle_if_due(self) -> None:
-        """At an end of utterance: take over the replacement if it is ready, or start building one."""
+        """At an end of utterance: take over the replacement if it is ready (else at the next one)."""
         if not self._recycle_bytes:
             return
         if self._replacement:
@@ -262,11 +274,8 @@ class Recognizer:
             self.recycled += 1
             del old
             _release_free_memory()
-        elif self._fed >= self._recycle_bytes and self._building is None:
-            # Building a recognizer takes a while (~0.1 s for a large graph): not on the call's loop.
-            self._building = threading.Thread(target=lambda: self._replacement.append(self._new_kaldi()),
-                                              name="asr-recycle", daemon=True)
-            self._building.start()
+        else:
+            self._build_replacement_if_due()
 
 
 class RecognizerPool:

@@ -199,6 +199,22 @@ def test_a_long_call_gets_a_fresh_recognizer_between_utterances(korean_model_dir
     assert recognizer.recycled >= 1 and len(recognizer.kaldis) >= recognizer.recycled + 1
 
 
+def test_the_replacement_is_built_while_the_caller_speaks_and_takes_over_at_that_utterances_end(
+        korean_model_dir, hello_16k, tmp_path) -> None:
+    model = load_model(settings_for(korean_model_dir))
+    recognizer = SpyRecognizer(model, 16000, grammar_of(model, tmp_path), chunk_seconds=0.1, recycle_after=0.2)
+    first = recognizer._rec
+    heard = [recognizer.accept(frame) for frame in scripted_frames([hello_16k], 16000)]
+    assert not any(h and h.final for h in heard)
+    assert recognizer._building is not None  # started mid-utterance, past 0.2 s of audio
+    recognizer._building.join(10)
+    assert recognizer._rec is first  # never swapped in the middle of what the caller says
+    finals = [h.text for h in (recognizer.accept(f) for f in scripted_frames([Silence(1.0)], 16000))
+              if h and h.final and h.text]
+    assert finals == ["안녕하세요"]
+    assert recognizer.recycled == 1 and recognizer._rec is not first  # at the end of this very utterance
+
+
 def test_the_overlay_carries_the_search_limits(korean_model_dir, tmp_path) -> None:
     from bot.voice.asr import model_overrides
 
