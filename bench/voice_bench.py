@@ -12,7 +12,10 @@ session feeds it), so changes to chunking or to the partial-result policy show u
   steady state, as on a server that has taken calls before: recognizers from the pool, left there by
   calls that said other sentences. The cores the bench process got are shown, since other work on a
   shared machine takes its share; CPU seconds per audio second are the figure it disturbs least.
-- Memory per call: RSS growth per live call after a short call and after a one-minute call.
+- Memory per call: the peak RSS growth while a call is live (sampled every 0.5 s of audio, earlier
+  calls still held), for a 6 s call (one long sentence) and a 90 s call of short sentences.
+- `--lean`: the same for the memory-lean profile (LEAN: no pool, a fresh recognizer for every
+  utterance, a narrower search), written to voice_lean_bench.md (`python -m bench.voice_lean_bench`).
 - Latency: 6 concurrent callers paced in real time (staggered), each taking 3 turns that interrupt
   the bot's greeting or reply; ms from the caller's last loud frame to the first reply audio. With
   `--bot rasa` (the default) the turns go through the real stack: issue API, action server and Rasa
@@ -49,6 +52,13 @@ from bot.voice.tts import CachedTts, build_tts
 from bot.voice.vad import frame_level_dbfs
 
 RESULTS = Path(__file__).resolve().parent / "results" / "voice_bench.md"
+LEAN_RESULTS = RESULTS.with_name("voice_lean_bench.md")
+# The memory-lean profile (README, "Voice"): every utterance gets a fresh recognizer (its graph cache is
+# dropped at the end of each utterance; a call never holds more than one utterance's), no pool of warm
+# recognizers, and a narrower search. It trades CPU for memory; the environment variables set the same.
+LEAN = {"asr_pool": 0, "asr_recycle_after": 1.0, "max_active": 700}
+LEAN_ENV = "VOICE_ASR_POOL=0 VOICE_ASR_RECYCLE=1 VOSK_MAX_ACTIVE=700"
+SAMPLE_FRAMES = 25  # RSS sampled every 0.5 s of call audio
 RATE = 16000
 FRAME = 0.02
 
@@ -151,25 +161,30 @@ def capacity(settings: VoiceSettings, tts: Any, frames: list[bytes], max_streams
 
 
 def memory_per_call(settings: VoiceSettings, tts: Any, frames: list[bytes], calls: int) -> float:
-    """RSS growth per call while `calls` sessions that heard `frames` are still alive (MB)."""
-    trim_heap()
-    before = rss_mb()
+    """Mean over `calls` calls of the peak RSS growth while the call hears `frames` (MB); the calls before
+    stay alive, so what one call leaves behind counts against the next."""
+    peaks = []
     sessions = []
     for _ in range(calls):
+        trim_heap()
+        before = rss_mb()
+        peak = 0.0
         session = CallSession(recognizer=new_recognizer(settings), bot=SilentBot(), tts=tts,
                               sink=SimulatedLine(RATE), settings=settings)
-        for frame in frames:
+        for i, frame in enumerate(frames, 1):
             session._step(frame)  # the call goes on: its recognizer keeps its state
+            if i % SAMPLE_FRAMES == 0 or i == len(frames):
+                trim_heap()
+                peak = max(peak, rss_mb() - before)
         sessions.append(session)
-    trim_heap()
-    grown = (rss_mb() - before) / calls
+        peaks.append(peak)
     del sessions
     trim_heap()
-    return grown
+    return statistics.mean(peaks)
 
 
 def long_call(settings: VoiceSettings, tts: Any, frames: list[bytes]) -> tuple[float, float]:
-    """One long call: (peak RSS growth in MB, sampled every 5 s of audio; CPU s per audio s)."""
+    """One long call: (peak RSS growth in MB, sampled every 0.5 s of audio; CPU s per audio s)."""
     trim_heap()
     before = rss_mb()
     session = CallSession(recognizer=new_recognizer(settings), bot=SilentBot(), tts=tts,
@@ -179,7 +194,7 @@ def long_call(settings: VoiceSettings, tts: Any, frames: list[bytes]) -> tuple[f
         start = time.thread_time()
         session._step(frame)
         cpu += time.thread_time() - start
-        if i % 250 == 249:
+        if i % SAMPLE_FRAMES == SAMPLE_FRAMES - 1:
             trim_heap()
             peak = max(peak, rss_mb() - before)
     del session
@@ -389,17 +404,19 @@ def search_options(settings: VoiceSettings) -> str:
     return ", ".join(f"{k} {v}" for k, v in shown.items())
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.voice_bench")
     parser.add_argument("--bot", choices=("rasa", "stub"), default="rasa",
                         help="the bot behind the paced calls: the real Rasa stack (default) or a stub answering at once")
     parser.add_argument("--calls", type=int, default=GOAL_STREAMS, help="concurrent paced callers")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of paced calls (3 turns per caller each)")
+    parser.add_argument("--lean", action="store_true",
+                        help=f"measure the memory-lean profile ({LEAN_ENV}) into {LEAN_RESULTS.name}")
     parser.add_argument("--no-write", action="store_true", help=f"print only, do not write {RESULTS.name}")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     model_dir = Path(os.environ.get("VOSK_MODEL") or korean_model_dir())
-    settings = VoiceSettings.from_env().with_overrides(model_dir=model_dir)
+    settings = VoiceSettings.from_env().with_overrides(model_dir=model_dir, **(LEAN if args.lean else {}))
     load_before = os.getloadavg()
     base = rss_mb()
     start = time.perf_counter()
@@ -417,7 +434,7 @@ def main() -> int:
     long_frames = list(scripted_frames(long_segments, RATE))
     quiet = quiet_settings(settings)
     fresh = quiet.with_overrides(asr_pool=0)  # every call builds its own recognizer (cold graph cache)
-    pool = getattr(asr, "POOL", None)
+    pool = getattr(asr, "POOL", None) if settings.asr_pool else None
 
     # Memory first, with recognizers of their own (a pooled one arrives with its cache already filled).
     short_mb = memory_per_call(fresh, tts, call_frames, calls=4)
@@ -519,9 +536,12 @@ def main() -> int:
          f"{getattr(settings, 'endpoint_silence_long', settings.endpoint_silence):g} s"),
     ]
     lines = [
-        "### Voice",
+        "### Voice, memory-lean profile" if args.lean else "### Voice",
         "",
-        f"`python -m bench.voice_bench{' --bot stub' if args.bot == 'stub' else ''}`, {when}, {machine}; "
+        *([f"The same benchmark with `{LEAN_ENV}`: a fresh recognizer for every utterance, no pool, a "
+           "narrower search (its search errors: the search benchmark below).", ""] if args.lean else []),
+        f"`python -m bench.voice_bench{' --bot stub' if args.bot == 'stub' else ''}{' --lean' if args.lean else ''}`, "
+        f"{when}, {machine}; "
         f"load average before the run {load_before[0]:.1f} / {load_before[1]:.1f} / {load_before[2]:.1f}. "
         "Korean Vosk model with espeak-ng Korean speech; every call is a CallSession (VAD, barge-in and "
         f"recognizer per 20 ms frame). Paced callers: {bot_label}; each turn interrupts the bot's greeting or "
@@ -540,8 +560,9 @@ def main() -> int:
     text_out = "\n".join(lines) + "\n"
     print(text_out)
     if not args.no_write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(text_out, encoding="utf-8")
+        out = LEAN_RESULTS if args.lean else RESULTS
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text_out, encoding="utf-8")
     return 0
 
 
