@@ -75,9 +75,12 @@ async def prove(dispatcher: CollectingDispatcher, tracker: Tracker, ticket_id: s
     except TooManyAttempts as exc:
         dispatcher.utter_message(response="utter_query_code_locked", reason=replies.api_reason(exc.message))
         return {"followup_op": "stopped", "ticket_proved": None}
-    except IssueApiError:
-        # The API is down: the operation itself says so, and proves again.
-        return {"ticket_proved": True, "ticket_status": None}
+    except IssueApiError as exc:
+        # Nothing can be proved while the API fails: the follow-up stops here, saying so. Counting the
+        # ticket as proved would ask "确认要撤销…吗" about a stranger's ticket and name it to the
+        # operator of a handoff as the caller's (actions.conversation.related_ticket).
+        replies.say_issue_error(dispatcher, exc)
+        return {"followup_op": "stopped", "ticket_proved": None, "ticket_status": None}
     updates: dict[str, Any] = {"ticket_proved": True, "code_failures": 0, "ticket_status": ticket.get("status")}
     if code:
         updates["ticket_codes"] = {**known_codes(tracker), ticket_id: code}
