@@ -108,10 +108,15 @@ def single_topology(env: Optional[Mapping[str, str]] = None) -> list[Program]:
         Program("issue_api", f"{py} -m issue_api", f"http://127.0.0.1:{issue_port}/api/v1/health"),
         Program("actions", f"{rasa} run actions --port {actions_port}",
                 f"http://{local(actions_host)}:{actions_port}/health", {"SANIC_HOST": actions_host}),
-        Program("rasa", f"{rasa} run --enable-api --auth-token \"$RASA_API_TOKEN\" -i {rasa_host} --port {rasa_port} "
+        Program("rasa", f"{py} -m bot.ops.rasa_server -i {rasa_host} --port {rasa_port} "
                         f"--model models/hotline.tar.gz --endpoints {shlex.quote(endpoints)} "
                         "--credentials credentials.yml",
-                f"http://{local(rasa_host)}:{rasa_port}/", rasa_workers_environment(env), stop_seconds=30),
+                f"http://{local(rasa_host)}:{rasa_port}/",
+                # endpoints.yml sends the actions to ACTION_SERVER_URL: the action server started here.
+                {**rasa_workers_environment(env),
+                 "ACTION_SERVER_URL": _env(env, "ACTION_SERVER_URL",
+                                           f"http://{local(actions_host)}:{actions_port}/webhook")},
+                stop_seconds=30),
         Program("gateway", f"{py} -m bot gateway", f"http://{local(gateway_host)}:{gateway_port}/api/v1/health"),
         Program("retention", f"{py} -m bot purge --every 24"),
     ]
@@ -153,7 +158,7 @@ def scaled_topology(env: Optional[Mapping[str, str]] = None) -> list[Program]:
                     f"http://127.0.0.1:{replica_port(ports.actions, i)}/health",
                     {"SANIC_HOST": "127.0.0.1", "ACTIONS_OUTBOX_DB": stores.url("outbox"),
                      "ISSUE_API_URL": f"http://127.0.0.1:{ports.issue_api}"}),
-            Program(f"rasa_{i}", f"{rasa} run --enable-api --auth-token \"$RASA_API_TOKEN\" -i 127.0.0.1 "
+            Program(f"rasa_{i}", f"{py} -m bot.ops.rasa_server -i 127.0.0.1 "
                                  f"--port {replica_port(ports.rasa, i)} --model models/hotline.tar.gz "
                                  "--endpoints endpoints.scale.yml --credentials credentials.yml",
                     f"http://127.0.0.1:{replica_port(ports.rasa, i)}/",

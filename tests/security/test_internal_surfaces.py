@@ -3,6 +3,7 @@ process or web page could read trackers or replace the model. Rasa's HTTP API no
 sends no CORS grant; the action server answers only the Rasa server (its token, or loopback)."""
 from __future__ import annotations
 
+import os
 import re
 import socket
 
@@ -17,11 +18,45 @@ pytestmark = pytest.mark.slow
 
 
 def test_make_run_starts_rasa_with_a_token_and_without_cors() -> None:
+    from bot.ops.rasa_server import rasa_argv
     from bot.ops.topology import single_topology
 
     [rasa] = [program for program in single_topology({}) if program.name == "rasa"]
-    assert "--auth-token" in rasa.command and "--cors" not in rasa.command
+    assert "-m bot.ops.rasa_server" in rasa.command and "--cors" not in rasa.command
+    assert rasa_argv(["--port", "5005"], "s3cret")[-2:] == ["--auth-token", "s3cret"]
+    assert "--enable-api" in rasa_argv([], "s3cret")
     assert re.search(r"RASA_API_TOKEN", (REPO_ROOT / "scripts" / "run.sh").read_text())
+
+
+def test_the_rasa_token_is_never_on_a_command_line_that_ps_shows() -> None:
+    from bot.ops.topology import scaled_topology, single_topology
+
+    commands = [p.command for p in single_topology({}) + scaled_topology({}) if p.name.startswith("rasa")]
+    assert commands and not any("auth-token" in c or "RASA_API_TOKEN" in c for c in commands)
+    units = (REPO_ROOT / "deploy" / "systemd").glob("*.service")
+    assert not any("auth-token" in unit.read_text() for unit in units)
+
+
+def test_rasa_refuses_to_start_without_a_token_rather_than_open_its_api() -> None:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "RASA_API_TOKEN"}
+    started = subprocess.run([sys.executable, "-m", "bot.ops.rasa_server", "--port", "1"], cwd=REPO_ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert started.returncode != 0 and "RASA_API_TOKEN is empty" in started.stderr
+    given = subprocess.run([sys.executable, "-m", "bot.ops.rasa_server", "--auth-token", "x"], cwd=REPO_ROOT,
+                           env={**env, "RASA_API_TOKEN": "y"}, capture_output=True, text=True, timeout=60)
+    assert given.returncode != 0 and "not as --auth-token" in given.stderr
+
+
+def test_make_run_sends_rasas_actions_to_the_action_server_it_started() -> None:
+    from bot.ops.topology import single_topology
+
+    programs = {p.name: p for p in single_topology({"ACTIONS_PORT": "18055"})}
+    assert "--port 18055" in programs["actions"].command
+    assert programs["rasa"].environment["ACTION_SERVER_URL"] == "http://127.0.0.1:18055/webhook"
+    assert "${ACTION_SERVER_URL}" in (REPO_ROOT / "endpoints.yml").read_text()
 
 
 def test_rasas_http_api_needs_the_token_and_grants_no_cross_origin_reads(rasa_server) -> None:
