@@ -6,6 +6,7 @@ from typing import Any, Optional
 from rasa_sdk import Tracker
 
 from contract.phones import mask_phone, mask_phones_in_text, normalize_phone
+from contract.query_codes import mask_query_codes
 from contract.vocabulary import CHANNELS, DEFAULT_CHANNEL
 
 
@@ -92,5 +93,9 @@ def summary(tracker: Tracker) -> str:
         parts.append(f"相关工单：{ticket}")
     turns = user_turns(tracker)
     if turns:
-        parts.append("来电人说：" + " / ".join(f"“{mask_phones_in_text(t)}”" for t in turns))
+        # Query codes masked: the summary is read by whoever takes the conversation over, and a code
+        # lets its reader act as the reporter.
+        codes = tracker.get_slot("ticket_codes")
+        known = list(codes.values()) if isinstance(codes, dict) else []
+        parts.append("来电人说：" + " / ".join(f"“{mask_phones_in_text(mask_query_codes(t, known))}”" for t in turns))
     return "；".join(parts) or "来电人尚未说明诉求"

@@ -16,10 +16,11 @@ from actions import replies, runtime
 from actions.conversation import caller_phone, latest_intent, latest_text, pending_keys
 from actions.dialogue import after_digression, digression, leaves_followup, yes_or_no
 from actions.handoff import handoff
-from actions.proof import proof_for, prove
+from actions.proof import known_codes, proof_for, prove
 from actions.spoken import clean, is_specific, rating_score, sounds_angry
 from contract.issue_client import IssueApiError, ProofRequired, Refused
 from contract.messages import ticket_payload
+from contract.query_codes import without_proof
 from contract.spoken_numbers import find_code, find_ticket_id
 from contract.vocabulary import LONG_TEXT_MAX, OPEN_STATUSES
 
@@ -53,12 +54,19 @@ _TRIGGERS = ("补充一下", "补充说明", "补充", "我想", "我要", "再"
 
 
 def _supplement_in(text: str) -> Optional[str]:
-    """The added information when it comes in the same breath: '补充一下 漏水的位置在三号楼'."""
-    rest = clean(text)
+    """The added information when it comes in the same breath: '补充一下 漏水的位置在三号楼'. The
+    ticket number and a query code said with it are not part of it (the department reads it)."""
+    said = without_proof(clean(text), find_ticket_id(text))
+    rest = said
     for word in _TRIGGERS:
         rest = rest.replace(word, "")
     rest = re.sub(r"[\d\s：:，,。]", "", rest)
-    return clean(text) if 5 <= len(rest) and len(clean(text)) <= LONG_TEXT_MAX else None
+    return said if 5 <= len(rest) and len(said) <= LONG_TEXT_MAX else None
+
+
+def _written_text(tracker: Tracker, text: str, ticket_id: Optional[str]) -> str:
+    """What goes on the ticket from the caller's words: never the proof that came with them."""
+    return without_proof(text, ticket_id, known_codes(tracker).values())
 
 
 def _next_slot(values: dict[str, Any], caller_known: bool) -> Optional[str]:
@@ -131,7 +139,7 @@ class ValidateFollowupForm(Action):
         elif requested == "query_code":
             updates.update(await self._code_answer(dispatcher, tracker, intent, confidence, text))
         elif requested == "supplement_text":
-            said = clean(text)
+            said = _written_text(tracker, clean(text), tracker.get_slot("ticket_id"))
             if len(said) > LONG_TEXT_MAX:
                 dispatcher.utter_message(response="utter_supplement_too_long")
                 said = ""
@@ -357,7 +365,8 @@ class Followup(Action):
                                          json_message=ticket_payload(ticket_id, "urged"))
                 replies.say_status(dispatcher, ticket)
             elif op == "supplement":
-                await runtime.blocking(client.supplement, ticket_id, tracker.get_slot("supplement_text"), key, proof)
+                text = _written_text(tracker, tracker.get_slot("supplement_text") or "", ticket_id)
+                await runtime.blocking(client.supplement, ticket_id, text, key, proof)
                 dispatcher.utter_message(response="utter_supplemented", ticket_number=number,
                                          json_message=ticket_payload(ticket_id, "supplemented"))
             elif op == "cancel":
@@ -369,7 +378,8 @@ class Followup(Action):
                     dispatcher.utter_message(response="utter_cancel_kept")
             elif op == "rate":
                 score = int(tracker.get_slot("rating"))
-                await runtime.blocking(client.rate, ticket_id, score, latest_text(tracker), key, proof)
+                comment = _written_text(tracker, latest_text(tracker), ticket_id)
+                await runtime.blocking(client.rate, ticket_id, score, comment, key, proof)
                 dispatcher.utter_message(response="utter_rated_low" if score <= 2 else "utter_rated",
                                          json_message=ticket_payload(ticket_id, "rated"))
         except Refused as exc:

@@ -1,5 +1,5 @@
-"""One masking for every log line of every process: phone numbers and access keys never reach a
-log in clear.
+"""One masking for every log line of every process: phone numbers, query codes and access keys never
+reach a log in clear.
 
 The filter sits on the handlers (not on loggers), so it also covers third-party loggers such as
 uvicorn's access and WebSocket lines, Sanic's, Rasa's and SQLAlchemy's, including tracebacks.
@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterable, Optional
 from urllib.parse import unquote_plus
 
 from contract.phones import mask_phones_in_text
+from contract.query_codes import mask_query_codes
 
 # Secrets that travel in URLs or headers: the web chat's access key (`sender`), tokens.
 _SECRETS_IN_TEXT = re.compile(
@@ -52,7 +53,7 @@ def _mask_phones_but_uuids(text: str) -> str:
 def mask_text(text: str) -> str:
     """A log line with phones masked (138****5678) and access keys replaced by ***. A line with a
     number in a URL-encoded or full-width disguise is logged decoded, with that number masked."""
-    masked = _mask_phones_but_uuids(_SECRETS_IN_TEXT.sub(_hide_secret, text))
+    masked = _mask_phones_but_uuids(mask_query_codes(_SECRETS_IN_TEXT.sub(_hide_secret, text)))
     if not _DISGUISED.search(masked):
         return masked
     decoded = unicodedata.normalize("NFKC", unquote_plus(masked))

@@ -272,3 +272,27 @@ def test_a_supply_and_demand_description_leaves_room_for_its_label(action_server
     result = run_action(action_server.url, "validate_ticket_form", text=longest, intent="inform",
                         slots={"requested_slot": "description", "request_type": "supply_demand"})
     assert slot_events(result)["description"] is None and slot_events(result)["description_hint"] == "too_long"
+
+
+def test_a_query_code_said_with_a_supplement_never_reaches_the_ticket_or_the_handoff(action_server, issue_api):
+    filed = slot_events(_file(action_server, f"conv-{uuid.uuid4()}", phone="13700005555"))
+    ticket_id = filed["last_ticket_id"]
+    code = filed["ticket_codes"][ticket_id]
+    said = f"补充一下工单{ticket_id}，查询码{code}，内容是晚上十点后灯全灭"
+    stranger = f"conv-{uuid.uuid4()}"  # another chat: the code is its proof
+    opened = slot_events(run_action(action_server.url, "validate_followup_form", text=said,
+                                    intent="supplement_ticket", sender=stranger))
+    assert opened["ticket_proved"] is True
+    assert opened["supplement_text"] == "补充一下工单，内容是晚上十点后灯全灭"
+    run_action(action_server.url, "action_followup", text=said, intent="supplement_ticket", sender=stranger,
+               slots={"followup_op": "supplement", "ticket_id": ticket_id, "ticket_proved": True,
+                      "ticket_codes": {ticket_id: code}, "supplement_text": said})
+    ticket = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket_id}", headers=_operator(issue_api),
+                          timeout=5).json()
+    assert "晚上十点后灯全灭" in str(ticket) and code not in str(ticket).replace(ticket_id, "")
+
+    handed = run_action(action_server.url, "action_handoff", text="转人工", intent="request_human",
+                        sender=stranger, slots={"ticket_codes": {ticket_id: code}},
+                        history=[user_event(said, "supplement_ticket"), user_event(code, "inform")])
+    [handoff] = payloads(handed, "handoff")
+    assert code not in handoff["summary"] and "查询码******" in handoff["summary"]

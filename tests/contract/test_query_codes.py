@@ -1,0 +1,26 @@
+"""Query codes in free text: masked where people read it, dropped where it is written to a ticket."""
+from contract.log_masking import mask_text
+from contract.query_codes import MASK, mask_query_codes, without_proof
+
+SAID = "补充一下工单2612010001，查询码361510，内容是晚上十点后灯全灭"
+
+
+def test_an_announced_code_is_masked_however_it_is_grouped() -> None:
+    assert mask_query_codes(SAID) == "补充一下工单2612010001，查询码******，内容是晚上十点后灯全灭"
+    assert mask_query_codes("查询码是 3615 10 谢谢") == f"查询码是 {MASK} 谢谢"
+    assert mask_query_codes("验证码：3615") == f"验证码：{MASK}"
+
+
+def test_a_known_code_is_masked_even_when_said_alone_but_not_inside_longer_numbers() -> None:
+    assert mask_query_codes("361510", known=["361510"]) == MASK
+    assert mask_query_codes("电话13615101234 楼号361510", known=["361510"]) == f"电话13615101234 楼号{MASK}"
+
+
+def test_what_is_written_to_a_ticket_keeps_the_content_and_drops_the_proof() -> None:
+    assert without_proof(SAID, "2612010001") == "补充一下工单，内容是晚上十点后灯全灭"
+    assert without_proof("灯还是不亮 361510", "2612010001", known=["361510"]) == "灯还是不亮"
+    assert without_proof("三号楼2层东侧的路灯不亮", "2612010001") == "三号楼2层东侧的路灯不亮"
+
+
+def test_no_log_line_carries_an_announced_code() -> None:
+    assert "361510" not in mask_text(f"user said: {SAID}")
