@@ -113,11 +113,13 @@ class HotlineRestInput(InputChannel):
     def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "HotlineRestInput":
         """Built once when the Rasa server starts: also the moment to keep its tracker store private
         and to take the per-turn waste out of the Rasa server (bot/rasa_plugins/speedups.py), and,
-        before any Sanic worker is forked, to make the workers end with the server (workers.py)."""
-        from bot.rasa_plugins.speedups import install
+        before any Sanic worker is forked, to make the workers end with the server (workers.py), and
+        to let a conversation stopped by Rasa's circuit breaker answer again (circuit_breaker.py)."""
+        from bot.rasa_plugins import circuit_breaker, speedups
         from bot.rasa_plugins.workers import stop_workers_with_server
 
-        install()
+        speedups.install()
+        circuit_breaker.install()
         stop_workers_with_server()
         HotlineSettings.from_env().secure_state_dir()
         return cls(token=os.environ.get("RASA_REST_TOKEN", "").strip())
