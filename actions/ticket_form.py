@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
@@ -94,6 +95,11 @@ def _offer(phone: Optional[str]) -> dict[str, Any]:
     return {"phone_offer": phone, "phone_offered": offered, "phone_offer_read": read_phone(phone) if offered else None}
 
 
+# How the name of a company or another organisation ends: an answer ending so is a whole name.
+_NAMES_AN_ORGANISATION = re.compile(
+    r"(公司|集团|厂|中心|研究院|研究所|事务所|工作室|商行|门市|店|合作社|协会|学校|大学|学院|医院|银行|园区|基地)$")
+
+
 class ValidateTicketForm(Action):
     """Custom extraction + validation for every slot of ticket_form (all slots use custom mappings)."""
 
@@ -175,9 +181,12 @@ class ValidateTicketForm(Action):
                 dispatcher.utter_message(response="utter_category_not_understood")
         elif requested == "company":
             found, answer = entity(tracker, "company"), company_name(said)
-            # The answer to "which company" is the name; an entity cut short at the front ("科技有限公司"
-            # of "华山科技有限公司") gives way to the whole answer that ends with it.
-            updates["company"] = answer if found and answer and answer.endswith(found) else (found or answer)
+            # The answer to "which company" is the name; an entity cut short, at the front ("科技有限公司"
+            # of "华山科技有限公司") or at the end ("高新" of "高新测试有限公司"), gives way to the whole
+            # answer that holds it and reads as a name.
+            whole = bool(answer and found and found in answer
+                         and (answer.endswith(found) or _NAMES_AN_ORGANISATION.search(answer)))
+            updates["company"] = answer if whole else (found or answer)
             if not updates["company"]:
                 dispatcher.utter_message(response="utter_company_not_understood")
         elif requested == "contact_name":
@@ -187,7 +196,9 @@ class ValidateTicketForm(Action):
                 updates["contact_name"] = ANONYMOUS
                 dispatcher.utter_message(response="utter_name_anonymous")
             else:
-                updates["contact_name"] = entity(tracker, "person") or person_name(said)
+                # The whole name said, when the entity holds only part of it ("赵" of "赵六").
+                found, name = entity(tracker, "person"), person_name(said)
+                updates["contact_name"] = name if found and name and found in name else (found or name)
             if not updates["contact_name"]:
                 dispatcher.utter_message(response="utter_name_not_understood")
         elif requested == "phone":

@@ -296,3 +296,18 @@ def test_a_query_code_said_with_a_supplement_never_reaches_the_ticket_or_the_han
                         history=[user_event(said, "supplement_ticket"), user_event(code, "inform")])
     [handoff] = payloads(handed, "handoff")
     assert code not in handoff["summary"] and "查询码******" in handoff["summary"]
+
+
+def test_a_company_or_a_name_the_nlu_caught_only_part_of_is_kept_whole(action_server):
+    asked = {**FORM_SLOTS, "company": None, "contact_name": None, "ticket_confirmed": None}
+    cases = [("company", "高新测试有限公司", "高新", "高新测试有限公司"),
+             ("company", "我们是高新区软件园管理有限公司", "高新", "高新区软件园管理有限公司"),
+             ("company", "华山科技有限公司", "科技有限公司", "华山科技有限公司"),
+             ("contact_name", "赵六", "赵", "赵六"),
+             ("contact_name", "联系人是钱七", "钱", "钱七")]
+    for slot, said, caught, kept in cases:
+        entity = "company" if slot == "company" else "person"
+        result = run_action(action_server.url, "validate_ticket_form", text=said, intent="inform",
+                            slots={**asked, "requested_slot": slot},
+                            entities=[{"entity": entity, "value": caught}])
+        assert slot_events(result)[slot] == kept, (said, caught)
