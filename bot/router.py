@@ -38,7 +38,7 @@ BOARD_CHANGED = "board_changed"  # review requests or alerts changed somewhere: 
 # operators see them too.
 NOTICE_WAITING = reply("utter_notice_waiting")
 NOTICE_STILL_WAITING = reply("utter_notice_still_waiting")
-NOTICE_CLAIMED = reply("utter_notice_claimed")  # {operator}
+NOTICE_CLAIMED = reply("utter_notice_claimed")  # names nobody: the user side never learns a login name
 NOTICE_HANDED_BACK = reply("utter_notice_handed_back")
 NOTICE_CLOSED = reply("utter_notice_closed")
 NOTICE_BOT_DOWN = reply("utter_notice_bot_down")
@@ -52,8 +52,12 @@ NOTICE_RATED_TICKET_REWORK = reply("utter_notice_rated_ticket_rework")  # {ticke
 NOTICE_TICKET_RATING_FAILED = reply("utter_notice_ticket_rating_failed")  # {ticket_id}
 
 _WANTS_HUMAN = re.compile(r"人工|真人|客服|坐席")
+_REQUEST_HUMAN_PAYLOAD = "/request_human"  # the bot's own 转人工 quick reply
+OUTAGE_REASON = "bot_unavailable"  # contract.messages.HANDOFF_REASONS
 
 ACTIVE_STATES = ("waiting", "operator")
+# The states as the console names them (its refusals are read by operators, never the English code).
+STATE_LABELS = {"bot": "智能助手服务中", "waiting": "等待接入", "operator": "人工服务中", "closed": "已结束"}
 
 
 class ConversationConflict(Exception):
@@ -225,9 +229,10 @@ class Router:
             if claimed is None:
                 conv = self._require(conversation_id)
                 owner = f"（{conv.operator}）" if conv.operator else ""
-                raise ConversationConflict(f"该会话当前状态为 {conv.state}{owner}，无法接入")
+                state = STATE_LABELS.get(conv.state, "已变化")
+                raise ConversationConflict(f"该会话当前状态为“{state}”{owner}，无法接入")
             conv = claimed
-            self._append(conv, "system", NOTICE_CLAIMED.format(operator=operator))
+            self._append(conv, "system", NOTICE_CLAIMED)
             self._publish_state(conv)
             log.info("%s claimed %s", operator, conversation_id)
             return conv
@@ -253,7 +258,10 @@ class Router:
             self._append(conv, "system", NOTICE_HANDED_BACK)
             self._publish_state(conv)
             log.info("%s handed %s back to the bot", operator, conversation_id)
-            return conv
+            left = self._unanswered(conv)
+            if left is not None:
+                await self._answer_left_over(conv, left)
+            return self._require(conversation_id)
 
     async def close(self, conversation_id: str, operator: str) -> Conversation:
         async with self._lock(conversation_id):
@@ -372,8 +380,8 @@ class Router:
             replies = await self.bot.send(conv.id, text, metadata)
         except BotUnavailable as exc:
             log.warning("bot unavailable for %s: %s", conv.id, exc)
-            if _WANTS_HUMAN.search(text):  # the way out we promise below must work without the bot
-                return [self._escalate(conv, {"reason": "智能助手不可用，用户要求人工", "summary": text})]
+            if _wants_human(text):  # the way out we promise below must work without the bot
+                return [self._escalate(conv, self._outage_handoff(conv))]
             return [self._append(conv, "system", NOTICE_BOT_DOWN)]
         out: list[dict] = []
         handoff = handoff_of(replies)
@@ -399,8 +407,43 @@ class Router:
             # Every turn of this bot says something; nothing means a step of it failed (the action
             # server unreachable, say). The user must not be left looking at silence.
             log.warning("the bot answered %s with nothing", conv.id)
-            out.append(self._append(conv, "system", NOTICE_BOT_DOWN))
+            if _wants_human(text):  # 转人工 is a custom action: with the action server down it says nothing too
+                out.append(self._escalate(conv, self._outage_handoff(conv)))
+            else:
+                out.append(self._append(conv, "system", NOTICE_BOT_DOWN))
         return out
+
+    def _unanswered(self, conv: Conversation) -> dict | None:
+        """The user's latest message if it came while the operator had the chat and nobody answered it
+        (no bot or operator message after it). What the user said before the operator took over is
+        not asked again: that is what brought the chat to a person."""
+        for message in reversed(self.store.messages(conv.id, limit=50)):
+            if message["role"] == "user":
+                return message
+            answered = message["role"] in ("bot", "operator")
+            if answered or (message["role"] == "system" and message["text"] == NOTICE_CLAIMED):
+                return None
+        return None
+
+    async def _answer_left_over(self, conv: Conversation, message: dict) -> None:
+        """A message the user sent while the operator still had the chat, just before handing it back,
+        would otherwise be answered by nobody: the bot answers it now (inside the conversation's lock,
+        so before anything the user writes next)."""
+        log.info("the bot answers %s's message %s, left unanswered at hand back", conv.id, message.get("seq"))
+        text = as_words(str(message.get("text") or ""))[:self.limiter.max_chars]
+        try:
+            await self._ask_bot(conv, text, {"channel": conv.channel})
+        except Exception:  # the hand back itself is done; the user can still write again
+            log.exception("could not pass the left-over message of %s to the bot", conv.id)
+
+    def _outage_handoff(self, conv: Conversation) -> dict:
+        """The handoff the bot would have sent, made by the router while the bot cannot answer: the
+        operator reads why it came and what the user last wrote (the bot's summary is missing)."""
+        said = [m["text"] for m in self.store.messages(conv.id, limit=20) if m["role"] == "user"][-3:]
+        summary_text = "智能助手暂时无法回复，用户要求转人工客服。"
+        if said:
+            summary_text += "用户最近的留言：" + " / ".join(text[:200] for text in said)
+        return {"reason": OUTAGE_REASON, "summary": summary_text, "ticket_id": None}
 
     def _escalate(self, conv: Conversation, handoff: dict) -> dict:
         # Only a conversation the bot still answers waits for an operator (not one an operator took
@@ -436,6 +479,8 @@ class Router:
 
     def _owned(self, conversation_id: str, operator: str) -> Conversation:
         conv = self._require(conversation_id)
+        if conv.state == "closed":  # "claim it first" would send the operator to a button that cannot help
+            raise ConversationConflict("会话已结束，无法继续操作")
         if conv.state != "operator" or conv.operator != operator:
             raise ConversationConflict("请先接入该会话" if conv.state != "operator" else f"该会话由{conv.operator}负责")
         return conv
@@ -498,6 +543,12 @@ def as_words(text: str) -> str:
     with entities ("/cancel_ticket{...}"): typed text must never pick its own intent, so leading slashes
     go (only the bot's own quick replies are sent as such, see `handle_user_message`)."""
     return _LEADING_SLASHES.sub("", text) or "？"
+
+
+def _wants_human(text: str) -> bool:
+    """Whether a turn asks for a person (转人工, 人工客服, 找客服 …, or the 转人工 quick reply), read by the
+    router itself for when the bot cannot."""
+    return text.strip().startswith(_REQUEST_HUMAN_PAYLOAD) or bool(_WANTS_HUMAN.search(text))
 
 
 def _notice(text: str) -> dict:

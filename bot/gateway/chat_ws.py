@@ -10,8 +10,9 @@ resolved ticket of this conversation).
 Gateway -> browser: {"type": "hello", "state", "messages", "pending_ratings"} on connect (the history,
 so a reload or a reconnect shows the whole conversation, and the conversation's tickets that are
 resolved and wait for the reporter's rating: [{"ticket_id", "category", "description", "result",
-"resolved_at"}]), then {"type": "message", "message"}, {"type": "state", "state", "operator"},
-{"type": "typing"} and {"type": "notice", "text"} as they happen.
+"resolved_at"}]), then {"type": "message", "message"}, {"type": "state", "state"},
+{"type": "typing"} and {"type": "notice", "text"} as they happen. No frame names an operator: their
+login names are for the console only.
 """
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ NOTICE_TURN_FAILED = reply("utter_notice_turn_failed")
 NOTICE_TOO_MANY_CHATS = reply("utter_notice_too_many_chats")
 NOTICE_ALREADY_RATED = reply("utter_notice_already_rated")
 NOTICE_TOO_MANY_SOCKETS = reply("utter_notice_too_many_sockets")
+# A valid score for a ticket this chat never filed or proved: saying "pick 1 to 5 stars" would be wrong.
+NOTICE_NOT_OWN_TICKET = reply("utter_notice_rating_not_own_ticket")
 CLOSE_TRY_AGAIN_LATER = 1013
 PENDING_RATINGS_TIMEOUT = 3.0  # seconds the hello waits for the issue API; then it goes without
 PENDING_RATINGS_MAX = 10  # the conversation's newest tickets looked at
@@ -137,9 +140,8 @@ async def _serve(websocket: WebSocket, conv_router: Router, sender: str, address
         await websocket.send_json({
             "type": "hello",
             "state": conv.state if conv else "bot",
-            "operator": conv.operator if conv else None,
-            "messages": conv_router.history(sender, limit=HISTORY_LIMIT) if conv else [],
-            "pending_ratings": await pending_ratings(websocket, conv.ticket_ids if conv else []),
+            "messages": [_public(m) for m in conv_router.history(sender, limit=HISTORY_LIMIT)] if conv else [],
+            "pending_ratings": await pending_ratings(websocket, sender, conv.ticket_ids if conv else []),
         })
         relay = asyncio.create_task(_relay(websocket, events))
         try:
@@ -156,9 +158,9 @@ async def _relay(websocket: WebSocket, events: asyncio.Queue) -> None:
     while True:
         event = await events.get()
         if event["type"] == "message":
-            await websocket.send_json({"type": "message", "message": event["message"]})
+            await websocket.send_json({"type": "message", "message": _public(event["message"])})
         elif event["type"] == "state":
-            await websocket.send_json({"type": "state", "state": event["state"], "operator": event["operator"]})
+            await websocket.send_json({"type": "state", "state": event["state"]})
         elif event["type"] == "typing":
             await websocket.send_json({"type": "typing"})
         elif event["type"] == RESYNC:  # events may have been missed: the widget reconnects and reloads
@@ -233,12 +235,18 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str, addre
                 outcome = await conv_router.rate_ticket(sender, ticket_id, score, comment)
             except KeyError:  # no conversation, or not one of its tickets: nothing is rated
                 log.warning("conversation %s tried to rate ticket %r, which is not its own", sender, ticket_id[:30])
-                await _notice(websocket, NOTICE_RATING_INVALID)
+                await _notice(websocket, NOTICE_NOT_OWN_TICKET)
                 continue
             log.info("conversation %s rated ticket %s: %s (%s)", sender, ticket_id, score, outcome)
             websocket.app.state.board.poke()
         elif kind != "ping":
             await _notice(websocket, NOTICE_BAD_FRAME)
+
+
+def _public(message: dict[str, Any]) -> dict[str, Any]:
+    """A transcript message as the public widget may see it: without the operator's login name (the
+    console keeps it; the user only ever sees 人工客服)."""
+    return {k: v for k, v in message.items() if k != "operator"}
 
 
 def _parse(raw: str) -> Optional[dict[str, Any]]:
@@ -277,13 +285,14 @@ async def _notice(websocket: WebSocket, text: str) -> None:
         await websocket.send_json({"type": "notice", "text": text})
 
 
-async def pending_ratings(websocket: WebSocket, ticket_ids: list[str]) -> list[dict[str, Any]]:
+async def pending_ratings(websocket: WebSocket, conversation_id: str, ticket_ids: list[str]) -> list[dict[str, Any]]:
     """The conversation's tickets that are resolved and wait for a rating (回访 on the web), except those
-    an end-of-chat rating already waits for. Empty when the issue API does not answer in time."""
+    an end-of-chat rating of this same conversation already waits for: a rating another chat kept for
+    the ticket must not hide the reporter's own form. Empty when the issue API does not answer in time."""
     if not ticket_ids:
         return []
     app = websocket.app
-    kept = {rating.ticket_id for rating in app.state.pending_ratings.all()}
+    kept = {rating.ticket_id for rating in app.state.pending_ratings.of_conversation(conversation_id)}
     wanted = [t for t in ticket_ids[-PENDING_RATINGS_MAX:] if t not in kept]
 
     async def one(ticket_id: str) -> Optional[dict[str, Any]]:

@@ -49,6 +49,15 @@ class PendingRatings:
                                 .order_by(r.created_at)).all()
         return [PendingRating(*row) for row in rows]
 
+    def of_conversation(self, conversation_id: str) -> list[PendingRating]:
+        """The ratings `conversation_id` itself kept: what another chat rated of the same ticket must not
+        change what this conversation is offered (its reporter's 回访 form)."""
+        r = pending_ratings.c
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(r.ticket_id, r.conversation_id, r.score, r.comment, r.created_at)
+                                .where(r.conversation_id == conversation_id).order_by(r.created_at)).all()
+        return [PendingRating(*row) for row in rows]
+
     def drop(self, rating: PendingRating) -> None:
         """Forget `rating`, unless the user rated the ticket again meanwhile (that one stays)."""
         r = pending_ratings.c

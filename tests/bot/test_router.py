@@ -13,6 +13,7 @@ import pytest
 from bot.conversation_store import ConversationStore
 from bot.router import (
     NOTICE_BOT_DOWN,
+    NOTICE_HANDED_BACK,
     NOTICE_TOO_FAST,
     NOTICE_WAITING,
     BotUnavailable,
@@ -154,6 +155,27 @@ def test_an_operator_cannot_reply_before_claiming(router: Router) -> None:
         run(router.operator_reply("s1", "alice", "您好"))
 
 
+def test_refusals_name_the_conversation_state_in_chinese(router: Router) -> None:
+    run(router.handle_user_message("s1", "转人工"))
+    run(router.claim("s1", "alice"))
+    with pytest.raises(ConversationConflict) as taken:
+        run(router.claim("s1", "bob"))
+    assert "人工服务中" in str(taken.value) and "operator" not in str(taken.value)
+    run(router.close("s1", "alice"))
+    with pytest.raises(ConversationConflict) as closed:
+        run(router.claim("s1", "bob"))
+    assert str(closed.value) == "该会话当前状态为“已结束”，无法接入"
+
+
+def test_replying_to_a_closed_conversation_says_it_has_ended(router: Router) -> None:
+    run(router.handle_user_message("s1", "转人工"))
+    run(router.claim("s1", "alice"))
+    run(router.close("s1", "alice"))
+    with pytest.raises(ConversationConflict) as refused:
+        run(router.operator_reply("s1", "alice", "还在吗"))
+    assert "会话已结束" in str(refused.value) and "接入" not in str(refused.value)
+
+
 def test_operator_replies_reach_subscribers_and_hand_back_returns_to_the_bot(router: Router, bot: ScriptedBot) -> None:
     async def scenario() -> list[dict]:
         await router.handle_user_message("s1", "转人工")
@@ -173,6 +195,40 @@ def test_operator_replies_reach_subscribers_and_hand_back_returns_to_the_bot(rou
     assert router.conversation("s1").state == "bot" and router.queue() == []
     replies = run(router.handle_user_message("s1", "谢谢"))
     assert replies[0]["role"] == "bot" and bot.asked[-1][1] == "谢谢"
+
+
+def test_a_message_left_unanswered_when_the_operator_hands_back_is_answered_by_the_bot(
+        router: Router, bot: ScriptedBot) -> None:
+    run(router.handle_user_message("s1", "转人工"))
+    run(router.claim("s1", "alice"))
+    run(router.operator_reply("s1", "alice", "您好，请讲"))
+    run(router.handle_user_message("s1", "我想查一下进度"))  # stored while alice still has the chat
+    asked = len(bot.asked)
+    conv = run(router.hand_back("s1", "alice"))
+    assert bot.asked[asked:] and bot.asked[-1][1] == "我想查一下进度"
+    assert [(m["role"], m["text"]) for m in router.history("s1")[-2:]] == [
+        ("system", NOTICE_HANDED_BACK), ("bot", "收到：我想查一下进度")]
+    assert conv.state == "bot"
+
+
+def test_a_hand_back_after_the_operator_answered_asks_the_bot_nothing(router: Router, bot: ScriptedBot) -> None:
+    run(router.handle_user_message("s1", "转人工"))
+    run(router.claim("s1", "alice"))
+    run(router.handle_user_message("s1", "在吗"))
+    run(router.operator_reply("s1", "alice", "在的，已经帮您处理好了"))
+    asked = len(bot.asked)
+    run(router.hand_back("s1", "alice"))
+    assert bot.asked[asked:] == [] and router.history("s1")[-1]["text"] == NOTICE_HANDED_BACK
+
+
+def test_what_brought_the_chat_to_a_person_is_not_asked_again_at_hand_back(router: Router, bot: ScriptedBot) -> None:
+    bot.down = True
+    run(router.handle_user_message("s1", "转人工"))  # escalated by the router: no bot message after it
+    bot.down = False
+    run(router.claim("s1", "alice"))
+    asked = len(bot.asked)
+    conv = run(router.hand_back("s1", "alice"))
+    assert bot.asked[asked:] == [] and conv.state == "bot"
 
 
 def test_a_closed_conversation_opens_again_with_the_bot(router: Router) -> None:
@@ -233,7 +289,45 @@ def test_when_the_bot_is_down_the_user_is_told_and_can_still_reach_a_human(route
     replies = run(router.handle_user_message("s1", "你好"))
     assert [r["text"] for r in replies] == [NOTICE_BOT_DOWN]
     run(router.handle_user_message("s1", "转人工"))
+    conv = router.conversation("s1")
+    assert (conv.state, conv.handoff_reason) == ("waiting", "bot_unavailable")
+    assert "智能助手暂时无法回复" in conv.handoff_summary and "你好" in conv.handoff_summary
+
+
+class SilentBot(ScriptedBot):
+    """Rasa is up but the action server is not: every turn (转人工's action_handoff too) says nothing."""
+
+    async def send(self, sender: str, text: str, metadata: dict) -> list[dict]:
+        self.asked.append((sender, text, metadata))
+        return []
+
+
+@pytest.mark.parametrize("asked", ["转人工", "我要人工客服", "找客服", "帮我转真人"])
+def test_when_the_bot_answers_nothing_asking_for_a_person_reaches_the_queue(store: ConversationStore,
+                                                                            asked: str) -> None:
+    router = Router(store, SilentBot())
+    assert [r["text"] for r in run(router.handle_user_message("s1", "停电了"))] == [NOTICE_BOT_DOWN]
+    replies = run(router.handle_user_message("s1", asked))
+    assert [r["text"] for r in replies] == [NOTICE_WAITING]
+    conv = router.conversation("s1")
+    assert (conv.state, conv.handoff_reason) == ("waiting", "bot_unavailable")
+    assert "停电了" in conv.handoff_summary and asked in conv.handoff_summary
+    assert [c["id"] for c in router.queue()] == ["s1"]
+
+
+def test_when_the_bot_answers_nothing_the_transfer_quick_reply_reaches_the_queue(store: ConversationStore) -> None:
+    router = Router(store, SilentBot())
+    run(router.handle_user_message("s1", "你好"))
+    # The quick reply as the widget sends it: its title as text, its payload in the metadata.
+    store.append("s1", "bot", "请选择：", {"buttons": [{"title": "联系我们", "payload": "/request_human"}]})
+    run(router.handle_user_message("s1", "联系我们", metadata={"payload": "/request_human"}))
     assert router.conversation("s1").state == "waiting"
+
+
+def test_when_the_bot_answers_nothing_other_turns_only_get_the_notice(store: ConversationStore) -> None:
+    router = Router(store, SilentBot())
+    run(router.handle_user_message("s1", "我想问个政策"))
+    assert router.conversation("s1").state == "bot" and router.queue() == []
 
 
 def test_typed_text_never_reaches_the_bot_as_an_intent(router: Router, bot: ScriptedBot) -> None:

@@ -71,7 +71,8 @@ def test_the_hello_offers_the_conversation_s_resolved_tickets_and_a_rating_reach
     assert got["first"]["pending_ratings"] == []
     [offered] = got["hello"]["pending_ratings"]  # the resolved one, not the one still being handled
     assert offered["ticket_id"] == own and offered["result"] == "已疏通排水管" and offered["category"] == "市政设施"
-    assert got["refused"]["text"] == "评价未能提交，请选择1到5星后再试。"
+    # The score was fine: the notice says why nothing was rated instead of asking for 1 to 5 stars.
+    assert "没有找到该工单" in got["refused"]["text"] and "1到5星" not in got["refused"]["text"]
     assert own in got["rated"]["message"]["text"] and "重新办理" in got["rated"]["message"]["text"]
     assert got["again"]["pending_ratings"] == [] and got["other"]["pending_ratings"] == []
     [alert] = [a for a in got["alerts"]["items"] if a["ticket_id"] == own]
@@ -82,3 +83,34 @@ def test_the_hello_offers_the_conversation_s_resolved_tickets_and_a_rating_reach
     assert rated["status"] == "in_progress" and rated["rework_count"] == 1 and rated["rating"]["score"] == 2
     untouched = requests.get(f"{issue_api.url}/api/v1/tickets/{stranger}", headers=operator_token, timeout=10).json()
     assert untouched["status"] == "resolved" and untouched["rating"] is None
+
+
+def test_a_rating_another_chat_kept_for_the_ticket_does_not_hide_the_reporter_s_form(
+        start_gateway, issue_api) -> None:  # noqa: F811
+    ticket = _ticket(issue_api, resolve=False)
+    gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"],
+                            GATEWAY_REVIEW_POLL_SECONDS="600", GATEWAY_RATING_RETRY_SECONDS="3600")
+    chat = f"{gateway.url.replace('http', 'ws')}/ws/chat?sender="
+    reporter, other = chat + "reporter-0123456789", chat + "somebody-0123456789"
+
+    async def prove(url: str, rate: bool) -> None:
+        async with websockets.connect(url) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "message", "text": f"核实工单 {ticket}"}))
+            await _frames_until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "bot")
+            if rate:  # the ticket is still being handled: the end-of-chat rating is kept until it is resolved
+                await ws.send(json.dumps({"type": "rating", "score": 4}))
+                await _frames_until(ws, lambda f: f["type"] == "message" and "办结后" in f["message"]["text"])
+
+    async def hello(url: str) -> dict:
+        async with websockets.connect(url) as ws:
+            return json.loads(await ws.recv())
+
+    run(prove(reporter, rate=False))
+    run(prove(other, rate=True))
+    operator = {"Authorization": f"Bearer {issue_api.tokens['operator']}"}
+    requests.post(f"{issue_api.url}/api/v1/tickets/{ticket}/resolve", json={"result": "已疏通排水管"},
+                  headers=operator, timeout=10).raise_for_status()
+
+    assert [t["ticket_id"] for t in run(hello(reporter))["pending_ratings"]] == [ticket]
+    assert run(hello(other))["pending_ratings"] == []  # its own kept rating still stands for it

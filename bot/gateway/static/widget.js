@@ -303,7 +303,7 @@
         this.addSystem("您好！这里是西安高新区96767企业服务热线在线客服，请问有什么可以帮您？输入“转人工”可联系人工客服。");
       }
       frame.messages.forEach(function (m) { self.addMessage(m); });
-      this.setState(frame.state, frame.operator);
+      this.setState(frame.state);
       this.showReplies(frame.messages);
       this.showPendingRatings(frame.pending_ratings);
     } else if (frame.type === "message") {
@@ -312,7 +312,7 @@
       this.showReplies([frame.message]);
       if (frame.message.rating_requested) this.showRating();
     } else if (frame.type === "state") {
-      this.setState(frame.state, frame.operator);
+      this.setState(frame.state);
     } else if (frame.type === "typing") {
       this.typing.hidden = false;
       clearTimeout(this.typingTimer);
@@ -328,7 +328,8 @@
     if (m.role === "system") { this.addSystem(m.text); return; }
     if (!m.text) return;
     var bubble = el("div", { className: "hl-msg", "data-testid": "chat-message", "data-role": m.role });
-    var who = m.role === "operator" && m.operator ? "人工客服 " + m.operator : ROLE_LABEL[m.role] || m.role;
+    // Operators are 人工客服 to the user, never a login name (the gateway sends none).
+    var who = ROLE_LABEL[m.role] || m.role;
     bubble.appendChild(el("span", { className: "hl-who" }, who));
     bubble.appendChild(el("span", { className: "hl-text" }, m.text));
     this.log.appendChild(bubble);
@@ -357,15 +358,14 @@
     this.scroll();
   };
 
-  Widget.prototype.setState = function (state, operator) {
+  Widget.prototype.setState = function (state) {
     this.state = state;
-    this.operator = operator;
     this.updateStatus();
   };
 
   Widget.prototype.updateStatus = function () {
     if (this.state === "waiting") this.setStatus("正在为您转接人工客服，请稍候…");
-    else if (this.state === "operator") this.setStatus("人工客服" + (this.operator ? "（" + this.operator + "）" : "") + "正在为您服务");
+    else if (this.state === "operator") this.setStatus("人工客服正在为您服务");
     else if (this.state === "closed") this.setStatus("本次对话已结束，发送新消息即可开始新的咨询。");
     else this.setStatus("");
   };

@@ -5,6 +5,8 @@ Browser tests use the real Rasa stack; this only answers predictably:
   text with 按钮       -> a reply with quick-reply buttons
   text 核实工单 N      -> a lookup reply for ticket N, with the contract's ticket payload ("checked"), as
                          the real bot sends once the conversation proved the ticket is the reporter's
+  text 查到工单 N      -> like 核实工单 N, but the ticket payload comes in a message of its own, without
+                         text (as a bot turn may send it), before the reply's text
   text with 工单       -> a filing reply for ticket 20261127001, with the contract's ticket payload
   text with 慢         -> answers after 2 seconds
   text 来自哪里        -> "client:<the message metadata's client, or none>"
@@ -34,7 +36,7 @@ async def webhook(request: Request) -> JSONResponse:
             "recipient_id": sender, "text": "好的，正在为您转接人工客服。",
         }, {
             "recipient_id": sender,
-            "custom": {"handoff": {"reason": "用户要求人工", "summary": f"用户说：{text}", "ticket_id": None}},
+            "custom": {"handoff": {"reason": "caller_request", "summary": f"用户说：{text}", "ticket_id": None}},
         }])
     if "按钮" in text:
         return JSONResponse([{"recipient_id": sender, "text": "请选择：", "buttons": [
@@ -43,6 +45,10 @@ async def webhook(request: Request) -> JSONResponse:
     if proved:
         return JSONResponse([{"recipient_id": sender, "text": "已为您查到该工单。",
                               "custom": {"ticket": {"id": proved.group(1), "action": "checked"}}}])
+    found = re.fullmatch(r"查到工单 (\d{8,12})", text.strip())
+    if found:
+        return JSONResponse([{"recipient_id": sender, "custom": {"ticket": {"id": found.group(1), "action": "checked"}}},
+                             {"recipient_id": sender, "text": "已为您查到该工单。"}])
     if "工单" in text:
         return JSONResponse([{"recipient_id": sender, "text": "已为您登记，工单编号：2026 1127 001。",
                               "custom": {"ticket": {"id": FAKE_TICKET_ID, "action": "filed"}}}])

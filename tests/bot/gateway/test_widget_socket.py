@@ -32,8 +32,7 @@ def test_a_widget_chats_and_a_reconnect_gets_the_history(gateway: Gateway) -> No
     async def scenario() -> None:
         async with websockets.connect(_ws(gateway)) as ws:
             hello = json.loads(await ws.recv())
-            assert hello == {"type": "hello", "state": "bot", "operator": None, "messages": [],
-                             "pending_ratings": []}
+            assert hello == {"type": "hello", "state": "bot", "messages": [], "pending_ratings": []}
             await ws.send(json.dumps({"type": "message", "text": "<b>你好</b>"}))
             frames = await _until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "bot")
             assert [f["type"] for f in frames] == ["message", "typing", "message"]
@@ -46,7 +45,8 @@ def test_a_widget_chats_and_a_reconnect_gets_the_history(gateway: Gateway) -> No
     asyncio.run(scenario())
 
 
-def test_operator_messages_and_state_changes_reach_the_widget(gateway: Gateway) -> None:
+def test_operator_messages_and_state_changes_reach_the_widget_without_the_operator_s_login_name(
+        gateway: Gateway) -> None:
     async def scenario() -> None:
         async with websockets.connect(_ws(gateway)) as ws:
             await ws.recv()
@@ -56,16 +56,23 @@ def test_operator_messages_and_state_changes_reach_the_widget(gateway: Gateway) 
             session, csrf = await loop.run_in_executor(None, login, gateway.url, "alice")
             base = f"{gateway.url}/api/v1/console/conversations/{CONVERSATION}"
             await loop.run_in_executor(None, lambda: session.post(f"{base}/claim", headers={"X-CSRF-Token": csrf}))
-            await _until(ws, lambda f: f["type"] == "state" and f["state"] == "operator" and f["operator"] == "alice")
+            frames = await _until(ws, lambda f: f["type"] == "state" and f["state"] == "operator")
             await loop.run_in_executor(None, lambda: session.post(f"{base}/reply", json={"text": "您好"}, headers={"X-CSRF-Token": csrf}))
-            frames = await _until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "operator")
-            assert frames[-1]["message"]["text"] == "您好" and frames[-1]["message"]["operator"] == "alice"
+            frames += await _until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "operator")
+            assert frames[-1]["message"]["text"] == "您好"
+            assert "人工客服已接入，为您服务。" in [f["message"]["text"] for f in frames if f["type"] == "message"]
+            assert "alice" not in json.dumps(frames, ensure_ascii=False)  # the console's login name stays there
+            async with websockets.connect(_ws(gateway)) as again:  # nor does a reload's history carry it
+                hello = json.loads(await again.recv())
+            assert hello["state"] == "operator" and "alice" not in json.dumps(hello, ensure_ascii=False)
             await loop.run_in_executor(None, lambda: session.post(f"{base}/close", headers={"X-CSRF-Token": csrf}))
             frames = await _until(ws, lambda f: f["type"] == "message" and f["message"].get("rating_requested"))
             await ws.send(json.dumps({"type": "rating", "score": 4, "comment": "不错"}))
             frames = await _until(ws, lambda f: f["type"] == "message" and f["message"]["text"] == "感谢您的评价！")
-        conv = session.get(f"{gateway.url}/api/v1/console/conversations/{CONVERSATION}").json()["conversation"]
-        assert (conv["state"], conv["rating"]) == ("closed", 4)
+        seen = session.get(f"{gateway.url}/api/v1/console/conversations/{CONVERSATION}").json()
+        assert (seen["conversation"]["state"], seen["conversation"]["rating"]) == ("closed", 4)
+        # The console still sees who answered.
+        assert [m["operator"] for m in seen["messages"] if m["role"] == "operator"] == ["alice"]
 
     asyncio.run(scenario())
 
