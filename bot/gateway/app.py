@@ -9,7 +9,7 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,6 +22,7 @@ from bot.gateway.accounts import DEPARTMENT, OPERATOR, Accounts
 from bot.gateway.audit_log import AuditLog
 from bot.gateway.auth import Auth
 from bot.gateway.console_board import ConsoleBoard
+from bot.gateway.headers import NOSNIFF, SecurityHeaders
 from bot.gateway.login_throttle import LoginThrottle
 from bot.gateway.login_throttle_shared import SharedLoginThrottle
 from bot.gateway.pending_ratings import PendingRatings
@@ -108,6 +109,7 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
                   redirect_slashes=False)
     # Login forms are public: a body is refused before it is read when it is larger than any form.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outside the body limit: its refusals get the headers too
     app.state.settings = settings
     app.state.voice_settings = voice_settings if voice_settings is not None else VoiceSettings.from_env()
     app.state.audio_slots = audio_route.AudioSlots(settings.max_audio_connections)
@@ -125,9 +127,11 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
         return JSONResponse(status_code=422, content={"detail": "请求格式不正确", "errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         # The framework's own refusals (an unreadable body, no such page, a wrong method) in the same
         # shape and language as the gateway's.
+        if exc.status_code == 404 and exc.detail == HTTPStatus.NOT_FOUND.phrase and pages.wants_html(request):
+            return pages.not_found_page(request)  # a person typed or followed a wrong link
         detail = exc.detail
         if isinstance(detail, str) and detail in _FRAMEWORK_DETAILS:
             detail = _FRAMEWORK_DETAILS[detail]
@@ -147,7 +151,9 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(status_code=500, content={"detail": "服务器内部错误，请稍后再试"})
+        # Answered outside every middleware (Starlette's error middleware is the outermost): the header
+        # SecurityHeaders adds elsewhere is set here.
+        return JSONResponse(status_code=500, content={"detail": "服务器内部错误，请稍后再试"}, headers=dict([NOSNIFF]))
 
     return app
 

@@ -30,6 +30,8 @@ VOCABULARY: dict[str, Any] = {
     "department_for": dict(words.DEPARTMENT_FOR_CATEGORY),
     "actions": dict(words.ACTION_LABELS),
     "rework_max_score": words.REWORK_MAX_SCORE,
+    "handoff_reasons": dict(words.HANDOFF_REASON_LABELS),
+    "handoff_reason_other": words.HANDOFF_REASON_OTHER,
 }
 
 # What each kind's login form says, and where it posts.
@@ -49,16 +51,35 @@ def widget_source() -> str:
         source = source.replace(placeholder, json.dumps(VOCABULARY[key], ensure_ascii=False))
     return source
 
-# The console runs only our own scripts: no inline script, nothing from elsewhere.
+# The console runs only our own scripts: no inline script, nothing from elsewhere. Its WebSocket goes
+# to this same origin only: 'self' covers ws:/wss: to the page's own host (CSP Level 3).
 CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+# The demo page is framed by nobody, like the other pages. It is a stand-in for the platform's own
+# pages, so only framing is restricted: the widget on it (and on any other site, through /widget.js)
+# works as it does anywhere.
+PAGE_FRAMING = {"Content-Security-Policy": "frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+                "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
+# The not-found page shows text and a link: nothing to load, run or frame.
+NOT_FOUND_CSP = "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 
 @router.get("/", response_class=HTMLResponse)
 async def demo_page(request: Request) -> Response:
-    return templates.TemplateResponse(request, "demo.html")
+    return templates.TemplateResponse(request, "demo.html", headers=PAGE_FRAMING)
+
+
+def wants_html(request: Request) -> bool:
+    """Whether a browser navigated here (a page is wanted), rather than an API client or a script."""
+    return request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+
+
+def not_found_page(request: Request) -> Response:
+    """A small Chinese page for a wrong address typed or followed in a browser (API clients get JSON)."""
+    return templates.TemplateResponse(request, "not_found.html", status_code=404,
+                                      headers={**PAGE_FRAMING, "Content-Security-Policy": NOT_FOUND_CSP})
 
 
 @router.get("/widget.js")
