@@ -123,6 +123,16 @@ CALLBACK_OUTCOME_LABELS: Mapping[str, str] = {
     "declined": "拒绝评价",
 }
 
+# Why a conversation came to the operators' queue (contract.messages.HANDOFF_REASONS), as the console
+# shows it; a reason not listed here is shown as HANDOFF_REASON_OTHER, never as its code.
+HANDOFF_REASON_LABELS: Mapping[str, str] = {
+    "caller_request": "用户要求转人工",
+    "angry": "用户情绪激动",
+    "not_understood": "智能助手多次未能理解",
+    "bot_unavailable": "智能助手暂时无法回复",
+}
+HANDOFF_REASON_OTHER = "其他原因"
+
 # Ticket fields as people name them (validation errors read back to callers and operators).
 FIELD_LABELS: Mapping[str, str] = {
     "company": "单位名称",

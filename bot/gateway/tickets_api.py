@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, StrictStr
 from bot.gateway.console_deps import audit_of, issue_api_of, operator, router_of
 from bot.router import UnknownConversation
 from contract.issue_client import IssueApiError
+from contract.vocabulary import FIELD_LABELS
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -105,7 +106,14 @@ async def issue_call(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any
 
 
 def _detail(exc: IssueApiError) -> str:
-    """The issue API's Chinese message, with the fields it names, as one sentence for the console."""
+    """The issue API's Chinese message, with what it says of each field, as one sentence for the console.
+    A field is named by its Chinese label; one without a label (an export's `to`) is not named at all:
+    operators read these, and the API's field names are not their words."""
     message = exc.message or "工单系统暂时无法访问"
-    fields = [f"{f.get('field', '')}：{f.get('message', '')}" for f in exc.fields]
+    fields = []
+    for f in exc.fields:
+        label, text = FIELD_LABELS.get(str(f.get("field", ""))), str(f.get("message") or "")
+        part = f"{label}：{text}" if label and text else text or label or ""
+        if part and part not in fields:
+            fields.append(part)
     return message + ("（" + "；".join(fields) + "）" if fields else "")

@@ -11,6 +11,15 @@
   var CHANNEL = { voice: "电话", web: "网页", api: "接口" };
   var ROLE = { user: "客户", bot: "智能助手", operator: "坐席", system: "系统" };
   var STATUS = window.Hotline.STATUS;
+  var vocabulary = window.Hotline.vocabulary;
+
+  // Why the conversation came to the queue, in words: a code the console does not know (a newer bot)
+  // gets a generic label, never its English code.
+  function reasonLabel(code) {
+    var labels = vocabulary.handoff_reasons || {};
+    if (Object.prototype.hasOwnProperty.call(labels, code)) return labels[code];
+    return /[A-Za-z]/.test(code) ? (vocabulary.handoff_reason_other || "其他原因") : code;
+  }
 
   var el = window.Hotline.el, api = window.Hotline.api;  // common.js: textContent only; CSRF and a key per change
 
@@ -44,7 +53,7 @@
       li.appendChild(line);
       var meta = el("div", { className: "line muted" });
       meta.appendChild(el("span", { className: "wait", "data-since": String(c.waiting_since || "") }, "等待 " + waited(c)));
-      if (c.handoff_reason) meta.appendChild(el("span", {}, c.handoff_reason));
+      if (c.handoff_reason) meta.appendChild(el("span", { "data-testid": "queue-reason" }, reasonLabel(c.handoff_reason)));
       li.appendChild(meta);
       if (c.handoff_summary) li.appendChild(el("div", { className: "sum" }, c.handoff_summary));
       li.addEventListener("click", function () { open(c.id); });
@@ -80,7 +89,7 @@
   function showMeta(c) {
     current = c.id;
     var parts = [(CHANNEL[c.channel] || c.channel) + " · " + (c.phone || "未知号码") + " · " + (STATE[c.state] || c.state) + (c.operator ? "（" + c.operator + "）" : "")];
-    if (c.handoff_reason) parts.push("转人工原因：" + c.handoff_reason);
+    if (c.handoff_reason) parts.push("转人工原因：" + reasonLabel(c.handoff_reason));
     if (c.handoff_summary) parts.push("智能助手摘要：" + c.handoff_summary);
     $("chat-meta").textContent = parts.join("\n");
     var mine = c.state === "operator" && c.operator === me;
@@ -96,6 +105,8 @@
   function addMessage(m) {
     if (shown[m.seq]) return;
     shown[m.seq] = true;
+    // A bot message that only carries a payload for the channels (custom.ticket) has nothing to read.
+    if (!m.text && !(m.buttons && m.buttons.length)) return;
     var div = el("div", { className: "tm", "data-testid": "transcript-message", "data-role": m.role, "data-seq": String(m.seq) });
     var when = new Date(m.at * 1000).toLocaleTimeString("zh-CN", { hour12: false });
     div.appendChild(el("span", { className: "who" }, (m.role === "operator" && m.operator ? "坐席 " + m.operator : ROLE[m.role] || m.role) + " " + when));
@@ -149,7 +160,7 @@
     var box = el("article", { className: "ticket", "data-testid": "ticket-card" });
     if (t.error) { box.appendChild(el("p", { className: "error" }, "工单 " + t.id + "：" + (typeof t.error === "string" ? t.error : "查询失败"))); return box; }
     box.appendChild(el("h3", {}, "工单 " + t.id + " · " + (STATUS[t.status] || t.status)));
-    box.appendChild(el("div", {}, [t.category, t.department ? "承办：" + t.department : "", t.deadline ? "时限：" + t.deadline : ""].filter(Boolean).join(" · ")));
+    box.appendChild(el("div", {}, [t.category, t.department ? "承办：" + t.department : "", t.deadline ? "时限：" + window.Hotline.when(t.deadline) : ""].filter(Boolean).join(" · ")));
     if (t.overdue) box.appendChild(el("div", { className: "overdue" }, "已超期"));
     if (t.description) box.appendChild(el("div", {}, t.description));
     if (t.pending_review) {

@@ -6,6 +6,7 @@
   var COLORS = ["#0b5cad", "#0f7b4a", "#c77700", "#8e44ad", "#b42318", "#1c7ed6", "#2b8a3e", "#e67700", "#5f3dc4", "#c2255c", "#0c8599", "#868e96"];
 
   function pct(x) { return typeof x === "number" ? (x * 100).toFixed(1) + "%" : "–"; }
+  var NONE = "—";  // a figure that has nothing to count yet
   function num(x, digits) { return typeof x === "number" ? x.toFixed(digits || 0) : "–"; }
 
   function chart(id, type, labels, values, label) {
@@ -27,8 +28,10 @@
   }).then(function (s) {
     $("kpi-total").textContent = num(s.total);
     $("kpi-resolved").textContent = num(s.resolved);
-    $("kpi-resolution").textContent = pct(s.resolution_rate);
-    $("kpi-ontime").textContent = pct(s.on_time_rate);
+    // A rate of nothing is no rate: the issue API says 0 there, the page says there is none yet.
+    var counted = (s.total || 0) - (s.cancelled || 0);
+    $("kpi-resolution").textContent = counted > 0 ? pct(s.resolution_rate) : NONE;
+    $("kpi-ontime").textContent = s.resolved ? pct(s.on_time_rate) : NONE;
     $("kpi-rating").textContent = num(s.avg_rating, 2);
     $("kpi-overdue").textContent = num(s.overdue);
     if (!window.Chart) { $("stats-error").textContent = "图表库未安装（请运行 make vendor），仅显示数字。"; return; }

@@ -16,7 +16,7 @@
       var tr = el("tr", { "data-testid": "supervisor-row", "data-department": d.department });
       tr.appendChild(el("th", { scope: "row" }, d.department));
       cell(tr, num(d.total), "num"); cell(tr, num(d.open), "num"); cell(tr, num(d.resolved), "num");
-      cell(tr, pct(d.on_time_rate), "num");
+      cell(tr, d.resolved ? pct(d.on_time_rate) : "—", "num");  // nothing resolved: no rate, not 0.0%
       var overdue = el("td", { className: "num" + (d.overdue ? " bad" : ""), title: (d.overdue_tickets || []).join("、") }, num(d.overdue));
       tr.appendChild(overdue);
       cell(tr, pct(d.satisfaction_rate), "num"); cell(tr, num(d.avg_rating, 2), "num");
