@@ -24,3 +24,17 @@ def test_what_is_written_to_a_ticket_keeps_the_content_and_drops_the_proof() -> 
 
 def test_no_log_line_carries_an_announced_code() -> None:
     assert "361510" not in mask_text(f"user said: {SAID}")
+
+
+def test_codes_written_in_chinese_numerals_full_width_or_after_several_separators_are_caught() -> None:
+    assert mask_query_codes("查询码三六一五一零，漏水在三号楼") == f"查询码{MASK}，漏水在三号楼"
+    assert mask_query_codes("查询码是：361510") == f"查询码是：{MASK}"
+    assert mask_query_codes("查询号码就是 3615 10") == f"查询号码就是 {MASK}"
+    assert mask_query_codes("三六一五一零", known=["361510"]) == MASK
+    assert mask_query_codes("３６１５１０", known=["361510"]) == MASK
+    assert without_proof("补充一下工单2612010001，查询码三六一五一零，漏水在三号楼", "2612010001") == "补充一下工单，漏水在三号楼"
+
+
+def test_a_text_with_no_proof_in_it_keeps_its_layout() -> None:
+    assert without_proof("三号楼2层\n\n东侧路灯，，不亮", "2612010001") == "三号楼2层\n\n东侧路灯，，不亮"
+    assert without_proof("一楼二楼三楼四楼都停电了") == "一楼二楼三楼四楼都停电了"
