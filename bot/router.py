@@ -26,6 +26,7 @@ from bot.event_bus import LocalBus
 from bot.rasa_rest import BotUnavailable
 from contract.messages import HANDOFF, handoff_of, tickets_of
 from contract.phones import mask_phone
+from contract.query_codes import without_proof
 from contract.replies import reply
 from contract.text_input import clean_text
 from contract.vocabulary import REWORK_MAX_SCORE
@@ -179,8 +180,9 @@ class Router:
         async with self._lock(sender):
             if (earlier := self._require(sender)).state == "closed" and earlier.rating is not None:
                 return []  # rated once for this close: a repeat stores and tells nobody anything
+            # No query code in a comment: it goes on to the tickets, which their departments read.
             conv = self._transition(sender, state="closed", operator=None, waiting_since=None,
-                                    rating=int(score), rating_comment=clean_text(comment or "")[:500])
+                                    rating=int(score), rating_comment=without_proof(clean_text(comment or ""))[:500])
             replies = [self._append(conv, "system", NOTICE_RATED)]
             for ticket_id in conv.ticket_ids if self.tickets else []:
                 try:
@@ -205,7 +207,8 @@ class Router:
             if ticket_id not in conv.ticket_ids or self.tickets is None:
                 raise KeyError(ticket_id)
             try:
-                outcome = await self.tickets.rate(conv.id, ticket_id, int(score), clean_text(comment or "")[:500])
+                said = without_proof(clean_text(comment or ""), ticket_id)[:500]  # the department reads it
+                outcome = await self.tickets.rate(conv.id, ticket_id, int(score), said)
             except Exception:  # reported to the user; the rating can be given again
                 log.exception("could not rate ticket %s from %s", ticket_id, conv.id)
                 outcome = "dropped"
@@ -371,7 +374,10 @@ class Router:
             self._publish_state(changed)
         return changed
 
-    async def _ask_bot(self, conv: Conversation, text: str, metadata: dict[str, Any]) -> list[dict]:
+    async def _ask_bot(self, conv: Conversation, text: str, metadata: dict[str, Any], *,
+                       outage_escalates: bool = True) -> list[dict]:
+        """The bot's answer to `text`, appended and published. While the bot fails, a request for a
+        person escalates (`outage_escalates`) rather than leaving the user with a notice."""
         self._publish(conv.id, {"type": "typing", "conversation_id": conv.id})
         metadata.setdefault("channel", conv.channel)
         if conv.phone:
@@ -380,7 +386,7 @@ class Router:
             replies = await self.bot.send(conv.id, text, metadata)
         except BotUnavailable as exc:
             log.warning("bot unavailable for %s: %s", conv.id, exc)
-            if _wants_human(text):  # the way out we promise below must work without the bot
+            if outage_escalates and _wants_human(text):  # the way out we promise must work without the bot
                 return [self._escalate(conv, self._outage_handoff(conv))]
             return [self._append(conv, "system", NOTICE_BOT_DOWN)]
         out: list[dict] = []
@@ -407,7 +413,7 @@ class Router:
             # Every turn of this bot says something; nothing means a step of it failed (the action
             # server unreachable, say). The user must not be left looking at silence.
             log.warning("the bot answered %s with nothing", conv.id)
-            if _wants_human(text):  # 转人工 is a custom action: with the action server down it says nothing too
+            if outage_escalates and _wants_human(text):  # 转人工 is a custom action: it says nothing then too
                 out.append(self._escalate(conv, self._outage_handoff(conv)))
             else:
                 out.append(self._append(conv, "system", NOTICE_BOT_DOWN))
@@ -432,7 +438,9 @@ class Router:
         log.info("the bot answers %s's message %s, left unanswered at hand back", conv.id, message.get("seq"))
         text = as_words(str(message.get("text") or ""))[:self.limiter.max_chars]
         try:
-            await self._ask_bot(conv, text, {"channel": conv.channel})
+            # Not escalated by the router if the bot fails: "好的，谢谢客服" left at hand-back is no request
+            # for a person, and the chat would bounce straight back to the queue.
+            await self._ask_bot(conv, text, {"channel": conv.channel}, outage_escalates=False)
         except Exception:  # the hand back itself is done; the user can still write again
             log.exception("could not pass the left-over message of %s to the bot", conv.id)
 

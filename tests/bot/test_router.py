@@ -231,6 +231,27 @@ def test_what_brought_the_chat_to_a_person_is_not_asked_again_at_hand_back(route
     assert bot.asked[asked:] == [] and conv.state == "bot"
 
 
+def test_thanks_left_at_hand_back_while_the_bot_is_down_do_not_bounce_the_chat_to_the_queue(
+        router: Router, bot: ScriptedBot) -> None:
+    run(router.handle_user_message("s1", "转人工"))
+    run(router.claim("s1", "alice"))
+    run(router.operator_reply("s1", "alice", "已经帮您登记好了"))
+    run(router.handle_user_message("s1", "好的，谢谢客服"))
+    bot.down = True
+    conv = run(router.hand_back("s1", "alice"))
+    assert conv.state == "bot"
+
+
+def test_a_query_code_in_a_widget_rating_comment_never_reaches_the_ticket(store: ConversationStore,
+                                                                         bot: ScriptedBot) -> None:
+    tickets = FakeTickets(resolved={"20261127001"})
+    router = Router(store, bot, tickets=tickets)
+    run(router.handle_user_message("s1", "帮我登记"))  # the bot files ticket 20261127001
+    run(router.rate_ticket("s1", "20261127001", 2, "查询码361510，还是没修好"))
+    run(router.rate("s1", 2, "查询码是：361510 太慢了"))
+    assert [comment for _, _, comment in tickets.ratings] == ["还是没修好", "太慢了"]
+
+
 def test_a_closed_conversation_opens_again_with_the_bot(router: Router) -> None:
     run(router.handle_user_message("s1", "转人工"))
     run(router.claim("s1", "alice"))
