@@ -95,9 +95,32 @@ def _offer(phone: Optional[str]) -> dict[str, Any]:
     return {"phone_offer": phone, "phone_offered": offered, "phone_offer_read": read_phone(phone) if offered else None}
 
 
-# How the name of a company or another organisation ends: an answer ending so is a whole name.
-_NAMES_AN_ORGANISATION = re.compile(
-    r"(公司|集团|厂|中心|研究院|研究所|事务所|工作室|商行|门市|店|合作社|协会|学校|大学|学院|医院|银行|园区|基地)$")
+# How the name of a company or another organisation ends.
+_ORGANISATION_END = re.compile(
+    r"(公司|集团|厂|中心|研究院|研究所|事务所|工作室|商行|门市|店|合作社|协会|学校|大学|学院|医院|银行|园区|基地)")
+_NOT_IN_A_NAME = re.compile(r"[\s，,。.；;：:、！!？?（）()]")
+# What follows a name in speech but is no part of it: particles, thanks, forms of address.
+_AFTER_A_NAME = re.compile(r"[啊呀吧呢哦嘛的了哈嗯谢]|先生|女士|小姐|老师|经理|总")
+
+
+def _whole_company(found: Optional[str], answer: Optional[str]) -> bool:
+    """Whether the whole answer is the company the NLU caught only part of ("高新" of "高新测试有限公司",
+    "科技有限公司" of "华山科技有限公司"): one piece holding the entity at one of its ends, and one
+    organisation's name ("西安华清科技有限公司在高新路中心" is a company and a place: the entity wins)."""
+    if not (found and answer and found != answer and found in answer) or _NOT_IN_A_NAME.search(answer):
+        return False
+    ends = list(_ORGANISATION_END.finditer(answer))
+    one_organisation = len(ends) == 1 and ends[0].end() == len(answer)
+    return one_organisation and (answer.startswith(found) or answer.endswith(found))
+
+
+def _whole_person(found: Optional[str], name: Optional[str]) -> bool:
+    """Whether the whole answer is the name the NLU caught only the surname of ("赵" of "赵六"): two to
+    four characters starting with the entity, nothing but name after it ("王秀兰啊", "张伟谢谢", "张总"
+    keep the entity)."""
+    if not (found and name and found != name and name.startswith(found)) or _NOT_IN_A_NAME.search(name):
+        return False
+    return 2 <= len(name) <= 4 and not _AFTER_A_NAME.search(name[len(found):])
 
 
 class ValidateTicketForm(Action):
@@ -184,9 +207,7 @@ class ValidateTicketForm(Action):
             # The answer to "which company" is the name; an entity cut short, at the front ("科技有限公司"
             # of "华山科技有限公司") or at the end ("高新" of "高新测试有限公司"), gives way to the whole
             # answer that holds it and reads as a name.
-            whole = bool(answer and found and found in answer
-                         and (answer.endswith(found) or _NAMES_AN_ORGANISATION.search(answer)))
-            updates["company"] = answer if whole else (found or answer)
+            updates["company"] = answer if _whole_company(found, answer) else (found or answer)
             if not updates["company"]:
                 dispatcher.utter_message(response="utter_company_not_understood")
         elif requested == "contact_name":
@@ -198,7 +219,7 @@ class ValidateTicketForm(Action):
             else:
                 # The whole name said, when the entity holds only part of it ("赵" of "赵六").
                 found, name = entity(tracker, "person"), person_name(said)
-                updates["contact_name"] = name if found and name and found in name else (found or name)
+                updates["contact_name"] = name if _whole_person(found, name) else (found or name)
             if not updates["contact_name"]:
                 dispatcher.utter_message(response="utter_name_not_understood")
         elif requested == "phone":

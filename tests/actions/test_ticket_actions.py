@@ -304,7 +304,13 @@ def test_a_company_or_a_name_the_nlu_caught_only_part_of_is_kept_whole(action_se
              ("company", "我们是高新区软件园管理有限公司", "高新", "高新区软件园管理有限公司"),
              ("company", "华山科技有限公司", "科技有限公司", "华山科技有限公司"),
              ("contact_name", "赵六", "赵", "赵六"),
-             ("contact_name", "联系人是钱七", "钱", "钱七")]
+             ("contact_name", "联系人是钱七", "钱", "钱七"),
+             # ... but chatter around a name, or a second place in the answer, is no part of it
+             ("company", "西安华清科技有限公司在高新路中心", "西安华清科技有限公司", "西安华清科技有限公司"),
+             ("contact_name", "我叫张伟，弓长张", "张伟", "张伟"),
+             ("contact_name", "王秀兰啊", "王秀兰", "王秀兰"),
+             ("contact_name", "张伟谢谢", "张伟", "张伟"),
+             ("contact_name", "免贵姓张", "张", "张")]
     for slot, said, caught, kept in cases:
         entity = "company" if slot == "company" else "person"
         result = run_action(action_server.url, "validate_ticket_form", text=said, intent="inform",
