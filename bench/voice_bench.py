@@ -161,8 +161,8 @@ def capacity(settings: VoiceSettings, tts: Any, frames: list[bytes], max_streams
 
 
 def memory_per_call(settings: VoiceSettings, tts: Any, frames: list[bytes], calls: int) -> float:
-    """Mean over `calls` calls of the peak RSS growth while the call hears `frames` (MB); the calls before
-    stay alive, so what one call leaves behind counts against the next."""
+    """Mean over `calls` calls of the peak RSS growth while the call hears `frames` (MB), each measured
+    from just before it started; the calls before stay alive, as on a server taking calls at once."""
     peaks = []
     sessions = []
     for _ in range(calls):
