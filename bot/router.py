@@ -427,7 +427,7 @@ class Router:
             if message["role"] == "user":
                 return message
             answered = message["role"] in ("bot", "operator")
-            if answered or (message["role"] == "system" and message["text"] == NOTICE_CLAIMED):
+            if answered or (message["role"] == "system" and is_claim_notice(str(message.get("text") or ""))):
                 return None
         return None
 
@@ -551,6 +551,15 @@ def as_words(text: str) -> str:
     with entities ("/cancel_ticket{...}"): typed text must never pick its own intent, so leading slashes
     go (only the bot's own quick replies are sent as such, see `handle_user_message`)."""
     return _LEADING_SLASHES.sub("", text) or "？"
+
+
+# The claim notice as this version writes it, and as earlier ones did, with the operator's login name.
+_CLAIM_NOTICE = re.compile(r"^人工客服(（[^）]{0,64}）)?已接入")
+
+
+def is_claim_notice(text: str) -> bool:
+    """Whether a transcript line says an operator took the chat over (in any version's wording)."""
+    return text == NOTICE_CLAIMED or _CLAIM_NOTICE.match(text) is not None
 
 
 def _wants_human(text: str) -> bool:

@@ -29,7 +29,7 @@ from typing import Any, Optional
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from bot.event_bus import RESYNC
-from bot.router import Router
+from bot.router import NOTICE_CLAIMED, Router, is_claim_notice
 from contract.issue_client import IssueApiError
 from contract.replies import reply
 
@@ -245,8 +245,12 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str, addre
 
 def _public(message: dict[str, Any]) -> dict[str, Any]:
     """A transcript message as the public widget may see it: without the operator's login name (the
-    console keeps it; the user only ever sees 人工客服)."""
-    return {k: v for k, v in message.items() if k != "operator"}
+    console keeps it; the user only ever sees 人工客服), also in a claim notice an earlier version wrote
+    with the name in it."""
+    public = {k: v for k, v in message.items() if k != "operator"}
+    if public.get("role") == "system" and is_claim_notice(str(public.get("text") or "")):
+        public["text"] = NOTICE_CLAIMED
+    return public
 
 
 def _parse(raw: str) -> Optional[dict[str, Any]]:

@@ -218,3 +218,13 @@ def test_the_bot_learns_the_user_s_network_only_as_a_keyed_hash(start_gateway) -
         assert await client_of("web-net-000000000006", {}) == "none"  # this machine: no network to name
 
     asyncio.run(scenario())
+
+
+def test_a_claim_notice_an_earlier_version_wrote_with_the_login_name_reaches_the_widget_without_it() -> None:
+    from bot.gateway.chat_ws import _public
+    from bot.router import NOTICE_CLAIMED
+
+    old = {"role": "system", "text": "人工客服（alice）已接入，为您服务。", "seq": 3}
+    assert _public(old) == {"role": "system", "text": NOTICE_CLAIMED, "seq": 3}
+    said = {"role": "user", "text": "人工客服（alice）已接入", "seq": 4}
+    assert _public(said) == said  # what a user typed is theirs, not a notice
