@@ -378,7 +378,8 @@ class Followup(Action):
                     dispatcher.utter_message(response="utter_cancel_kept")
             elif op == "rate":
                 score = int(tracker.get_slot("rating"))
-                comment = _written_text(tracker, latest_text(tracker), ticket_id)
+                comment = without_proof(latest_text(tracker), ticket_id, known_codes(tracker).values(),
+                                        bare_numbers=True)  # a comment has no use for a code-like number
                 await runtime.blocking(client.rate, ticket_id, score, comment, key, proof)
                 dispatcher.utter_message(response="utter_rated_low" if score <= 2 else "utter_rated",
                                          json_message=ticket_payload(ticket_id, "rated"))

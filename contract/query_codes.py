@@ -4,7 +4,10 @@ to a ticket.
 A query code is the reporter's proof for a ticket (contract, "Who may act on a ticket"): whoever
 reads it can act as the reporter. Callers say it inside sentences ("补充一下工单2612010001，查询码
 361510，内容是…"), and such sentences travel on: into a supplement or a rating comment that the
-department reads, into the handoff summary, into logs. One place knows how a code looks in text.
+department reads, into the handoff summary, into logs. One place knows how a code looks in text:
+digits in any form people type or a recognizer writes (ASCII, full-width, Chinese numerals, grouped
+by spaces or dashes), announced by the word (查询码, 验证码, a bare 码 starting a clause, traditional
+forms) before or after it, one code or several ("分别是362562和612770").
 """
 from __future__ import annotations
 
@@ -15,38 +18,58 @@ MASK = "******"
 # A digit as people type or say it: ASCII or full-width (\d), or a Chinese numeral.
 _DIGIT_FORMS = {"0": "零〇", "1": "一幺", "2": "二两", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七",
                 "8": "八", "9": "九"}
-_ANY_DIGIT = r"[\d" + "".join(_DIGIT_FORMS.values()) + "]"
-# The code after the word that announces it: "查询码361510", "查询码是：3615 10", "查询号码就是三六一五一零",
-# "验证码，3615".
-_AFTER_WORD = re.compile(
-    r"(?P<word>查询码|查询号码|查询密码|验证码)(?P<sep>(?:\s*(?:是|为|就是|[：:，,])\s*)*)"
-    r"(?P<code>" + _ANY_DIGIT + r"(?:[\s-]?" + _ANY_DIGIT + r"){3,7})(?!" + _ANY_DIGIT + r")")
-_EMPTY_PUNCTUATION = re.compile(r"([，,。；;：:、 ])[，,。；;：: 、]+")
+_D = r"[\d" + "".join(_DIGIT_FORMS.values()) + "]"
+_IN_CODE = r"[ \t\-—－.·]{0,2}"  # what may group the digits of one code ("3615 10", "3615-10")
+_CODE = r"(?<!" + _D + ")" + _D + r"(?:" + _IN_CODE + _D + r"){3,7}(?!" + _D + ")"  # never part of a longer number
+_CODE_RE = re.compile(_CODE)
+# The word that announces a code; a bare 码 only where a clause starts ("码：389692", not "号码").
+_WORD = (r"(?:查\s*[询詢]\s*(?:号\s*|號\s*|密\s*)?[码碼]|[验驗]\s*[证證]\s*[码碼]|密\s*[码碼]"
+         r"|(?:^|(?<=[\s，,。；;：:、！!？?]))[码碼])")
+# What may stand between the word and the code: spaces, punctuation, quotes and brackets, and the
+# little words of "查询码应该是：", "查询码呢是", "两件的查询码分别是".
+_BETWEEN = r"(?:\s|[是为為呢吧啊哦就应應该該我记記得的分别別：:=＝，,、“”\"'‘’「」『』（）()\[\]【】]){0,10}"
+_MORE = r"(?:\s*(?:和|与|與|、|，|,|及|跟|还有|還有)\s*" + _CODE + r")*"  # "362562和612770"
+_ANNOUNCED = re.compile(
+    r"(?:" + _WORD + _BETWEEN + _CODE + _MORE + r"[”\"'’」』）)\]】]?)"
+    r"|(?:" + _CODE + r"(?:\s|[是为為就我的这這个個：:，,、]){0,6}(?=" + _WORD + r"))")
+_EMPTY_PUNCTUATION = re.compile(r"[，,。；;：:、 ]{2,}")  # what is left where something was taken out
+# A number of a code's length standing alone in a comment, not a count or a date ("217593", not
+# "2026年", "5000元", "15天"), for texts where such numbers have no business (rating comments).
+_BARE = re.compile(_CODE +
+                   r"(?![年月日号號元块塊万萬个個次天楼樓层層米室户戶%％])")
 
 
 def _spaced(digits: str) -> str:
     """A pattern for `digits` however they were grouped or written ("2612 0100 01", "3615-10",
     "三六一五一零", full-width)."""
     forms = [f"[{d}{chr(0xFF10 + int(d))}{_DIGIT_FORMS[d]}]" for d in digits]
-    return rf"(?<!{_ANY_DIGIT})" + r"[\s-]?".join(forms) + rf"(?!{_ANY_DIGIT})"
+    return rf"(?<!{_D})" + _IN_CODE.join(forms) + rf"(?!{_D})"
+
+
+def _ascii_digits(values: Iterable[Optional[str]]) -> set[str]:
+    return {v for v in values if v and v.isascii() and v.isdigit()}
 
 
 def mask_query_codes(text: str, known: Iterable[str] = ()) -> str:
     """`text` with every announced code, and every code in `known` wherever it stands, as ******."""
-    masked = _AFTER_WORD.sub(lambda m: f"{m.group('word')}{m.group('sep')}{MASK}", text)
-    for code in {c for c in known if c and c.isascii() and c.isdigit()}:
+    masked = _ANNOUNCED.sub(lambda m: _CODE_RE.sub(MASK, m.group()), text)
+    for code in _ascii_digits(known):
         masked = re.sub(_spaced(code), MASK, masked)
     return masked
 
 
-def without_proof(text: str, ticket_id: Optional[str] = None, known: Iterable[str] = ()) -> str:
-    """What a caller asked to write on a ticket, without the proof that came with it: the announced
-    code, the known codes and the ticket's own number are dropped, and the punctuation they leave
-    behind tidied ("补充一下工单，内容是…")."""
-    kept = _AFTER_WORD.sub("", text)
-    for digits in {c for c in (*known, ticket_id or "") if c and c.isascii() and c.isdigit()}:
+def without_proof(text: str, ticket_id: Optional[str] = None, known: Iterable[str] = (), *,
+                  bare_numbers: bool = False) -> str:
+    """What a caller asked to write on a ticket, without the proof that came with it: announced codes
+    (with their word), the known codes and the ticket's own number are dropped, and the punctuation
+    they leave behind tidied ("补充一下工单，内容是…"). `bare_numbers`: also every number of a code's
+    length standing alone (for rating comments, where a code is the only such number to expect)."""
+    kept = _ANNOUNCED.sub("", text)
+    for digits in _ascii_digits((*known, ticket_id)):
         kept = re.sub(_spaced(digits), "", kept)
+    if bare_numbers:
+        kept = _BARE.sub("", kept)
     if kept == text:
         return text  # nothing taken out: the caller's own layout stays as it was
-    kept = _EMPTY_PUNCTUATION.sub(lambda m: m.group(1), kept)
+    kept = _EMPTY_PUNCTUATION.sub(lambda m: next((c for c in m.group() if c != " "), " "), kept)
     return kept.strip(" ，,。；;：:、")

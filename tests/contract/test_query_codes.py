@@ -38,3 +38,29 @@ def test_codes_written_in_chinese_numerals_full_width_or_after_several_separator
 def test_a_text_with_no_proof_in_it_keeps_its_layout() -> None:
     assert without_proof("三号楼2层\n\n东侧路灯，，不亮", "2612010001") == "三号楼2层\n\n东侧路灯，，不亮"
     assert without_proof("一楼二楼三楼四楼都停电了") == "一楼二楼三楼四楼都停电了"
+
+
+def test_codes_are_caught_however_they_are_announced() -> None:
+    for said in ["查询码 612770 服务很好", "查询码\n\n612770 服务很好", "612770是我的查询码 服务很好",
+                 "码：612770，服务很好", "查询码应该是“612770”服务很好", "查詢碼612770 服务很好",
+                 "查 询 码 6127 70 服务很好", "查询码：六一二七七零 服务很好"]:
+        assert "服务很好" in without_proof(said) and "612770" not in mask_query_codes(said), said
+        assert not any(d in without_proof(said) for d in "612770六一二七零"), said
+
+
+def test_every_code_of_several_is_caught() -> None:
+    said = "两件的查询码分别是362562和612770，请一起处理"
+    assert mask_query_codes(said) == f"两件的查询码分别是{MASK}和{MASK}，请一起处理"
+    assert "362562" not in without_proof(said) and "612770" not in without_proof(said)
+
+
+def test_other_numbers_in_a_report_are_kept() -> None:
+    for said in ["号码是 029-8888 1234 请回电", "电话13900001111，地址25号楼2501室，罚款5000元，2026年12月1日",
+                 "工单2612010002也一样", "二维码 12345678 扫不出来", "查询码丢了，楼号2501"]:
+        assert without_proof(said, "2612010001") == said and mask_query_codes(said) == said
+
+
+def test_a_rating_comment_loses_bare_code_like_numbers_but_keeps_counts_and_dates() -> None:
+    assert without_proof("路灯修好了 217593", bare_numbers=True) == "路灯修好了"
+    kept = "等了15天，2026年12月1日才修好，花了5000元"
+    assert without_proof(kept, bare_numbers=True) == kept
