@@ -19,14 +19,14 @@ import re
 import time
 import weakref
 from collections import deque
-from typing import Any, AsyncIterator, Callable, Protocol
+from typing import Any, AsyncIterator, Callable, Optional, Protocol
 
 from bot.conversation_store import Conversation, ConversationStore
 from bot.event_bus import LocalBus
 from bot.rasa_rest import BotUnavailable
 from contract.messages import HANDOFF, handoff_of, tickets_of
-from contract.phones import mask_phone
-from contract.query_codes import without_proof
+from contract.phones import mask_phone, mask_phones_in_text
+from contract.query_codes import mask_query_codes, without_proof
 from contract.replies import reply
 from contract.text_input import clean_text
 from contract.vocabulary import REWORK_MAX_SCORE
@@ -52,7 +52,10 @@ NOTICE_RATING_PENDING = reply("utter_notice_rating_pending")  # {ticket_id}
 NOTICE_RATED_TICKET_REWORK = reply("utter_notice_rated_ticket_rework")  # {ticket_id}
 NOTICE_TICKET_RATING_FAILED = reply("utter_notice_ticket_rating_failed")  # {ticket_id}
 
-_WANTS_HUMAN = re.compile(r"人工|真人|客服|坐席")
+# Asking for a person, as the router reads it when the bot cannot: "转人工", "我要人工客服", "找客服", a bare
+# "人工"; not every sentence that names the service ("谢谢客服").
+_WANTS_HUMAN = re.compile(r"(转|找|要|接|换|叫|联系|打给)\s*(一?个|一下|下)?\s*(人工|真人|客服|坐席|接线员)"
+                          r"|^\s*(人工|人工客服|人工服务|客服|真人)\s*[。！!？?]*\s*$")
 _REQUEST_HUMAN_PAYLOAD = "/request_human"  # the bot's own 转人工 quick reply
 OUTAGE_REASON = "bot_unavailable"  # contract.messages.HANDOFF_REASONS
 
@@ -182,7 +185,7 @@ class Router:
                 return []  # rated once for this close: a repeat stores and tells nobody anything
             # No query code in a comment: it goes on to the tickets, which their departments read.
             conv = self._transition(sender, state="closed", operator=None, waiting_since=None,
-                                    rating=int(score), rating_comment=without_proof(clean_text(comment or ""))[:500])
+                                    rating=int(score), rating_comment=_comment(comment))
             replies = [self._append(conv, "system", NOTICE_RATED)]
             for ticket_id in conv.ticket_ids if self.tickets else []:
                 try:
@@ -207,7 +210,7 @@ class Router:
             if ticket_id not in conv.ticket_ids or self.tickets is None:
                 raise KeyError(ticket_id)
             try:
-                said = without_proof(clean_text(comment or ""), ticket_id)[:500]  # the department reads it
+                said = _comment(comment, ticket_id)  # the department reads it
                 outcome = await self.tickets.rate(conv.id, ticket_id, int(score), said)
             except Exception:  # reported to the user; the rating can be given again
                 log.exception("could not rate ticket %s from %s", ticket_id, conv.id)
@@ -447,7 +450,8 @@ class Router:
     def _outage_handoff(self, conv: Conversation) -> dict:
         """The handoff the bot would have sent, made by the router while the bot cannot answer: the
         operator reads why it came and what the user last wrote (the bot's summary is missing)."""
-        said = [m["text"] for m in self.store.messages(conv.id, limit=20) if m["role"] == "user"][-3:]
+        said = [mask_query_codes(mask_phones_in_text(m["text"]))
+                for m in self.store.messages(conv.id, limit=20) if m["role"] == "user"][-3:]
         summary_text = "智能助手暂时无法回复，用户要求转人工客服。"
         if said:
             summary_text += "用户最近的留言：" + " / ".join(text[:200] for text in said)
@@ -551,6 +555,12 @@ def as_words(text: str) -> str:
     with entities ("/cancel_ticket{...}"): typed text must never pick its own intent, so leading slashes
     go (only the bot's own quick replies are sent as such, see `handle_user_message`)."""
     return _LEADING_SLASHES.sub("", text) or "？"
+
+
+def _comment(comment: str, ticket_id: Optional[str] = None) -> str:
+    """A rating comment as it may reach the tickets, whose departments read it: no query code, announced
+    or bare (a comment has no other use for a number of a code's length)."""
+    return without_proof(clean_text(comment or ""), ticket_id, bare_numbers=True)[:500]
 
 
 # The claim notice as this version writes it, and as earlier ones did, with the operator's login name.

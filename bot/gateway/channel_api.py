@@ -102,4 +102,6 @@ async def _next_message(events: asyncio.Queue) -> None:
 
 
 def _public(message: dict) -> dict:
-    return {k: v for k, v in message.items() if k != "transient"}
+    """A transcript message as a voice adapter gets it: nothing it has no use for, and never an
+    operator's login name (the caller's side must not learn it)."""
+    return {k: v for k, v in message.items() if k not in ("transient", "operator")}

@@ -247,9 +247,9 @@ def test_a_query_code_in_a_widget_rating_comment_never_reaches_the_ticket(store:
     tickets = FakeTickets(resolved={"20261127001"})
     router = Router(store, bot, tickets=tickets)
     run(router.handle_user_message("s1", "帮我登记"))  # the bot files ticket 20261127001
-    run(router.rate_ticket("s1", "20261127001", 2, "查询码361510，还是没修好"))
-    run(router.rate("s1", 2, "查询码是：361510 太慢了"))
-    assert [comment for _, _, comment in tickets.ratings] == ["还是没修好", "太慢了"]
+    run(router.rate_ticket("s1", "20261127001", 2, "查询码 361510，还是没修好"))
+    run(router.rate("s1", 2, "路灯修好了 217593，等了15天"))
+    assert [comment for _, _, comment in tickets.ratings] == ["还是没修好", "路灯修好了，等了15天"]
 
 
 def test_a_closed_conversation_opens_again_with_the_bot(router: Router) -> None:
@@ -334,6 +334,22 @@ def test_when_the_bot_answers_nothing_asking_for_a_person_reaches_the_queue(stor
     assert (conv.state, conv.handoff_reason) == ("waiting", "bot_unavailable")
     assert "停电了" in conv.handoff_summary and asked in conv.handoff_summary
     assert [c["id"] for c in router.queue()] == ["s1"]
+
+
+@pytest.mark.parametrize("said", ["谢谢客服", "好的，谢谢客服", "客服态度很好"])
+def test_while_the_bot_answers_nothing_thanking_the_service_is_no_request_for_a_person(
+        store: ConversationStore, said: str) -> None:
+    router = Router(store, SilentBot())
+    assert [r["text"] for r in run(router.handle_user_message("s1", said))] == [NOTICE_BOT_DOWN]
+    assert router.conversation("s1").state == "bot" and router.queue() == []
+
+
+def test_the_outage_handoff_summary_masks_query_codes_and_phones(store: ConversationStore) -> None:
+    router = Router(store, SilentBot())
+    run(router.handle_user_message("s1", "查询码：362562，工单2612010001路灯还没修，电话13912345678"))
+    run(router.handle_user_message("s1", "转人工"))
+    summary = router.conversation("s1").handoff_summary
+    assert "362562" not in summary and "13912345678" not in summary and "2612010001" in summary
 
 
 def test_when_the_bot_answers_nothing_the_transfer_quick_reply_reaches_the_queue(store: ConversationStore) -> None:

@@ -228,3 +228,10 @@ def test_a_claim_notice_an_earlier_version_wrote_with_the_login_name_reaches_the
     assert _public(old) == {"role": "system", "text": NOTICE_CLAIMED, "seq": 3}
     said = {"role": "user", "text": "人工客服（alice）已接入", "seq": 4}
     assert _public(said) == said  # what a user typed is theirs, not a notice
+
+
+def test_the_voice_adapters_channel_api_never_carries_an_operators_login_name() -> None:
+    from bot.gateway.channel_api import _public
+
+    assert _public({"role": "operator", "text": "您好", "operator": "alice", "transient": False}) == {
+        "role": "operator", "text": "您好"}
