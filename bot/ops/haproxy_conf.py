@@ -17,6 +17,21 @@ from pathlib import Path
 from bot.ops.topology import Ports, replica_port
 
 _LOG_FORMAT = "%ci [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc"
+# What HAProxy answers itself (no replica up, one died mid-answer, slow or broken requests): its stock
+# pages are English; people reach the gateway's frontend from a browser, so they read Chinese.
+ERROR_PAGES = {
+    400: ("请求无法处理", "请求格式不正确，请刷新页面后重试。"),
+    408: ("请求超时", "请求等待时间过长，请刷新页面后重试。"),
+    500: ("服务暂时不可用", "服务出现问题，请稍后再试，或拨打 96767 热线。"),
+    502: ("服务暂时不可用", "服务正在恢复，请稍后再试，或拨打 96767 热线。"),
+    503: ("服务暂时不可用", "服务正在恢复，请稍后再试，或拨打 96767 热线。"),
+    504: ("服务响应超时", "服务响应超时，请稍后再试，或拨打 96767 热线。"),
+}
+
+
+def _error_page(title: str, text: str) -> str:
+    return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title></head>'
+            f"<body><h1>{title}</h1><p>{text}</p></body></html>")
 
 
 def render(ports: Ports, replicas: int, var_dir: Path) -> str:
@@ -42,6 +57,8 @@ def render(ports: Ports, replicas: int, var_dir: Path) -> str:
         "    timeout check 3s",
         "    default-server inter 2s fall 2 rise 2",
     ]
+    lines += [f'    http-error status {code} content-type "text/html; charset=utf-8" string \'{_error_page(*page)}\''
+              for code, page in ERROR_PAGES.items()]
     services = [
         ("issue_api", "127.0.0.1", ports.issue_api, "GET /api/v1/health"),
         ("actions", "127.0.0.1", ports.actions, "GET /health"),
