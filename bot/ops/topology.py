@@ -85,6 +85,18 @@ class ScaledStores:
 RASA_WORKERS = "2"
 
 
+# How long a conversation's turn may hold its lock (Rasa's TICKET_LOCK_LIFETIME, default 60 s). A turn
+# whose Rasa server died keeps its lock until then, and every later message of that conversation
+# waits behind it: past the gateway's own wait for Rasa (GATEWAY_RASA_TIMEOUT, 30 s) the user is told
+# the assistant cannot answer while the turn is still run later, its answer lost. Below that wait, and
+# far above a real turn (at most three issue-API calls of ISSUE_API_CALL_BUDGET, 4 s, each).
+LOCK_LIFETIME = "20"
+
+
+def rasa_lock_environment(env: Mapping[str, str]) -> dict[str, str]:
+    return {"TICKET_LOCK_LIFETIME": _env(env, "TICKET_LOCK_LIFETIME", LOCK_LIFETIME)}
+
+
 def rasa_workers_environment(env: Mapping[str, str]) -> dict[str, str]:
     """Sanic workers of the Rasa server (RASA_WORKERS): on two cores two workers answer 60 paced
     conversations with a third of one worker's p95 (bench/turn_bench.py), the SQLite lock store of
@@ -113,7 +125,7 @@ def single_topology(env: Optional[Mapping[str, str]] = None) -> list[Program]:
                         "--credentials credentials.yml",
                 f"http://{local(rasa_host)}:{rasa_port}/",
                 # endpoints.yml sends the actions to ACTION_SERVER_URL: the action server started here.
-                {**rasa_workers_environment(env),
+                {**rasa_workers_environment(env), **rasa_lock_environment(env),
                  "ACTION_SERVER_URL": _env(env, "ACTION_SERVER_URL",
                                            f"http://{local(actions_host)}:{actions_port}/webhook")},
                 stop_seconds=30),
@@ -162,7 +174,7 @@ def scaled_topology(env: Optional[Mapping[str, str]] = None) -> list[Program]:
                                  f"--port {replica_port(ports.rasa, i)} --model models/hotline.tar.gz "
                                  "--endpoints endpoints.scale.yml --credentials credentials.yml",
                     f"http://127.0.0.1:{replica_port(ports.rasa, i)}/",
-                    {"ACTION_SERVER_URL": f"http://127.0.0.1:{ports.actions}/webhook",
+                    {**rasa_lock_environment(env), "ACTION_SERVER_URL": f"http://127.0.0.1:{ports.actions}/webhook",
                      "RASA_DB_HOST": trackers.host or "127.0.0.1", "RASA_DB_PORT": str(trackers.port or 5432),
                      "RASA_DB_NAME": trackers.database or "", "RASA_DB_USER": trackers.username or "",
                      "RASA_DB_PASSWORD": trackers.password or "",

@@ -104,3 +104,17 @@ def test_without_a_token_only_callers_on_this_machine_are_served(tmp_path) -> No
         assert remote.status_code == 401
         local = requests.post(f"http://127.0.0.1:{port}/webhook", json={}, timeout=10)
         assert local.status_code != 401
+
+
+def test_a_dead_rasa_servers_conversation_locks_expire_before_the_gateway_stops_waiting() -> None:
+    from actions.settings import Settings as ActionSettings
+    from bot.gateway.settings import GatewaySettings
+    from bot.ops.topology import scaled_topology, single_topology
+
+    waits = GatewaySettings.__fields__["rasa_timeout"].default
+    turn = 3 * ActionSettings.__fields__["call_budget"].default
+    for program in single_topology({}) + scaled_topology({}):
+        if program.name.startswith("rasa"):
+            assert turn < float(program.environment["TICKET_LOCK_LIFETIME"]) < waits
+    unit = (REPO_ROOT / "deploy" / "systemd" / "hotline-rasa@.service").read_text()
+    assert "TICKET_LOCK_LIFETIME=20" in unit
