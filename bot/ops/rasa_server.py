@@ -19,7 +19,9 @@ def rasa_argv(args: list[str], token: str) -> list[str]:
     """What Rasa's own entry point parses: the server with its HTTP API behind `token`."""
     if any(arg == "--auth-token" or arg.startswith("--auth-token=") for arg in args):
         raise SystemExit("bot.ops.rasa_server: give the token in RASA_API_TOKEN, not as --auth-token")
-    return ["rasa", "run", "--enable-api", *args, "--auth-token", token]
+    # One argument, "--auth-token=TOKEN": a generated token may start with "-", which argparse would
+    # take for the next option if the token came as an argument of its own (Rasa then did not start).
+    return ["rasa", "run", "--enable-api", *args, f"--auth-token={token}"]
 
 
 def main() -> None:

@@ -23,8 +23,17 @@ def test_make_run_starts_rasa_with_a_token_and_without_cors() -> None:
 
     [rasa] = [program for program in single_topology({}) if program.name == "rasa"]
     assert "-m bot.ops.rasa_server" in rasa.command and "--cors" not in rasa.command
-    assert rasa_argv(["--port", "5005"], "s3cret")[-2:] == ["--auth-token", "s3cret"]
+    assert rasa_argv(["--port", "5005"], "s3cret")[-1] == "--auth-token=s3cret"
     assert "--enable-api" in rasa_argv([], "s3cret")
+
+
+def test_a_generated_rasa_token_that_starts_with_a_dash_still_reaches_rasa() -> None:
+    from rasa.__main__ import create_argument_parser
+
+    from bot.ops.rasa_server import rasa_argv
+
+    parsed = create_argument_parser().parse_args(rasa_argv(["--port", "5005"], "-Xy_3k")[1:])
+    assert parsed.auth_token == "-Xy_3k" and parsed.enable_api and parsed.port == 5005
     assert re.search(r"RASA_API_TOKEN", (REPO_ROOT / "scripts" / "run.sh").read_text())
 
 
