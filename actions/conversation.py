@@ -5,8 +5,8 @@ from typing import Any, Optional
 
 from rasa_sdk import Tracker
 
-from contract.phones import mask_phone, mask_phones_in_text, normalize_phone
-from contract.query_codes import mask_query_codes
+from contract.phones import mask_phone, normalize_phone
+from contract.query_codes import mask_said
 from contract.vocabulary import CHANNELS, DEFAULT_CHANNEL
 
 
@@ -97,5 +97,5 @@ def summary(tracker: Tracker) -> str:
         # lets its reader act as the reporter.
         codes = tracker.get_slot("ticket_codes")
         known = list(codes.values()) if isinstance(codes, dict) else []
-        parts.append("来电人说：" + " / ".join(f"“{mask_phones_in_text(mask_query_codes(t, known))}”" for t in turns))
+        parts.append("来电人说：" + " / ".join(f"“{mask_said(t, known)}”" for t in turns))
     return "；".join(parts) or "来电人尚未说明诉求"

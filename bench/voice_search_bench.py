@@ -9,8 +9,10 @@ lower than the reference's. A setting with no more search errors than another re
 it with the same model; word error rates need the Chinese model and Chinese speech, not here.
 
 Kaldi dithers the audio with random noise by default, so two runs of the same setting differ (the
-transcripts of the stock search against itself differ on a third of these sentences): the comparison
-runs with dither off, in an overlay of its own, so that every difference is the search's.
+transcripts of the stock search against itself differ on a third of these sentences; the speech is
+made without sox's dither for the same reason, bench.voice_bench.korean): the comparison
+runs with dither off (bot.voice.asr's overlay, which also carries the search limits), so that every
+difference is the search's.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.voice_bench import LEAN, korean, korean_model_dir, model_label
+from bot.voice.asr import endpoint_overlay
 from bot.voice.settings import VoiceSettings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "voice_search_bench.md"
@@ -42,25 +45,6 @@ SENTENCES = [
     "인터넷이 자주 끊깁니다", "소음 때문에 일을 할 수 없습니다", "빨리 처리해 주시기 바랍니다",
 ]
 TOLERANCE = 1e-3  # score units (negated path cost): below this, two paths score the same
-
-
-def search_overlay(model_dir: Path, max_active: int, beam: float, root: Path) -> Path:
-    """A model directory (symlinks) whose decoder uses these limits and whose features have no dither."""
-    overlay = root / f"{max_active}-{beam:g}"
-    (overlay / "conf").mkdir(parents=True)
-    for entry in model_dir.iterdir():
-        if entry.name != "conf":
-            os.symlink(entry, overlay / entry.name)
-    for entry in (model_dir / "conf").iterdir():
-        if entry.name not in ("model.conf", "mfcc.conf"):
-            os.symlink(entry, overlay / "conf" / entry.name)
-    conf = [line for line in (model_dir / "conf" / "model.conf").read_text(encoding="utf-8").splitlines()
-            if not line.startswith(("--max-active", "--beam"))]
-    (overlay / "conf" / "model.conf").write_text("\n".join(conf + [f"--max-active={max_active}", f"--beam={beam:g}"]) + "\n",
-                                                 encoding="utf-8")
-    mfcc = (model_dir / "conf" / "mfcc.conf").read_text(encoding="utf-8")
-    (overlay / "conf" / "mfcc.conf").write_text(mfcc.rstrip("\n") + "\n--dither=0\n", encoding="utf-8")
-    return overlay
 
 
 def decode_all(model_path: Path, audio: list[bytes]) -> tuple[list[tuple[str, float]], float]:
@@ -103,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, (max_active, beam) in settings.items():
             if (max_active, beam) not in decoded:
                 print(f"decoding {len(audio)} sentences with max-active {max_active}, beam {beam:g} ({name}) ...", flush=True)
-                decoded[(max_active, beam)] = decode_all(search_overlay(model_dir, max_active, beam, Path(tmp)), audio)
+                overlay = endpoint_overlay(model_dir, {"--max-active": str(max_active), "--beam": f"{beam:g}"},
+                                           Path(tmp), mfcc={"--dither": "0"})
+                decoded[(max_active, beam)] = decode_all(overlay, audio)
     reference, _ = decoded[REFERENCE]
     rows = []
     for name, key in settings.items():

@@ -25,8 +25,8 @@ from bot.conversation_store import Conversation, ConversationStore
 from bot.event_bus import LocalBus
 from bot.rasa_rest import BotUnavailable
 from contract.messages import HANDOFF, handoff_of, tickets_of
-from contract.phones import mask_phone, mask_phones_in_text
-from contract.query_codes import mask_query_codes, without_proof
+from contract.phones import mask_phone
+from contract.query_codes import mask_said, without_proof
 from contract.replies import reply
 from contract.text_input import clean_text
 from contract.vocabulary import REWORK_MAX_SCORE
@@ -450,8 +450,7 @@ class Router:
     def _outage_handoff(self, conv: Conversation) -> dict:
         """The handoff the bot would have sent, made by the router while the bot cannot answer: the
         operator reads why it came and what the user last wrote (the bot's summary is missing)."""
-        said = [mask_query_codes(mask_phones_in_text(m["text"]))
-                for m in self.store.messages(conv.id, limit=20) if m["role"] == "user"][-3:]
+        said = [mask_said(m["text"]) for m in self.store.messages(conv.id, limit=20) if m["role"] == "user"][-3:]
         summary_text = "智能助手暂时无法回复，用户要求转人工客服。"
         if said:
             summary_text += "用户最近的留言：" + " / ".join(text[:200] for text in said)

@@ -14,10 +14,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
+from contract.vocabulary import HANDOFF_REASON_LABELS
+
 HANDOFF = "handoff"
 TICKET = "ticket"
 TICKET_ACTIONS = ("filed", "checked", "urged", "supplemented", "cancelled", "rated")
-HANDOFF_REASONS = ("caller_request", "angry", "not_understood", "bot_unavailable")
+HANDOFF_REASONS = tuple(HANDOFF_REASON_LABELS)  # the codes; their labels live with the vocabulary
 _TICKET_ID = re.compile(r"^\d{8,12}$")
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Iterable, Optional
 
+from contract.phones import mask_phones_in_text
+
 MASK = "******"
 # A digit as people type or say it: ASCII or full-width (\d), or a Chinese numeral.
 _DIGIT_FORMS = {"0": "零〇", "1": "一幺", "2": "二两", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七",
@@ -56,6 +58,12 @@ def mask_query_codes(text: str, known: Iterable[str] = ()) -> str:
     for code in _ascii_digits(known):
         masked = re.sub(_spaced(code), MASK, masked)
     return masked
+
+
+def mask_said(text: str, known: Iterable[str] = ()) -> str:
+    """What a caller said, as a person taking the conversation over may read it: phones and query
+    codes masked (handoff summaries)."""
+    return mask_phones_in_text(mask_query_codes(text, known))
 
 
 def without_proof(text: str, ticket_id: Optional[str] = None, known: Iterable[str] = (), *,

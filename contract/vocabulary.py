@@ -123,8 +123,9 @@ CALLBACK_OUTCOME_LABELS: Mapping[str, str] = {
     "declined": "拒绝评价",
 }
 
-# Why a conversation came to the operators' queue (contract.messages.HANDOFF_REASONS), as the console
-# shows it; a reason not listed here is shown as HANDOFF_REASON_OTHER, never as its code.
+# Why a conversation came to the operators' queue, as the console shows it: the keys are the handoff
+# reasons (contract.messages.HANDOFF_REASONS); a reason not listed is shown as HANDOFF_REASON_OTHER,
+# never as its code.
 HANDOFF_REASON_LABELS: Mapping[str, str] = {
     "caller_request": "用户要求转人工",
     "angry": "用户情绪激动",

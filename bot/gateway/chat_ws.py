@@ -296,7 +296,7 @@ async def pending_ratings(websocket: WebSocket, conversation_id: str, ticket_ids
     if not ticket_ids:
         return []
     app = websocket.app
-    kept = {rating.ticket_id for rating in app.state.pending_ratings.of_conversation(conversation_id)}
+    kept = {rating.ticket_id for rating in app.state.pending_ratings.all(conversation_id)}
     wanted = [t for t in ticket_ids[-PENDING_RATINGS_MAX:] if t not in kept]
 
     async def one(ticket_id: str) -> Optional[dict[str, Any]]:

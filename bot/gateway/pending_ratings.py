@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import sqlalchemy as sa
 
@@ -41,21 +41,16 @@ class PendingRatings:
                 comment=rating.comment, created_at=rating.created_at))
         return rating
 
-    def all(self) -> list[PendingRating]:
-        """Oldest first, so that a long backlog is worked through in the order users rated."""
+    def all(self, conversation_id: Optional[str] = None) -> list[PendingRating]:
+        """Oldest first, so that a long backlog is worked through in the order users rated. With
+        `conversation_id`, only the ratings that conversation itself kept: what another chat rated of
+        the same ticket must not change what this conversation is offered (its reporter's 回访 form)."""
         r = pending_ratings.c
+        query = sa.select(r.ticket_id, r.conversation_id, r.score, r.comment, r.created_at).order_by(r.created_at)
+        if conversation_id is not None:
+            query = query.where(r.conversation_id == conversation_id)
         with self.db.read() as conn:
-            rows = conn.execute(sa.select(r.ticket_id, r.conversation_id, r.score, r.comment, r.created_at)
-                                .order_by(r.created_at)).all()
-        return [PendingRating(*row) for row in rows]
-
-    def of_conversation(self, conversation_id: str) -> list[PendingRating]:
-        """The ratings `conversation_id` itself kept: what another chat rated of the same ticket must not
-        change what this conversation is offered (its reporter's 回访 form)."""
-        r = pending_ratings.c
-        with self.db.read() as conn:
-            rows = conn.execute(sa.select(r.ticket_id, r.conversation_id, r.score, r.comment, r.created_at)
-                                .where(r.conversation_id == conversation_id).order_by(r.created_at)).all()
+            rows = conn.execute(query).all()
         return [PendingRating(*row) for row in rows]
 
     def drop(self, rating: PendingRating) -> None:

@@ -22,18 +22,23 @@ _installed = False
 
 
 def _rearmed(original: Any) -> Any:
-    @functools.wraps(original)
-    async def run_prediction_loop(self: Any, output_channel: Any, tracker: Any) -> None:
-        from rasa.shared.core.constants import ACTION_LISTEN_NAME
-        from rasa.shared.core.events import ActionExecuted
+    """Rasa's prediction step, which raises ActionLimitReached when the breaker trips: only then, on
+    the way out, the turn gets its `action_listen` (no extra work on a turn that ends normally)."""
+    from rasa.exceptions import ActionLimitReached
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted
 
-        await original(self, output_channel, tracker)
-        if self.is_action_limit_reached(tracker, True):
+    @functools.wraps(original)
+    def predict_next_with_tracker_if_should(self: Any, tracker: Any) -> Any:
+        try:
+            return original(self, tracker)
+        except ActionLimitReached:
             log.warning("turn of %s stopped by the circuit breaker: the next message starts a new turn",
                         tracker.sender_id)
             tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            raise
 
-    return run_prediction_loop
+    return predict_next_with_tracker_if_should
 
 
 def install() -> None:
@@ -43,5 +48,6 @@ def install() -> None:
         return
     from rasa.core.processor import MessageProcessor
 
-    MessageProcessor._run_prediction_loop = _rearmed(MessageProcessor._run_prediction_loop)
+    MessageProcessor.predict_next_with_tracker_if_should = _rearmed(
+        MessageProcessor.predict_next_with_tracker_if_should)
     _installed = True

@@ -25,7 +25,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -76,13 +76,22 @@ def _overlay_root(var_dir: Path) -> Path:
         return Path(tempfile.gettempdir()) / "hotline-vosk-overlay"
 
 
-def endpoint_overlay(model_dir: Path, overrides: dict[str, str], var_dir: Path) -> Path:
-    """A directory that looks like `model_dir` but whose conf/model.conf carries `overrides`."""
+def _rewritten(conf: Path, overrides: dict[str, str]) -> str:
+    """A Kaldi options file with `overrides` in place of the options of the same names."""
+    kept = [line for line in conf.read_text(encoding="utf-8").splitlines()
+            if line.split("=", 1)[0].strip() not in overrides]
+    return "\n".join(kept + [f"{k}={v}" for k, v in overrides.items()]) + "\n"
+
+
+def endpoint_overlay(model_dir: Path, overrides: dict[str, str], var_dir: Path,
+                     mfcc: Optional[dict[str, str]] = None) -> Path:
+    """A directory that looks like `model_dir` but whose conf/model.conf carries `overrides` (and its
+    conf/mfcc.conf the feature options in `mfcc`, if any: the search benchmark turns dither off)."""
     model_dir = Path(model_dir).resolve()
-    original = (model_dir / "conf" / "model.conf").read_text(encoding="utf-8").splitlines()
-    kept = [line for line in original if line.split("=", 1)[0].strip() not in overrides]
-    conf_text = "\n".join(kept + [f"{k}={v}" for k, v in overrides.items()]) + "\n"
-    digest = hashlib.sha1(f"{model_dir}\n{conf_text}".encode()).hexdigest()[:12]
+    written = {"model.conf": _rewritten(model_dir / "conf" / "model.conf", overrides)}
+    if mfcc:
+        written["mfcc.conf"] = _rewritten(model_dir / "conf" / "mfcc.conf", mfcc)
+    digest = hashlib.sha1("\n".join([str(model_dir), *written.values()]).encode()).hexdigest()[:12]
     overlay = _overlay_root(var_dir) / f"{model_dir.name}-{digest}"
     if (overlay / "conf" / "model.conf").is_file():
         return overlay
@@ -92,9 +101,10 @@ def endpoint_overlay(model_dir: Path, overrides: dict[str, str], var_dir: Path) 
             os.symlink(entry, staging / entry.name)
     (staging / "conf").mkdir()
     for entry in (model_dir / "conf").iterdir():
-        if entry.name != "model.conf":
+        if entry.name not in written:
             os.symlink(entry, staging / "conf" / entry.name)
-    (staging / "conf" / "model.conf").write_text(conf_text, encoding="utf-8")
+    for name, text in written.items():
+        (staging / "conf" / name).write_text(text, encoding="utf-8")
     try:
         staging.rename(overlay)
     except OSError:  # another process built the same overlay first

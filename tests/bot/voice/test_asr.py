@@ -225,6 +225,18 @@ def test_the_overlay_carries_the_search_limits(korean_model_dir, tmp_path) -> No
     assert "--endpoint.rule2.min-trailing-silence=0.35" in conf and "--lattice-beam=2.0" in conf
 
 
+def test_the_overlay_can_also_carry_feature_options_and_keeps_the_rest(korean_model_dir, tmp_path) -> None:
+    from bot.voice.asr import model_overrides
+
+    settings = settings_for(korean_model_dir)
+    plain = endpoint_overlay(korean_model_dir, model_overrides(settings), tmp_path)
+    undithered = endpoint_overlay(korean_model_dir, model_overrides(settings), tmp_path, mfcc={"--dither": "0"})
+    assert plain != undithered and (plain / "conf" / "mfcc.conf").is_symlink()
+    mfcc = (undithered / "conf" / "mfcc.conf").read_text()
+    assert "--dither=0" in mfcc and "--num-mel-bins=40" in mfcc
+    assert (undithered / "conf" / "model.conf").read_text() == (plain / "conf" / "model.conf").read_text()
+
+
 def test_a_finished_call_leaves_its_recognizer_reset_for_the_next_call(korean_model_dir, hello_16k, tmp_path) -> None:
     from bot.voice.asr import RecognizerPool
 
