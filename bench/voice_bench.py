@@ -95,7 +95,8 @@ def trim_heap() -> None:
 
 def korean(text: str) -> bytes:
     wav = subprocess.run(["espeak-ng", "-v", "ko", "-s", "150", "--stdout", text], check=True, capture_output=True).stdout
-    return subprocess.run(["sox", "-q", "-t", "wav", "-", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16",
+    # -D: no dither, so the same text gives the same samples on every run (comparable benchmark runs).
+    return subprocess.run(["sox", "-D", "-q", "-t", "wav", "-", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16",
                            "-c", "1", "-"], input=wav, check=True, capture_output=True).stdout
 
 
