@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
-from actions.conversation import caller_phone, latest_intent, latest_text, pending_keys
+from actions.conversation import caller_phone, channel, latest_intent, latest_text, pending_keys
 from actions.dialogue import after_digression, digression, leaves_followup, yes_or_no
 from actions.handoff import handoff
 from actions.proof import known_codes, proof_for, prove
@@ -380,7 +380,7 @@ class Followup(Action):
                 score = int(tracker.get_slot("rating"))
                 comment = without_proof(latest_text(tracker), ticket_id, known_codes(tracker).values(),
                                         bare_numbers=True)  # a comment has no use for a code-like number
-                await runtime.blocking(client.rate, ticket_id, score, comment, key, proof)
+                await runtime.blocking(client.rate, ticket_id, score, comment, key, proof, channel(tracker))
                 dispatcher.utter_message(response="utter_rated_low" if score <= 2 else "utter_rated",
                                          json_message=ticket_payload(ticket_id, "rated"))
         except Refused as exc:

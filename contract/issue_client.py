@@ -262,10 +262,13 @@ class IssueClient:
         return self._act(ticket_id, "cancel", {"reason": reason}, key, proof)
 
     def rate(self, ticket_id: str, score: int, comment: str = "", key: Optional[str] = None,
-             proof: Proof = NO_PROOF) -> dict[str, Any]:
+             proof: Proof = NO_PROOF, channel: Optional[str] = None) -> dict[str, Any]:
+        """`channel` says where the reporter gave the rating (the ticket's history shows it)."""
         body: dict[str, Any] = {"score": int(score)}
         if comment and comment.strip():
             body["comment"] = comment.strip()[:500]
+        if channel:
+            body["channel"] = channel
         return self._act(ticket_id, "rating", body, key, proof)
 
     def assign(self, ticket_id: str, department: str, note: str = "", key: Optional[str] = None) -> dict[str, Any]:

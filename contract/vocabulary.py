@@ -48,6 +48,16 @@ OTHER_CATEGORY = "其他"
 
 CHANNELS: Tuple[str, ...] = ("voice", "web", "operator", "api")
 DEFAULT_CHANNEL = "api"
+# Where the reporter gave a rating (the rating body's optional `channel`), as the ticket's history
+# says it: a rating is always the reporter's, whoever's account passed it on.
+RATING_CHANNEL_LABELS: Mapping[str, str] = {
+    "web": "网页对话中评价",
+    "voice": "电话中评价",
+    "operator": "坐席代为录入",
+    "api": "接口录入",
+}
+# The history's actor of a rating: the reporter, not the account that passed it on.
+REPORTER_ACTOR = "reporter"
 
 # Characters the issue API keeps of a long text (description, supplement, result, note): the bot
 # asks for a shorter one rather than have the filing refused after the read-back.

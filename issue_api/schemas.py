@@ -189,6 +189,10 @@ class RatingIn(RequestBody):
         ..., description="5 非常满意 4 满意 3 基本满意 2 不满意 1 非常不满意"
     )
     comment: Optional[ShortText] = None  # type: ignore[valid-type]
+    channel: Optional[Channel] = Field(  # type: ignore[valid-type]
+        None, description="报件人在哪里给出的评价: web 网页对话, voice 电话, operator 坐席代为录入(如回访), api;"
+                          "不填时坐席账号记为 operator"
+    )
 
 
 class AssignIn(RequestBody):

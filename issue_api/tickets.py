@@ -28,7 +28,9 @@ from contract.vocabulary import (
     DEFAULT_KIND,
     KIND_LABELS,
     OPEN_STATUSES,
+    RATING_CHANNEL_LABELS,
     RATING_LABELS,
+    REPORTER_ACTOR,
     STATUS_LABELS,
 )
 
@@ -295,7 +297,7 @@ class TicketService:
                 conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(**values))
                 conn.execute(_INSERT_EVENT, [
                     {"ticket_id": ticket_id, "at": stamp, "action": name, "role": account.role,
-                     "actor": account.actor, "note": note}
+                     "actor": REPORTER_ACTOR if name == "rated" else account.actor, "note": note}
                     for name, note in events
                 ])
                 if idempotency_key:
@@ -351,7 +353,9 @@ class TicketService:
         if action == "rate":
             score = int(payload["score"])
             comment = payload.get("comment")
-            rated_note = f"{score} 分 {RATING_LABELS[score]}" + (f":{comment}" if comment else "")
+            source = payload.get("channel") or ("operator" if account.role == "operator" else None)
+            rated_note = (f"{score} 分 {RATING_LABELS[score]}" + (f"({RATING_CHANNEL_LABELS[source]})" if source else "")
+                          + (f":{comment}" if comment else ""))
             values: Dict[str, Any] = {"rating_score": score, "rating_comment": comment, "rated_at": stamp,
                                       "status": workflow.status_after_rating(score)}
             events = [("rated", rated_note)]

@@ -67,7 +67,10 @@ class TicketRatings:
                 log.warning("dropping the rating of ticket %s from %s: the ticket is %s", ticket_id,
                             conversation_id, status)
                 return "dropped"
-            await asyncio.to_thread(self.issue_api.rate, ticket_id, score, comment, _rating_key(conversation_id, ticket))
+            # These ratings come from the widget only (the bot rates on the phone itself), so the
+            # history says 网页对话中评价 and not the operator account that carries them.
+            await asyncio.to_thread(self.issue_api.rate, ticket_id, score, comment, _rating_key(conversation_id, ticket),
+                                    channel="web")
         except IssueApiError as exc:
             if exc.status in FINAL_REFUSALS:
                 log.warning("dropping the rating of ticket %s from %s: the issue API refused it (%s %s)",

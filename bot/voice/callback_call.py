@@ -181,7 +181,7 @@ class CallbackSession(CallSession):
         self.stage = "done"
         self.score = score
         try:
-            self.issue.rate(self.ticket_id, score, key=f"callback-{self.call_id}")
+            self.issue.rate(self.ticket_id, score, key=f"callback-{self.call_id}", channel="voice")
         except Refused as exc:  # rated meanwhile (web, a call to 96767), or no longer resolved
             log.info("callback %s: ticket %s not rated: %s", self.call_id, self.ticket_id, exc)
             self._finish("already_rated", "already_rated")

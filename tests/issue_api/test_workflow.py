@@ -101,6 +101,35 @@ def test_satisfied_rating_closes(api: Api, score: int) -> None:
     assert api.act(ticket["id"], "rating", score=score)["status"] == "closed"
 
 
+@pytest.mark.parametrize("role, channel, shown", [
+    ("operator", "web", "(网页对话中评价)"),  # the gateway passing on the widget's rating
+    ("operator", None, "(坐席代为录入)"),  # an operator typing in what the reporter said on the phone
+    ("bot", "voice", "(电话中评价)"),
+    ("bot", None, ""),
+])
+def test_a_rating_is_the_reporters_in_the_history_whoever_passes_it_on(
+        api: Api, role: str, channel: str, shown: str) -> None:
+    ticket = api.file()
+    api.act(ticket["id"], "assign", department="生态环境局")
+    api.act(ticket["id"], "resolve", result="已处理")
+    body = {"score": 4, "comment": "很好", **({"channel": channel} if channel else {})}
+    rated = api.act(ticket["id"], "rating", role=role, **body)
+    event = next(e for e in rated["history"] if e["action"] == "rated")
+    assert (event["actor"], event["role"]) == ("reporter", role)
+    assert event["note"] == f"4 分 满意{shown}:很好"
+    # The rest of the history keeps the account that acted.
+    assert next(e for e in rated["history"] if e["action"] == "closed")["actor"] == role
+
+
+def test_a_rating_from_an_unknown_channel_is_422(api: Api) -> None:
+    ticket = api.file()
+    api.act(ticket["id"], "assign", department="生态环境局")
+    api.act(ticket["id"], "resolve", result="已处理")
+    response = api.call("POST", f"/tickets/{ticket['id']}/rating", json={"score": 5, "channel": "carrier-pigeon"})
+    assert response.status_code == 422 and _error(response)["code"] == "validation_failed"
+    assert api.get(ticket["id"])["status"] == "resolved"
+
+
 @pytest.mark.parametrize("status_path", [[], ["assign"], ["assign", "start"]])
 def test_rating_before_resolution_is_409(api: Api, status_path: list) -> None:
     ticket = api.file()

@@ -61,7 +61,7 @@
     return t.getUTCFullYear() + "-" + pad(t.getUTCMonth() + 1) + "-" + pad(t.getUTCDate());
   }
 
-  var ACTOR_ROLE = { bot: "智能助手", operator: "坐席", admin: "管理员", department: "承办部门", api: "接口" };
+  var ACTOR_ROLE = { reporter: "报件人", bot: "智能助手", operator: "坐席", admin: "管理员", department: "承办部门", api: "接口" };
   function actor(a) {
     if (!a) return "";
     if (a.indexOf("department/") === 0) return a.slice("department/".length);

@@ -68,6 +68,9 @@ def test_operator_files_finds_and_the_chat_rating_reaches_the_resolved_ticket(st
     rated = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket['id']}", headers=auth).json()
     assert rated["rating"]["score"] == 5 and rated["rating"]["comment"] == "处理很快"
     assert rated["status"] == "closed"
+    # The history names the reporter and the widget, not the operator account that carried it.
+    event = next(e for e in rated["history"] if e["action"] == "rated")
+    assert event["actor"] == "reporter" and event["note"] == "5 分 非常满意(网页对话中评价):处理很快"
 
 
 def test_issue_api_refusals_and_outages_come_back_as_clear_messages(start_gateway, issue_api) -> None:

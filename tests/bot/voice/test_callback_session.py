@@ -97,7 +97,7 @@ def test_a_spoken_rating_is_read_back_and_can_be_corrected(settings, issue_api, 
         say_text("greeting"), say_text("result", ticket_id=TICKET_ID, result=RESULT), say_text("ask_rating"),
         say_text("confirm", score=5, label="非常满意"), say_text("ask_rating_again"),
         say_text("confirm", score=4, label="满意"), say_text("thanks", score=4, label="满意")]
-    assert issue_api.posted("rating") == [(f"/api/v1/tickets/{TICKET_ID}/rating", {"score": 4})]
+    assert issue_api.posted("rating") == [(f"/api/v1/tickets/{TICKET_ID}/rating", {"score": 4, "channel": "voice"})]
     assert issue_api.posted("attempts") == []
 
 
@@ -108,7 +108,7 @@ def test_the_opening_is_not_interrupted_and_a_key_needs_no_read_back(settings, i
     assert not any(isinstance(e, BargeIn) for e in session.events)
     assert all(p.interrupted_at is None for p in line.playbacks[:2])
     assert bot_said(session)[2:] == [say_text("ask_rating"), say_text("thanks", score=5, label="非常满意")]
-    assert issue_api.posted("rating") == [(f"/api/v1/tickets/{TICKET_ID}/rating", {"score": 5})]
+    assert issue_api.posted("rating") == [(f"/api/v1/tickets/{TICKET_ID}/rating", {"score": 5, "channel": "voice"})]
     assert ended == [("test-call", "rated")]
 
 
@@ -131,7 +131,7 @@ def test_words_said_over_the_opening_are_not_kept_for_the_rating_question(settin
 
     session.run(over_the_end_of_the_opening())
     assert bot_said(session)[2:] == [say_text("ask_rating"), say_text("thanks", score=5, label="非常满意")]
-    assert issue_api.posted("rating") == [(f"/api/v1/tickets/{TICKET_ID}/rating", {"score": 5})]
+    assert issue_api.posted("rating") == [(f"/api/v1/tickets/{TICKET_ID}/rating", {"score": 5, "channel": "voice"})]
 
 
 def test_a_read_back_answered_by_key_and_a_low_keyed_rating_sent_back_for_rework(settings, issue_api, speech) -> None:
@@ -139,7 +139,7 @@ def test_a_read_back_answered_by_key_and_a_low_keyed_rating_sent_back_for_rework
     session.run(reporter(session, line, [speech["만족"], "key:2", "key:2"]))  # 4? no (2); then 2
     assert bot_said(session)[3:] == [say_text("confirm", score=4, label="满意"), say_text("ask_rating_again"),
                                      say_text("thanks_rework", score=2, label="不满意")]
-    assert issue_api.posted("rating") == [(f"/api/v1/tickets/{TICKET_ID}/rating", {"score": 2})]
+    assert issue_api.posted("rating") == [(f"/api/v1/tickets/{TICKET_ID}/rating", {"score": 2, "channel": "voice"})]
     assert issue_api.tickets[TICKET_ID]["status"] == "in_progress"
 
 
