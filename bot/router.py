@@ -108,6 +108,13 @@ class MessageLimiter:
             self._forget_idle(now)
         return None
 
+    async def admit(self, sender: str, text: str) -> str | None:
+        """`check`, awaitable: a limiter shared between gateways asks Redis (shared_message_limiter)."""
+        return self.check(sender, text)
+
+    async def close(self) -> None:
+        """Nothing to release here; the shared limiter closes its Redis connection."""
+
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, q in self._recent.items() if not q or now - q[-1] >= self.window]:
             del self._recent[key]
@@ -158,7 +165,7 @@ class Router:
             log.info("a voice turn of %d characters from %s: the bot gets the first %d", len(text), sender,
                      self.limiter.max_chars)
             spoken, text = text, text[:self.limiter.max_chars - 1] + "…"
-        refused = self.limiter.check(sender, text)
+        refused = await self.limiter.admit(sender, text)
         if refused:
             log.info("limit hit by %s: %s", sender, refused)
             return [_notice(refused)]

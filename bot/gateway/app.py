@@ -32,6 +32,7 @@ from bot.gateway.ticket_ratings import TicketRatings, retry_periodically
 from bot.gateway_state import StateDatabase, describe
 from bot.rasa_rest import RasaRestClient
 from bot.router import MessageLimiter, Router
+from bot.shared_message_limiter import SharedMessageLimiter
 from bot.voice.settings import VoiceSettings
 from contract.body_limit import BodySizeLimit
 from contract.issue_client import IssueClient
@@ -71,11 +72,11 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
         events = bus_for(settings.events_url, settings.secret)
         app.state.router = conv_router = Router(
             store, rasa, tickets=ratings,
-            limiter=MessageLimiter(settings.max_message_chars, settings.messages_per_minute),
+            limiter=_limiter(settings, "messages", settings.max_message_chars, settings.messages_per_minute),
             events=events,
         )
-        app.state.new_chats = MessageLimiter(max_chars=1 << 30, per_minute=settings.new_chats_per_address,
-                                             window=NEW_CHATS_WINDOW)
+        app.state.new_chats = _limiter(settings, "new-chats", 1 << 30, settings.new_chats_per_address,
+                                       NEW_CHATS_WINDOW)
         app.state.chat_sockets = chat_ws.SocketsPerAddress(settings.chat_sockets_per_address)
         await events.start()
         app.state.board = board = ConsoleBoard(issue_api, conv_router, settings.review_poll_seconds)
@@ -101,6 +102,8 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await events.stop()
+            for limiter in (conv_router.limiter, app.state.new_chats):
+                await limiter.close()
             await rasa.aclose()
             state.dispose()
 
@@ -167,3 +170,12 @@ def _printable(value: object) -> str | int:
     if isinstance(value, int):
         return value
     return str(value).encode("utf-8", "replace").decode("utf-8")
+
+
+def _limiter(settings: GatewaySettings, space: str, max_chars: int, per_minute: int,
+             window: float = 60.0) -> MessageLimiter:
+    """Gateways that share live events through Redis count there too: a chat or an address the proxy
+    spreads over several gateways still gets the limit once, not once per gateway."""
+    if settings.events_url:
+        return SharedMessageLimiter(settings.events_url, settings.secret, space, max_chars, per_minute, window)
+    return MessageLimiter(max_chars, per_minute, window=window)

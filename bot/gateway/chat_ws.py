@@ -193,7 +193,7 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str, addre
             if address is not None and conv_router.conversation(sender) is None and text.strip():
                 # A new conversation: made-up access keys must not let one address flood the bot and
                 # the operators' queue.
-                if websocket.app.state.new_chats.check(address, ""):
+                if await websocket.app.state.new_chats.admit(address, ""):
                     log.warning("new chat refused: %d new chats from one address in 10 minutes",
                                 websocket.app.state.new_chats.per_minute)
                     await _notice(websocket, NOTICE_TOO_MANY_CHATS)
@@ -209,7 +209,7 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str, addre
             task = asyncio.create_task(_turn(websocket, conv_router, sender, text, metadata))
             _turns.add(task)
             task.add_done_callback(_turns.discard)
-        elif kind in ("rating", "ticket_rating") and (refused := conv_router.limiter.check(sender, "")):
+        elif kind in ("rating", "ticket_rating") and (refused := await conv_router.limiter.admit(sender, "")):
             await _notice(websocket, refused)  # ratings count against the chat's message limit too
         elif kind == "rating":
             score, comment = _score(frame.get("score")), frame.get("comment", "")

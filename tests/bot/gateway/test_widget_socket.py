@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 
 import pytest
 import requests
@@ -195,6 +196,27 @@ def test_a_chat_is_rated_once_per_close_and_rating_frames_count_against_the_limi
     assert conv["conversation"]["rating"] == 5  # the first rating stands
     assert [m["text"] for m in conv["messages"]].count("感谢您的评价！") == 1
 
+
+@pytest.mark.redis
+def test_gateways_sharing_redis_count_a_chat_s_messages_once(start_gateway, tmp_path) -> None:
+    shared = {"GATEWAY_DB": str(tmp_path / "shared-gateway.db"), "GATEWAY_EVENTS_REDIS_URL": "redis://127.0.0.1:6379/0",
+              "GATEWAY_SECRET": f"test-secret-{uuid.uuid4().hex}", "GATEWAY_MESSAGES_PER_MINUTE": "4"}
+    gateways = [start_gateway(**shared), start_gateway(**shared)]  # behind one proxy, in turn
+
+    async def send(gateway: Gateway, text: str) -> dict:
+        async with websockets.connect(_ws(gateway, "web-shared-limit-0001")) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "message", "text": text}))
+            frames = await _until(ws, lambda f: f["type"] == "notice" or
+                                  (f["type"] == "message" and f["message"]["role"] == "bot" and text in f["message"]["text"]))
+            return frames[-1]
+
+    async def scenario() -> list[dict]:
+        return [await send(gateways[n % 2], f"第{n}条") for n in range(6)]
+
+    answers = asyncio.run(scenario())
+    assert [a["type"] for a in answers] == ["message"] * 4 + ["notice"] * 2
+    assert all("太频繁" in a["text"] for a in answers[4:])  # on either gateway: the chat had its four
 
 
 def test_the_bot_learns_the_user_s_network_only_as_a_keyed_hash(start_gateway) -> None:
