@@ -43,6 +43,8 @@ NOTICE_CLAIMED = reply("utter_notice_claimed")  # names nobody: the user side ne
 NOTICE_HANDED_BACK = reply("utter_notice_handed_back")
 NOTICE_CLOSED = reply("utter_notice_closed")
 NOTICE_BOT_DOWN = reply("utter_notice_bot_down")
+# Unanswered turns in a row after which a chat goes to the operators' queue by itself.
+BOT_FAILURES_BEFORE_HANDOFF = 3
 NOTICE_EMPTY = reply("utter_notice_empty")
 NOTICE_TOO_LONG = reply("utter_notice_too_long")  # {limit}
 NOTICE_TOO_FAST = reply("utter_notice_too_fast")
@@ -135,6 +137,7 @@ class Router:
         self.bot = bot
         self.tickets = tickets
         self.limiter = limiter or MessageLimiter()
+        self._bot_failures: dict[str, int] = {}  # unanswered turns in a row, per conversation
         # Where published events go: this process's subscribers, and other gateways' (RedisBus).
         self.events = events or LocalBus()
         self.events.attach(self._deliver)
@@ -396,9 +399,7 @@ class Router:
             replies = await self.bot.send(conv.id, text, metadata)
         except BotUnavailable as exc:
             log.warning("bot unavailable for %s: %s", conv.id, exc)
-            if outage_escalates and _wants_human(text):  # the way out we promise must work without the bot
-                return [self._escalate(conv, self._outage_handoff(conv))]
-            return [self._append(conv, "system", NOTICE_BOT_DOWN)]
+            return self._bot_failed(conv, text, outage_escalates)
         out: list[dict] = []
         handoff = handoff_of(replies)
         # The tickets this conversation filed or proved (contract).
@@ -423,11 +424,24 @@ class Router:
             # Every turn of this bot says something; nothing means a step of it failed (the action
             # server unreachable, say). The user must not be left looking at silence.
             log.warning("the bot answered %s with nothing", conv.id)
-            if outage_escalates and _wants_human(text):  # 转人工 is a custom action: it says nothing then too
-                out.append(self._escalate(conv, self._outage_handoff(conv)))
-            else:
-                out.append(self._append(conv, "system", NOTICE_BOT_DOWN))
+            return self._bot_failed(conv, text, outage_escalates)
+        self._bot_failures.pop(conv.id, None)
         return out
+
+    def _bot_failed(self, conv: Conversation, text: str, outage_escalates: bool) -> list[dict]:
+        """A turn the bot did not answer. A request for a person reaches the queue without the bot
+        (the way out we promise must work; 转人工 is a custom action, silent too when actions fail);
+        after BOT_FAILURES_BEFORE_HANDOFF unanswered turns in a row the chat goes to the queue by
+        itself, so that a caller is not told "try again" forever by a bot that stays broken for them."""
+        failures = self._bot_failures[conv.id] = self._bot_failures.get(conv.id, 0) + 1
+        if len(self._bot_failures) > 10_000:  # chats that failed once and left: forget the oldest
+            for stale in list(self._bot_failures)[:5_000]:
+                del self._bot_failures[stale]
+        asked = _wants_human(text)
+        if outage_escalates and (asked or failures >= BOT_FAILURES_BEFORE_HANDOFF):
+            self._bot_failures.pop(conv.id, None)
+            return [self._escalate(conv, self._outage_handoff(conv, asked))]
+        return [self._append(conv, "system", NOTICE_BOT_DOWN)]
 
     def _unanswered(self, conv: Conversation) -> dict | None:
         """The user's latest message if it came while the operator had the chat and nobody answered it
@@ -454,11 +468,12 @@ class Router:
         except Exception:  # the hand back itself is done; the user can still write again
             log.exception("could not pass the left-over message of %s to the bot", conv.id)
 
-    def _outage_handoff(self, conv: Conversation) -> dict:
+    def _outage_handoff(self, conv: Conversation, asked: bool = True) -> dict:
         """The handoff the bot would have sent, made by the router while the bot cannot answer: the
         operator reads why it came and what the user last wrote (the bot's summary is missing)."""
         said = [mask_said(m["text"]) for m in self.store.messages(conv.id, limit=20) if m["role"] == "user"][-3:]
-        summary_text = "智能助手暂时无法回复，用户要求转人工客服。"
+        summary_text = ("智能助手暂时无法回复，用户要求转人工客服。" if asked else
+                        f"智能助手连续 {BOT_FAILURES_BEFORE_HANDOFF} 次未能回复，已自动转人工。")
         if said:
             summary_text += "用户最近的留言：" + " / ".join(text[:200] for text in said)
         return {"reason": OUTAGE_REASON, "summary": summary_text, "ticket_id": None}

@@ -12,6 +12,7 @@ import pytest
 
 from bot.conversation_store import ConversationStore
 from bot.router import (
+    BOT_FAILURES_BEFORE_HANDOFF,
     NOTICE_BOT_DOWN,
     NOTICE_HANDED_BACK,
     NOTICE_TOO_FAST,
@@ -365,6 +366,32 @@ def test_when_the_bot_answers_nothing_other_turns_only_get_the_notice(store: Con
     router = Router(store, SilentBot())
     run(router.handle_user_message("s1", "我想问个政策"))
     assert router.conversation("s1").state == "bot" and router.queue() == []
+
+
+def test_a_chat_the_bot_keeps_failing_goes_to_the_queue_by_itself(store: ConversationStore) -> None:
+    router = Router(store, SilentBot())
+    first = [run(router.handle_user_message("s1", text)) for text in ("你好", "停电了，电话13912345678")]
+    assert [[r["text"] for r in replies] for replies in first] == [[NOTICE_BOT_DOWN], [NOTICE_BOT_DOWN]]
+    assert router.conversation("s1").state == "bot"
+    third = run(router.handle_user_message("s1", "怎么还是不行"))
+    assert [r["text"] for r in third] == [NOTICE_WAITING]
+    conv = router.conversation("s1")
+    assert (conv.state, conv.handoff_reason) == ("waiting", "bot_unavailable")
+    assert f"连续 {BOT_FAILURES_BEFORE_HANDOFF} 次未能回复" in conv.handoff_summary
+    assert "停电了" in conv.handoff_summary and "13912345678" not in conv.handoff_summary
+
+
+def test_an_answered_turn_starts_the_count_of_failures_again(store: ConversationStore, bot: ScriptedBot) -> None:
+    router = Router(store, bot)
+    for _ in range(3):  # failure, failure, answer: never three in a row
+        run(router.handle_user_message("s1", "沉默"))
+        run(router.handle_user_message("s1", "沉默"))
+        run(router.handle_user_message("s1", "你好"))
+    assert router.conversation("s1").state == "bot" and router.queue() == []
+    # Each chat counts its own failures.
+    run(router.handle_user_message("s2", "沉默"))
+    run(router.handle_user_message("s3", "沉默"))
+    assert router.queue() == []
 
 
 def test_typed_text_never_reaches_the_bot_as_an_intent(router: Router, bot: ScriptedBot) -> None:
