@@ -73,7 +73,14 @@ async def demo_page(request: Request) -> Response:
 
 def wants_html(request: Request) -> bool:
     """Whether a browser navigated here (a page is wanted), rather than an API client or a script."""
-    return request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+    if request.method not in ("GET", "HEAD"):
+        return False
+    for media_range in request.headers.get("accept", "").split(","):
+        kind, *params = (part.strip() for part in media_range.split(";"))
+        if kind.lower() == "text/html":
+            # "text/html;q=0" is a client saying it does not want a page.
+            return not any(p.replace(" ", "").lower() in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params)
+    return False
 
 
 def not_found_page(request: Request) -> Response:

@@ -47,6 +47,8 @@ def test_a_browser_gets_a_chinese_page_for_a_wrong_address_an_api_client_gets_js
     assert "页面不存在" in page.text and 'href="/"' in page.text and "detail" not in page.text
     api = requests.get(f"{gateway.url}/api/v1/no-such-thing", headers={"Accept": "application/json"}, timeout=10)
     assert api.status_code == 404 and api.json() == {"detail": "页面不存在"}
+    refused = requests.get(f"{gateway.url}/no-such-page", headers={"Accept": "application/json, text/html;q=0"}, timeout=10)
+    assert refused.status_code == 404 and refused.json() == {"detail": "页面不存在"}  # "no HTML, thanks"
     # A 404 a route gives on purpose stays the API's answer, even to a browser.
     session, _ = login(gateway.url, "alice")
     gone = session.get(f"{gateway.url}/api/v1/console/conversations/web-nobody", headers={"Accept": "text/html"})
