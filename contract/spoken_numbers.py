@@ -44,7 +44,9 @@ _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _SPACE_NEXT_TO_CJK = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
 _SPACE_BETWEEN_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
 _DIGIT_RUN = re.compile(r"\d[\d\s\-－—]*\d|\d")
+_DIGIT_RUN_NO_SPACE = re.compile(r"\d[\d\-－—]*\d|\d")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MAX_TICKET_DIGITS = 12  # contract: ticket numbers have 8 to 12 digits
 
 
 def remove_inter_word_spaces(text: str) -> str:
@@ -86,23 +88,36 @@ def _is_number(text: str, start: int, end: int) -> bool:
     return True
 
 
+def _homogeneous(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A run split where typed digits meet number characters: "2612020004五分" is a ticket number
+    and a score, "13812345678三号楼" a phone and an address, never one longer number (nobody mixes
+    the two in one number; a speech recognizer writes only characters, a typist only digits)."""
+    pieces: list[tuple[int, int]] = []
+    for i in range(start, end):
+        typed = text[i].isdigit()
+        if pieces and (text[i - 1].isdigit()) == typed and i == pieces[-1][1]:
+            pieces[-1] = (pieces[-1][0], i + 1)
+        else:
+            pieces.append((i, i + 1))
+    return pieces
+
+
 def spoken_digits_to_arabic(text: str) -> str:
     """Replace runs of spoken digits with Arabic digits, joining groups read with pauses."""
-    runs = [(m.start(), m.end()) for m in _RUN.finditer(text)]
+    runs = [piece for m in _RUN.finditer(text) for piece in _homogeneous(text, m.start(), m.end())]
     numbers = [(s, e) for s, e in runs if _is_number(text, s, e)]
     if not numbers:
         return text
-    merged: list[tuple[int, int]] = []
-    for start, end in numbers:
-        if merged and _GROUP_SEPARATOR.match(text[merged[-1][1]:start]):
-            merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
+    # Spoken groups read with pauses ("幺三八，一二三四") become one number, its groups kept apart by
+    # a space that digits_in_speech joins: a typed "2612020001，925165" stays two numbers.
     out, pos = [], 0
-    for start, end in merged:
-        out.append(text[pos:start])
-        out.append("".join(SPOKEN_DIGITS.get(ch, ch) for ch in text[start:end]
-                           if ch in SPOKEN_DIGITS or ch.isdigit()))
+    for start, end in numbers:
+        spoken = not text[start].isdigit()
+        if out and spoken and pos < start and _GROUP_SEPARATOR.match(text[pos:start]) and not text[pos - 1].isdigit():
+            out.append(" ")
+        else:
+            out.append(text[pos:start])
+        out.append("".join(SPOKEN_DIGITS.get(ch, ch) for ch in text[start:end]))
         pos = end
     out.append(text[pos:])
     return "".join(out)
@@ -111,9 +126,27 @@ def spoken_digits_to_arabic(text: str) -> str:
 def digits_in_speech(text: str) -> str:
     """Full-width forms folded, Vosk's word spaces removed, spoken digits written as digits, and
     digit groups read with pauses joined: the text a number can be found in."""
+    return _SPACE_BETWEEN_DIGITS.sub("", _spoken(text))
+
+
+def _spoken(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "")
-    text = spoken_digits_to_arabic(remove_inter_word_spaces(text))
-    return _SPACE_BETWEEN_DIGITS.sub("", text)
+    return spoken_digits_to_arabic(remove_inter_word_spaces(text))
+
+
+def _candidates(text: str) -> list[str]:
+    """The numbers in what was said: groups read or typed with spaces joined ("2611 2700 01"); where
+    that makes a number longer than any ticket number, the groups alone instead (two numbers side by
+    side: "2612020001 925165" is a ticket number and its code)."""
+    spaced = _spoken(text)
+    numbers: list[str] = []
+    for run in _DIGIT_RUN.findall(spaced):
+        digits = re.sub(r"\D", "", run)
+        if len(digits) > MAX_TICKET_DIGITS:
+            numbers += [re.sub(r"\D", "", group) for group in _DIGIT_RUN_NO_SPACE.findall(run)]
+        else:
+            numbers.append(digits)
+    return numbers
 
 
 def digit_runs(text: str) -> list[str]:
@@ -122,17 +155,18 @@ def digit_runs(text: str) -> list[str]:
 
 
 def find_ticket_id(text: str, allow_phone_like: bool = False) -> Optional[str]:
-    """An 8-12 digit ticket number in what was said; numbers that look like mobiles are skipped
-    unless asked for (a caller reading a number when asked for the ticket number)."""
-    for run in digit_runs(digits_in_speech(text)):
-        if 8 <= len(run) <= 12 and (allow_phone_like or not _MOBILE.match(run)):
+    """An 8-12 digit ticket number in what was said; numbers that look like phones (mobiles, and
+    landlines with their 0 area code, such as 029-88886666) are skipped unless asked for (a caller
+    reading a number when asked for the ticket number)."""
+    for run in _candidates(text):
+        if 8 <= len(run) <= MAX_TICKET_DIGITS and (allow_phone_like or not (_MOBILE.match(run) or run.startswith("0"))):
             return run
     return None
 
 
 def find_code(text: str, min_digits: int = 4, max_digits: int = 8) -> Optional[str]:
     """A short numeric code (the 查询码) in what was said or keyed."""
-    for run in digit_runs(digits_in_speech(text)):
+    for run in _candidates(text):
         if min_digits <= len(run) <= max_digits:
             return run
     return None

@@ -19,3 +19,24 @@ def test_codes_phones_and_reading_out() -> None:
     assert same_phone("+86 29 8888 1234", "029-88881234") and not same_phone("029-88881234", None)
     assert read_phone("029-88881234") == "029 8888 1234" and read_phone("13812345678") == "138 1234 5678"
     assert group_digits("2611270001") == "2611 2700 01"
+
+
+def test_a_typed_number_does_not_run_into_the_words_after_it() -> None:
+    # A score, a building or a floor said right after a typed number is not more of its digits.
+    assert find_ticket_id("评价 2612020004 五分") == "2612020004"
+    assert find_ticket_id("补充 2612020006 三号楼的材料还没交") == "2612020006"
+    assert find_ticket_id("电话13812345678 三号楼前面的路灯全不亮了") is None  # a phone, no ticket
+
+
+def test_landlines_are_not_taken_for_ticket_numbers() -> None:
+    assert find_ticket_id("我们公司的电话是029-88886666，楼道里消防栓没水") is None
+    assert find_ticket_id("电话 029 8888 6666") is None
+    assert find_ticket_id("02988886666", allow_phone_like=True) == "02988886666"
+
+
+def test_a_ticket_number_and_its_code_typed_side_by_side() -> None:
+    for typed in ("2612020001 925165", "2612020001，925165", "工单2612020001 查询码925165"):
+        assert (find_ticket_id(typed), find_code(typed)) == ("2612020001", "925165"), typed
+    # Groups of one number stay one number: no code is read out of a ticket number or a phone.
+    assert (find_ticket_id("工单 2611 2700 01"), find_code("工单 2611 2700 01")) == ("2611270001", None)
+    assert find_code("幺三八，一二三四，五六七八") is None
