@@ -22,7 +22,7 @@ from contract.issue_client import IssueApiError, ProofRequired, Refused
 from contract.messages import ticket_payload
 from contract.query_codes import without_proof
 from contract.spoken_numbers import find_code, find_ticket_id
-from contract.vocabulary import LONG_TEXT_MAX, OPEN_STATUSES
+from contract.vocabulary import LONG_TEXT_MAX, OPEN_STATUSES, RATING_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -382,6 +382,7 @@ class Followup(Action):
                                         bare_numbers=True)  # a comment has no use for a code-like number
                 await runtime.blocking(client.rate, ticket_id, score, comment, key, proof, channel(tracker))
                 dispatcher.utter_message(response="utter_rated_low" if score <= 2 else "utter_rated",
+                                         score=score, score_label=RATING_LABELS[score],
                                          json_message=ticket_payload(ticket_id, "rated"))
         except Refused as exc:
             reason = replies.api_reason(exc.message)  # the API's own sentence

@@ -6,10 +6,11 @@ contract.spoken_numbers), the same way for every process.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Optional
 
 from contract.phones import find_phone
-from contract.spoken_numbers import digits_in_speech
+from contract.spoken_numbers import digits_in_speech, remove_inter_word_spaces
 
 FILLERS = re.compile(r"^(喂+|那个+|就是说?|嗯+|啊+|呃+|哦+|额+|这个|你好|您好|然后|我说|[，,。.!！?？、\s])+")
 _TRAILING = re.compile(r"[，,。.!！?？~、\s]+$")
@@ -122,23 +123,35 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
     return found
 
 
-_RATING_WORDS = [
-    ("非常不满意", 1), ("很不满意", 1), ("特别不满意", 1), ("差评", 1), ("不满意", 2), ("不太满意", 2),
-    ("基本满意", 3), ("还行", 3), ("一般", 3), ("凑合", 3), ("非常满意", 5), ("很满意", 5),
-    ("特别满意", 5), ("五星", 5), ("满分", 5), ("好评", 5), ("满意", 4),
+# What callers say when asked how satisfied they are, most specific first: a negated praise is
+# looked for before the praise inside it ("不是很满意" holds "很满意", "不怎么满意" holds "满意").
+_NEGATION = r"(不|没|没有|并不|并没有)(是|太|怎么|大|够|算|很|那么|咋|特别|十分|非常)*"
+_RATING_PATTERNS: list[tuple[re.Pattern[str], int]] = [
+    (re.compile(p), score) for p, score in [
+        (r"(非常|很|特别|十分|极其|极|太|超级)不满意|一点(都|也)不满意|完全不满意|根本不满意|差评|"
+         r"(非常|很|特别|太|极)差|差劲|糟糕|垃圾|烂透", 1),
+        (_NEGATION + r"(满意|好|行|可以)|不怎么样|有点差|比较差|挺差|(不|没)(解决|办好|处理好)", 2),
+        (r"基本满意|还算满意|还行|还好|一般|凑合|还可以|马马虎虎|过得去|说得过去|勉强|中等|及格", 3),
+        (r"(非常|很|特别|十分|超级|太|相当|真)满意|(非常|特别|十分|超级)好|太好了|五星|满分|好评|"
+         r"(很|非常|特别|太|真)棒|完美|点赞", 5),
+        (r"满意|不错|挺好|很好|蛮好|比较好|可以|棒", 4),
+    ]
 ]
 _SCORE = re.compile(r"(?<!\d)([1-5])\s*(分|星)?(?!\d)")
+_LONG_NUMBER = re.compile(r"\d{6,}")  # a ticket number or a code, never a score
 
 
 def rating_score(text: str) -> Optional[int]:
-    """1..5 from '五分', '4', '非常满意', '不满意'… (5 非常满意 … 1 非常不满意)."""
-    text = digits_in_speech(text)
-    text = re.sub("[一二三四五](?=\\s*(分|星))", lambda m: str("一二三四五".index(m.group(0)) + 1), text)
-    match = _SCORE.search(text)
+    """1..5 from '五分', '4', '非常满意', '不是很满意'… (5 非常满意 … 1 非常不满意). A number wins over
+    words ("三分吧，不太满意" is 3); words are read with their negation."""
+    said = _LONG_NUMBER.sub(" ", digits_in_speech(text))
+    said = re.sub("[一二三四五](?=\\s*(分|星))", lambda m: str("一二三四五".index(m.group(0)) + 1), said)
+    match = _SCORE.search(said)
     if match:
         return int(match.group(1))
-    for word, score in _RATING_WORDS:
-        if word in text:
+    words = remove_inter_word_spaces(unicodedata.normalize("NFKC", text or ""))
+    for pattern, score in _RATING_PATTERNS:
+        if pattern.search(words):
             return score
     return None
 

@@ -1,4 +1,6 @@
 """How the actions read what callers say: spoken digits, numbers with spaces, names, ratings."""
+import pytest
+
 from actions.categories import infer_category
 from actions.settings import Settings
 from actions.spoken import (
@@ -67,6 +69,20 @@ def test_ratings_in_words_and_digits():
     assert rating_score("非常不满意") == 1
     assert rating_score("打 3 分") == 3
     assert rating_score("随便") is None
+
+
+@pytest.mark.parametrize("said, score", [
+    # A negated praise is no praise: it holds the praise's words ("很满意" in "不是很满意").
+    ("不是很满意", 2), ("说实话不怎么满意，拖了好久", 2), ("没有很满意", 2), ("不太好", 2), ("一点都不满意", 1),
+    ("太差了", 1),
+    # What people say instead of the scale's words.
+    ("十分满意", 5), ("很棒", 5), ("不错", 4), ("挺好的", 4), ("很好啊", 4), ("感觉还不错", 4),
+    ("还可以吧", 3), ("一般般", 3),
+    # A number wins over words, and a ticket number or code beside it is no score.
+    ("打三分吧，不太满意", 3), ("评价 2612020004 五分", 5), ("五 分", 5),
+])
+def test_ratings_as_callers_say_them(said: str, score: int) -> None:
+    assert rating_score(said) == score
 
 
 def test_category_and_kind_are_inferred_from_the_report():

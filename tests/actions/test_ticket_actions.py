@@ -183,7 +183,11 @@ def test_rating_only_after_resolution_and_low_scores_reopen(action_server, issue
     low = run_action(action_server.url, "action_followup", text="不满意 还是不亮", intent="rate_service",
                      slots={"followup_op": "rate", "ticket_id": ticket_id, "rating": 2, "ticket_codes": codes})
     assert "重新办理" in texts(low)
-    assert requests.get(base, headers=_operator(issue_api), timeout=5).json()["status"] == "in_progress"
+    assert "2分，不满意" in texts(low)  # said back: a misheard score does not pass unnoticed
+    ticket = requests.get(base, headers=_operator(issue_api), timeout=5).json()
+    assert ticket["status"] == "in_progress"
+    rated = next(e for e in ticket["history"] if e["action"] == "rated")
+    assert rated["actor"] == "reporter" and "(接口录入)" in rated["note"]  # no channel metadata in this test
 
 
 def test_unknown_ticket_number_is_asked_again(action_server):
