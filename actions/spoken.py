@@ -30,13 +30,35 @@ _NAME_PREFIX = re.compile(
 )
 
 
+# Not a company: a question back ("喂？还在吗", "为什么要问公司名"), a refusal (see declines_company),
+# or talk that is about something else ("对了还有…", "你自己看着办吧", "我也说不好").
+_NOT_A_COMPANY = re.compile(
+    r"(吗|么|什么|干嘛|为什么|为啥|\?|？|^喂|不知道|不清楚|说不好|不好说|看着办|随便|对了|还有|不想|不方便|"
+    r"不告诉|不透露|不愿|保密|不能说|不说)")
+_DECLINES_COMPANY = re.compile(r"(不想|不方便|不告诉|不透露|不愿|保密|不能说|不说)")
+# "是张伟不是张玮": the value is what comes before the contrast.
+_CONTRAST_TAIL = re.compile(r"[，,\s]*(而)?不是.*$")
+
+
 def company_name(text: str) -> Optional[str]:
     """The company name in an answer such as '我们公司叫西安华清科技有限公司'."""
+    if _NOT_A_COMPANY.search(clean(text)):
+        return None
     value = _COMPANY_PREFIX.sub("", clean(text), count=1)
     value = re.sub(r"\s+", "", value).removesuffix("的")
     if 2 <= len(value) <= 40 and not value.isdigit():
         return value
     return None
+
+
+def declines_company(text: str) -> bool:
+    """'不方便说单位' / '不想透露公司名': the caller would rather not name the company."""
+    return _DECLINES_COMPANY.search(clean(text)) is not None
+
+
+def without_contrast(value: str) -> str:
+    """'张伟不是张玮' -> '张伟': a correction says the right value, then the wrong one."""
+    return _CONTRAST_TAIL.sub("", value) or value
 
 
 # Not a name: a question back ("问这个干嘛") or a refusal ("不想说", "保密": see declines_name).
@@ -95,12 +117,12 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
         found["phone"] = phone
     match = _COMPANY_FIELD.search(text)
     if match:
-        value = company_name(match.group("v"))
+        value = company_name(without_contrast(match.group("v")))
         if value:
             found["company"] = value
     match = _NAME_FIELD.search(text)
     if match and "company" not in found:
-        value = person_name(match.group("v"))
+        value = person_name(without_contrast(match.group("v")))
         if value:
             found["contact_name"] = value
     if requested_slot == "ticket_confirmed" and not found:

@@ -21,12 +21,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies, runtime
 from actions.categories import category_from_answer, infer_category
 from actions.conversation import (asked_before_this_turn, caller_phone, channel, entity, latest_intent,
-                                  latest_text, pending_keys)
+                                  latest_text, pending_keys, user_turns)
 from actions.dialogue import after_digression, digression, leaves_filing, yes_or_no
 from actions.handoff import handoff
 from actions.proof import known_codes, new_query_code
-from actions.spoken import (clean, company_name, corrections, declines_name, is_specific, person_name, request_kind,
-                            sounds_angry)
+from actions.spoken import (clean, company_name, corrections, declines_company, declines_name, is_specific,
+                            person_name, request_kind, sounds_angry)
 from contract.issue_client import Invalid, IssueApiError
 from contract.messages import ticket_payload as ticket_note
 from contract.phones import find_phone, mask_phone
@@ -114,6 +114,48 @@ def _whole_company(found: Optional[str], answer: Optional[str]) -> bool:
     return one_organisation and (answer.startswith(found) or answer.endswith(found))
 
 
+# An organisation's whole name inside a longer answer: "西安宏远建材有限公司，我叫王五" -> the first part.
+_ORGANISATION = re.compile(r"[\u4e00-\u9fa5A-Za-z0-9（）()]{2,38}?" + _ORGANISATION_END.pattern)
+# "我叫王五" / "我姓李" / "联系人王五" in the same breath as the company.
+_SELF_NAMED = re.compile(r"(我叫|我是|我姓|联系人(是|叫)?|姓名(是)?)(?P<name>[\u4e00-\u9fa5]{1,4}?)(?=[，,。\s电手号]|$)")
+# "对了还有…" / "另外…": one more thing about the problem, said when another question was asked.
+_ADDS_TO_PROBLEM = re.compile(r"^(对了|另外|还有)[，,\s]*(还有|就是)?[，,\s]*")
+
+
+def _organisation_in(answer: str) -> Optional[str]:
+    """The organisation's name when the answer holds one among other things, else None."""
+    for match in _ORGANISATION.finditer(answer):
+        if match.group(0) == answer:
+            return None
+        name = company_name(match.group(0))  # "我们公司是西安…有限公司": "我们公司" names nothing
+        if name and len(name) >= 4:
+            return name
+    return None
+
+
+def _problem_said_before(tracker: Tracker, said: str) -> Optional[str]:
+    """The caller's previous message when it named the problem ("停电了") but was too short to file."""
+    turns = user_turns(tracker)
+    if len(turns) < 2:
+        return None
+    earlier = clean(turns[-2])
+    if not earlier or earlier in said or is_specific(earlier) and len(earlier) > 30:
+        return None
+    category = infer_category(earlier, runtime.settings().categories_file)
+    return earlier if category and category != OTHER_CATEGORY else None
+
+
+def _said_since_asked(tracker: Tracker, response: str) -> bool:
+    """Whether the bot's latest words other than the pending question were `response`: the question
+    was asked again after it, and this is the second answer that did not do."""
+    asked = f"utter_ask_{tracker.get_slot('requested_slot')}"
+    for event in reversed(tracker.events):
+        said = (event.get("metadata") or {}).get("utter_action") if event.get("event") == "bot" else None
+        if said and said != asked:
+            return said == response
+    return False
+
+
 def _whole_person(found: Optional[str], name: Optional[str]) -> bool:
     """Whether the whole answer is the name the NLU caught only the surname of ("赵" of "赵六"): two to
     four characters starting with the entity, nothing but name after it ("王秀兰啊", "张伟谢谢", "张总"
@@ -184,15 +226,19 @@ class ValidateTicketForm(Action):
         said = clean(text)
 
         if requested == "description":
-            if len(said) > DESCRIPTION_MAX:
+            # "停电了" -> "请具体说说" -> "整个厂区都停了": the problem is in the first message, the
+            # details in this one; the department needs both.
+            earlier = _problem_said_before(tracker, said)
+            whole = f"{earlier}，{said}" if earlier else said
+            if len(whole) > DESCRIPTION_MAX:
                 updates["description"] = None
                 updates["description_hint"] = "too_long"  # asked again, for the gist
             elif is_specific(said):
-                updates["description"] = said
-                if not tracker.get_slot("category"):
-                    updates["category"] = infer_category(said, settings.categories_file)
+                updates["description"] = whole
+                if not tracker.get_slot("category") or tracker.get_slot("category") == OTHER_CATEGORY:
+                    updates["category"] = infer_category(whole, settings.categories_file)
                 if tracker.get_slot("request_type") in (None, "problem"):
-                    updates["kind"] = request_kind(said)
+                    updates["kind"] = request_kind(whole)
             else:
                 updates["description"] = None
                 updates["description_hint"] = "more"
@@ -200,16 +246,15 @@ class ValidateTicketForm(Action):
             found = entity(tracker, "category")
             updates["category"] = found if found in CATEGORIES else category_from_answer(
                 said, settings.categories_file)
-            if not updates["category"]:
+            if not updates["category"] and _said_since_asked(tracker, "utter_category_not_understood"):
+                # Asked twice: 其他 and on with the report; the operators classify it (a smoking
+                # transformer must not wait on a list of twelve categories).
+                updates["category"] = OTHER_CATEGORY
+                dispatcher.utter_message(response="utter_category_defaulted")
+            elif not updates["category"]:
                 dispatcher.utter_message(response="utter_category_not_understood")
         elif requested == "company":
-            found, answer = entity(tracker, "company"), company_name(said)
-            # The answer to "which company" is the name; an entity cut short, at the front ("科技有限公司"
-            # of "华山科技有限公司") or at the end ("高新" of "高新测试有限公司"), gives way to the whole
-            # answer that holds it and reads as a name.
-            updates["company"] = answer if _whole_company(found, answer) else (found or answer)
-            if not updates["company"]:
-                dispatcher.utter_message(response="utter_company_not_understood")
+            updates.update(self._company_answer(dispatcher, tracker, said))
         elif requested == "contact_name":
             if declines_name(said):
                 # The phone number is what a follow-up needs; a name is a courtesy, and a report
@@ -227,6 +272,39 @@ class ValidateTicketForm(Action):
         elif requested == "ticket_confirmed" and not updates:
             answer = yes_or_no(intent, said)
             updates["ticket_confirmed"] = True if answer else None
+        return updates
+
+    @staticmethod
+    def _company_answer(dispatcher: CollectingDispatcher, tracker: Tracker, said: str) -> dict[str, Any]:
+        """The company, and what else the caller put in the same breath: their name and phone
+        ("西安宏远建材有限公司，我叫王五，电话135…"), or one more thing about the problem ("对了还有…")."""
+        if declines_company(said):
+            dispatcher.utter_message(response="utter_company_required")
+            return {"company": None}
+        if _ADDS_TO_PROBLEM.match(said) and is_specific(_ADDS_TO_PROBLEM.sub("", said)):
+            description = f"{tracker.get_slot('description') or ''}；{_ADDS_TO_PROBLEM.sub('', said)}".lstrip("；")
+            dispatcher.utter_message(response="utter_description_added")
+            return {"description": description[:DESCRIPTION_MAX]}
+        updates: dict[str, Any] = {}
+        found = entity(tracker, "company")
+        organisation = _organisation_in(said)
+        answer = organisation or company_name(said)
+        # The answer to "which company" is the name; an entity cut short, at the front ("科技有限公司"
+        # of "华山科技有限公司") or at the end ("高新" of "高新测试有限公司"), gives way to the whole
+        # answer that holds it and reads as a name.
+        updates["company"] = answer if _whole_company(found, answer) or (organisation and not found) else (found or answer)
+        if organisation and found and found in organisation:
+            updates["company"] = organisation
+        if not updates["company"]:
+            dispatcher.utter_message(response="utter_company_not_understood")
+            return updates
+        rest = said.replace(updates["company"], "", 1)
+        name = _SELF_NAMED.search(rest)
+        if name and not tracker.get_slot("contact_name"):
+            updates["contact_name"] = name.group("name")
+        phone = find_phone(rest)
+        if phone and not tracker.get_slot("phone"):
+            updates["phone"] = phone
         return updates
 
     @staticmethod

@@ -1,0 +1,86 @@
+"""The filing form's answers as real callers give them: more than was asked, less than was asked, or
+something else entirely; on a live action server."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.actions.webhook import responses, run_action, slot_events
+
+FILLED = {"request_type": "problem", "description": "园区门口的路灯坏了好几天了", "category": "市政设施"}
+
+
+def bot(response: str) -> dict[str, Any]:
+    """A bot event as Rasa logs it: the response's name in its metadata."""
+    return {"event": "bot", "text": "…", "metadata": {"utter_action": response}}
+
+
+def user(text: str) -> dict[str, Any]:
+    return {"event": "user", "text": text, "parse_data": {"text": text, "intent": {"name": "inform"}}}
+
+
+def answer(action_server, text: str, asked: str, history: tuple = (), **slots: Any) -> dict[str, Any]:
+    return run_action(action_server.url, "validate_ticket_form", text=text, history=history,
+                      slots={**FILLED, **slots, "requested_slot": asked})
+
+
+def test_company_name_and_phone_in_one_breath_fill_all_three(action_server):
+    result = answer(action_server, "西安宏远建材有限公司，我叫王五，电话13512348888", "company", category="市政设施")
+    slots = slot_events(result)
+    assert (slots["company"], slots["contact_name"], slots["phone"]) == ("西安宏远建材有限公司", "王五", "13512348888")
+    assert slots["requested_slot"] == "ticket_confirmed"
+    said = slot_events(answer(action_server, "我们公司是西安宏远建材有限公司，联系人是王五", "company"))
+    assert (said["company"], said["contact_name"]) == ("西安宏远建材有限公司", "王五")
+
+
+@pytest.mark.parametrize("said", ["喂？还在吗", "你自己看着办吧", "我也说不好", "为什么要问公司名？"])
+def test_a_question_or_chatter_is_not_taken_for_the_company(action_server, said):
+    result = answer(action_server, said, "company")
+    assert slot_events(result)["company"] is None and slot_events(result)["requested_slot"] == "company"
+    assert responses(result) == ["utter_company_not_understood"]
+
+
+@pytest.mark.parametrize("said", ["我不方便说单位", "不想透露公司名"])
+def test_a_caller_who_will_not_name_the_company_is_told_why_it_is_needed(action_server, said):
+    result = answer(action_server, said, "company")
+    assert slot_events(result)["company"] is None and responses(result) == ["utter_company_required"]
+    personal = slot_events(answer(action_server, "个人", "company"))
+    assert personal["company"] == "个人"
+
+
+def test_one_more_thing_about_the_problem_is_added_not_taken_for_the_company(action_server):
+    result = answer(action_server, "对了还有，我们那边的路灯也坏了", "company", description="三号楼停电了")
+    slots = slot_events(result)
+    assert slots["description"] == "三号楼停电了；我们那边的路灯也坏了"
+    assert "company" not in slots or slots["company"] is None
+    assert slots["requested_slot"] == "company" and responses(result) == ["utter_description_added"]
+
+
+def test_the_problem_named_first_is_kept_with_the_details_asked_for(action_server):
+    history = (user("停电了"), bot("utter_ask_description"))
+    result = answer(action_server, "整个厂区都停了，从早上到现在", "description", history=history,
+                    description=None, category="供水供电供气")
+    assert slot_events(result)["description"] == "停电了，整个厂区都停了，从早上到现在"
+    # A first message without a problem in it ("我要反映个问题") is not put in front.
+    plain = answer(action_server, "三号楼的路灯不亮了", "description", description=None, category=None,
+                   history=(user("我要反映个问题"), bot("utter_ask_description")))
+    assert slot_events(plain)["description"] == "三号楼的路灯不亮了"
+    assert slot_events(plain)["category"] == "市政设施"
+
+
+def test_a_category_not_understood_twice_is_filed_as_other(action_server):
+    first = answer(action_server, "就是修路", "category", category=None,
+                   history=(user("小区门口修路把我们店门口堵了"), bot("utter_ask_category")))
+    assert slot_events(first)["category"] is None and responses(first) == ["utter_category_not_understood"]
+    second = answer(action_server, "对", "category", category=None,
+                    history=(bot("utter_ask_category"), user("就是修路"),
+                             bot("utter_category_not_understood"), bot("utter_ask_category")))
+    assert slot_events(second)["category"] == "其他" and responses(second) == ["utter_category_defaulted"]
+    assert slot_events(second)["requested_slot"] == "company"
+
+
+def test_a_name_corrected_at_the_read_back_keeps_only_the_right_one(action_server):
+    result = answer(action_server, "名字写错了，是张伟不是张玮", "ticket_confirmed",
+                    company="西安华清科技有限公司", contact_name="张玮", phone="13700001111")
+    assert slot_events(result)["contact_name"] == "张伟"
