@@ -11,6 +11,7 @@ from typing import Optional
 
 import yaml
 
+from actions.spoken import is_specific
 from contract.vocabulary import CATEGORIES, OTHER_CATEGORY
 
 
@@ -39,6 +40,13 @@ def infer_category(text: str, path: Path) -> Optional[str]:
             if best is None or candidate < best:
                 best = candidate
     return best[2] if best else None
+
+
+def names_a_problem(text: str, path: Path) -> bool:
+    """Whether the text says what went wrong ("三号楼前面的路灯全不亮了"), whatever else it holds (a
+    company, a name, a phone): a report however the NLU classified it."""
+    category = infer_category(text, path)
+    return bool(category and category != OTHER_CATEGORY and is_specific(text))
 
 
 def category_from_answer(text: str, path: Path) -> Optional[str]:

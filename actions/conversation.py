@@ -44,6 +44,18 @@ def channel(tracker: Tracker) -> str:
     return value if value in CHANNELS else DEFAULT_CHANNEL
 
 
+def said_again(tracker: Tracker, response: str) -> bool:
+    """Whether the bot's latest words other than the pending question were `response` ("没能确定…"):
+    the question was asked again after it, and this is the second answer that did not do. Asking a
+    third time would trap the caller in the question."""
+    asked = f"utter_ask_{tracker.get_slot('requested_slot')}"
+    for event in reversed(tracker.events):
+        said = (event.get("metadata") or {}).get("utter_action") if event.get("event") == "bot" else None
+        if said and said != asked:
+            return said == response
+    return False
+
+
 def user_turns(tracker: Tracker, limit: int = 6) -> list[str]:
     texts = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
     return [t for t in texts if t][-limit:]

@@ -95,6 +95,12 @@ _NEW_REPORT = re.compile(r"(反映|投诉|举报|报修|坏了|登记|建议|问
 _EARLIER = re.compile(r"(上次|之前|以前|那个|那件|已经|刚才)")
 
 
+def asks_to_report(text: str) -> bool:
+    """"我是要反映问题", "我要投诉": a new report asked for in words (not "上次反映的那个问题")."""
+    said = clean(text)
+    return bool(_NEW_REPORT.search(said)) and not _EARLIER.search(said)
+
+
 def leaves_followup(intent: str, confidence: float, text: str) -> bool:
     """Is this turn, asked for a ticket number or a query code, leaving the follow-up for a new report
     or to end the call? The rules then end the follow-up and do that. An answer with digits in it

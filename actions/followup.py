@@ -13,7 +13,8 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
-from actions.conversation import caller_phone, channel, latest_intent, latest_text, pending_keys
+from actions.conversation import caller_phone, channel, latest_intent, latest_text, pending_keys, said_again
+from actions.categories import names_a_problem
 from actions.dialogue import after_digression, digression, leaves_followup, yes_or_no
 from actions.handoff import handoff
 from actions.proof import known_codes, proof_for, prove
@@ -44,7 +45,9 @@ NOT_POSSIBLE: dict[str, dict[str, str]] = {
                    "cancelled": "utter_already_cancelled"},
 }
 STOPPED = "stopped"  # the follow-up ended without an operation (no proof): nothing more to say
-_NO_CODE = re.compile(r"(没有|没收到|不知道|忘了|忘记|记不得|记不住|不记得|找不到|没记)")
+_NO_CODE = re.compile(r"(没有|没收到|不知道|忘了|忘记|记不得|记不住|记不清|不记得|想不起|找不到|没记)")
+# Thanks or a plain "OK" where a number was asked for: the caller is done, not answering.
+_DONE = re.compile(r"^(好的?|好吧|行|嗯|知道了|明白了|了解了|OK|ok)?[，,\s]*(谢谢|谢了|多谢|感谢)?(你|您)?[啊呀吧了。！!]*$")
 # The caller gives up the follow-up: "算了", "不查了", "不用了".
 _QUESTION = re.compile(r"(吗|么|能不能|可不可以|怎么|为什么|\?|？)")
 _HESITATE = re.compile(r"(再想想|想一想|考虑一下|再考虑|先不|等等再说|回头再说)")
@@ -184,7 +187,8 @@ class ValidateFollowupForm(Action):
                     "query_code": None}
         code = find_code(text)
         if code is None:
-            if yes_or_no(intent, text) is False or _NO_CODE.search(text) or _STOP.search(clean(text)):
+            if (yes_or_no(intent, text) is False or _NO_CODE.search(text) or _STOP.search(clean(text))
+                    or intent == "thank" or said_again(tracker, "utter_query_code_not_understood")):
                 dispatcher.utter_message(response="utter_no_query_code")
                 return {"followup_op": STOPPED}
             op = OPERATIONS.get(intent)
@@ -254,7 +258,8 @@ class ValidateFollowupForm(Action):
             said_no = yes_or_no(intent, text) is False
             if said_no and candidate:
                 return {"ticket_candidate": None, "ticket_id": None}  # not that one: the number is asked for
-            if said_no or _STOP.search(clean(text)) or _NO_CODE.search(text):
+            if (said_no or _STOP.search(clean(text)) or _NO_CODE.search(text) or _DONE.match(clean(text))
+                    or intent == "thank" or said_again(tracker, "utter_ticket_id_not_understood")):
                 # No number and none to propose: asking again would trap the caller in the question.
                 dispatcher.utter_message(response="utter_no_ticket_id")
                 return {"followup_op": STOPPED, "ticket_id": None, "ticket_candidate": None}
@@ -272,7 +277,8 @@ _OPERATION_WORDS = (("urge", re.compile(r"(催|督办|加急)")), ("cancel", re.
 class RouteDetail(Action):
     """A detail said outside any question ("inform"). A ticket number in it ("2612 0100 17 怎么样了",
     typed the way the bot shows numbers) is about that ticket: the follow-up starts, for the operation
-    its words name (a check otherwise). Anything else: what can we do for you?"""
+    its words name (a check otherwise). A problem in it is a report. Anything else: what can we do
+    for you?"""
 
     def name(self) -> str:
         return "action_route_detail"
@@ -281,6 +287,10 @@ class RouteDetail(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         text = latest_text(tracker)
         if not find_ticket_id(text):
+            if names_a_problem(clean(text), runtime.settings().categories_file):
+                # "我是启明星电子的孙丽，电话138…，三号楼前面的路灯全不亮了": a whole report in one
+                # breath that the NLU took for a detail. Filing starts with all of it.
+                return [FollowupAction("ticket_form")]
             dispatcher.utter_message(response="utter_how_can_i_help")
             return []
         op = next((op for op, words in _OPERATION_WORDS if words.search(text)), "check")

@@ -19,9 +19,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
-from actions.categories import category_from_answer, infer_category
+from actions.categories import category_from_answer, infer_category, names_a_problem
 from actions.conversation import (asked_before_this_turn, caller_phone, channel, entity, latest_intent,
-                                  latest_text, pending_keys, user_turns)
+                                  latest_text, pending_keys, said_again, user_turns)
 from actions.dialogue import after_digression, digression, leaves_filing, yes_or_no
 from actions.handoff import handoff
 from actions.proof import known_codes, new_query_code
@@ -64,7 +64,8 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
     values: dict[str, Any] = {
         "request_type": request_type,
         "ticket_confirmed": None,
-        "description": said if intent in REQUEST_TYPES and is_specific(said) and len(said) <= DESCRIPTION_MAX else None,
+        "description": said if (intent in REQUEST_TYPES or names_a_problem(said, settings.categories_file))
+        and is_specific(said) and len(said) <= DESCRIPTION_MAX else None,
         "location": entity(tracker, "location"),
     }
     if request_type == "problem":
@@ -143,17 +144,6 @@ def _problem_said_before(tracker: Tracker, said: str) -> Optional[str]:
         return None
     category = infer_category(earlier, runtime.settings().categories_file)
     return earlier if category and category != OTHER_CATEGORY else None
-
-
-def _said_since_asked(tracker: Tracker, response: str) -> bool:
-    """Whether the bot's latest words other than the pending question were `response`: the question
-    was asked again after it, and this is the second answer that did not do."""
-    asked = f"utter_ask_{tracker.get_slot('requested_slot')}"
-    for event in reversed(tracker.events):
-        said = (event.get("metadata") or {}).get("utter_action") if event.get("event") == "bot" else None
-        if said and said != asked:
-            return said == response
-    return False
 
 
 def _whole_person(found: Optional[str], name: Optional[str]) -> bool:
@@ -246,7 +236,7 @@ class ValidateTicketForm(Action):
             found = entity(tracker, "category")
             updates["category"] = found if found in CATEGORIES else category_from_answer(
                 said, settings.categories_file)
-            if not updates["category"] and _said_since_asked(tracker, "utter_category_not_understood"):
+            if not updates["category"] and said_again(tracker, "utter_category_not_understood"):
                 # Asked twice: 其他 and on with the report; the operators classify it (a smoking
                 # transformer must not wait on a list of twelve categories).
                 updates["category"] = OTHER_CATEGORY

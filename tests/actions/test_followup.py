@@ -1,0 +1,42 @@
+"""The follow-up form's questions (ticket number, query code) never trap a caller who cannot or will
+not answer them: thanks, "记不清了", or a second answer that is no number end the follow-up."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.actions.webhook import responses, run_action, slot_events
+
+
+def bot(response: str) -> dict[str, Any]:
+    return {"event": "bot", "text": "…", "metadata": {"utter_action": response}}
+
+
+def answer(action_server, text: str, asked: str, history: tuple = (), intent: str = "inform") -> dict:
+    return run_action(action_server.url, "validate_followup_form", text=text, intent=intent, history=history,
+                      slots={"followup_op": "check", "requested_slot": asked, "ticket_id": "2612010005"
+                             if asked == "query_code" else None})
+
+
+@pytest.mark.parametrize("said, intent", [("好的谢谢", "thank"), ("好的", "affirm"), ("编号我记不清了", "inform"),
+                                          ("谢谢你", "thank")])
+def test_a_caller_without_a_number_is_not_asked_for_it_again(action_server, said, intent):
+    result = answer(action_server, said, "ticket_id", intent=intent)
+    assert responses(result) == ["utter_no_ticket_id"] and slot_events(result)["followup_op"] == "stopped"
+
+
+def test_a_second_answer_without_a_number_ends_the_question(action_server):
+    first = answer(action_server, "西安飞翔网络科技有限公司", "ticket_id", history=(bot("utter_ask_ticket_id"),))
+    assert responses(first) == ["utter_ticket_id_not_understood"]
+    second = answer(action_server, "就是我们公司那个", "ticket_id",
+                    history=(bot("utter_ticket_id_not_understood"), bot("utter_ask_ticket_id")))
+    assert responses(second) == ["utter_no_ticket_id"] and slot_events(second)["followup_op"] == "stopped"
+
+
+def test_a_second_answer_without_a_code_ends_the_question(action_server):
+    first = answer(action_server, "我是他同事", "query_code", history=(bot("utter_ask_query_code"),))
+    assert responses(first)[0] == "utter_query_code_not_understood"
+    second = answer(action_server, "OK", "query_code",
+                    history=(bot("utter_query_code_not_understood"), bot("utter_ask_query_code")))
+    assert responses(second)[0] == "utter_no_query_code" and slot_events(second)["followup_op"] == "stopped"
