@@ -37,6 +37,9 @@ def description_start(ticket: dict[str, Any], length: int = 16) -> str:
     return text[:length] + ("…" if len(text) > length else "")
 
 
+RESULT_READ_MAX = 300  # characters of the department's answer read out; the rest is in the ticket
+
+
 def say_status(dispatcher: CollectingDispatcher, ticket: dict[str, Any], **payload: Any) -> None:
     """One ticket's state, then whether it is overdue and, while it is open, the department's latest
     progress note."""
@@ -53,6 +56,11 @@ def say_status(dispatcher: CollectingDispatcher, ticket: dict[str, Any], **paylo
     note = latest_note(ticket)
     if note and ticket.get("status") in OPEN_STATUSES:
         dispatcher.utter_message(response="utter_ticket_latest_note", note=note)
+    result = " ".join(str(ticket.get("result") or "").split())
+    if result and ticket.get("status") in ("resolved", "closed"):
+        # What the caller asked about: the answer, before any rating question.
+        dispatcher.utter_message(response="utter_ticket_result",
+                                 result=result if len(result) <= RESULT_READ_MAX else result[:RESULT_READ_MAX] + "……")
 
 
 def latest_note(ticket: dict[str, Any], limit: int = 200) -> str:

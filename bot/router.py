@@ -39,6 +39,7 @@ BOARD_CHANGED = "board_changed"  # review requests or alerts changed somewhere: 
 # operators see them too.
 NOTICE_WAITING = reply("utter_notice_waiting")
 NOTICE_STILL_WAITING = reply("utter_notice_still_waiting")
+NOTICE_LEFT_QUEUE = reply("utter_notice_left_queue")
 NOTICE_CLAIMED = reply("utter_notice_claimed")  # names nobody: the user side never learns a login name
 NOTICE_HANDED_BACK = reply("utter_notice_handed_back")
 NOTICE_CLOSED = reply("utter_notice_closed")
@@ -58,6 +59,11 @@ NOTICE_TICKET_RATING_FAILED = reply("utter_notice_ticket_rating_failed")  # {tic
 # "人工"; not every sentence that names the service ("谢谢客服").
 _WANTS_HUMAN = re.compile(r"(转|找|要|接|换|叫|联系|打给)\s*(一?个|一下|下)?\s*(人工|真人|客服|坐席|接线员)"
                           r"|^\s*(人工|人工客服|人工服务|客服|真人)\s*[。！!？?]*\s*$")
+# "算了，不用人工了" / "不等了" while waiting for an operator: back to the bot, which answers what
+# else the message says ("算了不等了，我就是想投诉一下物业").
+_STOPS_WAITING = re.compile(r"(不用|不要|不需要|不找|不转|取消|别转)(转)?(人工|客服|真人)|不等了|不想等|等不了|"
+                            r"不用等|还是(让|跟|和)?(机器人|智能助手)|我自己(查|来|弄|办)")
+_LEFT_OVER = re.compile(r"^([\W_]|算了|好吧|好的|那|吧|了)+|[\W_]+$")
 _REQUEST_HUMAN_PAYLOAD = "/request_human"  # the bot's own 转人工 quick reply
 OUTAGE_REASON = "bot_unavailable"  # contract.messages.HANDOFF_REASONS
 
@@ -179,6 +185,18 @@ class Router:
                 # the bot itself just offered may be sent as one; anything else is the user's text.
                 metadata.pop("payload")
             self._append(conv, "user", (spoken or text)[:VOICE_TRANSCRIPT_MAX], {"payload": metadata.get("payload")})
+            if conv.state == "waiting" and _STOPS_WAITING.search(text):
+                # Nobody may be there for a while (at night); the caller is never stuck in the queue.
+                back = self.store.transition(conv.id, expect_states=("waiting",), state="bot", waiting_since=None)
+                if back is not None:
+                    log.info("%s left the queue", conv.id)
+                    notice = self._append(back, "system", NOTICE_LEFT_QUEUE)
+                    self._publish_state(back)
+                    rest = _LEFT_OVER.sub("", _STOPS_WAITING.sub("", text))
+                    if len(re.sub(r"[\W_]", "", rest)) < 3:
+                        return [notice]  # nothing else said: the bot waits for what the caller wants
+                    return [notice, *await self._ask_bot(back, as_words(rest), metadata)]
+                conv = self._require(conv.id)  # claimed meanwhile: the operator answers
             if conv.state == "waiting":
                 return [_notice(NOTICE_STILL_WAITING)]
             if conv.state == "operator":

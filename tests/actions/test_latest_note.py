@@ -1,4 +1,5 @@
-"""A proved caller who looks a ticket up hears or reads the department's latest progress note."""
+"""A proved caller who looks a ticket up hears or reads the department's latest progress note, and
+once the ticket is resolved its answer."""
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import latest_note, say_status
@@ -32,3 +33,12 @@ def test_no_note_no_line_and_a_resolved_ticket_is_read_by_its_status_only() -> N
 
 def test_a_long_note_is_cut_for_reading_aloud() -> None:
     assert latest_note({"progress_notes": [{"text": "很" * 500}]}) == "很" * 200 + "……"
+
+
+def test_a_resolved_ticket_is_read_with_the_department_s_answer() -> None:
+    resolved = _said({**TICKET, "status": "resolved", "result": "已更换灯泡，\n路灯恢复正常", "progress_notes": NOTES})
+    assert [m["response"] for m in resolved] == ["utter_ticket_status_resolved", "utter_ticket_result"]
+    assert reply("utter_ticket_result", result=resolved[1]["result"]) == "办理结果：已更换灯泡， 路灯恢复正常"
+    closed = _said({**TICKET, "status": "closed", "result": "答" * 400})
+    assert closed[1]["result"] == "答" * 300 + "……"
+    assert [m["response"] for m in _said({**TICKET, "status": "resolved"})] == ["utter_ticket_status_resolved"]

@@ -15,6 +15,8 @@ from bot.router import (
     BOT_FAILURES_BEFORE_HANDOFF,
     NOTICE_BOT_DOWN,
     NOTICE_HANDED_BACK,
+    NOTICE_LEFT_QUEUE,
+    NOTICE_STILL_WAITING,
     NOTICE_TOO_FAST,
     NOTICE_WAITING,
     BotUnavailable,
@@ -392,6 +394,27 @@ def test_an_answered_turn_starts_the_count_of_failures_again(store: Conversation
     run(router.handle_user_message("s2", "沉默"))
     run(router.handle_user_message("s3", "沉默"))
     assert router.queue() == []
+
+
+@pytest.mark.parametrize("said", ["算了，不用人工了", "不等了", "取消转人工"])
+def test_a_user_waiting_for_a_person_can_go_back_to_the_bot(router: Router, bot: ScriptedBot, said: str) -> None:
+    run(router.handle_user_message("s1", "我要转人工"))
+    assert router.conversation("s1").state == "waiting"
+    asked = len(bot.asked)
+    replies = run(router.handle_user_message("s1", said))
+    assert [r["text"] for r in replies] == [NOTICE_LEFT_QUEUE]
+    assert router.conversation("s1").state == "bot" and router.queue() == []
+    assert len(bot.asked) == asked  # nothing else was said: the bot waits for what the user wants
+
+
+def test_what_else_the_user_says_when_leaving_the_queue_goes_to_the_bot(router: Router, bot: ScriptedBot) -> None:
+    run(router.handle_user_message("s1", "我要转人工"))
+    replies = run(router.handle_user_message("s1", "算了不等了，我就是想投诉一下物业"))
+    assert [r["text"] for r in replies] == [NOTICE_LEFT_QUEUE, "收到：我就是想投诉一下物业"]
+    # Other words while waiting are kept for the operator, as before.
+    run(router.handle_user_message("s2", "我要转人工"))
+    assert [r["text"] for r in run(router.handle_user_message("s2", "还要等多久"))] == [NOTICE_STILL_WAITING]
+    assert router.conversation("s2").state == "waiting"
 
 
 def test_typed_text_never_reaches_the_bot_as_an_intent(router: Router, bot: ScriptedBot) -> None:
