@@ -52,6 +52,7 @@ NOTICE_TOO_FAST = reply("utter_notice_too_fast")
 NOTICE_RATED = reply("utter_notice_rated")
 NOTICE_RATED_TICKET = reply("utter_notice_rated_ticket")  # {ticket_id}
 NOTICE_RATING_PENDING = reply("utter_notice_rating_pending")  # {ticket_id}
+NOTICE_RATING_AFTER_RESOLUTION = reply("utter_notice_rating_after_resolution")  # {ticket_id}
 NOTICE_RATED_TICKET_REWORK = reply("utter_notice_rated_ticket_rework")  # {ticket_id}
 NOTICE_TICKET_RATING_FAILED = reply("utter_notice_ticket_rating_failed")  # {ticket_id}
 
@@ -87,7 +88,8 @@ class BotClient(Protocol):
 
 class TicketRater(Protocol):
     async def rate(self, conversation_id: str, ticket_id: str, score: int, comment: str) -> str:
-        """"rated" (the ticket has it), "pending" (kept until the ticket is resolved) or "dropped"."""
+        """"rated" (the ticket has it), "pending" (kept until the issue API answers), "not_resolved"
+        (still being handled: its 回访 asks once it is resolved) or "dropped"."""
 
 
 class MessageLimiter:
@@ -204,8 +206,8 @@ class Router:
             return await self._ask_bot(conv, metadata.get("payload") or as_words(text), metadata)
 
     async def rate(self, sender: str, score: int, comment: str = "") -> list[dict]:
-        """End-of-chat satisfaction: kept with the conversation and passed on to its tickets, now or,
-        for tickets still being handled, once they are resolved (the rater keeps it until then)."""
+        """End-of-chat satisfaction: kept with the conversation and passed on to its resolved tickets
+        (those still being handled are rated by their 回访 once resolved: the user is told so)."""
         if not 1 <= int(score) <= 5:
             raise ValueError("score must be 1..5")
         async with self._lock(sender):
@@ -221,7 +223,8 @@ class Router:
                 except Exception:  # a bug there must not lose the conversation's own rating
                     log.exception("could not pass the rating on to ticket %s", ticket_id)
                     continue
-                notice = {"rated": NOTICE_RATED_TICKET, "pending": NOTICE_RATING_PENDING}.get(outcome)
+                notice = {"rated": NOTICE_RATED_TICKET, "pending": NOTICE_RATING_PENDING,
+                          "not_resolved": NOTICE_RATING_AFTER_RESOLUTION}.get(outcome)
                 if notice:
                     replies.append(self._append(conv, "system", notice.format(ticket_id=ticket_id)))
             self._publish_state(conv)
@@ -246,7 +249,8 @@ class Router:
             if outcome == "rated":
                 notice = NOTICE_RATED_TICKET_REWORK if int(score) <= REWORK_MAX_SCORE else NOTICE_RATED_TICKET
             else:
-                notice = NOTICE_RATING_PENDING if outcome == "pending" else NOTICE_TICKET_RATING_FAILED
+                notice = {"pending": NOTICE_RATING_PENDING, "not_resolved": NOTICE_RATING_AFTER_RESOLUTION}.get(
+                    outcome, NOTICE_TICKET_RATING_FAILED)
             self._append(conv, "system", notice.format(ticket_id=ticket_id), {"rated_ticket": ticket_id})
             return outcome
 

@@ -1,8 +1,8 @@
-"""End-of-chat ratings that wait for their ticket to be resolved, kept in the gateway's state database.
+"""Ratings of resolved tickets that the issue API could not take yet (it was down or refused the
+gateway's token), kept in the gateway's state database.
 
-Users rate when the chat ends, often days before the department resolves the ticket, and the issue
-API accepts a rating only once a ticket is resolved. The rating is therefore kept on disk, beside
-the conversations, so that a gateway restart in between does not lose it.
+The rating is kept on disk, beside the conversations, so that a gateway restart before the issue API
+is back does not lose it (ticket_ratings retries them).
 """
 from __future__ import annotations
 

@@ -132,8 +132,8 @@ class GatewaySettings(HotlineSettings):
     chat_sockets_per_address: int = Field(30, env="GATEWAY_CHAT_SOCKETS_PER_ADDRESS", ge=1)
     rasa_timeout: float = Field(30.0, env="GATEWAY_RASA_TIMEOUT", gt=0)
     log_level: str = Field("info", env="GATEWAY_LOG_LEVEL")
-    # Ratings given before their ticket was resolved are retried this often (seconds), and given up
-    # after this many days without the ticket being resolved.
+    # Ratings the issue API could not take (down, token refused) are retried this often (seconds), and
+    # given up after this many days.
     rating_retry_seconds: float = Field(300.0, env="GATEWAY_RATING_RETRY_SECONDS", gt=0)
     rating_max_age_days: float = Field(30.0, env="GATEWAY_RATING_MAX_AGE_DAYS", gt=0)
     # How often (seconds) consoles' review requests and alerts are read from the issue API while a

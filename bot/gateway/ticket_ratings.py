@@ -1,10 +1,14 @@
 """Passing end-of-chat ratings on to tickets through the issue API: at once if the ticket is
-resolved, otherwise kept (see pending_ratings) and retried every GATEWAY_RATING_RETRY_SECONDS.
+resolved; kept (see pending_ratings) and retried every GATEWAY_RATING_RETRY_SECONDS only while the
+issue API cannot be reached.
 
-The issue API takes a rating only for a `resolved` ticket and then archives it as `closed`. A
-ticket still being handled is worth waiting for; one that was cancelled, already rated or is gone
-never will take the rating, so that rating is dropped with a log line instead of retried forever.
-An issue API that is down or refuses the gateway's token is a passing problem: the rating waits.
+The issue API takes a rating only for a `resolved` ticket and then archives it as `closed`. A rating
+given while the ticket is still being handled is not kept for it: the reporter has not seen the
+result yet, and a score given before the work would close the ticket and end its 回访 the moment the
+department resolves it. That ticket is rated through its 回访 instead (the widget offers the form once
+it is resolved). One that was cancelled, already rated or is gone never will take the rating, so that
+rating is dropped with a log line. An issue API that is down or refuses the gateway's token is a
+passing problem: the rating waits, and is passed on if the ticket is resolved by then.
 """
 from __future__ import annotations
 
@@ -19,7 +23,9 @@ from contract.issue_client import IssueApiError, IssueClient
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["rated", "pending", "dropped"]
+# rated: the ticket has it; pending: kept until the issue API answers; not_resolved: the ticket is
+# still being handled and is rated by its 回访; dropped: it never will take this rating.
+Outcome = Literal["rated", "pending", "not_resolved", "dropped"]
 
 # Statuses on the way to `resolved`: a rating for these tickets waits.
 STILL_OPEN = {"received", "assigned", "in_progress"}
@@ -44,7 +50,7 @@ class TicketRatings:
 
     async def retry_pending(self) -> dict[str, int]:
         """One pass over the kept ratings; returns how many were rated, dropped or still wait."""
-        counts = {"rated": 0, "pending": 0, "dropped": 0}
+        counts = {"rated": 0, "pending": 0, "not_resolved": 0, "dropped": 0}
         for rating in self.pending.all():
             if time.time() - rating.created_at > self.max_age_seconds:
                 log.warning("dropping the rating of ticket %s from %s: the ticket was not resolved within "
@@ -62,7 +68,9 @@ class TicketRatings:
             ticket = await asyncio.to_thread(self.issue_api.get_ticket, ticket_id)
             status = ticket.get("status")
             if status in STILL_OPEN:
-                return "pending"
+                log.info("rating of ticket %s from %s not passed on: the ticket is %s, its 回访 asks once it "
+                         "is resolved", ticket_id, conversation_id, status)
+                return "not_resolved"
             if status != "resolved":
                 log.warning("dropping the rating of ticket %s from %s: the ticket is %s", ticket_id,
                             conversation_id, status)
@@ -96,8 +104,9 @@ async def retry_periodically(ratings: TicketRatings, interval: float) -> None:
     while True:
         try:
             counts = await ratings.retry_pending()
-            if counts["rated"] or counts["dropped"]:
-                log.info("pending ratings: %(rated)d passed on, %(dropped)d dropped, %(pending)d waiting", counts)
+            if counts["rated"] or counts["dropped"] or counts["not_resolved"]:
+                log.info("pending ratings: %(rated)d passed on, %(not_resolved)d left to the 回访 of tickets "
+                         "still being handled, %(dropped)d dropped, %(pending)d waiting", counts)
         except Exception:  # one bad pass (a locked database, a bug) must not stop the next ones
             log.exception("retrying pending ratings failed")
         await asyncio.sleep(interval)

@@ -16,6 +16,7 @@ from bot.router import (
     NOTICE_BOT_DOWN,
     NOTICE_HANDED_BACK,
     NOTICE_LEFT_QUEUE,
+    NOTICE_RATING_AFTER_RESOLUTION,
     NOTICE_STILL_WAITING,
     NOTICE_TOO_FAST,
     NOTICE_WAITING,
@@ -56,7 +57,7 @@ class FakeTickets:
 
     async def rate(self, conversation_id: str, ticket_id: str, score: int, comment: str) -> str:
         if ticket_id not in self.resolved:
-            return "pending"
+            return "not_resolved"
         self.ratings.append((ticket_id, score, comment))
         return "rated"
 
@@ -278,14 +279,14 @@ def test_rating_closes_the_chat_and_reaches_resolved_tickets(store: Conversation
         run(router.rate("s1", 9))
 
 
-def test_a_rating_for_a_ticket_still_in_progress_tells_the_user_it_will_follow(
+def test_a_rating_for_a_ticket_still_in_progress_is_left_to_its_callback(
         store: ConversationStore, bot: ScriptedBot) -> None:
     tickets = FakeTickets(resolved=set())
     router = Router(store, bot, tickets=tickets)
     run(router.handle_user_message("s1", "帮我登记"))
     replies = run(router.rate("s1", 4))
     assert tickets.ratings == []
-    assert any("20261127001" in r["text"] and "办结后" in r["text"] for r in replies)
+    assert NOTICE_RATING_AFTER_RESOLUTION.format(ticket_id="20261127001") in [r["text"] for r in replies]
 
 
 def test_tickets_are_learned_from_the_ticket_payload_never_from_the_text(store: ConversationStore) -> None:
