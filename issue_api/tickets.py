@@ -354,6 +354,9 @@ class TicketService:
             score = int(payload["score"])
             comment = payload.get("comment")
             source = payload.get("channel") or ("operator" if account.role == "operator" else None)
+            if source == "operator" and account.role != "operator":
+                # Only an operator types in a rating for the reporter; the bot passes on what it heard.
+                raise invalid_field("channel", "not_allowed", "只有坐席可以代为录入评价")
             rated_note = (f"{score} 分 {RATING_LABELS[score]}" + (f"({RATING_CHANNEL_LABELS[source]})" if source else "")
                           + (f":{comment}" if comment else ""))
             values: Dict[str, Any] = {"rating_score": score, "rating_comment": comment, "rated_at": stamp,

@@ -127,6 +127,9 @@ def test_a_rating_from_an_unknown_channel_is_422(api: Api) -> None:
     api.act(ticket["id"], "resolve", result="已处理")
     response = api.call("POST", f"/tickets/{ticket['id']}/rating", json={"score": 5, "channel": "carrier-pigeon"})
     assert response.status_code == 422 and _error(response)["code"] == "validation_failed"
+    # The bot passes on what the reporter said to it; "typed in by an operator" is the operators' to say.
+    response = api.call("POST", f"/tickets/{ticket['id']}/rating", role="bot", json={"score": 5, "channel": "operator"})
+    assert response.status_code == 422 and _error(response)["fields"][0]["field"] == "channel"
     assert api.get(ticket["id"])["status"] == "resolved"
 
 
