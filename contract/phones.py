@@ -110,6 +110,39 @@ def _mask_match(match: "re.Match[str]") -> str:
     return f"****{match.group('l4')}"
 
 
+# Any other run of digits and separators, checked against the phone rules themselves: groupings such as
+# "1391 234 5678", doubled separators, "+86 29 8888 1234" or a landline without its leading 0.
+_DIGITS_AND_SEPARATORS = re.compile(r"(?<![\d*])(?:\+|%2B)?[\d(（][\d\s\-.()（）+]{5,24}\d(?![\d*])")
+
+
+_TICKET_AS_READ = re.compile(r"\d{4} \d{4} \d{2,4}")  # "2712 0100 01": how the bot shows ticket numbers
+_DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}")  # "2026-12-01 19": a log line's time stamp
+
+
+def _phone_or_none(text: str) -> Optional[str]:
+    # Bare digits are the first pattern's (a ticket number such as 2712010001 may read as a landline
+    # without its 0); only numbers written in groups are judged here.
+    if (text.isdigit() or _TICKET_AS_READ.fullmatch(text) or _DATE.search(text)
+            or not 7 <= sum(ch.isdigit() for ch in text) <= 15):
+        return None
+    return normalize_phone(re.sub(r"(?<=\d)\+(?=\d)", " ", text.replace("%2B", "+")))
+
+
+def _mask_if_phone(match: "re.Match[str]") -> str:
+    """The run masked where a stretch of its space-separated groups is a phone ("1391 234 5678 401":
+    the number, then a status code), the longest stretch first."""
+    text = match.group()
+    groups = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)][:8]
+    for first in range(len(groups)):
+        for last in range(len(groups) - 1, first - 1, -1):
+            start, end = groups[first][0], groups[last][1]
+            normal = _phone_or_none(text[start:end])
+            if normal:
+                rest = _DIGITS_AND_SEPARATORS.sub(_mask_if_phone, text[end:])
+                return text[:start] + mask_phone(normal) + rest
+    return text
+
+
 def mask_phones_in_text(text: str) -> str:
     """Every phone-like number in `text` masked; ticket numbers and other digits left alone."""
-    return _PHONE_IN_TEXT.sub(_mask_match, text)
+    return _DIGITS_AND_SEPARATORS.sub(_mask_if_phone, _PHONE_IN_TEXT.sub(_mask_match, text))

@@ -33,6 +33,7 @@ from bot.router import NOTICE_CLAIMED, Router, is_claim_notice
 from contract.issue_client import IssueApiError
 from contract.replies import reply
 
+_TICKET_ID = re.compile(r"\d{8,12}")  # contract: ticket ids are 8 to 12 digits
 log = logging.getLogger(__name__)
 router = APIRouter()
 
@@ -234,7 +235,8 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str, addre
             try:
                 outcome = await conv_router.rate_ticket(sender, ticket_id, score, comment)
             except KeyError:  # no conversation, or not one of its tickets: nothing is rated
-                log.warning("conversation %s tried to rate ticket %r, which is not its own", sender, ticket_id[:30])
+                shown = ticket_id if _TICKET_ID.fullmatch(ticket_id) else "(not a ticket number)"  # never free text
+                log.warning("conversation %s tried to rate ticket %s, which is not its own", sender, shown)
                 await _notice(websocket, NOTICE_NOT_OWN_TICKET)
                 continue
             log.info("conversation %s rated ticket %s: %s (%s)", sender, ticket_id, score, outcome)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, StrictStr
 from bot.gateway.console_deps import audit_of, issue_api_of, operator, router_of
 from bot.router import UnknownConversation
 from contract.issue_client import IssueApiError
+from contract.phones import normalize_phone
 from contract.vocabulary import FIELD_LABELS
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,9 @@ async def conversation_tickets(conversation_id: str, request: Request) -> dict:
 @router.get("/api/v1/console/tickets")
 async def tickets_by_phone(request: Request, phone: str) -> Any:
     operator(request)
-    return {"items": await issue_call(issue_api_of(request).tickets_by_phone, phone.strip())}
+    # In its normal form: the issue API finds it however it was typed, and its access log masks it.
+    wanted = normalize_phone(phone) or phone.strip()
+    return {"items": await issue_call(issue_api_of(request).tickets_by_phone, wanted)}
 
 
 @router.get("/api/v1/console/tickets/{ticket_id}")
