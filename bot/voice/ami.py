@@ -9,6 +9,7 @@ therefore records the channel under the UUID in AstDB before starting AudioSocke
      same => n,Set(DB(audiosocket-cid/${CALL_UUID})=${CALLERID(num)})
      same => n,AudioSocket(${CALL_UUID},127.0.0.1:9092)
      same => n,Hangup()
+    exten => h,1,NoOp(${DB_DELETE(audiosocket/${CALL_UUID})})
 
 (and the caller's number, which AudioSocket does not carry), and the bot reads them back (`DBGet`):
 the number when the call starts, the channel on a handoff, and redirects the channel to the operator queue's
@@ -115,6 +116,9 @@ def lookup_caller_id(settings: VoiceSettings, call_id: str) -> str | None:
     try:
         _login(ami, settings)
         number = db_get(ami, f"{settings.ami_db_family}-cid", call_id)
+        # Read once: a connection replaying this call's UUID later must not get the caller's number
+        # (it is proof of who the caller is). Best effort: a refusal changes nothing for this call.
+        ami.action("DBDel", Family=f"{settings.ami_db_family}-cid", Key=call_id)
         ami.action("Logoff")
         return number if number and number.isdigit() else None
     except (AmiError, OSError) as exc:

@@ -19,6 +19,9 @@ import collections
 import functools
 import logging
 import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Awaitable, Callable, Sequence
 
 from bot.voice import audiosocket as proto
@@ -89,6 +92,27 @@ class AudioSocketSink:
         deadline = loop.time() + timeout
         while self.is_playing(0) and loop.time() < deadline:
             await asyncio.sleep(0.02)
+
+
+EXTRA_WORKERS = 8  # worker threads beyond two per call: callback dialling, caller-id lookups
+
+
+class RecentCalls:
+    """Call UUIDs connected in the last RECENT_CALLS_SECONDS (bounded), so that none connects twice."""
+
+    def __init__(self, keep_seconds: float = 6 * 3600, most: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.keep_seconds, self.most, self._clock = keep_seconds, most, clock
+        self._seen: "OrderedDict[str, float]" = OrderedDict()
+
+    def first_time(self, call_id: str) -> bool:
+        now = self._clock()
+        while self._seen and (len(self._seen) >= self.most or next(iter(self._seen.values())) < now - self.keep_seconds):
+            self._seen.popitem(last=False)
+        if call_id in self._seen:
+            return False
+        self._seen[call_id] = now
+        return True
 
 
 class CallSlots:
@@ -178,7 +202,8 @@ async def refuse_busy(writer: asyncio.StreamWriter, busy_audio: bytes, call_id: 
 
 async def handle_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                             make_session: SessionFactory, settings: VoiceSettings,
-                            slots: CallSlots | None = None, busy_audio: bytes = b"") -> None:
+                            slots: CallSlots | None = None, busy_audio: bytes = b"",
+                            recent: "RecentCalls | None" = None) -> None:
     """One call: UUID, then audio/DTMF until either side hangs up."""
     peer = writer.get_extra_info("peername")
     try:
@@ -189,6 +214,12 @@ async def handle_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
         call_id = first.call_uuid
     except (proto.ProtocolError, asyncio.TimeoutError) as exc:
         log.warning("AudioSocket connection from %s rejected: %s", peer, exc)
+        writer.close()
+        return
+    if recent is not None and not recent.first_time(call_id):
+        # Asterisk makes a new UUID for every call: one seen before is a replay, which would join that
+        # call's conversation (and, with AMI, read its caller id) from outside.
+        log.warning("AudioSocket connection from %s rejected: call %s was already connected", peer, call_id)
         writer.close()
         return
 
@@ -227,9 +258,22 @@ async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     # still. And no call outlasts VOICE_MAX_CALL on the wall clock either, whatever it sends.
     heard_at = loop.time()
     ends_at = heard_at + settings.max_call + min(WALL_CLOCK_MARGIN, settings.max_call / 2)
+    chatter = _Chatter()
     try:
         while not call.done():
-            wait = min(heard_at + settings.audiosocket_read_timeout, ends_at) - loop.time()
+            # Checked for every message, not only when a read times out: a peer flooding the line with
+            # keys, empty frames or unknown messages never lets a read time out.
+            now = loop.time()
+            if now >= ends_at or now >= heard_at + settings.audiosocket_read_timeout:
+                _log_line_end(call_id, settings, wall_clock=now >= ends_at)
+                line_dead = True
+                break
+            if chatter.flooding(now):
+                log.warning("call %s: more than %d messages without audio in a second: hanging up", call_id,
+                            CHATTER_PER_SECOND)
+                line_dead = True
+                break
+            wait = min(heard_at + settings.audiosocket_read_timeout, ends_at) - now
             read = asyncio.ensure_future(asyncio.wait_for(proto.read_message(reader), max(wait, 0.001)))
             await asyncio.wait({read, call}, return_when=asyncio.FIRST_COMPLETED)
             if not read.done():
@@ -240,13 +284,10 @@ async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
                 message = read.result()
             except proto.UnknownKind as exc:
                 line.unknown_kind(exc)
+                chatter.heard(loop.time())
                 continue
             except asyncio.TimeoutError:
-                if loop.time() >= ends_at:
-                    log.warning("call %s: longer than %gs on the wall clock: hanging up", call_id, settings.max_call)
-                else:
-                    log.warning("call %s: no audio from the line for %gs: hanging up", call_id,
-                                settings.audiosocket_read_timeout)
+                _log_line_end(call_id, settings, wall_clock=loop.time() >= ends_at)
                 line_dead = True
                 break
             if message is None or message.kind == proto.Kind.HANGUP:
@@ -256,8 +297,11 @@ async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
                 samples = line.whole_samples(message.payload)
                 if samples:
                     heard_at = loop.time()
+                else:
+                    chatter.heard(loop.time())
                 line.dropped(source.push(samples), source)
             elif message.kind == proto.Kind.DTMF:
+                chatter.heard(loop.time())
                 session.push_dtmf(message.digit)
             elif message.kind == proto.Kind.ERROR:
                 log.warning("call %s: Asterisk reported %s", call_id, message.error_text)
@@ -292,6 +336,31 @@ async def _run_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
         writer.close()
         line.summary(source)
         log.info("AudioSocket call %s closed (%s)", call_id, "line silent" if line_dead else reason)
+
+
+CHATTER_PER_SECOND = 100  # messages without audio a line may send in a second (keys come a few a second)
+
+
+class _Chatter:
+    """Counts messages that carry no audio (keys, empty frames, unknown kinds) in the current second."""
+
+    def __init__(self) -> None:
+        self.second, self.count = 0, 0
+
+    def heard(self, now: float) -> None:
+        if int(now) != self.second:
+            self.second, self.count = int(now), 0
+        self.count += 1
+
+    def flooding(self, now: float) -> bool:
+        return int(now) == self.second and self.count > CHATTER_PER_SECOND
+
+
+def _log_line_end(call_id: str, settings: VoiceSettings, wall_clock: bool) -> None:
+    if wall_clock:
+        log.warning("call %s: longer than %gs on the wall clock: hanging up", call_id, settings.max_call)
+    else:
+        log.warning("call %s: no audio from the line for %gs: hanging up", call_id, settings.audiosocket_read_timeout)
 
 
 class _LineFaults:
@@ -358,8 +427,14 @@ async def serve(make_session: SessionFactory, settings: VoiceSettings, busy_audi
     """Listen on AUDIOSOCKET_HOST:AUDIOSOCKET_PORT until cancelled, running `background` tasks (the
     callback dialer) alongside."""
     slots = slots or CallSlots(settings.audiosocket_max_calls)
+    # Every call holds a worker thread for its whole length (its decoder), and briefly a second one to
+    # set it up: asyncio's default pool (cores + 4 threads) would leave calls beyond it with a slot
+    # and silence. The pool is sized to the calls allowed, with room for the callbacks' work.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(
+        max_workers=2 * settings.audiosocket_max_calls + EXTRA_WORKERS, thread_name_prefix="call"))
+    recent = RecentCalls()
     server = await asyncio.start_server(
-        lambda r, w: handle_connection(r, w, make_session, settings, slots, busy_audio),
+        lambda r, w: handle_connection(r, w, make_session, settings, slots, busy_audio, recent),
         settings.audiosocket_host, settings.audiosocket_port,
     )
     log.info("AudioSocket server listening on %s:%s", settings.audiosocket_host, settings.audiosocket_port)

@@ -111,6 +111,87 @@ def test_a_peer_that_sends_anything_but_audio_is_hung_up_like_a_silent_one(serve
     assert up, "the holder's slot was not given back"
 
 
+@pytest.mark.parametrize("flood", [encode(0x42, b"\0" * 8), encode(Kind.AUDIO, b""), encode(Kind.DTMF, b"1")],
+                         ids=["unknown-kind", "empty-audio", "keys"])
+def test_a_peer_flooding_the_line_without_audio_is_hung_up_at_once(server: int, flood: bytes) -> None:
+    """Messages sent as fast as the line takes them never let a read time out: the limits must hold
+    for every message, not only when the line goes quiet."""
+    async def call() -> tuple[float, bool]:
+        holder = await connect(server)
+        await holder.send(Kind.UUID, uuid.uuid4().bytes)
+        await holder.silence(0.2)
+        began = asyncio.get_running_loop().time()
+        burst = flood * 500
+        while not holder.closed.is_set() and asyncio.get_running_loop().time() - began < READ_TIMEOUT + 20:
+            holder.writer.write(burst)
+            try:
+                await holder.writer.drain()
+            except ConnectionError:
+                break
+            await asyncio.sleep(0)
+        held = asyncio.get_running_loop().time() - began
+        next_call = await connect(server)
+        await next_call.send(Kind.UUID, uuid.uuid4().bytes)
+        up = await still_up_after(next_call, 3.0)
+        await hang_up(next_call)
+        return held, up
+
+    held, up = run_async(call())
+    assert held < READ_TIMEOUT + 3, f"the flood held the call for {held:.1f}s"
+    assert up, "the flooder's slot was not given back"
+
+
+def test_every_call_allowed_gets_a_worker_at_once() -> None:
+    """Each call holds a worker thread for its whole length: calls beyond asyncio's default pool
+    (cores + 4) had a slot and heard nothing until another call ended."""
+    calls = 12
+    settings = VoiceSettings.from_env({"AUDIOSOCKET_MAX_CALLS": str(calls), "AUDIOSOCKET_PORT": "0",
+                                       "AUDIOSOCKET_READ_TIMEOUT": "5"})
+    running = threading.Semaphore(0)
+    release = threading.Event()
+
+    class HeldSession:  # a call in progress: holds its worker until released
+        def run(self, frames) -> str:
+            running.release()
+            release.wait(30)
+            return "caller_hangup"
+
+        def push_dtmf(self, digit: str) -> None:
+            pass
+
+    async def scenario() -> int:
+        ready: asyncio.Future = asyncio.get_running_loop().create_future()
+        serving = asyncio.create_task(audiosocket_server.serve(
+            lambda call_id, sink: HeldSession(), settings, ready=ready.set_result))
+        port = (await ready).sockets[0].getsockname()[1]
+        lines = []
+        for _ in range(calls):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(encode(Kind.UUID, uuid.uuid4().bytes))
+            lines.append(writer)
+        started = 0
+        deadline = time.monotonic() + 10
+        while started < calls and time.monotonic() < deadline:
+            started += await asyncio.to_thread(running.acquire, True, 0.2)
+        release.set()
+        for writer in lines:
+            writer.write(encode(Kind.HANGUP))
+            writer.close()
+        serving.cancel()
+        return started
+
+    assert run_async(scenario()) == 12
+
+
+def test_a_call_uuid_connects_once() -> None:
+    now = [0.0]
+    recent = audiosocket_server.RecentCalls(keep_seconds=60, most=3, clock=lambda: now[0])
+    assert recent.first_time("a") and recent.first_time("b") and not recent.first_time("a")
+    now[0] = 61.0  # long past: forgotten, the bound kept
+    assert recent.first_time("a")
+    assert all(recent.first_time(c) for c in "cde") and len(recent._seen) <= 3
+
+
 def test_no_call_outlasts_its_maximum_length_on_the_wall_clock(rasa: FakeRasa, tmp_path) -> None:
     """A line that trickles one sample at a time keeps the call's audio clock nearly still."""
     for port in run_audiosocket_server(tmp_path, RASA_URL=rasa.url, VOICE_MAX_CALL="3",

@@ -1,4 +1,4 @@
-"""A small Asterisk Manager Interface peer: banner, Login, DBGet, Redirect, Originate, Logoff, as
+"""A small Asterisk Manager Interface peer: banner, Login, DBGet, DBDel, Redirect, Originate, Logoff, as
 Asterisk answers them.
 
 Originate (Async) is answered "successfully queued", then, on the same connection, an unrelated event
@@ -67,6 +67,10 @@ class FakeAmi:
             return (f"Response: Success\r\nActionID: {aid}\r\nEventList: start\r\nMessage: Result will follow\r\n\r\n"
                     f"Event: DBGetResponse\r\nActionID: {aid}\r\nFamily: {m['Family']}\r\nKey: {m['Key']}\r\nVal: {channel}\r\n\r\n"
                     f"Event: DBGetComplete\r\nActionID: {aid}\r\nEventList: Complete\r\nListItems: 1\r\n\r\n")
+        if action == "DBDel":
+            if self.db.pop((m.get("Family", ""), m.get("Key", "")), None) is None:
+                return f"Response: Error\r\nActionID: {aid}\r\nMessage: Database entry not found\r\n\r\n"
+            return f"Response: Success\r\nActionID: {aid}\r\nMessage: Key deleted successfully\r\n\r\n"
         if action == "Redirect":
             return f"Response: Success\r\nActionID: {aid}\r\nMessage: Redirect successful\r\n\r\n"
         if action == "Logoff":

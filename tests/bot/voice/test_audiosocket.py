@@ -204,12 +204,25 @@ def test_a_phone_call_from_connect_through_speech_keys_and_handoff_to_hangup(
     assert any(f != b"\0" * 320 for f in frames)
     # The handoff asked Asterisk to move the channel to the operators' extension.
     actions = [a["Action"] for a in ami.actions]
-    assert actions == ["Login", "DBGet", "Logoff", "Login", "DBGet", "Redirect", "Logoff"]
+    assert actions == ["Login", "DBGet", "DBDel", "Logoff", "Login", "DBGet", "Redirect", "Logoff"]
     assert (ami.actions[1]["Family"], ami.actions[1]["Key"]) == ("audiosocket-cid", str(CALL_UUID))
-    redirect = ami.actions[5]
+    # The caller id is read once: gone from AstDB, so a replay of this UUID could not learn it.
+    assert (ami.actions[2]["Family"], ami.actions[2]["Key"]) == ("audiosocket-cid", str(CALL_UUID))
+    assert ("audiosocket-cid", str(CALL_UUID)) not in ami.db
+    redirect = ami.actions[6]
     assert (redirect["Channel"], redirect["Context"], redirect["Exten"], redirect["Priority"]) == (
         CHANNEL, "operators", "100", "1")
-    assert (ami.actions[4]["Family"], ami.actions[4]["Key"]) == ("audiosocket", str(CALL_UUID))
+    assert (ami.actions[5]["Family"], ami.actions[5]["Key"]) == ("audiosocket", str(CALL_UUID))
+
+    async def replay() -> Peer:
+        again = await connect(audiosocket_server)
+        await again.send(Kind.UUID, CALL_UUID.bytes)
+        await asyncio.wait_for(again.closed.wait(), 15)
+        return again
+
+    # The same UUID again (a replay from outside): refused before anything is heard or said.
+    rasa.requests.clear()
+    assert run_async(replay()).received == [] and rasa.requests == []
 
 
 def test_the_bot_hangs_up_a_silent_line(audiosocket_server: int) -> None:
