@@ -207,7 +207,7 @@ def test_an_operation_the_ticket_s_status_rules_out_is_not_asked_about(action_se
                           slots={"followup_op": op, "ticket_codes": codes})
 
     rate_early = opening("我要评价工单", "rate_service", "rate")
-    assert "还在办理中" in texts(rate_early) and "办结后" in texts(rate_early)
+    assert "还没有办结" in texts(rate_early) and "办结后" in texts(rate_early)
     assert slot_events(rate_early)["followup_op"] == "stopped" and slot_events(rate_early)["requested_slot"] is None
 
     base = f"{issue_api.url}/api/v1/tickets/{ticket_id}"

@@ -119,7 +119,7 @@ def test_a_chat_rating_given_before_resolution_is_left_to_the_ticket_s_callback(
             return json.loads(await ws.recv())
 
     # Rated before the department did anything: the user is told the ticket will be asked about later.
-    assert f"工单{ticket['id']}还在办理中，办结后会请您对办理结果进行评价。" in run(rate())
+    assert f"工单{ticket['id']}还没有办结，办结后会请您对办理结果进行评价。" in run(rate())
     auth = {"Authorization": f"Bearer {issue_api.tokens['operator']}"}
     ticket_url = f"{issue_api.url}/api/v1/tickets/{ticket['id']}"
     for action, body in (("assign", {"department": "高新区市政所"}), ("resolve", {"result": "已修复"})):
