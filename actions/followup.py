@@ -13,7 +13,8 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
-from actions.conversation import caller_phone, channel, latest_intent, latest_text, pending_keys, said_again
+from actions.conversation import (caller_phone, channel, latest_intent, latest_text, pending_keys, said_again,
+                                  user_turns)
 from actions.categories import names_a_problem
 from actions.dialogue import after_digression, digression, leaves_followup, yes_or_no
 from actions.handoff import handoff
@@ -32,8 +33,11 @@ OPERATIONS = {"check_ticket": "check", "urge_ticket": "urge", "supplement_ticket
               "cancel_ticket": "cancel", "rate_service": "rate"}
 EXTRA_SLOT = {"supplement": "supplement_text", "cancel": "cancel_confirmed", "rate": "rating"}
 RESOLVED = ("resolved",)
-RESET = ["followup_op", "ticket_candidate", "supplement_text", "cancel_confirmed", "rating", "query_code",
-         "ticket_status", "requested_slot"]
+RESET = ["followup_op", "ticket_candidate", "supplement_text", "cancel_confirmed", "rating", "rating_confirmed",
+         "query_code", "ticket_status", "requested_slot"]
+# A score this low sends the ticket back to the department, which cannot be undone: it is read back
+# and confirmed first (a misheard "不好意思，满意" must not reopen a finished ticket).
+REWORK_MAX_SCORE = 2
 # Operations a ticket's status already rules out, with what the caller is told instead of being asked
 # what to add, whether to withdraw, or how to rate, only to hear no afterwards.
 NOT_POSSIBLE: dict[str, dict[str, str]] = {
@@ -85,6 +89,9 @@ def _next_slot(values: dict[str, Any], caller_known: bool) -> Optional[str]:
     extra = EXTRA_SLOT.get(op)
     if extra and values.get(extra) is None:
         return extra
+    if op == "rate" and values.get("rating") is not None and float(values["rating"]) <= REWORK_MAX_SCORE \
+            and values.get("rating_confirmed") is None:
+        return "rating_confirmed"
     return None
 
 
@@ -97,7 +104,8 @@ class ValidateFollowupForm(Action):
         intent, confidence = latest_intent(tracker)
         text = latest_text(tracker)
         requested = tracker.get_slot("requested_slot")
-        slots = ["followup_op", "ticket_id", "ticket_proved", "supplement_text", "cancel_confirmed", "rating"]
+        slots = ["followup_op", "ticket_id", "ticket_proved", "supplement_text", "cancel_confirmed", "rating",
+                 "rating_confirmed"]
         current = {slot: tracker.get_slot(slot) for slot in slots}
         # Only the phone line's caller id lists tickets by phone: a number typed in the chat proves nothing.
         phone_known = caller_phone(tracker) is not None
@@ -161,6 +169,8 @@ class ValidateFollowupForm(Action):
             updates["rating"] = rating_score(text)
             if updates["rating"] is None:
                 dispatcher.utter_message(response="utter_rating_not_understood")
+        elif requested == "rating_confirmed":
+            updates.update(self._low_score_answer(dispatcher, tracker, intent, text))
 
         values = {**current, **updates}
         if values.get("ticket_id") and values.get("ticket_proved") is None and values.get("followup_op") != STOPPED:
@@ -198,6 +208,25 @@ class ValidateFollowupForm(Action):
             # A slot must be set, or Rasa rejects the form and the turn falls to the fallback.
             return {"query_code": None}
         return await prove(dispatcher, tracker, tracker.get_slot("ticket_id"), code)
+
+    @staticmethod
+    def _low_score_answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str,
+                          text: str) -> dict[str, Any]:
+        """Yes: the low score stands. No: the score is asked again. Another score said instead
+        ("不是，是四分"): that one, confirmed again if it is low too."""
+        answer = yes_or_no(intent, text)
+        score = rating_score(text)
+        if score is not None and score != tracker.get_slot("rating"):
+            return {"rating": score, "rating_confirmed": None}
+        if answer is True:
+            return {"rating_confirmed": True}
+        if answer is False:
+            return {"rating": None, "rating_confirmed": None}
+        if said_again(tracker, "utter_rating_confirm_not_understood"):
+            dispatcher.utter_message(response="utter_followup_dropped")  # nothing is sent back for rework
+            return {"followup_op": STOPPED}
+        dispatcher.utter_message(response="utter_rating_confirm_not_understood")
+        return {"rating_confirmed": None}
 
     @staticmethod
     async def _pending_filing(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
@@ -388,10 +417,14 @@ class Followup(Action):
                     dispatcher.utter_message(response="utter_cancel_kept")
             elif op == "rate":
                 score = int(tracker.get_slot("rating"))
-                comment = without_proof(latest_text(tracker), ticket_id, known_codes(tracker).values(),
-                                        bare_numbers=True)  # a comment has no use for a code-like number
+                if score <= REWORK_MAX_SCORE and tracker.get_slot("rating_confirmed") is not True:
+                    dispatcher.utter_message(response="utter_followup_dropped")  # never sent back unconfirmed
+                    return [SlotSet(slot, None) for slot in RESET]
+                # The words that gave the score (not the "是的" that confirmed it); no code-like number.
+                said = next((t for t in reversed(user_turns(tracker)) if rating_score(t) == score), latest_text(tracker))
+                comment = without_proof(said, ticket_id, known_codes(tracker).values(), bare_numbers=True)
                 await runtime.blocking(client.rate, ticket_id, score, comment, key, proof, channel(tracker))
-                dispatcher.utter_message(response="utter_rated_low" if score <= 2 else "utter_rated",
+                dispatcher.utter_message(response="utter_rated_low" if score <= REWORK_MAX_SCORE else "utter_rated",
                                          score=score, score_label=RATING_LABELS[score],
                                          json_message=ticket_payload(ticket_id, "rated"))
         except Refused as exc:

@@ -150,28 +150,39 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
 _NEGATION = r"(不|没|没有|并不|并没有)(是|太|怎么|大|够|算|很|那么|咋|特别|十分|非常)*"
 _RATING_PATTERNS: list[tuple[re.Pattern[str], int]] = [
     (re.compile(p), score) for p, score in [
+        (r"(没有|不是|并非)不满意", 4),  # a double no is a yes
         (r"(非常|很|特别|十分|极其|极|太|超级)不满意|一点(都|也)不满意|完全不满意|根本不满意|差评|"
          r"(非常|很|特别|太|极)差|差劲|糟糕|垃圾|烂透", 1),
-        (_NEGATION + r"(满意|好|行|可以)|不怎么样|有点差|比较差|挺差|(不|没)(解决|办好|处理好)", 2),
+        (_NEGATION + r"(满意|好|行|可以)|(说|谈|算)不上(满意|好)|不能说(满意|好)|不给好评|不怎么样|有点差|"
+         r"比较差|挺差|(不|没)(解决|办好|处理好)", 2),
         (r"基本满意|还算满意|还行|还好|一般|凑合|还可以|马马虎虎|过得去|说得过去|勉强|中等|及格", 3),
         (r"(非常|很|特别|十分|超级|太|相当|真)满意|(非常|特别|十分|超级)好|太好了|五星|满分|好评|"
          r"(很|非常|特别|太|真)棒|完美|点赞", 5),
         (r"满意|不错|挺好|很好|蛮好|比较好|可以|棒", 4),
     ]
 ]
-_SCORE = re.compile(r"(?<!\d)([1-5])\s*(分|星)?(?!\d)")
+# Words that hold a no but judge nothing: courtesies ("不好意思"), not knowing what to say ("说不好",
+# "不好评价"), and questions back ("好不好", "行不行", "可以吗"), which are asked about again.
+_NOT_A_JUDGEMENT = re.compile(r"不好意思|(说|讲)不好|不好(说|讲|评价?|打分)|好不好|行不行|可不可以|满不满意")
+_QUESTION_BACK = re.compile(r"(吗|么|呢)[？?]?$|[？?]$")
+_SCORE = re.compile(r"(?<!\d)([1-5])\s*(分|星|颗星)?(?!\d)")
+_SCORE_WORD = re.compile("[一二两三四五](?=\\s*(分|星|颗星))|^[一二两三四五]$")
 _LONG_NUMBER = re.compile(r"\d{6,}")  # a ticket number or a code, never a score
 
 
 def rating_score(text: str) -> Optional[int]:
     """1..5 from '五分', '4', '非常满意', '不是很满意'… (5 非常满意 … 1 非常不满意). A number wins over
-    words ("三分吧，不太满意" is 3); words are read with their negation."""
-    said = _LONG_NUMBER.sub(" ", digits_in_speech(text))
-    said = re.sub("[一二三四五](?=\\s*(分|星))", lambda m: str("一二三四五".index(m.group(0)) + 1), said)
+    words ("三分吧，不太满意" is 3); words are read with their negation; a question back or words
+    that judge nothing ("不好意思", "说不好") are no score."""
+    typed = _LONG_NUMBER.sub(" ", unicodedata.normalize("NFKC", text or ""))  # before digit groups join
+    said = _LONG_NUMBER.sub(" ", digits_in_speech(typed)).strip()
+    said = _SCORE_WORD.sub(lambda m: str("一二三四五".index(m.group(0).replace("两", "二")) + 1), said)
     match = _SCORE.search(said)
     if match:
         return int(match.group(1))
-    words = remove_inter_word_spaces(unicodedata.normalize("NFKC", text or ""))
+    words = _NOT_A_JUDGEMENT.sub("", remove_inter_word_spaces(typed))
+    if _QUESTION_BACK.search(clean(words)) and not re.search(r"(满意|不错|好评|差评)", words):
+        return None
     for pattern, score in _RATING_PATTERNS:
         if pattern.search(words):
             return score

@@ -40,3 +40,27 @@ def test_a_second_answer_without_a_code_ends_the_question(action_server):
     second = answer(action_server, "OK", "query_code",
                     history=(bot("utter_query_code_not_understood"), bot("utter_ask_query_code")))
     assert responses(second)[0] == "utter_no_query_code" and slot_events(second)["followup_op"] == "stopped"
+
+
+def rating_answer(action_server, text: str, asked: str, intent: str = "inform", **slots: Any) -> dict:
+    return run_action(action_server.url, "validate_followup_form", text=text, intent=intent,
+                      slots={"followup_op": "rate", "ticket_id": "2612010005", "ticket_proved": True,
+                             "requested_slot": asked, **slots})
+
+
+def test_a_low_score_is_read_back_before_it_sends_the_ticket_back(action_server):
+    low = slot_events(rating_answer(action_server, "不满意", "rating"))
+    assert low["rating"] == 2 and low["requested_slot"] == "rating_confirmed"
+    fine = slot_events(rating_answer(action_server, "满意", "rating"))
+    assert fine["rating"] == 4 and fine["requested_slot"] is None  # nothing to undo: no question
+
+
+@pytest.mark.parametrize("said, intent, rating, confirmed, asked", [
+    ("是的", "affirm", 2, True, None),  # it stands
+    ("不对", "deny", None, None, "rating"),  # asked again
+    ("不是，我是说四分", "deny", 4, None, None),  # another score, which needs no confirmation
+])
+def test_the_read_back_of_a_low_score(action_server, said, intent, rating, confirmed, asked):
+    slots = slot_events(rating_answer(action_server, said, "rating_confirmed", intent=intent, rating=2))
+    assert slots.get("rating", 2) == rating and slots.get("rating_confirmed") == confirmed
+    assert slots["requested_slot"] == asked

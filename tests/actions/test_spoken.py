@@ -79,10 +79,20 @@ def test_ratings_in_words_and_digits():
     ("十分满意", 5), ("很棒", 5), ("不错", 4), ("挺好的", 4), ("很好啊", 4), ("感觉还不错", 4),
     ("还可以吧", 3), ("一般般", 3),
     # A number wins over words, and a ticket number or code beside it is no score.
-    ("打三分吧，不太满意", 3), ("评价 2612020004 五分", 5), ("五 分", 5),
+    ("打三分吧，不太满意", 3), ("评价 2612020004 五分", 5), ("五 分", 5), ("2612020001 5分", 5),
+    ("两分", 2), ("打两分", 2), ("五颗星", 5), ("三颗星", 3), ("五", 5),
+    # A courtesy, a double no, "can't call it satisfied".
+    ("不好意思 满意", 4), ("没有不满意", 4), ("不是不满意", 4), ("说不上满意", 2), ("谈不上满意", 2), ("不给好评", 2),
 ])
 def test_ratings_as_callers_say_them(said: str, score: int) -> None:
     assert rating_score(said) == score
+
+
+@pytest.mark.parametrize("said", ["不好意思，我想评价一下工单", "我也说不好", "不好说", "不好评价", "好不好", "行不行",
+                                  "可以吗", "你们觉得呢？"])
+def test_words_that_judge_nothing_are_no_score(said: str) -> None:
+    """Asked again rather than read as 2 (不满意), which would send the ticket back."""
+    assert rating_score(said) is None
 
 
 def test_category_and_kind_are_inferred_from_the_report():

@@ -3,7 +3,7 @@ import uuid
 
 import requests
 
-from tests.actions.webhook import payloads, run_action, slot_events, texts, user_event
+from tests.actions.webhook import payloads, responses, run_action, slot_events, texts, user_event
 
 FORM_SLOTS = {
     "company": "西安华清智能科技有限公司", "contact_name": "张伟", "phone": "13700001111",
@@ -180,14 +180,21 @@ def test_rating_only_after_resolution_and_low_scores_reopen(action_server, issue
                   timeout=5).raise_for_status()
     requests.post(f"{base}/resolve", json={"result": "已更换灯泡"}, headers=_operator(issue_api),
                   timeout=5).raise_for_status()
-    low = run_action(action_server.url, "action_followup", text="不满意 还是不亮", intent="rate_service",
-                     slots={"followup_op": "rate", "ticket_id": ticket_id, "rating": 2, "ticket_codes": codes})
+    unconfirmed = run_action(action_server.url, "action_followup", text="不满意 还是不亮", intent="rate_service",
+                             slots={"followup_op": "rate", "ticket_id": ticket_id, "rating": 2, "ticket_codes": codes})
+    assert responses(unconfirmed) == ["utter_followup_dropped"]  # a low score is never sent back unconfirmed
+    assert requests.get(base, headers=_operator(issue_api), timeout=5).json()["status"] == "resolved"
+    low = run_action(action_server.url, "action_followup", text="是的", intent="affirm",
+                     history=[user_event("不满意 还是不亮", "rate_service")],
+                     slots={"followup_op": "rate", "ticket_id": ticket_id, "rating": 2, "rating_confirmed": True,
+                            "ticket_codes": codes})
     assert "重新办理" in texts(low)
     assert "2分，不满意" in texts(low)  # said back: a misheard score does not pass unnoticed
     ticket = requests.get(base, headers=_operator(issue_api), timeout=5).json()
     assert ticket["status"] == "in_progress"
     rated = next(e for e in ticket["history"] if e["action"] == "rated")
     assert rated["actor"] == "reporter" and "(接口录入)" in rated["note"]  # no channel metadata in this test
+    assert rated["note"].endswith(":不满意 还是不亮")  # the words that gave the score, not the "是的"
 
 
 def test_unknown_ticket_number_is_asked_again(action_server):

@@ -76,6 +76,26 @@ def test_a_caller_files_a_report_with_caller_id_confirmed(hotline):
     assert "路灯" in ticket["description"]
 
 
+def test_a_whole_report_in_one_breath_is_filed_with_everything_said(hotline):
+    sender = _sender()
+    said = "你好 我是西安华清科技有限公司的李明 电话13912340077 厂区门口的下水道堵了 味道很大"
+    first = hotline.said(sender, said, channel="web")
+    assert "请问您要办什么事" not in first  # not taken for a stray detail
+    readback = first if "核对" in first else hotline.said(sender, "李明")
+    assert "核对" in readback and "139 1234 0077" in readback and "西安华清科技有限公司" in readback
+    ticket = hotline.operator("GET", f"/tickets/{_ticket_id(hotline.said(sender, '对'))}")
+    assert (ticket["company"], ticket["phone"]) == ("西安华清科技有限公司", "13912340077")
+    assert "下水道堵了" in ticket["description"] and ticket["category"] == "市政设施"
+
+
+def test_a_no_with_what_the_caller_wants_is_no_goodbye(hotline):
+    sender = _sender()
+    hotline.said(sender, "你好")
+    answer = hotline.said(sender, "不是，我是要反映问题")
+    assert "再见" not in answer and ("具体" in answer or "什么问题" in answer or "办什么事" in answer)
+    assert "再见" in hotline.said(_sender(), "不用了")  # a plain no: the caller is done
+
+
 def test_corrections_and_a_faq_question_in_the_middle_of_filing(hotline):
     sender = _sender()
     hotline.said(sender, "我要投诉 隔壁工地晚上十二点还在打桩")
