@@ -195,7 +195,7 @@ class ValidateFollowupForm(Action):
             # "那工单2612010006呢": another ticket instead of the code; its own proof is looked at next.
             return {"ticket_id": other, "ticket_number": replies.ticket_number(other), "ticket_proved": None,
                     "query_code": None}
-        code = find_code(text)
+        code = find_code(text, ticket_id=tracker.get_slot("ticket_id"))  # its number said again is no code
         if code is None:
             if (yes_or_no(intent, text) is False or _NO_CODE.search(text) or _STOP.search(clean(text))
                     or intent == "thank" or said_again(tracker, "utter_query_code_not_understood")):

@@ -47,6 +47,7 @@ _DIGIT_RUN = re.compile(r"\d[\d\s\-－—]*\d|\d")
 _DIGIT_RUN_NO_SPACE = re.compile(r"\d[\d\-－—]*\d|\d")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 MAX_TICKET_DIGITS = 12  # contract: ticket numbers have 8 to 12 digits
+_AREA_IN_BRACKETS = re.compile(r"[(（](0\d{2,3})[)）]\s*")  # "(029)88886666": one landline, not two numbers
 
 
 def remove_inter_word_spaces(text: str) -> str:
@@ -135,17 +136,25 @@ def _spoken(text: str) -> str:
 
 
 def _candidates(text: str) -> list[str]:
-    """The numbers in what was said: groups read or typed with spaces joined ("2611 2700 01"); where
-    that makes a number longer than any ticket number, the groups alone instead (two numbers side by
-    side: "2612020001 925165" is a ticket number and its code)."""
-    spaced = _spoken(text)
+    """The numbers in what was said: groups read or typed with spaces joined ("2611 2700 01"). Where
+    that makes a number longer than any ticket number, or a group is a whole ticket number already,
+    the run is two numbers side by side: a ticket number (its groups joined) and what follows it
+    ("2612 0200 01 970436", "2612020001 9704 36": the ticket and its code; "2612020001 5": a score)."""
+    spaced = _AREA_IN_BRACKETS.sub(r"\1-", _spoken(text))
     numbers: list[str] = []
     for run in _DIGIT_RUN.findall(spaced):
-        digits = re.sub(r"\D", "", run)
-        if len(digits) > MAX_TICKET_DIGITS:
-            numbers += [re.sub(r"\D", "", group) for group in _DIGIT_RUN_NO_SPACE.findall(run)]
-        else:
+        groups = [re.sub(r"\D", "", group) for group in _DIGIT_RUN_NO_SPACE.findall(run)]
+        digits = "".join(groups)
+        if len(digits) <= MAX_TICKET_DIGITS and not any(len(g) >= 10 for g in groups[:-1]):
             numbers.append(digits)
+            continue
+        for cut in range(1, len(groups)):
+            head = "".join(groups[:cut])
+            if 10 <= len(head) <= MAX_TICKET_DIGITS:
+                numbers += [head, "".join(groups[cut:])]
+                break
+        else:
+            numbers += groups
     return numbers
 
 
@@ -164,10 +173,11 @@ def find_ticket_id(text: str, allow_phone_like: bool = False) -> Optional[str]:
     return None
 
 
-def find_code(text: str, min_digits: int = 4, max_digits: int = 8) -> Optional[str]:
-    """A short numeric code (the 查询码) in what was said or keyed."""
+def find_code(text: str, min_digits: int = 4, max_digits: int = 8, ticket_id: Optional[str] = None) -> Optional[str]:
+    """A short numeric code (the 查询码) in what was said or keyed; not a piece of `ticket_id`, the
+    ticket being asked about, when the caller repeats its number with the code."""
     for run in _candidates(text):
-        if min_digits <= len(run) <= max_digits:
+        if min_digits <= len(run) <= max_digits and not (ticket_id and run in ticket_id):
             return run
     return None
 

@@ -40,3 +40,15 @@ def test_a_ticket_number_and_its_code_typed_side_by_side() -> None:
     # Groups of one number stay one number: no code is read out of a ticket number or a phone.
     assert (find_ticket_id("工单 2611 2700 01"), find_code("工单 2611 2700 01")) == ("2611270001", None)
     assert find_code("幺三八，一二三四，五六七八") is None
+
+
+def test_a_ticket_number_as_the_bot_shows_it_then_the_code() -> None:
+    for typed in ("2612 0200 01 970436", "2612020001 9704 36"):
+        assert (find_ticket_id(typed), find_code(typed)) == ("2612020001", "970436"), typed
+    # The ticket asked about, said again with its code: no piece of its number is taken for the code.
+    assert find_code("2612 0200 01", ticket_id="2612020001") is None
+    assert find_ticket_id("2612020001 5分") == "2612020001"  # the score after it is no more of its digits
+
+
+def test_a_landline_with_its_area_code_in_brackets_is_no_ticket_number() -> None:
+    assert find_ticket_id("电话是(029)88886666") is None and find_ticket_id("（029）8888 6666") is None
