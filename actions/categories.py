@@ -5,14 +5,18 @@ the labels themselves are the contract's (contract.vocabulary.CATEGORIES).
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
 import yaml
 
-from actions.spoken import is_specific
 from contract.vocabulary import CATEGORIES, OTHER_CATEGORY
+
+# "刚才不是说了吗，路灯坏了": a reproach, not a question.
+_ALREADY_SAID = re.compile(r"(刚才|之前|我)?(不是)?(已经)?(说|讲)(过|了)+(吗|嘛|啊)?[，,！!？?\s]*")
+_QUESTION = re.compile(r"(吗|么|什么|怎么|怎样|哪|谁|为什么|为啥|如何|\?|？)")
 
 
 @lru_cache(maxsize=4)
@@ -42,11 +46,22 @@ def infer_category(text: str, path: Path) -> Optional[str]:
     return best[2] if best else None
 
 
+# Who is speaking, which says nothing about the problem ("西安供电设备有限公司" names no power cut):
+# organisations' names, "我是/我叫/我姓 X", phone numbers.
+_INTRODUCTION = re.compile(
+    r"[\u4e00-\u9fa5A-Za-z0-9（）()]{2,38}?(有限责任公司|有限公司|股份公司|公司|集团|厂|研究院|研究所|事务所|工作室|"
+    r"商行|合作社|协会)|(我是|我叫|我姓|联系人是?|姓名是?)[\u4e00-\u9fa5]{1,4}|(电话|手机|号码)(是|为)?[\d\s-]{7,}|[\d\s-]{7,}")
+
+
 def names_a_problem(text: str, path: Path) -> bool:
     """Whether the text says what went wrong ("三号楼前面的路灯全不亮了"), whatever else it holds (a
-    company, a name, a phone): a report however the NLU classified it."""
-    category = infer_category(text, path)
-    return bool(category and category != OTHER_CATEGORY and is_specific(text))
+    company, a name, a phone): a report however the NLU classified it. Judged without the caller's
+    introduction, and never for a question ("停电了找谁？" asks, it does not report)."""
+    problem = _ALREADY_SAID.sub("，", _INTRODUCTION.sub("，", text))
+    if _QUESTION.search(problem):
+        return False
+    category = infer_category(problem, path)
+    return bool(category and category != OTHER_CATEGORY and len(re.sub(r"[\W_]", "", problem)) >= 3)
 
 
 def category_from_answer(text: str, path: Path) -> Optional[str]:

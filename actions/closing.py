@@ -20,9 +20,12 @@ from actions.conversation import latest_text
 from actions.dialogue import asks_to_report
 from actions.spoken import clean
 
+# A report said not to be wanted: "没问题了", "我不投诉了", "没有要登记的".
+_NO_REPORT = re.compile(r"(没|没有)(什么|别的|其他|其它)?(问题|事|事情)了?|不(投诉|举报|登记|反映|报|提交|办)了?|"
+                        r"没有?要(登记|反映|报|投诉)的?")
 # The no itself, and the courtesies around it: what is left is what the caller wants instead.
-_NO_WORDS = re.compile(r"(不是|不对|不用|不要|不需要|没有|没了|没|不|算了|谢谢|谢了|多谢|再见|拜拜|好的|"
-                       r"了|啊|呀|吧|呢|哈|嗯|[，,。.!！?？\s])")
+_NO_WORDS = re.compile(r"(不是|不对|不用|不要|不需要|没有|没了|没|不|算了|谢谢|谢了|多谢|感谢|再见|拜拜|好的|"
+                       r"你们|您|你|的|帮助|帮忙|辛苦|了|啊|呀|吧|呢|哈|嗯|[，,。.!！?？\s])")
 _MEANINGFUL = 3  # characters left after the no that say something
 
 
@@ -32,7 +35,7 @@ class NoMoreNeeds(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        said = clean(latest_text(tracker))
+        said = _NO_REPORT.sub("，", clean(latest_text(tracker)))
         if names_a_problem(said, runtime.settings().categories_file) or asks_to_report(said):
             return [FollowupAction("ticket_form")]
         if len(_NO_WORDS.sub("", said)) >= _MEANINGFUL:

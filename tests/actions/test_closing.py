@@ -10,7 +10,8 @@ def followups(result: dict) -> list[str]:
     return [e["name"] for e in result["events"] if e.get("event") == "followup"]
 
 
-@pytest.mark.parametrize("said", ["不用了", "没有了，谢谢", "不需要了 再见", "没有", "不了谢谢你"])
+@pytest.mark.parametrize("said", ["不用了", "没有了，谢谢", "不需要了 再见", "没有", "不了谢谢你", "不用了，没问题了",
+                                  "不用，没有问题", "不用了，我不投诉了", "不用了，没有要登记的", "不用了谢谢你们的帮助"])
 def test_a_plain_no_after_anything_else_ends_the_conversation(action_server, said):
     result = run_action(action_server.url, "action_no_more_needs", text=said, intent="deny")
     assert responses(result) == ["utter_goodbye"] and followups(result) == []
@@ -25,6 +26,12 @@ def test_a_no_that_says_what_the_caller_wants_starts_the_filing(action_server, s
 def test_a_no_with_something_else_after_it_is_asked_about(action_server):
     result = run_action(action_server.url, "action_no_more_needs", text="不是，我想问点别的事情", intent="deny")
     assert responses(result) == ["utter_how_can_i_help"]
+
+
+@pytest.mark.parametrize("said", ["我是西安供电设备有限公司的张伟", "我是西安星辰网络科技有限公司的王五", "电费怎么交？"])
+def test_an_introduction_or_a_question_is_no_report(action_server, said):
+    routed = run_action(action_server.url, "action_route_detail", text=said, intent="inform")
+    assert followups(routed) == [] and responses(routed) == ["utter_how_can_i_help"]
 
 
 def test_a_whole_report_taken_for_a_detail_starts_the_filing_with_all_of_it(action_server):
