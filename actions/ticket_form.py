@@ -119,6 +119,13 @@ def _whole_company(found: Optional[str], answer: Optional[str]) -> bool:
 _ORGANISATION = re.compile(r"[\u4e00-\u9fa5A-Za-z0-9（）()]{2,38}?" + _ORGANISATION_END.pattern)
 # "我叫王五" / "我姓李" / "联系人王五" in the same breath as the company.
 _SELF_NAMED = re.compile(r"(我叫|我是|我姓|联系人(是|叫)?|姓名(是)?)(?P<name>[\u4e00-\u9fa5]{1,4}?)(?=[，,。\s电手号]|$)")
+# "我是负责人": who the caller is in the company, not their name.
+_ROLE = re.compile(r"负责人|老板|经理|老总|主任|法人|员工|同事|职员|工作人员|这里|那里|本人|自己|前台|保安|会计|财务")
+# No organisation behind the report: filed as 个人.
+_PERSONAL = re.compile(r"个人|个体|没有(单位|公司)|不是(公司|单位)|无单位")
+PERSONAL = "个人"
+# Words that say the rest is the company's name.
+_NAMES_A_COMPANY = re.compile(r"(公司|单位|企业)(名称|名字|全称)?(叫|是|为)")
 # "对了还有…" / "另外…": one more thing about the problem, said when another question was asked.
 _ADDS_TO_PROBLEM = re.compile(r"^(对了|另外|还有)[，,\s]*(还有|就是)?[，,\s]*")
 
@@ -135,15 +142,22 @@ def _organisation_in(answer: str) -> Optional[str]:
 
 
 def _problem_said_before(tracker: Tracker, said: str) -> Optional[str]:
-    """The caller's previous message when it named the problem ("停电了") but was too short to file."""
+    """The caller's previous message when it named the problem ("停电了") but was too short to file,
+    and the bot answered it by asking for the details (not a question it answered: "电费怎么交？")."""
     turns = user_turns(tracker)
-    if len(turns) < 2:
+    if len(turns) < 2 or _last_response(tracker) != "utter_ask_description":
         return None
     earlier = clean(turns[-2])
-    if not earlier or earlier in said or is_specific(earlier) and len(earlier) > 30:
+    if not earlier or earlier in said or len(earlier) > 30:
         return None
-    category = infer_category(earlier, runtime.settings().categories_file)
-    return earlier if category and category != OTHER_CATEGORY else None
+    return earlier if names_a_problem(earlier, runtime.settings().categories_file) else None
+
+
+def _last_response(tracker: Tracker) -> Optional[str]:
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
 
 
 def _whole_person(found: Optional[str], name: Optional[str]) -> bool:
@@ -226,7 +240,9 @@ class ValidateTicketForm(Action):
             elif is_specific(said):
                 updates["description"] = whole
                 if not tracker.get_slot("category") or tracker.get_slot("category") == OTHER_CATEGORY:
-                    updates["category"] = infer_category(whole, settings.categories_file)
+                    # The details name it best ("三号楼的路灯" after "停电了？"); the first words otherwise.
+                    updates["category"] = (infer_category(said, settings.categories_file)
+                                           or infer_category(whole, settings.categories_file))
                 if tracker.get_slot("request_type") in (None, "problem"):
                     updates["kind"] = request_kind(whole)
             else:
@@ -271,10 +287,16 @@ class ValidateTicketForm(Action):
         if declines_company(said):
             dispatcher.utter_message(response="utter_company_required")
             return {"company": None}
-        if _ADDS_TO_PROBLEM.match(said) and is_specific(_ADDS_TO_PROBLEM.sub("", said)):
-            description = f"{tracker.get_slot('description') or ''}；{_ADDS_TO_PROBLEM.sub('', said)}".lstrip("；")
-            dispatcher.utter_message(response="utter_description_added")
-            return {"description": description[:DESCRIPTION_MAX]}
+        if _ADDS_TO_PROBLEM.match(said):
+            more = _ADDS_TO_PROBLEM.sub("", said)
+            if _NAMES_A_COMPANY.search(more) or _organisation_in(more) or not is_specific(more):
+                said = more  # "还有，我们公司叫华清科技": the answer after all
+            else:
+                description = f"{tracker.get_slot('description') or ''}；{more}".lstrip("；")
+                dispatcher.utter_message(response="utter_description_added")
+                return {"description": description[:DESCRIPTION_MAX]}
+        if _PERSONAL.search(said) and not _organisation_in(said):
+            return {"company": PERSONAL}  # "那就个人吧", "没有单位", "不是公司，是个人"
         updates: dict[str, Any] = {}
         found = entity(tracker, "company")
         organisation = _organisation_in(said)
@@ -290,8 +312,9 @@ class ValidateTicketForm(Action):
             return updates
         rest = said.replace(updates["company"], "", 1)
         name = _SELF_NAMED.search(rest)
-        if name and not tracker.get_slot("contact_name"):
-            updates["contact_name"] = name.group("name")
+        if name and not tracker.get_slot("contact_name") and not _ROLE.search(name.group("name")) \
+                and person_name(name.group("name")):
+            updates["contact_name"] = name.group("name")  # (not "负责人" of "我是负责人")
         phone = find_phone(rest)
         if phone and not tracker.get_slot("phone"):
             updates["phone"] = phone

@@ -57,6 +57,22 @@ def test_one_more_thing_about_the_problem_is_added_not_taken_for_the_company(act
     assert slots["requested_slot"] == "company" and responses(result) == ["utter_description_added"]
 
 
+@pytest.mark.parametrize("said", ["华清科技有限公司，我是负责人", "华清科技有限公司，我是这里的员工"])
+def test_a_role_in_the_company_is_not_taken_for_the_contact_s_name(action_server, said):
+    slots = slot_events(answer(action_server, said, "company"))
+    assert slots["company"] == "华清科技有限公司" and "contact_name" not in slots
+
+
+@pytest.mark.parametrize("said", ["那就个人吧", "没有单位", "不是公司，是个人"])
+def test_a_report_without_a_company_is_filed_as_personal(action_server, said):
+    assert slot_events(answer(action_server, said, "company"))["company"] == "个人"
+
+
+def test_a_company_named_after_also_is_the_answer_not_more_problem(action_server):
+    slots = slot_events(answer(action_server, "还有，我们公司叫华清科技", "company", description="三号楼停电了"))
+    assert slots["company"] == "华清科技" and "description" not in slots
+
+
 def test_the_problem_named_first_is_kept_with_the_details_asked_for(action_server):
     history = (user("停电了"), bot("utter_ask_description"))
     result = answer(action_server, "整个厂区都停了，从早上到现在", "description", history=history,
@@ -67,6 +83,11 @@ def test_the_problem_named_first_is_kept_with_the_details_asked_for(action_serve
                    history=(user("我要反映个问题"), bot("utter_ask_description")))
     assert slot_events(plain)["description"] == "三号楼的路灯不亮了"
     assert slot_events(plain)["category"] == "市政设施"
+    # A question the bot answered before asking for the details is not part of the report.
+    asked = answer(action_server, "园区三号楼门口的路灯坏了一个星期了", "description", description=None, category=None,
+                   history=(user("电费怎么交？"), bot("utter_ask_policy/electricity"), bot("utter_ask_description")))
+    assert slot_events(asked)["description"] == "园区三号楼门口的路灯坏了一个星期了"
+    assert slot_events(asked)["category"] == "市政设施"
 
 
 def test_a_category_not_understood_twice_is_filed_as_other(action_server):
