@@ -412,10 +412,13 @@ def test_what_else_the_user_says_when_leaving_the_queue_goes_to_the_bot(router: 
     run(router.handle_user_message("s1", "我要转人工"))
     replies = run(router.handle_user_message("s1", "算了不等了，我就是想投诉一下物业"))
     assert [r["text"] for r in replies] == [NOTICE_LEFT_QUEUE, "收到：我就是想投诉一下物业"]
-    # Other words while waiting are kept for the operator, as before.
+    # Other words while waiting are kept for the operator, as before; impatience keeps the place.
     run(router.handle_user_message("s2", "我要转人工"))
-    assert [r["text"] for r in run(router.handle_user_message("s2", "还要等多久"))] == [NOTICE_STILL_WAITING]
+    waiting_since = router.conversation("s2").waiting_since
+    for said in ("还要等多久", "我不想等太久，能快点吗", "等不了了，快点安排人工", "还是机器人在回复吗"):
+        assert [r["text"] for r in run(router.handle_user_message("s2", said))] == [NOTICE_STILL_WAITING], said
     assert router.conversation("s2").state == "waiting"
+    assert router.conversation("s2").waiting_since == waiting_since
 
 
 def test_typed_text_never_reaches_the_bot_as_an_intent(router: Router, bot: ScriptedBot) -> None:
