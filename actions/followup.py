@@ -50,6 +50,8 @@ NOT_POSSIBLE: dict[str, dict[str, str]] = {
 }
 STOPPED = "stopped"  # the follow-up ended without an operation (no proof): nothing more to say
 _NO_CODE = re.compile(r"(没有|没收到|不知道|忘了|忘记|记不得|记不住|记不清|不记得|想不起|找不到|没记)")
+# "稍等，我找一下", "我看看": looking for the number.
+_LOOKING = re.compile(r"(稍等|等一下|等等|等会|找一下|找找|我找|翻一下|我看看|我看一下|我查一下)")
 # Thanks or a plain "OK" where a number was asked for: the caller is done, not answering.
 _DONE = re.compile(r"^(好的?|好吧|行|嗯|知道了|明白了|了解了|OK|ok)?[，,\s]*(谢谢|谢了|多谢|感谢)?(你|您)?[啊呀吧了。！!]*$")
 # The caller gives up the follow-up: "算了", "不查了", "不用了".
@@ -283,6 +285,10 @@ class ValidateFollowupForm(Action):
         candidate = tracker.get_slot("ticket_candidate")
         if not number and candidate and yes_or_no(intent, text) is True:
             number = candidate
+        if not number and _LOOKING.search(text):
+            # "稍等，我找一下": the caller is looking for it; that is no miss.
+            dispatcher.utter_message(response="utter_take_your_time")
+            return {"ticket_id": None}
         if not number:
             said_no = yes_or_no(intent, text) is False
             if said_no and candidate:

@@ -34,6 +34,14 @@ def test_a_second_answer_without_a_number_ends_the_question(action_server):
     assert responses(second) == ["utter_no_ticket_id"] and slot_events(second)["followup_op"] == "stopped"
 
 
+def test_a_caller_looking_for_the_number_is_given_time(action_server):
+    looking = answer(action_server, "稍等我找一下", "ticket_id", history=(bot("utter_ask_ticket_id"),))
+    assert responses(looking) == ["utter_take_your_time"] and slot_events(looking)["requested_slot"] == "ticket_id"
+    # "找到了" without the number is then the first miss, not the second.
+    found = answer(action_server, "找到了", "ticket_id", history=(bot("utter_take_your_time"), bot("utter_ask_ticket_id")))
+    assert responses(found) == ["utter_ticket_id_not_understood"]
+
+
 def test_a_second_answer_without_a_code_ends_the_question(action_server):
     first = answer(action_server, "我是他同事", "query_code", history=(bot("utter_ask_query_code"),))
     assert responses(first)[0] == "utter_query_code_not_understood"
