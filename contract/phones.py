@@ -112,7 +112,10 @@ def _mask_match(match: "re.Match[str]") -> str:
 
 # Any other run of digits and separators, checked against the phone rules themselves: groupings such as
 # "1391 234 5678", doubled separators, "+86 29 8888 1234" or a landline without its leading 0.
-_DIGITS_AND_SEPARATORS = re.compile(r"(?<![\d*])(?:\+|%2B)?[\d(（][\d\s\-.()（）+]{5,24}\d(?![\d*])")
+_DIGITS_AND_SEPARATORS = re.compile(r"(?<![\d*])(?:\+|%2B)?[\d(（][\d\s\-.()（）+—–/]{5,24}\d(?![\d*])")
+# A number written without a leading 0, + or mobile prefix is judged a phone only when it is grouped
+# like one (an area code, then groups of three or more): "25 1234 5678" is, "10 20 30 40 50" is not.
+_PHONE_START = re.compile(r"^(\+|%2B|[(（]|0|86|1[3-9])")
 
 
 _TICKET_AS_READ = re.compile(r"\d{4} \d{4} \d{2,4}")  # "2712 0100 01": how the bot shows ticket numbers
@@ -125,7 +128,12 @@ def _phone_or_none(text: str) -> Optional[str]:
     if (text.isdigit() or _TICKET_AS_READ.fullmatch(text) or _DATE.search(text)
             or not 7 <= sum(ch.isdigit() for ch in text) <= 15):
         return None
-    return normalize_phone(re.sub(r"(?<=\d)\+(?=\d)", " ", text.replace("%2B", "+")))
+    if _MOBILE.match(re.sub(r"\D", "", text)):
+        return re.sub(r"\D", "", text)  # a mobile however it is spaced ("1 3 9 1 2 3 4 5 6 7 8")
+    if not _PHONE_START.match(text) and any(len(g) < 3 for g in re.findall(r"\d+", text)[1:]):
+        return None
+    text = re.sub(r"[—–/]", "-", text.replace("%2B", "+"))
+    return normalize_phone(re.sub(r"(?<=\d)\+(?=\d)", " ", text))
 
 
 def _mask_if_phone(match: "re.Match[str]") -> str:

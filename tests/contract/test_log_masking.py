@@ -64,10 +64,15 @@ def test_a_decoded_line_neither_forges_lines_nor_shows_secrets() -> None:
 
 
 @pytest.mark.parametrize("written", ["1391 234 5678", "139 123 45678", "1391  234--5678", "+86 29 8888 1234",
-                                     "29 8888 1234", "(029) 8888-1234", "1391+234+5678"])
+                                     "29 8888 1234", "(029) 8888-1234", "1391+234+5678", "139—1234—5678",
+                                     "139–1234–5678", "139/1234/5678", "1 3 9 1 2 3 4 5 6 7 8"])
 def test_phones_in_any_grouping_are_masked(written: str) -> None:
     masked = mask_text(f"GET /api/v1/tickets?phone={written} 401")
     assert not any(run in masked for run in ("12345678", "234 5678", "8888 1234", "45678", "88881234")), masked
+
+
+def test_counts_in_a_log_line_are_not_taken_for_phones() -> None:
+    assert mask_text("counts 10 20 30 40 50 60 70 80") == "counts 10 20 30 40 50 60 70 80"
 
 
 @pytest.mark.parametrize("ticket", ["2612020001", "2712010001", "2901010001", "2712 0100 01"])
