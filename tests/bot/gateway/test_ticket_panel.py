@@ -158,7 +158,7 @@ def test_a_rating_the_issue_api_could_not_take_waits_and_outlives_a_restart(star
                 if ticket["id"] in text:
                     return text
 
-    assert run(rate()) == f"您对工单{ticket['id']}的评价已保存，工单系统恢复后自动记入。"
+    assert run(rate()) == f"您对工单{ticket['id']}的评价已保存，工单系统恢复后自动记入（工单办结后才能记入评价）。"
     # Back with the issue API: the kept rating reaches the ticket, after a restart too.
     gateway.stop()
     gateway.env["ISSUE_API_URL"] = issue_api.url
