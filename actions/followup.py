@@ -49,11 +49,12 @@ NOT_POSSIBLE: dict[str, dict[str, str]] = {
                    "cancelled": "utter_already_cancelled"},
 }
 STOPPED = "stopped"  # the follow-up ended without an operation (no proof): nothing more to say
-_NO_CODE = re.compile(r"(没有|没收到|不知道|忘了|忘记|记不得|记不住|记不清|不记得|想不起|找不到|没记)")
+_NO_CODE = re.compile(r"(没有|没收到|不知道|忘了|忘记|记不得|记不住|记不清|不记得|想不起|找不到|找不着|没找到|没记)")
 # "稍等，我找一下", "我看看": looking for the number.
-_LOOKING = re.compile(r"(稍等|等一下|等等|等会|找一下|找找|我找|翻一下|我看看|我看一下|我查一下)")
+_LOOKING = re.compile(r"(稍等|等一下|等等|等会|找一下|找找|翻一下|我看看|我看一下|我查一下)")
 # Thanks or a plain "OK" where a number was asked for: the caller is done, not answering.
-_DONE = re.compile(r"^(好的?|好吧|行|嗯|知道了|明白了|了解了|OK|ok)?[，,\s]*(谢谢|谢了|多谢|感谢)?(你|您)?[啊呀吧了。！!]*$")
+_DONE = re.compile(r"^((好的|好吧|知道了|明白了|了解了|OK|ok)[，,\s]*)?(谢谢|谢了|多谢|感谢)(你|您|你们)?[啊呀吧了。！!]*$"
+                   r"|^(好的|好吧|知道了|明白了|了解了)[啊呀吧了。！!]*$")
 # The caller gives up the follow-up: "算了", "不查了", "不用了".
 _QUESTION = re.compile(r"(吗|么|能不能|可不可以|怎么|为什么|\?|？)")
 _HESITATE = re.compile(r"(再想想|想一想|考虑一下|再考虑|先不|等等再说|回头再说)")
@@ -217,11 +218,11 @@ class ValidateFollowupForm(Action):
         """Yes: the low score stands. No: the score is asked again. Another score said instead
         ("不是，是四分"): that one, confirmed again if it is low too."""
         answer = yes_or_no(intent, text)
+        if answer is True:  # "可以", "对，不满意": the score read back stands
+            return {"rating_confirmed": True}
         score = rating_score(text)
         if score is not None and score != tracker.get_slot("rating"):
             return {"rating": score, "rating_confirmed": None}
-        if answer is True:
-            return {"rating_confirmed": True}
         if answer is False:
             return {"rating": None, "rating_confirmed": None}
         if said_again(tracker, "utter_rating_confirm_not_understood"):
@@ -285,8 +286,9 @@ class ValidateFollowupForm(Action):
         candidate = tracker.get_slot("ticket_candidate")
         if not number and candidate and yes_or_no(intent, text) is True:
             number = candidate
-        if not number and _LOOKING.search(text):
-            # "稍等，我找一下": the caller is looking for it; that is no miss.
+        if (not number and _LOOKING.search(text) and not _NO_CODE.search(text)
+                and not said_again(tracker, "utter_take_your_time")):
+            # "稍等，我找一下": the caller is looking for it; that is no miss (once: "找不到了" is a no).
             dispatcher.utter_message(response="utter_take_your_time")
             return {"ticket_id": None}
         if not number:

@@ -30,6 +30,10 @@ _NAME_PREFIX = re.compile(
 )
 
 
+# How the name of a company or another organisation ends.
+ORGANISATION_END = re.compile(
+    r"(公司|集团|厂|中心|研究院|研究所|事务所|工作室|商行|门市|店|合作社|协会|学校|大学|学院|医院|银行|园区|基地)")
+_ENDS_AS_ORGANISATION = re.compile(ORGANISATION_END.pattern + "$")
 # Not a company: a question back ("喂？还在吗", "为什么要问公司名"), a refusal (see declines_company),
 # or talk that is about something else ("对了还有…", "你自己看着办吧", "我也说不好").
 _NOT_A_COMPANY = re.compile(
@@ -42,8 +46,8 @@ _CONTRAST_TAIL = re.compile(r"[，,\s]*(而)?不是.*$")
 
 def company_name(text: str) -> Optional[str]:
     """The company name in an answer such as '我们公司叫西安华清科技有限公司'."""
-    if _NOT_A_COMPANY.search(clean(text)):
-        return None
+    if _NOT_A_COMPANY.search(clean(text)) and not _ENDS_AS_ORGANISATION.search(clean(text)):
+        return None  # (a name may hold such words: "西安什么值得买科技有限公司")
     value = _COMPANY_PREFIX.sub("", clean(text), count=1)
     value = re.sub(r"\s+", "", value).removesuffix("的")
     if 2 <= len(value) <= 40 and not value.isdigit():
@@ -150,7 +154,7 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
 _NEGATION = r"(不|没|没有|并不|并没有)(是|太|怎么|大|够|算|很|那么|咋|特别|十分|非常)*"
 _RATING_PATTERNS: list[tuple[re.Pattern[str], int]] = [
     (re.compile(p), score) for p, score in [
-        (r"(没有|不是|并非)不满意", 4),  # a double no is a yes
+        (r"(没有|不是|并非|没什么|没有什么)不满意|(没有|不给|不是|没|不打)差评", 4),  # a double no is a yes
         (r"(非常|很|特别|十分|极其|极|太|超级)不满意|一点(都|也)不满意|完全不满意|根本不满意|差评|"
          r"(非常|很|特别|太|极)差|差劲|糟糕|垃圾|烂透", 1),
         (_NEGATION + r"(满意|好|行|可以)|(说|谈|算)不上(满意|好)|不能说(满意|好)|不给好评|不怎么样|有点差|"
@@ -165,7 +169,9 @@ _RATING_PATTERNS: list[tuple[re.Pattern[str], int]] = [
 # "不好评价"), and questions back ("好不好", "行不行", "可以吗"), which are asked about again.
 _NOT_A_JUDGEMENT = re.compile(r"不好意思|(说|讲)不好|不好(说|讲|评价?|打分)|好不好|行不行|可不可以|满不满意")
 _QUESTION_BACK = re.compile(r"(吗|么|呢)[？?]?$|[？?]$")
-_SCORE = re.compile(r"(?<!\d)([1-5])\s*(分|星|颗星)?(?!\d)")
+# A score in digits: with 分/星, after 打/给/评, or the whole answer ("4"). A bare digit elsewhere counts
+# something else ("5号楼的问题没解决", "等了3天").
+_SCORE = re.compile(r"(?<!\d)([1-5])\s*(分|星|颗星)(?!\d)|(?:打|给|评)\s*([1-5])(?![\d号楼层天次个年月日])|^\s*([1-5])\s*$")
 _SCORE_WORD = re.compile("[一二两三四五](?=\\s*(分|星|颗星))|^[一二两三四五]$")
 _LONG_NUMBER = re.compile(r"\d{6,}")  # a ticket number or a code, never a score
 
@@ -179,7 +185,7 @@ def rating_score(text: str) -> Optional[int]:
     said = _SCORE_WORD.sub(lambda m: str("一二三四五".index(m.group(0).replace("两", "二")) + 1), said)
     match = _SCORE.search(said)
     if match:
-        return int(match.group(1))
+        return int(next(group for group in match.groups() if group and group.isdigit()))
     words = _NOT_A_JUDGEMENT.sub("", remove_inter_word_spaces(typed))
     if _QUESTION_BACK.search(clean(words)) and not re.search(r"(满意|不错|好评|差评)", words):
         return None

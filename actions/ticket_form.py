@@ -25,8 +25,8 @@ from actions.conversation import (asked_before_this_turn, caller_phone, channel,
 from actions.dialogue import after_digression, digression, leaves_filing, yes_or_no
 from actions.handoff import handoff
 from actions.proof import known_codes, new_query_code
-from actions.spoken import (clean, company_name, corrections, declines_company, declines_name, is_specific,
-                            person_name, request_kind, sounds_angry)
+from actions.spoken import (ORGANISATION_END, clean, company_name, corrections, declines_company, declines_name,
+                            is_specific, person_name, request_kind, sounds_angry)
 from contract.issue_client import Invalid, IssueApiError
 from contract.messages import ticket_payload as ticket_note
 from contract.phones import find_phone, mask_phone
@@ -96,9 +96,6 @@ def _offer(phone: Optional[str]) -> dict[str, Any]:
     return {"phone_offer": phone, "phone_offered": offered, "phone_offer_read": read_phone(phone) if offered else None}
 
 
-# How the name of a company or another organisation ends.
-_ORGANISATION_END = re.compile(
-    r"(公司|集团|厂|中心|研究院|研究所|事务所|工作室|商行|门市|店|合作社|协会|学校|大学|学院|医院|银行|园区|基地)")
 _NOT_IN_A_NAME = re.compile(r"[\s，,。.；;：:、！!？?（）()]")
 # What follows a name in speech but is no part of it: particles, thanks, forms of address.
 _AFTER_A_NAME = re.compile(r"[啊呀吧呢哦嘛的了哈嗯谢]|先生|女士|小姐|老师|经理|总")
@@ -110,13 +107,15 @@ def _whole_company(found: Optional[str], answer: Optional[str]) -> bool:
     organisation's name ("西安华清科技有限公司在高新路中心" is a company and a place: the entity wins)."""
     if not (found and answer and found != answer and found in answer) or _NOT_IN_A_NAME.search(answer):
         return False
-    ends = list(_ORGANISATION_END.finditer(answer))
+    ends = list(ORGANISATION_END.finditer(answer))
     one_organisation = len(ends) == 1 and ends[0].end() == len(answer)
     return one_organisation and (answer.startswith(found) or answer.endswith(found))
 
 
-# An organisation's whole name inside a longer answer: "西安宏远建材有限公司，我叫王五" -> the first part.
-_ORGANISATION = re.compile(r"[\u4e00-\u9fa5A-Za-z0-9（）()]{2,38}?" + _ORGANISATION_END.pattern)
+# Where an answer's parts divide: punctuation, and where the caller goes on about themselves.
+_PART_BREAK = re.compile(r"[\s，,。；;、！!]+|(?=我叫|我姓|联系人|电话|手机)")
+# "西安供电设备有限公司的张伟": up to the last ending, then 的 and a name.
+_ORGANISATION_OF = re.compile(r"(?P<org>.+" + ORGANISATION_END.pattern + r")的(?P<name>[\u4e00-\u9fa5]{2,4})")
 # "我叫王五" / "我姓李" / "联系人王五" in the same breath as the company.
 _SELF_NAMED = re.compile(r"(我叫|我是|我姓|联系人(是|叫)?|姓名(是)?)(?P<name>[\u4e00-\u9fa5]{1,4}?)(?=[，,。\s电手号]|$)")
 # "我是负责人": who the caller is in the company, not their name.
@@ -131,13 +130,16 @@ _ADDS_TO_PROBLEM = re.compile(r"^(对了|另外|还有)[，,\s]*(还有|就是)?
 
 
 def _organisation_in(answer: str) -> Optional[str]:
-    """The organisation's name when the answer holds one among other things, else None."""
-    for match in _ORGANISATION.finditer(answer):
-        if match.group(0) == answer:
-            return None
-        name = company_name(match.group(0))  # "我们公司是西安…有限公司": "我们公司" names nothing
+    """The organisation's name when the answer holds one among other things ("西安宏远建材有限公司，我叫
+    王五", "我是西安供电设备有限公司的张伟"), else None: the whole answer is the name (a name may hold
+    several endings: "国网陕西省电力有限公司西安供电公司", "中国银行西安分行"), or it holds none."""
+    for part in _PART_BREAK.split(answer):
+        if not part or not ORGANISATION_END.search(part):
+            continue
+        owned = _ORGANISATION_OF.fullmatch(part)  # "…有限公司的张伟": the organisation, then its person
+        name = company_name(owned.group("org") if owned else part)
         if name and len(name) >= 4:
-            return name
+            return None if name == answer else name
     return None
 
 
@@ -295,7 +297,7 @@ class ValidateTicketForm(Action):
                 description = f"{tracker.get_slot('description') or ''}；{more}".lstrip("；")
                 dispatcher.utter_message(response="utter_description_added")
                 return {"description": description[:DESCRIPTION_MAX]}
-        if _PERSONAL.search(said) and not _organisation_in(said):
+        if _PERSONAL.search(said) and not ORGANISATION_END.search(_PERSONAL.sub("", said)) and len(said) <= 12:
             return {"company": PERSONAL}  # "那就个人吧", "没有单位", "不是公司，是个人"
         updates: dict[str, Any] = {}
         found = entity(tracker, "company")
@@ -310,7 +312,7 @@ class ValidateTicketForm(Action):
         if not updates["company"]:
             dispatcher.utter_message(response="utter_company_not_understood")
             return updates
-        rest = said.replace(updates["company"], "", 1)
+        rest = re.sub(r"^(我是|我们是)?的", "我叫", said.replace(updates["company"], "", 1))  # "…公司的张伟"
         name = _SELF_NAMED.search(rest)
         if name and not tracker.get_slot("contact_name") and not _ROLE.search(name.group("name")) \
                 and person_name(name.group("name")):

@@ -62,7 +62,11 @@ _WANTS_HUMAN = re.compile(r"(转|找|要|接|换|叫|联系|打给)\s*(一?个|�
                           r"|^\s*(人工|人工客服|人工服务|客服|真人)\s*[。！!？?]*\s*$")
 # "算了，不用人工了" / "不等了" while waiting for an operator: back to the bot, which answers what
 # else the message says ("算了不等了，我就是想投诉一下物业").
-_STOPS_WAITING = re.compile(r"(不用|不要|不需要|不找|不转|取消|别转)(转)?(人工|客服|真人)|不等了|不用等了|算了不等")
+_STOPS_WAITING = re.compile(r"(不用|不要|不需要|不找|不转|取消|别转)(转)?(人工客服|人工|客服|真人)|不等了|不用等了|算了不等")
+# Pressing for a person, not leaving: "不转人工我就不等了", "再不来我就不等了".
+_PRESSING = re.compile(r"就不等|再不|不然|否则|快点|赶紧|马上")
+# What, said beside it, means the user still wants a person: "不等了，人工", "不用客服联系了，我等人工".
+_STILL_WANTS_PERSON = re.compile(r"人工|客服|真人|坐席|等|联系|电话|打给|回电")
 _LEFT_OVER = re.compile(r"^([\W_]|算了|好吧|好的|那|吧|了)+|[\W_]+$")
 _REQUEST_HUMAN_PAYLOAD = "/request_human"  # the bot's own 转人工 quick reply
 OUTAGE_REASON = "bot_unavailable"  # contract.messages.HANDOFF_REASONS
@@ -186,8 +190,8 @@ class Router:
                 # the bot itself just offered may be sent as one; anything else is the user's text.
                 metadata.pop("payload")
             self._append(conv, "user", (spoken or text)[:VOICE_TRANSCRIPT_MAX], {"payload": metadata.get("payload")})
-            if (conv.state == "waiting" and _STOPS_WAITING.search(text)
-                    and not _wants_human(_STOPS_WAITING.sub("", text))):
+            if (conv.state == "waiting" and _STOPS_WAITING.search(text) and not _PRESSING.search(text)
+                    and not _STILL_WANTS_PERSON.search(_STOPS_WAITING.sub("", text))):
                 # (Impatience is no leaving: "等不了了，快点安排人工" keeps the place in the queue.)
                 # Nobody may be there for a while (at night); the caller is never stuck in the queue.
                 back = self.store.transition(conv.id, expect_states=("waiting",), state="bot", waiting_since=None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Optional
 
 import phonenumbers
@@ -122,6 +123,7 @@ _TICKET_AS_READ = re.compile(r"\d{4} \d{4} \d{2,4}")  # "2712 0100 01": how the 
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}")  # "2026-12-01 19": a log line's time stamp
 
 
+@lru_cache(maxsize=4096)
 def _phone_or_none(text: str) -> Optional[str]:
     # Bare digits are the first pattern's (a ticket number such as 2712010001 may read as a landline
     # without its 0); only numbers written in groups are judged here.
@@ -136,21 +138,39 @@ def _phone_or_none(text: str) -> Optional[str]:
     return normalize_phone(re.sub(r"(?<=\d)\+(?=\d)", " ", text))
 
 
-def _mask_if_phone(match: "re.Match[str]") -> str:
-    """The run masked where a stretch of its space-separated groups is a phone ("1391 234 5678 401":
-    the number, then a status code), the longest stretch first."""
-    text = match.group()
-    groups = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)][:8]
-    for first in range(len(groups)):
-        for last in range(len(groups) - 1, first - 1, -1):
-            start, end = groups[first][0], groups[last][1]
-            normal = _phone_or_none(text[start:end])
-            if normal:
-                rest = _DIGITS_AND_SEPARATORS.sub(_mask_if_phone, text[end:])
-                return text[:start] + mask_phone(normal) + rest
-    return text
+# Phone checks one text may cost (a log line runs through here on every process's hot path); past
+# them, what is left that could still be a phone is masked unread, which is safe and bounded.
+CHECKS_PER_TEXT = 200
+_MAYBE_PHONE_DIGITS = re.compile(r"\d(?=(?:\D{0,2}\d){4})")  # every digit but a run's last four
+
+
+class _GroupedPhones:
+    """One text's pass over numbers written in groups, within CHECKS_PER_TEXT phone checks."""
+
+    def __init__(self) -> None:
+        self.checks_left = CHECKS_PER_TEXT
+
+    def mask(self, match: "re.Match[str]") -> str:
+        """The run masked where a stretch of its space-separated groups is a phone ("1391 234 5678 401":
+        the number, then a status code), the longest stretch first."""
+        text = match.group()
+        groups = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)][:14]
+        for first in range(len(groups)):
+            for last in range(len(groups) - 1, first - 1, -1):
+                start, end = groups[first][0], groups[last][1]
+                stretch = text[start:end]
+                if not 7 <= sum(ch.isdigit() for ch in stretch) <= 15:
+                    continue
+                if self.checks_left <= 0:
+                    return _MAYBE_PHONE_DIGITS.sub("*", text)
+                self.checks_left -= 1
+                normal = _phone_or_none(stretch)
+                if normal:
+                    rest = _DIGITS_AND_SEPARATORS.sub(self.mask, text[end:])
+                    return text[:start] + mask_phone(normal) + rest
+        return text
 
 
 def mask_phones_in_text(text: str) -> str:
     """Every phone-like number in `text` masked; ticket numbers and other digits left alone."""
-    return _DIGITS_AND_SEPARATORS.sub(_mask_if_phone, _PHONE_IN_TEXT.sub(_mask_match, text))
+    return _DIGITS_AND_SEPARATORS.sub(_GroupedPhones().mask, _PHONE_IN_TEXT.sub(_mask_match, text))

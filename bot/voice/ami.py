@@ -10,6 +10,7 @@ therefore records the channel under the UUID in AstDB before starting AudioSocke
      same => n,AudioSocket(${CALL_UUID},127.0.0.1:9092)
      same => n,Hangup()
     exten => h,1,NoOp(${DB_DELETE(audiosocket/${CALL_UUID})})
+     same => n,NoOp(${DB_DELETE(audiosocket-cid/${CALL_UUID})})
 
 (and the caller's number, which AudioSocket does not carry), and the bot reads them back (`DBGet`):
 the number when the call starts, the channel on a handoff, and redirects the channel to the operator queue's

@@ -11,7 +11,9 @@ def followups(result: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("said", ["不用了", "没有了，谢谢", "不需要了 再见", "没有", "不了谢谢你", "不用了，没问题了",
-                                  "不用，没有问题", "不用了，我不投诉了", "不用了，没有要登记的", "不用了谢谢你们的帮助"])
+                                  "不用，没有问题", "不用了，我不投诉了", "不用了，没有要登记的", "不用了谢谢你们的帮助",
+                                  "没有了，问题解决了", "不用了，路灯已经修好了", "不用了，我先挂了", "不用了，我知道了",
+                                  "没有了，就这些", "没有了，你们效率挺高的"])
 def test_a_plain_no_after_anything_else_ends_the_conversation(action_server, said):
     result = run_action(action_server.url, "action_no_more_needs", text=said, intent="deny")
     assert responses(result) == ["utter_goodbye"] and followups(result) == []

@@ -34,12 +34,27 @@ def test_a_second_answer_without_a_number_ends_the_question(action_server):
     assert responses(second) == ["utter_no_ticket_id"] and slot_events(second)["followup_op"] == "stopped"
 
 
+@pytest.mark.parametrize("said", ["嗯", "呃", "那个", "喂？"])
+def test_a_filler_is_asked_again_not_taken_for_giving_up(action_server, said):
+    result = answer(action_server, said, "ticket_id", history=(bot("utter_ask_ticket_id"),))
+    assert responses(result) == ["utter_ticket_id_not_understood"]
+
+
+@pytest.mark.parametrize("said", ["我找不到了", "我找了半天没找到", "等一下我忘了"])
+def test_a_caller_who_cannot_find_the_number_is_not_told_to_take_their_time(action_server, said):
+    result = answer(action_server, said, "ticket_id", history=(bot("utter_ask_ticket_id"),))
+    assert responses(result) == ["utter_no_ticket_id"]
+
+
 def test_a_caller_looking_for_the_number_is_given_time(action_server):
     looking = answer(action_server, "稍等我找一下", "ticket_id", history=(bot("utter_ask_ticket_id"),))
     assert responses(looking) == ["utter_take_your_time"] and slot_events(looking)["requested_slot"] == "ticket_id"
     # "找到了" without the number is then the first miss, not the second.
     found = answer(action_server, "找到了", "ticket_id", history=(bot("utter_take_your_time"), bot("utter_ask_ticket_id")))
     assert responses(found) == ["utter_ticket_id_not_understood"]
+    # Time is given once: looking again counts as a miss.
+    again = answer(action_server, "再等一下", "ticket_id", history=(bot("utter_take_your_time"), bot("utter_ask_ticket_id")))
+    assert responses(again) == ["utter_ticket_id_not_understood"]
 
 
 def test_a_second_answer_without_a_code_ends_the_question(action_server):
@@ -65,6 +80,8 @@ def test_a_low_score_is_read_back_before_it_sends_the_ticket_back(action_server)
 
 @pytest.mark.parametrize("said, intent, rating, confirmed, asked", [
     ("是的", "affirm", 2, True, None),  # it stands
+    ("可以", "affirm", 2, True, None),  # a yes, not the 4 that "可以" is as a rating
+    ("对，不满意", "affirm", 2, True, None),
     ("不对", "deny", None, None, "rating"),  # asked again
     ("不是，我是说四分", "deny", 4, None, None),  # another score, which needs no confirmation
 ])

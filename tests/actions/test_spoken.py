@@ -83,6 +83,9 @@ def test_ratings_in_words_and_digits():
     ("两分", 2), ("打两分", 2), ("五颗星", 5), ("三颗星", 3), ("五", 5),
     # A courtesy, a double no, "can't call it satisfied".
     ("不好意思 满意", 4), ("没有不满意", 4), ("不是不满意", 4), ("说不上满意", 2), ("谈不上满意", 2), ("不给好评", 2),
+    ("没什么不满意的", 4), ("没有差评", 4),
+    # A digit that counts something else is no score; the words are.
+    ("5号楼的问题没解决", 2), ("我等了3天，非常不满意", 1), ("打了3次电话才解决，不满意", 2), ("打4", 4),
 ])
 def test_ratings_as_callers_say_them(said: str, score: int) -> None:
     assert rating_score(said) == score

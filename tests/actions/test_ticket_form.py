@@ -34,6 +34,18 @@ def test_company_name_and_phone_in_one_breath_fill_all_three(action_server):
     assert (said["company"], said["contact_name"]) == ("西安宏远建材有限公司", "王五")
 
 
+@pytest.mark.parametrize("name", ["中国铁路西安局集团有限公司", "国网陕西省电力有限公司西安供电公司", "中国银行西安分行",
+                                  "西安电厂家属院物业管理有限公司", "西安交通大学第一附属医院", "西安什么值得买科技有限公司",
+                                  "西安市个体劳动者协会", "西安个人护理用品有限公司"])
+def test_a_company_name_with_several_endings_is_kept_whole(action_server, name):
+    assert slot_events(answer(action_server, name, "company"))["company"] == name
+
+
+def test_the_company_and_its_person_in_one_phrase(action_server):
+    slots = slot_events(answer(action_server, "我是西安供电设备有限公司的张伟", "company"))
+    assert (slots["company"], slots["contact_name"]) == ("西安供电设备有限公司", "张伟")
+
+
 @pytest.mark.parametrize("said", ["喂？还在吗", "你自己看着办吧", "我也说不好", "为什么要问公司名？"])
 def test_a_question_or_chatter_is_not_taken_for_the_company(action_server, said):
     result = answer(action_server, said, "company")

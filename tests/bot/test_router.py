@@ -397,7 +397,7 @@ def test_an_answered_turn_starts_the_count_of_failures_again(store: Conversation
     assert router.queue() == []
 
 
-@pytest.mark.parametrize("said", ["算了，不用人工了", "不等了", "取消转人工"])
+@pytest.mark.parametrize("said", ["算了，不用人工了", "不等了", "取消转人工", "不用人工客服了"])
 def test_a_user_waiting_for_a_person_can_go_back_to_the_bot(router: Router, bot: ScriptedBot, said: str) -> None:
     run(router.handle_user_message("s1", "我要转人工"))
     assert router.conversation("s1").state == "waiting"
@@ -415,7 +415,8 @@ def test_what_else_the_user_says_when_leaving_the_queue_goes_to_the_bot(router: 
     # Other words while waiting are kept for the operator, as before; impatience keeps the place.
     run(router.handle_user_message("s2", "我要转人工"))
     waiting_since = router.conversation("s2").waiting_since
-    for said in ("还要等多久", "我不想等太久，能快点吗", "等不了了，快点安排人工", "还是机器人在回复吗"):
+    for said in ("还要等多久", "我不想等太久，能快点吗", "等不了了，快点安排人工", "还是机器人在回复吗",
+                 "不转人工我就不等了", "不用客服联系了，我等人工", "不要客服打电话给我", "不等了，人工", "我不等了，人工客服"):
         assert [r["text"] for r in run(router.handle_user_message("s2", said))] == [NOTICE_STILL_WAITING], said
     assert router.conversation("s2").state == "waiting"
     assert router.conversation("s2").waiting_since == waiting_since

@@ -3,6 +3,7 @@ key, never reach a log in clear; ticket numbers stay readable."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -69,6 +70,19 @@ def test_a_decoded_line_neither_forges_lines_nor_shows_secrets() -> None:
 def test_phones_in_any_grouping_are_masked(written: str) -> None:
     masked = mask_text(f"GET /api/v1/tickets?phone={written} 401")
     assert not any(run in masked for run in ("12345678", "234 5678", "8888 1234", "45678", "88881234")), masked
+
+
+def test_a_phone_spelled_one_digit_at_a_time_is_masked() -> None:
+    assert mask_text("来电 1 3 9 1 2 3 4 5 6 7 8 挂断") == "来电 139****5678 挂断"
+
+
+def test_a_line_full_of_digit_groups_is_masked_in_bounded_time() -> None:
+    """Every log line goes through here: a request stuffed with digit groups must not stall a process."""
+    line = "GET /nope?q=" + "029+" * 2000 + " and 139 1234 5678 " + "8888 " * 20000
+    began = time.perf_counter()
+    masked = mask_text(line)
+    assert time.perf_counter() - began < 1.0  # (about 0.01 s here; without a bound it took seconds)
+    assert "139 1234 5678" not in masked and "1234 5678" not in masked
 
 
 def test_counts_in_a_log_line_are_not_taken_for_phones() -> None:
