@@ -24,8 +24,9 @@ from actions.spoken import clean
 _NO_REPORT = re.compile(r"(没|没有)(什么|别的|其他|其它)?(问题|事|事情)了?|不(投诉|举报|登记|反映|报|提交|办)了?|"
                         r"没有?要(登记|反映|报|投诉)的?")
 # A caller who is done: the problem is solved, they are leaving, or they are content.
-_DONE = re.compile(r"(解决|修好|处理好|办好|弄好|搞定)了|(已经)?好了|挂了|先这样|就这样|就这些|知道了|明白了|没事了|"
-                   r"效率|挺好|很好|辛苦|满意")
+# (Not "不满意" or "不是很好": an unhappy caller is not seen off.)
+_DONE = re.compile(r"(?<![没不])(解决|修好|处理好|办好|弄好|搞定)了|(已经)?好了|挂了|先这样|就这样|就这些|知道了|"
+                   r"明白了|没事了|效率(挺|很|真)?高|(?<![不是])(挺好|很好)|辛苦")
 # The no itself, and the courtesies around it: what is left is what the caller wants instead.
 _NO_WORDS = re.compile(r"(不是|不对|不用|不要|不需要|没有|没了|没|不|算了|谢谢|谢了|多谢|感谢|再见|拜拜|好的|"
                        r"你们|您|你|的|帮助|帮忙|辛苦|了|啊|呀|吧|呢|哈|嗯|[，,。.!！?？\s])")

@@ -25,6 +25,12 @@ def test_a_no_that_says_what_the_caller_wants_starts_the_filing(action_server, s
     assert followups(result) == ["ticket_form"] and "utter_goodbye" not in responses(result)
 
 
+@pytest.mark.parametrize("said", ["不，我很不满意", "不是很好，问题还没解决"])
+def test_an_unhappy_no_is_not_seen_off(action_server, said):
+    result = run_action(action_server.url, "action_no_more_needs", text=said, intent="deny")
+    assert "utter_goodbye" not in responses(result)
+
+
 def test_a_no_with_something_else_after_it_is_asked_about(action_server):
     result = run_action(action_server.url, "action_no_more_needs", text="不是，我想问点别的事情", intent="deny")
     assert responses(result) == ["utter_how_can_i_help"]
