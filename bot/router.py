@@ -108,8 +108,8 @@ class MessageLimiter:
 
     def check(self, sender: str, text: str) -> str | None:
         """None when the message may pass, else the Chinese notice to show instead."""
-        if len(text) > self.max_chars:
-            return NOTICE_TOO_LONG.format(limit=self.max_chars)
+        if (too_long := self.too_long(text)) is not None:
+            return too_long
         now = self._clock()
         recent = self._recent.setdefault(sender, deque())
         while recent and now - recent[0] >= self.window:
@@ -120,6 +120,10 @@ class MessageLimiter:
         if len(self._recent) > 10_000:
             self._forget_idle(now)
         return None
+
+    def too_long(self, text: str) -> str | None:
+        """The notice for a message over the size limit (counted nowhere), else None."""
+        return NOTICE_TOO_LONG.format(limit=self.max_chars) if len(text) > self.max_chars else None
 
     async def admit(self, sender: str, text: str) -> str | None:
         """`check`, awaitable: a limiter shared between gateways asks Redis (shared_message_limiter)."""

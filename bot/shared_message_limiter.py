@@ -20,7 +20,7 @@ import secrets
 import time
 from typing import Any, Callable
 
-from bot.router import NOTICE_TOO_FAST, NOTICE_TOO_LONG, MessageLimiter
+from bot.router import NOTICE_TOO_FAST, MessageLimiter
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,8 @@ class SharedMessageLimiter(MessageLimiter):
         self._local_until = 0.0  # after a Redis failure: count locally until then
 
     async def admit(self, sender: str, text: str) -> str | None:
-        if len(text) > self.max_chars:
-            return NOTICE_TOO_LONG.format(limit=self.max_chars)
+        if (too_long := self.too_long(text)) is not None:
+            return too_long
         if self._clock() < self._local_until:
             return self.check(sender, text)
         try:

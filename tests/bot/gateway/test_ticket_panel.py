@@ -29,6 +29,26 @@ async def ask_for_a_person(gateway: Gateway, key: str) -> None:
             pass
 
 
+def resolve(issue_api, ticket_id: str, department: str, result: str) -> None:  # type: ignore[no-untyped-def]
+    """The department's side: the ticket dispatched to `department` and resolved with `result`."""
+    auth = {"Authorization": f"Bearer {issue_api.tokens['operator']}"}
+    for action, body in (("assign", {"department": department}), ("resolve", {"result": result})):
+        done = requests.post(f"{issue_api.url}/api/v1/tickets/{ticket_id}/{action}", json=body, headers=auth)
+        assert done.ok, done.text
+
+
+def chat_with_a_ticket(start_gateway, issue_api, sender: str, **fields: str):  # type: ignore[no-untyped-def]
+    """A gateway retrying kept ratings twice a second, and a widget chat with a ticket an operator filed
+    for it."""
+    gateway: Gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"],
+                                     GATEWAY_RATING_RETRY_SECONDS="0.5")
+    run(ask_for_a_person(gateway, sender))
+    session, csrf = login(gateway.url, "alice")
+    ticket = session.post(f"{gateway.url}/api/v1/console/tickets", headers={"X-CSRF-Token": csrf},
+                          json={**TICKET, **fields, "conversation_id": web_conversation_id(sender)}).json()
+    return gateway, ticket
+
+
 def test_operator_files_finds_and_the_chat_rating_reaches_the_resolved_ticket(start_gateway, issue_api) -> None:
     gateway: Gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"])
     run(ask_for_a_person(gateway, SENDER))
@@ -52,9 +72,7 @@ def test_operator_files_finds_and_the_chat_rating_reaches_the_resolved_ticket(st
 
     # The department resolves it; the user then rates the chat, and the rating lands on the ticket.
     auth = {"Authorization": f"Bearer {issue_api.tokens['operator']}"}
-    for action, body in (("assign", {"department": "高新区供电所"}), ("resolve", {"result": "已恢复供电"})):
-        done = requests.post(f"{issue_api.url}/api/v1/tickets/{ticket['id']}/{action}", json=body, headers=auth)
-        assert done.ok, done.text
+    resolve(issue_api, ticket["id"], "高新区供电所", "已恢复供电")
 
     async def rate() -> list[dict]:
         async with websockets.connect(f"{gateway.url.replace('http', 'ws')}/ws/chat?sender={SENDER}") as ws:
@@ -94,13 +112,7 @@ def test_issue_api_refusals_and_outages_come_back_as_clear_messages(start_gatewa
 
 def test_a_chat_rating_given_before_resolution_is_left_to_the_ticket_s_callback(start_gateway, issue_api) -> None:
     sender = "web-rating-later-0123456789"
-    gateway: Gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"],
-                                     GATEWAY_RATING_RETRY_SECONDS="0.5")
-    run(ask_for_a_person(gateway, sender))
-    session, csrf = login(gateway.url, "alice")
-    ticket = session.post(f"{gateway.url}/api/v1/console/tickets", headers={"X-CSRF-Token": csrf},
-                          json={**TICKET, "description": "园区C座路灯不亮",
-                                "conversation_id": web_conversation_id(sender)}).json()
+    gateway, ticket = chat_with_a_ticket(start_gateway, issue_api, sender, description="园区C座路灯不亮")
     assert ticket["status"] == "received"
     widget = f"{gateway.url.replace('http', 'ws')}/ws/chat?sender={sender}"
 
@@ -122,8 +134,7 @@ def test_a_chat_rating_given_before_resolution_is_left_to_the_ticket_s_callback(
     assert f"工单{ticket['id']}还没有办结，办结后会请您对办理结果进行评价。" in run(rate())
     auth = {"Authorization": f"Bearer {issue_api.tokens['operator']}"}
     ticket_url = f"{issue_api.url}/api/v1/tickets/{ticket['id']}"
-    for action, body in (("assign", {"department": "高新区市政所"}), ("resolve", {"result": "已修复"})):
-        assert requests.post(f"{ticket_url}/{action}", json=body, headers=auth).ok
+    resolve(issue_api, ticket["id"], "高新区市政所", "已修复")
     time.sleep(1.5)  # three of the gateway's retry passes: none hands the early score to the ticket
     resolved = requests.get(ticket_url, headers=auth).json()
     assert (resolved["status"], resolved["rating"]) == ("resolved", None)
@@ -133,16 +144,10 @@ def test_a_chat_rating_given_before_resolution_is_left_to_the_ticket_s_callback(
 
 def test_a_rating_the_issue_api_could_not_take_waits_and_outlives_a_restart(start_gateway, issue_api) -> None:
     sender = "web-rating-outage-0123456789"
-    gateway: Gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"],
-                                     GATEWAY_RATING_RETRY_SECONDS="0.5")
-    run(ask_for_a_person(gateway, sender))
-    session, csrf = login(gateway.url, "alice")
-    ticket = session.post(f"{gateway.url}/api/v1/console/tickets", headers={"X-CSRF-Token": csrf},
-                          json={**TICKET, "conversation_id": web_conversation_id(sender)}).json()
+    gateway, ticket = chat_with_a_ticket(start_gateway, issue_api, sender)
     auth = {"Authorization": f"Bearer {issue_api.tokens['operator']}"}
     ticket_url = f"{issue_api.url}/api/v1/tickets/{ticket['id']}"
-    for action, body in (("assign", {"department": "高新区供电所"}), ("resolve", {"result": "已恢复供电"})):
-        assert requests.post(f"{ticket_url}/{action}", json=body, headers=auth).ok
+    resolve(issue_api, ticket["id"], "高新区供电所", "已恢复供电")
 
     # The issue API cannot be reached when the reporter rates in the 回访 form: the rating is kept.
     gateway.stop()
