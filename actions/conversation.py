@@ -44,16 +44,20 @@ def channel(tracker: Tracker) -> str:
     return value if value in CHANNELS else DEFAULT_CHANNEL
 
 
+def latest_response(tracker: Tracker, skipping: str = "") -> Optional[str]:
+    """The name of the domain response the bot said last (other than `skipping`)."""
+    for event in reversed(tracker.events):
+        said = (event.get("metadata") or {}).get("utter_action") if event.get("event") == "bot" else None
+        if said and said != skipping:
+            return said
+    return None
+
+
 def said_again(tracker: Tracker, response: str) -> bool:
     """Whether the bot's latest words other than the pending question were `response` ("没能确定…"):
     the question was asked again after it, and this is the second answer that did not do. Asking a
     third time would trap the caller in the question."""
-    asked = f"utter_ask_{tracker.get_slot('requested_slot')}"
-    for event in reversed(tracker.events):
-        said = (event.get("metadata") or {}).get("utter_action") if event.get("event") == "bot" else None
-        if said and said != asked:
-            return said == response
-    return False
+    return latest_response(tracker, skipping=f"utter_ask_{tracker.get_slot('requested_slot')}") == response
 
 
 def user_turns(tracker: Tracker, limit: int = 6) -> list[str]:

@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies, runtime
 from actions.categories import category_from_answer, infer_category, names_a_problem
 from actions.conversation import (asked_before_this_turn, caller_phone, channel, entity, latest_intent,
-                                  latest_text, pending_keys, said_again, user_turns)
+                                  latest_response, latest_text, pending_keys, said_again, user_turns)
 from actions.dialogue import after_digression, digression, leaves_filing, yes_or_no
 from actions.handoff import handoff
 from actions.proof import known_codes, new_query_code
@@ -147,19 +147,12 @@ def _problem_said_before(tracker: Tracker, said: str) -> Optional[str]:
     """The caller's previous message when it named the problem ("停电了") but was too short to file,
     and the bot answered it by asking for the details (not a question it answered: "电费怎么交？")."""
     turns = user_turns(tracker)
-    if len(turns) < 2 or _last_response(tracker) != "utter_ask_description":
+    if len(turns) < 2 or latest_response(tracker) != "utter_ask_description":
         return None
     earlier = clean(turns[-2])
     if not earlier or earlier in said or len(earlier) > 30:
         return None
     return earlier if names_a_problem(earlier, runtime.settings().categories_file) else None
-
-
-def _last_response(tracker: Tracker) -> Optional[str]:
-    for event in reversed(tracker.events):
-        if event.get("event") == "bot":
-            return (event.get("metadata") or {}).get("utter_action")
-    return None
 
 
 def _whole_person(found: Optional[str], name: Optional[str]) -> bool:
@@ -306,9 +299,10 @@ class ValidateTicketForm(Action):
         # The answer to "which company" is the name; an entity cut short, at the front ("科技有限公司"
         # of "华山科技有限公司") or at the end ("高新" of "高新测试有限公司"), gives way to the whole
         # answer that holds it and reads as a name.
-        updates["company"] = answer if _whole_company(found, answer) or (organisation and not found) else (found or answer)
-        if organisation and found and found in organisation:
+        if organisation and (not found or found in organisation):
             updates["company"] = organisation
+        else:
+            updates["company"] = answer if _whole_company(found, answer) else (found or answer)
         if not updates["company"]:
             dispatcher.utter_message(response="utter_company_not_understood")
             return updates
