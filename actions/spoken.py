@@ -10,7 +10,7 @@ import unicodedata
 from typing import Optional
 
 from contract.phones import find_phone
-from contract.spoken_numbers import digits_in_speech, remove_inter_word_spaces
+from contract.spoken_numbers import digits_in_speech, remove_inter_word_spaces, score_apart
 
 FILLERS = re.compile(r"^(喂+|那个+|就是说?|嗯+|啊+|呃+|哦+|额+|这个|你好|您好|然后|我说|[，,。.!！?？、\s])+")
 _TRAILING = re.compile(r"[，,。.!！?？~、\s]+$")
@@ -180,8 +180,10 @@ def rating_score(text: str) -> Optional[int]:
     """1..5 from '五分', '4', '非常满意', '不是很满意'… (5 非常满意 … 1 非常不满意). A number wins over
     words ("三分吧，不太满意" is 3); words are read with their negation; a question back or words
     that judge nothing ("不好意思", "说不好") are no score."""
-    typed = _LONG_NUMBER.sub(" ", unicodedata.normalize("NFKC", text or ""))  # before digit groups join
-    said = _LONG_NUMBER.sub(" ", digits_in_speech(typed)).strip()
+    typed = unicodedata.normalize("NFKC", text or "")
+    typed = _LONG_NUMBER.sub(" ", score_apart(typed))  # before digit groups join
+    said = score_apart(digits_in_speech(typed))
+    said = _LONG_NUMBER.sub(" ", said).strip()
     said = _SCORE_WORD.sub(lambda m: str("一二三四五".index(m.group(0).replace("两", "二")) + 1), said)
     match = _SCORE.search(said)
     if match:

@@ -48,6 +48,15 @@ _DIGIT_RUN_NO_SPACE = re.compile(r"\d[\d\-－—]*\d|\d")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 MAX_TICKET_DIGITS = 12  # contract: ticket numbers have 8 to 12 digits
 _AREA_IN_BRACKETS = re.compile(r"[(（](0\d{2,3})[)）]\s*")  # "(029)88886666": one landline, not two numbers
+# A score said right after a number: Vosk writes no pause between them ("二六一二零二零零零一五分" comes
+# out as 26120200015分), so a long run whose last digit is 1-5, with 分 or 星 right after it, ends in
+# the score. No ticket number, code or phone is followed by 分.
+_NUMBER_THEN_SCORE = re.compile(r"(?<!\d)(\d{6,})([1-5])(?=\s*(分|星|颗星))")
+
+
+def score_apart(text: str) -> str:
+    """`text` with a score that ran into the number before it set apart by a space."""
+    return _NUMBER_THEN_SCORE.sub(r"\1 \2", text)
 
 
 def remove_inter_word_spaces(text: str) -> str:
@@ -140,7 +149,7 @@ def _candidates(text: str) -> list[str]:
     that makes a number longer than any ticket number, or a group is a whole ticket number already,
     the run is two numbers side by side: a ticket number (its groups joined) and what follows it
     ("2612 0200 01 970436", "2612020001 9704 36": the ticket and its code; "2612020001 5": a score)."""
-    spaced = _AREA_IN_BRACKETS.sub(r"\1-", _spoken(text))
+    spaced = score_apart(_AREA_IN_BRACKETS.sub(r"\1-", _spoken(text)))
     numbers: list[str] = []
     for run in _DIGIT_RUN.findall(spaced):
         groups = [re.sub(r"\D", "", group) for group in _DIGIT_RUN_NO_SPACE.findall(run)]

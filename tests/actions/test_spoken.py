@@ -80,6 +80,8 @@ def test_ratings_in_words_and_digits():
     ("还可以吧", 3), ("一般般", 3),
     # A number wins over words, and a ticket number or code beside it is no score.
     ("打三分吧，不太满意", 3), ("评价 2612020004 五分", 5), ("五 分", 5), ("2612020001 5分", 5),
+    # Spoken, the ticket number (or code) runs into the score: Vosk writes no pause between them.
+    ("二六一二 零二零零 零一五分", 5), ("二六一二零二零零零一 三分", 3), ("九七零四三六两分", 2), ("2612020001五颗星", 5), ("26120200014分", 4),
     ("两分", 2), ("打两分", 2), ("五颗星", 5), ("三颗星", 3), ("五", 5),
     # A courtesy, a double no, "can't call it satisfied".
     ("不好意思 满意", 4), ("没有不满意", 4), ("不是不满意", 4), ("说不上满意", 2), ("谈不上满意", 2), ("不给好评", 2),

@@ -25,6 +25,9 @@ def test_a_typed_number_does_not_run_into_the_words_after_it() -> None:
     # A score, a building or a floor said right after a typed number is not more of its digits.
     assert find_ticket_id("评价 2612020004 五分") == "2612020004"
     assert find_ticket_id("补充 2612020006 三号楼的材料还没交") == "2612020006"
+    # Spoken, a score runs into the ticket number before it: Vosk writes no pause between them.
+    assert find_ticket_id("我要评价 二六一二 零二零零 零一五分") == "2612020001"
+    assert find_ticket_id("二六一二零二零零零一三颗星") == "2612020001"
     assert find_ticket_id("电话13812345678 三号楼前面的路灯全不亮了") is None  # a phone, no ticket
 
 
