@@ -11,6 +11,9 @@ _YES = re.compile(r"^(对|是|嗯|好|可以|行|没错|没问题|确认|确定|
 _NO = re.compile(r"^(不|没|错|别|换|算了)")
 _QUESTION = re.compile(r"(吗|么|什么|怎么|怎样|哪|几点|多久|多少|是不是|能不能|可不可以|如何|\?|？)")
 _HUMAN = re.compile(r"(人工|真人|转接|坐席|客服人员|工作人员|领导|负责人)")
+# A caller who missed what the bot said: "再说一遍", "没听清", "你刚才说什么", "啊？", "说慢点".
+_ASK_AGAIN = re.compile(r"(再(说|讲|念|问|重复|来)|重复|没(听|记)(清|见|到|住|下)|听不(清|见|到)|(说|讲)的?(什么|啥)|"
+                        r"^(什么|啥|啊|嗯|pardon)[？?]?$|说?慢(一)?点|太快)")
 _GIVE_UP = re.compile(r"(算了|不报了|不登记了|不反映了|不用登记|不用了|取消|不办了|撤)")
 _STOP_FILING = re.compile(r"(不报了|不登记了|不反映了|不用登记|不办了|不提交了|不弄了|不想报|算了吧|那算了|算了算了)")
 # What a turn must also say to count as leaving the filing for another request: a company name or a
@@ -43,9 +46,10 @@ def yes_or_no(intent: str, text: str) -> Optional[bool]:
 
 
 def digression(intent: str, confidence: float, text: str,
-               handled: tuple[str, ...] = ("ask_policy", "bot_challenge", "request_human", "cancel_ticket"),
+               handled: tuple[str, ...] = ("ask_policy", "bot_challenge", "request_human", "cancel_ticket",
+                                           "ask_repeat"),
                ) -> bool:
-    """Is this turn a side question (FAQ, 'are you a robot', 'a person please', 'forget it')
+    """Is this turn a side question (FAQ, 'are you a robot', 'a person please', 'forget it', 'say again')
     rather than an answer? Answers such as company names can be classified as anything, so a
     digression also needs the words that make it one. `handled`: side questions the form's
     rules know how to answer."""
@@ -57,6 +61,8 @@ def digression(intent: str, confidence: float, text: str,
         return confidence >= 0.5 and bool(_HUMAN.search(text))
     if intent == "cancel_ticket":
         return confidence >= 0.5 and bool(_GIVE_UP.search(text))
+    if intent == "ask_repeat":
+        return confidence >= 0.5 and bool(_ASK_AGAIN.search(text.strip().lower()))
     return False
 
 

@@ -32,3 +32,11 @@ def test_side_questions_are_still_digressions():
     assert digression("ask_policy", 0.9, "你们政务大厅几点上班")
     assert digression("request_human", 0.9, "帮我转人工吧")
     assert not leaves_filing("ask_policy", 0.9, "你们政务大厅几点上班", "company")
+
+
+def test_asking_to_hear_the_question_again_is_no_answer():
+    for said in ("你刚才说什么", "没听清 再说一遍", "啊？", "什么", "能重复一下吗", "说慢一点", "不好意思 刚才没听到"):
+        assert digression("ask_repeat", 0.9, said), said
+    # A company name or a report the NLU misread as "say again" has none of the words.
+    assert not digression("ask_repeat", 0.9, "西安华清智能科技有限公司")
+    assert not digression("ask_repeat", 0.4, "再说一遍")  # unsure: left to the form

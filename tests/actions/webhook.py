@@ -24,7 +24,8 @@ def run_action(action_url: str, name: str, *, text: str = "", intent: str = "inf
                slots: Optional[dict[str, Any]] = None, entities: Iterable[dict] = (),
                metadata: Optional[dict] = None, history: Iterable[dict] = (),
                sender: str = "test-sender", confidence: float = 0.99,
-               latest: Optional[dict[str, Any]] = None, timeout: float = 30) -> dict[str, Any]:
+               latest: Optional[dict[str, Any]] = None, timeout: float = 30,
+               active_loop: Optional[str] = None) -> dict[str, Any]:
     """Returns {"events": [...], "responses": [...]} from the action server.
 
     `latest`: a ready user event, to replay exactly the same turn twice."""
@@ -36,7 +37,7 @@ def run_action(action_url: str, name: str, *, text: str = "", intent: str = "inf
         "events": [*history, latest],
         "paused": False,
         "followup_action": None,
-        "active_loop": {},
+        "active_loop": {"name": active_loop} if active_loop else {},
         "latest_action_name": "action_listen",
     }
     body = {"next_action": name, "sender_id": sender, "tracker": tracker, "domain": {},

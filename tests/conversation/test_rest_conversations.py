@@ -367,3 +367,23 @@ def test_a_caller_who_would_rather_not_give_a_name_is_filed_as_anonymous(hotline
     reply = _say_all(hotline, sender, ("对", "对"), **meta)
     ticket_id = _ticket_id(reply)
     assert hotline.operator("GET", f"/tickets/{ticket_id}")["contact_name"] == "匿名"
+
+
+def test_a_caller_who_missed_the_ticket_number_hears_the_filing_again(hotline):
+    sender, meta = _sender(), {"phone": "13891230077", "channel": "voice"}
+    hotline.said(sender, "我们园区门口的路灯坏了好几天了 晚上特别黑", **meta)
+    # Asked again in the middle of the form: the same question, once, and the form goes on.
+    again = hotline.said(sender, "你刚才说什么", **meta)
+    assert "再问一遍" in again and "单位" in again
+    assert "称呼" in hotline.said(sender, "西安华清智能科技有限公司", **meta)
+    hotline.said(sender, "我叫张伟", **meta)
+    hotline.said(sender, "对 就用这个号", **meta)
+    filed = hotline.said(sender, "对的 提交吧", **meta)
+    ticket_id = _ticket_id(filed)
+    # After the filing the whole turn is said again, the ticket number and code with it, and asking
+    # a second time gives the same words, not "我再说一遍" about "我再说一遍".
+    for _ in range(2):
+        repeated = hotline.said(sender, "没听清 再说一遍", **meta)
+        assert "再说一遍" in repeated and _grouped(ticket_id) in repeated and "查询码" in repeated
+        assert repeated.tickets == []  # the ticket was filed once; saying it again files nothing
+    assert len(hotline.operator("GET", "/tickets", params={"phone": "13891230077"})["items"]) == 1

@@ -1,0 +1,60 @@
+""""你刚才说什么？": the bot says its last turn again.
+
+On the phone a caller misses words all the time (a noisy workshop, a bad line, a ticket number read
+too fast to write down), and a bot that answers "再说一遍" with its FAQ or its fallback makes them start
+over. Outside a question the bot's previous turn is said again word for word (the ticket number and
+查询码 of a filing included: this is the conversation that was told them). Inside a form the form asks
+its pending question again after this action (see the rules), so this action only says that it will.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+REPEAT_INTENT = "ask_repeat"
+
+
+def _intent(event: dict[str, Any]) -> Optional[str]:
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+
+
+def previous_turn_texts(events: list[dict[str, Any]]) -> list[str]:
+    """What the bot wrote or said in the turn before the latest user message, skipping turns that
+    were themselves asked again (the original words, not the "好的，我再说一遍" around them)."""
+    texts: list[str] = []
+    seen_latest_user = False
+    for event in reversed(events):
+        kind = event.get("event")
+        if kind == "user":
+            if not seen_latest_user:
+                seen_latest_user = True
+                continue
+            if _intent(event) == REPEAT_INTENT:
+                texts = []  # that turn repeated an earlier one: go back to the original
+                continue
+            break
+        if seen_latest_user and kind == "bot" and str(event.get("text") or "").strip():
+            texts.append(str(event["text"]))
+    return list(reversed(texts))
+
+
+class RepeatLast(Action):
+    def name(self) -> str:
+        return "action_repeat_last"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        if (tracker.active_loop or {}).get("name"):
+            dispatcher.utter_message(response="utter_repeat_question")  # the form asks again next
+            return []
+        texts = previous_turn_texts(tracker.events)
+        if not texts:
+            dispatcher.utter_message(response="utter_how_can_i_help")
+            return []
+        dispatcher.utter_message(response="utter_repeat_intro")
+        for text in texts:
+            dispatcher.utter_message(text=text)
+        return []

@@ -1,0 +1,41 @@
+""""你刚才说什么": the bot's last turn again, word for word; inside a form, the question again."""
+from __future__ import annotations
+
+from actions.repeat import previous_turn_texts
+from tests.actions.webhook import rendered, responses, run_action, user_event
+
+
+def bot_event(text: str) -> dict:
+    return {"event": "bot", "text": text, "data": {}, "metadata": {}}
+
+
+FILED = [user_event("对的 提交吧", "affirm"), {"event": "action", "name": "action_submit_ticket"},
+         bot_event("已经为您登记好了，工单编号是 2612 0200 01。"), bot_event("查询码 970436。"),
+         {"event": "action", "name": "action_listen"}]
+
+
+def test_the_previous_turn_is_said_again_in_order(action_server):
+    result = run_action(action_server.url, "action_repeat_last", text="你刚才说什么", intent="ask_repeat",
+                        history=[user_event("你好", "greet"), bot_event("您好，这里是96767。"), *FILED])
+    assert responses(result)[0] == "utter_repeat_intro"
+    assert rendered(result)[1:] == ["已经为您登记好了，工单编号是 2612 0200 01。", "查询码 970436。"]
+    assert not [e for e in result["events"] if e.get("event") == "slot"]  # nothing changes
+
+
+def test_asking_twice_gives_the_original_words_not_the_repeat():
+    asked_once = [*FILED, user_event("再说一遍", "ask_repeat"), bot_event("好的，我再说一遍："),
+                  bot_event("已经为您登记好了，工单编号是 2612 0200 01。"), bot_event("查询码 970436。")]
+    assert previous_turn_texts([*asked_once, user_event("没听清", "ask_repeat")]) == [
+        "已经为您登记好了，工单编号是 2612 0200 01。", "查询码 970436。"]
+
+
+def test_inside_a_form_only_the_question_is_asked_again(action_server):
+    result = run_action(action_server.url, "action_repeat_last", text="再说一遍", intent="ask_repeat",
+                        history=[user_event("路灯坏了", "report_problem"), bot_event("请问您的单位名称是？")],
+                        active_loop="ticket_form")
+    assert responses(result) == ["utter_repeat_question"]  # the form asks its question right after
+
+
+def test_nothing_to_repeat_at_the_start_asks_what_the_caller_needs(action_server):
+    result = run_action(action_server.url, "action_repeat_last", text="你说什么", intent="ask_repeat")
+    assert responses(result) == ["utter_how_can_i_help"]
