@@ -20,8 +20,23 @@ def latest_text(tracker: Tracker) -> str:
 
 
 def entity(tracker: Tracker, name: str) -> Optional[str]:
-    value = next(tracker.get_latest_entity_values(name), None)
-    return str(value) if value is not None else None
+    """The first `name` entity of the latest message. DIET sometimes cuts one name in two
+    ("西安" + "华清科技有限公司"): pieces that touch in the text are joined back into one."""
+    found = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == name]
+    if not found:
+        return None
+    text, first = latest_text(tracker), found[0]
+    start, end = first.get("start"), first.get("end")
+    value = str(first.get("value"))
+    for piece in found[1:]:
+        if not (isinstance(start, int) and isinstance(end, int) and isinstance(piece.get("start"), int)
+                and isinstance(piece.get("end"), int) and text[start:end] == value):
+            break  # no spans, or a value mapped to a synonym: nothing to join
+        if text[end:piece["start"]].strip() or text[piece["start"]:piece["end"]] != str(piece.get("value")):
+            break
+        end = piece["end"]
+        value = text[start:end]
+    return value
 
 
 def message_metadata(tracker: Tracker) -> dict[str, Any]:
