@@ -25,6 +25,12 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, PREDICTED_CONF
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.rasa_plugins import fast_model_load
+
+# The model's pipeline names this component, so every process that loads the model (rasa run, rasa
+# test, the benchmarks) imports this module before the classifiers: the place to make loading fast.
+fast_model_load.install()
+
 # Chinese characters (CJK unified ideographs and extension A) and digits (ticket ids, phones).
 MEANINGFUL = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff0-9０-９]")
 WORD = re.compile(r"[A-Za-z]+")
