@@ -18,8 +18,8 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 # In the order the README shows them.
 # The load and fault runs come last: they start whole hotlines (single and scaled) and take ~15 minutes.
-BENCHMARKS = ["issue_api_bench", "nlu_bench", "turn_bench", "turn_profile", "voice_bench", "voice_lean_bench",
-              "voice_search_bench", "gateway_bench",
+BENCHMARKS = ["issue_api_bench", "nlu_bench", "model_load_bench", "turn_bench", "turn_profile", "voice_bench",
+              "voice_lean_bench", "voice_search_bench", "gateway_bench",
               "load_bench", "fault_bench"]
 # Shown in the README beside the latest run but not rerun: the measurement before the speed work.
 KEPT = {"turn_profile": "turn_profile_before"}

@@ -51,6 +51,12 @@ def _load(cls: Any, model_file_name: str, model_data_example: Any, predict_data_
 _rasa_load: Any = None
 
 
+def keep_rasa_load() -> None:
+    """Leave Rasa's own `RasaModel.load` in this process: the benchmark's comparison."""
+    global _installed
+    _installed = True
+
+
 def install() -> None:
     """Replace `RasaModel.load` once per process."""
     global _installed, _rasa_load
