@@ -122,14 +122,16 @@ def report(per_fault: list[dict[str, Any]], overall: dict[str, Any], users: int)
 
 
 def run_faults(hotline: Hotline, workdir: Path, users: int, kinds: list[str], first_s: float,
-               interval_s: float, tail_s: float) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+               interval_s: float, tail_s: float,
+               stop_timeout_s: int = 90) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Load and faults on a started scaled hotline; the verdicts (also used by the short test)."""
     schedule = faults(hotline, kinds)
     duration = int(first_s + interval_s * len(schedule) + tail_s)
     injected: list[tuple[str, float]] = []
     injector = threading.Thread(target=inject, args=(schedule, first_s, interval_s, injected), daemon=True)
     injector.start()
-    results, _ = run_locust(hotline, users, duration, workdir, "faults", extra_env={"LOAD_ANSWER_TIMEOUT": "90"})
+    results, _ = run_locust(hotline, users, duration, workdir, "faults", extra_env={"LOAD_ANSWER_TIMEOUT": "90"},
+                            stop_timeout_s=stop_timeout_s)
     injector.join()
     rows = read_results(results)
     reports = verify_reports(hotline, rows, wait_s=180)

@@ -42,8 +42,9 @@ def caller_wav(workdir: Path) -> Optional[Path]:
 
 
 def run_locust(hotline: Hotline, users: int, duration: int, workdir: Path, label: str,
-               extra_env: Optional[dict[str, str]] = None) -> tuple[Path, Path]:
-    """Run the load for `duration` seconds; the JSON-lines results and locust's stats CSV."""
+               extra_env: Optional[dict[str, str]] = None, stop_timeout_s: int = 90) -> tuple[Path, Path]:
+    """Run the load for `duration` seconds; the JSON-lines results and locust's stats CSV.
+    `stop_timeout_s`: how long users may take to finish the conversation they are in at the end."""
     if not LOCUST.exists():
         raise SystemExit("locust is not installed: run `make setup` (it makes .venv-load)")
     results = workdir / f"{label}-results.jsonl"
@@ -63,7 +64,8 @@ def run_locust(hotline: Hotline, users: int, duration: int, workdir: Path, label
     spawn_rate = max(1, users // 20)
     print(f"[{label}] {users} users for {duration}s (ramp {spawn_rate}/s)…", flush=True)
     subprocess.run([str(LOCUST), "-f", str(LOCUSTFILE), "--headless", "-u", str(users), "-r", str(spawn_rate),
-                    "-t", f"{duration}s", "--stop-timeout", "90", "--csv", str(csv_prefix), "--only-summary",
+                    "-t", f"{duration}s", "--stop-timeout", str(stop_timeout_s), "--csv", str(csv_prefix),
+                    "--only-summary",
                     "--host", hotline.url("gateway"), "--loglevel", "WARNING"],
                    cwd=REPO_ROOT, env=env, check=False)
     return results, Path(f"{csv_prefix}_stats.csv")

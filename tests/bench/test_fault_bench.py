@@ -78,7 +78,7 @@ def test_the_scaled_hotline_rides_out_killed_processes_under_load(tmp_path: Path
     try:
         hotline.start()
         per_fault, overall = run_faults(hotline, tmp_path, users=5, kinds=["gateway", "actions", "issue_api", "haproxy"],
-                                        first_s=15, interval_s=12, tail_s=25)
+                                        first_s=15, interval_s=12, tail_s=25, stop_timeout_s=20)
     finally:
         hotline.stop()
     print(report(per_fault, overall, users=5))
