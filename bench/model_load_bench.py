@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     text = "\n".join([
         f"### Model load at server start ({when}; {machine}; load average before {load[0]:.1f}; "
-        f"median of {args.runs} fresh processes each)",
+        + ("one fresh process each)" if args.runs == 1 else f"median of {args.runs} fresh processes each)"),
         "",
         "| load | wall | CPU |",
         "|---|---|---|",
