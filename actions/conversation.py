@@ -9,10 +9,17 @@ from contract.phones import mask_phone, normalize_phone
 from contract.query_codes import mask_said
 from contract.vocabulary import CHANNELS, DEFAULT_CHANNEL
 
+REPEAT_INTENT = "ask_repeat"  # "你刚才说什么": see repeat.py
+
 
 def latest_intent(tracker: Tracker) -> tuple[str, float]:
     intent = tracker.latest_message.get("intent") or {}
     return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
+
+
+def event_intent(event: dict[str, Any]) -> Optional[str]:
+    """The intent of a stored user event (None for other events or an unparsed message)."""
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -76,8 +83,11 @@ def said_again(tracker: Tracker, response: str) -> bool:
 
 
 def user_turns(tracker: Tracker, limit: int = 6) -> list[str]:
-    texts = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
-    return [t for t in texts if t][-limit:]
+    """The latest user texts, oldest first. Earlier "再说一遍" turns are left out: they say nothing
+    about the problem, and the turn before one is what the caller had said (see ticket_form.py)."""
+    said = [e for e in tracker.events if e.get("event") == "user" and e.get("text")]
+    kept = [e for e in said[:-1] if event_intent(e) != REPEAT_INTENT] + said[-1:]
+    return [str(e["text"]) for e in kept][-limit:]
 
 
 def asked_before_this_turn(tracker: Tracker) -> Optional[str]:

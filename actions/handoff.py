@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import latest_text, related_ticket, summary
+from actions.conversation import event_intent, latest_text, related_ticket, summary
 from actions.spoken import sounds_angry
 from contract.messages import handoff_payload
 
@@ -33,8 +33,7 @@ def failed_understandings(tracker: Tracker) -> int:
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent != FALLBACK_INTENT:
+        if event_intent(event) != FALLBACK_INTENT:
             break
         count += 1
     return count

@@ -8,17 +8,15 @@ its pending question again after this action (see the rules), so this action onl
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-REPEAT_INTENT = "ask_repeat"
+from actions.conversation import REPEAT_INTENT, event_intent
 
-
-def _intent(event: dict[str, Any]) -> Optional[str]:
-    return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+SESSION_BOUNDARIES = ("session_started", "restart")
 
 
 def previous_turn_texts(events: list[dict[str, Any]]) -> list[str]:
@@ -28,11 +26,15 @@ def previous_turn_texts(events: list[dict[str, Any]]) -> list[str]:
     seen_latest_user = False
     for event in reversed(events):
         kind = event.get("event")
+        if kind in SESSION_BOUNDARIES:
+            # Rasa keeps the old session's events in the tracker: a caller coming back after the
+            # session expired (or after a restart) is not read what was said to the earlier session.
+            return [] if not seen_latest_user or not texts else list(reversed(texts))
         if kind == "user":
             if not seen_latest_user:
                 seen_latest_user = True
                 continue
-            if _intent(event) == REPEAT_INTENT:
+            if event_intent(event) == REPEAT_INTENT:
                 texts = []  # that turn repeated an earlier one: go back to the original
                 continue
             break

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-from actions.conversation import entity
+from actions.conversation import entity, user_turns
 
 
 def tracker_saying(text: str, entities: list[dict]) -> Tracker:
@@ -31,3 +31,12 @@ def test_names_apart_in_the_text_or_mapped_to_a_synonym_stay_apart():
     mapped = [span(said, "category", "停电", "供水供电供气"), span(said, "category", "路灯", "市政设施")]
     assert entity(tracker_saying(said, mapped), "category") == "供水供电供气"
     assert entity(tracker_saying(said, []), "company") is None
+
+
+def test_an_earlier_say_again_is_not_one_of_the_callers_words():
+    said = [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
+            for text, intent in (("停电了", "report_problem"), ("你说什么", "ask_repeat"), ("整个厂区都停了", "inform"))]
+    tracker = Tracker("t", {}, said[-1], said, False, None, {}, "action_listen")
+    assert user_turns(tracker) == ["停电了", "整个厂区都停了"]
+    asking = Tracker("t", {}, said[1], said[:2], False, None, {}, "action_listen")
+    assert user_turns(asking) == ["停电了", "你说什么"]  # the turn being answered is always there

@@ -39,3 +39,15 @@ def test_inside_a_form_only_the_question_is_asked_again(action_server):
 def test_nothing_to_repeat_at_the_start_asks_what_the_caller_needs(action_server):
     result = run_action(action_server.url, "action_repeat_last", text="你说什么", intent="ask_repeat")
     assert responses(result) == ["utter_how_can_i_help"]
+
+
+def test_a_new_session_is_not_read_what_the_earlier_one_was_told():
+    """Rasa keeps an expired session's events in the tracker; the filing and its 查询码 stay there."""
+    new_session = [*FILED, {"event": "action", "name": "action_session_start"}, {"event": "session_started"},
+                   {"event": "action", "name": "action_listen"}, user_event("你刚才说什么", "ask_repeat")]
+    assert previous_turn_texts(new_session) == []
+    restarted = [*FILED, {"event": "restart"}, {"event": "action", "name": "action_listen"},
+                 user_event("再说一遍", "ask_repeat")]
+    assert previous_turn_texts(restarted) == []
+    greeted = [*FILED, {"event": "session_started"}, bot_event("您好，这里是96767。"), user_event("啥？", "ask_repeat")]
+    assert previous_turn_texts(greeted) == ["您好，这里是96767。"]
