@@ -83,6 +83,9 @@ def test_ratings_in_words_and_digits():
     # Spoken, the ticket number (or code) runs into the score: Vosk writes no pause between them.
     ("二六一二 零二零零 零一五分", 5), ("二六一二零二零零零一 三分", 3), ("九七零四三六两分", 2), ("2612020001五颗星", 5), ("26120200014分", 4),
     ("两分", 2), ("打两分", 2), ("五颗星", 5), ("三颗星", 3), ("五", 5),
+    # 分 or 星 that starts another word after the number is no score; the score said later is.
+    ("评价一下二六一二零二零零零四 分数 两分 不满意", 2), ("工单二六一二零二零零零五分数一分", 1),
+    ("工单二六一二零二零零零五星级评价一星", 1), ("我对工单二六一二零二零零零二星期三那个处理结果非常满意", 5),
     # A courtesy, a double no, "can't call it satisfied".
     ("不好意思 满意", 4), ("没有不满意", 4), ("不是不满意", 4), ("说不上满意", 2), ("谈不上满意", 2), ("不给好评", 2),
     ("没什么不满意的", 4), ("没有差评", 4),

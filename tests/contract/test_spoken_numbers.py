@@ -29,6 +29,9 @@ def test_a_typed_number_does_not_run_into_the_words_after_it() -> None:
     assert find_ticket_id("我要评价 二六一二 零二零零 零一五分") == "2612020001"
     assert find_ticket_id("二六一二零二零零零一三颗星") == "2612020001"
     assert find_ticket_id("电话13812345678 三号楼前面的路灯全不亮了") is None  # a phone, no ticket
+    # 分 or 星 starting another word is no score: the number keeps its last digit.
+    assert find_ticket_id("工单号 二零二六一二零一零零零三 星期三报的") == "202612010003"
+    assert find_ticket_id("工单二六一二零二零零零五分数一分") == "2612020005"
 
 
 def test_landlines_are_not_taken_for_ticket_numbers() -> None:
