@@ -11,9 +11,11 @@ _YES = re.compile(r"^(对|是|嗯|好|可以|行|没错|没问题|确认|确定|
 _NO = re.compile(r"^(不|没|错|别|换|算了)")
 _QUESTION = re.compile(r"(吗|么|什么|怎么|怎样|哪|几点|多久|多少|是不是|能不能|可不可以|如何|\?|？)")
 _HUMAN = re.compile(r"(人工|真人|转接|坐席|客服人员|工作人员|领导|负责人)")
-# A caller who missed what the bot said: "再说一遍", "没听清", "你刚才说什么", "啊？", "说慢点".
-_ASK_AGAIN = re.compile(r"(再(说|讲|念|问|重复|来)|重复|没(听|记)(清|见|到|住|下)|听不(清|见|到)|(说|讲)的?(什么|啥)|"
-                        r"^(什么|啥|啊|嗯|pardon)[？?]?$|说?慢(一)?点|太快)")
+# A caller who missed what the bot said: "再说一遍", "没听清", "没听懂", "啥意思", "你刚才说什么",
+# "嗯？什么", "号码再报一遍", "重新说一下", "说慢点".
+_ASK_AGAIN = re.compile(r"(再(说|讲|念|问|重复|来|报)|重复|重新(说|讲|念|报)|没(听|记)(清|见|到|住|下|懂|明白)|"
+                        r"听不(清|见|到|懂|明白)|(说|讲)的?(什么|啥)|(什么|啥)意思|"
+                        r"^(嗯|啊|哦)?[？?，,\s]*(什么|啥|啊|嗯|pardon)[？?]?$|说?慢(一)?点|太快)")
 _GIVE_UP = re.compile(r"(算了|不报了|不登记了|不反映了|不用登记|不用了|取消|不办了|撤)")
 _STOP_FILING = re.compile(r"(不报了|不登记了|不反映了|不用登记|不办了|不提交了|不弄了|不想报|算了吧|那算了|算了算了)")
 # What a turn must also say to count as leaving the filing for another request: a company name or a
