@@ -387,3 +387,7 @@ def test_a_caller_who_missed_the_ticket_number_hears_the_filing_again(hotline):
         assert "再说一遍" in repeated and _grouped(ticket_id) in repeated and "查询码" in repeated
         assert repeated.tickets == []  # the ticket was filed once; saying it again files nothing
     assert len(hotline.operator("GET", "/tickets", params={"phone": "13891230077"})["items"]) == 1
+    # Another conversation asking "what did you say?" hears nothing of this one: no ticket, no code.
+    stranger = hotline.said(_sender(), "你刚才说什么 再说一遍", phone="13991230088", channel="voice")
+    assert ticket_id[-4:] not in stranger and "查询码" not in stranger and stranger.tickets == []
+    assert "请问您要办什么事" in stranger
