@@ -218,7 +218,13 @@ def test_an_operator_closing_a_websocket_call_sends_goodbye_and_closes_the_socke
             closing = None
             try:
                 while True:
-                    message = await asyncio.wait_for(ws.recv(), 30)
+                    try:
+                        message = await asyncio.wait_for(ws.recv(), 30)
+                    except asyncio.TimeoutError:
+                        if closing is not None and closing.done():
+                            closing.result()  # the operator's steps failed: that is the error to see
+                        log = gateway.log.read_text(encoding="utf-8", errors="replace")[-3000:]
+                        raise AssertionError(f"nothing more came after {texts}; the gateway's log:\n{log}") from None
                     if isinstance(message, bytes):
                         audio.append(message)
                         continue
