@@ -15,32 +15,43 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import REPEAT_INTENT, event_intent
+from contract.messages import HANDOFF
 
 SESSION_BOUNDARIES = ("session_started", "restart")
 
 
-def previous_turn_texts(events: list[dict[str, Any]]) -> list[str]:
-    """What the bot wrote or said in the turn before the latest user message, skipping turns that
-    were themselves asked again (the original words, not the "好的，我再说一遍" around them)."""
-    texts: list[str] = []
+def previous_turn(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The bot events of the turn before the latest user message, skipping turns that were
+    themselves asked again (the original words, not the "好的，我再说一遍" around them)."""
+    said: list[dict[str, Any]] = []
     seen_latest_user = False
     for event in reversed(events):
         kind = event.get("event")
         if kind in SESSION_BOUNDARIES:
             # Rasa keeps the old session's events in the tracker: a caller coming back after the
             # session expired (or after a restart) is not read what was said to the earlier session.
-            return [] if not seen_latest_user or not texts else list(reversed(texts))
+            return list(reversed(said)) if seen_latest_user else []
         if kind == "user":
             if not seen_latest_user:
                 seen_latest_user = True
                 continue
             if event_intent(event) == REPEAT_INTENT:
-                texts = []  # that turn repeated an earlier one: go back to the original
+                said = []  # that turn repeated an earlier one: go back to the original
                 continue
             break
-        if seen_latest_user and kind == "bot" and str(event.get("text") or "").strip():
-            texts.append(str(event["text"]))
-    return list(reversed(texts))
+        if seen_latest_user and kind == "bot":
+            said.append(event)
+    return list(reversed(said))
+
+
+def previous_turn_texts(events: list[dict[str, Any]]) -> list[str]:
+    """What the bot wrote or said in the previous turn (see `previous_turn`)."""
+    return [str(e["text"]) for e in previous_turn(events) if str(e.get("text") or "").strip()]
+
+
+def handed_off(bot_events: list[dict[str, Any]]) -> bool:
+    """Whether that turn handed the conversation to a person (the contract's handoff payload)."""
+    return any(HANDOFF in (((e.get("data") or {}).get("custom")) or {}) for e in bot_events)
 
 
 class RepeatLast(Action):
@@ -51,6 +62,12 @@ class RepeatLast(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if (tracker.active_loop or {}).get("name"):
             dispatcher.utter_message(response="utter_repeat_question")  # the form asks again next
+            return []
+        turn = previous_turn(tracker.events)
+        if handed_off(turn):
+            # The conversation comes back from an operator (or the caller left the queue): what the
+            # operator said never reached the bot, and "正在为您转接" again would be untrue.
+            dispatcher.utter_message(response="utter_repeat_after_handoff")
             return []
         texts = previous_turn_texts(tracker.events)
         if not texts:

@@ -51,3 +51,15 @@ def test_a_new_session_is_not_read_what_the_earlier_one_was_told():
     assert previous_turn_texts(restarted) == []
     greeted = [*FILED, {"event": "session_started"}, bot_event("您好，这里是96767。"), user_event("啥？", "ask_repeat")]
     assert previous_turn_texts(greeted) == ["您好，这里是96767。"]
+
+
+def test_after_an_operator_had_the_conversation_the_transfer_notice_is_not_said_again(action_server):
+    """The operator's words never reached the bot: "正在为您转接" again would be untrue."""
+    handed = [user_event("转人工", "request_human"), bot_event("好的，正在为您转接人工客服。"),
+              {"event": "bot", "text": None, "data": {"custom": {"handoff": {"reason": "caller_request",
+                                                                            "summary": "", "ticket_id": None}}}},
+              {"event": "action", "name": "action_listen"}]
+    result = run_action(action_server.url, "action_repeat_last", text="你刚才说什么", intent="ask_repeat",
+                        history=handed)
+    assert responses(result) == ["utter_repeat_after_handoff"]
+    assert "转接" not in "".join(rendered(result)[1:]) and len(rendered(result)) == 1
