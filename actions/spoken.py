@@ -160,7 +160,7 @@ _RATING_PATTERNS: list[tuple[re.Pattern[str], int]] = [
         (_NEGATION + r"(满意|好|行|可以)|(说|谈|算)不上(满意|好)|不能说(满意|好)|不给好评|不怎么样|有点差|"
          r"比较差|挺差|(不|没)(解决|办好|处理好)", 2),
         (r"基本满意|还算满意|还行|还好|一般|凑合|还可以|马马虎虎|过得去|说得过去|勉强|中等|及格", 3),
-        (r"(非常|很|特别|十分|超级|太|相当|真)满意|(非常|特别|十分|超级)好|太好了|五星|满分|好评|"
+        (r"(非常|很|特别|十分|万分|超级|太|相当|真)满意|(非常|特别|十分|超级)好|太好了|五星|满分|好评|"
          r"(很|非常|特别|太|真)棒|完美|点赞", 5),
         (r"满意|不错|挺好|很好|蛮好|比较好|可以|棒", 4),
     ]
@@ -174,20 +174,31 @@ _QUESTION_BACK = re.compile(r"(吗|么|呢)[？?]?$|[？?]$")
 _SCORE = re.compile(r"(?<!\d)([1-5])\s*(分|星|颗星)(?!\d)|(?:打|给|评)\s*([1-5])(?![\d号楼层天次个年月日])|^\s*([1-5])\s*$")
 _SCORE_WORD = re.compile("[一二两三四五](?=\\s*(分|星|颗星))|^[一二两三四五]$")
 _LONG_NUMBER = re.compile(r"\d{6,}")  # a ticket number or a code, never a score
+# A question about the scale itself ("满意是什么意思", "五分是满分吗", "什么叫基本满意") or not having
+# understood it is no score, whatever score words it holds: a rating closes the ticket for good.
+_ASKS_ABOUT_SCALE = re.compile(r"(什么|啥)意思|(什么|啥)叫|是(什么|啥)|指(什么|啥)|满分吗|怎么(算|评|打)|"
+                               r"有(什么|啥)区别|几分(是|算)|没听(懂|明白|清)|听不(懂|明白|清)")
+# A score said only to be refused or as the top of the scale: "五分都不想给", "不值三分", "满分五分".
+_REFUSED_BEFORE = re.compile(r"(不值|不到|不给|不打|给不了|打不了|满分|最高)\s*$")
+_REFUSED_AFTER = re.compile(r"^\s*(都|也|可|我|是)?\s*(不想|不会|不能|不愿|不给|不打|不值|给不了|打不了|没法)")
 
 
 def rating_score(text: str) -> Optional[int]:
     """1..5 from '五分', '4', '非常满意', '不是很满意'… (5 非常满意 … 1 非常不满意). A number wins over
-    words ("三分吧，不太满意" is 3); words are read with their negation; a question back or words
-    that judge nothing ("不好意思", "说不好") are no score."""
+    words ("三分吧，不太满意" is 3), the last one said over earlier ones, and a number refused ("五分都
+    不想给") is none; words are read with their negation; a question back, a question about the scale
+    or words that judge nothing ("不好意思", "说不好") are no score."""
     typed = unicodedata.normalize("NFKC", text or "")
     typed = _LONG_NUMBER.sub(" ", score_apart(typed))  # before digit groups join
     said = score_apart(digits_in_speech(typed))
     said = _LONG_NUMBER.sub(" ", said).strip()
     said = _SCORE_WORD.sub(lambda m: str("一二三四五".index(m.group(0).replace("两", "二")) + 1), said)
-    match = _SCORE.search(said)
-    if match:
-        return int(next(group for group in match.groups() if group and group.isdigit()))
+    if _ASKS_ABOUT_SCALE.search(remove_inter_word_spaces(typed)):
+        return None
+    scores = [m for m in _SCORE.finditer(said)
+              if not _REFUSED_BEFORE.search(said[:m.start()]) and not _REFUSED_AFTER.search(said[m.end():])]
+    if scores:  # the last one said: "打五分，不，打一分" is 1
+        return int(next(group for group in scores[-1].groups() if group and group.isdigit()))
     words = _NOT_A_JUDGEMENT.sub("", remove_inter_word_spaces(typed))
     if _QUESTION_BACK.search(clean(words)) and not re.search(r"(满意|不错|好评|差评)", words):
         return None

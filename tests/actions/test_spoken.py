@@ -91,13 +91,19 @@ def test_ratings_in_words_and_digits():
     ("没什么不满意的", 4), ("没有差评", 4),
     # A digit that counts something else is no score; the words are.
     ("5号楼的问题没解决", 2), ("我等了3天，非常不满意", 1), ("打了3次电话才解决，不满意", 2), ("打4", 4),
+    # A number refused or corrected: the words, or the last number said.
+    ("不满意 五分都不想给", 2), ("打五分 不 打一分", 1), ("不值三分 太差了", 1), ("我给三分 满分五分", 3),
+    ("万分满意", 5),
 ])
 def test_ratings_as_callers_say_them(said: str, score: int) -> None:
     assert rating_score(said) == score
 
 
 @pytest.mark.parametrize("said", ["不好意思，我想评价一下工单", "我也说不好", "不好说", "不好评价", "好不好", "行不行",
-                                  "可以吗", "你们觉得呢？"])
+                                  "可以吗", "你们觉得呢？",
+                                  # A question about the scale is no rating, whatever score words it holds.
+                                  "满意是什么意思", "什么叫基本满意", "啥叫五分", "一到五分是什么意思", "五分是满分吗",
+                                  "没听懂 满意还是不满意"])
 def test_words_that_judge_nothing_are_no_score(said: str) -> None:
     """Asked again rather than read as 2 (不满意), which would send the ticket back."""
     assert rating_score(said) is None
