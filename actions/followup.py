@@ -13,8 +13,8 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
-from actions.conversation import (caller_phone, channel, latest_intent, latest_text, pending_keys, said_again,
-                                  user_turns)
+from actions.conversation import (REPEAT_INTENT, caller_phone, channel, latest_intent, latest_text, pending_keys,
+                                  said_again, user_turns)
 from actions.categories import names_a_problem
 from actions.dialogue import after_digression, digression, leaves_followup, yes_or_no
 from actions.handoff import handoff
@@ -361,7 +361,10 @@ class AskTicketId(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         phone = caller_phone(tracker)
-        if tracker.get_slot("ticket_candidate") is None:
+        intent, confidence = latest_intent(tracker)
+        # "没听清" after "是这一件吗？" is asked the same question again, not the next one.
+        asked_again = digression(intent, confidence, latest_text(tracker), (REPEAT_INTENT,))
+        if tracker.get_slot("ticket_candidate") is None or asked_again:
             client = runtime.client()
             lookup = (client.tickets_by_phone, phone) if phone else (client.tickets_of_conversation, tracker.sender_id)
             try:

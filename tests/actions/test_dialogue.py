@@ -36,7 +36,8 @@ def test_side_questions_are_still_digressions():
 
 def test_asking_to_hear_the_question_again_is_no_answer():
     for said in ("你刚才说什么", "没听清 再说一遍", "啊？", "什么", "能重复一下吗", "说慢一点", "不好意思 刚才没听到",
-                 "没听懂", "没听明白", "啥意思", "什么意思", "号码再报一遍", "重新说一下", "嗯？什么", "嗯什么"):
+                 "没听懂", "没听明白", "啥意思", "什么意思", "号码再报一遍", "重新说一下", "嗯？什么", "嗯什么",
+                 "听不清", "大声点", "喂喂 听不见", "你声音太小了"):
         assert digression("ask_repeat", 0.9, said), said
     # A company name or a report the NLU misread as "say again" has none of the words.
     assert not digression("ask_repeat", 0.9, "西安华清智能科技有限公司")

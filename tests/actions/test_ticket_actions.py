@@ -165,6 +165,14 @@ def test_the_only_open_ticket_of_the_caller_is_proposed(action_server):
                             "requested_slot": "ticket_id"}, metadata={"phone": phone})
     assert slot_events(yes)["ticket_id"] == ticket_id
     assert slot_events(yes)["requested_slot"] is None
+    # "没听清" at "是这一件吗？": the same ticket is proposed again, not "请告诉我工单编号".
+    again = run_action(action_server.url, "action_ask_ticket_id", text="没听清", intent="ask_repeat",
+                       slots={"followup_op": "urge", "ticket_candidate": ticket_id}, metadata={"phone": phone})
+    assert slot_events(again)["ticket_candidate"] == ticket_id and "是这一件吗" in texts(again)
+    # An answer that was neither yes nor no (the candidate stands): the number is asked for instead.
+    other = run_action(action_server.url, "action_ask_ticket_id", text="我想想", intent="inform",
+                       slots={"followup_op": "urge", "ticket_candidate": ticket_id}, metadata={"phone": phone})
+    assert slot_events(other)["ticket_candidate"] is None and "是这一件吗" not in texts(other)
 
 
 def test_rating_only_after_resolution_and_low_scores_reopen(action_server, issue_api):
