@@ -77,6 +77,10 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
     for slot, ent in (("company", "company"), ("contact_name", "person")):
         if entity(tracker, ent):
             values[slot] = entity(tracker, ent)
+    if values.get("company") and not _said_as_company(values["company"], said):
+        # A place in the report the NLU took for a company ("园区西门的路灯坏了": 西门): asked for
+        # instead, or every later answer would land one question off.
+        del values["company"]
     phone = find_phone(text)
     if phone:
         values["phone"] = phone
@@ -88,6 +92,12 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
     values["channel"] = channel(tracker)
     values["description_hint"] = "too_long" if len(said) > DESCRIPTION_MAX else None
     return values
+
+
+def _said_as_company(name: str, said: str) -> bool:
+    """An organisation's name ("…有限公司", "…厂"), or one the caller says they are from ("我是华清科技的")."""
+    return bool(ORGANISATION_END.search(name)) or re.search(
+        r"(我是|我们是|我们|我在|咱们|单位是?|公司是?)" + re.escape(name), said) is not None
 
 
 def _offer(phone: Optional[str]) -> dict[str, Any]:

@@ -117,3 +117,24 @@ def test_a_name_corrected_at_the_read_back_keeps_only_the_right_one(action_serve
     result = answer(action_server, "名字写错了，是张伟不是张玮", "ticket_confirmed",
                     company="西安华清科技有限公司", contact_name="张玮", phone="13700001111")
     assert slot_events(result)["contact_name"] == "张伟"
+
+
+def _span(text: str, name: str, piece: str) -> dict[str, Any]:
+    start = text.index(piece)
+    return {"entity": name, "start": start, "end": start + len(piece), "value": piece}
+
+
+@pytest.mark.parametrize("said, place", [("园区西门的路灯坏了", "西门"), ("创业园区门口堆满了垃圾", "创业园")])
+def test_a_place_in_the_report_taken_for_a_company_is_asked_for_instead(action_server, said, place):
+    """Kept as the company, every later answer would land one question off (the company in the name)."""
+    opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem",
+                        entities=[_span(said, "company", place)], slots={})
+    slots = slot_events(opened)
+    assert "company" not in slots and slots["requested_slot"] == "company"
+
+
+def test_a_company_the_caller_says_they_are_from_is_kept_from_the_report(action_server):
+    for said, name in (("我是华清科技的 我们厂区停电了", "华清科技"), ("西安鼎新材料有限公司这边停水了", "西安鼎新材料有限公司")):
+        opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem",
+                            entities=[_span(said, "company", name)], slots={})
+        assert slot_events(opened)["company"] == name, said
