@@ -19,7 +19,7 @@ from actions.categories import names_a_problem
 from actions.dialogue import after_digression, digression, leaves_followup, yes_or_no
 from actions.handoff import handoff
 from actions.proof import known_codes, proof_for, prove
-from actions.spoken import clean, is_specific, rating_score, sounds_angry
+from actions.spoken import clean, is_specific, rating_score, sounds_angry, states_a_score
 from contract.issue_client import IssueApiError, ProofRequired, Refused
 from contract.messages import ticket_payload
 from contract.query_codes import without_proof
@@ -33,6 +33,8 @@ OPERATIONS = {"check_ticket": "check", "urge_ticket": "urge", "supplement_ticket
               "cancel_ticket": "cancel", "rate_service": "rate"}
 EXTRA_SLOT = {"supplement": "supplement_text", "cancel": "cancel_confirmed", "rate": "rating"}
 RESOLVED = ("resolved",)
+# A look-up asked for in words: a score said in the same turn does not make it a rating.
+_CHECKING = re.compile(r"(查|进度|怎么样|咋样|到哪|结果|状态|办好了没|处理了没)")
 RESET = ["followup_op", "ticket_candidate", "supplement_text", "cancel_confirmed", "rating", "rating_confirmed",
          "query_code", "ticket_status", "requested_slot"]
 # A score this low sends the ticket back to the department, which cannot be undone: it is read back
@@ -262,6 +264,8 @@ class ValidateFollowupForm(Action):
     @staticmethod
     def _opening(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
         op = OPERATIONS.get(intent, tracker.get_slot("followup_op") or "check")
+        if op == "check" and states_a_score(text) and not _CHECKING.search(text.replace("查询码", "")):
+            op = "rate"  # "工单号二六一二零二零零零二 五分": a rating the NLU heard as a ticket number
         values: dict[str, Any] = {"followup_op": op, "supplement_text": None, "cancel_confirmed": None,
                                   "rating": None, "ticket_candidate": None, "ticket_proved": None,
                                   "query_code": None}

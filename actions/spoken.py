@@ -190,15 +190,11 @@ def rating_score(text: str) -> Optional[int]:
     or words that judge nothing ("不好意思", "说不好") are no score."""
     typed = unicodedata.normalize("NFKC", text or "")
     typed = _LONG_NUMBER.sub(" ", score_apart(typed))  # before digit groups join
-    said = score_apart(digits_in_speech(typed))
-    said = _LONG_NUMBER.sub(" ", said).strip()
-    said = _SCORE_WORD.sub(lambda m: str("一二三四五".index(m.group(0).replace("两", "二")) + 1), said)
     if _ASKS_ABOUT_SCALE.search(remove_inter_word_spaces(typed)):
         return None
-    scores = [m for m in _SCORE.finditer(said)
-              if not _REFUSED_BEFORE.search(said[:m.start()]) and not _REFUSED_AFTER.search(said[m.end():])]
-    if scores:  # the last one said: "打五分，不，打一分" is 1
-        return int(next(group for group in scores[-1].groups() if group and group.isdigit()))
+    number = _number_score(typed)
+    if number is not None:
+        return number
     words = _NOT_A_JUDGEMENT.sub("", remove_inter_word_spaces(typed))
     if _QUESTION_BACK.search(clean(words)) and not re.search(r"(满意|不错|好评|差评)", words):
         return None
@@ -206,6 +202,29 @@ def rating_score(text: str) -> Optional[int]:
         if pattern.search(words):
             return score
     return None
+
+
+def _number_score(typed: str) -> Optional[int]:
+    """The score said as a number ("五分", "打3", "两颗星"), the last one said over earlier ones ("打五分，
+    不，打一分" is 1); a number refused ("五分都不想给") is none. `typed`: NFKC, long numbers blanked."""
+    said = score_apart(digits_in_speech(typed))
+    said = _LONG_NUMBER.sub(" ", said).strip()
+    said = _SCORE_WORD.sub(lambda m: str("一二三四五".index(m.group(0).replace("两", "二")) + 1), said)
+    scores = [m for m in _SCORE.finditer(said)
+              if not _REFUSED_BEFORE.search(said[:m.start()]) and not _REFUSED_AFTER.search(said[m.end():])]
+    if not scores:
+        return None
+    return int(next(group for group in scores[-1].groups() if group and group.isdigit()))
+
+
+def states_a_score(text: str) -> bool:
+    """Whether the turn gives a score as a number beside whatever else it says ("工单2612020002 五分"):
+    such a turn rates the ticket, even when the NLU heard only a ticket number in it."""
+    typed = unicodedata.normalize("NFKC", text or "")
+    typed = _LONG_NUMBER.sub(" ", score_apart(typed))
+    if not re.search(r"[分星打给评]", typed) or _ASKS_ABOUT_SCALE.search(remove_inter_word_spaces(typed)):
+        return False  # a digit on its own beside a ticket number is no score
+    return _number_score(typed) is not None
 
 
 _ANGER = re.compile(

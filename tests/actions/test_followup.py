@@ -89,3 +89,14 @@ def test_the_read_back_of_a_low_score(action_server, said, intent, rating, confi
     slots = slot_events(rating_answer(action_server, said, "rating_confirmed", intent=intent, rating=2))
     assert slots.get("rating", 2) == rating and slots.get("rating_confirmed") == confirmed
     assert slots["requested_slot"] == asked
+
+
+def test_a_ticket_number_said_with_a_score_rates_the_ticket(action_server):
+    """The NLU may hear only a ticket number in "工单号…五分": the score makes it a rating."""
+    for said, score in (("工单号二六一二零二零零零二五分", 5), ("工单二六一二零二零零零二 我打两分", 2)):
+        opened = slot_events(run_action(action_server.url, "validate_followup_form", text=said,
+                                        intent="check_ticket", slots={}))
+        assert (opened["followup_op"], opened["rating"]) == ("rate", score), said
+    asked = slot_events(run_action(action_server.url, "validate_followup_form", text="查一下工单2612020002 给个五分",
+                                   intent="check_ticket", slots={}))
+    assert asked["followup_op"] == "check"  # a look-up asked for in words stays one

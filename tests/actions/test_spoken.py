@@ -5,6 +5,7 @@ from actions.categories import infer_category
 from actions.settings import Settings
 from actions.spoken import (
     company_name, corrections, declines_name, is_specific, person_name, rating_score, request_kind, sounds_angry,
+    states_a_score,
 )
 from contract.phones import find_phone, mask_phone, mask_phones_in_text
 from contract.spoken_numbers import find_ticket_id, group_digits
@@ -139,3 +140,10 @@ def test_anger_is_recognised():
 def test_phone_numbers_are_masked():
     assert mask_phone("13891234567") == "138****4567"
     assert mask_phones_in_text("电话13891234567，座机029-88326677") == "电话138****4567，座机029-****6677"
+
+
+def test_a_score_beside_a_ticket_number_is_told_from_the_number_alone():
+    for said in ("工单号二六一二零二零零零二五分", "工单二六一二零二零零四四我打五分", "给2612020045打五分 查询码一三五七九零"):
+        assert states_a_score(said), said
+    for said in ("工单2612020002", "查一下2612020002 2", "二六一二零二零零零二 五分钟以前打的电话", "五分是满分吗 2612020002"):
+        assert not states_a_score(said), said
