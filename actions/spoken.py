@@ -82,7 +82,8 @@ def person_name(text: str) -> Optional[str]:
     value = _NAME_PREFIX.sub("", clean(text), count=1)
     value = re.sub(r"\s+", "", value)
     value = re.sub(r"(就行|就可以|吧)$", "", value)
-    if 1 <= len(value) <= 12 and not re.search(r"\d", value):
+    # A name has letters: Chinese characters (or Latin, "Tom"); "😀😀" or "……" is no name.
+    if 1 <= len(value) <= 12 and not re.search(r"\d", value) and re.search(r"[\u3400-\u9fffA-Za-z]", value):
         return value
     return None
 

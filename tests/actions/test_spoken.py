@@ -147,3 +147,8 @@ def test_a_score_beside_a_ticket_number_is_told_from_the_number_alone():
         assert states_a_score(said), said
     for said in ("工单2612020002", "查一下2612020002 2", "二六一二零二零零零二 五分钟以前打的电话", "五分是满分吗 2612020002"):
         assert not states_a_score(said), said
+
+
+def test_a_name_has_letters():
+    assert person_name("😀😀") is None and person_name("……") is None
+    assert person_name("王秀兰") == "王秀兰" and person_name("我叫Tom") == "Tom"
