@@ -5,6 +5,8 @@ from typing import Any, Optional
 
 from rasa_sdk import Tracker
 
+from actions.dialogue import asks_again
+
 from contract.phones import mask_phone, normalize_phone
 from contract.query_codes import mask_said
 from contract.vocabulary import CHANNELS, DEFAULT_CHANNEL
@@ -86,8 +88,8 @@ def user_turns(tracker: Tracker, limit: int = 6) -> list[str]:
     """The latest user texts, oldest first. Earlier "再说一遍" turns are left out: they say nothing
     about the problem, and the turn before one is what the caller had said (see ticket_form.py)."""
     said = [e for e in tracker.events if e.get("event") == "user" and e.get("text")]
-    kept = [e for e in said[:-1] if event_intent(e) != REPEAT_INTENT] + said[-1:]
-    return [str(e["text"]) for e in kept][-limit:]
+    kept = [e for e in said[:-1] if not (event_intent(e) == REPEAT_INTENT and asks_again(str(e["text"])))]
+    return [str(e["text"]) for e in kept + said[-1:]][-limit:]
 
 
 def asked_before_this_turn(tracker: Tracker) -> Optional[str]:

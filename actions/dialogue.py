@@ -13,9 +13,13 @@ _QUESTION = re.compile(r"(吗|么|什么|怎么|怎样|哪|几点|多久|多少|
 _HUMAN = re.compile(r"(人工|真人|转接|坐席|客服人员|工作人员|领导|负责人)")
 # A caller who missed what the bot said: "再说一遍", "没听清", "没听懂", "啥意思", "你刚才说什么",
 # "嗯？什么", "号码再报一遍", "重新说一下", "说慢点", "大声点", "喂喂 听不见".
-_ASK_AGAIN = re.compile(r"(再(说|讲|念|问|重复|来|报)|重复|重新(说|讲|念|报)|没(听|记)(清|见|到|住|下|懂|明白)|"
-                        r"听不(清|见|到|懂|明白)|(说|讲)的?(什么|啥)|(什么|啥)意思|"
-                        r"^(嗯|啊|哦)?[？?，,\s]*(什么|啥|啊|嗯|pardon)[？?]?$|说?慢(一)?点|太快|大声|声音.{0,2}小)")
+# (Anchored where the words also make up reports: "什么意思" in a complaint, "重新说一下 是三号楼…" a
+# correction, "大声喧哗" and "声音很小" noise and alarms, "员工听不懂方言".)
+_ASK_AGAIN = re.compile(r"(再(说|讲|念|问|重复|来|报)|重复|没(听|记)(清|见|到|住|下)|听不(清|见|到)|"
+                        r"(没听|听不)(懂|明白)(你|您)?(说的|的意思)?(什么|啥)?[啊呀吧呢。！!？?]*$|"
+                        r"(说|讲)的?(什么|啥)|重新(说|讲|念|报)(一下|一遍|一次)?[吧吗呢？?。！!]?$|"
+                        r"^(你|您)?(说的|这)?(是)?(什么|啥)意思[？?]?$|大声(一)?点|大点声|(你|您)(的)?声音(太|有点|好)?小|"
+                        r"^(嗯|啊|哦)?[？?，,\s]*(什么|啥|啊|嗯|pardon)[？?]?$|说?慢(一)?点|太快)")
 _GIVE_UP = re.compile(r"(算了|不报了|不登记了|不反映了|不用登记|不用了|取消|不办了|撤)")
 _STOP_FILING = re.compile(r"(不报了|不登记了|不反映了|不用登记|不办了|不提交了|不弄了|不想报|算了吧|那算了|算了算了)")
 # What a turn must also say to count as leaving the filing for another request: a company name or a
@@ -64,8 +68,13 @@ def digression(intent: str, confidence: float, text: str,
     if intent == "cancel_ticket":
         return confidence >= 0.5 and bool(_GIVE_UP.search(text))
     if intent == "ask_repeat":
-        return confidence >= 0.5 and bool(_ASK_AGAIN.search(text.strip().lower()))
+        return confidence >= 0.5 and asks_again(text)
     return False
+
+
+def asks_again(text: str) -> bool:
+    """Whether the words ask to hear the bot's last turn again ("没听清", "你说什么")."""
+    return bool(_ASK_AGAIN.search(text.strip().lower()))
 
 
 def after_digression(events: list[dict], form: str) -> bool:

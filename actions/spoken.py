@@ -10,7 +10,7 @@ import unicodedata
 from typing import Optional
 
 from contract.phones import find_phone
-from contract.spoken_numbers import digits_in_speech, remove_inter_word_spaces, score_apart
+from contract.spoken_numbers import SCORE_UNIT, digits_in_speech, remove_inter_word_spaces, score_apart
 
 FILLERS = re.compile(r"^(喂+|那个+|就是说?|嗯+|啊+|呃+|哦+|额+|这个|你好|您好|然后|我说|[，,。.!！?？、\s])+")
 _TRAILING = re.compile(r"[，,。.!！?？~、\s]+$")
@@ -83,7 +83,8 @@ def person_name(text: str) -> Optional[str]:
     value = re.sub(r"\s+", "", value)
     value = re.sub(r"(就行|就可以|吧)$", "", value)
     # A name has letters: Chinese characters (or Latin, "Tom"); "😀😀" or "……" is no name.
-    if 1 <= len(value) <= 12 and not re.search(r"\d", value) and re.search(r"[\u3400-\u9fffA-Za-z]", value):
+    if 1 <= len(value) <= 12 and not re.search(r"\d", value) and re.search(
+            r"[\u3400-\u9fff\U00020000-\U0003134fA-Za-z]", unicodedata.normalize("NFKC", value)):
         return value
     return None
 
@@ -155,7 +156,8 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
 _NEGATION = r"(不|没|没有|并不|并没有)(是|太|怎么|大|够|算|很|那么|咋|特别|十分|非常)*"
 _RATING_PATTERNS: list[tuple[re.Pattern[str], int]] = [
     (re.compile(p), score) for p, score in [
-        (r"(没有|不是|并非|没什么|没有什么)不满意|(没有|不给|不是|没|不打)差评", 4),  # a double no is a yes
+        (r"(没有|不是|并非|没什么|没有什么)不满意|(没有|不给|不是|没|不打)差评|"  # a double no is a yes
+         r"(不给|给不了|不能给|不打|打不了)满分|满分(不给|给不了|不能给|不打|打不了)", 4),  # good, not perfect
         (r"(非常|很|特别|十分|极其|极|太|超级)不满意|一点(都|也)不满意|完全不满意|根本不满意|差评|"
          r"(非常|很|特别|太|极)差|差劲|糟糕|垃圾|烂透", 1),
         (_NEGATION + r"(满意|好|行|可以)|(说|谈|算)不上(满意|好)|不能说(满意|好)|不给好评|不怎么样|有点差|"
@@ -172,22 +174,28 @@ _NOT_A_JUDGEMENT = re.compile(r"不好意思|(说|讲)不好|不好(说|讲|评�
 _QUESTION_BACK = re.compile(r"(吗|么|呢)[？?]?$|[？?]$")
 # A score in digits: with 分/星, after 打/给/评, or the whole answer ("4"). A bare digit elsewhere counts
 # something else ("5号楼的问题没解决", "等了3天").
-_SCORE = re.compile(r"(?<!\d)([1-5])\s*(分|星|颗星)(?!\d)|(?:打|给|评)\s*([1-5])(?![\d号楼层天次个年月日])|^\s*([1-5])\s*$")
-_SCORE_WORD = re.compile("[一二两三四五](?=\\s*(分|星|颗星))|^[一二两三四五]$")
+_SCORE = re.compile(rf"(?<!\d)([1-5])\s*{SCORE_UNIT}(?!\d)|(?:打|给|评)\s*([1-5])(?![\d号楼层栋户家人位天次个年月日元块])|"
+                    r"^\s*([1-5])\s*$")
+_SCORE_WORD = re.compile(rf"[一二两三四五](?=\s*{SCORE_UNIT})|^[一二两三四五]$")
 _LONG_NUMBER = re.compile(r"\d{6,}")  # a ticket number or a code, never a score
 # A question about the scale itself ("满意是什么意思", "五分是满分吗", "什么叫基本满意") or not having
 # understood it is no score, whatever score words it holds: a rating closes the ticket for good.
-_ASKS_ABOUT_SCALE = re.compile(r"(什么|啥)意思|(什么|啥)叫|是(什么|啥)|指(什么|啥)|满分吗|怎么(算|评|打)|"
-                               r"有(什么|啥)区别|几分(是|算)|没听(懂|明白|清)|听不(懂|明白|清)")
+_ASKS_ABOUT_SCALE = re.compile(r"(满意|分|星|好评|差评|一般)(是|指)?(什么|啥)意思|(什么|啥)叫|满分吗|怎么(算|评分|打分)|"
+                               r"有(什么|啥)区别|几分(是|算)|没听(懂|明白)|听不(懂|明白)")
 # A score said only to be refused or as the top of the scale: "五分都不想给", "不值三分", "满分五分".
-_REFUSED_BEFORE = re.compile(r"(不值|不到|不给|不打|给不了|打不了|满分|最高)\s*$")
-_REFUSED_AFTER = re.compile(r"^\s*(都|也|可|我|是)?\s*(不想|不会|不能|不愿|不给|不打|不值|给不了|打不了|没法)")
+# A score said only to be refused: "五分都不想给", "不值三分" (a refused 1 is the lowest there is).
+_REFUSED_BEFORE = re.compile(r"(不值|不到|(?<!满分)(?<!好评)(给不了|打不了))$")
+_REFUSED_AFTER = re.compile(r"^\s*(都|也)\s*(不想|不会|不愿意?|不能|不值得?|没法|不给|不打|给不了|打不了)")
+# The top of the scale, not a score, when another score follows: "最高五分我给四分", "满分五分给三分".
+_SCALE_BEFORE = re.compile(r"(最高|满分|最多)\s*$")
+# A correction between two scores: "打五分 不 打一分", "三分 不对 四分" (not "四分，不是两分").
+_CORRECTED = re.compile(r"(不对|说错了?|改成|改为|算了|还是|不)[\s，,。]*(打|给|评)?\s*$")
 
 
 def rating_score(text: str) -> Optional[int]:
     """1..5 from '五分', '4', '非常满意', '不是很满意'… (5 非常满意 … 1 非常不满意). A number wins over
-    words ("三分吧，不太满意" is 3), the last one said over earlier ones, and a number refused ("五分都
-    不想给") is none; words are read with their negation; a question back, a question about the scale
+    words ("三分吧，不太满意" is 3), the first one said unless corrected ("打五分 不 打一分" is 1), and a
+    number refused ("五分都不想给") is none; words are read with their negation; a question back, a question about the scale
     or words that judge nothing ("不好意思", "说不好") are no score."""
     typed = unicodedata.normalize("NFKC", text or "")
     typed = _LONG_NUMBER.sub(" ", score_apart(typed))  # before digit groups join
@@ -206,16 +214,24 @@ def rating_score(text: str) -> Optional[int]:
 
 
 def _number_score(typed: str) -> Optional[int]:
-    """The score said as a number ("五分", "打3", "两颗星"), the last one said over earlier ones ("打五分，
-    不，打一分" is 1); a number refused ("五分都不想给") is none. `typed`: NFKC, long numbers blanked."""
+    """The score said as a number ("五分", "打3", "两颗星"): the first one, unless corrected ("打五分，不，
+    打一分" is 1); a number refused ("五分都不想给") is none. `typed`: NFKC, long numbers blanked."""
     said = score_apart(digits_in_speech(typed))
     said = _LONG_NUMBER.sub(" ", said).strip()
     said = _SCORE_WORD.sub(lambda m: str("一二三四五".index(m.group(0).replace("两", "二")) + 1), said)
-    scores = [m for m in _SCORE.finditer(said)
-              if not _REFUSED_BEFORE.search(said[:m.start()]) and not _REFUSED_AFTER.search(said[m.end():])]
-    if not scores:
-        return None
-    return int(next(group for group in scores[-1].groups() if group and group.isdigit()))
+    chosen, scale = None, None
+    for match in _SCORE.finditer(said):
+        score = int(next(group for group in match.groups() if group and group.isdigit()))
+        refused = _REFUSED_BEFORE.search(said[:match.start()]) or _REFUSED_AFTER.search(said[match.end():])
+        if refused:
+            if score == 1:
+                return 1  # "一分都不想给": not even the lowest
+            continue
+        if _SCALE_BEFORE.search(said[:match.start()]):
+            scale = score
+        elif chosen is None or _CORRECTED.search(said[chosen[0].end():match.start()]):
+            chosen = (match, score)
+    return chosen[1] if chosen else scale
 
 
 def states_a_score(text: str) -> bool:
@@ -223,8 +239,10 @@ def states_a_score(text: str) -> bool:
     such a turn rates the ticket, even when the NLU heard only a ticket number in it."""
     typed = unicodedata.normalize("NFKC", text or "")
     typed = _LONG_NUMBER.sub(" ", score_apart(typed))
-    if not re.search(r"[分星打给评]", typed) or _ASKS_ABOUT_SCALE.search(remove_inter_word_spaces(typed)):
-        return False  # a digit on its own beside a ticket number is no score
+    said = _SCORE_WORD.sub(lambda m: str("一二三四五".index(m.group(0).replace("两", "二")) + 1),
+                           _LONG_NUMBER.sub(" ", score_apart(digits_in_speech(typed))))
+    if not re.search(rf"(?<!\d)[1-5]\s*{SCORE_UNIT}", said) or _ASKS_ABOUT_SCALE.search(remove_inter_word_spaces(typed)):
+        return False  # only a score with its 分 or 星: "给2612020002打个电话" is no rating
     return _number_score(typed) is not None
 
 

@@ -95,9 +95,13 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
 
 
 def _said_as_company(name: str, said: str) -> bool:
-    """An organisation's name ("…有限公司", "…厂"), or one the caller says they are from ("我是华清科技的")."""
-    return bool(ORGANISATION_END.search(name)) or re.search(
-        r"(我是|我们是|我们|我在|咱们|单位是?|公司是?)" + re.escape(name), said) is not None
+    """An organisation's name ("…有限公司", "…厂"), or one the caller says they are from ("我是华清科技的",
+    "我们单位叫华清科技", "华清科技这边停电了"); not a place ("西门的路灯", "我们三号楼停电了")."""
+    if ORGANISATION_END.search(name):
+        return True
+    named = re.escape(name)
+    return re.search(r"(我是|我们是|这里是|这边是|我在|(公司|单位|企业)(名称?|名字)?(是|叫)|叫)\s*" + named, said) is not None \
+        or re.search(named + r"\s*(这边|那边|公司|单位|企业|的员工|上班)", said) is not None
 
 
 def _offer(phone: Optional[str]) -> dict[str, Any]:

@@ -50,10 +50,10 @@ MAX_TICKET_DIGITS = 12  # contract: ticket numbers have 8 to 12 digits
 _AREA_IN_BRACKETS = re.compile(r"[(（](0\d{2,3})[)）]\s*")  # "(029)88886666": one landline, not two numbers
 # A score said right after a number: Vosk writes no pause between them ("二六一二零二零零零一五分" comes
 # out as 26120200015分), so a long run whose last digit is 1-5, with 分 or 星 right after it, ends in
-# the score. No ticket number, code or phone is followed by 分 as a score: 分 or 星 starting another
-# word (分数, 分机, 分钟, 分公司, 星期, 星级, 星号...) is no score, and the number stays whole.
-_SCORE_UNIT = r"(?:分(?![数值机钟公局店厂之期别开享析配区行部管类拨批])|颗星|星(?![期级号座标]))"
-_NUMBER_THEN_SCORE = re.compile(rf"(?<!\d)(\d{{6,}})([1-5])(?=\s*{_SCORE_UNIT})")
+# the score. No ticket number, code or phone is followed by 分 as a score. 分 or 星 starting a word
+# said after numbers (分钟, 分钱, 分机, 分数, 星期, 星级, 星号) is no score, and the number stays whole.
+SCORE_UNIT = r"(?:分(?![数钟钱机之])|颗星|星(?![期级号]))"
+_NUMBER_THEN_SCORE = re.compile(rf"(?<!\d)(\d{{6,}})([1-5])(?=\s*{SCORE_UNIT})")
 
 
 def score_apart(text: str) -> str:

@@ -42,4 +42,7 @@ def test_asking_to_hear_the_question_again_is_no_answer():
     # A company name or a report the NLU misread as "say again" has none of the words.
     assert not digression("ask_repeat", 0.9, "西安华清智能科技有限公司")
     assert not digression("ask_repeat", 0.9, "重新装修以后整栋楼都没电了")
+    for report in ("楼上每天半夜大声喧哗", "车间噪音太大声音小不了", "火警警报声音很小", "你们这是什么意思 停水三天也不通知",
+                   "不对我重新说一下 是三号楼的路灯坏了", "新来的员工听不懂方言"):
+        assert not digression("ask_repeat", 0.9, report), report
     assert not digression("ask_repeat", 0.4, "再说一遍")  # unsure: left to the form

@@ -92,9 +92,16 @@ def test_ratings_in_words_and_digits():
     ("没什么不满意的", 4), ("没有差评", 4),
     # A digit that counts something else is no score; the words are.
     ("5号楼的问题没解决", 2), ("我等了3天，非常不满意", 1), ("打了3次电话才解决，不满意", 2), ("打4", 4),
-    # A number refused or corrected: the words, or the last number said.
-    ("不满意 五分都不想给", 2), ("打五分 不 打一分", 1), ("不值三分 太差了", 1), ("我给三分 满分五分", 3),
-    ("万分满意", 5),
+    # A number refused: the words ("一分都不想给": not even the lowest). A number corrected: the new one.
+    ("不满意 五分都不想给", 2), ("一分都不想给", 1), ("不值三分 太差了", 1), ("给不了五分 四分吧", 4),
+    ("打五分 不 打一分", 1), ("三分 不对 四分", 4), ("五分不给 给四分", 4), ("满分给不了 四分吧", 4), ("满分给不了", 4),
+    # Otherwise the first score said: what follows explains it or counts something else.
+    ("四分，不是两分", 4), ("我打四分，扣一分是因为慢", 4), ("给3分吧，2分太低", 3), ("给五分 他们三分钟就来了", 5),
+    ("三分，等了两星期", 3), ("四分 不能再高了", 4), ("五分 也不知道是啥问题 反正修好了", 5),
+    # The top of the scale is no score when one follows.
+    ("最高五分我给四分", 4), ("满分五分 我给三分", 3), ("给最高五分", 5), ("万分满意", 5),
+    # A question in the turn that is not about the scale.
+    ("满意 就是不知道是什么原因停的", 4), ("没听清 反正五分", 5),
 ])
 def test_ratings_as_callers_say_them(said: str, score: int) -> None:
     assert rating_score(said) == score
@@ -145,7 +152,9 @@ def test_phone_numbers_are_masked():
 def test_a_score_beside_a_ticket_number_is_told_from_the_number_alone():
     for said in ("工单号二六一二零二零零零二五分", "工单二六一二零二零零四四我打五分", "给2612020045打五分 查询码一三五七九零"):
         assert states_a_score(said), said
-    for said in ("工单2612020002", "查一下2612020002 2", "二六一二零二零零零二 五分钟以前打的电话", "五分是满分吗 2612020002"):
+    for said in ("工单2612020002", "查一下2612020002 2", "二六一二零二零零零二 五分钟以前打的电话", "五分是满分吗 2612020002",
+                 "工单2612020002 已经两星期了", "工单2612020002 一分钱都没退", "2612020002 给5户人家停水",
+                 "给2612020002打个电话"):
         assert not states_a_score(said), said
 
 

@@ -124,7 +124,8 @@ def _span(text: str, name: str, piece: str) -> dict[str, Any]:
     return {"entity": name, "start": start, "end": start + len(piece), "value": piece}
 
 
-@pytest.mark.parametrize("said, place", [("园区西门的路灯坏了", "西门"), ("创业园区门口堆满了垃圾", "创业园")])
+@pytest.mark.parametrize("said, place", [("园区西门的路灯坏了", "西门"), ("创业园区门口堆满了垃圾", "创业园"),
+                                         ("我们三号楼停电了", "三号楼")])
 def test_a_place_in_the_report_taken_for_a_company_is_asked_for_instead(action_server, said, place):
     """Kept as the company, every later answer would land one question off (the company in the name)."""
     opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem",
@@ -134,7 +135,9 @@ def test_a_place_in_the_report_taken_for_a_company_is_asked_for_instead(action_s
 
 
 def test_a_company_the_caller_says_they_are_from_is_kept_from_the_report(action_server):
-    for said, name in (("我是华清科技的 我们厂区停电了", "华清科技"), ("西安鼎新材料有限公司这边停水了", "西安鼎新材料有限公司")):
+    for said, name in (("我是华清科技的 我们厂区停电了", "华清科技"), ("西安鼎新材料有限公司这边停水了", "西安鼎新材料有限公司"),
+                       ("我们公司叫西安锐思智能，园区停电了", "西安锐思智能"), ("华清科技这边停电了", "华清科技"),
+                       ("鼎新公司停水了", "鼎新"), ("我们单位叫华清科技 门口路灯不亮", "华清科技")):
         opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem",
                             entities=[_span(said, "company", name)], slots={})
         assert slot_events(opened)["company"] == name, said

@@ -32,6 +32,8 @@ def test_a_typed_number_does_not_run_into_the_words_after_it() -> None:
     # 分 or 星 starting another word is no score: the number keeps its last digit.
     assert find_ticket_id("工单号 二零二六一二零一零零零三 星期三报的") == "202612010003"
     assert find_ticket_id("工单二六一二零二零零零五分数一分") == "2612020005"
+    # A score followed by more words is still set apart ("五分 部门处理得很快").
+    assert find_ticket_id("工单二六一二零二零零零二五分部门处理得很快") == "2612020002"
 
 
 def test_landlines_are_not_taken_for_ticket_numbers() -> None:
