@@ -289,6 +289,12 @@ class ValidateFollowupForm(Action):
                              text: str) -> dict[str, Any]:
         number = find_ticket_id(text, allow_phone_like=True)
         candidate = tracker.get_slot("ticket_candidate")
+        rated: dict[str, Any] = {}
+        if not number and candidate and tracker.get_slot("followup_op") == "rate" and (
+                yes_or_no(intent, text) is True or states_a_score(text)):
+            # "对 五颗星", "三分吧" at "是这一件吗？": the proposed ticket, rated in the same breath.
+            score = rating_score(text)
+            number, rated = candidate, ({"rating": score} if score is not None else {})
         if not number and candidate and yes_or_no(intent, text) is True:
             number = candidate
         if (not number and _LOOKING.search(text) and not _NO_CODE.search(text)
@@ -309,7 +315,7 @@ class ValidateFollowupForm(Action):
             return {"ticket_id": None}
         # Whether it exists and whether this conversation may see it is checked next (prove()).
         return {"ticket_id": number, "ticket_number": replies.ticket_number(number), "ticket_candidate": None,
-                "ticket_proved": None}
+                "ticket_proved": None, **rated}
 
 
 _OPERATION_WORDS = (("urge", re.compile(r"(催|督办|加急)")), ("cancel", re.compile(r"(撤销|撤回|撤了|取消)")),

@@ -100,3 +100,11 @@ def test_a_ticket_number_said_with_a_score_rates_the_ticket(action_server):
     asked = slot_events(run_action(action_server.url, "validate_followup_form", text="查一下工单2612020002 给个五分",
                                    intent="check_ticket", slots={}))
     assert asked["followup_op"] == "check"  # a look-up asked for in words stays one
+
+
+@pytest.mark.parametrize("said, intent, score", [("对 五颗星", "affirm", 5), ("三分吧", "inform", 3), ("是的 两分", "affirm", 2)])
+def test_a_score_given_at_is_this_the_ticket_takes_the_ticket_and_keeps_the_score(action_server, said, intent, score):
+    result = slot_events(run_action(action_server.url, "validate_followup_form", text=said, intent=intent,
+                                    slots={"followup_op": "rate", "ticket_candidate": "2612010005",
+                                           "requested_slot": "ticket_id"}))
+    assert result["rating"] == score and result["ticket_candidate"] is None
