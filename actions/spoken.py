@@ -156,16 +156,17 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
 _NEGATION = r"(不|没|没有|并不|并没有)(是|太|怎么|大|够|算|很|那么|咋|特别|十分|非常)*"
 _RATING_PATTERNS: list[tuple[re.Pattern[str], int]] = [
     (re.compile(p), score) for p, score in [
+        (r"不好不坏|不好也不坏|中不溜|还中|中评|中规中矩", 3),  # before the 不好 in them is read as a 2
         (r"(没有|不是|并非|没什么|没有什么)不满意|(没有|不给|不是|没|不打)差评|"  # a double no is a yes
          r"(不给|给不了|不能给|不打|打不了)满分|满分(不给|给不了|不能给|不打|打不了)", 4),  # good, not perfect
         (r"(非常|很|特别|十分|极其|极|太|超级)不满意|一点(都|也)不满意|完全不满意|根本不满意|差评|"
-         r"(非常|很|特别|太|极)差|差劲|糟糕|垃圾|烂透", 1),
-        (_NEGATION + r"(满意|好|行|可以)|(说|谈|算)不上(满意|好)|不能说(满意|好)|不给好评|不怎么样|有点差|"
+         r"(非常|很|特别|太|极)差|差劲|糟糕|垃圾|烂透|^太?差(了|得很|的很)?$", 1),
+        (_NEGATION + r"(满意|好|行|可以)|(说|谈|算)不上(满意|好)|不能说(满意|好)|不给好评|不怎么样|不咋[地滴样]|有点差|"
          r"比较差|挺差|(不|没)(解决|办好|处理好)", 2),
         (r"基本满意|还算满意|还行|还好|一般|凑合|还可以|马马虎虎|过得去|说得过去|勉强|中等|及格", 3),
-        (r"(非常|很|特别|十分|万分|超级|太|相当|真)满意|(非常|特别|十分|超级)好|太好了|五星|满分|好评|"
-         r"(很|非常|特别|太|真)棒|完美|点赞", 5),
-        (r"满意|不错|挺好|很好|蛮好|比较好|可以|棒", 4),
+        (r"(非常|很|特别|十分|十二分|万分|超级|太|相当|真)满意|(非常|特别|十分|超级)好|太好了|五星|满分|好评|"
+         r"(很|非常|特别|太|真)棒|完美|点赞|杠杠的|贼好|嫽扎|美滴很", 5),
+        (r"满意|不错|挺好|很好|蛮好|比较好|可以|棒|得劲|没麻达", 4),
     ]
 ]
 # Words that hold a no but judge nothing: courtesies ("不好意思"), not knowing what to say ("说不好",
@@ -174,22 +175,36 @@ _NOT_A_JUDGEMENT = re.compile(r"不好意思|(说|讲)不好|不好(说|讲|评�
 _QUESTION_BACK = re.compile(r"(吗|么|呢)[？?]?$|[？?]$")
 # A score in digits: with 分/星, after 打/给/评, or the whole answer ("4"). A bare digit elsewhere counts
 # something else ("5号楼的问题没解决", "等了3天").
-_SCORE = re.compile(rf"(?<!\d)([1-5])\s*{SCORE_UNIT}(?!\d)|(?:打|给|评)\s*([1-5])(?![\d号楼层栋户家人位天次个年月日元块])|"
-                    r"^\s*([1-5])\s*$")
-_SCORE_WORD = re.compile(rf"[一二两三四五](?=\s*{SCORE_UNIT})|^[一二两三四五]$")
+_SCORE = re.compile(rf"(?<![\d.])([1-5])\s*(?:个\s*)?{SCORE_UNIT}(?!\d)|"
+                    r"(?:打|给|评|分数|打分)\s*(?:个\s*)?([1-5])(?![\d.号楼层栋户家人位天次个年月日元块])|"
+                    r"^\s*(?:就|那就)?\s*([1-5])\s*(?:吧|啊|呀|分吧)?\s*$")
+# Numerals that are a score: before 分/星, after 打/给/评 at the end of a phrase ("给个五", "评五"), or the
+# whole answer ("三吧"); not the 二 of 十二分 or the 五 of 三点五分.
+_SCORE_WORD = re.compile(rf"(?<![十百千万点.])[一二两三四五](?=\s*(?:个\s*)?{SCORE_UNIT})|"
+                         r"(?:(?<=打)|(?<=给)|(?<=评)|(?<=分数)|(?<=打分))(?:\s*个)?\s*[一二两三四五](?=\s*(?:吧|啊|呀|$|[，,。！!\s]))|"
+                         r"^\s*(?:就|那就)?\s*[一二两三四五](?=\s*(?:吧|啊|呀)?\s*$)")
+# "四五分", "三到四分", "4.5分": the lower score (a 3-5 closes the ticket for good).
+_RANGE = re.compile(rf"(?<![\d一二两三四五六七八九十零])([一二两三四五1-5])\s*(?:到|至|或者?|-|~|、)?\s*([一二两三四五1-5])"
+                    rf"(?=\s*{SCORE_UNIT})|([1-5])\.5(?=\s*{SCORE_UNIT})")
+_DIGIT_OF = {**{c: str(i) for i, c in enumerate("一二三四五", 1)}, "两": "2", **{str(i): str(i) for i in range(1, 6)}}
+_ZERO = re.compile(r"(?<![\d一二三四五六七八九十百千万点.])[零0]\s*分(?![钟钱])")  # "打零分": the lowest there is
 _LONG_NUMBER = re.compile(r"\d{6,}")  # a ticket number or a code, never a score
 # A question about the scale itself ("满意是什么意思", "五分是满分吗", "什么叫基本满意") or not having
 # understood it is no score, whatever score words it holds: a rating closes the ticket for good.
 _ASKS_ABOUT_SCALE = re.compile(r"(满意|分|星|好评|差评|一般)(是|指)?(什么|啥)意思|(什么|啥)叫|满分吗|怎么(算|评分|打分)|"
-                               r"有(什么|啥)区别|几分(是|算)|没听(懂|明白)|听不(懂|明白)")
+                               r"有(什么|啥)区别|几分|分制|没听(懂|明白)|听不(懂|明白)|会怎么?样|会怎样|会不会|"
+                               r"是不是|的话|对吧|最(好|低|差|高)的?吗|[吗么？?]\s*$")
+# A score promised for later is no score now: "要是解决了就给五分", "修好了再给五分".
+_CONDITIONAL = re.compile(r"^(要是|如果|假如|等到?|万一)|(了|完)(就|再)(给|打)|再(给|打)")
 # A score said only to be refused or as the top of the scale: "五分都不想给", "不值三分", "满分五分".
 # A score said only to be refused: "五分都不想给", "不值三分" (a refused 1 is the lowest there is).
-_REFUSED_BEFORE = re.compile(r"(不值|不到|(?<!满分)(?<!好评)(给不了|打不了))$")
-_REFUSED_AFTER = re.compile(r"^\s*(都|也)\s*(不想|不会|不愿意?|不能|不值得?|没法|不给|不打|给不了|打不了)")
+_REFUSED_BEFORE = re.compile(r"(不值|不到|不是|没有|不给|不打|不能给|不能打|(?<!分)(?<!星)(?<!好评)(给不了|打不了))\s*(个\s*)?$")
+_REFUSED_AFTER = re.compile(r"^\s*((都|也)\s*(不想|不会|不愿意?|不能|不值得?|没法|不给|不打)|(都|也)?\s*(给不了|打不了|"
+                            r"不可能|不至于|不够))")
 # The top of the scale, not a score, when another score follows: "最高五分我给四分", "满分五分给三分".
 _SCALE_BEFORE = re.compile(r"(最高|满分|最多)\s*$")
 # A correction between two scores: "打五分 不 打一分", "三分 不对 四分" (not "四分，不是两分").
-_CORRECTED = re.compile(r"(不对|说错了?|改成|改为|算了|还是|不)[\s，,。]*(打|给|评)?\s*$")
+_CORRECTED = re.compile(r"(不对|说错了?|改成|改为|算了|还是|不|但是?|可是|只能|现在|最后)[\s，,。]*(就|只能)?(打|给|评)?\s*$")
 
 
 def rating_score(text: str) -> Optional[int]:
@@ -199,7 +214,7 @@ def rating_score(text: str) -> Optional[int]:
     or words that judge nothing ("不好意思", "说不好") are no score."""
     typed = unicodedata.normalize("NFKC", text or "")
     typed = _LONG_NUMBER.sub(" ", score_apart(typed))  # before digit groups join
-    if _ASKS_ABOUT_SCALE.search(remove_inter_word_spaces(typed)):
+    if _ASKS_ABOUT_SCALE.search(remove_inter_word_spaces(typed)) or _CONDITIONAL.search(remove_inter_word_spaces(typed)):
         return None
     number = _number_score(typed)
     if number is not None:
@@ -213,16 +228,24 @@ def rating_score(text: str) -> Optional[int]:
     return None
 
 
+def _numerals_as_digits(typed: str) -> str:
+    """The turn with its score numerals as digits, long numbers blanked, a range as its lower end."""
+    said = score_apart(digits_in_speech(typed.replace("一分一秒", " ")))
+    said = _LONG_NUMBER.sub(" ", said).strip()
+    said = _RANGE.sub(lambda m: m.group(3) or min(_DIGIT_OF[m.group(1)], _DIGIT_OF[m.group(2)]), said)
+    said = _SCORE_WORD.sub(lambda m: m.group(0)[:-1] + _DIGIT_OF[m.group(0)[-1]], said)
+    return _ZERO.sub("1分", said)
+
+
 def _number_score(typed: str) -> Optional[int]:
     """The score said as a number ("五分", "打3", "两颗星"): the first one, unless corrected ("打五分，不，
     打一分" is 1); a number refused ("五分都不想给") is none. `typed`: NFKC, long numbers blanked."""
-    said = score_apart(digits_in_speech(typed))
-    said = _LONG_NUMBER.sub(" ", said).strip()
-    said = _SCORE_WORD.sub(lambda m: str("一二三四五".index(m.group(0).replace("两", "二")) + 1), said)
+    said = _numerals_as_digits(typed)
     chosen, scale = None, None
     for match in _SCORE.finditer(said):
-        score = int(next(group for group in match.groups() if group and group.isdigit()))
-        refused = _REFUSED_BEFORE.search(said[:match.start()]) or _REFUSED_AFTER.search(said[match.end():])
+        group = next(i for i, g in enumerate(match.groups(), 1) if g and g.isdigit())
+        score = int(match.group(group))
+        refused = _REFUSED_BEFORE.search(said[:match.start(group)]) or _REFUSED_AFTER.search(said[match.end():])
         if refused:
             if score == 1:
                 return 1  # "一分都不想给": not even the lowest
@@ -239,9 +262,10 @@ def states_a_score(text: str) -> bool:
     such a turn rates the ticket, even when the NLU heard only a ticket number in it."""
     typed = unicodedata.normalize("NFKC", text or "")
     typed = _LONG_NUMBER.sub(" ", score_apart(typed))
-    said = _SCORE_WORD.sub(lambda m: str("一二三四五".index(m.group(0).replace("两", "二")) + 1),
-                           _LONG_NUMBER.sub(" ", score_apart(digits_in_speech(typed))))
-    if not re.search(rf"(?<!\d)[1-5]\s*{SCORE_UNIT}", said) or _ASKS_ABOUT_SCALE.search(remove_inter_word_spaces(typed)):
+    said = _numerals_as_digits(typed)
+    words = remove_inter_word_spaces(typed)
+    if (not re.search(rf"(?<![\d.])[1-5]\s*(个\s*)?{SCORE_UNIT}", said) or _ASKS_ABOUT_SCALE.search(words)
+            or _CONDITIONAL.search(words)):
         return False  # only a score with its 分 or 星: "给2612020002打个电话" is no rating
     return _number_score(typed) is not None
 

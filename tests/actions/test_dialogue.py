@@ -37,12 +37,13 @@ def test_side_questions_are_still_digressions():
 def test_asking_to_hear_the_question_again_is_no_answer():
     for said in ("你刚才说什么", "没听清 再说一遍", "啊？", "什么", "能重复一下吗", "说慢一点", "不好意思 刚才没听到",
                  "没听懂", "没听明白", "啥意思", "什么意思", "号码再报一遍", "重新说一下", "嗯？什么", "嗯什么",
-                 "听不清", "大声点", "喂喂 听不见", "你声音太小了"):
+                 "听不清", "大声点", "喂喂 听不见", "你声音太小了", "什么什么", "再来一遍"):
         assert digression("ask_repeat", 0.9, said), said
     # A company name or a report the NLU misread as "say again" has none of the words.
     assert not digression("ask_repeat", 0.9, "西安华清智能科技有限公司")
     assert not digression("ask_repeat", 0.9, "重新装修以后整栋楼都没电了")
     for report in ("楼上每天半夜大声喧哗", "车间噪音太大声音小不了", "火警警报声音很小", "你们这是什么意思 停水三天也不通知",
-                   "不对我重新说一下 是三号楼的路灯坏了", "新来的员工听不懂方言"):
+                   "不对我重新说一下 是三号楼的路灯坏了", "新来的员工听不懂方言", "税务局说什么时候能退税",
+                   "他们说的什么都不算数", "再来一个问题"):
         assert not digression("ask_repeat", 0.9, report), report
     assert not digression("ask_repeat", 0.4, "再说一遍")  # unsure: left to the form

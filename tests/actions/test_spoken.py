@@ -102,6 +102,16 @@ def test_ratings_in_words_and_digits():
     ("最高五分我给四分", 4), ("满分五分 我给三分", 3), ("给最高五分", 5), ("万分满意", 5),
     # A question in the turn that is not about the scale.
     ("满意 就是不知道是什么原因停的", 4), ("没听清 反正五分", 5),
+    # A score negated where it is said, or taken back for another.
+    ("不是五分是两分", 2), ("不是 三分 是 一分", 1), ("五分打不了 三分吧", 3), ("五分不可能 两分", 2),
+    ("想给五分 但是 只能给三分", 3), ("本来想给五分的 现在给两分", 2), ("不能给五分 不满意", 2),
+    # A range or a half: the lower score. The 二 of 十二分 and the 一分 of 一分一秒 are no scores.
+    ("四五分吧", 4), ("三到四分", 3), ("4.5分", 4), ("十二分满意", 5), ("一分一秒都没耽误 五分", 5),
+    # A number without 分 after the verb (Vosk drops it), the whole answer, or with 个 before 星.
+    ("给 三", 3), ("就 三 吧", 3), ("打分 五", 5), ("我打个五", 5), ("评五", 5), ("给个一", 1), ("给五个星", 5),
+    ("打零分", 1), ("零分都不想给", 1),
+    # What people around Xi'an say.
+    ("中不溜", 3), ("还中", 3), ("不好不坏", 3), ("不咋地", 2), ("贼好", 5), ("杠杠的", 5), ("没麻达", 4), ("差得很", 1),
 ])
 def test_ratings_as_callers_say_them(said: str, score: int) -> None:
     assert rating_score(said) == score
@@ -111,7 +121,10 @@ def test_ratings_as_callers_say_them(said: str, score: int) -> None:
                                   "可以吗", "你们觉得呢？",
                                   # A question about the scale is no rating, whatever score words it holds.
                                   "满意是什么意思", "什么叫基本满意", "啥叫五分", "一到五分是什么意思", "五分是满分吗",
-                                  "没听懂 满意还是不满意"])
+                                  "没听懂 满意还是不满意",
+                                  # What a score does, a score promised for later, a score refused and no other.
+                                  "五分是最好吗", "给五分会怎么样", "打一分会怎么样", "五分制吗", "满分几分", "打三分的话会重新办吗",
+                                  "是不是打一分就会重新处理", "要是解决了就给五分", "解决了再给五分", "不给五分", "没有五分"])
 def test_words_that_judge_nothing_are_no_score(said: str) -> None:
     """Asked again rather than read as 2 (不满意), which would send the ticket back."""
     assert rating_score(said) is None
