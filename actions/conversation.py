@@ -6,7 +6,6 @@ from typing import Any, Optional
 from rasa_sdk import Tracker
 
 from actions.dialogue import asks_again
-
 from contract.phones import mask_phone, normalize_phone
 from contract.query_codes import mask_said
 from contract.vocabulary import CHANNELS, DEFAULT_CHANNEL

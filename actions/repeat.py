@@ -46,7 +46,11 @@ def previous_turn(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def previous_turn_texts(events: list[dict[str, Any]]) -> list[str]:
     """What the bot wrote or said in the previous turn (see `previous_turn`)."""
-    return [str(e["text"]) for e in previous_turn(events) if str(e.get("text") or "").strip()]
+    return _texts(previous_turn(events))
+
+
+def _texts(bot_events: list[dict[str, Any]]) -> list[str]:
+    return [str(e["text"]) for e in bot_events if str(e.get("text") or "").strip()]
 
 
 def handed_off(bot_events: list[dict[str, Any]]) -> bool:
@@ -69,7 +73,7 @@ class RepeatLast(Action):
             # operator said never reached the bot, and "正在为您转接" again would be untrue.
             dispatcher.utter_message(response="utter_repeat_after_handoff")
             return []
-        texts = previous_turn_texts(tracker.events)
+        texts = _texts(turn)
         if not texts:
             dispatcher.utter_message(response="utter_how_can_i_help")
             return []

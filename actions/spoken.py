@@ -10,7 +10,8 @@ import unicodedata
 from typing import Optional
 
 from contract.phones import find_phone
-from contract.spoken_numbers import SCORE_UNIT, digits_in_speech, remove_inter_word_spaces, score_apart
+from contract.spoken_numbers import (SCORE_UNIT, SPOKEN_DIGITS, digits_in_speech, remove_inter_word_spaces,
+                                     score_apart)
 
 FILLERS = re.compile(r"^(喂+|那个+|就是说?|嗯+|啊+|呃+|哦+|额+|这个|你好|您好|然后|我说|[，,。.!！?？、\s])+")
 _TRAILING = re.compile(r"[，,。.!！?？~、\s]+$")
@@ -186,7 +187,6 @@ _SCORE_WORD = re.compile(rf"(?<![十百千万点.])[一二两三四五](?=\s*(?:
 # "四五分", "三到四分", "4.5分": the lower score (a 3-5 closes the ticket for good).
 _RANGE = re.compile(rf"(?<![\d一二两三四五六七八九十零])([一二两三四五1-5])\s*(?:到|至|或者?|-|~|、)?\s*([一二两三四五1-5])"
                     rf"(?=\s*{SCORE_UNIT})|([1-5])\.5(?=\s*{SCORE_UNIT})")
-_DIGIT_OF = {**{c: str(i) for i, c in enumerate("一二三四五", 1)}, "两": "2", **{str(i): str(i) for i in range(1, 6)}}
 _ZERO = re.compile(r"(?<![\d一二三四五六七八九十百千万点.])[零0]\s*分(?![钟钱])")  # "打零分": the lowest there is
 _LONG_NUMBER = re.compile(r"\d{6,}")  # a ticket number or a code, never a score
 # A question about the scale itself ("满意是什么意思", "五分是满分吗", "什么叫基本满意") or not having
@@ -196,7 +196,6 @@ _ASKS_ABOUT_SCALE = re.compile(r"(满意|分|星|好评|差评|一般)(是|指)?
                                r"是不是|的话|对吧|最(好|低|差|高)的?吗|[吗么？?]\s*$")
 # A score promised for later is no score now: "要是解决了就给五分", "修好了再给五分".
 _CONDITIONAL = re.compile(r"^(要是|如果|假如|等到?|万一)|(了|完)(就|再)(给|打)|再(给|打)")
-# A score said only to be refused or as the top of the scale: "五分都不想给", "不值三分", "满分五分".
 # A score said only to be refused: "五分都不想给", "不值三分" (a refused 1 is the lowest there is).
 _REFUSED_BEFORE = re.compile(r"(不值|不到|不是|没有|不给|不打|不能给|不能打|(?<!分)(?<!星)(?<!好评)(给不了|打不了))\s*(个\s*)?$")
 _REFUSED_AFTER = re.compile(r"^\s*((都|也)\s*(不想|不会|不愿意?|不能|不值得?|没法|不给|不打)|(都|也)?\s*(给不了|打不了|"
@@ -210,11 +209,10 @@ _CORRECTED = re.compile(r"(不对|说错了?|改成|改为|算了|还是|不|但
 def rating_score(text: str) -> Optional[int]:
     """1..5 from '五分', '4', '非常满意', '不是很满意'… (5 非常满意 … 1 非常不满意). A number wins over
     words ("三分吧，不太满意" is 3), the first one said unless corrected ("打五分 不 打一分" is 1), and a
-    number refused ("五分都不想给") is none; words are read with their negation; a question back, a question about the scale
-    or words that judge nothing ("不好意思", "说不好") are no score."""
-    typed = unicodedata.normalize("NFKC", text or "")
-    typed = _LONG_NUMBER.sub(" ", score_apart(typed))  # before digit groups join
-    if _ASKS_ABOUT_SCALE.search(remove_inter_word_spaces(typed)) or _CONDITIONAL.search(remove_inter_word_spaces(typed)):
+    number refused ("五分都不想给") is none; words are read with their negation; a question back, a
+    question about the scale or words that judge nothing ("不好意思", "说不好") are no score."""
+    typed = _typed(text)
+    if _no_score_now(typed):
         return None
     number = _number_score(typed)
     if number is not None:
@@ -228,12 +226,24 @@ def rating_score(text: str) -> Optional[int]:
     return None
 
 
+def _typed(text: str) -> str:
+    """NFKC (full-width digits), ticket numbers and codes blanked before digit groups join."""
+    return _LONG_NUMBER.sub(" ", score_apart(unicodedata.normalize("NFKC", text or "")))
+
+
+def _no_score_now(typed: str) -> bool:
+    """A question about the scale or a score promised for later, whatever score words it holds."""
+    words = remove_inter_word_spaces(typed)
+    return bool(_ASKS_ABOUT_SCALE.search(words) or _CONDITIONAL.search(words))
+
+
 def _numerals_as_digits(typed: str) -> str:
     """The turn with its score numerals as digits, long numbers blanked, a range as its lower end."""
     said = score_apart(digits_in_speech(typed.replace("一分一秒", " ")))
     said = _LONG_NUMBER.sub(" ", said).strip()
-    said = _RANGE.sub(lambda m: m.group(3) or min(_DIGIT_OF[m.group(1)], _DIGIT_OF[m.group(2)]), said)
-    said = _SCORE_WORD.sub(lambda m: m.group(0)[:-1] + _DIGIT_OF[m.group(0)[-1]], said)
+    said = _RANGE.sub(lambda m: m.group(3) or min(SPOKEN_DIGITS.get(m.group(1), m.group(1)),
+                                                  SPOKEN_DIGITS.get(m.group(2), m.group(2))), said)
+    said = _SCORE_WORD.sub(lambda m: m.group(0)[:-1] + SPOKEN_DIGITS[m.group(0)[-1]], said)
     return _ZERO.sub("1分", said)
 
 
@@ -260,12 +270,8 @@ def _number_score(typed: str) -> Optional[int]:
 def states_a_score(text: str) -> bool:
     """Whether the turn gives a score as a number beside whatever else it says ("工单2612020002 五分"):
     such a turn rates the ticket, even when the NLU heard only a ticket number in it."""
-    typed = unicodedata.normalize("NFKC", text or "")
-    typed = _LONG_NUMBER.sub(" ", score_apart(typed))
-    said = _numerals_as_digits(typed)
-    words = remove_inter_word_spaces(typed)
-    if (not re.search(rf"(?<![\d.])[1-5]\s*(个\s*)?{SCORE_UNIT}", said) or _ASKS_ABOUT_SCALE.search(words)
-            or _CONDITIONAL.search(words)):
+    typed = _typed(text)
+    if not re.search(rf"(?<![\d.])[1-5]\s*(个\s*)?{SCORE_UNIT}", _numerals_as_digits(typed)) or _no_score_now(typed):
         return False  # only a score with its 分 or 星: "给2612020002打个电话" is no rating
     return _number_score(typed) is not None
 

@@ -100,8 +100,9 @@ def _said_as_company(name: str, said: str) -> bool:
     if ORGANISATION_END.search(name):
         return True
     named = re.escape(name)
-    return re.search(r"(我是|我们是|这里是|这边是|我在|(公司|单位|企业)(名称?|名字)?(是|叫)|叫)\s*" + named, said) is not None \
-        or re.search(named + r"\s*(这边|那边|公司|单位|企业|的员工|上班)", said) is not None
+    from_it = r"(我是|我们是|这里是|这边是|我在|(公司|单位|企业)(名称?|名字)?(是|叫)|叫)\s*" + named
+    speaks_for_it = named + r"\s*(这边|那边|公司|单位|企业|的员工|上班)"
+    return bool(re.search(from_it, said) or re.search(speaks_for_it, said))
 
 
 def _offer(phone: Optional[str]) -> dict[str, Any]:

@@ -13,8 +13,8 @@ optimizer state are read over it exactly as before, and the model is set back to
 it runs, so prediction still uses the traced `tf.function` Rasa builds for it. The loaded model is
 the same: tests/bot/rasa_plugins/test_fast_model_load.py loads a trained DIET model both ways and
 compares every variable and the predictions; parsing this project's texts with the whole model
-loaded both ways gave the same intents, confidences and entities (checked by hand). Fine-tuning (`rasa train --finetune`) keeps
-Rasa's own path.
+loaded both ways gave the same intents, confidences and entities (checked by hand). Fine-tuning
+(`rasa train --finetune`) keeps Rasa's own path.
 
 Installed when `bot/rasa_plugins/no_signal.py` is imported: the model's pipeline names that
 component, so every process that loads the model imports it before the classifiers are loaded.
