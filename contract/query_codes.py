@@ -15,6 +15,7 @@ import re
 from typing import Iterable, Optional
 
 from contract.phones import mask_phones_in_text
+from contract.spoken_numbers import SCORE_UNIT
 
 MASK = "******"
 # A digit as people type or say it: ASCII or full-width (\d), or a Chinese numeral.
@@ -41,11 +42,13 @@ _BARE = re.compile(_CODE +
                    r"(?![年月日号號元块塊万萬个個次天楼樓层層米室户戶%％])")
 
 
-def _spaced(digits: str) -> str:
+def _spaced(digits: str, *, score_may_follow: bool = False) -> str:
     """A pattern for `digits` however they were grouped or written ("2612 0100 01", "3615-10",
-    "三六一五一零", full-width)."""
+    "三六一五一零", full-width). `score_may_follow`: the digits may run straight into a score
+    ("2611270001五分", said at a rating without a pause), which is no longer number."""
     forms = [f"[{d}{chr(0xFF10 + int(d))}{_DIGIT_FORMS[d]}]" for d in digits]
-    return rf"(?<!{_D})" + _IN_CODE.join(forms) + rf"(?!{_D})"
+    after = rf"(?!{_D}(?!\s*{SCORE_UNIT}))" if score_may_follow else rf"(?!{_D})"
+    return rf"(?<!{_D})" + _IN_CODE.join(forms) + after
 
 
 def _ascii_digits(values: Iterable[Optional[str]]) -> set[str]:
@@ -74,7 +77,7 @@ def without_proof(text: str, ticket_id: Optional[str] = None, known: Iterable[st
     length standing alone (for rating comments, where a code is the only such number to expect)."""
     kept = _ANNOUNCED.sub("", text)
     for digits in _ascii_digits((*known, ticket_id)):
-        kept = re.sub(_spaced(digits), "", kept)
+        kept = re.sub(_spaced(digits, score_may_follow=bare_numbers), "", kept)
     if bare_numbers:
         kept = _BARE.sub("", kept)
     if kept == text:

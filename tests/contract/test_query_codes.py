@@ -64,3 +64,13 @@ def test_a_rating_comment_loses_bare_code_like_numbers_but_keeps_counts_and_date
     assert without_proof("路灯修好了 217593", bare_numbers=True) == "路灯修好了"
     kept = "等了15天，2026年12月1日才修好，花了5000元"
     assert without_proof(kept, bare_numbers=True) == kept
+
+
+def test_a_rating_comment_loses_the_ticket_number_even_when_the_score_follows_without_a_pause() -> None:
+    for said in ["2611270001五分", "二六一一二七零零零一五分", "两六一一两七零零零一 五分", "工单二六一一 二七零零 零一五颗星"]:
+        assert "2611270001" not in without_proof(said, "2611270001", bare_numbers=True)
+        assert "零零零一" not in without_proof(said, "2611270001", bare_numbers=True)
+    assert without_proof("2611270001五分", "2611270001", bare_numbers=True) == "五分"
+    # a longer number is another number, and a report's ticket number before a count stays
+    assert without_proof("261127000155", "2611270001", bare_numbers=True) == "261127000155"
+    assert without_proof("工单2611270001五个人处理", "2611270001") == "工单2611270001五个人处理"
