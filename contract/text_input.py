@@ -11,6 +11,13 @@ than it was written, so a description or a chat line shown in the operator conso
 department workbench could read as something the caller never said ("Trojan Source"); zero-width
 spaces, word joiners and a stray BOM hide inside words. They are removed. The zero-width joiners
 that emoji sequences need are kept.
+
+Markup and escape sequences are what people who probe a chat box type, never what a caller means:
+HTML tags ("<b>西安</b>科技有限公司" is the company 西安科技有限公司), a script or style element with
+its content, template expressions ("{{7*7}}", "${jndi:…}") and escapes written out ("\\u0000",
+"%00"). Left in, the bot reads them as words: "\\u0000" looked like a report and "{{7*7}}" like a
+rating of 7. `without_markup` takes them out of what the bot reads; the transcript keeps what was
+typed.
 """
 from __future__ import annotations
 
@@ -23,6 +30,14 @@ _LINE_BREAKS = re.compile("\r\n|[\r\x85\u2028\u2029]")
 _UNWANTED = re.compile(f"[{CONTROL_CHARS}{LONE_SURROGATES}{HIDDEN_FORMATTING}]")
 _UNSTORABLE = re.compile(f"[{CONTROL_CHARS}{LONE_SURROGATES}]")
 _HIDDEN = re.compile(f"[{HIDDEN_FORMATTING}]")
+_MARKUP = re.compile(
+    r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)"  # an element whose content is code, with that content
+    r"|<!--.*?(?:-->|$)"  # a comment
+    r"|</?[A-Za-z][A-Za-z0-9:-]*(?:[\s/][^<>\u3400-\u9fff]*)?/?>"  # any other tag, its content kept
+    r"|\{\{.*?\}\}|\{%.*?%\}|[$#]\{[^{}]*\}"  # template expressions
+    r"|\\(?:u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|x[0-9A-Fa-f]{2}|[0-7]{1,3})"  # escapes written out
+    r"|(?<![\d.])(?:%[0-9A-Fa-f]{2})+",  # percent-encoding ("%00"), not "30%12月"
+    re.IGNORECASE | re.DOTALL)
 
 
 def clean_text(text: str) -> str:
@@ -40,3 +55,9 @@ def has_unstorable(text: str) -> bool:
 def without_hidden_formatting(text: str) -> str:
     """`text` without the invisible characters that reorder or hide what is displayed."""
     return _HIDDEN.sub("", text)
+
+
+def without_markup(text: str) -> str:
+    """`text` without HTML tags, script content, template expressions and escape sequences, which
+    people probing a chat box type and no caller means (see the module's docstring)."""
+    return _MARKUP.sub("", text).strip()

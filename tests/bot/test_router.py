@@ -429,6 +429,15 @@ def test_typed_text_never_reaches_the_bot_as_an_intent(router: Router, bot: Scri
         assert not sent.startswith(("/", "／")) and ("greet" in sent or "cancel_ticket" in sent), typed
 
 
+def test_markup_reaches_the_bot_as_the_words_it_wraps_and_the_transcript_keeps_what_was_typed(
+        router: Router, bot: ScriptedBot) -> None:
+    run(router.handle_user_message("s-tags", "<b>西安</b>科技有限公司"))
+    assert bot.asked[-1][1] == "西安科技有限公司"
+    run(router.handle_user_message("s-tags", "\\u0000"))
+    assert bot.asked[-1][1] == "？"  # nothing the bot could read: it says it did not understand
+    assert [m["text"] for m in router.history("s-tags") if m["role"] == "user"] == ["<b>西安</b>科技有限公司", "\\u0000"]
+
+
 def test_a_turn_the_bot_answers_with_nothing_gets_a_notice_not_silence(router: Router) -> None:
     replies = run(router.handle_user_message("s-quiet", "沉默"))
     assert [(r["role"], r["text"]) for r in replies] == [("system", NOTICE_BOT_DOWN)]

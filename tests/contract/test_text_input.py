@@ -1,5 +1,5 @@
 """Typed text is cleaned the same way in every process: nothing unstorable, nothing that disguises itself."""
-from contract.text_input import clean_text, has_unstorable, without_hidden_formatting
+from contract.text_input import clean_text, has_unstorable, without_hidden_formatting, without_markup
 
 RLO, PDF, LRI, PDI = "\u202e", "\u202c", "\u2066", "\u2069"
 
@@ -27,3 +27,16 @@ def test_an_api_refuses_what_it_cannot_store_but_only_strips_what_hides() -> Non
     assert has_unstorable("a\x00b") and has_unstorable("\udfff") and has_unstorable("\x9b")
     assert not has_unstorable(f"路灯{RLO}坏了\n\t")
     assert without_hidden_formatting(f"路灯{RLO}坏了\u200b") == "路灯坏了"
+
+
+def test_markup_and_written_out_escapes_are_no_words_for_the_bot() -> None:
+    for probe in ["\\u0000", "\\x00\\x1b", "%00", "%0d%0a", "<script>alert(1)</script>", "<script>alert(1)",
+                  "{{7*7}}", "${jndi:ldap://x}", "#{7*7}", "{% debug %}", "<!-- x -->", "<svg/onload=alert(1)>"]:
+        assert without_markup(probe) == "", probe
+    assert without_markup("<b>西安</b>科技有限公司") == "西安科技有限公司"
+    assert without_markup('<img src=x onerror="alert(1)">路灯坏了') == "路灯坏了"
+
+
+def test_what_only_looks_like_markup_in_a_report_stays() -> None:
+    for said in ["涨了30%12月份才恢复", "路灯<不亮>了", "a<b 并且 c>d", "3<5", "C:\\new", "50% 的路灯不亮", "电话{029}8888"]:
+        assert without_markup(said) == said, said
