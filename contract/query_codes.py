@@ -22,7 +22,7 @@ MASK = "******"
 _DIGIT_FORMS = {"0": "零〇", "1": "一幺", "2": "二两", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七",
                 "8": "八", "9": "九"}
 _D = r"[\d" + "".join(_DIGIT_FORMS.values()) + "]"
-_IN_CODE = r"[ \t\-—－.·]{0,2}"  # what may group the digits of one code ("3615 10", "3615-10")
+_IN_CODE = r"[ \t\-—－.·]{0,3}"  # what may group the digits of one code ("3615 10", "3615-10")
 _CODE = r"(?<!" + _D + ")" + _D + r"(?:" + _IN_CODE + _D + r"){3,7}(?!" + _D + ")"  # never part of a longer number
 _CODE_RE = re.compile(_CODE)
 # The word that announces a code; a bare 码 only where a clause starts ("码：389692", not "号码").

@@ -74,3 +74,7 @@ def test_a_rating_comment_loses_the_ticket_number_even_when_the_score_follows_wi
     # a longer number is another number, and a report's ticket number before a count stays
     assert without_proof("261127000155", "2611270001", bare_numbers=True) == "261127000155"
     assert without_proof("工单2611270001五个人处理", "2611270001") == "工单2611270001五个人处理"
+
+
+def test_a_code_spelled_out_with_spaced_dashes_is_dropped_too() -> None:
+    assert without_proof("门卫说我的码 5 0 8 - 3 6 7，三号门", "2612020002", ["508367"]) == "门卫说我的码，三号门"
