@@ -16,7 +16,7 @@ from typing import Optional
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 
-from contract.spoken_numbers import digit_runs, digits_in_speech
+from contract.spoken_numbers import SPOKEN_DIGITS, digit_runs, digits_in_speech
 
 _ALLOWED = re.compile(r"^[\d\s+\-()（）.]+$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -171,6 +171,24 @@ class _GroupedPhones:
         return text
 
 
+# A number written in full-width digits or Chinese numerals ("１３９０００１１１１", "一三九零零零零一一一一"),
+# as a browser's input method or the recognizer writes it, grouped or not.
+_WIDE_OR_SPOKEN = "０-９" + "".join(SPOKEN_DIGITS)
+_WIDE_OR_SPOKEN_RUN = re.compile(f"[{_WIDE_OR_SPOKEN}][{_WIDE_OR_SPOKEN}0-9 \\-－—]{{5,24}}[{_WIDE_OR_SPOKEN}0-9]")
+
+
+def _mask_wide_or_spoken(match: "re.Match[str]") -> str:
+    """The run masked (in ASCII) when its digits are a mobile or a landline with its area code."""
+    digits = "".join(SPOKEN_DIGITS.get(ch) or (str(unicodedata.digit(ch)) if ch.isdigit() else "")
+                     for ch in match.group())
+    if _MOBILE.match(digits) or (digits.startswith("0") and 10 <= len(digits) <= 12):
+        normal = normalize_phone(digits)
+        if normal:
+            return mask_phone(normal)
+    return match.group()
+
+
 def mask_phones_in_text(text: str) -> str:
     """Every phone-like number in `text` masked; ticket numbers and other digits left alone."""
+    text = _WIDE_OR_SPOKEN_RUN.sub(_mask_wide_or_spoken, text)
     return _DIGITS_AND_SEPARATORS.sub(_GroupedPhones().mask, _PHONE_IN_TEXT.sub(_mask_match, text))

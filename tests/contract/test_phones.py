@@ -44,3 +44,10 @@ def test_log_filter_masks_arguments_and_tracebacks() -> None:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
     MaskingFilter().filter(record)
     assert "13912345678" not in record.exc_text and "139****5678" in record.exc_text
+
+
+def test_phones_typed_in_full_width_digits_or_said_in_chinese_numerals_are_masked_too() -> None:
+    said = "电话１３９００００１１１１，也可以打一三九零零零零一一一一，座机零二九 八八八八 一二三四"
+    assert mask_phones_in_text(said) == "电话139****1111，也可以打139****1111，座机029-****1234"
+    for kept in ["工单二六一二零二零零零一", "三号楼二十层", "一二三四五六七八九", "１２３４５６７"]:
+        assert mask_phones_in_text(kept) == kept
