@@ -22,6 +22,7 @@ from actions.proof import known_codes, proof_for, prove
 from actions.spoken import clean, is_specific, rating_score, sounds_angry, states_a_score
 from contract.issue_client import IssueApiError, ProofRequired, Refused
 from contract.messages import ticket_payload
+from contract.phones import find_phone
 from contract.query_codes import without_proof
 from contract.spoken_numbers import find_code, find_ticket_id
 from contract.vocabulary import LONG_TEXT_MAX, OPEN_STATUSES, RATING_LABELS
@@ -61,6 +62,9 @@ _DONE = re.compile(r"^((好的|好吧|知道了|明白了|了解了|OK|ok)[，,\
 _QUESTION = re.compile(r"(吗|么|能不能|可不可以|怎么|为什么|\?|？)")
 _HESITATE = re.compile(r"(再想想|想一想|考虑一下|再考虑|先不|等等再说|回头再说)")
 _STOP = re.compile(r"(算了|不查了|不用查|不催了|不用催|不评了|不评价了|不撤了|不补充了|不用了|不要了|不办了)")
+# A supplement request said again, without anything to add: "补充工单", "我要再补充一下信息".
+_REQUEST_ONLY = re.compile(r"[，,。.\s：:]*(我们?)?(想|要|需要)?再?(给|帮我)?(补充|添加|追加)(一下|一点)?"
+                           r"(工单|单子|材料|信息|情况|内容|说明)*(号|编号)?的?(内容|信息)?[，,。.\s：:]*")
 _TRIGGERS = ("补充一下", "补充说明", "补充", "我想", "我要", "再", "一下", "情况", "信息", "工单", "单子",
              "给", "之前", "那个", "上次", "说明")
 
@@ -140,6 +144,9 @@ class ValidateFollowupForm(Action):
         updates: dict[str, Any] = {}
         if requested is None:
             updates.update(self._opening(tracker, intent, text))
+            if not updates.get("ticket_id") and not phone_known and _gives_phone(text):
+                # "我的电话是139…，查一下这个号码名下的工单" in a chat: a typed number proves nothing.
+                dispatcher.utter_message(response="utter_no_lookup_by_phone_in_chat")
             if tracker.get_slot("pending_filing") and not find_ticket_id(text):
                 # The latest report, made while the API was down, before any earlier ticket of the chat.
                 pending = await self._pending_filing(dispatcher, tracker)
@@ -160,8 +167,9 @@ class ValidateFollowupForm(Action):
             if len(said) > LONG_TEXT_MAX:
                 dispatcher.utter_message(response="utter_supplement_too_long")
                 said = ""
-            # Only what says something: a greeting or "好的" is asked again, never written to the ticket.
-            updates["supplement_text"] = said if is_specific(said) else None
+            # Only what says something: a greeting, "好的" or the request said again ("补充工单2612020002")
+            # is asked again, never written to the ticket.
+            updates["supplement_text"] = said if is_specific(said) and not _REQUEST_ONLY.fullmatch(said) else None
             if updates["supplement_text"] is None and said:
                 dispatcher.utter_message(response="utter_supplement_not_understood")
         elif requested == "cancel_confirmed":
@@ -199,8 +207,15 @@ class ValidateFollowupForm(Action):
         other = find_ticket_id(text)
         if other and other != tracker.get_slot("ticket_id"):
             # "那工单2612010006呢": another ticket instead of the code; its own proof is looked at next.
-            return {"ticket_id": other, "ticket_number": replies.ticket_number(other), "ticket_proved": None,
-                    "query_code": None}
+            # Named with an operation ("查一下工单2612010006的进度"), that operation is what is done to
+            # it, never the one the code was asked for: a look-up must not end in a withdrawal.
+            switched = {"ticket_id": other, "ticket_number": replies.ticket_number(other), "ticket_proved": None,
+                        "query_code": None}
+            op = named_operation(intent, confidence, text)
+            if op and op != tracker.get_slot("followup_op"):
+                switched.update(followup_op=op, supplement_text=None, cancel_confirmed=None, rating=None,
+                                rating_confirmed=None)
+            return switched
         code = find_code(text, ticket_id=tracker.get_slot("ticket_id"))  # its number said again is no code
         if code is None:
             if (yes_or_no(intent, text) is False or _NO_CODE.search(text) or _STOP.search(clean(text))
@@ -264,6 +279,8 @@ class ValidateFollowupForm(Action):
     @staticmethod
     def _opening(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
         op = OPERATIONS.get(intent, tracker.get_slot("followup_op") or "check")
+        if op == "check" and (worded := _worded_operation(text)) not in (None, "check"):
+            op = worded  # "撤销工单2612020007，查询码471534": the 查 of 查询码 asks for no look-up
         if op == "check" and states_a_score(text) and not _CHECKING.search(text.replace("查询码", "")):
             op = "rate"  # "工单号二六一二零二零零零二 五分": a rating the NLU heard as a ticket number
         values: dict[str, Any] = {"followup_op": op, "supplement_text": None, "cancel_confirmed": None,
@@ -287,7 +304,8 @@ class ValidateFollowupForm(Action):
     @staticmethod
     async def _ticket_answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str,
                              text: str) -> dict[str, Any]:
-        number = find_ticket_id(text, allow_phone_like=True)
+        gave_phone = _gives_phone(text)
+        number = find_ticket_id(text, allow_phone_like=not gave_phone)
         candidate = tracker.get_slot("ticket_candidate")
         rated: dict[str, Any] = {}
         if not number and candidate and tracker.get_slot("followup_op") == "rate" and (
@@ -301,6 +319,12 @@ class ValidateFollowupForm(Action):
                 and not said_again(tracker, "utter_take_your_time")):
             # "稍等，我找一下": the caller is looking for it; that is no miss (once: "找不到了" is a no).
             dispatcher.utter_message(response="utter_take_your_time")
+            return {"ticket_id": None}
+        if not number and gave_phone and caller_phone(tracker) is None:
+            if said_again(tracker, "utter_no_lookup_by_phone_in_chat"):
+                dispatcher.utter_message(response="utter_no_ticket_id")
+                return {"followup_op": STOPPED, "ticket_id": None, "ticket_candidate": None}
+            dispatcher.utter_message(response="utter_no_lookup_by_phone_in_chat")
             return {"ticket_id": None}
         if not number:
             said_no = yes_or_no(intent, text) is False
@@ -318,8 +342,40 @@ class ValidateFollowupForm(Action):
                 "ticket_proved": None, **rated}
 
 
+_PHONE_WORDS = re.compile(r"(电话|手机|号码名下|联系方式|来电号码)")
+
+
+def _gives_phone(text: str) -> bool:
+    """Whether the turn gives a phone number as one ("我的电话是13900001111"), not a ticket number."""
+    return bool(_PHONE_WORDS.search(text)) and find_phone(text) is not None
+
+
 _OPERATION_WORDS = (("urge", re.compile(r"(催|督办|加急)")), ("cancel", re.compile(r"(撤销|撤回|撤了|取消)")),
                     ("rate", re.compile(r"(评价|打分|评分)")), ("supplement", re.compile(r"补充")))
+
+
+_NEGATED = re.compile(r"(不|别|没|无需)[要用想必需]?再?$")
+
+
+def _worded_operation(text: str) -> Optional[str]:
+    """The one operation a turn names in words ("催一下", "撤销", "查一下…进度"); None for none, a
+    refused one ("不撤销了") or two ("查一下我催办的那件": the intent decides). The 查询 of 查询码
+    names none."""
+    words = text.replace("查询码", "")
+    named = {op for op, pattern in _OPERATION_WORDS
+             if any(not _NEGATED.search(words[:m.start()]) for m in pattern.finditer(words))}
+    if _CHECKING.search(words):
+        named.add("check")
+    return named.pop() if len(named) == 1 else None
+
+
+def named_operation(intent: str, confidence: float, text: str) -> Optional[str]:
+    """What a turn asks to do to a ticket: in its words, or else in a confident intent; None when it
+    asks for nothing ("那工单2612010006呢")."""
+    worded = _worded_operation(text)
+    if worded:
+        return worded
+    return OPERATIONS.get(intent) if confidence >= 0.5 else None
 
 
 class RouteDetail(Action):
@@ -341,8 +397,7 @@ class RouteDetail(Action):
                 return [FollowupAction("ticket_form")]
             dispatcher.utter_message(response="utter_how_can_i_help")
             return []
-        op = next((op for op, words in _OPERATION_WORDS if words.search(text)), "check")
-        return [SlotSet("followup_op", op), FollowupAction(FORM)]
+        return [SlotSet("followup_op", _worded_operation(text) or "check"), FollowupAction(FORM)]
 
 
 class LeaveFollowup(Action):

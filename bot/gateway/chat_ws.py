@@ -44,6 +44,8 @@ _turns: set[asyncio.Task] = set()  # strong references: the loop keeps only weak
 NOTICE_FRAME_TOO_LONG = reply("utter_notice_frame_too_long")
 NOTICE_BAD_FRAME = reply("utter_notice_bad_frame")
 NOTICE_RATING_INVALID = reply("utter_notice_rating_invalid")
+NOTICE_RATING_BAD_COMMENT = reply("utter_notice_rating_bad_comment")
+NOTICE_NOTHING_TO_RATE = reply("utter_notice_nothing_to_rate")
 NOTICE_TURN_FAILED = reply("utter_notice_turn_failed")
 NOTICE_TOO_MANY_CHATS = reply("utter_notice_too_many_chats")
 NOTICE_ALREADY_RATED = reply("utter_notice_already_rated")
@@ -215,12 +217,12 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str, addre
         elif kind == "rating":
             score, comment = _score(frame.get("score")), frame.get("comment", "")
             if score is None or not isinstance(comment, str):
-                await _notice(websocket, NOTICE_RATING_INVALID)
+                await _notice(websocket, NOTICE_RATING_INVALID if score is None else NOTICE_RATING_BAD_COMMENT)
                 continue
             try:
                 replies = await conv_router.rate(sender, score, comment)
             except KeyError:  # a rating before anything was said: there is no conversation to rate
-                await _notice(websocket, NOTICE_RATING_INVALID)
+                await _notice(websocket, NOTICE_NOTHING_TO_RATE)
                 continue
             if not replies:
                 await _notice(websocket, NOTICE_ALREADY_RATED)
@@ -229,8 +231,11 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str, addre
             websocket.app.state.board.poke()  # a low score reworks tickets: the consoles' alerts
         elif kind == "ticket_rating":
             score, comment, ticket_id = _score(frame.get("score")), frame.get("comment", ""), frame.get("ticket_id")
-            if score is None or not isinstance(comment, str) or not isinstance(ticket_id, str):
-                await _notice(websocket, NOTICE_RATING_INVALID)
+            if score is None or not isinstance(ticket_id, str):
+                await _notice(websocket, NOTICE_RATING_INVALID if score is None else NOTICE_NOT_OWN_TICKET)
+                continue
+            if not isinstance(comment, str):
+                await _notice(websocket, NOTICE_RATING_BAD_COMMENT)
                 continue
             try:
                 outcome = await conv_router.rate_ticket(sender, ticket_id, score, comment)

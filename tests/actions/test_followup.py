@@ -108,3 +108,54 @@ def test_a_score_given_at_is_this_the_ticket_takes_the_ticket_and_keeps_the_scor
                                     slots={"followup_op": "rate", "ticket_candidate": "2612010005",
                                            "requested_slot": "ticket_id"}))
     assert result["rating"] == score and result["ticket_candidate"] is None
+
+
+def _ops(result: dict) -> list:
+    """Every operation the turn set, in order."""
+    return [e["value"] for e in result["events"] if e.get("event") == "slot" and e.get("name") == "followup_op"]
+
+
+def test_another_ticket_named_with_a_look_up_at_the_code_question_is_looked_up_never_withdrawn(action_server):
+    """撤销 A → "查询码?" → "查一下工单B的进度" used to ask "确认要撤销工单B吗？"."""
+    asked_to_cancel = {"followup_op": "cancel", "requested_slot": "query_code", "ticket_id": "2612010005"}
+    looked_up = run_action(action_server.url, "validate_followup_form", text="查一下工单2612010006的进度",
+                           intent="check_ticket", slots=asked_to_cancel)
+    assert _ops(looked_up)[0] == "check" and "cancel" not in _ops(looked_up)
+    assert looked_up["responses"][0]["ticket_number"] == "2612 0100 06"  # (unknown to the test API)
+    # A ticket named without an operation ("那工单…呢") keeps the one the caller asked for.
+    other = run_action(action_server.url, "validate_followup_form", text="那工单2612010006呢", intent="inform",
+                       confidence=0.4, slots=asked_to_cancel)
+    assert _ops(other) == [] and other["responses"][0]["ticket_number"] == "2612 0100 06"
+
+
+@pytest.mark.parametrize("said, op", [("撤销工单2612020007，查询码471534", "cancel"), ("催办工单2612020007 查询码471534", "urge"),
+                                      ("不想撤销了，查一下工单2612020007", "check")])
+def test_the_operation_said_with_a_query_code_is_the_one_done(action_server, said, op):
+    """The NLU hears the 查 of 查询码 as a look-up; the words of the turn say what is wanted."""
+    opened = run_action(action_server.url, "validate_followup_form", text=said, intent="check_ticket", slots={})
+    assert _ops(opened)[0] == op
+
+
+@pytest.mark.parametrize("said", ["补充工单2612010005", "我要再补充一下信息", "补充"])
+def test_the_supplement_request_said_again_is_not_written_to_the_ticket(action_server, said):
+    result = run_action(action_server.url, "validate_followup_form", text=said, intent="supplement_ticket",
+                        slots={"followup_op": "supplement", "ticket_id": "2612010005", "ticket_proved": True,
+                               "requested_slot": "supplement_text"})
+    assert responses(result) == ["utter_supplement_not_understood"]
+    assert slot_events(result)["supplement_text"] is None
+
+
+def test_a_phone_typed_in_a_chat_is_no_ticket_number_and_the_chat_is_told_why(action_server):
+    """A typed phone proves nothing: it is not looked up as a ticket number, nor are its tickets listed."""
+    asked = answer(action_server, "我的电话是13900001111，查一下这个号码名下的工单", "ticket_id",
+                   history=(bot("utter_ask_ticket_id"),))
+    assert responses(asked) == ["utter_no_lookup_by_phone_in_chat"] and slot_events(asked)["ticket_id"] is None
+    again = answer(action_server, "手机13900001111", "ticket_id",
+                   history=(bot("utter_no_lookup_by_phone_in_chat"), bot("utter_ask_ticket_id")))
+    assert responses(again) == ["utter_no_ticket_id"] and slot_events(again)["followup_op"] == "stopped"
+    opened = run_action(action_server.url, "validate_followup_form", text="我的电话是13900001111，帮我查一下这个号码名下的工单",
+                        intent="check_ticket", slots={})
+    assert responses(opened) == ["utter_no_lookup_by_phone_in_chat"] and slot_events(opened)["requested_slot"] == "ticket_id"
+    # A number read out when asked for the ticket's is still taken as one.
+    read = answer(action_server, "13900001111", "ticket_id", history=(bot("utter_ask_ticket_id"),))
+    assert "utter_no_lookup_by_phone_in_chat" not in responses(read)

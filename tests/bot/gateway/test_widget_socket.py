@@ -38,10 +38,10 @@ def test_a_widget_chats_and_a_reconnect_gets_the_history(gateway: Gateway) -> No
             frames = await _until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "bot")
             assert [f["type"] for f in frames] == ["message", "typing", "message"]
             assert frames[0]["message"]["text"] == "<b>你好</b>"  # stored and sent as text, never altered
-            assert frames[-1]["message"]["text"] == "收到：<b>你好</b>"
+            assert frames[-1]["message"]["text"] == "收到：你好"  # markup is no words for the bot
         async with websockets.connect(_ws(gateway)) as ws:
             hello = json.loads(await ws.recv())
-            assert [(m["role"], m["text"]) for m in hello["messages"]] == [("user", "<b>你好</b>"), ("bot", "收到：<b>你好</b>")]
+            assert [(m["role"], m["text"]) for m in hello["messages"]] == [("user", "<b>你好</b>"), ("bot", "收到：你好")]
 
     asyncio.run(scenario())
 
@@ -85,7 +85,12 @@ def test_bad_frames_get_chinese_notices_and_bad_sender_ids_are_refused(gateway: 
             await ws.send("not json")
             assert json.loads(await ws.recv()) == {"type": "notice", "text": "无法识别的消息格式。"}
             await ws.send(json.dumps({"type": "rating", "score": 0}))
-            assert "评价未能提交" in json.loads(await ws.recv())["text"]
+            assert json.loads(await ws.recv())["text"] == "评价未能提交，请选择1到5星后再试。"
+            # A valid score is not told to pick one: what is wrong is said as it is.
+            await ws.send(json.dumps({"type": "rating", "score": 5}))
+            assert "还没有可以评价的对话" in json.loads(await ws.recv())["text"]
+            await ws.send(json.dumps({"type": "rating", "score": 5, "comment": ["x"]}))
+            assert "评价说明应是一段文字" in json.loads(await ws.recv())["text"]
             await ws.send(json.dumps({"type": "message", "text": "   "}))
             assert json.loads(await ws.recv()) == {"type": "notice", "text": "请输入您要咨询的内容。"}
             await ws.send(b"\x00\x01binary")  # the widget sends only text: a notice, and the socket stays
