@@ -7,6 +7,8 @@ streams and cut off as soon as it passes the limit, with the same answer.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -14,10 +16,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contract.errors import error_body
 
 
+def _error_envelope(message: str) -> dict[str, Any]:
+    return error_body("body_too_large", message)
+
+
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """`body`: the refusal's JSON in the service's own error shape (the issue API's envelope by default)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, body: Callable[[str], dict[str, Any]] = _error_envelope) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.body = body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,5 +64,5 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"提交的内容过大，最多 {self.max_bytes // 1024} KB"
-        response = JSONResponse(error_body("body_too_large", message), status_code=413, headers={"Connection": "close"})
+        response = JSONResponse(self.body(message), status_code=413, headers={"Connection": "close"})
         await response(scope, receive, send)

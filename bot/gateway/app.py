@@ -35,6 +35,7 @@ from bot.router import MessageLimiter, Router
 from bot.shared_message_limiter import SharedMessageLimiter
 from bot.voice.settings import VoiceSettings
 from contract.body_limit import BodySizeLimit
+from contract.validation_errors import translate_validation_errors
 from contract.issue_client import IssueClient
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,8 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
     app = FastAPI(title="96767 hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
                   redirect_slashes=False)
     # Login forms are public: a body is refused before it is read when it is larger than any form.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       body=lambda message: {"detail": message, "code": "body_too_large"})  # the gateway's shape
     app.add_middleware(SecurityHeaders)  # outside the body limit: its refusals get the headers too
     app.state.settings = settings
     app.state.voice_settings = voice_settings if voice_settings is not None else VoiceSettings.from_env()
@@ -123,10 +125,13 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if (refused := _login_first(request)) is not None:
+            return refused
         # Where and what, never the input itself: it is not ours to echo (and a lone surrogate in it
         # cannot even be encoded as JSON).
+        # The message in Chinese like every other word the gateway says (pydantic's own is English).
         errors = [{"loc": [_printable(part) for part in error.get("loc", ())], "type": _printable(error.get("type")),
-                   "msg": _printable(error.get("msg"))} for error in exc.errors()]
+                   "msg": translate_validation_errors([error])[0]["message"]} for error in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": "请求格式不正确", "errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
@@ -135,6 +140,8 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
         # shape and language as the gateway's.
         if exc.status_code == 404 and exc.detail == HTTPStatus.NOT_FOUND.phrase and pages.wants_html(request):
             return pages.not_found_page(request)  # a person typed or followed a wrong link
+        if exc.status_code in (400, 422) and (refused := _login_first(request)) is not None:
+            return refused
         detail = exc.detail
         if isinstance(detail, str) and detail in _FRAMEWORK_DETAILS:
             detail = _FRAMEWORK_DETAILS[detail]
@@ -159,6 +166,20 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
         return JSONResponse(status_code=500, content={"detail": "服务器内部错误，请稍后再试"}, headers=dict([NOSNIFF]))
 
     return app
+
+
+# The APIs behind a login, and whose login. FastAPI reads and validates a request's body before the
+# route asks who is logged in: without this, a stranger's malformed request would be told what is
+# wrong with it (422) instead of being told to log in (401).
+_LOGIN_AREAS = (("/api/v1/console/", OPERATOR), ("/api/v1/department/", DEPARTMENT))
+
+
+def _login_first(request: Request) -> JSONResponse | None:
+    """401 for a request to an API behind a login without its session, whatever else is wrong with it."""
+    for prefix, kind in _LOGIN_AREAS:
+        if request.url.path.startswith(prefix) and request.app.state.auth.session(request, kind, touch=False) is None:
+            return JSONResponse(status_code=401, content={"detail": "请先登录"})
+    return None
 
 
 _FRAMEWORK_DETAILS = {"There was an error parsing the body": "请求格式不正确：请求内容不是有效的 JSON"}

@@ -26,6 +26,27 @@ def test_the_console_shows_a_login_form_and_its_api_needs_a_login(gateway: Gatew
     assert stats_page.status_code == 303 and stats_page.headers["location"] == "/console"
 
 
+def test_a_stranger_is_told_to_log_in_whatever_is_wrong_with_the_request(gateway: Gateway) -> None:
+    """FastAPI validates a body before the route asks for the login: a stranger must learn nothing of
+    what the API expects, only that it needs a login."""
+    for path in ("/api/v1/console/conversations/x/reply", "/api/v1/console/tickets",
+                 "/api/v1/department/tickets/2612010001/resolve", "/api/v1/department/tickets/2612010001/extension"):
+        for body in ({"json": {}}, {"data": "not json", "headers": {"Content-Type": "application/json"}},
+                     {"json": {"text": 5}}):
+            refused = requests.post(f"{gateway.url}{path}", **body)
+            assert (refused.status_code, refused.json()) == (401, {"detail": "请先登录"}), (path, body)
+
+
+def test_a_logged_in_operator_is_told_in_chinese_what_is_wrong_with_a_request(gateway: Gateway) -> None:
+    send(gateway.url, "web-422-1", "转人工")
+    session, csrf = login(gateway.url, "alice")
+    headers = {"X-CSRF-Token": csrf, "Origin": gateway.url}
+    response = session.post(f"{gateway.url}/api/v1/console/conversations/web-422-1/reply", json={"text": "长" * 2001},
+                            headers=headers)
+    assert response.status_code == 422 and response.json()["detail"] == "请求格式不正确"
+    assert [e["msg"] for e in response.json()["errors"]] == ["内容过长,最多 2000 个字"]
+
+
 def test_wrong_password_and_missing_login_token_are_refused(gateway: Gateway) -> None:
     with pytest.raises(requests.HTTPError) as wrong:
         login(gateway.url, "alice", "not-her-password")
@@ -118,7 +139,8 @@ def test_an_oversized_body_is_refused_before_it_is_read(gateway: Gateway) -> Non
     huge = '{"username": "' + "a" * (2 << 20) + '", "password": "x"}'
     for path in ("/console/login", "/department/login"):
         response = requests.post(f"{gateway.url}{path}", data=huge, headers={"Content-Type": "application/json"})
-        assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large", path
+        assert response.status_code == 413 and response.json()["code"] == "body_too_large", path
+        assert response.json()["detail"].startswith("提交的内容过大")  # the gateway's shape, shown by its pages
     assert requests.get(f"{gateway.url}/api/v1/health").status_code == 200  # and the gateway is fine
 
 
@@ -130,7 +152,7 @@ def test_an_oversized_chunked_body_gets_the_same_structured_refusal(gateway: Gat
         yield b'", "password": "x"}'
 
     response = requests.post(f"{gateway.url}/console/login", data=chunks(), headers={"Content-Type": "application/json"})
-    assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large"
+    assert response.status_code == 413 and response.json()["code"] == "body_too_large"
 
 
 def test_a_body_that_is_not_json_gets_a_chinese_structured_answer(gateway: Gateway) -> None:
