@@ -3,6 +3,7 @@ the reporter's (actions/proof.py: caller id, the filing conversation, or the que
 urge, supplement, withdraw (after confirmation) and rate (five levels; 2 or less sends it back)."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import re
@@ -447,6 +448,26 @@ class AskTicketId(Action):
         return [SlotSet("ticket_candidate", None)]
 
 
+def minutes_since_urged(ticket: dict[str, Any], interval_minutes: float,
+                        now: Optional[dt.datetime] = None) -> Optional[float]:
+    """How many minutes ago the ticket was last urged, when that is within `interval_minutes`; else
+    None (never urged, long ago, or a time this clock cannot place: then the urge is sent)."""
+    if interval_minutes <= 0:
+        return None
+    now = now or dt.datetime.now(dt.timezone.utc)
+    for event in reversed(ticket.get("history") or []):
+        if isinstance(event, dict) and event.get("action") == "urged":
+            try:
+                at = dt.datetime.fromisoformat(str(event.get("at")))
+            except ValueError:
+                return None
+            if at.tzinfo is None:
+                return None
+            minutes = (now - at).total_seconds() / 60
+            return minutes if 0 <= minutes < interval_minutes else None
+    return None
+
+
 def action_key(tracker: Tracker, op: str) -> str:
     """One key per conversation turn and operation: a repeated action is applied once."""
     turn = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
@@ -475,10 +496,17 @@ class Followup(Action):
                 ticket = await runtime.blocking(client.get_ticket, ticket_id, proof)
                 replies.say_status(dispatcher, ticket, json_message=ticket_payload(ticket_id, "checked"))
             elif op == "urge":
-                await runtime.blocking(client.urge, ticket_id, "来电人催办", key, proof)
                 ticket = await runtime.blocking(client.get_ticket, ticket_id, proof)
-                dispatcher.utter_message(response="utter_urged", ticket_number=number,
-                                         json_message=ticket_payload(ticket_id, "urged"))
+                minutes = minutes_since_urged(ticket, runtime.settings().urge_interval_minutes)
+                if minutes is None:
+                    await runtime.blocking(client.urge, ticket_id, "来电人催办", key, proof)
+                    ticket = await runtime.blocking(client.get_ticket, ticket_id, proof)
+                    dispatcher.utter_message(response="utter_urged", ticket_number=number,
+                                             json_message=ticket_payload(ticket_id, "urged"))
+                else:  # the department was just reminded: once is heard, four times a minute is noise
+                    dispatcher.utter_message(response="utter_urged_recently", ticket_number=number,
+                                             minutes=max(1, round(minutes)),
+                                             json_message=ticket_payload(ticket_id, "urged"))
                 replies.say_status(dispatcher, ticket)
             elif op == "supplement":
                 text = _written_text(tracker, tracker.get_slot("supplement_text") or "", ticket_id)

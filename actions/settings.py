@@ -25,6 +25,8 @@ class Settings(HotlineSettings):
     outbox_file: Optional[str] = Field(None, env="ACTIONS_OUTBOX_DB")  # a path (SQLite) or a database URL
     outbox_interval: float = Field(5.0, env="ACTIONS_OUTBOX_INTERVAL", gt=0)
     outbox_worker: bool = Field(True, env="ACTIONS_OUTBOX_WORKER")
+    # A 催办 of a ticket urged less than this long ago is not sent again (0: every one is sent).
+    urge_interval_minutes: float = Field(30.0, env="ACTIONS_URGE_INTERVAL_MINUTES", ge=0)
     categories_file: Path = Field(REPO_ROOT / "data" / "nlu" / "categories.yml", env="ACTIONS_CATEGORIES_FILE")
     thread_pool_size: int = Field(32, env="ACTIONS_THREADS", ge=1)
     # What the Rasa server must show (endpoints.yml `token:`); empty: only callers on this machine.

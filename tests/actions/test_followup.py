@@ -159,3 +159,20 @@ def test_a_phone_typed_in_a_chat_is_no_ticket_number_and_the_chat_is_told_why(ac
     # A number read out when asked for the ticket's is still taken as one.
     read = answer(action_server, "13900001111", "ticket_id", history=(bot("utter_ask_ticket_id"),))
     assert "utter_no_lookup_by_phone_in_chat" not in responses(read)
+
+
+def test_an_urge_is_held_back_only_when_the_ticket_was_urged_within_the_interval():
+    import datetime as dt
+
+    from actions.followup import minutes_since_urged
+
+    now = dt.datetime(2026, 12, 2, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Xi'an
+    urged_at = {"history": [{"action": "filed", "at": "2026-12-02T09:00:00+08:00"},
+                            {"action": "urged", "at": "2026-12-02T09:50:00+08:00"}]}
+    assert minutes_since_urged(urged_at, 30, now) == 10
+    assert minutes_since_urged(urged_at, 5, now) is None  # long enough ago
+    assert minutes_since_urged(urged_at, 0, now) is None  # the interval switched off
+    assert minutes_since_urged({"history": [{"action": "filed", "at": "2026-12-02T09:00:00+08:00"}]}, 30, now) is None
+    # A time this clock cannot place (in its future, unreadable, without a zone) never holds an urge back.
+    for at in ("2026-12-02T10:30:00+08:00", "yesterday", "2026-12-02T09:50:00"):
+        assert minutes_since_urged({"history": [{"action": "urged", "at": at}]}, 30, now) is None

@@ -153,6 +153,19 @@ def test_follow_up_check_urge_supplement_cancel(action_server, issue_api):
     assert "urged" in actions and "supplemented" in actions
 
 
+def test_a_ticket_urged_minutes_ago_is_not_urged_again_and_the_caller_hears_when_it_was(action_server, issue_api):
+    sender = f"conv-{uuid.uuid4()}"
+    ticket_id = slot_events(_file(action_server, sender, phone="13700005555"))["last_ticket_id"]
+    urges = [run_action(action_server.url, "action_followup", text="帮我催一下", intent="urge_ticket",
+                        slots={"followup_op": "urge", "ticket_id": ticket_id}, sender=sender) for _ in range(3)]
+    assert [responses(u)[0] for u in urges] == ["utter_urged", "utter_urged_recently", "utter_urged_recently"]
+    assert urges[1]["responses"][0]["minutes"] == 1  # "1分钟前已经催办过"
+    assert all(u["responses"][0]["custom"]["ticket"] == {"id": ticket_id, "action": "urged"} for u in urges)
+    ticket = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket_id}", headers=_operator(issue_api),
+                          timeout=5).json()
+    assert ticket["urge_count"] == 1 and [e["action"] for e in ticket["history"]].count("urged") == 1
+
+
 def test_the_only_open_ticket_of_the_caller_is_proposed(action_server):
     phone = "13700004444"
     ticket_id = slot_events(_file(action_server, f"conv-{uuid.uuid4()}", phone=phone))["last_ticket_id"]
