@@ -177,15 +177,36 @@ _WIDE_OR_SPOKEN = "０-９" + "".join(SPOKEN_DIGITS)
 _WIDE_OR_SPOKEN_RUN = re.compile(f"[{_WIDE_OR_SPOKEN}][{_WIDE_OR_SPOKEN}0-9 \\-－—]{{5,24}}[{_WIDE_OR_SPOKEN}0-9]")
 
 
+def _phone_at(digits: str) -> Optional[tuple[int, str]]:
+    """(length, normal form) of the phone that `digits` starts with: a mobile, or a landline with its
+    area code (the longest that is one)."""
+    if _MOBILE.match(digits[:11]):
+        return 11, digits[:11]
+    if digits.startswith("0"):
+        for length in (12, 11, 10):
+            if len(digits) >= length and (normal := normalize_phone(digits[:length])):
+                return length, normal
+    return None
+
+
 def _mask_wide_or_spoken(match: "re.Match[str]") -> str:
-    """The run masked (in ASCII) when its digits are a mobile or a landline with its area code."""
-    digits = "".join(SPOKEN_DIGITS.get(ch) or (str(unicodedata.digit(ch)) if ch.isdigit() else "")
-                     for ch in match.group())
-    if _MOBILE.match(digits) or (digits.startswith("0") and 10 <= len(digits) <= 12):
-        normal = normalize_phone(digits)
-        if normal:
-            return mask_phone(normal)
-    return match.group()
+    """Every phone in the run masked (in ASCII), the rest kept: a recognizer writes what follows a
+    number straight after it ("一三九零零零零一一一一一直没人联系", "…一一一一 五分")."""
+    run = match.group()
+    places = [(i, SPOKEN_DIGITS.get(ch) or str(unicodedata.digit(ch))) for i, ch in enumerate(run)
+              if ch in SPOKEN_DIGITS or ch.isdigit()]
+    digits = "".join(d for _, d in places)
+    out, kept_to, at = [], 0, 0
+    while at < len(places):
+        found = _phone_at(digits[at:])  # (inside a longer number too: masking too much is safe)
+        if found is None:
+            at += 1
+            continue
+        length, normal = found
+        first, last = places[at][0], places[at + length - 1][0]
+        out += [run[kept_to:first], mask_phone(normal)]
+        kept_to, at = last + 1, at + length
+    return "".join(out) + run[kept_to:]
 
 
 def mask_phones_in_text(text: str) -> str:

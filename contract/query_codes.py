@@ -22,7 +22,10 @@ MASK = "******"
 _DIGIT_FORMS = {"0": "零〇", "1": "一幺", "2": "二两", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七",
                 "8": "八", "9": "九"}
 _D = r"[\d" + "".join(_DIGIT_FORMS.values()) + "]"
-_IN_CODE = r"[ \t\-—－.·]{0,3}"  # what may group the digits of one code ("3615 10", "3615-10")
+_IN_CODE = r"[ \t\-—－.·]{0,2}"  # what may group the digits of one code ("3615 10", "3615-10")
+# Between the digits of a code or ticket number we know, a little more: "5 0 8 - 3 6 7" (a bare number
+# is not read that loosely: "9:00 - 11:00", "30 - 40 分钟" are no codes).
+_IN_KNOWN = r"[ \t\-—－.·]{0,3}"
 _CODE = r"(?<!" + _D + ")" + _D + r"(?:" + _IN_CODE + _D + r"){3,7}(?!" + _D + ")"  # never part of a longer number
 _CODE_RE = re.compile(_CODE)
 # The word that announces a code; a bare 码 only where a clause starts ("码：389692", not "号码").
@@ -48,7 +51,7 @@ def _spaced(digits: str, *, score_may_follow: bool = False) -> str:
     ("2611270001五分", said at a rating without a pause), which is no longer number."""
     forms = [f"[{d}{chr(0xFF10 + int(d))}{_DIGIT_FORMS[d]}]" for d in digits]
     after = rf"(?!{_D}(?!\s*{SCORE_UNIT}))" if score_may_follow else rf"(?!{_D})"
-    return rf"(?<!{_D})" + _IN_CODE.join(forms) + after
+    return rf"(?<!{_D})" + _IN_KNOWN.join(forms) + after
 
 
 def _ascii_digits(values: Iterable[Optional[str]]) -> set[str]:

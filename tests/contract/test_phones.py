@@ -51,3 +51,11 @@ def test_phones_typed_in_full_width_digits_or_said_in_chinese_numerals_are_maske
     assert mask_phones_in_text(said) == "电话139****1111，也可以打139****1111，座机029-****1234"
     for kept in ["工单二六一二零二零零零一", "三号楼二十层", "一二三四五六七八九", "１２３４５６７"]:
         assert mask_phones_in_text(kept) == kept
+
+
+def test_a_spoken_phone_run_together_with_the_next_words_is_masked_and_the_words_kept() -> None:
+    """A recognizer writes what follows a number straight after it, numerals included."""
+    assert mask_phones_in_text("我的电话是一三九零零零零一一一一一直没人联系我") == "我的电话是139****1111一直没人联系我"
+    assert mask_phones_in_text("电话一三九零零零零一一一一两天了没人回") == "电话139****1111两天了没人回"
+    assert mask_phones_in_text("１３９００００１１１１一直打不通") == "139****1111一直打不通"
+    assert mask_phones_in_text("幺三九零零零零一一一一 二六一二零一零零零六") == "139****1111 二六一二零一零零零六"

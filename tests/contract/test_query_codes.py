@@ -78,3 +78,9 @@ def test_a_rating_comment_loses_the_ticket_number_even_when_the_score_follows_wi
 
 def test_a_code_spelled_out_with_spaced_dashes_is_dropped_too() -> None:
     assert without_proof("门卫说我的码 5 0 8 - 3 6 7，三号门", "2612020002", ["508367"]) == "门卫说我的码，三号门"
+
+
+def test_ranges_in_a_rating_comment_are_no_codes() -> None:
+    for kept in ["时间 9:00 - 11:00 都没人", "前后 30 - 40 分钟", "收费从 100 - 200 涨到了 300", "价格 1.5 - 2.0 元",
+                 "第 1 - 2 - 3 - 4 项都没办"]:
+        assert without_proof(kept, bare_numbers=True) == kept
