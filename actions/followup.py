@@ -64,8 +64,9 @@ _QUESTION = re.compile(r"(吗|么|能不能|可不可以|怎么|为什么|\?|？
 _HESITATE = re.compile(r"(再想想|想一想|考虑一下|再考虑|先不|等等再说|回头再说)")
 _STOP = re.compile(r"(算了|不查了|不用查|不催了|不用催|不评了|不评价了|不撤了|不补充了|不用了|不要了|不办了)")
 # A supplement request said again, without anything to add: "补充工单", "我要再补充一下信息".
-_REQUEST_ONLY = re.compile(r"[，,。.\s：:]*(我们?)?(想|要|需要)?再?(给|帮我)?(补充|添加|追加)(一下|一点)?"
-                           r"(工单|单子|材料|信息|情况|内容|说明)*(号|编号)?的?(内容|信息)?[，,。.\s：:]*")
+_REQUEST_ONLY = re.compile(
+    r"[，,。.\s：:]*(我们?)?还?(想|要|需要)?再?(给|帮我)?(补充|添加|追加)(说明)?(一下|下|一些|几句|一点儿?|点)?"
+    r"(\d*号?)?(工单|单子|材料|信息|情况|内容|说明)*(号|编号)?的?(内容|信息)?(一下)?[，,。.\s：:]*")
 _TRIGGERS = ("补充一下", "补充说明", "补充", "我想", "我要", "再", "一下", "情况", "信息", "工单", "单子",
              "给", "之前", "那个", "上次", "说明")
 
@@ -145,7 +146,7 @@ class ValidateFollowupForm(Action):
         updates: dict[str, Any] = {}
         if requested is None:
             updates.update(self._opening(tracker, intent, text))
-            if not updates.get("ticket_id") and not phone_known and _gives_phone(text):
+            if (not updates.get("ticket_id") and updates.get("followup_op") == "check" and _typed_phone(tracker, text)):
                 # "我的电话是139…，查一下这个号码名下的工单" in a chat: a typed number proves nothing.
                 dispatcher.utter_message(response="utter_no_lookup_by_phone_in_chat")
             if tracker.get_slot("pending_filing") and not find_ticket_id(text):
@@ -170,9 +171,10 @@ class ValidateFollowupForm(Action):
                 said = ""
             # Only what says something: a greeting, "好的" or the request said again ("补充工单2612020002")
             # is asked again, never written to the ticket.
-            updates["supplement_text"] = said if is_specific(said) and not _REQUEST_ONLY.fullmatch(said) else None
-            if updates["supplement_text"] is None and said:
-                dispatcher.utter_message(response="utter_supplement_not_understood")
+            request_only = _REQUEST_ONLY.fullmatch(said) is not None
+            updates["supplement_text"] = said if is_specific(said) and not request_only else None
+            if updates["supplement_text"] is None and said and not request_only:
+                dispatcher.utter_message(response="utter_supplement_not_understood")  # (a request: just asked again)
         elif requested == "cancel_confirmed":
             answer = yes_or_no(intent, text)
             if answer is None and intent == "cancel_ticket":
@@ -280,7 +282,7 @@ class ValidateFollowupForm(Action):
     @staticmethod
     def _opening(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
         op = OPERATIONS.get(intent, tracker.get_slot("followup_op") or "check")
-        if op == "check" and (worded := _worded_operation(text)) not in (None, "check"):
+        if op == "check" and "查询码" in text and (worded := _worded_operation(text)) not in (None, "check"):
             op = worded  # "撤销工单2612020007，查询码471534": the 查 of 查询码 asks for no look-up
         if op == "check" and states_a_score(text) and not _CHECKING.search(text.replace("查询码", "")):
             op = "rate"  # "工单号二六一二零二零零零二 五分": a rating the NLU heard as a ticket number
@@ -321,7 +323,7 @@ class ValidateFollowupForm(Action):
             # "稍等，我找一下": the caller is looking for it; that is no miss (once: "找不到了" is a no).
             dispatcher.utter_message(response="utter_take_your_time")
             return {"ticket_id": None}
-        if not number and gave_phone and caller_phone(tracker) is None:
+        if not number and gave_phone and _typed_phone(tracker, text):
             if said_again(tracker, "utter_no_lookup_by_phone_in_chat"):
                 dispatcher.utter_message(response="utter_no_ticket_id")
                 return {"followup_op": STOPPED, "ticket_id": None, "ticket_candidate": None}
@@ -351,23 +353,41 @@ def _gives_phone(text: str) -> bool:
     return bool(_PHONE_WORDS.search(text)) and find_phone(text) is not None
 
 
+def _typed_phone(tracker: Tracker, text: str) -> bool:
+    """A phone given in a web chat, where it proves nothing (a call's caller id does)."""
+    return channel(tracker) == "web" and caller_phone(tracker) is None and _gives_phone(text)
+
+
 _OPERATION_WORDS = (("urge", re.compile(r"(催|督办|加急)")), ("cancel", re.compile(r"(撤销|撤回|撤了|取消)")),
                     ("rate", re.compile(r"(评价|打分|评分)")), ("supplement", re.compile(r"补充")))
 
 
-_NEGATED = re.compile(r"(不|别|没|无需)[要用想必需]?再?$")
+# Before an operation word: it is refused ("不用催了", "没必要撤销"), or done to the caller ("被取消了").
+_NEGATED = re.compile(r"(不|别|没|勿|无需|不必|没必要|被)(需要|想要|打算|有|要|用|想|必|需)?再?$")
+# Whether it was done is asked, not that it be done: "催办了吗", "评价过没有".
+_ASKS_IF_DONE = re.compile(r"(了|过)(吗|么|没)")
+_CHECK_VERB = re.compile(r"查")
+_CHECK_NOUNS = re.compile(r"(进度|怎么样|咋样|到哪|结果|状态|办好了没|处理了没)")
+
+
+def _said(pattern: "re.Pattern[str]", words: str) -> bool:
+    """Whether `pattern` is said and not refused in `words`."""
+    return any(not _NEGATED.search(words[max(0, m.start() - 6):m.start()]) for m in pattern.finditer(words))
 
 
 def _worded_operation(text: str) -> Optional[str]:
-    """The one operation a turn names in words ("催一下", "撤销", "查一下…进度"); None for none, a
-    refused one ("不撤销了") or two ("查一下我催办的那件": the intent decides). The 查询 of 查询码
-    names none."""
+    """The operation a turn names in words: one operation verb ("催一下进度" is an urge, "撤销，不用查了"
+    a withdrawal), or a look-up ("查一下…", "进度怎么样", "催办了吗"); None for none, or for a verb
+    beside a 查 ("查一下我催办的那件": the intent decides). Refused verbs ("不撤销了") name nothing,
+    nor does the 查询 of 查询码."""
     words = text.replace("查询码", "")
-    named = {op for op, pattern in _OPERATION_WORDS
-             if any(not _NEGATED.search(words[:m.start()]) for m in pattern.finditer(words))}
-    if _CHECKING.search(words):
-        named.add("check")
-    return named.pop() if len(named) == 1 else None
+    verbs = set() if _ASKS_IF_DONE.search(words) else {op for op, pattern in _OPERATION_WORDS if _said(pattern, words)}
+    looks_up = _said(_CHECK_VERB, words)
+    if len(verbs) == 1:
+        return None if looks_up else verbs.pop()
+    if not verbs and (looks_up or _CHECK_NOUNS.search(words) or _ASKS_IF_DONE.search(words)):
+        return "check"
+    return None
 
 
 def named_operation(intent: str, confidence: float, text: str) -> Optional[str]:
@@ -464,6 +484,8 @@ def minutes_since_urged(ticket: dict[str, Any], interval_minutes: float,
             if at.tzinfo is None:
                 return None
             minutes = (now - at).total_seconds() / 60
+            if -2 < minutes < 0:
+                minutes = 0.0  # two machines' clocks a little apart
             return minutes if 0 <= minutes < interval_minutes else None
     return None
 
@@ -504,9 +526,9 @@ class Followup(Action):
                     dispatcher.utter_message(response="utter_urged", ticket_number=number,
                                              json_message=ticket_payload(ticket_id, "urged"))
                 else:  # the department was just reminded: once is heard, four times a minute is noise
-                    dispatcher.utter_message(response="utter_urged_recently", ticket_number=number,
-                                             minutes=max(1, round(minutes)),
-                                             json_message=ticket_payload(ticket_id, "urged"))
+                    dispatcher.utter_message(response="utter_urged_just_now" if minutes < 1 else "utter_urged_recently",
+                                             ticket_number=number, minutes=round(minutes),
+                                             json_message=ticket_payload(ticket_id, "checked"))
                 replies.say_status(dispatcher, ticket)
             elif op == "supplement":
                 text = _written_text(tracker, tracker.get_slot("supplement_text") or "", ticket_id)

@@ -232,7 +232,7 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str, addre
         elif kind == "ticket_rating":
             score, comment, ticket_id = _score(frame.get("score")), frame.get("comment", ""), frame.get("ticket_id")
             if score is None or not isinstance(ticket_id, str):
-                await _notice(websocket, NOTICE_RATING_INVALID if score is None else NOTICE_NOT_OWN_TICKET)
+                await _notice(websocket, NOTICE_RATING_INVALID)
                 continue
             if not isinstance(comment, str):
                 await _notice(websocket, NOTICE_RATING_BAD_COMMENT)

@@ -90,7 +90,7 @@ def test_bad_frames_get_chinese_notices_and_bad_sender_ids_are_refused(gateway: 
             await ws.send(json.dumps({"type": "rating", "score": 5}))
             assert "还没有可以评价的对话" in json.loads(await ws.recv())["text"]
             await ws.send(json.dumps({"type": "rating", "score": 5, "comment": ["x"]}))
-            assert "评价说明应是一段文字" in json.loads(await ws.recv())["text"]
+            assert "意见建议应是一段文字" in json.loads(await ws.recv())["text"]
             await ws.send(json.dumps({"type": "message", "text": "   "}))
             assert json.loads(await ws.recv()) == {"type": "notice", "text": "请输入您要咨询的内容。"}
             await ws.send(b"\x00\x01binary")  # the widget sends only text: a notice, and the socket stays
