@@ -22,11 +22,14 @@ MASK = "******"
 _DIGIT_FORMS = {"0": "零〇", "1": "一幺", "2": "二两", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七",
                 "8": "八", "9": "九"}
 _D = r"[\d" + "".join(_DIGIT_FORMS.values()) + "]"
-_IN_CODE = r"[ \t\-—－.·]{0,2}"  # what may group the digits of one code ("3615 10", "3615-10")
+_SEP = r"[ \t\-—－.·]"
+_IN_CODE = _SEP + "{0,2}"  # what may group the digits of one code ("3615 10", "3615-10")
 # Between the digits of a code or ticket number we know, a little more: "5 0 8 - 3 6 7" (a bare number
 # is not read that loosely: "9:00 - 11:00", "30 - 40 分钟" are no codes).
-_IN_KNOWN = r"[ \t\-—－.·]{0,3}"
-_CODE = r"(?<!" + _D + ")" + _D + r"(?:" + _IN_CODE + _D + r"){3,7}(?!" + _D + ")"  # never part of a longer number
+_IN_KNOWN = _SEP + "{0,3}"
+# Never part of a longer number, also one read in groups ("2612 0200 01": its "0200 01" is no code).
+_NOT_AFTER_DIGITS = "".join(rf"(?<!{_D}{_SEP * n})" for n in range(3))
+_CODE = _NOT_AFTER_DIGITS + _D + r"(?:" + _IN_CODE + _D + r"){3,7}(?!" + _D + ")"
 _CODE_RE = re.compile(_CODE)
 # The word that announces a code; a bare 码 only where a clause starts ("码：389692", not "号码").
 _WORD = (r"(?:查\s*[询詢]\s*(?:号\s*|號\s*|密\s*)?[码碼]|[验驗]\s*[证證]\s*[码碼]|密\s*[码碼]"

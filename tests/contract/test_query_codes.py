@@ -84,3 +84,8 @@ def test_ranges_in_a_rating_comment_are_no_codes() -> None:
     for kept in ["时间 9:00 - 11:00 都没人", "前后 30 - 40 分钟", "收费从 100 - 200 涨到了 300", "价格 1.5 - 2.0 元",
                  "第 1 - 2 - 3 - 4 项都没办"]:
         assert without_proof(kept, bare_numbers=True) == kept
+
+
+def test_the_groups_of_a_ticket_number_read_out_are_no_code() -> None:
+    assert mask_query_codes("工单编号是 2612 0200 01，查询码 361510，请记好。") == "工单编号是 2612 0200 01，查询码 ******，请记好。"
+    assert mask_query_codes("361510是查询码") == "******是查询码"
