@@ -1,5 +1,6 @@
 """The operator console's conversation API, audit log and live WebSocket (conversations, and the
-board's review requests and alerts); every route needs a logged-in operator.
+board's review requests and alerts); every route needs a logged-in operator. Transcripts are shown
+without query codes (bot/gateway/operator_view.py).
 
 State changes (claim, reply, hand back, close) also need the session's CSRF token in `X-CSRF-Token`.
 Each of them, and each view of a transcript, is written to the audit log.
@@ -16,6 +17,7 @@ from bot.event_bus import RESYNC
 from bot.gateway.audit_log import MAX_LIMIT
 from bot.gateway.auth import Auth, same_origin
 from bot.gateway.console_deps import audit_of, operator, router_of
+from bot.gateway.operator_view import masked_for_operator
 from bot.gateway.session_store import Session
 from bot.router import ConversationConflict, Router, UnknownConversation, summary
 
@@ -38,7 +40,7 @@ async def conversation(conversation_id: str, request: Request) -> dict:
     conv = router_of(request).conversation(conversation_id)
     if conv is None:
         raise HTTPException(status_code=404, detail="会话不存在")
-    messages = router_of(request).history(conversation_id)
+    messages = masked_for_operator(router_of(request).history(conversation_id))
     _audit(request, session, "opened", conversation_id, f"{len(messages)} messages")
     return {"conversation": summary(conv), "messages": messages}
 
@@ -146,6 +148,8 @@ async def console_socket(websocket: WebSocket) -> None:
                     break
                 if event["type"] == "state":
                     event = {"type": "conversation", "conversation": event["conversation"]}
+                elif event["type"] == "message":
+                    event = _for_operator(conv_router, event)
                 await websocket.send_json(event)
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the console went away mid-send; it reconnects and reloads the queue
@@ -153,6 +157,15 @@ async def console_socket(websocket: WebSocket) -> None:
             reader.cancel()
             if getter is not None:
                 getter.cancel()
+
+
+def _for_operator(conv_router: Router, event: dict[str, Any]) -> dict[str, Any]:
+    """A live message as the console shows it: read in its conversation, so that a code the bot told
+    earlier, or the answer to its question for one, is masked too."""
+    message = event.get("message") or {}
+    history = conv_router.history(str(event.get("conversation_id") or ""))
+    shown = next((m for m in masked_for_operator(history) if m.get("seq") == message.get("seq")), None)
+    return {**event, "message": shown or masked_for_operator([message])[0]}
 
 
 async def _drain(websocket: WebSocket) -> None:
