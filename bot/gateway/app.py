@@ -176,8 +176,11 @@ _LOGIN_AREAS = (("/api/v1/console/", OPERATOR), ("/api/v1/department/", DEPARTME
 
 def _login_first(request: Request) -> JSONResponse | None:
     """401 for a request to an API behind a login without its session, whatever else is wrong with it."""
+    path, root = request.scope.get("path", ""), request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]  # the route's own path behind a proxy that serves the gateway under a prefix
     for prefix, kind in _LOGIN_AREAS:
-        if request.url.path.startswith(prefix) and request.app.state.auth.session(request, kind, touch=False) is None:
+        if path.startswith(prefix) and request.app.state.auth.session(request, kind, touch=False) is None:
             return JSONResponse(status_code=401, content={"detail": "请先登录"})
     return None
 
