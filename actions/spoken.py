@@ -13,7 +13,9 @@ from contract.phones import find_phone
 from contract.spoken_numbers import (SCORE_UNIT, SPOKEN_DIGITS, digits_in_speech, remove_inter_word_spaces,
                                      score_apart)
 
-FILLERS = re.compile(r"^(喂+|那个+|就是说?|嗯+|啊+|呃+|哦+|额+|这个|你好|您好|然后|我说|[，,。.!！?？、\s])+")
+# (额 only on its own: 额尔敦 is a name.)
+FILLERS = re.compile(r"^(喂+|那个+|就是说?|嗯+|啊+|呃+|哦+|额+(?=[，,。.!！?？、\s]|$)|额{2,}|这个|你好|您好|然后|我说"
+                     r"|[，,。.!！?？、\s])+")
 _TRAILING = re.compile(r"[，,。.!！?？~、\s]+$")
 
 
@@ -67,7 +69,8 @@ def without_contrast(value: str) -> str:
 
 
 # Not a name: a question back ("问这个干嘛") or a refusal ("不想说", "保密": see declines_name).
-_NOT_A_NAME = re.compile(r"(吗|么|什么|干嘛|为什么|为啥|\?|？|不知道|不清楚|没有名字|不想|不方便|不告诉|保密|不愿|匿名|不留)")
+_NOT_A_NAME = re.compile(r"(吗|么|什么|干嘛|为什么|为啥|\?|？|不知道|不清楚|没有名字|不想|不方便|不告诉|保密|不愿|匿名|不留"
+                         r"|错了|不对|有误|说过了|刚才说)")  # ("名字写错了", "我刚才说过了": talk about the name)
 _DECLINES_NAME = re.compile(r"(不想说|不想告诉|不想留|不方便(说|讲|透露|告诉|留)?|不告诉|保密|不愿意|匿名|不留名|不用(留|写)名)")
 
 

@@ -173,10 +173,12 @@ def _problem_said_before(tracker: Tracker, said: str) -> Optional[str]:
 def _whole_person(found: Optional[str], name: Optional[str]) -> bool:
     """Whether the whole answer is the name the NLU caught only the surname of ("赵" of "赵六"): two to
     four characters starting with the entity, nothing but name after it ("王秀兰啊", "张伟谢谢", "张总"
-    keep the entity)."""
-    if not (found and name and found != name and name.startswith(found)) or _NOT_IN_A_NAME.search(name):
+    keep the entity), or only the given name ("振华" of "胡振华": a surname the NLU does not know)."""
+    if not (found and name and found != name) or _NOT_IN_A_NAME.search(name) or not 2 <= len(name) <= 4:
         return False
-    return 2 <= len(name) <= 4 and not _AFTER_A_NAME.search(name[len(found):])
+    if name.startswith(found):
+        return not _AFTER_A_NAME.search(name[len(found):])
+    return name.endswith(found)
 
 
 class ValidateTicketForm(Action):
@@ -286,8 +288,14 @@ class ValidateTicketForm(Action):
         elif requested == "phone":
             updates.update(self._phone_answer(dispatcher, tracker, intent, said))
         elif requested == "ticket_confirmed" and not updates:
-            answer = yes_or_no(intent, said)
-            updates["ticket_confirmed"] = True if answer else None
+            field = field_to_change(said)
+            if field:
+                # "公司名", "电话不对" at the read-back: that question is asked again, never a yes
+                # (the NLU may well hear "公司名" as one).
+                updates.update({field: None, "ticket_confirmed": None})
+            else:
+                answer = yes_or_no(intent, said)
+                updates["ticket_confirmed"] = True if answer else None
         return updates
 
     @staticmethod
@@ -345,6 +353,19 @@ class ValidateTicketForm(Action):
             return {"phone": None, **_offer(DECLINED)}
         dispatcher.utter_message(response="utter_phone_incomplete")
         return {"phone": None}
+
+
+# What a caller names when asked which field to change, and the words around such an answer.
+_FIELD_WORDS = (("company", r"(公司|单位|企业)(名称|名字|全称|名)?"), ("contact_name", r"(联系人|名字|姓名|人名)"),
+                ("phone", r"(电话|手机|联系方式)(号码|号)?|号码"), ("category", r"(类别|分类|类型)"),
+                ("description", r"(问题|内容|描述)(描述)?"))
+_AROUND_FIELD = r"(不对|错了|写错了|说错了|填错了|有误|要改|改一下|改下|需要改|需要修改|修改|也不对|是|就是|那个|的|吧|呢|啊|[，,。.！!\s])*"
+
+
+def field_to_change(said: str) -> Optional[str]:
+    """The one field a read-back answer names without its new value ("公司名", "电话不对", "改一下类别")."""
+    named = [slot for slot, words in _FIELD_WORDS if re.fullmatch(f"{_AROUND_FIELD}({words}){_AROUND_FIELD}", said)]
+    return named[0] if len(named) == 1 else None
 
 
 class AskTicketConfirmed(Action):

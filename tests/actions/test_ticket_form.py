@@ -141,3 +141,29 @@ def test_a_company_the_caller_says_they_are_from_is_kept_from_the_report(action_
         opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem",
                             entities=[_span(said, "company", name)], slots={})
         assert slot_events(opened)["company"] == name, said
+
+
+READ_BACK = {"company": "嘉兴佳禾纺织有限公司", "contact_name": "赵敏", "phone": "13511112222"}
+
+
+@pytest.mark.parametrize("said, field", [("公司名", "company"), ("公司名错了", "company"), ("改一下电话", "phone"),
+                                         ("名字写错了", "contact_name"), ("类别不对", "category"), ("问题", "description")])
+def test_naming_the_field_to_change_at_the_read_back_asks_it_again_and_files_nothing(action_server, said, field):
+    """After "不对" and "哪一项需要修改？", "公司名" (which the NLU may hear as a yes) filed the old data."""
+    result = run_action(action_server.url, "validate_ticket_form", text=said, intent="affirm",
+                        slots={**FILLED, **READ_BACK, "requested_slot": "ticket_confirmed"})
+    slots = slot_events(result)
+    assert slots[field] is None and slots.get("ticket_confirmed") is None and slots["requested_slot"] == field
+    assert not any(r.startswith("utter_corrected") for r in responses(result))  # nothing was changed yet
+
+
+def test_a_surname_the_nlu_left_off_and_a_name_starting_with_a_filler_sound_are_kept(action_server):
+    person = [{"entity": "person", "value": "振华", "start": 1, "end": 3}]
+    hu = run_action(action_server.url, "validate_ticket_form", text="胡振华", entities=person,
+                    slots={**FILLED, "company": "嘉兴佳禾纺织有限公司", "requested_slot": "contact_name"})
+    assert slot_events(hu)["contact_name"] == "胡振华"
+    assert slot_events(answer(action_server, "额尔敦", "contact_name", company="嘉兴佳禾纺织有限公司"))["contact_name"] == "额尔敦"
+    # Talk about the name is no name.
+    for said in ("我刚才说过了", "写错了"):
+        result = answer(action_server, said, "contact_name", company="嘉兴佳禾纺织有限公司")
+        assert slot_events(result)["contact_name"] is None, said
