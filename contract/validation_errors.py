@@ -16,7 +16,7 @@ GENERIC: Mapping[str, tuple] = {
     "type_error.dict": ("body_invalid", "请求内容应为 JSON 对象"),
     "json_invalid": ("json_invalid", "请求内容不是有效的 JSON"),
     "value_error.any_str.min_length": ("text_blank", "内容不能为空"),
-    "value_error.any_str.max_length": ("text_too_long", "内容过长,最多 {limit_value} 个字"),
+    "value_error.any_str.max_length": ("text_too_long", "内容过长，最多 {limit_value} 个字"),
     "value_error.number.not_ge": ("out_of_range", "数值不能小于 {limit_value}"),
     "value_error.number.not_le": ("out_of_range", "数值不能大于 {limit_value}"),
     "value_error.number.not_gt": ("out_of_range", "数值应大于 {limit_value}"),
@@ -27,7 +27,7 @@ GENERIC: Mapping[str, tuple] = {
     "value_error.ticket_id_invalid": ("ticket_id_invalid", "工单编号应为 8 到 12 位数字"),
     "value_error.str.regex": ("format_invalid", "格式不正确"),
     "type_error.bool": ("type_invalid", "应填写 true 或 false"),
-    "value_error.date_invalid": ("date_invalid", "请填写有效的日期,格式为 YYYY-MM-DD"),
+    "value_error.date_invalid": ("date_invalid", "请填写有效的日期，格式为 YYYY-MM-DD"),
     "value_error.reason_required": ("reason_required", "驳回申请时请填写理由"),
 }
 

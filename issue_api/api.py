@@ -69,9 +69,9 @@ IDEMPOTENCY_KEY = Header(
     None,
     alias="Idempotency-Key",
     pattern=r"^[\x21-\x7e]{1,200}$",
-    description="同一个键只会建立一次工单(或只执行一次操作);重复请求返回第一次的结果",
+    description="同一个键只会建立一次工单(或只执行一次操作)；重复请求返回第一次的结果",
 )
-REPLAYED = {200: {"model": TicketOut, "description": "Idempotency-Key 重复:返回第一次请求的结果"}}
+REPLAYED = {200: {"model": TicketOut, "description": "Idempotency-Key 重复：返回第一次请求的结果"}}
 ACTION_ERRORS = error_responses(401, 403, 404, 409, 413, 422)
 
 
@@ -149,7 +149,7 @@ async def file_ticket(
     response_model=TicketList,
     responses=error_responses(401, 403, 422),
     tags=["tickets"],
-    summary="查询工单,最新的在前(bot 角色:只查来电号码或本会话登记的工单;承办部门:只查本部门的工单)",
+    summary="查询工单，最新的在前(bot 角色：只查来电号码或本会话登记的工单；承办部门：只查本部门的工单)",
 )
 async def list_tickets(
     request: Request,
@@ -165,16 +165,16 @@ async def list_tickets(
     normalized = None
     for field, value in (("conversation_id", conversation_id), ("department", department)):
         if value is not None and has_unstorable(value):  # (PostgreSQL refuses a NUL even in a query)
-            raise ApiError(422, "validation_failed", "提交的信息有误,请检查后重新填写",
+            raise ApiError(422, "validation_failed", "提交的信息有误，请检查后重新填写",
                            [{"field": field, "code": "text_invalid_chars", "message": "含有无法识别的字符"}])
     if account.role == "bot" and not (phone or "").strip() and not (conversation_id or "").strip():
         # The bot acts for one caller at a time: it may only list that caller's tickets.
-        raise ApiError(422, "validation_failed", "提交的信息有误,请检查后重新填写",
+        raise ApiError(422, "validation_failed", "提交的信息有误，请检查后重新填写",
                        [{"field": "phone", "code": "field_required", "message": "请提供来电号码"}])
     if phone is not None and phone.strip():
         normalized = normalize_phone(phone)
         if normalized is None:
-            raise ApiError(422, "validation_failed", "提交的信息有误,请检查后重新填写",
+            raise ApiError(422, "validation_failed", "提交的信息有误，请检查后重新填写",
                            [{"field": "phone", "code": "phone_invalid", "message": "请填写正确的手机号或固定电话"}])
     status_value = status.value if status is not None else None
     search = functools.partial(_service(request).search, account, phone=normalized, status=status_value,
@@ -198,7 +198,7 @@ def _export_day(name: str, value: str) -> dt.date:
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
-        raise invalid_field(name, "date_invalid", "请填写有效的日期,格式为 YYYY-MM-DD") from None
+        raise invalid_field(name, "date_invalid", "请填写有效的日期，格式为 YYYY-MM-DD") from None
     if not EXPORT_FIRST_DAY <= day <= EXPORT_LAST_DAY:
         raise invalid_field(name, "date_invalid", "日期超出可导出的范围(1970-01-01 至 9998-12-31)")
     return day
@@ -207,10 +207,10 @@ def _export_day(name: str, value: str) -> dt.date:
 @router.get(
     "/tickets/export",
     response_class=Response,
-    responses={200: {"content": EXPORT_CONTENT, "description": "CSV(UTF-8,带 BOM)或 XLSX 文件"},
+    responses={200: {"content": EXPORT_CONTENT, "description": "CSV(UTF-8，带 BOM)或 XLSX 文件"},
                **error_responses(401, 403, 422)},
     tags=["tickets"],
-    summary="导出某段日期(北京时间,含首尾)受理的工单",
+    summary="导出某段日期(北京时间，含首尾)受理的工单",
 )
 async def export_tickets(
     request: Request,
@@ -320,7 +320,7 @@ async def add_note(request: Request, ticket_id: str, body: NoteIn,
 
 
 @router.post("/tickets/{ticket_id}/extension-requests", response_model=TicketOut, responses=ACTION_ERRORS,
-             tags=["department"], summary="承办部门申请延期(期限届满前;同一时间只能有一份待审核的申请)")
+             tags=["department"], summary="承办部门申请延期(期限届满前；同一时间只能有一份待审核的申请)")
 async def request_extension(request: Request, ticket_id: str, body: ExtensionRequestIn,
                             account: Account = allow("department"),
                             idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
@@ -328,7 +328,7 @@ async def request_extension(request: Request, ticket_id: str, body: ExtensionReq
 
 
 @router.post("/tickets/{ticket_id}/return-requests", response_model=TicketOut, responses=ACTION_ERRORS,
-             tags=["department"], summary="承办部门申请退回(已派单或办理中;同一时间只能有一份待审核的申请)")
+             tags=["department"], summary="承办部门申请退回(已派单或办理中；同一时间只能有一份待审核的申请)")
 async def request_return(request: Request, ticket_id: str, body: ReturnRequestIn,
                          account: Account = allow("department"),
                          idempotency_key: Optional[str] = IDEMPOTENCY_KEY) -> JSONResponse:
@@ -343,7 +343,7 @@ async def review(request: Request, ticket_id: str, body: ReviewIn, account: Acco
 
 
 @router.get("/reviews", response_model=ReviewList, responses=error_responses(401, 403, 422), tags=["review"],
-            summary="延期和退回申请,最早的在前(pending 按申请时间,decided 按审核时间)")
+            summary="延期和退回申请，最早的在前(pending 按申请时间，decided 按审核时间)")
 async def reviews(request: Request, account: Account = allow("operator", "admin"),
                   status: ReviewFilter = Query(ReviewFilter.pending),  # type: ignore[valid-type,assignment]
                   limit: int = Query(50, ge=1, le=MAX_REVIEW_LIMIT),
@@ -367,7 +367,7 @@ async def stats_by_department(request: Request, account: Account = allow("operat
 
 
 @router.get("/callbacks", response_model=CallbackList, responses=error_responses(401, 403, 422), tags=["callbacks"],
-            summary="回访任务,最早到期的在前;due=true 只列现在可以拨打的(回访时段外为空)")
+            summary="回访任务，最早到期的在前；due=true 只列现在可以拨打的(回访时段外为空)")
 async def list_callbacks(request: Request, account: Account = allow("operator", "admin"),
                          status: Optional[CallbackStatus] = Query(None),  # type: ignore[valid-type]
                          channel: Optional[Channel] = Query(None),  # type: ignore[valid-type]

@@ -167,13 +167,13 @@ class CallbackService:
         if found is None:
             return not_found()
         if found.status not in ACTIVE:
-            message = f"该回访任务{CALLBACK_STATUS_LABELS[found.status]},无需拨打"
+            message = f"该回访任务{CALLBACK_STATUS_LABELS[found.status]}，无需拨打"
         elif not self.in_hours(now):
-            message = f"现在不是回访时段(工作日 {self.policy.hours_text()}),请在回访时段内拨打"
+            message = f"现在不是回访时段(工作日 {self.policy.hours_text()})，请在回访时段内拨打"
         elif found.status == "calling":
             message = "该回访任务正由其他坐席拨打"
         else:
-            message = f"该回访任务还未到拨打时间(下次拨打:{_hhmm(found.next_attempt_at)})"
+            message = f"该回访任务还未到拨打时间(下次拨打：{_hhmm(found.next_attempt_at)})"
         return ApiError(409, "callback_not_due", message)
 
     def record_attempt(self, ticket_id: str, outcome: str, account: Account) -> Dict[str, Any]:
@@ -192,9 +192,9 @@ class CallbackService:
                 raise not_found()
             if found.status != "calling":
                 if found.status in ACTIVE:
-                    raise ApiError(409, "callback_not_calling", "该回访任务尚未领取,请先领取再登记拨打结果")
+                    raise ApiError(409, "callback_not_calling", "该回访任务尚未领取，请先领取再登记拨打结果")
                 raise ApiError(409, "callback_not_calling",
-                               f"该回访任务{CALLBACK_STATUS_LABELS[found.status]},不能再登记拨打结果")
+                               f"该回访任务{CALLBACK_STATUS_LABELS[found.status]}，不能再登记拨打结果")
             attempts = found.attempts + 1
             label = CALLBACK_OUTCOME_LABELS[outcome]
             values: Dict[str, Any] = {"attempts": attempts, "last_outcome": outcome, "lease_until": None,

@@ -53,10 +53,10 @@ def error_response(status: int, code: str, message: str, fields: Optional[Sequen
 
 
 def not_found() -> ApiError:
-    return ApiError(404, "ticket_not_found", "未找到该工单,请核对工单编号")
+    return ApiError(404, "ticket_not_found", "未找到该工单，请核对工单编号")
 
 
-VALIDATION_FAILED = "提交的信息有误,请检查后重新填写"
+VALIDATION_FAILED = "提交的信息有误，请检查后重新填写"
 
 
 def invalid_field(field: str, code: str, message: str) -> ApiError:
@@ -64,11 +64,11 @@ def invalid_field(field: str, code: str, message: str) -> ApiError:
     return ApiError(422, "validation_failed", VALIDATION_FAILED, [{"field": field, "code": code, "message": message}])
 
 
-_DATE_FORMAT = ("date_invalid", "日期格式应为 YYYY-MM-DD,如 2026-12-11")
+_DATE_FORMAT = ("date_invalid", "日期格式应为 YYYY-MM-DD，如 2026-12-11")
 
 # Friendlier words for a few fields, keyed by (field, code).
 _BY_FIELD: Mapping[tuple, tuple] = {
-    ("category", "choice_invalid"): ("category_invalid", "请选择有效的问题类别:" + "、".join(CATEGORIES)),
+    ("category", "choice_invalid"): ("category_invalid", "请选择有效的问题类别：" + "、".join(CATEGORIES)),
     ("kind", "choice_invalid"): ("kind_invalid", "诉求类型应为 " + "、".join(KIND_LABELS.values())
                                  + "(" + "/".join(KIND_LABELS) + ")"),
     ("channel", "choice_invalid"): ("channel_invalid", "来源渠道应为 " + "、".join(CHANNELS)),
@@ -89,7 +89,7 @@ _BY_FIELD: Mapping[tuple, tuple] = {
     ("phone", "text_blank"): ("field_required", "请填写联系电话"),
     ("phone", "type_invalid"): ("phone_invalid", "请填写正确的手机号或固定电话"),
     ("description", "text_blank"): ("description_empty", "请描述您遇到的问题"),
-    ("description", "text_too_long"): ("description_too_long", "问题描述过长,最多 {limit_value} 个字"),
+    ("description", "text_too_long"): ("description_too_long", "问题描述过长，最多 {limit_value} 个字"),
     ("company", "text_blank"): ("field_required", "请填写企业名称"),
     ("contact_name", "text_blank"): ("field_required", "请填写联系人姓名"),
 }
@@ -126,7 +126,7 @@ _HTTP_MESSAGES: Mapping[int, tuple] = {
 
 async def _on_http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 400:  # FastAPI's answer to a body it cannot decode (e.g. not UTF-8)
-        return error_response(422, "validation_failed", "提交的信息有误,请检查后重新填写",
+        return error_response(422, "validation_failed", "提交的信息有误，请检查后重新填写",
                               [{"field": "body", "code": "json_invalid", "message": "请求内容不是有效的 JSON"}])
     code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理"))
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
@@ -135,12 +135,12 @@ async def _on_http_error(_request: Request, exc: StarletteHTTPException) -> JSON
 async def _on_database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
     """The database is down, gone or locked for too long: the client may retry, it did nothing wrong."""
     log.error("database unavailable: %s", str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__)
-    return error_response(503, "database_unavailable", "工单系统暂时繁忙,请稍后再试", headers={"Retry-After": "5"})
+    return error_response(503, "database_unavailable", "工单系统暂时繁忙，请稍后再试", headers={"Retry-After": "5"})
 
 
 async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
-    return error_response(500, "internal_error", "系统繁忙,请稍后再试")
+    return error_response(500, "internal_error", "系统繁忙，请稍后再试")
 
 
 def install_error_handlers(app: FastAPI) -> None:

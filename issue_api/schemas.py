@@ -162,12 +162,12 @@ class TicketIn(RequestBody):
     phone: PhoneText = Field(..., description="手机号或固定电话", example="13812345678")  # type: ignore[valid-type]
     category: Category = Field(..., description="问题类别")  # type: ignore[valid-type]
     description: LongText = Field(..., description="问题描述")  # type: ignore[valid-type]
-    kind: Optional[Kind] = Field(None, description="诉求类型,默认 help(求助)")  # type: ignore[valid-type]
+    kind: Optional[Kind] = Field(None, description="诉求类型，默认 help(求助)")  # type: ignore[valid-type]
     location: Optional[Location] = None  # type: ignore[valid-type]
-    channel: Optional[Channel] = Field(None, description="来源渠道,默认 api")  # type: ignore[valid-type]
+    channel: Optional[Channel] = Field(None, description="来源渠道，默认 api")  # type: ignore[valid-type]
     conversation_id: Optional[ConversationId] = None  # type: ignore[valid-type]
     query_code: Optional[QueryCode] = Field(  # type: ignore[valid-type]
-        None, description="查询码(4 到 8 位数字);不填则由系统生成,只在登记的应答中出现一次")
+        None, description="查询码(4 到 8 位数字)；不填则由系统生成，只在登记的应答中出现一次")
 
     _phone = validator("phone", allow_reuse=True)(check_phone)
 
@@ -190,7 +190,7 @@ class RatingIn(RequestBody):
     )
     comment: Optional[ShortText] = None  # type: ignore[valid-type]
     channel: Optional[Channel] = Field(  # type: ignore[valid-type]
-        None, description="报件人在哪里给出的评价: web 网页对话, voice 电话, operator 坐席代为录入(如回访), api;"
+        None, description="报件人在哪里给出的评价： web 网页对话， voice 电话， operator 坐席代为录入(如回访), api;"
                           "不填时坐席账号记为 operator"
     )
 
@@ -215,24 +215,24 @@ class NoteIn(RequestBody):
 class ExtensionRequestIn(RequestBody):
     reason: ShortText = Field(..., description="延期理由")  # type: ignore[valid-type]
     new_deadline: DateText = Field(  # type: ignore[valid-type]
-        ..., description="申请的新期限(北京时间日期,当天 23:59:59 截止),须晚于当前期限", example="2026-12-11")
+        ..., description="申请的新期限(北京时间日期，当天 23:59:59 截止)，须晚于当前期限", example="2026-12-11")
 
 
 class ReturnRequestIn(RequestBody):
-    reason: ShortText = Field(..., description="退回理由(如:不属于本部门职责)")  # type: ignore[valid-type]
+    reason: ShortText = Field(..., description="退回理由(如：不属于本部门职责)")  # type: ignore[valid-type]
 
 
 class ReviewIn(RequestBody):
-    decision: Decision = Field(..., description="approve 同意,reject 驳回")  # type: ignore[valid-type]
+    decision: Decision = Field(..., description="approve 同意，reject 驳回")  # type: ignore[valid-type]
     review_id: Optional[StrictInt] = Field(
-        None, description="所审核申请的 id(见 /reviews 与 pending_review);给出时,若该申请已不是待审核的那一件则 409 review_changed")
+        None, description="所审核申请的 id(见 /reviews 与 pending_review)；给出时，若该申请已不是待审核的那一件则 409 review_changed")
     type: Optional[ReviewType] = Field(  # type: ignore[valid-type]
-        None, description="所审核申请的类型 extension 或 return;给出时须与待审核的申请一致")
-    reason: Optional[ShortText] = Field(None, description="审核意见;驳回时必填")  # type: ignore[valid-type]
+        None, description="所审核申请的类型 extension 或 return；给出时须与待审核的申请一致")
+    reason: Optional[ShortText] = Field(None, description="审核意见；驳回时必填")  # type: ignore[valid-type]
     deadline: Optional[DateText] = Field(  # type: ignore[valid-type]
-        None, description="同意延期时的新期限,默认为申请的日期(只用于延期申请)")
+        None, description="同意延期时的新期限，默认为申请的日期(只用于延期申请)")
     department: Optional[Department] = Field(  # type: ignore[valid-type]
-        None, description="同意退回时改派的承办部门,必填(只用于退回申请)")
+        None, description="同意退回时改派的承办部门，必填(只用于退回申请)")
 
     @validator("reason", "deadline", "department", pre=True, allow_reuse=True)
     def _blank(cls, value: object) -> object:  # noqa: N805
@@ -247,7 +247,7 @@ class ReviewIn(RequestBody):
 
 class CallbackAttemptIn(RequestBody):
     outcome: CallbackOutcome = Field(  # type: ignore[valid-type]
-        ..., description="no_answer 无人接听,busy 占线,failed 呼叫失败,no_rating 接通但未完成评价,"
+        ..., description="no_answer 无人接听，busy 占线，failed 呼叫失败，no_rating 接通但未完成评价，"
                          "declined 拒绝评价(回访随即结束)")
 
 
@@ -259,7 +259,7 @@ class EventOut(BaseModel):
     action_label: str
     note: Optional[str] = Field(None, nullable=True)
     role: str
-    actor: str = Field(..., description="角色,或 department/<部门名称>")
+    actor: str = Field(..., description="角色，或 department/<部门名称>")
 
 
 class SupplementOut(BaseModel):
@@ -275,7 +275,7 @@ class ProgressNoteOut(BaseModel):
 
 
 class PendingReviewOut(BaseModel):
-    id: int = Field(..., description="申请的 id,审核时作为 review_id 传回")
+    id: int = Field(..., description="申请的 id，审核时作为 review_id 传回")
     type: ReviewType  # type: ignore[valid-type]
     reason: str
     new_deadline: Optional[str] = Field(None, nullable=True, description="延期申请的新期限 YYYY-MM-DD")
@@ -299,7 +299,7 @@ class TicketOut(BaseModel):
     kind_label: str
     company: str
     contact_name: str
-    phone: str = Field(..., description="bot 角色看到的是脱敏号码,如 138****5678")
+    phone: str = Field(..., description="bot 角色看到的是脱敏号码，如 138****5678")
     description: str
     location: Optional[str] = Field(None, nullable=True)
     channel: Channel  # type: ignore[valid-type]
@@ -312,7 +312,7 @@ class TicketOut(BaseModel):
     urge_count: int
     rework_count: int
     supplements: List[SupplementOut]
-    progress_notes: List[ProgressNoteOut] = Field(..., description="承办部门填写的办理进展,最早的在前")
+    progress_notes: List[ProgressNoteOut] = Field(..., description="承办部门填写的办理进展，最早的在前")
     pending_review: Optional[PendingReviewOut] = Field(None, nullable=True, description="待审核的延期或退回申请(bot 角色看不到)")
     rating: Optional[RatingOut] = Field(None, nullable=True)
     result: Optional[str] = Field(None, nullable=True)
@@ -327,7 +327,7 @@ class TicketList(BaseModel):
 
 
 class WeekCount(BaseModel):
-    week: str = Field(..., description="ISO 周,如 2026-W48")
+    week: str = Field(..., description="ISO 周，如 2026-W48")
     start: str = Field(..., description="该周周一的日期")
     count: int
 
@@ -336,10 +336,10 @@ class StatsOut(BaseModel):
     total: int
     resolved: int
     cancelled: int
-    resolution_rate: float = Field(..., description="resolved / (total - cancelled);无数据时为 0")
-    on_time_rate: float = Field(..., description="按时办结的比例;无数据时为 0")
+    resolution_rate: float = Field(..., description="resolved / (total - cancelled)；无数据时为 0")
+    on_time_rate: float = Field(..., description="按时办结的比例；无数据时为 0")
     overdue: int
-    avg_rating: Optional[float] = Field(None, nullable=True, description="平均评价分;无评价时为 null")
+    avg_rating: Optional[float] = Field(None, nullable=True, description="平均评价分；无评价时为 null")
     rated: int
     by_category: Dict[str, int]
     by_status: Dict[str, int]
@@ -359,11 +359,11 @@ class DepartmentStatsOut(BaseModel):
     total: int
     open: int
     resolved: int
-    on_time_rate: float = Field(..., description="按时办结的比例;无办结时为 0")
+    on_time_rate: float = Field(..., description="按时办结的比例；无办结时为 0")
     overdue: int
-    overdue_tickets: List[str] = Field(..., description="超期未办结的工单,期限最晚的在后")
+    overdue_tickets: List[str] = Field(..., description="超期未办结的工单，期限最晚的在后")
     avg_rating: Optional[float] = Field(None, nullable=True)
-    satisfaction_rate: Optional[float] = Field(None, nullable=True, description="评价 3 分及以上的比例;无评价时为 null")
+    satisfaction_rate: Optional[float] = Field(None, nullable=True, description="评价 3 分及以上的比例；无评价时为 null")
     rework_count: int = Field(..., description="退回重办的次数")
     extensions: int = Field(..., description="本部门提出的延期申请数")
     returns: int = Field(..., description="本部门提出的退回申请数")
@@ -385,7 +385,7 @@ class ReviewTicketOut(BaseModel):
 
 
 class ReviewOut(BaseModel):
-    id: int = Field(..., description="申请的 id,审核时作为 review_id 传回")
+    id: int = Field(..., description="申请的 id，审核时作为 review_id 传回")
     ticket_id: str
     type: ReviewType  # type: ignore[valid-type]
     reason: str
@@ -399,7 +399,7 @@ class ReviewOut(BaseModel):
     decision_reason: Optional[str] = Field(None, nullable=True)
     decided_deadline: Optional[str] = Field(None, nullable=True, description="同意的新期限(延期)")
     decided_department: Optional[str] = Field(None, nullable=True, description="改派的部门(退回)")
-    suggested_department: Optional[str] = Field(None, nullable=True, description="退回申请:该类别通常的承办部门")
+    suggested_department: Optional[str] = Field(None, nullable=True, description="退回申请：该类别通常的承办部门")
     ticket: ReviewTicketOut
 
 
@@ -452,6 +452,6 @@ def error_responses(*statuses: int) -> Dict[int, Dict[str, Any]]:
         409: "当前状态不允许该操作",
         413: "请求内容过大",
         422: "提交的信息有误",
-        503: "数据库暂时不可用,请稍后重试",
+        503: "数据库暂时不可用，请稍后重试",
     }
     return {status: {"model": ErrorOut, "description": descriptions[status]} for status in (*statuses, 503)}

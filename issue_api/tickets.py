@@ -363,13 +363,13 @@ class TicketService:
                                       "status": workflow.status_after_rating(score)}
             events = [("rated", rated_note)]
             if callback_schedule.finish_on_rating(conn, ticket_id, stamp):
-                events.append(("callback_done", "已收到评价,回访完成"))
+                events.append(("callback_done", "已收到评价，回访完成"))
             if values["status"] == "in_progress":
                 # Rework is a new piece of work: it gets the kind's time limit again from today, or the
                 # department would be overdue (and unable to ask for an extension) from the first day.
                 deadline = self.calendar.deadline(now, row.kind)
                 values.update(rework_count=tickets.c.rework_count + 1, resolved_at=None, deadline=to_utc_naive(deadline))
-                return values, events + [("reworked", "评价不满意,退回承办部门重新办理;"
+                return values, events + [("reworked", "评价不满意，退回承办部门重新办理；"
                                                       f"办理期限 {_full_date(_local_day(to_utc_naive(deadline)))}")]
             return values, events + [("closed", None)]
         raise ValueError(action)
@@ -380,7 +380,7 @@ class TicketService:
         pending = conn.execute(_PENDING_REVIEW, {"ticket_id": ticket_id}).mappings().first()
         if pending is not None:
             raise ApiError(409, "review_pending",
-                           f"该工单已有一份{REVIEW_TYPE_LABELS[pending['type']]}在等待审核,请等审核结果后再提交")
+                           f"该工单已有一份{REVIEW_TYPE_LABELS[pending['type']]}在等待审核，请等审核结果后再提交")
 
     @staticmethod
     def _insert_review(conn: Connection, ticket_id: str, kind: str, department: str, reason: str,
@@ -398,7 +398,7 @@ class TicketService:
         stamp = to_utc_naive(now)
         if stamp > row.deadline:
             raise ApiError(409, "extension_too_late",
-                           f"办理期限({_full_date(_local_day(row.deadline))})已过,不能再申请延期;请尽快办结")
+                           f"办理期限({_full_date(_local_day(row.deadline))})已过，不能再申请延期；请尽快办结")
         new_day = _check_new_deadline("new_deadline", payload["new_deadline"], row.deadline)
         self._insert_review(conn, ticket_id, "extension", row.department, payload["reason"], new_day.isoformat(),
                             account, stamp)
@@ -416,7 +416,7 @@ class TicketService:
         seen_id, seen_type = payload.get("review_id"), payload.get("type")
         if ((seen_id is not None and seen_id != pending["id"]) or (seen_type is not None and seen_type != kind)
                 or (payload.get("department") and kind != "return") or (payload.get("deadline") and kind != "extension")):
-            raise ApiError(409, "review_changed", "该申请已处理或已有新的申请,请刷新后再审核")
+            raise ApiError(409, "review_changed", "该申请已处理或已有新的申请，请刷新后再审核")
         stamp = to_utc_naive(now)
         reason = payload.get("reason")
         decided = {"decided_at": stamp, "decided_by": account.actor, "decision_reason": reason}
@@ -430,14 +430,14 @@ class TicketService:
             values["deadline"] = to_utc_naive(end_of_day(new_day))
             decided.update(status="approved", decided_deadline=new_day.isoformat())
             note = (f"原期限 {_full_date(_local_day(row.deadline))} → 新期限 {_full_date(new_day)}："
-                    f"{pending['reason']}" + (f"(审核意见:{reason})" if reason else ""))
+                    f"{pending['reason']}" + (f"(审核意见：{reason})" if reason else ""))
             events = [("extension_approved", note)]
         else:
             department = payload.get("department")
             if not department:
                 raise invalid_field("department", "field_required", "同意退回时请选择改派的承办部门")
             if department == row.department:
-                raise invalid_field("department", "department_unchanged", "改派的部门与申请退回的部门相同,请选择其他部门")
+                raise invalid_field("department", "department_unchanged", "改派的部门与申请退回的部门相同，请选择其他部门")
             values.update(status=workflow.next_status(row.status, "assign"), department=department)
             decided.update(status="approved", decided_department=department)
             events = [("return_approved", f"改派至 {department}" + (f"：{reason}" if reason else ""))]
@@ -463,7 +463,7 @@ class TicketService:
         if earlier is None:
             return None
         if earlier.action != action or earlier.fingerprint != digest or (ticket_id and earlier.ticket_id != ticket_id):
-            raise ApiError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一个请求,请更换后重试")
+            raise ApiError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一个请求，请更换后重试")
         return Outcome(self._load(conn, earlier.ticket_id, account), replayed=True)
 
     def _replay_after_race(self, key: str, action: str, ticket_id: Optional[str], digest: str,

@@ -49,12 +49,12 @@ _HINTS: Mapping[Tuple[str, str], str] = {
     ("rate", "assigned"): "工单办结后才能评价",
     ("rate", "in_progress"): "工单办结后才能评价",
     ("rate", "closed"): "该工单已经评价过了",
-    ("cancel", "resolved"): "工单已办结,不能撤销;如对结果不满意,可以进行评价",
-    ("cancel", "closed"): "工单已办结归档,不能撤销",
+    ("cancel", "resolved"): "工单已办结，不能撤销；如对结果不满意，可以进行评价",
+    ("cancel", "closed"): "工单已办结归档，不能撤销",
     ("cancel", "cancelled"): "该工单已经撤销",
-    ("urge", "resolved"): "工单已办结,无需催办;如对结果不满意,可以进行评价",
-    ("supplement", "resolved"): "工单已办结,不能再补充信息;如对结果不满意,可以进行评价",
-    ("return", "received"): "工单尚未派单,不能退回;请联系话务员",
+    ("urge", "resolved"): "工单已办结，无需催办；如对结果不满意，可以进行评价",
+    ("supplement", "resolved"): "工单已办结，不能再补充信息；如对结果不满意，可以进行评价",
+    ("return", "received"): "工单尚未派单，不能退回；请联系话务员",
 }
 
 
@@ -64,7 +64,7 @@ def next_status(current: str, action: str) -> str:
     if current not in allowed_from:
         hint = _HINTS.get((action, current))
         label = STATUS_LABELS.get(current, current)
-        message = hint or f"工单当前状态为「{label}」,不能{_VERBS[action]}"
+        message = hint or f"工单当前状态为「{label}」，不能{_VERBS[action]}"
         raise ApiError(409, f"{action}_not_allowed", message)
     return current if target is None else str(target)
 

@@ -9,7 +9,7 @@ def test_pydantic_errors_become_one_chinese_complaint_per_field() -> None:
               {"loc": ("body", "score"), "type": "value_error.missing", "msg": "field required"},
               {"loc": ("body",), "type": "something.new", "msg": "English"}]
     assert translate_validation_errors(errors) == [
-        {"field": "text", "code": "text_too_long", "message": "内容过长,最多 2000 个字"},
+        {"field": "text", "code": "text_too_long", "message": "内容过长，最多 2000 个字"},
         {"field": "score", "code": "field_required", "message": "此项为必填项"},
         {"field": "body", "code": "value_invalid", "message": "填写的内容不正确"},
     ]

@@ -128,7 +128,7 @@ def test_the_operator_may_grant_another_date_and_say_why(fresh_api) -> None:  # 
     assert _fields(too_early) == {"deadline": "deadline_not_later"}
     approved = api.act(ticket["id"], "review", role="admin", decision="approve", deadline="2026-12-09", reason="最多一周")
     assert approved["deadline"] == "2026-12-09T23:59:59+08:00"
-    assert approved["history"][-1]["note"] == "原期限 2026年12月4日 → 新期限 2026年12月9日：材料较多(审核意见:最多一周)"
+    assert approved["history"][-1]["note"] == "原期限 2026年12月4日 → 新期限 2026年12月9日：材料较多(审核意见：最多一周)"
     assert approved["history"][-1]["actor"] == "admin"
 
 

@@ -44,7 +44,7 @@ def test_a_logged_in_operator_is_told_in_chinese_what_is_wrong_with_a_request(ga
     response = session.post(f"{gateway.url}/api/v1/console/conversations/web-422-1/reply", json={"text": "长" * 2001},
                             headers=headers)
     assert response.status_code == 422 and response.json()["detail"] == "请求格式不正确"
-    assert [e["msg"] for e in response.json()["errors"]] == ["内容过长,最多 2000 个字"]
+    assert [e["msg"] for e in response.json()["errors"]] == ["内容过长，最多 2000 个字"]
 
 
 def test_wrong_password_and_missing_login_token_are_refused(gateway: Gateway) -> None:
