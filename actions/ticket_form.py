@@ -209,6 +209,8 @@ class ValidateTicketForm(Action):
         else:
             updates = self._answer(dispatcher, tracker, requested, intent, text)
 
+        if updates.pop(STOP_FILING, None):
+            return [SlotSet("ticket_confirmed", None), SlotSet("requested_slot", None)]
         for slot in _refuse_too_long(dispatcher, updates):
             updates[slot] = None  # (the description's own question says so itself)
         values = {**current, **updates}
@@ -345,6 +347,14 @@ class ValidateTicketForm(Action):
         number = find_phone(said)
         if number:
             return {"phone": number}
+        if _DECLINES_PHONE.search(said):
+            # Why it is needed, once; refused again, the filing stops with a way forward instead of
+            # the same question a third time (the department can neither answer nor call back).
+            if said_again(tracker, "utter_phone_why"):
+                dispatcher.utter_message(response="utter_phone_declined_stop")
+                return {STOP_FILING: True}
+            dispatcher.utter_message(response="utter_phone_why")
+            return {"phone": None}
         offer = tracker.get_slot("phone_offer")
         answer = yes_or_no(intent, said)
         if offer and offer != DECLINED and answer is True:
@@ -366,6 +376,13 @@ def field_to_change(said: str) -> Optional[str]:
     """The one field a read-back answer names without its new value ("公司名", "电话不对", "改一下类别")."""
     named = [slot for slot, words in _FIELD_WORDS if re.fullmatch(f"{_AROUND_FIELD}({words}){_AROUND_FIELD}", said)]
     return named[0] if len(named) == 1 else None
+
+
+# The caller will not leave a number: "不方便留电话", "就不能不留吗", "没有电话", "我不留".
+_DECLINES_PHONE = re.compile(r"(不方便|不想|不愿意?|不能不|不要|不用|没有|不)(留|给|说|告诉|提供)?(电话|号码|手机)?"
+                             r"(?<=[留给说诉供话码机])|没(有)?电话|保密")
+# Set by an answer that ends the filing (the form stops; nothing is filed).
+STOP_FILING = "_stop_filing"
 
 
 class AskTicketConfirmed(Action):

@@ -167,3 +167,12 @@ def test_a_surname_the_nlu_left_off_and_a_name_starting_with_a_filler_sound_are_
     for said in ("我刚才说过了", "写错了"):
         result = answer(action_server, said, "contact_name", company="嘉兴佳禾纺织有限公司")
         assert slot_events(result)["contact_name"] is None, said
+
+
+def test_a_caller_who_will_not_leave_a_phone_hears_why_once_and_then_is_not_asked_a_third_time(action_server):
+    named = {"company": "嘉兴佳禾纺织有限公司", "contact_name": "赵敏"}
+    first = answer(action_server, "不方便留电话", "phone", **named)
+    assert responses(first) == ["utter_phone_why"] and slot_events(first)["requested_slot"] == "phone"
+    again = answer(action_server, "就不能不留吗", "phone", history=(bot("utter_phone_why"), bot("utter_ask_phone")), **named)
+    assert responses(again) == ["utter_phone_declined_stop"]
+    assert slot_events(again)["requested_slot"] is None and slot_events(again)["ticket_confirmed"] is None

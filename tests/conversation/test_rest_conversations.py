@@ -369,6 +369,16 @@ def test_a_caller_who_would_rather_not_give_a_name_is_filed_as_anonymous(hotline
     assert hotline.operator("GET", f"/tickets/{ticket_id}")["contact_name"] == "匿名"
 
 
+def test_a_caller_who_will_not_leave_a_phone_is_told_why_then_let_go_and_nothing_is_filed(hotline):
+    sender = _sender()
+    _say_all(hotline, sender, ("园区北门的路灯坏了一个星期了", "西安启明星电子有限公司", "郑浩"))
+    assert "只用于承办部门联系您" in hotline.said(sender, "不方便留电话")
+    stopped = hotline.said(sender, "我不留")
+    assert "先不登记了" in stopped and "转人工" in stopped
+    after = hotline.said(sender, "好的")
+    assert "核对" not in after and "登记好了" not in after and "电话" not in after  # the form is over, nothing filed
+
+
 def test_a_caller_who_missed_the_ticket_number_hears_the_filing_again(hotline):
     sender, meta = _sender(), {"phone": "13891230077", "channel": "voice"}
     hotline.said(sender, "我们园区门口的路灯坏了好几天了 晚上特别黑", **meta)
