@@ -490,6 +490,21 @@ def minutes_since_urged(ticket: dict[str, Any], interval_minutes: float,
     return None
 
 
+# The request itself, around the reason a caller gives for withdrawing: "这个工单撤销吧，下水道已经通了".
+_CANCEL_WORDS = re.compile(r"(撤销|撒销|撤回|撤了|取消)")  # (撒销: a common slip the NLU knows too)
+_CANCEL_REQUEST = re.compile(r"(我们?|麻烦|请|帮我|你)?(想|要|需要)?(把)?(这个|那个|这件|那件)?(工单|单子)?(号)?"
+                             + _CANCEL_WORDS.pattern + r"(掉)?(一下|吧|了|吗)?(这个|那个)?(工单|单子)?")
+
+
+def cancel_reason(tracker: Tracker, ticket_id: Optional[str]) -> str:
+    """Why the caller withdraws, in their words when they gave a reason with the request (the
+    department reads it); else that the reporter asked."""
+    said = next((t for t in reversed(user_turns(tracker)) if _CANCEL_WORDS.search(t)), "")
+    reason = _CANCEL_REQUEST.sub("", without_proof(clean(said), ticket_id, known_codes(tracker).values()))
+    reason = reason.strip(" ，,。.；;：:、！!")
+    return f"来电人申请撤销：{reason}"[:200] if is_specific(reason) else "来电人申请撤销"
+
+
 def action_key(tracker: Tracker, op: str) -> str:
     """One key per conversation turn and operation: a repeated action is applied once."""
     turn = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
@@ -537,7 +552,7 @@ class Followup(Action):
                                          json_message=ticket_payload(ticket_id, "supplemented"))
             elif op == "cancel":
                 if tracker.get_slot("cancel_confirmed"):
-                    await runtime.blocking(client.cancel, ticket_id, "来电人申请撤销", key, proof)
+                    await runtime.blocking(client.cancel, ticket_id, cancel_reason(tracker, ticket_id), key, proof)
                     dispatcher.utter_message(response="utter_cancelled", ticket_number=number,
                                              json_message=ticket_payload(ticket_id, "cancelled"))
                 else:

@@ -178,7 +178,8 @@ def _whole_person(found: Optional[str], name: Optional[str]) -> bool:
         return False
     if name.startswith(found):
         return not _AFTER_A_NAME.search(name[len(found):])
-    return name.endswith(found)
+    # One character in front of a given name of two or more: the surname ("胡" of "胡振华"), not "免贵姓张".
+    return name.endswith(found) and len(name) - len(found) == 1 and len(found) >= 2 and name[0] not in "姓叫是我"
 
 
 class ValidateTicketForm(Action):

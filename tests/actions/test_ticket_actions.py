@@ -167,6 +167,18 @@ def test_a_ticket_urged_minutes_ago_is_not_urged_again_and_the_caller_hears_when
     assert ticket["urge_count"] == 1 and [e["action"] for e in ticket["history"]].count("urged") == 1
 
 
+def test_a_reason_given_with_the_withdrawal_reaches_the_ticket(action_server, issue_api):
+    sender = f"conv-{uuid.uuid4()}"
+    ticket_id = slot_events(_file(action_server, sender, phone="13700006666"))["last_ticket_id"]
+    asked = {"event": "user", "text": f"这个工单{ticket_id}撤销吧，下水道已经通了",
+             "parse_data": {"text": f"这个工单{ticket_id}撤销吧，下水道已经通了", "intent": {"name": "cancel_ticket"}}}
+    run_action(action_server.url, "action_followup", text="对", intent="affirm", history=(asked,), sender=sender,
+               slots={"followup_op": "cancel", "ticket_id": ticket_id, "cancel_confirmed": True})
+    ticket = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket_id}", headers=_operator(issue_api),
+                          timeout=5).json()
+    assert ticket["status"] == "cancelled" and ticket["cancel_reason"] == "来电人申请撤销：下水道已经通了"
+
+
 def test_the_only_open_ticket_of_the_caller_is_proposed(action_server):
     phone = "13700004444"
     ticket_id = slot_events(_file(action_server, f"conv-{uuid.uuid4()}", phone=phone))["last_ticket_id"]
