@@ -94,11 +94,15 @@ def person_name(text: str) -> Optional[str]:
 
 
 # Explicit corrections: "不对，电话是139..."; "公司名改成..."; "联系人是..."
-_CORRECTION_START = re.compile(r"^(不对|不是|错了|搞错了|说错了|更正|改一下|改成|应该是|等一下)")
-_PHONE_FIELD = re.compile(r"(电话|手机|号码|联系方式)")
-_COMPANY_FIELD = re.compile(r"(公司|单位|企业)(名称|名字|全称|名)?(应该)?(是|叫|改成|改为|写)(?P<v>.+)")
+_CORRECTION_START = re.compile(r"^(不对|不是|错了|搞错了|说错了|更正|改一下|改成|应该是|等一下)"
+                               # or a field said to be wrong first: "公司名写错了，是…", "类别不对，应该是…"
+                               r"|^(公司|单位|企业|联系人|名字|姓名|电话|手机|号码|类别|分类)(名称|名字|全称|名)?"
+                               r"(也)?(写错了|说错了|填错了|错了|不对)")
+_PHONE_FIELD = re.compile(r"(电话|手机|号码|联系方式|電話|手機|號碼)")
+_COMPANY_FIELD = re.compile(r"(公司|单位|企业)(名称|名字|全称|名)?(也)?(写错了|说错了|填错了|错了|不对)?[，,\s]*(应该)?"
+                            r"(是|叫|改成|改为|写)(?P<v>.+)")
 _NAME_FIELD = re.compile(
-    r"(联系人|我的名字|名字|姓名|我叫|我姓)(写错了|说错了|错了|不对)?[，,\s]*(应该)?(是|叫|改成|改为)?(?P<v>.+)")
+    r"(联系人|我的名字|名字|姓名|我叫|我姓)(也)?(写错了|说错了|错了|不对)?[，,\s]*(应该)?(是|叫|改成|改为)?(?P<v>.+)")
 # "问题改一下，是园区空调坏了" / "问题应该是…" / "内容改成…": the description, replaced. An edit word must
 # follow the field's name: "情况就是这样" or "内容都是正确的" confirm, they do not correct.
 _DESCRIPTION_FIELD = re.compile(
@@ -108,7 +112,11 @@ _DESCRIPTION_FIELD = re.compile(
 # instead ("是 X 不是 Y"), with no field named.
 _CONTRAST = re.compile(r"^(不对|错了|搞错了|说错了|更正一下|更正)[，,\s]*(应该)?是(?P<v>.+?(而)?不是.+)$")
 _CATEGORY_FIELD = re.compile(r"(类别|分类|类型|归类|属于)(应该)?(改成|改为|换成|是|为|算)?(?P<v>.+)|(?P<v2>.+?)类的?$")
+# A category correction with its field named, which is one at any question ("不对，类别应该是用地规划").
+_CATEGORY_NAMED = re.compile(r"(类别|分类|类型)(也)?(写错了|说错了|错了|不对)?[，,\s]*(应该)?(改成|改为|换成|是|为|算)(?P<v>.+)")
 _LOCATION_FIELD = re.compile(r"(地点|地址|位置|地方)(应该)?(改成|改为|换成|写成|是|在)(?P<v>.+)")
+# Where the value of one field ends because the next is named: "…有限公司，联系人是…".
+_NEXT_FIELD = re.compile(r"[，,。；;\s]+(?=(?:联系人|名字|姓名|我叫|电话|手机|号码|类别|分类|地址|地点))")
 _CONFIRMS = re.compile(r"(没问题|没什么问题|没有问题|正确|对的|提交|没有要改|不用改|就这样)")
 
 
@@ -126,15 +134,21 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
     if phone and _PHONE_FIELD.search(text):
         found["phone"] = phone
     match = _COMPANY_FIELD.search(text)
+    rest = text
     if match:
-        value = company_name(without_contrast(match.group("v")))
+        # "公司是华丰塑业有限公司，联系人是林晓芳": the company ends where the next field is named.
+        parts = _NEXT_FIELD.split(match.group("v"), maxsplit=1)
+        value, rest = parts[0], (parts[-1] if len(parts) > 1 else "")
+        value = company_name(without_contrast(value))
         if value:
             found["company"] = value
-    match = _NAME_FIELD.search(text)
-    if match and "company" not in found:
+    match = _NAME_FIELD.search(rest)
+    if match and (rest != text or "company" not in found):
         value = person_name(without_contrast(match.group("v")))
         if value:
             found["contact_name"] = value
+    if requested_slot != "ticket_confirmed" and not found and (match := _CATEGORY_NAMED.search(text)):
+        found["category_text"] = clean(match.group("v"))
     if requested_slot == "ticket_confirmed" and not found:
         # At the read-back a bare number is the phone, and the category and place can change too.
         if phone and not _PHONE_FIELD.search(text) and not _CONFIRMS.search(text):

@@ -174,3 +174,19 @@ def test_a_score_beside_a_ticket_number_is_told_from_the_number_alone():
 def test_a_name_has_letters():
     assert person_name("😀😀") is None and person_name("……") is None
     assert person_name("王秀兰") == "王秀兰" and person_name("我叫Tom") == "Tom"
+
+
+@pytest.mark.parametrize("said, asked, found", [
+    ("公司名写错了，是温州瑞峰鞋业有限公司", "contact_name", {"company": "温州瑞峰鞋业有限公司"}),
+    ("公司名写错了，是温州瑞峰鞋业有限公司", "phone", {"company": "温州瑞峰鞋业有限公司"}),
+    ("不对，类别应该是用地规划", "company", {"category_text": "用地规划"}),
+    ("类别不对，应该是安全消防", "phone", {"category_text": "安全消防"}),
+    ("联系人也不对，叫王建国", "phone", {"contact_name": "王建国"}),
+    ("不对，公司是台州路桥华丰塑业有限公司，联系人是林晓芳", "ticket_confirmed",
+     {"company": "台州路桥华丰塑业有限公司", "contact_name": "林晓芳"}),
+    ("不对，電話是13900001111，联系人是林晓芳", "ticket_confirmed", {"phone": "13900001111", "contact_name": "林晓芳"}),
+])
+def test_a_correction_of_another_field_or_of_two_is_applied_at_any_question(said, asked, found):
+    """A correction while another question is pending used to become that question's answer
+    ("类别应该是用地规划" as the company), and the second field of two was lost."""
+    assert corrections(said, asked) == found
