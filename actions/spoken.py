@@ -326,6 +326,11 @@ _GENERIC = re.compile(
 )
 
 
+# A lead-in to what will be said: "是这样的，我跟你说一下", "情况是这样", "听我说".
+_PREAMBLE = re.compile(r"(是这样的?|情况是这样的?|事情是这样的?|怎么说呢|听我说|我(跟|和|给)(你|您)(说|讲)(一下|一说)?|"
+                       r"我(说|讲)(一下|一说)|我先说一下|你听我说|跟你说)")
+
+
 def is_specific(description: str) -> bool:
     """Does the text say what happened, or only that the caller has something to say?"""
-    return len(_GENERIC.sub("", description or "")) >= 4
+    return len(_GENERIC.sub("", _PREAMBLE.sub("", description or ""))) >= 4

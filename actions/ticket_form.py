@@ -141,7 +141,9 @@ PERSONAL = "个人"
 # Words that say the rest is the company's name.
 _NAMES_A_COMPANY = re.compile(r"(公司|单位|企业)(名称|名字|全称)?(叫|是|为)")
 # "对了还有…" / "另外…": one more thing about the problem, said when another question was asked.
-_ADDS_TO_PROBLEM = re.compile(r"^(对了|另外|还有)[，,\s]*(还有|就是)?[，,\s]*")
+# An answer about the category itself ("应该属于环境噪音这一类"), not more of the problem.
+_ABOUT_CATEGORY = re.compile(r"(属于|算是?|类|方面|分类|归到)")
+_ADDS_TO_PROBLEM = re.compile(r"^(对了|另外|还有)[，,\s]*(还有|就是)?[，,\s]*((一点|一个|一件事|个事)[，,：:\s]*)?")
 
 
 def _organisation_in(answer: str) -> Optional[str]:
@@ -267,6 +269,13 @@ class ValidateTicketForm(Action):
             found = entity(tracker, "category")
             updates["category"] = found if found in CATEGORIES else category_from_answer(
                 said, settings.categories_file)
+            if (len(said) >= 10 and is_specific(said) and not _ABOUT_CATEGORY.search(said)
+                    and not any(label in said for label in CATEGORIES)
+                    and said not in (tracker.get_slot("description") or "")):
+                # The problem told now ("我们园区每天下午都停电…" after "是这样的，我跟你说一下"): it
+                # is what the department must read, not only where the category comes from.
+                updates["description"] = f"{tracker.get_slot('description') or ''}；{said}".lstrip("；")[:DESCRIPTION_MAX]
+                updates["category"] = updates["category"] or infer_category(said, settings.categories_file)
             if not updates["category"] and said_again(tracker, "utter_category_not_understood"):
                 # Asked twice: 其他 and on with the report; the operators classify it (a smoking
                 # transformer must not wait on a list of twelve categories).

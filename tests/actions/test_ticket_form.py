@@ -176,3 +176,16 @@ def test_a_caller_who_will_not_leave_a_phone_hears_why_once_and_then_is_not_aske
     again = answer(action_server, "就不能不留吗", "phone", history=(bot("utter_phone_why"), bot("utter_ask_phone")), **named)
     assert responses(again) == ["utter_phone_declined_stop"]
     assert slot_events(again)["requested_slot"] is None and slot_events(again)["ticket_confirmed"] is None
+
+
+def test_a_lead_in_is_no_description_and_the_problem_told_at_the_category_question_is_kept(action_server):
+    lead_in = answer(action_server, "是这样的，我跟你说一下", "description", description=None, category=None)
+    assert slot_events(lead_in)["description"] is None  # asked again for the problem itself
+    told = answer(action_server, "我们园区从上周开始每天下午都停电，已经影响订单交付了", "category",
+                  description="园区有个问题", category=None)
+    slots = slot_events(told)
+    assert slots["description"] == "园区有个问题；我们园区从上周开始每天下午都停电，已经影响订单交付了"
+    assert slots["category"] == "供水供电供气"
+    # An answer about the category is only that.
+    plain = answer(action_server, "应该属于环境噪音这一类吧", "category", description="园区有个问题", category=None)
+    assert "description" not in slot_events(plain) and slot_events(plain)["category"] == "环境噪音"
