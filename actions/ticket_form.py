@@ -77,6 +77,11 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
     for slot, ent in (("company", "company"), ("contact_name", "person")):
         if entity(tracker, ent):
             values[slot] = entity(tracker, ent)
+    organisation = _organisation_in(said)
+    if (values.get("company") and organisation and values["company"] in organisation
+            and _ENDS_AS_ORGANISATION.search(organisation)):
+        # The whole name around the part the NLU caught ("有限公司" of "我是金华义乌市福田小商品贸易有限公司的").
+        values["company"] = organisation
     if values.get("company") and not _said_as_company(values["company"], said):
         # A place in the report the NLU took for a company ("园区西门的路灯坏了": 西门): asked for
         # instead, or every later answer would land one question off.
@@ -143,6 +148,7 @@ _NAMES_A_COMPANY = re.compile(r"(公司|单位|企业)(名称|名字|全称)?(�
 # "对了还有…" / "另外…": one more thing about the problem, said when another question was asked.
 # An answer about the category itself ("应该属于环境噪音这一类"), not more of the problem.
 _ABOUT_CATEGORY = re.compile(r"(属于|算是?|类|方面|分类|归到)")
+_ENDS_AS_ORGANISATION = re.compile(ORGANISATION_END.pattern + "$")
 _ADDS_TO_PROBLEM = re.compile(r"^(对了|另外|还有)[，,\s]*(还有|就是)?[，,\s]*((一点|一个|一件事|个事)[，,：:\s]*)?")
 
 

@@ -189,3 +189,10 @@ def test_a_lead_in_is_no_description_and_the_problem_told_at_the_category_questi
     # An answer about the category is only that.
     plain = answer(action_server, "应该属于环境噪音这一类吧", "category", description="园区有个问题", category=None)
     assert "description" not in slot_events(plain) and slot_events(plain)["category"] == "环境噪音"
+
+
+def test_a_company_the_nlu_caught_only_the_ending_of_in_a_whole_report_is_kept_whole(action_server):
+    said = "我是金华义乌市福田小商品贸易有限公司的，我叫吴海燕，手机13957911234，我们店门口的下水道堵了"
+    opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem",
+                        entities=[{"entity": "company", "value": "有限公司"}], slots={})
+    assert slot_events(opened)["company"] == "金华义乌市福田小商品贸易有限公司"
