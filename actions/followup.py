@@ -67,6 +67,16 @@ _STOP = re.compile(r"(算了|不查了|不用查|不催了|不用催|不评了|�
 _REQUEST_ONLY = re.compile(
     r"[，,。.\s：:]*(我们?)?还?(想|要|需要)?再?(给|帮我)?(补充|添加|追加)(说明)?(一下|下|一些|几句|一点儿?|点)?"
     r"(\d*号?)?(工单|单子|材料|信息|情况|内容|说明)*(号|编号)?的?(内容|信息)?(一下)?[，,。.\s：:]*")
+# The request in front of what is added: "再补充一下，联系电话换成…" is written as "联系电话换成…".
+_LEAD_IN = re.compile(r"^(我们?)?还?(想|要|需要)?再?(给|帮我)?(补充|添加|追加)(说明)?(一下|下|一点|几句)?"
+                      r"(工单|单子|信息|情况|内容)?(号)?[，,。：:\s]+")
+
+
+def _without_lead_in(text: str) -> str:
+    rest = _LEAD_IN.sub("", text, count=1)
+    return rest if is_specific(rest) else text
+
+
 _TRIGGERS = ("补充一下", "补充说明", "补充", "我想", "我要", "再", "一下", "情况", "信息", "工单", "单子",
              "给", "之前", "那个", "上次", "说明")
 
@@ -546,7 +556,7 @@ class Followup(Action):
                                              json_message=ticket_payload(ticket_id, "checked"))
                 replies.say_status(dispatcher, ticket)
             elif op == "supplement":
-                text = _written_text(tracker, tracker.get_slot("supplement_text") or "", ticket_id)
+                text = _without_lead_in(_written_text(tracker, tracker.get_slot("supplement_text") or "", ticket_id))
                 await runtime.blocking(client.supplement, ticket_id, text, key, proof)
                 dispatcher.utter_message(response="utter_supplemented", ticket_number=number,
                                          json_message=ticket_payload(ticket_id, "supplemented"))

@@ -10,6 +10,7 @@ import unicodedata
 from typing import Optional
 
 from contract.phones import find_phone
+from contract.vocabulary import CATEGORIES
 from contract.spoken_numbers import (SCORE_UNIT, SPOKEN_DIGITS, digits_in_speech, remove_inter_word_spaces,
                                      score_apart)
 
@@ -114,10 +115,23 @@ _CONTRAST = re.compile(r"^(不对|错了|搞错了|说错了|更正一下|更正
 _CATEGORY_FIELD = re.compile(r"(类别|分类|类型|归类|属于)(应该)?(改成|改为|换成|是|为|算)?(?P<v>.+)|(?P<v2>.+?)类的?$")
 # A category correction with its field named, which is one at any question ("不对，类别应该是用地规划").
 _CATEGORY_NAMED = re.compile(r"(类别|分类|类型)(也)?(写错了|说错了|错了|不对)?[，,\s]*(应该)?(改成|改为|换成|是|为|算)(?P<v>.+)")
-_LOCATION_FIELD = re.compile(r"(地点|地址|位置|地方)(应该)?(改成|改为|换成|写成|是|在)(?P<v>.+)")
+# "不是市政设施，是安全消防": a category said against the one read back.
+_CATEGORY_CONTRAST = re.compile(r"不是(" + "|".join(CATEGORIES) + r")[，,\s]*(而)?(应该)?是(?P<v>" + "|".join(CATEGORIES)
+                                + r")(?P<v2>)")
+_LOCATION_FIELD = re.compile(r"(地点|地址|位置|地方)(应该)?(还?没说|忘了说|漏了|补充一下)?[，,：:\s]*(改成|改为|换成|写成|是|在)(?P<v>.+)")
 # Where the value of one field ends because the next is named: "…有限公司，联系人是…".
 _NEXT_FIELD = re.compile(r"[，,。；;\s]+(?=(?:联系人|名字|姓名|我叫|电话|手机|号码|类别|分类|地址|地点))")
 _CONFIRMS = re.compile(r"(没问题|没什么问题|没有问题|正确|对的|提交|没有要改|不用改|就这样)")
+
+
+_ASCII_PUNCTUATION = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
+_ASCII_BESIDE_CJK = re.compile(r"(?<=[\u3400-\u9fff])[,;:!?]|[,;:!?](?=[\u3400-\u9fff])")
+
+
+def chinese_punctuation(text: str) -> str:
+    """Commas and stops beside Chinese text as they were typed (NFKC, which finds the digits, had made
+    them ASCII): the department reads the words as the caller wrote them."""
+    return _ASCII_BESIDE_CJK.sub(lambda m: _ASCII_PUNCTUATION[m.group()], text)
 
 
 def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
@@ -153,19 +167,19 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
         # At the read-back a bare number is the phone, and the category and place can change too.
         if phone and not _PHONE_FIELD.search(text) and not _CONFIRMS.search(text):
             found["phone"] = phone
-        match = _CATEGORY_FIELD.search(text)
+        match = _CATEGORY_FIELD.search(text) or _CATEGORY_CONTRAST.search(text)
         if match:
             found["category_text"] = clean(match.group("v") or match.group("v2"))
         match = _LOCATION_FIELD.search(text)
         if match and len(clean(match.group("v"))) >= 2:
-            found["location"] = clean(match.group("v"))
+            found["location"] = chinese_punctuation(clean(match.group("v")))
     if found or _CONFIRMS.search(text):
         return found
     match = _DESCRIPTION_FIELD.search(text)
     if match and is_specific(match.group("v")):
-        found["description"] = clean(match.group("v"))
+        found["description"] = chinese_punctuation(clean(match.group("v")))
     elif requested_slot != "description" and (contrast := _CONTRAST.match(text)) and is_specific(contrast.group("v")):
-        found["description_note"] = clean(contrast.group("v"))  # added to the description as a correction
+        found["description_note"] = chinese_punctuation(clean(contrast.group("v")))  # added to the description as a correction
     return found
 
 

@@ -190,3 +190,11 @@ def test_an_urge_is_held_back_only_when_the_ticket_was_urged_within_the_interval
     # A time this clock cannot place (in its future, unreadable, without a zone) never holds an urge back.
     for at in ("2026-12-02T10:30:00+08:00", "yesterday", "2026-12-02T09:50:00"):  # (10:30: far in the future)
         assert minutes_since_urged({"history": [{"action": "urged", "at": at}]}, 30, now) is None
+
+
+def test_a_supplement_is_written_without_the_request_in_front_of_it():
+    from actions.followup import _without_lead_in
+
+    assert _without_lead_in("再补充一下，联系电话换成0573-82345678转216") == "联系电话换成0573-82345678转216"
+    assert _without_lead_in("我想补充一下情况：门口的井盖也坏了") == "门口的井盖也坏了"
+    assert _without_lead_in("漏水的位置在三号楼") == "漏水的位置在三号楼"

@@ -190,3 +190,12 @@ def test_a_correction_of_another_field_or_of_two_is_applied_at_any_question(said
     """A correction while another question is pending used to become that question's answer
     ("类别应该是用地规划" as the company), and the second field of two was lost."""
     assert corrections(said, asked) == found
+
+
+def test_at_the_read_back_a_forgotten_address_and_a_category_said_against_the_old_one_are_changes():
+    assert corrections("还有地址没说，在黄岩区北城开发区永椒路12号", "ticket_confirmed") == {
+        "location": "黄岩区北城开发区永椒路12号"}
+    assert corrections("不是市政设施，是安全消防", "ticket_confirmed") == {"category_text": "安全消防"}
+    # Chinese punctuation stays as typed in what the department reads.
+    assert corrections("问题改一下，是厂区这周停了三次电，生产线停了", "ticket_confirmed") == {
+        "description": "厂区这周停了三次电，生产线停了"}
