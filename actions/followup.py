@@ -426,9 +426,27 @@ class RouteDetail(Action):
                 # "我是启明星电子的孙丽，电话138…，三号楼前面的路灯全不亮了": a whole report in one
                 # breath that the NLU took for a detail. Filing starts with all of it.
                 return [FollowupAction("ticket_form")]
-            dispatcher.utter_message(response="utter_how_can_i_help")
-            return []
+            noted = details_for_a_report(tracker, text)
+            dispatcher.utter_message(response="utter_detail_noted" if noted else "utter_how_can_i_help")
+            return [SlotSet(slot, value) for slot, value in noted.items()]
         return [SlotSet("followup_op", _worded_operation(text) or "check"), FollowupAction(FORM)]
+
+
+# "我叫钱多多", "我是…公司的": the caller says who they are before what they want.
+_CALLER_NAMED = re.compile(r"(我叫|我姓|联系人(是|叫)?|我的名字(是|叫)?)(?P<name>[\u4e00-\u9fa5]{2,4}?)(?=[，,。\s电手号]|$)")
+
+
+def details_for_a_report(tracker: Tracker, text: str) -> dict[str, str]:
+    """The contact details a detail said before any report gives (a phone, the caller's name), kept
+    for the filing that follows, which then does not ask for them again."""
+    noted: dict[str, str] = {}
+    phone = find_phone(text)
+    if phone and not tracker.get_slot("phone"):
+        noted["phone"] = phone
+    named = _CALLER_NAMED.search(clean(text))
+    if named and not tracker.get_slot("contact_name"):
+        noted["contact_name"] = named.group("name")
+    return noted
 
 
 class LeaveFollowup(Action):

@@ -198,3 +198,15 @@ def test_a_supplement_is_written_without_the_request_in_front_of_it():
     assert _without_lead_in("再补充一下，联系电话换成0573-82345678转216") == "联系电话换成0573-82345678转216"
     assert _without_lead_in("我想补充一下情况：门口的井盖也坏了") == "门口的井盖也坏了"
     assert _without_lead_in("漏水的位置在三号楼") == "漏水的位置在三号楼"
+
+
+@pytest.mark.parametrize("said, kept", [("13605781234", {"phone": "13605781234"}), ("我叫钱多多", {"contact_name": "钱多多"}),
+                                        ("我叫钱多多，电话13605781234", {"phone": "13605781234", "contact_name": "钱多多"})])
+def test_contact_details_said_before_the_report_are_kept_for_it(action_server, said, kept):
+    result = run_action(action_server.url, "action_route_detail", text=said, intent="inform", slots={})
+    assert responses(result) == ["utter_detail_noted"] and slot_events(result) == kept
+
+
+def test_a_detail_that_is_no_contact_detail_gets_the_question_what_the_caller_wants(action_server):
+    result = run_action(action_server.url, "action_route_detail", text="西安", intent="inform", slots={})
+    assert responses(result) == ["utter_how_can_i_help"] and slot_events(result) == {}

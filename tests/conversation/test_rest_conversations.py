@@ -379,6 +379,16 @@ def test_a_caller_who_will_not_leave_a_phone_is_told_why_then_let_go_and_nothing
     assert "核对" not in after and "登记好了" not in after and "电话" not in after  # the form is over, nothing filed
 
 
+def test_a_phone_and_a_name_said_before_the_report_are_not_asked_for_again(hotline):
+    sender = _sender()
+    assert "记下了" in hotline.said(sender, "13605781234")
+    assert "记下了" in hotline.said(sender, "我叫钱多多")
+    asked = hotline.said(sender, "我们园区从前天开始一直停电，生产线都停了")
+    assert "单位" in asked or "公司" in asked
+    readback = hotline.said(sender, "西安启明星电子有限公司")
+    assert "核对" in readback and "钱多多" in readback and "136 0578 1234" in readback
+
+
 def test_a_caller_who_missed_the_ticket_number_hears_the_filing_again(hotline):
     sender, meta = _sender(), {"phone": "13891230077", "channel": "voice"}
     hotline.said(sender, "我们园区门口的路灯坏了好几天了 晚上特别黑", **meta)
