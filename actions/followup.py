@@ -64,12 +64,12 @@ _QUESTION = re.compile(r"(吗|么|能不能|可不可以|怎么|为什么|\?|？
 _HESITATE = re.compile(r"(再想想|想一想|考虑一下|再考虑|先不|等等再说|回头再说)")
 _STOP = re.compile(r"(算了|不查了|不用查|不催了|不用催|不评了|不评价了|不撤了|不补充了|不用了|不要了|不办了)")
 # A supplement request said again, without anything to add: "补充工单", "我要再补充一下信息".
+_ASKS_TO_ADD = r"(我们?)?还?(想|要|需要)?再?(给|帮我)?(补充|添加|追加)(说明)?"
 _REQUEST_ONLY = re.compile(
-    r"[，,。.\s：:]*(我们?)?还?(想|要|需要)?再?(给|帮我)?(补充|添加|追加)(说明)?(一下|下|一些|几句|一点儿?|点)?"
+    r"[，,。.\s：:]*" + _ASKS_TO_ADD + r"(一下|下|一些|几句|一点儿?|点)?"
     r"(\d*号?)?(工单|单子|材料|信息|情况|内容|说明)*(号|编号)?的?(内容|信息)?(一下)?[，,。.\s：:]*")
 # The request in front of what is added: "再补充一下，联系电话换成…" is written as "联系电话换成…".
-_LEAD_IN = re.compile(r"^(我们?)?还?(想|要|需要)?再?(给|帮我)?(补充|添加|追加)(说明)?(一下|下|一点|几句)?"
-                      r"(工单|单子|信息|情况|内容)?(号)?[，,。：:\s]+")
+_LEAD_IN = re.compile("^" + _ASKS_TO_ADD + r"(一下|下|一点|几句)?(工单|单子|信息|情况|内容)?(号)?[，,。：:\s]+")
 
 
 def _without_lead_in(text: str) -> str:

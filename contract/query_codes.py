@@ -12,6 +12,7 @@ forms) before or after it, one code or several ("分别是362562和612770").
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Iterable, Optional
 
 from contract.phones import mask_phones_in_text
@@ -59,6 +60,24 @@ def _spaced(digits: str, *, score_may_follow: bool = False) -> str:
 
 def _ascii_digits(values: Iterable[Optional[str]]) -> set[str]:
     return {v for v in values if v and v.isascii() and v.isdigit()}
+
+
+_DIGIT_OF = {form: digit for digit, forms in _DIGIT_FORMS.items() for form in forms}
+
+
+def _as_digits(code: str) -> str:
+    return "".join(_DIGIT_OF.get(ch) or (str(unicodedata.digit(ch)) if ch.isdigit() else "") for ch in code)
+
+
+def announced_codes(text: str) -> set[str]:
+    """The codes `text` announces ("查询码 361510", "361510是查询码"), as ASCII digits."""
+    return {_as_digits(code.group()) for match in _ANNOUNCED.finditer(text) for code in _CODE_RE.finditer(match.group())}
+
+
+def mask_every_code(text: str) -> str:
+    """`text` with every number of a code's length masked, announced or not: for an answer to a
+    question for the code."""
+    return _CODE_RE.sub(MASK, text)
 
 
 def mask_query_codes(text: str, known: Iterable[str] = ()) -> str:

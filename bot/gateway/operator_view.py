@@ -12,22 +12,16 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from contract.query_codes import MASK, mask_query_codes
+from contract.query_codes import announced_codes, mask_every_code, mask_query_codes
 
 # The bot's questions for a code (domain.yml: utter_ask_query_code, utter_query_code_wrong, …).
 _ASKS_FOR_CODE = re.compile(r"请告诉我[^。]*查询码|查询码不对|没听清查询码")
-_ANNOUNCED_CODE = re.compile(r"(?:查\s*询\s*码|验\s*证\s*码)[^\d]{0,12}?(\d[\d \-]{2,10}\d)")
-_BARE_CODE = re.compile(r"(?<!\d)\d(?:[ \-]?\d){3,7}(?!\d)")
 
 
 def codes_told(messages: Iterable[dict[str, Any]]) -> set[str]:
     """The codes the bot announced in this conversation (its filing replies)."""
-    found = set()
-    for message in messages:
-        if message.get("role") == "bot":
-            for match in _ANNOUNCED_CODE.finditer(str(message.get("text") or "")):
-                found.add(re.sub(r"\D", "", match.group(1)))
-    return found
+    return {code for message in messages if message.get("role") == "bot"
+            for code in announced_codes(str(message.get("text") or ""))}
 
 
 def masked_for_operator(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -39,7 +33,7 @@ def masked_for_operator(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if isinstance(text, str) and text:
             masked = mask_query_codes(text, known)
             if message.get("role") == "user" and asked_for_code:
-                masked = _BARE_CODE.sub(MASK, masked)  # the answer to "请告诉我查询码"
+                masked = mask_every_code(masked)  # the answer to "请告诉我查询码"
             if masked != text:
                 message = {**message, "text": masked}
         if message.get("role") in ("bot", "operator"):
