@@ -19,7 +19,7 @@ from sqlalchemy import and_, bindparam, delete, not_, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from contract.phones import mask_phone, same_phone
+from contract.phones import mask_phone, mask_phones_in_text, same_phone
 from contract.vocabulary import (
     department_for,
     ACTION_LABELS,
@@ -589,6 +589,12 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
     role = account.role
     events = list(events)
     deadline = row["deadline"]
+
+    def text(value: Optional[str]) -> Optional[str]:
+        """Free text as the role may read it: a phone number a caller said in the report ("电话138…，
+        园区停电了") is masked for the bot like the phone field itself."""
+        return mask_phones_in_text(value) if role == "bot" and value else value
+
     overdue = row["status"] in OPEN_STATUSES and to_utc_naive(now) > deadline
     score = row["rating_score"]
     return {
@@ -601,8 +607,8 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
         "company": row["company"],
         "contact_name": row["contact_name"],
         "phone": mask_phone(row["phone"]) if role == "bot" else row["phone"],
-        "description": row["description"],
-        "location": row["location"],
+        "description": text(row["description"]),
+        "location": text(row["location"]),
         "channel": row["channel"],
         "conversation_id": row["conversation_id"] if role in ("operator", "admin") else None,
         "department": row["department"],
@@ -613,11 +619,11 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
         "urge_count": row["urge_count"],
         "rework_count": row["rework_count"],
         "supplements": [
-            {"at": iso_local(e["at"]), "text": e["note"], "role": e["role"]}
+            {"at": iso_local(e["at"]), "text": text(e["note"]), "role": e["role"]}
             for e in events if e["action"] == "supplemented"
         ],
         "progress_notes": [
-            {"at": iso_local(e["at"]), "text": e["note"], "actor": e.get("actor") or e["role"]}
+            {"at": iso_local(e["at"]), "text": text(e["note"]), "actor": e.get("actor") or e["role"]}
             for e in events if e["action"] == "noted"
         ],
         # The department's and operators' internal exchange: not for the bot (the public side).
@@ -630,16 +636,16 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
             "requested_by": pending_review["requested_by"],
         },
         "rating": None if score is None else {
-            "score": score, "label": RATING_LABELS[score], "comment": row["rating_comment"],
+            "score": score, "label": RATING_LABELS[score], "comment": text(row["rating_comment"]),
             "at": iso_local(row["rated_at"]),
         },
-        "result": row["result"],
+        "result": text(row["result"]),
         "resolved_at": iso_local(row["resolved_at"]),
-        "cancel_reason": row["cancel_reason"],
+        "cancel_reason": text(row["cancel_reason"]),
         "query_code": None,  # only the filing answer carries it (TicketService.file)
         "history": [
             {"at": iso_local(e["at"]), "action": e["action"], "action_label": ACTION_LABELS.get(e["action"], e["action"]),
-             "note": e["note"], "role": e["role"], "actor": e.get("actor") or e["role"]}
+             "note": text(e["note"]), "role": e["role"], "actor": e.get("actor") or e["role"]}
             for e in events
         ],
     }

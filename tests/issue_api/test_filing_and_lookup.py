@@ -107,6 +107,19 @@ def test_bot_sees_masked_phone_operator_sees_full(api: Api) -> None:
     assert api.get(ticket["id"], role="admin")["phone"] == "13812345678"
 
 
+def test_a_phone_said_in_the_report_is_masked_for_the_bot_wherever_it_is_written(api: Api) -> None:
+    ticket = api.file(phone="13812345678", description="我是孙丽，电话13812345678，园区东门的路灯全不亮了",
+                      location="锦业路1号 找门卫 座机029-88881234")
+    api.act(ticket["id"], "supplements", text="另一个联系电话 139 1234 5678")
+    assert ticket["description"] == "我是孙丽，电话138****5678，园区东门的路灯全不亮了"
+    seen = api.get(ticket["id"], role="bot")
+    assert seen["location"] == "锦业路1号 找门卫 座机029-****1234"
+    assert "13912345678" not in str(seen) and "139 1234 5678" not in str(seen) and "13812345678" not in str(seen)
+    assert seen["id"] == ticket["id"]  # ticket numbers are no phones
+    kept = api.get(ticket["id"], role="operator")
+    assert "13812345678" in kept["description"] and "139 1234 5678" in kept["supplements"][0]["text"]
+
+
 def test_landlines_are_normalised_and_masked(api: Api) -> None:
     ticket = api.file(role="operator", phone="029 8888 1234")
     assert ticket["phone"] == "029-88881234"
