@@ -118,6 +118,10 @@ _CATEGORY_NAMED = re.compile(r"(类别|分类|类型)(也)?(写错了|说错了|
 # "不是市政设施，是安全消防": a category said against the one read back.
 _CATEGORY_CONTRAST = re.compile(r"不是(" + "|".join(CATEGORIES) + r")[，,\s]*(而)?(应该)?是(?P<v>" + "|".join(CATEGORIES)
                                 + r")(?P<v2>)")
+# "不是市政设施，是供电的问题" at any later question: the category said against the one the bot took,
+# with the right one in the caller's own words (at the description question it is the problem itself).
+_CATEGORY_AGAINST = re.compile(r"^(不对|错了|说错了)?[，,\s]*不是(" + "|".join(CATEGORIES)
+                               + r")(的问题|的事|类|这一?类)?[，,\s]*(而)?(应该)?是(?P<v>.+)")
 _LOCATION_FIELD = re.compile(r"(地点|地址|位置|地方)(应该)?(还?没说|忘了说|漏了|补充一下)?[，,：:\s]*(改成|改为|换成|写成|是|在)(?P<v>.+)")
 # Where the value of one field ends because the next is named: "…有限公司，联系人是…".
 _NEXT_FIELD = re.compile(r"[，,。；;\s]+(?=(?:联系人|名字|姓名|我叫|电话|手机|号码|类别|分类|地址|地点))")
@@ -161,13 +165,15 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
         value = person_name(without_contrast(match.group("v")))
         if value:
             found["contact_name"] = value
-    if requested_slot != "ticket_confirmed" and not found and (match := _CATEGORY_NAMED.search(text)):
+    if requested_slot != "ticket_confirmed" and not found and (
+            match := _CATEGORY_NAMED.search(text)
+            or (requested_slot != "description" and _CATEGORY_AGAINST.match(text))):
         found["category_text"] = clean(match.group("v"))
     if requested_slot == "ticket_confirmed" and not found:
         # At the read-back a bare number is the phone, and the category and place can change too.
         if phone and not _PHONE_FIELD.search(text) and not _CONFIRMS.search(text):
             found["phone"] = phone
-        match = _CATEGORY_FIELD.search(text) or _CATEGORY_CONTRAST.search(text)
+        match = _CATEGORY_FIELD.search(text) or _CATEGORY_CONTRAST.search(text) or _CATEGORY_AGAINST.match(text)
         if match:
             found["category_text"] = clean(match.group("v") or match.group("v2"))
         match = _LOCATION_FIELD.search(text)

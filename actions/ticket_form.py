@@ -190,6 +190,18 @@ def _whole_person(found: Optional[str], name: Optional[str]) -> bool:
     return name.endswith(found) and len(name) - len(found) == 1 and len(found) >= 2 and name[0] not in "姓叫是我"
 
 
+# What a report left half-way for a follow-up keeps until the caller says "继续登记" (the company,
+# name and phone are kept anyway: they are the caller's, not the report's).
+DRAFT = ("request_type", "description", "category", "kind", "location")
+_RESUMES = re.compile(r"(继续|接着)(登记|报)|(继续|接着|回到)(刚才|之前|前面|刚刚)(的|那个|那件)?(登记|反映|问题|事|报)"
+                      r"|(刚才|之前|刚刚)(的|那个|那件)?(问题|事情?|登记)(还是)?(继续|接着)")
+
+
+def resumes_filing(said: str) -> bool:
+    """"继续登记", "接着刚才的问题", "刚才那个问题继续报": the caller picks up a report left half-way."""
+    return _RESUMES.search(said) is not None
+
+
 class ValidateTicketForm(Action):
     """Custom extraction + validation for every slot of ticket_form (all slots use custom mappings)."""
 
@@ -209,6 +221,11 @@ class ValidateTicketForm(Action):
             return [SlotSet("ticket_confirmed", None), SlotSet("requested_slot", None)]
         if requested is None:  # the form is being opened by this turn
             updates = _fresh_values(tracker, intent, text)
+            draft = tracker.get_slot("filing_draft")
+            if draft and resumes_filing(clean(text)):
+                dispatcher.utter_message(response="utter_filing_resumed")
+                updates.update({slot: draft.get(slot) for slot in DRAFT}, description_hint=None)
+            updates["filing_draft"] = None  # picked up, or a new report: the half-way one is dropped
         elif after_digression(tracker.events, FORM):
             return [SlotSet("requested_slot", _next_slot(current))]
         elif digression(intent, confidence, text):
@@ -248,6 +265,11 @@ class ValidateTicketForm(Action):
         if category:
             updates["category"] = category
             dispatcher.utter_message(response="utter_corrected_category", category=category)
+        elif named:
+            # The category said to be wrong, the right one not understood: its question is asked
+            # (again) before the pending one, never the words taken as this answer.
+            updates["category"] = None
+            dispatcher.utter_message(response="utter_category_not_understood")
         if updates:
             return updates  # a correction is the whole turn; the pending question is asked again
         said = clean(text)
@@ -527,10 +549,12 @@ class StopFiling(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         intent, _ = latest_intent(tracker)
+        draft = None
         if intent in FOLLOW_UP_INTENTS:
             dispatcher.utter_message(response="utter_filing_stopped_for_followup")
+            draft = {slot: tracker.get_slot(slot) for slot in DRAFT if tracker.get_slot(slot)} or None
         elif intent == "goodbye":
             dispatcher.utter_message(response="utter_filing_stopped_goodbye")
         else:
             dispatcher.utter_message(response="utter_filing_stopped")
-        return [SlotSet(slot, None) for slot in RESET_AFTER_FILING]
+        return [SlotSet(slot, None) for slot in RESET_AFTER_FILING] + [SlotSet("filing_draft", draft)]

@@ -199,3 +199,14 @@ def test_at_the_read_back_a_forgotten_address_and_a_category_said_against_the_ol
     # Chinese punctuation stays as typed in what the department reads.
     assert corrections("问题改一下，是厂区这周停了三次电，生产线停了", "ticket_confirmed") == {
         "description": "厂区这周停了三次电，生产线停了"}
+
+
+@pytest.mark.parametrize("asked", ["company", "contact_name", "phone", "ticket_confirmed"])
+def test_a_category_said_against_the_one_taken_is_a_category_correction_at_any_later_question(asked):
+    found = corrections("不是市政设施，是供电的问题，厂区已经停电两天了", asked)
+    assert list(found) == ["category_text"] and found["category_text"].startswith("供电的问题")
+    assert infer_category(found["category_text"], CATEGORIES) == "供水供电供气"
+
+
+def test_at_the_description_question_a_contrast_is_the_problem_itself():
+    assert corrections("不是供水供电供气的问题，是路灯坏了", "description") == {}

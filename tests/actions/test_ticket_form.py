@@ -196,3 +196,48 @@ def test_a_company_the_nlu_caught_only_the_ending_of_in_a_whole_report_is_kept_w
     opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem",
                         entities=[{"entity": "company", "value": "有限公司"}], slots={})
     assert slot_events(opened)["company"] == "金华义乌市福田小商品贸易有限公司"
+
+
+def test_a_report_left_for_a_look_up_is_kept_as_a_draft(action_server):
+    half_way = {**FILLED, "kind": "complaint", "location": "园区东门", "requested_slot": "company"}
+    stopped = run_action(action_server.url, "action_stop_filing", text="等一下 先帮我查一下工单", intent="check_ticket",
+                         slots=half_way)
+    slots = slot_events(stopped)
+    assert responses(stopped) == ["utter_filing_stopped_for_followup"] and slots["description"] is None
+    assert slots["filing_draft"] == {"request_type": "problem", "description": FILLED["description"],
+                                     "category": "市政设施", "kind": "complaint", "location": "园区东门"}
+    dropped = slot_events(run_action(action_server.url, "action_stop_filing", text="算了 不报了", intent="deny",
+                                     slots=half_way))
+    assert dropped["filing_draft"] is None  # dropped on purpose: nothing to pick up
+
+
+@pytest.mark.parametrize("said", ["继续登记", "查完了，继续刚才的登记", "接着刚才的问题说", "刚才那个问题继续报吧"])
+def test_continuing_picks_the_draft_up_where_it_was_left(action_server, said):
+    draft = {"request_type": "problem", "description": "园区门口的路灯坏了好几天了", "category": "市政设施",
+             "kind": "complaint"}
+    opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem",
+                        slots={"filing_draft": draft, "company": "西安华清科技有限公司", "requested_slot": None})
+    slots = slot_events(opened)
+    assert responses(opened) == ["utter_filing_resumed"]
+    assert {slot: slots[slot] for slot in draft} == draft and slots["filing_draft"] is None
+    assert slots["requested_slot"] == "contact_name"  # the company was known already
+
+
+def test_a_new_report_drops_the_draft_and_starts_afresh(action_server):
+    draft = {"request_type": "problem", "description": "园区门口的路灯坏了好几天了", "category": "市政设施"}
+    opened = run_action(action_server.url, "validate_ticket_form", text="我们公司停水了", intent="report_problem",
+                        slots={"filing_draft": draft, "requested_slot": None})
+    slots = slot_events(opened)
+    assert slots["description"] == "我们公司停水了" and slots["filing_draft"] is None
+    assert "utter_filing_resumed" not in responses(opened)
+
+
+def test_a_category_contrast_at_the_company_question_corrects_the_category_not_the_company(action_server):
+    result = answer(action_server, "不是市政设施，是供电的问题，厂区已经停电两天了", "company")
+    slots = slot_events(result)
+    assert slots["category"] == "供水供电供气" and "company" not in slots
+    assert responses(result) == ["utter_corrected_category"] and slots["requested_slot"] == "company"
+    unclear = answer(action_server, "不是市政设施，是那个什么来着", "company")
+    slots = slot_events(unclear)
+    assert slots["category"] is None and "company" not in slots and slots["requested_slot"] == "category"
+    assert responses(unclear) == ["utter_category_not_understood"]

@@ -231,9 +231,15 @@ def test_a_different_request_in_the_middle_of_filing_is_not_taken_as_an_answer(h
     caller = _sender()  # a later call: starts a new report, then asks about the filed one
     assert "单位" in hotline.said(caller, "我们公司附近的移动信号特别差", phone=phone)
     switched = hotline.said(caller, f"等一下 先帮我查一下工单{ticket_id}", phone=phone)
-    assert "先不提交" in switched and grouped in switched
+    assert "还没有提交" in switched and "继续登记" in switched and grouped in switched
     slots = requests.get(f"{hotline.rasa_url}/conversations/{caller}/tracker", params=API, timeout=10).json()["slots"]
     assert slots["company"] is None and slots["description"] is None
+
+    # Looked up, the report left half-way is picked up again where it was.
+    assert "单位" in hotline.said(caller, "好了 继续刚才的登记", phone=phone)
+    assert "核对" in _say_all(hotline, caller, ("西安辰光智能科技有限公司", "冯涛", "对"), phone=phone)
+    resumed = _ticket_id(hotline.said(caller, "对", phone=phone))
+    assert "移动信号" in hotline.operator("GET", f"/tickets/{resumed}")["description"]
 
     assert "单位" in hotline.said(caller, "园区的污水管道破了 水都流到马路上了", phone=phone)
     assert "不登记了" in hotline.said(caller, "算了 不报了", phone=phone)
@@ -243,7 +249,7 @@ def test_a_different_request_in_the_middle_of_filing_is_not_taken_as_an_answer(h
     assert "不登记了" in ended and "再见" in ended
 
     items = hotline.operator("GET", "/tickets", params={"phone": phone})["items"]
-    assert [item["id"] for item in items] == [ticket_id]  # only the report that was confirmed
+    assert [item["id"] for item in items] == [resumed, ticket_id]  # only the reports that were confirmed
 
 
 def test_a_caller_asked_for_a_query_code_or_a_number_is_never_stuck(hotline):
