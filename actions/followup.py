@@ -35,8 +35,13 @@ OPERATIONS = {"check_ticket": "check", "urge_ticket": "urge", "supplement_ticket
               "cancel_ticket": "cancel", "rate_service": "rate"}
 EXTRA_SLOT = {"supplement": "supplement_text", "cancel": "cancel_confirmed", "rate": "rating"}
 RESOLVED = ("resolved",)
-# A look-up asked for in words: a score said in the same turn does not make it a rating.
-_CHECKING = re.compile(r"(查|进度|怎么样|咋样|到哪|结果|状态|办好了没|处理了没)")
+# A look-up asked for in words: a verb, or what a look-up tells. A score said in the same turn does
+# not make it a rating.
+_CHECK_VERB = re.compile(r"查")
+_CHECK_NOUNS = re.compile(r"(进度|怎么样|咋样|到哪|结果|状态|办好了没|处理了没)")
+_CHECKING = re.compile(f"{_CHECK_VERB.pattern}|{_CHECK_NOUNS.pattern}")
+# A withdrawal in words (撒销: a common slip the NLU knows too).
+_CANCEL_WORDS = re.compile(r"(撤销|撒销|撤回|撤了|取消)")
 RESET = ["followup_op", "ticket_candidate", "supplement_text", "cancel_confirmed", "rating", "rating_confirmed",
          "query_code", "ticket_status", "requested_slot"]
 # A score this low sends the ticket back to the department, which cannot be undone: it is read back
@@ -368,7 +373,7 @@ def _typed_phone(tracker: Tracker, text: str) -> bool:
     return channel(tracker) == "web" and caller_phone(tracker) is None and _gives_phone(text)
 
 
-_OPERATION_WORDS = (("urge", re.compile(r"(催|督办|加急)")), ("cancel", re.compile(r"(撤销|撤回|撤了|取消)")),
+_OPERATION_WORDS = (("urge", re.compile(r"(催|督办|加急)")), ("cancel", _CANCEL_WORDS),
                     ("rate", re.compile(r"(评价|打分|评分)")), ("supplement", re.compile(r"补充")))
 
 
@@ -376,10 +381,6 @@ _OPERATION_WORDS = (("urge", re.compile(r"(催|督办|加急)")), ("cancel", re.
 _NEGATED = re.compile(r"(不|别|没|勿|无需|不必|没必要|被)(需要|想要|打算|有|要|用|想|必|需)?再?$")
 # Whether it was done is asked, not that it be done: "催办了吗", "评价过没有".
 _ASKS_IF_DONE = re.compile(r"(了|过)(吗|么|没)")
-_CHECK_VERB = re.compile(r"查")
-_CHECK_NOUNS = re.compile(r"(进度|怎么样|咋样|到哪|结果|状态|办好了没|处理了没)")
-
-
 def _said(pattern: "re.Pattern[str]", words: str) -> bool:
     """Whether `pattern` is said and not refused in `words`."""
     return any(not _NEGATED.search(words[max(0, m.start() - 6):m.start()]) for m in pattern.finditer(words))
@@ -519,7 +520,6 @@ def minutes_since_urged(ticket: dict[str, Any], interval_minutes: float,
 
 
 # The request itself, around the reason a caller gives for withdrawing: "这个工单撤销吧，下水道已经通了".
-_CANCEL_WORDS = re.compile(r"(撤销|撒销|撤回|撤了|取消)")  # (撒销: a common slip the NLU knows too)
 _CANCEL_REQUEST = re.compile(r"(我们?|麻烦|请|帮我|你)?(想|要|需要)?(把)?(这个|那个|这件|那件)?(工单|单子)?(号)?"
                              + _CANCEL_WORDS.pattern + r"(掉)?(一下|吧|了|吗)?(这个|那个)?(工单|单子)?")
 

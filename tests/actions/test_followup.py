@@ -130,7 +130,8 @@ def test_another_ticket_named_with_a_look_up_at_the_code_question_is_looked_up_n
 
 @pytest.mark.parametrize("said, op", [("撤销工单2612020007，查询码471534", "cancel"), ("催办工单2612020007 查询码471534", "urge"),
                                       ("不想撤销了，查一下工单2612020007", "check"), ("工单2612010006催办了吗", "check"),
-                                      ("工单2612010006撤销了吗 查询码471534", "check"), ("我的补贴被取消了，工单2612010006", "check")])
+                                      ("工单2612010006撤销了吗 查询码471534", "check"), ("我的补贴被取消了，工单2612010006", "check"),
+                                      ("撒销工单2612020007，查询码471534", "cancel")])
 def test_the_operation_said_with_a_query_code_is_the_one_done(action_server, said, op):
     """The NLU hears the 查 of 查询码 as a look-up; the words of the turn say what is wanted."""
     opened = run_action(action_server.url, "validate_followup_form", text=said, intent="check_ticket", slots={})
