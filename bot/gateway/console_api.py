@@ -17,7 +17,7 @@ from bot.event_bus import RESYNC
 from bot.gateway.audit_log import MAX_LIMIT
 from bot.gateway.auth import Auth, same_origin
 from bot.gateway.console_deps import audit_of, operator, router_of
-from bot.gateway.operator_view import masked_for_operator
+from bot.gateway.operator_view import LiveViews, masked_for_operator
 from bot.gateway.session_store import Session
 from bot.router import ConversationConflict, Router, UnknownConversation, summary
 
@@ -116,6 +116,7 @@ async def console_socket(websocket: WebSocket) -> None:
     recheck_s = min(5.0, auth.sessions.idle_s / 4)
     loop = asyncio.get_running_loop()
     await websocket.accept()
+    views = LiveViews(lambda conversation_id, after: conv_router.history(conversation_id, after=after))
     async with conv_router.watch() as events:
         await websocket.send_json({"type": "queue", "items": conv_router.queue()})
         # Review requests and alerts as last read, and a fresh read (pushed when it differs).
@@ -149,7 +150,8 @@ async def console_socket(websocket: WebSocket) -> None:
                 if event["type"] == "state":
                     event = {"type": "conversation", "conversation": event["conversation"]}
                 elif event["type"] == "message":
-                    event = _for_operator(conv_router, event)
+                    message = views.shown(str(event.get("conversation_id") or ""), event.get("message") or {})
+                    event = {**event, "message": message}
                 await websocket.send_json(event)
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the console went away mid-send; it reconnects and reloads the queue
@@ -159,13 +161,6 @@ async def console_socket(websocket: WebSocket) -> None:
                 getter.cancel()
 
 
-def _for_operator(conv_router: Router, event: dict[str, Any]) -> dict[str, Any]:
-    """A live message as the console shows it: read in its conversation, so that a code the bot told
-    earlier, or the answer to its question for one, is masked too."""
-    message = event.get("message") or {}
-    history = conv_router.history(str(event.get("conversation_id") or ""))
-    shown = next((m for m in masked_for_operator(history) if m.get("seq") == message.get("seq")), None)
-    return {**event, "message": shown or masked_for_operator([message])[0]}
 
 
 async def _drain(websocket: WebSocket) -> None:

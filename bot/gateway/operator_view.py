@@ -9,8 +9,10 @@ turns up again. The widget, the user's own view, is untouched.
 """
 from __future__ import annotations
 
+import copy
 import re
-from typing import Any, Iterable
+from collections import OrderedDict
+from typing import Any, Callable, Iterable
 
 from contract.query_codes import announced_codes, mask_every_code, mask_query_codes
 
@@ -24,19 +26,73 @@ def codes_told(messages: Iterable[dict[str, Any]]) -> set[str]:
             for code in announced_codes(str(message.get("text") or ""))}
 
 
-def masked_for_operator(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`messages` (one conversation's, oldest first) with every query code masked."""
-    known = codes_told(messages)
-    shown, asked_for_code = [], False
-    for message in messages:
+class OperatorView:
+    """One conversation read by an operator, message by message, oldest first: what it has told so far
+    (the codes the bot announced, whether the bot has just asked for a code) decides what is masked in
+    the next message, so a live console reads each conversation's history once, not at every message."""
+
+    def __init__(self, known: Iterable[str] = ()) -> None:
+        self.known: set[str] = set(known)
+        self.asked_for_code = False
+        self.seq = 0  # the last message read
+
+    def shown(self, message: dict[str, Any]) -> dict[str, Any]:
+        """`message` with every query code masked; it is read, so it counts for the next ones."""
         text = message.get("text")
+        role = message.get("role")
         if isinstance(text, str) and text:
-            masked = mask_query_codes(text, known)
-            if message.get("role") == "user" and asked_for_code:
-                masked = mask_every_code(masked)  # the answer to "请告诉我查询码"
+            if role == "bot":
+                self.known |= announced_codes(text)
+            masked = mask_query_codes(text, self.known)
+            if role == "user" and self.asked_for_code:
+                answer = mask_every_code(masked)  # the answer to "请告诉我查询码"
+                # Answered: what the user says next before anyone speaks again is no longer the answer.
+                self.asked_for_code = answer == masked
+                masked = answer
             if masked != text:
                 message = {**message, "text": masked}
-        if message.get("role") in ("bot", "operator"):
-            asked_for_code = bool(_ASKS_FOR_CODE.search(str(message.get("text") or "")))
-        shown.append(message)
-    return shown
+        if role in ("bot", "operator"):
+            self.asked_for_code = bool(_ASKS_FOR_CODE.search(str(text or "")))
+        self.seq = max(self.seq, _seq(message))
+        return message
+
+
+def _seq(message: dict[str, Any]) -> int:
+    try:
+        return int(message.get("seq") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def masked_for_operator(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`messages` (one conversation's, oldest first) with every query code masked."""
+    view = OperatorView(codes_told(messages))
+    return [view.shown(message) for message in messages]
+
+
+class LiveViews:
+    """A console socket's views of the conversations it has seen live, the most recent `size` kept."""
+
+    def __init__(self, history: Callable[[str, int], list[dict[str, Any]]], size: int = 500) -> None:
+        self._history, self._size = history, size
+        self._views: OrderedDict[str, OperatorView] = OrderedDict()
+
+    def shown(self, conversation_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        """A live message as the console shows it: read after the conversation's earlier messages (from
+        its history the first time, or after a gap), so that a code the bot told earlier, or the
+        answer to its question for one, is masked too."""
+        view = self._views.pop(conversation_id, None) or OperatorView()
+        seq = _seq(message)
+        if seq and seq <= view.seq:
+            shown = copy.deepcopy(view).shown(message)  # seen already (a repeat): read it again aside
+        else:
+            if seq > view.seq + 1:
+                for earlier in self._history(conversation_id, view.seq):
+                    if _seq(earlier) >= seq:
+                        break
+                    view.shown(earlier)
+            shown = view.shown(message)
+        self._views[conversation_id] = view
+        while len(self._views) > self._size:
+            self._views.popitem(last=False)
+        return shown
