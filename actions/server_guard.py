@@ -27,7 +27,7 @@ def install(token: str) -> bool:
     async def _only_the_rasa_server(request: Request):  # type: ignore[no-untyped-def]
         if request.path in OPEN_PATHS:
             return None
-        if allowed(token, request.args.get("token"), request.ip):
+        if allowed(token, request.args.get("token"), request.ip, request.headers):
             return None
         log.warning("refused %s %s from %s: no action server token", request.method, request.path, request.ip)
         return response.json({"error": {"code": "unauthorized", "message": "缺少或无效的动作服务令牌"}}, status=401)

@@ -82,8 +82,8 @@ class HotlineRestInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if not allowed(self.token, bearer(request.headers.get("authorization")), request.ip):
-                log.warning("REST channel refused a caller at %s without the token", request.ip)
+            if not allowed(self.token, bearer(request.headers.get("authorization")), request.ip, request.headers):
+                log.warning("REST channel refused a caller at %s without the token (or a browser)", request.ip)
                 return response.json({"error": {"code": "unauthorized", "message": "缺少或无效的访问令牌"}}, status=401)
             try:
                 body = request.json

@@ -115,6 +115,34 @@ def test_without_a_token_only_callers_on_this_machine_are_served(tmp_path) -> No
         assert local.status_code != 401
 
 
+@pytest.mark.parametrize("headers", [
+    {"Origin": "http://evil.example"},  # any page a browser on this machine opens
+    {"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Site": "cross-site"},
+    {"Content-Type": "text/plain"},  # how a form posts JSON
+    {"Host": "rebind.attacker.example"},  # a name rebound to 127.0.0.1: the page could read the answer
+])
+def test_a_browser_on_this_machine_is_no_loopback_caller(headers) -> None:
+    assert not allowed("", None, "127.0.0.1", headers)
+    assert allowed("t", "t", "127.0.0.1", headers)  # the token is the proof, from anywhere
+
+
+def test_the_projects_own_clients_are_loopback_callers() -> None:
+    for headers in ({"Host": "127.0.0.1:5005", "Content-Type": "application/json"}, {"Host": "localhost:5005"},
+                    {"Host": "[::1]:5005"}, {"Host": "127.0.0.1:5005", "Content-Type": "application/x-www-form-urlencoded"},
+                    {}):
+        assert allowed("", None, "127.0.0.1", headers), headers
+
+
+def test_the_rest_channel_refuses_a_page_posting_to_it_through_a_browser(rasa_server) -> None:
+    url = f"{rasa_server.url}/webhooks/rest/webhook"
+    body = '{"sender": "csrf-probe", "message": "查一下我名下的工单", "metadata": {"phone": "13900001111"}}'
+    for headers in ({"Content-Type": "text/plain", "Origin": "http://evil.example"},
+                    {"Content-Type": "application/json", "Host": "rebind.attacker.example"}):
+        refused = requests.post(url, data=body.encode(), headers=headers, timeout=10)
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+    assert requests.post(url, data=body.encode(), headers={"Content-Type": "application/json"}, timeout=30).ok
+
+
 def test_a_dead_rasa_servers_conversation_locks_expire_before_the_gateway_stops_waiting() -> None:
     from actions.settings import Settings as ActionSettings
     from bot.gateway.settings import GatewaySettings
