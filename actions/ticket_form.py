@@ -29,7 +29,7 @@ from actions.spoken import (ORGANISATION_END, clean, company_name, corrections, 
                             is_specific, person_name, request_kind, sounds_angry)
 from contract.issue_client import Invalid, IssueApiError
 from contract.messages import ticket_payload as ticket_note
-from contract.phones import find_phone, mask_phone
+from contract.phones import find_extension, find_phone, mask_phone
 from contract.spoken_numbers import read_phone
 from contract.vocabulary import CATEGORIES, DEFAULT_KIND, LONG_TEXT_MAX, OTHER_CATEGORY, REPORT_FIELD_MAX
 
@@ -42,8 +42,9 @@ REQUEST_TYPES = {"report_problem": "problem", "supply_demand": "supply_demand",
                  "intermediary_service": "intermediary"}
 PREFIX = {"supply_demand": "【供需发布】", "intermediary": "【中介超市】"}
 BEIJING = dt.timezone(dt.timedelta(hours=8))  # the day a report is made in, for its submission key
-# What a caller may say as the description: the API's limit less the longest prefix put before it.
-DESCRIPTION_MAX = LONG_TEXT_MAX - max(len(prefix) for prefix in PREFIX.values())
+EXTENSION_NOTE = "（联系电话分机：{}）"  # after the description, for the department that calls back
+# What a caller may say as the description: the API's limit less what is put around it.
+DESCRIPTION_MAX = LONG_TEXT_MAX - max(len(prefix) for prefix in PREFIX.values()) - len(EXTENSION_NOTE.format("9" * 6))
 DECLINED = "declined"
 
 
@@ -237,6 +238,8 @@ class ValidateTicketForm(Action):
 
         if updates.pop(STOP_FILING, None):
             return [SlotSet("ticket_confirmed", None), SlotSet("requested_slot", None)]
+        if "phone" in updates:  # a number given (or cleared) this turn: its extension with it, if said
+            updates["phone_extension"] = find_extension(text) if updates["phone"] else None
         for slot in _refuse_too_long(dispatcher, updates):
             updates[slot] = None  # (the description's own question says so itself)
         values = {**current, **updates}
@@ -444,7 +447,7 @@ class AskTicketConfirmed(Action):
         response = f"utter_readback_{request_type}" if request_type in PREFIX else "utter_readback_problem"
         if response == "utter_readback_problem" and tracker.get_slot("location"):
             response = "utter_readback_problem_at_location"
-        dispatcher.utter_message(response=response, phone_read=read_phone(tracker.get_slot("phone") or ""))
+        dispatcher.utter_message(response=response, phone_read=phone_read(tracker))
         return []
 
 
@@ -475,14 +478,23 @@ def submission_key(tracker: Tracker) -> str:
     return "rasa-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
+def phone_read(tracker: Tracker) -> str:
+    """The contact number as the read-back says it, with its extension ("029 8888 1234 转 8008")."""
+    extension = tracker.get_slot("phone_extension")
+    return read_phone(tracker.get_slot("phone") or "") + (f" 转 {extension}" if extension else "")
+
+
 def ticket_payload(tracker: Tracker) -> dict[str, Any]:
     slot = tracker.get_slot
+    # The ticket's phone stays the number itself (it proves the caller id and is dialled back); the
+    # extension is written where the department reads it.
+    extension = EXTENSION_NOTE.format(slot("phone_extension")) if slot("phone_extension") else ""
     payload = {
         "company": slot("company"),
         "contact_name": slot("contact_name"),
         "phone": slot("phone"),
         "category": slot("category") or OTHER_CATEGORY,
-        "description": PREFIX.get(slot("request_type") or "", "") + str(slot("description") or ""),
+        "description": PREFIX.get(slot("request_type") or "", "") + str(slot("description") or "") + extension,
         "kind": slot("kind") or DEFAULT_KIND,
         "channel": channel(tracker),
         "conversation_id": tracker.sender_id,

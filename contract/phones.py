@@ -62,13 +62,32 @@ def same_phone(first: object, second: object) -> bool:
     return a is not None and a == b
 
 
+# A landline with an extension after it: "0574-87654321转8008", "029 8888 1234 分机 808",
+# "029-88881234-8008", "…ext 8008". Companies are often reached through a switchboard.
+_LANDLINE_THEN_EXTENSION = re.compile(
+    r"(?<!\d)(?P<line>[(（]?0\d{2,3}[)）]?[\s-]?\d{3,4}[\s-]?\d{4})[\s，,]*"
+    r"(?:转分机|分机号?|转|ext\.?|x|-)\s*(?:号码?是|是|号)?\s*(?P<ext>\d{1,6})(?!\d)", re.IGNORECASE)
+
+
 def find_phone(text: str) -> Optional[str]:
     """The first phone number in what a caller said or typed, spoken digits and spaces allowed,
-    in its normal form."""
-    for run in digit_runs(digits_in_speech(text or "")):
+    in its normal form (a landline without the extension said after it)."""
+    spoken = digits_in_speech(text or "")
+    for run in digit_runs(spoken):
         found = normalize_phone(run)
         if found:
             return found
+    # "029-88881234-8008": the extension ran into the number.
+    match = _LANDLINE_THEN_EXTENSION.search(unicodedata.normalize("NFKC", spoken))
+    return normalize_phone(match.group("line")) if match else None
+
+
+def find_extension(text: str) -> Optional[str]:
+    """The extension said right after a landline in `text` ("转8008" -> "8008"); None for none."""
+    for match in _LANDLINE_THEN_EXTENSION.finditer(unicodedata.normalize("NFKC", digits_in_speech(text or ""))):
+        line = normalize_phone(match.group("line"))
+        if line and "-" in line:  # a landline: a mobile has no extension
+            return match.group("ext")
     return None
 
 

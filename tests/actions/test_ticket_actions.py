@@ -362,3 +362,22 @@ def test_a_company_or_a_name_the_nlu_caught_only_part_of_is_kept_whole(action_se
                             slots={**asked, "requested_slot": slot},
                             entities=[{"entity": entity, "value": caught}])
         assert slot_events(result)[slot] == kept, (said, caught)
+
+
+def test_an_extension_is_read_back_and_written_where_the_department_reads_it(action_server, issue_api):
+    said = run_action(action_server.url, "validate_ticket_form", text="0574-87654321转8008", intent="inform",
+                      slots={**FORM_SLOTS, "phone": None, "ticket_confirmed": None, "requested_slot": "phone"})
+    assert slot_events(said)["phone"] == "0574-87654321" and slot_events(said)["phone_extension"] == "8008"
+    read_back = run_action(action_server.url, "action_ask_ticket_confirmed", text="0574-87654321转8008",
+                           slots={**FORM_SLOTS, "phone": "0574-87654321", "phone_extension": "8008",
+                                  "ticket_confirmed": None})
+    assert "电话0574 8765 4321 转 8008" in texts(read_back)
+    result = _file(action_server, f"conv-{uuid.uuid4()}", phone="0574-87654321", phone_extension="8008")
+    ticket = requests.get(f"{issue_api.url}/api/v1/tickets/{slot_events(result)['last_ticket_id']}",
+                          headers=_operator(issue_api), timeout=5).json()
+    assert ticket["phone"] == "0574-87654321"
+    assert ticket["description"] == FORM_SLOTS["description"] + "（联系电话分机：8008）"
+    changed = run_action(action_server.url, "validate_ticket_form", text="不对，电话是13700002222", intent="inform",
+                         slots={**FORM_SLOTS, "phone_extension": "8008", "ticket_confirmed": None,
+                                "requested_slot": "ticket_confirmed"})
+    assert slot_events(changed)["phone_extension"] is None  # another number: the old extension goes with the old one

@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from contract.log_masking import MaskingFilter
-from contract.phones import mask_phone, mask_phones_in_text, normalize_phone
+from contract.phones import find_extension, find_phone, mask_phone, mask_phones_in_text, normalize_phone
 
 
 @pytest.mark.parametrize("raw,normal", [
@@ -59,3 +59,17 @@ def test_a_spoken_phone_run_together_with_the_next_words_is_masked_and_the_words
     assert mask_phones_in_text("电话一三九零零零零一一一一两天了没人回") == "电话139****1111两天了没人回"
     assert mask_phones_in_text("１３９００００１１１１一直打不通") == "139****1111一直打不通"
     assert mask_phones_in_text("幺三九零零零零一一一一 二六一二零一零零零六") == "139****1111 二六一二零一零零零六"
+
+
+@pytest.mark.parametrize("said, phone, extension", [
+    ("0574-87654321转8008", "0574-87654321", "8008"),
+    ("029-88881234-8008", "029-88881234", "8008"),  # the extension run into the number does not lose it
+    ("电话029 8888 1234 分机 808", "029-88881234", "808"),
+    ("零二九 八八八八 一二三四 转 八零零八", "029-88881234", "8008"),
+    ("座机（029）88881234，转分机6601", "029-88881234", "6601"),
+    ("029-88881234 ext 8008", "029-88881234", "8008"),
+    ("13812345678转8008", "13812345678", None),  # a mobile has none
+    ("电话029-88881234，门牌8008号", "029-88881234", None),
+])
+def test_an_extension_after_a_landline_is_found_beside_the_number(said, phone, extension):
+    assert (find_phone(said), find_extension(said)) == (phone, extension)
