@@ -18,6 +18,10 @@ from contract.errors import error_body
 
 # The conversation ids a voice adapter may use (call UUIDs, "voice-<uuid>", test names).
 SENDER = re.compile(r"^[A-Za-z0-9_.:@+-]{1,128}$")
+# The ids the widget's chats get (chat_ws.web_conversation_id): a web user's conversation, with the
+# proof it gathered, is none of a voice adapter's business, to read or to speak in.
+WIDGET_SENDER = re.compile(r"^web-[0-9a-f]{32}$")
+MESSAGE_WIDGET_CHAT = "该会话属于网页聊天，通道接口不能读取或代为发言。"
 
 UNAUTHORIZED = "unauthorized"
 MESSAGE_NOT_CONFIGURED = "网关未设置通道令牌：请设置 GATEWAY_CHANNEL_TOKEN（语音适配器使用同一令牌）后重启网关。"

@@ -20,7 +20,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, StrictStr, validator
 
 from bot.event_bus import RESYNC
-from bot.gateway.channel_access import CHALLENGE, SENDER, channel_refusal, unauthorized_body
+from bot.gateway.channel_access import (CHALLENGE, MESSAGE_WIDGET_CHAT, SENDER, WIDGET_SENDER, channel_refusal,
+                                        unauthorized_body)
 from bot.router import Router
 
 
@@ -57,6 +58,11 @@ class ChannelMessage(BaseModel):
         return value
 
 
+def _not_a_widget_chat(sender: str) -> None:
+    if WIDGET_SENDER.match(sender):
+        raise HTTPException(status_code=403, detail=MESSAGE_WIDGET_CHAT)
+
+
 def _router(request: Request) -> Router:
     return request.app.state.router
 
@@ -65,6 +71,7 @@ def _router(request: Request) -> Router:
 async def post_message(body: ChannelMessage, request: Request) -> JSONResponse:
     if not request.headers.get("content-type", "").startswith("application/json"):
         raise HTTPException(status_code=415, detail="请使用 application/json")
+    _not_a_widget_chat(body.sender)
     conv_router = _router(request)
     channel = str(body.metadata.get("channel") or "api")
     channel = channel if channel in CHANNELS else "api"
@@ -82,6 +89,7 @@ async def poll_messages(
     after: int = Query(0, ge=0),
     wait: float = Query(0, ge=0, le=60),
 ) -> JSONResponse:
+    _not_a_widget_chat(sender)
     conv_router = _router(request)
     async with conv_router.subscribe(sender) as events:  # subscribe first: nothing slips in between
         messages = conv_router.history(sender, after=after)

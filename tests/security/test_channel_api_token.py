@@ -131,3 +131,27 @@ def test_with_the_token_unset_the_channel_refuses_everything_and_says_what_to_se
     assert requests.get(f"{gateway.url}/").ok and requests.get(f"{gateway.url}/widget.js").ok
     session, _ = login(gateway.url, "alice")
     assert session.get(f"{gateway.url}/api/v1/console/queue").ok
+
+
+def test_the_channel_token_neither_reads_nor_speaks_in_a_widget_chat(gateway: Gateway) -> None:
+    """A widget chat holds a web user's transcript (query codes too) and the proof it gathered: the
+    voice adapters' token is no key to it."""
+    from bot.gateway.chat_ws import web_conversation_id
+
+    access_key = "web-0123456789abcdef-widget-secret"
+    conversation = web_conversation_id(access_key)
+
+    async def chat() -> None:
+        async with websockets.connect(f"{gateway.url.replace('http', 'ws')}/ws/chat?sender={access_key}") as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "message", "text": "查询码是361510"}))
+            while json.loads(await ws.recv()).get("type") != "message":
+                pass
+
+    run_async(chat())
+    read = poll(gateway.url, sender=conversation, after=0)
+    assert read.status_code == 403 and "361510" not in read.text
+    spoken = send(gateway.url, conversation, "对，确认撤销", channel="web")
+    assert spoken.status_code == 403
+    seen = console_view(gateway, conversation).json()["messages"]
+    assert [m["text"] for m in seen if m["role"] == "user"] == ["查询码是******"]  # nothing was said in its name
