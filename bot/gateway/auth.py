@@ -23,6 +23,10 @@ from bot.gateway.session_store import Session, SessionStore
 
 SESSION_COOKIE = "gw_session"
 LOGIN_COOKIE = "gw_login"
+# A browser an account has logged in from: spared the delay that strangers' failures put on the
+# account's name (login_throttle.py). Signed, per kind's login path, for 90 days.
+DEVICE_COOKIE = "gw_device"
+DEVICE_MAX_AGE_S = 90 * 24 * 3600
 CSRF_HEADER = "x-csrf-token"
 # Where each kind of account logs in: the pre-login cookie is scoped to that path.
 LOGIN_PATHS = {OPERATOR: "/console", DEPARTMENT: "/department"}
@@ -42,23 +46,35 @@ class Auth:
         self.cookie_secure = cookie_secure
         self.throttle = throttle or LoginThrottle()
         self._login = URLSafeTimedSerializer(secret, salt="gateway-console-login")
+        self._device = URLSafeTimedSerializer(secret, salt="gateway-known-device")
 
     # login -----------------------------------------------------------------------------------------
 
-    async def check_password(self, kind: str, name: str, password: str, address: str) -> Account | None:
+    async def check_password(self, kind: str, name: str, password: str, address: str,
+                             device: str = "") -> Account | None:
         """The account if the password is right, None if not; `LoginThrottled` if it must wait.
 
         The attempt is admitted and counted in one step with no await in between, before the bcrypt
         check: a burst of concurrent attempts gets only as many checks as the throttle allows.
+        `device`: the browser's device cookie, which spares the account's own browsers the delay on
+        its name.
         """
         key = f"{kind}:{name}"
-        wait = self.throttle.admit(key, address)
+        wait = self.throttle.admit(key, address, trusted=self._known_device(device, key))
         if wait > 0:
             raise LoginThrottled(wait)
         account = await self.accounts.verify(kind, name, password)
         if account is not None:
             self.throttle.succeeded(key, address)
         return account
+
+    def _known_device(self, device: str, key: str) -> bool:
+        if not device:
+            return False
+        try:
+            return hmac.compare_digest(str(self._device.loads(device, max_age=DEVICE_MAX_AGE_S)), key)
+        except (BadSignature, TypeError, ValueError):
+            return False
 
     # sessions --------------------------------------------------------------------------------------
 
@@ -68,6 +84,8 @@ class Auth:
         session_id, session = self.sessions.start(account.kind, account.name)
         self._set_cookie(response, SESSION_COOKIE, session_id, int(self.sessions.max_age_s))
         self._delete_cookie(response, LOGIN_COOKIE, path=LOGIN_PATHS[account.kind])
+        self._set_cookie(response, DEVICE_COOKIE, self._device.dumps(f"{account.kind}:{account.name}"),
+                         DEVICE_MAX_AGE_S, path=LOGIN_PATHS[account.kind])
         return session
 
     def end_session(self, request: Request, response: Response) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field, StrictStr
 
 from bot.gateway.accounts import OPERATOR
-from bot.gateway.auth import LoginThrottled
+from bot.gateway.auth import DEVICE_COOKIE, LoginThrottled
 from bot.gateway.console_deps import audit_of, auth_of, client_address, operator
 from bot.gateway.session_store import Session
 
@@ -43,7 +43,7 @@ async def sign_in(request: Request, response: Response, kind: str, name: str, pa
     auth.check_login_csrf(request)
     address = client_address(request)
     try:
-        account = await auth.check_password(kind, name, password, address)
+        account = await auth.check_password(kind, name, password, address, request.cookies.get(DEVICE_COOKIE, ""))
     except LoginThrottled as wait:
         log.debug("login for %r from %s must wait %ss", name[:40], address, wait.retry_after)
         raise HTTPException(status_code=429, detail=f"登录尝试过于频繁，请{_duration(wait.retry_after)}后再试",

@@ -12,8 +12,9 @@ Three key spaces, each with its own policy:
 - address: all names tried from one address; looser, as a centre's operators may share one NAT
   address, and capped at a minute.
 - name: all addresses trying one name, against guessing spread over many addresses. Anybody can
-  make it grow, so it stays short (capped at 10 s): a stranger failing against "alice" delays the
-  real alice by seconds, never locks her out.
+  make it grow, so it stays short (capped at 10 s), and it does not apply to a browser the account
+  has logged in from before (`trusted`: a signed device cookie, auth.py): a stranger failing against
+  "alice" once every 10 s could otherwise keep the real alice waiting for good.
 
 Failures are forgotten once they are older than their policy's window. A successful login clears its
 name + address and its name, and forgives the attempt itself on the address.
@@ -114,22 +115,24 @@ class LoginThrottle:
         self._address = _Failures(per_address, max_keys)
         self._name = _Failures(per_name, max_keys)
 
-    def delay(self, name: str, address: str) -> float:
-        """Seconds before an attempt for `name` from `address` may go ahead (0: now); counts nothing."""
+    def delay(self, name: str, address: str, trusted: bool = False) -> float:
+        """Seconds before an attempt for `name` from `address` may go ahead (0: now); counts nothing.
+        `trusted`: from a browser the account has logged in from, which the name's delay spares."""
         now = self._clock()
         return max(self._pair.wait(_pair(name, address), now), self._address.wait(address, now),
-                   self._name.wait(name, now))
+                   0.0 if trusted else self._name.wait(name, now))
 
-    def admit(self, name: str, address: str) -> float:
+    def admit(self, name: str, address: str, trusted: bool = False) -> float:
         """0 if the attempt may go ahead, which is then counted as a failure until `succeeded`; else
         the seconds to wait, and nothing is counted."""
-        wait = self.delay(name, address)
+        wait = self.delay(name, address, trusted)
         if wait > 0:
             return wait
         now = self._clock()
         self._pair.count(_pair(name, address), now)
         self._address.count(address, now)
-        self._name.count(name, now)
+        if not trusted:
+            self._name.count(name, now)
         return 0.0
 
     def succeeded(self, name: str, address: str) -> None:

@@ -36,24 +36,24 @@ class SharedLoginThrottle:
         self._policies = {"pair": per_name_and_address, "address": per_address, "name": per_name}
         self._longest_window = max(p.window_s for p in self._policies.values())
 
-    def delay(self, name: str, address: str) -> float:
+    def delay(self, name: str, address: str, trusted: bool = False) -> float:
         """Seconds before an attempt for `name` from `address` may go ahead (0: now); counts nothing."""
         now = self._clock()
         with self.db.read() as conn:
-            return self._delay(conn, name, address, now)
+            return self._delay(conn, name, address, now, trusted)
 
-    def admit(self, name: str, address: str) -> float:
+    def admit(self, name: str, address: str, trusted: bool = False) -> float:
         """0 if the attempt may go ahead, which is then counted as a failure until `succeeded`; else
         the seconds to wait, and nothing is counted."""
         now = self._clock()
         with self.db.write() as conn:
             self.db.lock(conn, _LOCK)
-            wait = self._delay(conn, name, address, now)
+            wait = self._delay(conn, name, address, now, trusted)
             if wait > 0:
                 return wait
             conn.execute(login_attempts.delete().where(login_attempts.c.at < now - self._longest_window))
             conn.execute(login_attempts.insert(), [
-                {"space": space, "key": key, "at": now} for space, key in self._keys(name, address)
+                {"space": space, "key": key, "at": now} for space, key in self._keys(name, address, trusted)
             ])
         return 0.0
 
@@ -71,14 +71,17 @@ class SharedLoginThrottle:
             if newest is not None:
                 conn.execute(login_attempts.delete().where(t.id == newest))
 
-    def _keys(self, name: str, address: str) -> list[tuple[str, str]]:
+    def _keys(self, name: str, address: str, trusted: bool = False) -> list[tuple[str, str]]:
+        """The key spaces an attempt counts in: a trusted browser's not in its name's (login_throttle.py)."""
         name, address = _fit(name), _fit(address)
-        return [("pair", f"{address} {name}"), ("address", address), ("name", name)]
+        keys = [("pair", f"{address} {name}"), ("address", address), ("name", name)]
+        return keys[:2] if trusted else keys
 
-    def _delay(self, conn: sa.engine.Connection, name: str, address: str, now: float) -> float:
+    def _delay(self, conn: sa.engine.Connection, name: str, address: str, now: float,
+               trusted: bool = False) -> float:
         t = login_attempts.c
         wait = 0.0
-        for space, key in self._keys(name, address):
+        for space, key in self._keys(name, address, trusted):
             policy = self._policies[space]
             recent = conn.execute(
                 sa.select(sa.func.count(), sa.func.max(t.at))

@@ -59,6 +59,24 @@ def test_the_real_operator_logs_in_from_elsewhere_right_after_a_burst_on_her_nam
     assert alice.get("/api/v1/console/queue").status_code == 200
 
 
+def test_a_stranger_keeping_a_name_busy_cannot_keep_its_owner_out_of_her_own_browser(gateway: Gateway) -> None:
+    alice = client_from(gateway.url, "127.0.0.3")
+    assert log_in(alice, "alice").status_code == 200  # her browser, remembered (signed, HttpOnly)
+    assert any(c.name == "gw_device" for c in alice.cookies.jar)
+    assert alice.post("/console/logout", headers={"X-CSRF-Token": csrf_of(alice.get("/console").text)}).is_success
+    bob = client_from(gateway.url, "127.0.0.5")
+    assert log_in(bob, "bob").status_code == 200
+    bobs_device = next(c.value for c in bob.cookies.jar if c.name == "gw_device")
+
+    burst_of_wrong_passwords(gateway, "alice")
+    forged = client_from(gateway.url, "127.0.0.4")
+    forged.cookies.set("gw_device", "operator:alice", path="/console")
+    assert log_in(forged, "alice").status_code == 429  # an unsigned claim is no device of hers
+    forged.cookies.set("gw_device", bobs_device, path="/console")
+    assert log_in(forged, "alice").status_code == 429  # bob's browser is not alice's
+    assert log_in(alice, "alice").status_code == 200  # no wait for her own browser
+
+
 def test_repeated_wrong_passwords_slow_down_without_locking_anyone_out(gateway: Gateway) -> None:
     bob = client_from(gateway.url)
     for _ in range(3):
@@ -129,6 +147,20 @@ def test_strangers_failing_against_a_name_hold_its_owner_up_ten_seconds_at_most(
     assert 0 < throttle.delay("operator:alice", "192.168.1.20") <= 10
     clock.now += 10
     assert throttle.admit("operator:alice", "192.168.1.20") == 0
+
+
+def test_a_browser_the_owner_logged_in_from_is_not_held_up_by_strangers_on_her_name(LoginThrottle) -> None:  # noqa: N803
+    clock = Clock()
+    throttle = LoginThrottle(clock=clock)
+    for attacker in range(30):  # a wrong password from ever new addresses as soon as the name's delay ends
+        clock.now += throttle.delay("operator:alice", f"10.1.{attacker}.1")
+        assert throttle.admit("operator:alice", f"10.1.{attacker}.1") == 0
+    assert throttle.delay("operator:alice", "192.168.1.20") > 0  # a new browser waits its few seconds
+    assert throttle.admit("operator:alice", "192.168.1.20", trusted=True) == 0  # hers does not
+    # Her own browser's failures still count for its address and for the pair, not for the name.
+    for _ in range(3):
+        throttle.admit("operator:alice", "192.168.1.30", trusted=True)
+    assert throttle.delay("operator:alice", "192.168.1.30", trusted=True) > 0
 
 
 def test_a_successful_login_clears_the_delay_of_its_name_and_address(LoginThrottle) -> None:  # noqa: N803
