@@ -92,8 +92,11 @@ NO_PROOF = Proof()
 PROOF_REQUIRED = ("proof_required", "请提供登记时获得的查询码，或用登记时的电话拨打热线")
 
 
-def fingerprint(action: str, ticket_id: Optional[str], payload: Mapping[str, Any]) -> str:
-    canonical = json.dumps([action, ticket_id, payload], sort_keys=True, ensure_ascii=False, default=str)
+def fingerprint(action: str, ticket_id: Optional[str], payload: Mapping[str, Any], account: Account) -> str:
+    """What an Idempotency-Key stands for: the request, and who made it. Another account repeating a
+    key is refused like another request (409), never answered with the first one's ticket, which it
+    may have no right to read (the filing answer skips the proof)."""
+    canonical = json.dumps([action, ticket_id, payload, account.actor], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -112,7 +115,7 @@ class TicketService:
         given_code = data.pop("query_code", None)
         now = self.clock.now()
         kind = data.get("kind") or DEFAULT_KIND
-        digest = fingerprint("file", None, {**data, "query_code": given_code})
+        digest = fingerprint("file", None, {**data, "query_code": given_code}, account)
         local_day = now.astimezone(SHANGHAI).date()
         ticket_id: Optional[str] = None
         if not self.db.is_sqlite:  # see ids.py: the number comes from a short transaction of its own
@@ -280,7 +283,7 @@ class TicketService:
         if not looks_like_ticket_id(ticket_id):
             raise not_found()
         self.require_proof(ticket_id, account, proof)
-        digest = fingerprint(action, ticket_id, payload)
+        digest = fingerprint(action, ticket_id, payload, account)
         try:
             with self.db.write() as conn:
                 if idempotency_key:

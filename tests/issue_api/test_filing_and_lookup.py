@@ -82,6 +82,17 @@ def test_same_idempotency_key_with_another_body_is_refused(api: Api) -> None:
     assert other.json()["error"]["code"] == "idempotency_key_reused"
 
 
+def test_another_account_repeating_a_key_gets_no_ticket_and_makes_none(api: Api) -> None:
+    key = f"op-{uuid.uuid4()}"
+    body = ticket_body(description="楼道的应急灯不亮了")
+    assert api.call("POST", "/tickets", role="operator", json=body, headers={"Idempotency-Key": key}).status_code == 201
+    repeated = api.call("POST", "/tickets", role="bot", json=body, headers={"Idempotency-Key": key})
+    assert repeated.status_code == 409 and repeated.json()["error"]["code"] == "idempotency_key_reused"
+    assert "楼道" not in repeated.text
+    same = api.call("POST", "/tickets", role="operator", json=body, headers={"Idempotency-Key": key})
+    assert same.status_code == 200 and same.json()["description"] == body["description"]  # its own repeat
+
+
 def test_get_returns_the_ticket_and_404_for_unknown_ids(api: Api) -> None:
     ticket = api.file()
     for role in ("bot", "operator", "admin"):
