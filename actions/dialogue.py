@@ -113,6 +113,16 @@ _NEW_REPORT = re.compile(r"(反映|投诉|举报|报修|坏了|登记|建议|问
 _EARLIER = re.compile(r"(上次|之前|以前|那个|那件|已经|刚才)")
 
 
+_RESUMES = re.compile(r"(继续|接着)(登记|报)|(继续|接着|回到)(刚才|之前|前面|刚刚)(的|那个|那件)?(登记|反映|问题|事|报)"
+                      r"|(刚才|之前|刚刚)(的|那个|那件)?(问题|事情?|登记)(还是)?(继续|接着)")
+
+
+def resumes_filing(said: str) -> bool:
+    """"继续登记", "接着刚才的问题", "刚才那个问题继续报": the caller picks up a report left half-way
+    for a look-up (ticket_form.py keeps it as a draft)."""
+    return _RESUMES.search(said) is not None
+
+
 def asks_to_report(text: str) -> bool:
     """"我是要反映问题", "我要投诉": a new report asked for in words (not "上次反映的那个问题")."""
     said = clean(text)
@@ -127,7 +137,7 @@ def leaves_followup(intent: str, confidence: float, text: str) -> bool:
         return False
     said = clean(text)
     if intent == "report_problem":  # "上次反映的那个问题" is the ticket asked about, not a new report
-        return bool(_NEW_REPORT.search(said)) and not _EARLIER.search(said)
+        return resumes_filing(said) or (bool(_NEW_REPORT.search(said)) and not _EARLIER.search(said))
     if intent == "goodbye":
         return bool(_SWITCH_WORDS["goodbye"].search(said))
     return False

@@ -22,7 +22,7 @@ from actions import replies, runtime
 from actions.categories import category_from_answer, infer_category, names_a_problem
 from actions.conversation import (asked_before_this_turn, caller_phone, channel, entity, latest_intent,
                                   latest_response, latest_text, pending_keys, said_again, user_turns)
-from actions.dialogue import after_digression, digression, leaves_filing, yes_or_no
+from actions.dialogue import after_digression, digression, leaves_filing, resumes_filing, yes_or_no
 from actions.handoff import handoff
 from actions.proof import known_codes, new_query_code
 from actions.spoken import (ORGANISATION_END, clean, company_name, corrections, declines_company, declines_name,
@@ -194,13 +194,6 @@ def _whole_person(found: Optional[str], name: Optional[str]) -> bool:
 # What a report left half-way for a follow-up keeps until the caller says "继续登记" (the company,
 # name and phone are kept anyway: they are the caller's, not the report's).
 DRAFT = ("request_type", "description", "category", "kind", "location")
-_RESUMES = re.compile(r"(继续|接着)(登记|报)|(继续|接着|回到)(刚才|之前|前面|刚刚)(的|那个|那件)?(登记|反映|问题|事|报)"
-                      r"|(刚才|之前|刚刚)(的|那个|那件)?(问题|事情?|登记)(还是)?(继续|接着)")
-
-
-def resumes_filing(said: str) -> bool:
-    """"继续登记", "接着刚才的问题", "刚才那个问题继续报": the caller picks up a report left half-way."""
-    return _RESUMES.search(said) is not None
 
 
 class ValidateTicketForm(Action):

@@ -1,5 +1,5 @@
 """Telling an answer to the filing form's question from a turn that asks for something else."""
-from actions.dialogue import digression, leaves_filing
+from actions.dialogue import digression, leaves_filing, leaves_followup, resumes_filing
 
 
 def test_a_follow_up_request_in_the_middle_of_filing_is_not_an_answer():
@@ -47,3 +47,12 @@ def test_asking_to_hear_the_question_again_is_no_answer():
                    "他们说的什么都不算数", "再来一个问题"):
         assert not digression("ask_repeat", 0.9, report), report
     assert not digression("ask_repeat", 0.4, "再说一遍")  # unsure: left to the form
+
+
+def test_picking_up_the_report_left_half_way_leaves_the_follow_up():
+    for said in ("继续登记", "算了，继续刚才的登记", "接着刚才的问题说", "刚才那个问题继续报吧", "回到刚才反映的问题"):
+        assert resumes_filing(said), said
+        assert leaves_followup("report_problem", 0.9, said), said
+    for said in ("继续查一下", "接着说", "刚才那个工单查一下", "我们这边继续停电", "之前的问题一直没解决"):
+        assert not resumes_filing(said), said
+    assert not leaves_followup("report_problem", 0.9, "上次反映的那个问题")  # the ticket asked about

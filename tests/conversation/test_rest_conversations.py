@@ -252,6 +252,18 @@ def test_a_different_request_in_the_middle_of_filing_is_not_taken_as_an_answer(h
     assert [item["id"] for item in items] == [resumed, ticket_id]  # only the reports that were confirmed
 
 
+def test_a_web_user_asked_for_a_number_can_go_back_to_the_report_left_half_way(hotline):
+    chat = _sender()
+    web = {"channel": "web"}
+    assert "单位" in hotline.said(chat, "我们园区东门的路灯坏了一排", **web)
+    assert "请告诉我" in hotline.said(chat, "等一下 先帮我查一下工单2611270003", **web)  # its number or code
+    back = hotline.said(chat, "算了，继续刚才的登记", **web)
+    assert "接着登记" in back and "单位" in back
+    assert "核对" in _say_all(hotline, chat, ("西安辰光智能科技有限公司", "冯涛", "13891230019"), **web)
+    filed = _ticket_id(hotline.said(chat, "对", **web))
+    assert "路灯" in hotline.operator("GET", f"/tickets/{filed}")["description"]
+
+
 def test_a_caller_asked_for_a_query_code_or_a_number_is_never_stuck(hotline):
     phone = "13891230011"
     filer = _sender()
