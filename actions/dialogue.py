@@ -113,8 +113,13 @@ _NEW_REPORT = re.compile(r"(反映|投诉|举报|报修|坏了|登记|建议|问
 _EARLIER = re.compile(r"(上次|之前|以前|那个|那件|已经|刚才)")
 
 
-_RESUMES = re.compile(r"(继续|接着)(登记|报)|(继续|接着|回到)(刚才|之前|前面|刚刚)(的|那个|那件)?(登记|反映|问题|事|报)"
-                      r"|(刚才|之前|刚刚)(的|那个|那件)?(问题|事情?|登记)(还是)?(继续|接着)")
+# Picking up the report left half-way: "继续登记", "接着刚才的问题说", "刚才那个问题继续报吧". Not a
+# new report said with the same words ("继续报修", "接着报一个新问题", "之前的问题继续发生"): 登记 itself,
+# or 刚才's report, must be named, and a new one must not.
+_RESUMES = re.compile(
+    r"(继续|接着)登记(?![一个]*新)"
+    r"|(继续|接着|回到)(报|说|登记)?(刚才|刚刚|前面)(的|那个|那件)?(登记|反映|问题|事|报)"
+    r"|(刚才|刚刚)(的|那个|那件)?(问题|事情?|登记)(还是)?(继续|接着)(?!发生|出现|存在|停|坏|漏|没)")
 
 
 def resumes_filing(said: str) -> bool:

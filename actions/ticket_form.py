@@ -218,7 +218,8 @@ class ValidateTicketForm(Action):
             draft = tracker.get_slot("filing_draft")
             if draft and resumes_filing(clean(text)):
                 dispatcher.utter_message(response="utter_filing_resumed")
-                updates.update({slot: draft.get(slot) for slot in DRAFT}, description_hint=None)
+                # What the draft holds; what it lacks stays as this turn said it.
+                updates.update({slot: draft[slot] for slot in DRAFT if draft.get(slot)}, description_hint=None)
             updates["filing_draft"] = None  # picked up, or a new report: the half-way one is dropped
         elif after_digression(tracker.events, FORM):
             return [SlotSet("requested_slot", _next_slot(current))]
@@ -232,7 +233,7 @@ class ValidateTicketForm(Action):
         if updates.pop(STOP_FILING, None):
             return [SlotSet("ticket_confirmed", None), SlotSet("requested_slot", None)]
         if "phone" in updates:  # a number given (or cleared) this turn: its extension with it, if said
-            updates["phone_extension"] = find_extension(text) if updates["phone"] else None
+            updates["phone_extension"] = find_extension(text, updates["phone"]) if updates["phone"] else None
         for slot in _refuse_too_long(dispatcher, updates):
             updates[slot] = None  # (the description's own question says so itself)
         values = {**current, **updates}

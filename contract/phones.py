@@ -64,9 +64,12 @@ def same_phone(first: object, second: object) -> bool:
 
 # A landline with an extension after it: "0574-87654321转8008", "029 8888 1234 分机 808",
 # "029-88881234-8008", "…ext 8008". Companies are often reached through a switchboard.
+_LANDLINE_TEXT = r"(?<!\d)(?P<line>[(（]?0\d{2,3}[)）]?[\s-]?\d{3,4}[\s-]?\d{4})"
+_LANDLINE = re.compile(_LANDLINE_TEXT)
 _LANDLINE_THEN_EXTENSION = re.compile(
-    r"(?<!\d)(?P<line>[(（]?0\d{2,3}[)）]?[\s-]?\d{3,4}[\s-]?\d{4})[\s，,]*"
-    r"(?:转分机|分机号?|转|ext\.?|x|-)\s*(?:号码?是|是|号)?\s*(?P<ext>\d{1,6})(?!\d)", re.IGNORECASE)
+    _LANDLINE_TEXT + r"[\s，,]*"
+    r"(?:转分机|分机号?|转|ext\.?|x|-)\s*(?:号码?是|是|号)?\s*(?P<ext>\d{1,6})"
+    r"(?![\d号楼层栋座室单元年月日点时分块元个位人天%.．])", re.IGNORECASE)  # not a floor, date, amount
 
 
 def find_phone(text: str) -> Optional[str]:
@@ -77,16 +80,20 @@ def find_phone(text: str) -> Optional[str]:
         found = normalize_phone(run)
         if found:
             return found
-    # "029-88881234-8008": the extension ran into the number.
-    match = _LANDLINE_THEN_EXTENSION.search(unicodedata.normalize("NFKC", spoken))
-    return normalize_phone(match.group("line")) if match else None
+    # "029-88881234-8008", "029-88881234-3号楼": what follows ran into the number.
+    for match in _LANDLINE.finditer(unicodedata.normalize("NFKC", spoken)):
+        found = normalize_phone(match.group("line"))
+        if found:
+            return found
+    return None
 
 
-def find_extension(text: str) -> Optional[str]:
-    """The extension said right after a landline in `text` ("转8008" -> "8008"); None for none."""
+def find_extension(text: str, phone: Optional[str]) -> Optional[str]:
+    """The extension said right after `phone` (a landline, as find_phone gave it) in `text`
+    ("0574-87654321转8008" -> "8008"); None for none, and for a mobile."""
     for match in _LANDLINE_THEN_EXTENSION.finditer(unicodedata.normalize("NFKC", digits_in_speech(text or ""))):
         line = normalize_phone(match.group("line"))
-        if line and "-" in line:  # a landline: a mobile has no extension
+        if line and "-" in line and line == phone:
             return match.group("ext")
     return None
 

@@ -13,7 +13,7 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from sqlalchemy import and_, bindparam, delete, not_, or_, select, update
 from sqlalchemy.engine import Connection
@@ -92,12 +92,22 @@ NO_PROOF = Proof()
 PROOF_REQUIRED = ("proof_required", "请提供登记时获得的查询码，或用登记时的电话拨打热线")
 
 
-def fingerprint(action: str, ticket_id: Optional[str], payload: Mapping[str, Any], account: Account) -> str:
+class Fingerprint(NamedTuple):
     """What an Idempotency-Key stands for: the request, and who made it. Another account repeating a
     key is refused like another request (409), never answered with the first one's ticket, which it
-    may have no right to read (the filing answer skips the proof)."""
-    canonical = json.dumps([action, ticket_id, payload, account.actor], sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    may have no right to read (the filing answer skips the proof). `before_accounts`: the same request
+    as keys stored before accounts counted, so that a retry in flight across the upgrade is still
+    answered (and never files twice)."""
+    current: str
+    before_accounts: str
+
+
+def fingerprint(action: str, ticket_id: Optional[str], payload: Mapping[str, Any], account: Account) -> Fingerprint:
+    def digest(*parts: Any) -> str:
+        canonical = json.dumps(list(parts), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    return Fingerprint(digest(action, ticket_id, payload, account.actor), digest(action, ticket_id, payload))
 
 
 class TicketService:
@@ -460,16 +470,16 @@ class TicketService:
 
     # ---- idempotency --------------------------------------------------------------------------
 
-    def _replay(self, conn: Connection, key: str, action: str, ticket_id: Optional[str], digest: str,
+    def _replay(self, conn: Connection, key: str, action: str, ticket_id: Optional[str], digest: Fingerprint,
                 account: Account) -> Optional[Outcome]:
         earlier = conn.execute(_KEY_LOOKUP, {"key": key}).first()
         if earlier is None:
             return None
-        if earlier.action != action or earlier.fingerprint != digest or (ticket_id and earlier.ticket_id != ticket_id):
+        if earlier.action != action or earlier.fingerprint not in digest or (ticket_id and earlier.ticket_id != ticket_id):
             raise ApiError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一个请求，请更换后重试")
         return Outcome(self._load(conn, earlier.ticket_id, account), replayed=True)
 
-    def _replay_after_race(self, key: str, action: str, ticket_id: Optional[str], digest: str,
+    def _replay_after_race(self, key: str, action: str, ticket_id: Optional[str], digest: Fingerprint,
                            account: Account) -> Outcome:
         with self.db.read() as conn:
             earlier = self._replay(conn, key, action, ticket_id, digest, account)
@@ -478,9 +488,10 @@ class TicketService:
         return earlier
 
     @staticmethod
-    def _remember(conn: Connection, key: str, action: str, ticket_id: str, digest: str, stamp: dt.datetime) -> None:
+    def _remember(conn: Connection, key: str, action: str, ticket_id: str, digest: Fingerprint,
+                  stamp: dt.datetime) -> None:
         conn.execute(_INSERT_KEY, {"key": key, "action": action, "ticket_id": ticket_id,
-                                                 "fingerprint": digest, "created_at": stamp})
+                                                 "fingerprint": digest.current, "created_at": stamp})
 
     # ---- loading ------------------------------------------------------------------------------
 
@@ -583,6 +594,10 @@ def _wait_words(seconds: int) -> str:
     return f"{seconds} 秒" if seconds < 120 else f"{(seconds + 59) // 60} 分钟"
 
 
+# The history events whose note is the reporter's words (their phone masked for the bot, see present).
+REPORTER_WORDS = ("filed", "supplemented", "cancelled", "rated", "reworked", "urged")
+
+
 def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account: Account,
             now: dt.datetime, pending_review: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The ticket as `account` may see it: the bot role only ever sees a masked phone number; the
@@ -594,8 +609,9 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
     deadline = row["deadline"]
 
     def text(value: Optional[str]) -> Optional[str]:
-        """Free text as the role may read it: a phone number a caller said in the report ("电话138…，
-        园区停电了") is masked for the bot like the phone field itself."""
+        """The reporter's words as the role may read them: a phone number said in the report ("电话138…，
+        园区停电了") is masked for the bot like the phone field itself. What the department writes for
+        the caller (its result and notes, "请致电0574-87651234") is read out as written."""
         return mask_phones_in_text(value) if role == "bot" and value else value
 
     overdue = row["status"] in OPEN_STATUSES and to_utc_naive(now) > deadline
@@ -626,7 +642,7 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
             for e in events if e["action"] == "supplemented"
         ],
         "progress_notes": [
-            {"at": iso_local(e["at"]), "text": text(e["note"]), "actor": e.get("actor") or e["role"]}
+            {"at": iso_local(e["at"]), "text": e["note"], "actor": e.get("actor") or e["role"]}
             for e in events if e["action"] == "noted"
         ],
         # The department's and operators' internal exchange: not for the bot (the public side).
@@ -642,13 +658,14 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
             "score": score, "label": RATING_LABELS[score], "comment": text(row["rating_comment"]),
             "at": iso_local(row["rated_at"]),
         },
-        "result": text(row["result"]),
+        "result": row["result"],
         "resolved_at": iso_local(row["resolved_at"]),
         "cancel_reason": text(row["cancel_reason"]),
         "query_code": None,  # only the filing answer carries it (TicketService.file)
         "history": [
             {"at": iso_local(e["at"]), "action": e["action"], "action_label": ACTION_LABELS.get(e["action"], e["action"]),
-             "note": text(e["note"]), "role": e["role"], "actor": e.get("actor") or e["role"]}
+             "note": text(e["note"]) if e["action"] in REPORTER_WORDS else e["note"], "role": e["role"],
+             "actor": e.get("actor") or e["role"]}
             for e in events
         ],
     }

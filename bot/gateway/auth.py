@@ -9,6 +9,7 @@ a token bound to a signed pre-login cookie (login CSRF).
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import math
 import secrets
@@ -47,6 +48,7 @@ class Auth:
         self.throttle = throttle or LoginThrottle()
         self._login = URLSafeTimedSerializer(secret, salt="gateway-console-login")
         self._device = URLSafeTimedSerializer(secret, salt="gateway-known-device")
+        self._device_key = hashlib.sha256(f"gateway-known-device|{secret}".encode()).digest()
 
     # login -----------------------------------------------------------------------------------------
 
@@ -60,7 +62,7 @@ class Auth:
         its name.
         """
         key = f"{kind}:{name}"
-        wait = self.throttle.admit(key, address, trusted=self._known_device(device, key))
+        wait = self.throttle.admit(key, address, trusted=self._known_device(device, key, password))
         if wait > 0:
             raise LoginThrottled(wait)
         account = await self.accounts.verify(kind, name, password)
@@ -68,13 +70,27 @@ class Auth:
             self.throttle.succeeded(key, address)
         return account
 
-    def _known_device(self, device: str, key: str) -> bool:
+    def remember_device(self, response: Response, kind: str, name: str, password: str) -> None:
+        """After a successful login: this browser is the account's, for the password it logged in with."""
+        self._set_cookie(response, DEVICE_COOKIE, self._device.dumps(self._device_proof(f"{kind}:{name}", password)),
+                         DEVICE_MAX_AGE_S, path=LOGIN_PATHS[kind])
+
+    def _device_proof(self, key: str, password: str) -> str:
+        """The account and a keyed digest of the password: a device is trusted only for an attempt with
+        the password it logged in with, so a cookie lifted from a shared PC gives a guesser nothing, and
+        a changed password ends the trust."""
+        digest = hmac.new(self._device_key, f"{key}\0{password}".encode("utf-8", "surrogatepass"), "sha256")
+        return f"{key}\0{digest.hexdigest()}"
+
+    def _known_device(self, device: str, key: str, password: str) -> bool:
         if not device:
             return False
         try:
-            return hmac.compare_digest(str(self._device.loads(device, max_age=DEVICE_MAX_AGE_S)), key)
+            remembered = str(self._device.loads(device, max_age=DEVICE_MAX_AGE_S))
         except (BadSignature, TypeError, ValueError):
             return False
+        return hmac.compare_digest(remembered.encode("utf-8", "surrogatepass"),
+                                   self._device_proof(key, password).encode("utf-8", "surrogatepass"))
 
     # sessions --------------------------------------------------------------------------------------
 
@@ -84,8 +100,6 @@ class Auth:
         session_id, session = self.sessions.start(account.kind, account.name)
         self._set_cookie(response, SESSION_COOKIE, session_id, int(self.sessions.max_age_s))
         self._delete_cookie(response, LOGIN_COOKIE, path=LOGIN_PATHS[account.kind])
-        self._set_cookie(response, DEVICE_COOKIE, self._device.dumps(f"{account.kind}:{account.name}"),
-                         DEVICE_MAX_AGE_S, path=LOGIN_PATHS[account.kind])
         return session
 
     def end_session(self, request: Request, response: Response) -> None:

@@ -45,10 +45,9 @@ class OperatorView:
                 self.known |= announced_codes(text)
             masked = mask_query_codes(text, self.known)
             if role == "user" and self.asked_for_code:
-                answer = mask_every_code(masked)  # the answer to "请告诉我查询码"
-                # Answered: what the user says next before anyone speaks again is no longer the answer.
-                self.asked_for_code = answer == masked
-                masked = answer
+                # The answer to "请告诉我查询码", and every message until someone speaks again: a code
+                # mistyped first is corrected in the next one ("打错了 361510").
+                masked = mask_every_code(masked)
             if masked != text:
                 message = {**message, "text": masked}
         if role in ("bot", "operator"):
@@ -83,8 +82,14 @@ class LiveViews:
         answer to its question for one, is masked too."""
         view = self._views.pop(conversation_id, None) or OperatorView()
         seq = _seq(message)
-        if seq and seq <= view.seq:
-            shown = copy.deepcopy(view).shown(message)  # seen already (a repeat): read it again aside
+        if not seq or seq <= view.seq:
+            # Without its place, or seen already or late (another gateway's event after a newer one):
+            # read in the whole conversation again, as the transcript does.
+            history = self._history(conversation_id, 0)
+            shown = next((m for m in masked_for_operator(history) if seq and _seq(m) == seq), None)
+            if shown is None:
+                shown = copy.deepcopy(view).shown(message)
+                shown = masked_for_operator([*history, shown])[-1]
         else:
             if seq > view.seq + 1:
                 for earlier in self._history(conversation_id, view.seq):

@@ -36,7 +36,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bot.gateway.channel_access import SENDER
+from bot.gateway.channel_access import MESSAGE_WIDGET_CHAT, SENDER, WIDGET_SENDER
 from bot.voice.normalize import normalize_transcript
 from bot.voice.settings import VoiceSettings
 from contract.errors import error_body
@@ -294,6 +294,8 @@ async def _read_start(websocket: WebSocket, timeout: float) -> Start:
     sender, rate, phone = data["sender"], data["sample_rate"], data.get("phone")
     if not isinstance(sender, str) or not SENDER.match(sender):
         raise Refused("bad_sender", ERRORS["bad_sender"], CLOSE_POLICY)
+    if WIDGET_SENDER.match(sender):  # a web user's chat is no call to listen in on or speak into
+        raise Refused("widget_chat", MESSAGE_WIDGET_CHAT, CLOSE_POLICY)
     if isinstance(rate, str) and rate.strip().isdigit():
         rate = int(rate)
     if isinstance(rate, bool) or not isinstance(rate, int) or rate not in ALLOWED_RATES:

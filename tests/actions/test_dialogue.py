@@ -53,6 +53,8 @@ def test_picking_up_the_report_left_half_way_leaves_the_follow_up():
     for said in ("继续登记", "算了，继续刚才的登记", "接着刚才的问题说", "刚才那个问题继续报吧", "回到刚才反映的问题"):
         assert resumes_filing(said), said
         assert leaves_followup("report_problem", 0.9, said), said
-    for said in ("继续查一下", "接着说", "刚才那个工单查一下", "我们这边继续停电", "之前的问题一直没解决"):
+    for said in ("继续查一下", "接着说", "刚才那个工单查一下", "我们这边继续停电", "之前的问题一直没解决",
+                 "我还要继续报修，三号楼又漏水了", "接着报一个新问题：园区停水了", "之前的问题继续发生，现在又停电了",
+                 "继续登记一个新问题", "刚才的问题继续发生了"):
         assert not resumes_filing(said), said
     assert not leaves_followup("report_problem", 0.9, "上次反映的那个问题")  # the ticket asked about

@@ -223,6 +223,14 @@ def test_continuing_picks_the_draft_up_where_it_was_left(action_server, said):
     assert slots["requested_slot"] == "contact_name"  # the company was known already
 
 
+def test_what_a_draft_lacks_is_taken_from_the_turn_that_picks_it_up(action_server):
+    opened = run_action(action_server.url, "validate_ticket_form", text="继续登记，问题是园区东门的路灯不亮了",
+                        intent="report_problem", slots={"filing_draft": {"request_type": "problem", "category": "市政设施"},
+                                                        "requested_slot": None})
+    slots = slot_events(opened)
+    assert "路灯" in slots["description"] and slots["category"] == "市政设施" and slots["kind"]
+
+
 def test_a_new_report_drops_the_draft_and_starts_afresh(action_server):
     draft = {"request_type": "problem", "description": "园区门口的路灯坏了好几天了", "category": "市政设施"}
     opened = run_action(action_server.url, "validate_ticket_form", text="我们公司停水了", intent="report_problem",

@@ -70,6 +70,10 @@ def test_a_spoken_phone_run_together_with_the_next_words_is_masked_and_the_words
     ("029-88881234 ext 8008", "029-88881234", "8008"),
     ("13812345678转8008", "13812345678", None),  # a mobile has none
     ("电话029-88881234，门牌8008号", "029-88881234", None),
+    ("我的手机13905781234，公司总机0574-87654321转8008", "13905781234", None),  # another number's
+    ("联系电话029-88881234-3号楼2单元门口路灯不亮", "029-88881234", None),
+    ("029-88881234转2楼前台", "029-88881234", None),
+    ("0574-87654321转 2024年5月1日以来一直停电", "0574-87654321", None),
 ])
 def test_an_extension_after_a_landline_is_found_beside_the_number(said, phone, extension):
-    assert (find_phone(said), find_extension(said)) == (phone, extension)
+    assert (find_phone(said), find_extension(said, find_phone(said))) == (phone, extension)

@@ -93,6 +93,21 @@ def test_another_account_repeating_a_key_gets_no_ticket_and_makes_none(api: Api)
     assert same.status_code == 200 and same.json()["description"] == body["description"]  # its own repeat
 
 
+def test_a_key_stored_before_accounts_counted_still_answers_its_retry() -> None:
+    import hashlib
+    import json
+
+    from issue_api.accounts import Account
+    from issue_api.tickets import fingerprint
+
+    payload = {"text": "补充一下"}
+    stored_then = hashlib.sha256(json.dumps(["supplement", "2612020001", payload], sort_keys=True,
+                                            ensure_ascii=False).encode()).hexdigest()
+    now = fingerprint("supplement", "2612020001", payload, Account("bot"))
+    assert stored_then in now and now.current != stored_then
+    assert fingerprint("supplement", "2612020001", payload, Account("operator")).current != now.current
+
+
 def test_get_returns_the_ticket_and_404_for_unknown_ids(api: Api) -> None:
     ticket = api.file()
     for role in ("bot", "operator", "admin"):
@@ -129,6 +144,10 @@ def test_a_phone_said_in_the_report_is_masked_for_the_bot_wherever_it_is_written
     assert seen["id"] == ticket["id"]  # ticket numbers are no phones
     kept = api.get(ticket["id"], role="operator")
     assert "13812345678" in kept["description"] and "139 1234 5678" in kept["supplements"][0]["text"]
+    # What the department writes for the caller is read out as written: its own number is to be dialled.
+    api.act(ticket["id"], "assign", department=DEPARTMENT)
+    api.act(ticket["id"], "resolve", role="department", result="已处理完毕，如有疑问请致电0574-87651234（王科长）")
+    assert api.get(ticket["id"], role="bot")["result"].endswith("请致电0574-87651234（王科长）")
 
 
 def test_landlines_are_normalised_and_masked(api: Api) -> None:

@@ -74,6 +74,10 @@ def test_a_stranger_keeping_a_name_busy_cannot_keep_its_owner_out_of_her_own_bro
     assert log_in(forged, "alice").status_code == 429  # an unsigned claim is no device of hers
     forged.cookies.set("gw_device", bobs_device, path="/console")
     assert log_in(forged, "alice").status_code == 429  # bob's browser is not alice's
+    # Her cookie, lifted from her PC, helps no guesser: it is trusted only with the password it logged in with.
+    alices_device = next(c.value for c in alice.cookies.jar if c.name == "gw_device")
+    forged.cookies.set("gw_device", alices_device, path="/console")
+    assert log_in(forged, "alice", "guess").status_code == 429
     assert log_in(alice, "alice").status_code == 200  # no wait for her own browser
 
 

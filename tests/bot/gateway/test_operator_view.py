@@ -57,10 +57,24 @@ def test_a_live_console_reads_a_conversations_history_once_and_again_only_after_
     assert views.shown("c1", stored[3])["text"].count("******") == 1
     assert views.shown("c1", stored[4])["text"] == "****** 记下了"
     assert reads == [("c1", 0)]
-    assert views.shown("c1", stored[4])["text"] == "****** 记下了"  # a repeat changes nothing
     assert views.shown("c1", stored[5])["text"] == "门牌2501" and reads == [("c1", 0)]
     views.shown("c2", {"seq": 1, "role": "user", "text": "你好"})
     assert reads == [("c1", 0)]  # a conversation's first message has nothing before it to read
+    # A repeat, a late one or one without its place is read in the whole conversation, as the transcript.
+    assert views.shown("c1", stored[2])["text"] == "******"
+    assert views.shown("c1", {"role": "user", "text": "471534"})["text"] == "******"
+    assert reads[1:] == [("c1", 0), ("c1", 0)]
+
+
+def test_a_code_corrected_in_the_next_message_is_masked_too() -> None:
+    shown = masked_for_operator(_turns(
+        ("bot", "好的，请告诉我这件工单的查询码。"),
+        ("user", "361519"),
+        ("user", "打错了 361510"),
+        ("bot", "工单 2612 0100 06 已受理。"),
+        ("user", "门牌2501"),
+    ))
+    assert [m["text"] for m in shown][1:3] == ["******", "打错了 ******"] and shown[-1]["text"] == "门牌2501"
 
 
 def test_the_console_transcript_masks_codes_that_the_users_own_history_keeps(gateway: Gateway) -> None:
@@ -89,7 +103,7 @@ def test_the_live_console_masks_a_code_given_in_answer_to_a_question_asked_befor
     async def scenario() -> list[str]:
         async with websockets.connect(ws_url, extra_headers={"Cookie": cookie}, origin=gateway.url) as ws:
             await asyncio.get_running_loop().run_in_executor(None, send, gateway.url, "web-code-live", "361510")
-            await asyncio.get_running_loop().run_in_executor(None, send, gateway.url, "web-code-live", "门牌2501")
+            await asyncio.get_running_loop().run_in_executor(None, send, gateway.url, "web-code-live", "好的 谢谢")
             texts: list[str] = []
             while len(texts) < 2:
                 event = json.loads(await asyncio.wait_for(ws.recv(), 5))
@@ -97,4 +111,4 @@ def test_the_live_console_masks_a_code_given_in_answer_to_a_question_asked_befor
                     texts.append(event["message"]["text"])
             return texts
 
-    assert asyncio.run(scenario()) == ["******", "门牌2501"]
+    assert asyncio.run(scenario()) == ["******", "好的 谢谢"]

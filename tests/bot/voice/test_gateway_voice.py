@@ -102,6 +102,18 @@ def test_a_bad_start_message_gets_a_polite_error(gateway: Gateway) -> None:
     assert code == 1008
 
 
+def test_the_audio_socket_is_no_way_into_a_web_users_chat(gateway: Gateway) -> None:
+    async def talk() -> tuple[dict, int]:
+        async with websockets.connect(ws_url(gateway), extra_headers=CHANNEL_HEADERS) as ws:
+            await ws.send(json.dumps({"type": "start", "sender": "web-" + "0123456789abcdef" * 2, "sample_rate": 16000}))
+            reply = json.loads(await ws.recv())
+            await ws.wait_closed()
+            return reply, ws.close_code
+
+    reply, code = run_async(talk())
+    assert reply["type"] == "error" and "网页聊天" in reply["text"] and code == 1008
+
+
 def test_without_a_model_the_socket_sends_the_notice_and_closes(rasa: FakeRasa, tmp_path) -> None:
     gw = Gateway(rasa.url, tmp_path, {"VOSK_MODEL": str(tmp_path / "no-model")}).start()
     try:
