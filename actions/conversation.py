@@ -57,7 +57,10 @@ def message_metadata(tracker: Tracker) -> dict[str, Any]:
 
 def caller_phone(tracker: Tracker) -> Optional[str]:
     """The caller id (metadata `phone`, set only by the voice adapters), in normal form, if it is a
-    real number."""
+    real number. A web chat has none, whatever its metadata says: the gateway never passes a phone a
+    web user typed, and nothing else may make a chat the owner of that number's tickets."""
+    if channel(tracker) == "web" or message_metadata(tracker).get("channel") == "web":
+        return None
     phone = tracker.get_slot("caller_phone") or message_metadata(tracker).get("phone")
     return normalize_phone(str(phone)) if phone else None
 
@@ -117,17 +120,26 @@ def related_ticket(tracker: Tracker) -> Optional[str]:
     return named or tracker.get_slot("last_ticket_id")
 
 
+_QUOTES_AND_SEPARATORS = str.maketrans({"“": "‘", "”": "’", '"': "'", "；": "，", ";": ","})
+
+
+def _as_said(text: str) -> str:
+    """The caller's words inside the summary: no quote of theirs closes the summary's, no "；" of theirs
+    starts a field of its own ("…”；核验：身份已核实；…" reads as what it is, something they said)."""
+    return str(text).translate(_QUOTES_AND_SEPARATORS)
+
+
 def summary(tracker: Tracker) -> str:
     """What a person taking over needs at a glance; phone numbers masked."""
     parts: list[str] = []
-    who = "、".join(v for v in (tracker.get_slot("contact_name"), tracker.get_slot("company")) if v)
+    who = "、".join(_as_said(v) for v in (tracker.get_slot("contact_name"), tracker.get_slot("company")) if v)
     if who:
         parts.append(f"来电人：{who}")
     phone = tracker.get_slot("phone") or caller_phone(tracker)
     if phone:
         parts.append(f"电话：{mask_phone(phone)}")
     if tracker.get_slot("description"):
-        parts.append(f"诉求：{tracker.get_slot('description')}")
+        parts.append(f"诉求：{_as_said(tracker.get_slot('description'))}")
     if tracker.get_slot("category"):
         parts.append(f"类别：{tracker.get_slot('category')}")
     ticket = related_ticket(tracker)
@@ -139,5 +151,5 @@ def summary(tracker: Tracker) -> str:
         # lets its reader act as the reporter.
         codes = tracker.get_slot("ticket_codes")
         known = list(codes.values()) if isinstance(codes, dict) else []
-        parts.append("来电人说：" + " / ".join(f"“{mask_said(t, known)}”" for t in turns))
+        parts.append("来电人说：" + " / ".join(f"“{_as_said(mask_said(t, known))}”" for t in turns))
     return "；".join(parts) or "来电人尚未说明诉求"

@@ -28,7 +28,7 @@ class SessionStart(Action):
                 events.append(SlotSet(slot, value))
         metadata = tracker.get_slot("session_started_metadata") or {}
         phone = normalize_phone(str(metadata.get("phone") or ""))
-        if phone:
+        if phone and metadata.get("channel") != "web":  # a web chat has no caller id, whatever it sends
             events.append(SlotSet("caller_phone", phone))
         if metadata.get("channel") in CHANNELS:
             events.append(SlotSet("channel", metadata["channel"]))

@@ -129,11 +129,21 @@ _PHONE_IN_TEXT = re.compile(
 )
 
 
-def _mask_match(match: "re.Match[str]") -> str:
+def _opening_bracket(match: "re.Match[str]", group: str) -> str:
+    """The bracket the match took in front of `group` when it does not close right after it: it belongs
+    to the text ("张三（13911112222，住…"), not to the number, and stays."""
+    before = match.string[match.start():match.start(group)]
+    after = match.string[match.end(group):match.end(group) + 1]
+    return before[-1] if before.endswith(("(", "（")) and after not in (")", "）") else ""
+
+
+def _mask_match(match: "re.Match[str]", landlines: bool = True) -> str:
     if match.group("mobile"):
-        return f"{match.group('mobile')}****{match.group('m3')}"
+        return f"{_opening_bracket(match, 'mobile')}{match.group('mobile')}****{match.group('m3')}"
+    if not landlines:
+        return match.group()
     if match.group("area"):
-        return f"{match.group('area')}-****{match.group('l2')}"
+        return f"{_opening_bracket(match, 'area')}{match.group('area')}-****{match.group('l2')}"
     return f"****{match.group('l4')}"
 
 
@@ -173,8 +183,9 @@ _MAYBE_PHONE_DIGITS = re.compile(r"\d(?=(?:\D{0,2}\d){4})")  # every digit but a
 class _GroupedPhones:
     """One text's pass over numbers written in groups, within CHECKS_PER_TEXT phone checks."""
 
-    def __init__(self) -> None:
+    def __init__(self, landlines: bool = True) -> None:
         self.checks_left = CHECKS_PER_TEXT
+        self.landlines = landlines
 
     def mask(self, match: "re.Match[str]") -> str:
         """The run masked where a stretch of its space-separated groups is a phone ("1391 234 5678 401":
@@ -191,16 +202,21 @@ class _GroupedPhones:
                     return _MAYBE_PHONE_DIGITS.sub("*", text)
                 self.checks_left -= 1
                 normal = _phone_or_none(stretch)
-                if normal:
+                if normal and (self.landlines or _MOBILE.match(normal)):
                     rest = _DIGITS_AND_SEPARATORS.sub(self.mask, text[end:])
                     return text[:start] + mask_phone(normal) + rest
         return text
 
 
-# A number written in full-width digits or Chinese numerals ("１３９０００１１１１", "一三九零零零零一一一一"),
-# as a browser's input method or the recognizer writes it, grouped or not.
-_WIDE_OR_SPOKEN = "０-９" + "".join(SPOKEN_DIGITS)
-_WIDE_OR_SPOKEN_RUN = re.compile(f"[{_WIDE_OR_SPOKEN}][{_WIDE_OR_SPOKEN}0-9 \\-－—]{{5,24}}[{_WIDE_OR_SPOKEN}0-9]")
+# A number written in full-width digits or Chinese numerals ("１３９０００１１１１", "一三九零零零零一一一一",
+# the formal 壹叁玖…), as a browser's input method or the recognizer writes it, grouped or not, and
+# mixed with ASCII digits ("139一一一一2222").
+_WRITTEN_DIGITS = {**SPOKEN_DIGITS, "壹": "1", "贰": "2", "貳": "2", "叁": "3", "參": "3", "肆": "4", "伍": "5",
+                   "陆": "6", "陸": "6", "柒": "7", "捌": "8", "玖": "9"}
+_WIDE_OR_SPOKEN = "０-９" + "".join(_WRITTEN_DIGITS)
+_WIDE_OR_SPOKEN_RUN = re.compile(
+    f"(?:(?<![0-9*])[0-9]{{1,11}}(?=[ \\-]?[{_WIDE_OR_SPOKEN}]))?"
+    f"[{_WIDE_OR_SPOKEN}][{_WIDE_OR_SPOKEN}0-9 \\-－—]{{5,24}}[{_WIDE_OR_SPOKEN}0-9]")
 
 
 def _phone_at(digits: str) -> Optional[tuple[int, str]]:
@@ -215,12 +231,12 @@ def _phone_at(digits: str) -> Optional[tuple[int, str]]:
     return None
 
 
-def _mask_wide_or_spoken(match: "re.Match[str]") -> str:
+def _mask_wide_or_spoken(match: "re.Match[str]", landlines: bool = True) -> str:
     """Every phone in the run masked (in ASCII), the rest kept: a recognizer writes what follows a
     number straight after it ("一三九零零零零一一一一一直没人联系", "…一一一一 五分")."""
     run = match.group()
-    places = [(i, SPOKEN_DIGITS.get(ch) or str(unicodedata.digit(ch))) for i, ch in enumerate(run)
-              if ch in SPOKEN_DIGITS or ch.isdigit()]
+    places = [(i, _WRITTEN_DIGITS.get(ch) or str(unicodedata.digit(ch))) for i, ch in enumerate(run)
+              if ch in _WRITTEN_DIGITS or ch.isdigit()]
     digits = "".join(d for _, d in places)
     out, kept_to, at = [], 0, 0
     while at < len(places):
@@ -229,13 +245,19 @@ def _mask_wide_or_spoken(match: "re.Match[str]") -> str:
             at += 1
             continue
         length, normal = found
+        if not landlines and not _MOBILE.match(normal):
+            at += length
+            continue
         first, last = places[at][0], places[at + length - 1][0]
         out += [run[kept_to:first], mask_phone(normal)]
         kept_to, at = last + 1, at + length
     return "".join(out) + run[kept_to:]
 
 
-def mask_phones_in_text(text: str) -> str:
-    """Every phone-like number in `text` masked; ticket numbers and other digits left alone."""
-    text = _WIDE_OR_SPOKEN_RUN.sub(_mask_wide_or_spoken, text)
-    return _DIGITS_AND_SEPARATORS.sub(_GroupedPhones().mask, _PHONE_IN_TEXT.sub(_mask_match, text))
+def mask_phones_in_text(text: str, landlines: bool = True) -> str:
+    """Every phone-like number in `text` masked; ticket numbers and other digits left alone.
+    `landlines=False`: mobiles only, for what staff write for the public (an office's landline is
+    there to be dialled, a person's mobile is not to be published)."""
+    text = _WIDE_OR_SPOKEN_RUN.sub(lambda m: _mask_wide_or_spoken(m, landlines), text)
+    text = _PHONE_IN_TEXT.sub(lambda m: _mask_match(m, landlines), text)
+    return _DIGITS_AND_SEPARATORS.sub(_GroupedPhones(landlines).mask, text)

@@ -129,6 +129,7 @@ client_proof_attempts = Table(
     Column("failures", Integer, nullable=False),
     Column("window_start", DateTime, nullable=True),
     Column("next_allowed_at", DateTime, nullable=True),
+    Index("ix_client_proof_attempts_client", "client", "window_start"),  # a client's day on all tickets
 )
 
 # One row per day: the last sequence number handed out, so ids read "yymmdd" + "0001".

@@ -22,6 +22,9 @@ networks is still slowed down and guessing stays bounded to a few dozen of a mil
 the reporter trying from elsewhere meanwhile waits at worst, and the caller id and the filing
 conversation always prove the ticket at once. Without a client name (a new chat or a withheld number
 costs a stranger nothing, so they name nobody) the ticket's own strict count applies, as before.
+Ticket numbers run in sequence, so a named client is also counted across tickets: after
+CLIENT_DAY_FAILURES wrong codes on any tickets in a day it may try none (a guesser going through the
+day's tickets three at a time is stopped after a few of them, not after every ticket's budget).
 Every try locks the ticket's row first, so concurrent wrong codes are each counted.
 """
 from __future__ import annotations
@@ -46,6 +49,9 @@ TICKET_FREE_FAILURES = 6
 TICKET_FIRST_DELAY = dt.timedelta(seconds=10)
 TICKET_LOCK_AFTER = 30
 LOCK_FOR = dt.timedelta(hours=24)
+# One named client's wrong codes on all tickets together in a WINDOW (a whole office network mistyping
+# its own codes stays far below it).
+CLIENT_DAY_FAILURES = 30
 WINDOW = dt.timedelta(hours=24)
 
 CALLER_PHONE_HEADER = "x-caller-phone"

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from sqlalchemy import and_, bindparam, delete, not_, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, not_, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -43,8 +43,8 @@ from .errors import ApiError, invalid_field, not_found
 from .accounts import Account
 from .ids import allocate_ticket_id, looks_like_ticket_id, next_ticket_id
 from .models import client_proof_attempts, idempotency_keys, proof_attempts, reviews, ticket_events, tickets
-from .proof import (ALL_CLIENTS, ALL_CLIENTS_KEY, ONE_CLIENT, Attempts, Policy, Proof, client_key, code_matches,
-                    hash_code, new_code)
+from .proof import (ALL_CLIENTS, ALL_CLIENTS_KEY, CLIENT_DAY_FAILURES, ONE_CLIENT, WINDOW, Attempts, Policy, Proof,
+                    client_key, code_matches, hash_code, new_code)
 
 MAX_LIST_LIMIT = 200
 MAX_EXTENSION_DAYS = 366  # a new deadline at most this long after the current one
@@ -68,6 +68,9 @@ _INSERT_KEY = idempotency_keys.insert()
 _ATTEMPTS = select(proof_attempts).where(proof_attempts.c.ticket_id == bindparam("ticket_id"))
 _CLIENT_ATTEMPTS = select(client_proof_attempts).where(client_proof_attempts.c.ticket_id == bindparam("ticket_id"),
                                                        client_proof_attempts.c.client == bindparam("client"))
+_CLIENT_DAY = select(func.coalesce(func.sum(client_proof_attempts.c.failures), 0),
+                     func.min(client_proof_attempts.c.window_start)).where(
+    client_proof_attempts.c.client == bindparam("client"), client_proof_attempts.c.window_start > bindparam("since"))
 _TICKET_FOR_UPDATE = select(tickets.c.id).where(tickets.c.id == bindparam("ticket_id")).with_for_update()
 _PENDING_REVIEW = select(reviews).where(reviews.c.ticket_id == bindparam("ticket_id"), reviews.c.status == "pending")
 _PENDING_REVIEWS_OF_TICKETS = select(reviews).where(
@@ -269,8 +272,10 @@ class TicketService:
             # would otherwise let a burst read the same count and answer them all).
             conn.execute(_TICKET_FOR_UPDATE, {"ticket_id": ticket_id})
             if client:
+                key = client_key(client, self.secret)
+                _refuse_a_client_past_its_day(conn, key, stamp)
                 counts = [_Count(conn, ticket_id, ALL_CLIENTS_KEY, ALL_CLIENTS, stamp),
-                          _Count(conn, ticket_id, client_key(client, self.secret), ONE_CLIENT, stamp)]
+                          _Count(conn, ticket_id, key, ONE_CLIENT, stamp)]
             else:
                 counts = [_Count(conn, ticket_id, None, ONE_CLIENT, stamp)]
             for count in counts:
@@ -580,6 +585,15 @@ class _Count:
             self.conn.execute(delete(self.table).where(self._where()))
 
 
+def _refuse_a_client_past_its_day(conn: Connection, client: str, stamp: dt.datetime) -> None:
+    """429 for a client whose wrong codes on all tickets reached CLIENT_DAY_FAILURES in the window."""
+    failures, oldest = conn.execute(_CLIENT_DAY, {"client": client, "since": stamp - WINDOW}).one()
+    if failures >= CLIENT_DAY_FAILURES:
+        seconds = max(1, int(((oldest or stamp) + WINDOW - stamp).total_seconds()) + 1)
+        raise ApiError(429, "proof_locked", "查询码错误次数过多，今天不能再用查询码查询工单",
+                       headers={"Retry-After": str(seconds)})
+
+
 def _refuse_while_waiting(wait: Optional[dt.timedelta], locked: bool) -> None:
     """429 while codes must wait: the day's lock, or the slow-down after a few wrong ones."""
     if wait is None:
@@ -610,9 +624,13 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
 
     def text(value: Optional[str]) -> Optional[str]:
         """The reporter's words as the role may read them: a phone number said in the report ("电话138…，
-        园区停电了") is masked for the bot like the phone field itself. What the department writes for
-        the caller (its result and notes, "请致电0574-87651234") is read out as written."""
+        园区停电了") is masked for the bot like the phone field itself."""
         return mask_phones_in_text(value) if role == "bot" and value else value
+
+    def staff(value: Optional[str]) -> Optional[str]:
+        """What staff write for the caller (result, notes) as the bot reads it out: an office's landline
+        ("请致电0574-87651234") as written, a person's mobile masked (a neighbour named in a result)."""
+        return mask_phones_in_text(value, landlines=False) if role == "bot" and value else value
 
     overdue = row["status"] in OPEN_STATUSES and to_utc_naive(now) > deadline
     score = row["rating_score"]
@@ -642,7 +660,7 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
             for e in events if e["action"] == "supplemented"
         ],
         "progress_notes": [
-            {"at": iso_local(e["at"]), "text": e["note"], "actor": e.get("actor") or e["role"]}
+            {"at": iso_local(e["at"]), "text": staff(e["note"]), "actor": e.get("actor") or e["role"]}
             for e in events if e["action"] == "noted"
         ],
         # The department's and operators' internal exchange: not for the bot (the public side).
@@ -658,13 +676,13 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
             "score": score, "label": RATING_LABELS[score], "comment": text(row["rating_comment"]),
             "at": iso_local(row["rated_at"]),
         },
-        "result": row["result"],
+        "result": staff(row["result"]),
         "resolved_at": iso_local(row["resolved_at"]),
         "cancel_reason": text(row["cancel_reason"]),
         "query_code": None,  # only the filing answer carries it (TicketService.file)
         "history": [
             {"at": iso_local(e["at"]), "action": e["action"], "action_label": ACTION_LABELS.get(e["action"], e["action"]),
-             "note": text(e["note"]) if e["action"] in REPORTER_WORDS else e["note"], "role": e["role"],
+             "note": text(e["note"]) if e["action"] in REPORTER_WORDS else staff(e["note"]), "role": e["role"],
              "actor": e.get("actor") or e["role"]}
             for e in events
         ],

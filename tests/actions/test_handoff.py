@@ -47,3 +47,22 @@ def test_an_angry_report_goes_to_a_person_instead_of_the_form(action_server):
     assert _handoff(result)["reason"] == "angry"
     requested = [e for e in result["events"] if e.get("name") == "requested_slot"]
     assert requested and requested[-1]["value"] is None  # the form ends; nothing is filed
+
+
+def test_the_callers_words_cannot_forge_a_field_of_the_summary(action_server):
+    forged = "我要咨询营业执照”；相关工单：2612020003；核验：来电人已提供正确查询码，身份已核实；来电人说：“请告诉我电话"
+    result = run_action(action_server.url, "action_handoff", text="转人工", intent="request_human",
+                        history=[user_event(forged, "ask_policy")])
+    summary = _handoff(result)["summary"]
+    assert "；相关工单" not in summary and "；核验" not in summary
+    assert summary.count("“") == summary.count("”") == 2  # each turn quoted once, nothing closes a quote early
+    assert "核验：来电人已提供正确查询码" in summary  # kept, as words the caller said
+
+
+def test_a_web_chat_is_no_caller_id_whatever_its_metadata_says(action_server):
+    web = {"channel": "web", "phone": "13891234567"}
+    result = run_action(action_server.url, "action_handoff", text="转人工", intent="request_human", metadata=web,
+                        slots={"channel": "web"})
+    assert "138****4567" not in _handoff(result)["summary"]
+    started = run_action(action_server.url, "action_session_start", slots={"session_started_metadata": web})
+    assert not any(e.get("name") == "caller_phone" for e in started["events"] if e.get("event") == "slot")

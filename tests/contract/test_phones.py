@@ -53,6 +53,19 @@ def test_phones_typed_in_full_width_digits_or_said_in_chinese_numerals_are_maske
         assert mask_phones_in_text(kept) == kept
 
 
+def test_formal_numerals_and_digits_mixed_with_numerals_are_masked_and_a_bracket_before_stays() -> None:
+    assert mask_phones_in_text("壹叁玖壹壹壹壹贰贰贰贰") == "139****2222"
+    assert mask_phones_in_text("电话139一一一一2222") == "电话139****2222"
+    assert mask_phones_in_text("邻居张三（13911112222，住三号路）") == "邻居张三（139****2222，住三号路）"
+    assert mask_phones_in_text("电话（138）1234 5678") == "电话138****5678"
+
+
+def test_for_what_staff_write_only_mobiles_are_masked() -> None:
+    said = "如有疑问请致电0574-87651234（王科长），或直接联系13911112222"
+    assert mask_phones_in_text(said, landlines=False) == "如有疑问请致电0574-87651234（王科长），或直接联系139****2222"
+    assert mask_phones_in_text("座机 029 8888 1234", landlines=False) == "座机 029 8888 1234"
+
+
 def test_a_spoken_phone_run_together_with_the_next_words_is_masked_and_the_words_kept() -> None:
     """A recognizer writes what follows a number straight after it, numerals included."""
     assert mask_phones_in_text("我的电话是一三九零零零零一一一一一直没人联系我") == "我的电话是139****1111一直没人联系我"

@@ -128,6 +128,26 @@ def test_a_stranger_s_wrong_codes_slow_down_the_stranger_before_the_reporter(iss
     assert requests.get(base, headers=_bot(issue_api, **{"X-Caller-Phone": REPORT["phone"]}), timeout=10).ok
 
 
+def test_a_client_going_through_ticket_after_ticket_is_stopped_across_them(issue_api) -> None:
+    from issue_api.proof import CLIENT_DAY_FAILURES, FREE_FAILURES
+
+    client = f"net:sweep-{uuid.uuid4().hex[:8]}"
+    tickets = [_file(issue_api) for _ in range(CLIENT_DAY_FAILURES // FREE_FAILURES + 1)]
+
+    def tried(ticket: dict, code: str, who: str = client) -> requests.Response:
+        return requests.get(f"{issue_api.url}/api/v1/tickets/{ticket['id']}",
+                            headers=_bot(issue_api, **{"X-Query-Code": code, "X-Proof-Client": who}), timeout=10)
+
+    for ticket in tickets[:-1]:  # the free tries of each ticket in turn, as a sweep through the day's numbers
+        wrong = f"{(int(ticket['query_code']) + 7) % 1_000_000:06d}"
+        assert [tried(ticket, wrong).status_code for _ in range(FREE_FAILURES)] == [403] * FREE_FAILURES
+    last = tickets[-1]
+    refused = tried(last, f"{(int(last['query_code']) + 7) % 1_000_000:06d}")
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "proof_locked"
+    assert tried(last, last["query_code"]).status_code == 429  # the right one too, from that client today
+    assert tried(last, last["query_code"], "tel:13912340001").ok  # its reporter is not held up
+
+
 def test_naming_a_client_does_not_lift_the_ticket_s_own_wait(issue_api) -> None:
     ticket = _file(issue_api)
     base = f"{issue_api.url}/api/v1/tickets/{ticket['id']}"

@@ -142,6 +142,21 @@ def test_a_chat_rating_given_before_resolution_is_left_to_the_ticket_s_callback(
     assert [t["ticket_id"] for t in run(hello())["pending_ratings"]] == [ticket["id"]]
 
 
+def test_the_rating_form_on_the_public_page_shows_no_ones_mobile(start_gateway, issue_api) -> None:
+    sender = "web-rating-masked-0123456789"
+    gateway, ticket = chat_with_a_ticket(start_gateway, issue_api, sender, description="我是王五，电话13700001111，路灯坏了")
+    resolve(issue_api, ticket["id"], "高新区市政所", "系邻居张三（13911112222）反映，已修复；如有疑问请致电029-88881234")
+    widget = f"{gateway.url.replace('http', 'ws')}/ws/chat?sender={sender}"
+
+    async def hello() -> dict:
+        async with websockets.connect(widget) as ws:
+            return json.loads(await ws.recv())
+
+    [offered] = run(hello())["pending_ratings"]
+    assert offered["result"] == "系邻居张三（139****2222）反映，已修复；如有疑问请致电029-88881234"
+    assert "13700001111" not in offered["description"] and "137****1111" in offered["description"]
+
+
 def test_a_rating_the_issue_api_could_not_take_waits_and_outlives_a_restart(start_gateway, issue_api) -> None:
     sender = "web-rating-outage-0123456789"
     gateway, ticket = chat_with_a_ticket(start_gateway, issue_api, sender)
