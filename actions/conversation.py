@@ -120,7 +120,9 @@ def related_ticket(tracker: Tracker) -> Optional[str]:
     return named or tracker.get_slot("last_ticket_id")
 
 
-_QUOTES_AND_SEPARATORS = str.maketrans({"“": "‘", "”": "’", '"': "'", "；": "，", ";": ","})
+_QUOTES_AND_SEPARATORS = str.maketrans({"“": "‘", "”": "’", '"': "'", "＂": "'", "「": "‘", "」": "’", "〝": "‘",
+                                         "〞": "’", "『": "‘", "』": "’", "；": "，", ";": ",", "﹔": "，",
+                                         "\n": " ", "\r": " ", "\u2028": " ", "\u2029": " "})
 
 
 def _as_said(text: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Optional
+from typing import Iterable, Optional
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
@@ -65,7 +65,7 @@ def same_phone(first: object, second: object) -> bool:
 # A landline with an extension after it: "0574-87654321转8008", "029 8888 1234 分机 808",
 # "029-88881234-8008", "…ext 8008". Companies are often reached through a switchboard.
 _LANDLINE_TEXT = r"(?<!\d)(?P<line>[(（]?0\d{2,3}[)）]?[\s-]?\d{3,4}[\s-]?\d{4})"
-_LANDLINE = re.compile(_LANDLINE_TEXT)
+_LANDLINE = re.compile(_LANDLINE_TEXT + r"(?!\d)")  # not the start of a longer number (an order number)
 _LANDLINE_THEN_EXTENSION = re.compile(
     _LANDLINE_TEXT + r"[\s，,]*"
     r"(?:转分机|分机号?|转|ext\.?|x|-)\s*(?:号码?是|是|号)?\s*(?P<ext>\d{1,6})"
@@ -78,7 +78,8 @@ def find_phone(text: str) -> Optional[str]:
     spoken = digits_in_speech(text or "")
     for run in digit_runs(spoken):
         found = normalize_phone(run)
-        if found:
+        # A landline said with its area code starts with 0 (or +86): "2026-12-02 10:30" is a time.
+        if found and ("-" not in found or run.lstrip("+").startswith(("0", "86"))):
             return found
     # "029-88881234-8008", "029-88881234-3号楼": what follows ran into the number.
     for match in _LANDLINE.finditer(unicodedata.normalize("NFKC", spoken)):
@@ -137,10 +138,11 @@ def _opening_bracket(match: "re.Match[str]", group: str) -> str:
     return before[-1] if before.endswith(("(", "（")) and after not in (")", "）") else ""
 
 
-def _mask_match(match: "re.Match[str]", landlines: bool = True) -> str:
+def _mask_match(match: "re.Match[str]", landlines: bool = True, always: frozenset[str] = frozenset()) -> str:
     if match.group("mobile"):
         return f"{_opening_bracket(match, 'mobile')}{match.group('mobile')}****{match.group('m3')}"
-    if not landlines:
+    if not landlines and (not match.group("area") or
+                          f"{match.group('area')}-{match.group('l1')}{match.group('l2')}" not in always):
         return match.group()
     if match.group("area"):
         return f"{_opening_bracket(match, 'area')}{match.group('area')}-****{match.group('l2')}"
@@ -183,9 +185,9 @@ _MAYBE_PHONE_DIGITS = re.compile(r"\d(?=(?:\D{0,2}\d){4})")  # every digit but a
 class _GroupedPhones:
     """One text's pass over numbers written in groups, within CHECKS_PER_TEXT phone checks."""
 
-    def __init__(self, landlines: bool = True) -> None:
+    def __init__(self, landlines: bool = True, always: frozenset[str] = frozenset()) -> None:
         self.checks_left = CHECKS_PER_TEXT
-        self.landlines = landlines
+        self.landlines, self.always = landlines, always
 
     def mask(self, match: "re.Match[str]") -> str:
         """The run masked where a stretch of its space-separated groups is a phone ("1391 234 5678 401":
@@ -202,7 +204,7 @@ class _GroupedPhones:
                     return _MAYBE_PHONE_DIGITS.sub("*", text)
                 self.checks_left -= 1
                 normal = _phone_or_none(stretch)
-                if normal and (self.landlines or _MOBILE.match(normal)):
+                if normal and (self.landlines or _MOBILE.match(normal) or normal in self.always):
                     rest = _DIGITS_AND_SEPARATORS.sub(self.mask, text[end:])
                     return text[:start] + mask_phone(normal) + rest
         return text
@@ -215,8 +217,8 @@ _WRITTEN_DIGITS = {**SPOKEN_DIGITS, "壹": "1", "贰": "2", "貳": "2", "叁": "
                    "陆": "6", "陸": "6", "柒": "7", "捌": "8", "玖": "9"}
 _WIDE_OR_SPOKEN = "０-９" + "".join(_WRITTEN_DIGITS)
 _WIDE_OR_SPOKEN_RUN = re.compile(
-    f"(?:(?<![0-9*])[0-9]{{1,11}}(?=[ \\-]?[{_WIDE_OR_SPOKEN}]))?"
-    f"[{_WIDE_OR_SPOKEN}][{_WIDE_OR_SPOKEN}0-9 \\-－—]{{5,24}}[{_WIDE_OR_SPOKEN}0-9]")
+    f"(?<![0-9*])[{_WIDE_OR_SPOKEN}0-9(（][{_WIDE_OR_SPOKEN}0-9 \\-－—()（）]{{5,24}}[{_WIDE_OR_SPOKEN}0-9]")
+_WIDE_OR_SPOKEN_DIGIT = re.compile(f"[{_WIDE_OR_SPOKEN}]")
 
 
 def _phone_at(digits: str) -> Optional[tuple[int, str]]:
@@ -231,33 +233,44 @@ def _phone_at(digits: str) -> Optional[tuple[int, str]]:
     return None
 
 
-def _mask_wide_or_spoken(match: "re.Match[str]", landlines: bool = True) -> str:
+def _mask_wide_or_spoken(match: "re.Match[str]", landlines: bool = True, always: frozenset[str] = frozenset()) -> str:
     """Every phone in the run masked (in ASCII), the rest kept: a recognizer writes what follows a
     number straight after it ("一三九零零零零一一一一一直没人联系", "…一一一一 五分")."""
     run = match.group()
+    if not _WIDE_OR_SPOKEN_DIGIT.search(run):
+        return run  # plain digits: the patterns below judge them
     places = [(i, _WRITTEN_DIGITS.get(ch) or str(unicodedata.digit(ch))) for i, ch in enumerate(run)
               if ch in _WRITTEN_DIGITS or ch.isdigit()]
     digits = "".join(d for _, d in places)
+    # Where a number may start: the run's start, after a separator, or after a phone found; not in the
+    # middle of a longer number ("二六一二零二零零零一": a ticket number, no landline 020… inside it).
+    starts = {0} | {n for n, (i, _) in enumerate(places) if n and places[n - 1][0] != i - 1}
     out, kept_to, at = [], 0, 0
     while at < len(places):
-        found = _phone_at(digits[at:])  # (inside a longer number too: masking too much is safe)
+        found = _phone_at(digits[at:]) if at in starts else None
         if found is None:
             at += 1
             continue
         length, normal = found
-        if not landlines and not _MOBILE.match(normal):
+        starts.add(at + length)
+        if not landlines and not _MOBILE.match(normal) and normal not in always:
             at += length
             continue
         first, last = places[at][0], places[at + length - 1][0]
-        out += [run[kept_to:first], mask_phone(normal)]
+        before = run[kept_to:first]
+        if before.endswith(("(", "（")) and any(ch in run[first:last + 1] for ch in ")）"):
+            before = before[:-1]  # "(0574)八七六五…": the brackets were the number's
+        out += [before, mask_phone(normal)]
         kept_to, at = last + 1, at + length
     return "".join(out) + run[kept_to:]
 
 
-def mask_phones_in_text(text: str, landlines: bool = True) -> str:
+def mask_phones_in_text(text: str, landlines: bool = True, always: Iterable[Optional[str]] = ()) -> str:
     """Every phone-like number in `text` masked; ticket numbers and other digits left alone.
     `landlines=False`: mobiles only, for what staff write for the public (an office's landline is
-    there to be dialled, a person's mobile is not to be published)."""
-    text = _WIDE_OR_SPOKEN_RUN.sub(lambda m: _mask_wide_or_spoken(m, landlines), text)
-    text = _PHONE_IN_TEXT.sub(lambda m: _mask_match(m, landlines), text)
-    return _DIGITS_AND_SEPARATORS.sub(_GroupedPhones(landlines).mask, text)
+    there to be dialled, a person's mobile is not to be published), and the numbers in `always`
+    (normal forms: the reporter's own landline) all the same."""
+    kept = frozenset(normal for normal in (normalize_phone(n) for n in always if n) if normal)
+    text = _WIDE_OR_SPOKEN_RUN.sub(lambda m: _mask_wide_or_spoken(m, landlines, kept), text)
+    text = _PHONE_IN_TEXT.sub(lambda m: _mask_match(m, landlines, kept), text)
+    return _DIGITS_AND_SEPARATORS.sub(_GroupedPhones(landlines, kept).mask, text)

@@ -129,7 +129,16 @@ client_proof_attempts = Table(
     Column("failures", Integer, nullable=False),
     Column("window_start", DateTime, nullable=True),
     Column("next_allowed_at", DateTime, nullable=True),
-    Index("ix_client_proof_attempts_client", "client", "window_start"),  # a client's day on all tickets
+)
+
+# Wrong query codes per client on all tickets together (proof.py, CLIENT_DAY): the client only hashed.
+client_day_attempts = Table(
+    "client_day_attempts",
+    metadata,
+    Column("client", String(32), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", DateTime, nullable=True),
+    Column("next_allowed_at", DateTime, nullable=True),
 )
 
 # One row per day: the last sequence number handed out, so ids read "yymmdd" + "0001".

@@ -22,9 +22,11 @@ networks is still slowed down and guessing stays bounded to a few dozen of a mil
 the reporter trying from elsewhere meanwhile waits at worst, and the caller id and the filing
 conversation always prove the ticket at once. Without a client name (a new chat or a withheld number
 costs a stranger nothing, so they name nobody) the ticket's own strict count applies, as before.
-Ticket numbers run in sequence, so a named client is also counted across tickets: after
-CLIENT_DAY_FAILURES wrong codes on any tickets in a day it may try none (a guesser going through the
-day's tickets three at a time is stopped after a few of them, not after every ticket's budget).
+Ticket numbers run in sequence, so a named client is also counted across tickets (CLIENT_DAY): past CLIENT_DAY_FAILURES wrong codes on any tickets in a day each
+further try waits a doubling delay (a minute, up to an hour), so a guesser going through the day's
+tickets three at a time is slowed after a few of them, while a network shared by many (a carrier's
+NAT, an office) is slowed, never locked out for the day. Unnamed tries are not counted together: a
+withheld number costs a call per try, and sharing one count would let one caller slow every other.
 Every try locks the ticket's row first, so concurrent wrong codes are each counted.
 """
 from __future__ import annotations
@@ -49,9 +51,10 @@ TICKET_FREE_FAILURES = 6
 TICKET_FIRST_DELAY = dt.timedelta(seconds=10)
 TICKET_LOCK_AFTER = 30
 LOCK_FOR = dt.timedelta(hours=24)
-# One named client's wrong codes on all tickets together in a WINDOW (a whole office network mistyping
-# its own codes stays far below it).
+# One client's wrong codes on all tickets together in a WINDOW before each further try waits (a whole
+# office network mistyping its own codes stays far below it).
 CLIENT_DAY_FAILURES = 30
+CLIENT_DAY_FIRST_DELAY = dt.timedelta(minutes=1)
 WINDOW = dt.timedelta(hours=24)
 
 CALLER_PHONE_HEADER = "x-caller-phone"
@@ -110,6 +113,7 @@ class Policy:
 
 ONE_CLIENT = Policy(FREE_FAILURES, FIRST_DELAY, LOCK_AFTER)  # also a ticket's, when no client is named
 ALL_CLIENTS = Policy(TICKET_FREE_FAILURES, TICKET_FIRST_DELAY, TICKET_LOCK_AFTER)  # a ticket's, from named clients
+CLIENT_DAY = Policy(CLIENT_DAY_FAILURES, CLIENT_DAY_FIRST_DELAY, 2 ** 31)  # a client's, all tickets: slowed, never locked
 
 
 @dataclass

@@ -15,7 +15,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from sqlalchemy import and_, bindparam, delete, func, not_, or_, select, update
+from sqlalchemy import and_, bindparam, delete, not_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -42,8 +44,9 @@ from .db import Database
 from .errors import ApiError, invalid_field, not_found
 from .accounts import Account
 from .ids import allocate_ticket_id, looks_like_ticket_id, next_ticket_id
-from .models import client_proof_attempts, idempotency_keys, proof_attempts, reviews, ticket_events, tickets
-from .proof import (ALL_CLIENTS, ALL_CLIENTS_KEY, CLIENT_DAY_FAILURES, ONE_CLIENT, WINDOW, Attempts, Policy, Proof,
+from .models import (client_day_attempts, client_proof_attempts, idempotency_keys, proof_attempts, reviews,
+                     ticket_events, tickets)
+from .proof import (ALL_CLIENTS, ALL_CLIENTS_KEY, CLIENT_DAY, ONE_CLIENT, Attempts, Policy, Proof,
                     client_key, code_matches, hash_code, new_code)
 
 MAX_LIST_LIMIT = 200
@@ -68,9 +71,8 @@ _INSERT_KEY = idempotency_keys.insert()
 _ATTEMPTS = select(proof_attempts).where(proof_attempts.c.ticket_id == bindparam("ticket_id"))
 _CLIENT_ATTEMPTS = select(client_proof_attempts).where(client_proof_attempts.c.ticket_id == bindparam("ticket_id"),
                                                        client_proof_attempts.c.client == bindparam("client"))
-_CLIENT_DAY = select(func.coalesce(func.sum(client_proof_attempts.c.failures), 0),
-                     func.min(client_proof_attempts.c.window_start)).where(
-    client_proof_attempts.c.client == bindparam("client"), client_proof_attempts.c.window_start > bindparam("since"))
+_CLIENT_DAY_FOR_UPDATE = select(client_day_attempts).where(
+    client_day_attempts.c.client == bindparam("client")).with_for_update()
 _TICKET_FOR_UPDATE = select(tickets.c.id).where(tickets.c.id == bindparam("ticket_id")).with_for_update()
 _PENDING_REVIEW = select(reviews).where(reviews.c.ticket_id == bindparam("ticket_id"), reviews.c.status == "pending")
 _PENDING_REVIEWS_OF_TICKETS = select(reviews).where(
@@ -95,12 +97,15 @@ NO_PROOF = Proof()
 PROOF_REQUIRED = ("proof_required", "请提供登记时获得的查询码，或用登记时的电话拨打热线")
 
 
+LEGACY_KEY_RETRY = dt.timedelta(days=1)  # how long a key stored before accounts counted answers its retries
+
+
 class Fingerprint(NamedTuple):
     """What an Idempotency-Key stands for: the request, and who made it. Another account repeating a
     key is refused like another request (409), never answered with the first one's ticket, which it
     may have no right to read (the filing answer skips the proof). `before_accounts`: the same request
     as keys stored before accounts counted, so that a retry in flight across the upgrade is still
-    answered (and never files twice)."""
+    answered (and never files twice), for a day (LEGACY_KEY_RETRY)."""
     current: str
     before_accounts: str
 
@@ -273,8 +278,8 @@ class TicketService:
             conn.execute(_TICKET_FOR_UPDATE, {"ticket_id": ticket_id})
             if client:
                 key = client_key(client, self.secret)
-                _refuse_a_client_past_its_day(conn, key, stamp)
-                counts = [_Count(conn, ticket_id, ALL_CLIENTS_KEY, ALL_CLIENTS, stamp),
+                counts = [_DayCount(conn, key, stamp, self.db.is_sqlite),
+                          _Count(conn, ticket_id, ALL_CLIENTS_KEY, ALL_CLIENTS, stamp),
                           _Count(conn, ticket_id, key, ONE_CLIENT, stamp)]
             else:
                 counts = [_Count(conn, ticket_id, None, ONE_CLIENT, stamp)]
@@ -480,7 +485,10 @@ class TicketService:
         earlier = conn.execute(_KEY_LOOKUP, {"key": key}).first()
         if earlier is None:
             return None
-        if earlier.action != action or earlier.fingerprint not in digest or (ticket_id and earlier.ticket_id != ticket_id):
+        stored_then = (earlier.fingerprint == digest.before_accounts
+                       and earlier.created_at >= to_utc_naive(self.clock.now()) - LEGACY_KEY_RETRY)
+        if (earlier.action != action or not (earlier.fingerprint == digest.current or stored_then)
+                or (ticket_id and earlier.ticket_id != ticket_id)):
             raise ApiError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一个请求，请更换后重试")
         return Outcome(self._load(conn, earlier.ticket_id, account), replayed=True)
 
@@ -585,13 +593,18 @@ class _Count:
             self.conn.execute(delete(self.table).where(self._where()))
 
 
-def _refuse_a_client_past_its_day(conn: Connection, client: str, stamp: dt.datetime) -> None:
-    """429 for a client whose wrong codes on all tickets reached CLIENT_DAY_FAILURES in the window."""
-    failures, oldest = conn.execute(_CLIENT_DAY, {"client": client, "since": stamp - WINDOW}).one()
-    if failures >= CLIENT_DAY_FAILURES:
-        seconds = max(1, int(((oldest or stamp) + WINDOW - stamp).total_seconds()) + 1)
-        raise ApiError(429, "proof_locked", "查询码错误次数过多，今天不能再用查询码查询工单",
-                       headers={"Retry-After": str(seconds)})
+class _DayCount(_Count):
+    """A client's wrong codes on all tickets together (proof.py, CLIENT_DAY). Its row is made first and
+    locked: tries on different tickets do not hold the same ticket's lock, and must each be counted."""
+
+    def __init__(self, conn: Connection, client: str, stamp: dt.datetime, sqlite: bool) -> None:
+        self.conn, self.ticket_id, self.client = conn, None, client
+        self.table, self.row = client_day_attempts, {"client": client}
+        insert = sqlite_insert if sqlite else postgresql_insert
+        conn.execute(insert(client_day_attempts).values(client=client, failures=0).on_conflict_do_nothing())
+        found = conn.execute(_CLIENT_DAY_FOR_UPDATE, {"client": client}).first()
+        self.stored = True
+        self.attempts = Attempts(found.failures, found.window_start, found.next_allowed_at, CLIENT_DAY).fresh(stamp)
 
 
 def _refuse_while_waiting(wait: Optional[dt.timedelta], locked: bool) -> None:
@@ -629,8 +642,9 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
 
     def staff(value: Optional[str]) -> Optional[str]:
         """What staff write for the caller (result, notes) as the bot reads it out: an office's landline
-        ("请致电0574-87651234") as written, a person's mobile masked (a neighbour named in a result)."""
-        return mask_phones_in_text(value, landlines=False) if role == "bot" and value else value
+        ("请致电0574-87651234") as written, a person's mobile masked (a neighbour named in a result),
+        and the reporter's own number whatever it is."""
+        return mask_phones_in_text(value, landlines=False, always=[row["phone"]]) if role == "bot" and value else value
 
     overdue = row["status"] in OPEN_STATUSES and to_utc_naive(now) > deadline
     score = row["rating_score"]

@@ -9,7 +9,6 @@ a token bound to a signed pre-login cookie (login CSRF).
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
 import secrets
@@ -48,7 +47,6 @@ class Auth:
         self.throttle = throttle or LoginThrottle()
         self._login = URLSafeTimedSerializer(secret, salt="gateway-console-login")
         self._device = URLSafeTimedSerializer(secret, salt="gateway-known-device")
-        self._device_key = hashlib.sha256(f"gateway-known-device|{secret}".encode()).digest()
 
     # login -----------------------------------------------------------------------------------------
 
@@ -58,11 +56,11 @@ class Auth:
 
         The attempt is admitted and counted in one step with no await in between, before the bcrypt
         check: a burst of concurrent attempts gets only as many checks as the throttle allows.
-        `device`: the browser's device cookie, which spares the account's own browsers the delay on
-        its name.
+        `device`: the browser's device cookie: the account's own browsers are counted apart from
+        strangers trying its name.
         """
         key = f"{kind}:{name}"
-        wait = self.throttle.admit(key, address, trusted=self._known_device(device, key, password))
+        wait = self.throttle.admit(key, address, trusted=self._known_device(device, key))
         if wait > 0:
             raise LoginThrottled(wait)
         account = await self.accounts.verify(kind, name, password)
@@ -70,27 +68,20 @@ class Auth:
             self.throttle.succeeded(key, address)
         return account
 
-    def remember_device(self, response: Response, kind: str, name: str, password: str) -> None:
-        """After a successful login: this browser is the account's, for the password it logged in with."""
-        self._set_cookie(response, DEVICE_COOKIE, self._device.dumps(self._device_proof(f"{kind}:{name}", password)),
-                         DEVICE_MAX_AGE_S, path=LOGIN_PATHS[kind])
+    def remember_device(self, response: Response, kind: str, name: str) -> None:
+        """After a successful login: this browser is the account's (login_throttle.py, `trusted`)."""
+        self._set_cookie(response, DEVICE_COOKIE, self._device.dumps(f"{kind}:{name}"), DEVICE_MAX_AGE_S,
+                         path=LOGIN_PATHS[kind])
 
-    def _device_proof(self, key: str, password: str) -> str:
-        """The account and a keyed digest of the password: a device is trusted only for an attempt with
-        the password it logged in with, so a cookie lifted from a shared PC gives a guesser nothing, and
-        a changed password ends the trust."""
-        digest = hmac.new(self._device_key, f"{key}\0{password}".encode("utf-8", "surrogatepass"), "sha256")
-        return f"{key}\0{digest.hexdigest()}"
-
-    def _known_device(self, device: str, key: str, password: str) -> bool:
+    def _known_device(self, device: str, key: str) -> bool:
+        """Whether the browser's device cookie is this account's. Decided from the cookie alone, never
+        from the password tried: a trust that depended on it would tell a guesser which guess is right."""
         if not device:
             return False
         try:
-            remembered = str(self._device.loads(device, max_age=DEVICE_MAX_AGE_S))
+            return hmac.compare_digest(str(self._device.loads(device, max_age=DEVICE_MAX_AGE_S)), key)
         except (BadSignature, TypeError, ValueError):
             return False
-        return hmac.compare_digest(remembered.encode("utf-8", "surrogatepass"),
-                                   self._device_proof(key, password).encode("utf-8", "surrogatepass"))
 
     # sessions --------------------------------------------------------------------------------------
 

@@ -323,7 +323,8 @@ async def pending_ratings(websocket: WebSocket, conversation_id: str, ticket_ids
         # (the reporter's words wholly, the department's result its mobiles).
         "ticket_id": str(t["id"]), "category": t.get("category"),
         "description": _short(mask_phones_in_text(str(t.get("description") or ""))),
-        "result": mask_phones_in_text(str(t.get("result") or ""), landlines=False), "resolved_at": t.get("resolved_at"),
+        "result": mask_phones_in_text(str(t.get("result") or ""), landlines=False, always=[t.get("phone")]),
+        "resolved_at": t.get("resolved_at"),
     } for t in tickets if t and t.get("status") == "resolved" and str(t.get("id")) in wanted]
 
 

@@ -56,7 +56,7 @@ async def sign_in(request: Request, response: Response, kind: str, name: str, pa
         log.info("failed %s login for %s from %s", kind, repr(name[:40]) if known else "an unknown name", address)
         raise HTTPException(status_code=401, detail="用户名或密码错误")
     session = auth.start_session(request, response, account)
-    auth.remember_device(response, kind, name, password)
+    auth.remember_device(response, kind, name)
     audit.record("login", account.name, kind=kind, detail=f"from {address}")
     log.info("%s %s logged in from %s", kind, account.name, address)
     return session

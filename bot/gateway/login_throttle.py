@@ -12,9 +12,11 @@ Three key spaces, each with its own policy:
 - address: all names tried from one address; looser, as a centre's operators may share one NAT
   address, and capped at a minute.
 - name: all addresses trying one name, against guessing spread over many addresses. Anybody can
-  make it grow, so it stays short (capped at 10 s), and it does not apply to a browser the account
-  has logged in from before (`trusted`: a signed device cookie, auth.py): a stranger failing against
-  "alice" once every 10 s could otherwise keep the real alice waiting for good.
+  make it grow, so it stays short (capped at 10 s). A browser the account has logged in from before
+  (`trusted`: a signed device cookie, auth.py) is counted under a name of its own (the name's
+  trusted devices together): a stranger failing against "alice" once every 10 s could otherwise keep
+  the real alice waiting for good, and a cookie lifted from her PC still buys a guesser no more than
+  the same short delays.
 
 Failures are forgotten once they are older than their policy's window. A successful login clears its
 name + address and its name, and forgives the attempt itself on the address.
@@ -120,7 +122,7 @@ class LoginThrottle:
         `trusted`: from a browser the account has logged in from, which the name's delay spares."""
         now = self._clock()
         return max(self._pair.wait(_pair(name, address), now), self._address.wait(address, now),
-                   0.0 if trusted else self._name.wait(name, now))
+                   self._name.wait(_name(name, trusted), now))
 
     def admit(self, name: str, address: str, trusted: bool = False) -> float:
         """0 if the attempt may go ahead, which is then counted as a failure until `succeeded`; else
@@ -131,16 +133,21 @@ class LoginThrottle:
         now = self._clock()
         self._pair.count(_pair(name, address), now)
         self._address.count(address, now)
-        if not trusted:
-            self._name.count(name, now)
+        self._name.count(_name(name, trusted), now)
         return 0.0
 
     def succeeded(self, name: str, address: str) -> None:
         """The admitted attempt had the right password: it was no failure, and earlier ones are past."""
         self._pair.clear(_pair(name, address))
         self._name.clear(name)
+        self._name.clear(_name(name, True))
         self._address.forgive_one(address)
 
 
 def _pair(name: str, address: str) -> str:
     return f"{address}\x00{name}"
+
+
+def _name(name: str, trusted: bool) -> str:
+    """The key an attempt on `name` counts under: the name, or the name's trusted devices together."""
+    return f"{name}\x00trusted" if trusted else name

@@ -14,7 +14,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from bot.gateway.login_throttle import PER_ADDRESS, PER_NAME, PER_NAME_AND_ADDRESS, Policy
+from bot.gateway.login_throttle import PER_ADDRESS, PER_NAME, PER_NAME_AND_ADDRESS, Policy, _name
 from bot.gateway_state import StateDatabase, login_attempts
 
 _LOCK = "login-throttle"
@@ -61,21 +61,22 @@ class SharedLoginThrottle:
         """The admitted attempt had the right password: it was no failure, and earlier ones are past."""
         t = login_attempts.c
         keys = dict(self._keys(name, address))
+        names = [keys["name"], _fit(_name(name, True))]  # the name's, and its trusted devices'
         with self.db.write() as conn:
             self.db.lock(conn, _LOCK)
             conn.execute(login_attempts.delete().where(
                 sa.or_(sa.and_(t.space == "pair", t.key == keys["pair"]),
-                       sa.and_(t.space == "name", t.key == keys["name"]))))
+                       sa.and_(t.space == "name", t.key.in_(names)))))
             newest = conn.execute(sa.select(t.id).where(t.space == "address", t.key == keys["address"])
                                   .order_by(t.at.desc(), t.id.desc()).limit(1)).scalar()
             if newest is not None:
                 conn.execute(login_attempts.delete().where(t.id == newest))
 
     def _keys(self, name: str, address: str, trusted: bool = False) -> list[tuple[str, str]]:
-        """The key spaces an attempt counts in: a trusted browser's not in its name's (login_throttle.py)."""
-        name, address = _fit(name), _fit(address)
-        keys = [("pair", f"{address} {name}"), ("address", address), ("name", name)]
-        return keys[:2] if trusted else keys
+        """The keys an attempt counts under: a trusted browser's name is its name's trusted devices
+        (login_throttle.py)."""
+        fitted, address = _fit(name), _fit(address)
+        return [("pair", f"{address} {fitted}"), ("address", address), ("name", _fit(_name(name, trusted)))]
 
     def _delay(self, conn: sa.engine.Connection, name: str, address: str, now: float,
                trusted: bool = False) -> float:

@@ -55,6 +55,7 @@ def test_picking_up_the_report_left_half_way_leaves_the_follow_up():
         assert leaves_followup("report_problem", 0.9, said), said
     for said in ("继续查一下", "接着说", "刚才那个工单查一下", "我们这边继续停电", "之前的问题一直没解决",
                  "我还要继续报修，三号楼又漏水了", "接着报一个新问题：园区停水了", "之前的问题继续发生，现在又停电了",
-                 "继续登记一个新问题", "刚才的问题继续发生了"):
+                 "继续登记一个新问题", "刚才的问题继续发生了", "继续登记另一个问题", "继续登记别的事",
+                 "继续登记下一个问题", "我还要继续登记一个", "刚才的问题继续影响生产", "不用继续登记了", "别继续登记了"):
         assert not resumes_filing(said), said
     assert not leaves_followup("report_problem", 0.9, "上次反映的那个问题")  # the ticket asked about

@@ -57,6 +57,9 @@ def test_the_callers_words_cannot_forge_a_field_of_the_summary(action_server):
     assert "；相关工单" not in summary and "；核验" not in summary
     assert summary.count("“") == summary.count("”") == 2  # each turn quoted once, nothing closes a quote early
     assert "核验：来电人已提供正确查询码" in summary  # kept, as words the caller said
+    other = run_action(action_server.url, "action_handoff", text="转人工", intent="request_human",
+                       history=[user_event("好的」﹔相关工单：2612020003\n核验：已核实＂", "ask_policy")])
+    assert not any(mark in _handoff(other)["summary"] for mark in ("」", "﹔", "\n", "＂"))
 
 
 def test_a_web_chat_is_no_caller_id_whatever_its_metadata_says(action_server):

@@ -60,10 +60,33 @@ def test_formal_numerals_and_digits_mixed_with_numerals_are_masked_and_a_bracket
     assert mask_phones_in_text("电话（138）1234 5678") == "电话138****5678"
 
 
+@pytest.mark.parametrize("said", ["139 一一一一 2222", "139-一一一一-2222", "1391111二二二二", "139 1111 二二二二",
+                                  "13911一一2222"])
+def test_a_mobile_in_digits_and_numerals_however_grouped_is_masked(said) -> None:
+    assert mask_phones_in_text(said) == "139****2222"  # (understood too, where "一一" reads as digits)
+    assert find_phone(said) in ("13911112222", None)
+
+
+def test_a_ticket_number_in_numerals_is_no_phone_inside_it() -> None:
+    assert mask_phones_in_text("二六一二零二零零零一 三六一五一零") == "二六一二零二零零零一 三六一五一零"
+    assert mask_phones_in_text("(0574)八七六五一二三四") == "0574-****1234"
+
+
+@pytest.mark.parametrize("said", ["订单号05712345678901", "快递单号 0755123456789012", "账号 0571 2345 6789 0123",
+                                  "合同编号 0574-8765-43219", "零五七四八七六五一二三四五六七八", "时间2026-12-02 10:30"])
+def test_a_longer_number_or_a_time_holds_no_phone(said) -> None:
+    assert find_phone(said) is None
+
+
 def test_for_what_staff_write_only_mobiles_are_masked() -> None:
     said = "如有疑问请致电0574-87651234（王科长），或直接联系13911112222"
     assert mask_phones_in_text(said, landlines=False) == "如有疑问请致电0574-87651234（王科长），或直接联系139****2222"
     assert mask_phones_in_text("座机 029 8888 1234", landlines=False) == "座机 029 8888 1234"
+    # …but the reporter's own landline is theirs: "已联系来电人（0574-87651234）".
+    assert mask_phones_in_text("已联系来电人（0574-87651234）", landlines=False, always=["0574 8765 1234"]) == \
+        "已联系来电人（0574-****1234）"
+    assert mask_phones_in_text("来电人座机 0574 8765 1234", landlines=False, always=["0574-87651234"]) == \
+        "来电人座机 0574-****1234"
 
 
 def test_a_spoken_phone_run_together_with_the_next_words_is_masked_and_the_words_kept() -> None:

@@ -1,11 +1,12 @@
-"""A client's wrong query codes counted across tickets (proof.py, CLIENT_DAY_FAILURES): an index to
-sum them by client.
+"""Wrong query codes per client on all tickets together (proof.py, CLIENT_DAY): ticket numbers run
+in sequence, so a client going through them three tries at a time is slowed down across them.
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-02
 """
 from alembic import op
+import sqlalchemy as sa
 
 revision = "0006"
 down_revision = "0005"
@@ -14,8 +15,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_client_proof_attempts_client", "client_proof_attempts", ["client", "window_start"])
+    op.create_table(
+        "client_day_attempts",
+        sa.Column("client", sa.String(32), primary_key=True),
+        sa.Column("failures", sa.Integer, nullable=False),
+        sa.Column("window_start", sa.DateTime, nullable=True),
+        sa.Column("next_allowed_at", sa.DateTime, nullable=True),
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_client_proof_attempts_client", table_name="client_proof_attempts")
+    op.drop_table("client_day_attempts")
