@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import socket
+from functools import lru_cache
 from typing import Mapping, Optional
 
 
@@ -51,9 +53,16 @@ def from_a_browser(headers: Mapping[str, str]) -> bool:
         name = host[1:].split("]", 1)[0]
     else:
         name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    # This machine by address (loopback, or the any-address a client may dial), never by a name that
-    # someone else's DNS may have rebound to 127.0.0.1.
-    return not (is_loopback(name) or name in ("0.0.0.0", "::"))
+    # This machine by address (loopback, or the any-address a client may dial) or by its own name,
+    # never by a name that someone else's DNS may have rebound to 127.0.0.1.
+    return not (is_loopback(name) or name in ("0.0.0.0", "::") or name.lower() in _own_names())
+
+
+@lru_cache(maxsize=1)
+def _own_names() -> frozenset[str]:
+    """This machine's host names (what /etc/hosts maps to 127.0.1.1 on Debian)."""
+    name = socket.gethostname()  # (not getfqdn: a DNS lookup, which may hang where there is none)
+    return frozenset({name.lower(), name.split(".", 1)[0].lower()} if name else ())
 
 
 def allowed(configured_token: str, presented_token: Optional[str], peer: Optional[str],

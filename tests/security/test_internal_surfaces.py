@@ -129,7 +129,7 @@ def test_a_browser_on_this_machine_is_no_loopback_caller(headers) -> None:
 def test_the_projects_own_clients_are_loopback_callers() -> None:
     for headers in ({"Host": "127.0.0.1:5005", "Content-Type": "application/json"}, {"Host": "localhost:5005"},
                     {"Host": "[::1]:5005"}, {"Host": "127.0.0.1:5005", "Content-Type": "application/x-www-form-urlencoded"},
-                    {}):
+                    {"Host": f"{socket.gethostname()}:5005"}, {}):
         assert allowed("", None, "127.0.0.1", headers), headers
 
 
