@@ -450,6 +450,31 @@ def details_for_a_report(tracker: Tracker, text: str) -> dict[str, str]:
     return noted
 
 
+def introduces_caller(text: str) -> bool:
+    """"我叫钱多多", "电话13605781234": the caller says who they are, whatever the NLU made of it (a
+    name such as 钱多多 reads like money talk to it)."""
+    said = clean(text)
+    if _CALLER_NAMED.search(said):
+        return True
+    phone = find_phone(said)
+    return bool(phone) and len(re.sub(r"[\d\s\-+]|电话|手机|号码|我的|是|：|:|，|,", "", said)) <= 2
+
+
+class OutOfScope(Action):
+    """Something the hotline does not handle, unless it is the caller saying who they are before the
+    report (kept for it, as a detail said anywhere else is)."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        text = latest_text(tracker)
+        noted = details_for_a_report(tracker, text) if introduces_caller(text) else {}
+        dispatcher.utter_message(response="utter_detail_noted" if noted else "utter_out_of_scope")
+        return [SlotSet(slot, value) for slot, value in noted.items()]
+
+
 class LeaveFollowup(Action):
     """The caller left the follow-up half-way (a new report, goodbye): forget its question, and a
     ticket named but never proved, so that nothing later (a handoff summary) carries it."""

@@ -211,3 +211,16 @@ def test_contact_details_said_before_the_report_are_kept_for_it(action_server, s
 def test_a_detail_that_is_no_contact_detail_gets_the_question_what_the_caller_wants(action_server):
     result = run_action(action_server.url, "action_route_detail", text="西安", intent="inform", slots={})
     assert responses(result) == ["utter_how_can_i_help"] and slot_events(result) == {}
+
+
+@pytest.mark.parametrize("said, slots", [("我叫钱多多", {"contact_name": "钱多多"}),
+                                         ("电话13605781234", {"phone": "13605781234"})])
+def test_a_caller_saying_who_they_are_is_noted_whatever_the_nlu_made_of_it(action_server, said, slots):
+    result = run_action(action_server.url, "action_out_of_scope", text=said, intent="out_of_scope")
+    assert responses(result) == ["utter_detail_noted"] and slot_events(result) == slots
+
+
+def test_what_the_hotline_does_not_handle_is_still_said_so(action_server):
+    for said in ("帮我订一张去上海的火车票", "查一下13605781234是谁的号码，他欠我钱"):
+        result = run_action(action_server.url, "action_out_of_scope", text=said, intent="out_of_scope")
+        assert responses(result) == ["utter_out_of_scope"] and slot_events(result) == {}
