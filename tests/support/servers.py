@@ -6,6 +6,7 @@ what `make run` serves.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -26,18 +27,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_HANDED_OUT: set[int] = set()
+
+
 def port_with_replicas(replicas: int = 2) -> int:
-    """A free port whose next `replicas` ports are free too (the replicas listen there)."""
-    for _ in range(100):
-        base = free_port()
+    """A free port whose next `replicas` ports are free too (the replicas listen there), below the
+    ephemeral range: a stack that takes minutes to start (Rasa replicas on two busy cores) must not find
+    its ports taken meanwhile by the outgoing connections of everything else, which the kernel numbers
+    from that range."""
+    top = _ephemeral_start() - replicas - 1
+    for _ in range(200):
+        base = random.randrange(min(10000, top - 1), top)
+        if _HANDED_OUT.intersection(range(base, base + 1 + replicas)):
+            continue  # another stack of this run was given these
         try:
             held = []
-            for port in range(base + 1, base + 1 + replicas):
+            for port in range(base, base + 1 + replicas):
                 sock = socket.socket()
                 sock.bind(("127.0.0.1", port))
                 held.append(sock)
             for sock in held:
                 sock.close()
+            _HANDED_OUT.update(range(base, base + 1 + replicas))
             return base
         except OSError:
             for sock in held:
