@@ -138,12 +138,18 @@ def _opening_bracket(match: "re.Match[str]", group: str) -> str:
     return before[-1] if before.endswith(("(", "（")) and after not in (")", "）") else ""
 
 
+def _to_mask(normal: str, landlines: bool, always: frozenset[str]) -> bool:
+    """Whether a phone found (in normal form) is masked: every one, or with `landlines` off mobiles and
+    the numbers in `always` only (see mask_phones_in_text)."""
+    return landlines or bool(_MOBILE.match(normal)) or normal in always
+
+
 def _mask_match(match: "re.Match[str]", landlines: bool = True, always: frozenset[str] = frozenset()) -> str:
     if match.group("mobile"):
         return f"{_opening_bracket(match, 'mobile')}{match.group('mobile')}****{match.group('m3')}"
-    if not landlines and (not match.group("area") or
-                          f"{match.group('area')}-{match.group('l1')}{match.group('l2')}" not in always):
-        return match.group()
+    if not landlines and not (match.group("area") and _to_mask(
+            f"{match.group('area')}-{match.group('l1')}{match.group('l2')}", landlines, always)):
+        return match.group()  # (a local number without area code is no one's to tell apart)
     if match.group("area"):
         return f"{_opening_bracket(match, 'area')}{match.group('area')}-****{match.group('l2')}"
     return f"****{match.group('l4')}"
@@ -204,7 +210,7 @@ class _GroupedPhones:
                     return _MAYBE_PHONE_DIGITS.sub("*", text)
                 self.checks_left -= 1
                 normal = _phone_or_none(stretch)
-                if normal and (self.landlines or _MOBILE.match(normal) or normal in self.always):
+                if normal and _to_mask(normal, self.landlines, self.always):
                     rest = _DIGITS_AND_SEPARATORS.sub(self.mask, text[end:])
                     return text[:start] + mask_phone(normal) + rest
         return text
@@ -217,8 +223,9 @@ _WRITTEN_DIGITS = {**SPOKEN_DIGITS, "壹": "1", "贰": "2", "貳": "2", "叁": "
                    "陆": "6", "陸": "6", "柒": "7", "捌": "8", "玖": "9"}
 _WIDE_OR_SPOKEN = "０-９" + "".join(_WRITTEN_DIGITS)
 _WIDE_OR_SPOKEN_RUN = re.compile(
-    f"(?<![0-9*])[{_WIDE_OR_SPOKEN}0-9(（][{_WIDE_OR_SPOKEN}0-9 \\-－—()（）]{{5,24}}[{_WIDE_OR_SPOKEN}0-9]")
-_WIDE_OR_SPOKEN_DIGIT = re.compile(f"[{_WIDE_OR_SPOKEN}]")
+    f"(?<![0-9*])(?=[0-9 \\-－—()（）]{{0,24}}[{_WIDE_OR_SPOKEN}])"  # (plain ASCII runs are the patterns' below)
+    f"[{_WIDE_OR_SPOKEN}0-9(（][{_WIDE_OR_SPOKEN}0-9 \\-－—()（）]{{5,24}}[{_WIDE_OR_SPOKEN}0-9]")
+_WIDE_OR_SPOKEN_DIGIT = re.compile(f"[{_WIDE_OR_SPOKEN}]")  # the cheap test first: most log lines have none
 
 
 def _phone_at(digits: str) -> Optional[tuple[int, str]]:
@@ -237,8 +244,6 @@ def _mask_wide_or_spoken(match: "re.Match[str]", landlines: bool = True, always:
     """Every phone in the run masked (in ASCII), the rest kept: a recognizer writes what follows a
     number straight after it ("一三九零零零零一一一一一直没人联系", "…一一一一 五分")."""
     run = match.group()
-    if not _WIDE_OR_SPOKEN_DIGIT.search(run):
-        return run  # plain digits: the patterns below judge them
     places = [(i, _WRITTEN_DIGITS.get(ch) or str(unicodedata.digit(ch))) for i, ch in enumerate(run)
               if ch in _WRITTEN_DIGITS or ch.isdigit()]
     digits = "".join(d for _, d in places)
@@ -253,7 +258,7 @@ def _mask_wide_or_spoken(match: "re.Match[str]", landlines: bool = True, always:
             continue
         length, normal = found
         starts.add(at + length)
-        if not landlines and not _MOBILE.match(normal) and normal not in always:
+        if not _to_mask(normal, landlines, always):
             at += length
             continue
         first, last = places[at][0], places[at + length - 1][0]
@@ -265,12 +270,24 @@ def _mask_wide_or_spoken(match: "re.Match[str]", landlines: bool = True, always:
     return "".join(out) + run[kept_to:]
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 def mask_phones_in_text(text: str, landlines: bool = True, always: Iterable[Optional[str]] = ()) -> str:
     """Every phone-like number in `text` masked; ticket numbers and other digits left alone.
     `landlines=False`: mobiles only, for what staff write for the public (an office's landline is
     there to be dialled, a person's mobile is not to be published), and the numbers in `always`
     (normal forms: the reporter's own landline) all the same."""
-    kept = frozenset(normal for normal in (normalize_phone(n) for n in always if n) if normal)
-    text = _WIDE_OR_SPOKEN_RUN.sub(lambda m: _mask_wide_or_spoken(m, landlines, kept), text)
+    kept = frozenset(normal for normal in (normalize_phone(n) for n in always if n) if normal) if always else _NONE
+    if _WIDE_OR_SPOKEN_DIGIT.search(text):
+        text = _WIDE_OR_SPOKEN_RUN.sub(lambda m: _mask_wide_or_spoken(m, landlines, kept), text)
     text = _PHONE_IN_TEXT.sub(lambda m: _mask_match(m, landlines, kept), text)
     return _DIGITS_AND_SEPARATORS.sub(_GroupedPhones(landlines, kept).mask, text)
+
+
+def mask_staff_text(text: str, reporter_phone: Optional[str]) -> str:
+    """What staff write for the caller (a result, a progress note) as the public side reads it: an
+    office's landline ("请致电0574-87651234") as written, a person's mobile masked (a neighbour named in
+    a result), and the reporter's own number whatever it is. The reporter's own words are masked
+    wholly (mask_phones_in_text)."""
+    return mask_phones_in_text(text, landlines=False, always=[reporter_phone])

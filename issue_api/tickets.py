@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from contract.phones import mask_phone, mask_phones_in_text, same_phone
+from contract.phones import mask_phone, mask_phones_in_text, mask_staff_text, same_phone
 from contract.vocabulary import (
     department_for,
     ACTION_LABELS,
@@ -641,10 +641,8 @@ def present(row: Mapping[str, Any], events: Iterable[Mapping[str, Any]], account
         return mask_phones_in_text(value) if role == "bot" and value else value
 
     def staff(value: Optional[str]) -> Optional[str]:
-        """What staff write for the caller (result, notes) as the bot reads it out: an office's landline
-        ("请致电0574-87651234") as written, a person's mobile masked (a neighbour named in a result),
-        and the reporter's own number whatever it is."""
-        return mask_phones_in_text(value, landlines=False, always=[row["phone"]]) if role == "bot" and value else value
+        """What staff write for the caller (result, notes) as the bot reads it out (mask_staff_text)."""
+        return mask_staff_text(value, row["phone"]) if role == "bot" and value else value
 
     overdue = row["status"] in OPEN_STATUSES and to_utc_naive(now) > deadline
     score = row["rating_score"]

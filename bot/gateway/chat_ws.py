@@ -31,7 +31,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from bot.event_bus import RESYNC
 from bot.router import NOTICE_CLAIMED, Router, is_claim_notice
 from contract.issue_client import IssueApiError
-from contract.phones import mask_phones_in_text
+from contract.phones import mask_phones_in_text, mask_staff_text
 from contract.replies import reply
 
 _TICKET_ID = re.compile(r"\d{8,12}")  # contract: ticket ids are 8 to 12 digits
@@ -319,11 +319,10 @@ async def pending_ratings(websocket: WebSocket, conversation_id: str, ticket_ids
         log.warning("the issue API did not answer in %.0fs: no pending ratings offered", PENDING_RATINGS_TIMEOUT)
         return []
     return [{
-        # Read with the operator's token, shown on a public page: phones masked as the bot reads them
-        # (the reporter's words wholly, the department's result its mobiles).
+        # Read with the operator's token, shown on a public page: phones masked as the bot reads them.
         "ticket_id": str(t["id"]), "category": t.get("category"),
         "description": _short(mask_phones_in_text(str(t.get("description") or ""))),
-        "result": mask_phones_in_text(str(t.get("result") or ""), landlines=False, always=[t.get("phone")]),
+        "result": mask_staff_text(str(t.get("result") or ""), t.get("phone")),
         "resolved_at": t.get("resolved_at"),
     } for t in tickets if t and t.get("status") == "resolved" and str(t.get("id")) in wanted]
 

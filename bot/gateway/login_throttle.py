@@ -119,10 +119,10 @@ class LoginThrottle:
 
     def delay(self, name: str, address: str, trusted: bool = False) -> float:
         """Seconds before an attempt for `name` from `address` may go ahead (0: now); counts nothing.
-        `trusted`: from a browser the account has logged in from, which the name's delay spares."""
+        `trusted`: from a browser the account has logged in from, counted under `name_key`."""
         now = self._clock()
         return max(self._pair.wait(_pair(name, address), now), self._address.wait(address, now),
-                   self._name.wait(_name(name, trusted), now))
+                   self._name.wait(name_key(name, trusted), now))
 
     def admit(self, name: str, address: str, trusted: bool = False) -> float:
         """0 if the attempt may go ahead, which is then counted as a failure until `succeeded`; else
@@ -133,14 +133,14 @@ class LoginThrottle:
         now = self._clock()
         self._pair.count(_pair(name, address), now)
         self._address.count(address, now)
-        self._name.count(_name(name, trusted), now)
+        self._name.count(name_key(name, trusted), now)
         return 0.0
 
     def succeeded(self, name: str, address: str) -> None:
         """The admitted attempt had the right password: it was no failure, and earlier ones are past."""
         self._pair.clear(_pair(name, address))
         self._name.clear(name)
-        self._name.clear(_name(name, True))
+        self._name.clear(name_key(name, True))
         self._address.forgive_one(address)
 
 
@@ -148,6 +148,6 @@ def _pair(name: str, address: str) -> str:
     return f"{address}\x00{name}"
 
 
-def _name(name: str, trusted: bool) -> str:
+def name_key(name: str, trusted: bool) -> str:
     """The key an attempt on `name` counts under: the name, or the name's trusted devices together."""
     return f"{name}\x00trusted" if trusted else name

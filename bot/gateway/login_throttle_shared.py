@@ -14,7 +14,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from bot.gateway.login_throttle import PER_ADDRESS, PER_NAME, PER_NAME_AND_ADDRESS, Policy, _name
+from bot.gateway.login_throttle import PER_ADDRESS, PER_NAME, PER_NAME_AND_ADDRESS, Policy, name_key
 from bot.gateway_state import StateDatabase, login_attempts
 
 _LOCK = "login-throttle"
@@ -61,7 +61,7 @@ class SharedLoginThrottle:
         """The admitted attempt had the right password: it was no failure, and earlier ones are past."""
         t = login_attempts.c
         keys = dict(self._keys(name, address))
-        names = [keys["name"], _fit(_name(name, True))]  # the name's, and its trusted devices'
+        names = [keys["name"], _fit(name_key(name, True))]  # the name's, and its trusted devices'
         with self.db.write() as conn:
             self.db.lock(conn, _LOCK)
             conn.execute(login_attempts.delete().where(
@@ -76,7 +76,7 @@ class SharedLoginThrottle:
         """The keys an attempt counts under: a trusted browser's name is its name's trusted devices
         (login_throttle.py)."""
         fitted, address = _fit(name), _fit(address)
-        return [("pair", f"{address} {fitted}"), ("address", address), ("name", _fit(_name(name, trusted)))]
+        return [("pair", f"{address} {fitted}"), ("address", address), ("name", _fit(name_key(name, trusted)))]
 
     def _delay(self, conn: sa.engine.Connection, name: str, address: str, now: float,
                trusted: bool = False) -> float:

@@ -9,7 +9,6 @@ turns up again. The widget, the user's own view, is untouched.
 """
 from __future__ import annotations
 
-import copy
 import re
 from collections import OrderedDict
 from typing import Any, Callable, Iterable
@@ -86,10 +85,10 @@ class LiveViews:
             # Without its place, or seen already or late (another gateway's event after a newer one):
             # read in the whole conversation again, as the transcript does.
             history = self._history(conversation_id, 0)
-            shown = next((m for m in masked_for_operator(history) if seq and _seq(m) == seq), None)
-            if shown is None:
-                shown = copy.deepcopy(view).shown(message)
-                shown = masked_for_operator([*history, shown])[-1]
+            if seq and any(_seq(m) == seq for m in history):
+                shown = next(m for m in masked_for_operator(history) if _seq(m) == seq)  # in its place
+            else:
+                shown = masked_for_operator([*history, message])[-1]
         else:
             if seq > view.seq + 1:
                 for earlier in self._history(conversation_id, view.seq):
