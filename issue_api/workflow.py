@@ -1,7 +1,7 @@
 """The ticket state machine: which action is allowed in which status, and where it leads.
 
     received --assign--> assigned --start--> in_progress --resolve--> resolved --rate >= 3--> closed
-                         assigned --resolve--> resolved                 resolved --rate <= 2--> in_progress (重办)
+    received/assigned --resolve--> resolved                             resolved --rate <= 2--> in_progress (重办)
     received/assigned/in_progress --cancel--> cancelled
     assigned/in_progress --assign--> assigned (改派)
 
@@ -21,7 +21,9 @@ from contract.vocabulary import OPEN_STATUSES, REWORK_MAX_SCORE, STATUS_LABELS
 TRANSITIONS: Mapping[str, Tuple[Tuple[str, ...], object]] = {
     "assign": (("received", "assigned", "in_progress"), "assigned"),
     "start": (("assigned",), "in_progress"),
-    "resolve": (("assigned", "in_progress"), "resolved"),
+    # From received too: the hotline answers a consultation on the spot (直接办结) without dispatching
+    # it; a department never sees a received ticket, so only operators and admins do this.
+    "resolve": (("received", "assigned", "in_progress"), "resolved"),
     "cancel": (OPEN_STATUSES, "cancelled"),
     "urge": (OPEN_STATUSES, None),
     "supplement": (OPEN_STATUSES, None),

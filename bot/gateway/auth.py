@@ -16,6 +16,7 @@ import secrets
 from fastapi import HTTPException, Request, Response, WebSocket
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from bot.gateway.client_networks import subscriber_network
 from bot.gateway.accounts import DEPARTMENT, OPERATOR, Account, Accounts
 from bot.gateway.login_throttle import LoginThrottle
 from bot.gateway.login_throttle_shared import SharedLoginThrottle
@@ -57,9 +58,11 @@ class Auth:
         The attempt is admitted and counted in one step with no await in between, before the bcrypt
         check: a burst of concurrent attempts gets only as many checks as the throttle allows.
         `device`: the browser's device cookie: the account's own browsers are counted apart from
-        strangers trying its name.
+        strangers trying its name. `address` is counted by its subscriber network: an IPv6 client may
+        take a new address of its /64 for every try.
         """
         key = f"{kind}:{name}"
+        address = subscriber_network(address) or "?"
         wait = self.throttle.admit(key, address, trusted=self._known_device(device, key))
         if wait > 0:
             raise LoginThrottled(wait)

@@ -30,6 +30,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from bot.event_bus import RESYNC
 from bot.router import NOTICE_CLAIMED, Router, is_claim_notice
+from bot.gateway.client_networks import is_this_machine, subscriber_network
 from contract.issue_client import IssueApiError
 from contract.phones import mask_phones_in_text, mask_staff_text
 from contract.replies import reply
@@ -86,20 +87,11 @@ class SocketsPerAddress:
 
 
 def _address(websocket: WebSocket) -> str | None:
-    """Whom the per-address limits count: the client's address (uvicorn puts a local proxy's
-    X-Forwarded-For there), an IPv6 client's /64 (one subscriber's whole network), or None for this
-    machine itself: a proxy that forwards no address would make every user one, and tests and load
-    runs come from here."""
+    """Whom the per-address limits count: the client's subscriber network (uvicorn puts a local
+    proxy's X-Forwarded-For there), or None for this machine itself: a proxy that forwards no address
+    would make every user one, and tests and load runs come from here."""
     host = websocket.client.host if websocket.client else None
-    try:
-        ip = ipaddress.ip_address(host or "")
-    except ValueError:
-        return host or None  # not an address (a test client's name): counted as it is
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return None
-    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+    return None if is_this_machine(host) else subscriber_network(host)
 
 
 def _network_key(websocket: WebSocket, address: str) -> str:
