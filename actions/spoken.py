@@ -38,6 +38,7 @@ _NAME_PREFIX = re.compile(
 ORGANISATION_END = re.compile(
     r"(公司|集团|厂|中心|研究院|研究所|事务所|工作室|商行|门市|店|合作社|协会|学校|大学|学院|医院|银行|园区|基地)")
 _ENDS_AS_ORGANISATION = re.compile(ORGANISATION_END.pattern + "$")
+_SPELLING_RUN_IN = re.compile(ORGANISATION_END.pattern + r"(?P<how>[\u4e00-\u9fff]{2,7})$")
 # Not a company: a question back ("喂？还在吗", "为什么要问公司名"), a refusal (see declines_company),
 # or talk that is about something else ("对了还有…", "你自己看着办吧", "我也说不好").
 _NOT_A_COMPANY = re.compile(
@@ -48,11 +49,38 @@ _DECLINES_COMPANY = re.compile(r"(不想|不方便|不告诉|不透露|不愿|�
 _CONTRAST_TAIL = re.compile(r"[，,\s]*(而)?不是.*$")
 
 
+# A yes, a no or thanks: an answer to another question ("好 谢谢", "是的"), never a name.
+_ACKNOWLEDGEMENT = re.compile(r"(好的?|好吧|行|可以|嗯|哦|对|对的|是|是的|没错|谢谢|谢了|多谢|不是|不对|没有|知道了|明白|收到|"
+                              r"ok|OK|Ok|[，,。.!！\s])+")
+# The caller giving up the report ("算了不报了，我先问问运营商"), whatever follows.
+_GIVES_UP = re.compile(r"^(算了|不用了|不报了|不登记了)|(不报了|不登记了|不用登记)")
+# How a caller spells out a character after the name: "晟是日成晟", "太阳的阳" (after a space or comma).
+_SPELLING = re.compile(r"[\s，,]+(?P<how>[\u4e00-\u9fff]{2,7})$")
+
+
+def is_acknowledgement(text: str) -> bool:
+    """'好 谢谢', '是的', '对': the caller agreeing or thanking, saying nothing else."""
+    return bool(_ACKNOWLEDGEMENT.fullmatch(clean(text) or "。"))
+
+
+def without_spelling(value: str) -> str:
+    """'西安鼎晟软件有限公司 晟是日成晟' -> '西安鼎晟软件有限公司', '杨阳 太阳的阳' -> '杨阳': the explanation
+    ends with a character of the name and says 是 or 的."""
+    match = _SPELLING.search(value) or _SPELLING_RUN_IN.search(value)  # (spaces may be gone: ASR, digits)
+    if not match:
+        return value
+    how, name = match.group("how"), value[:match.start("how")].rstrip("，, ")
+    explains = ("是" in how or "的" in how) and how[-1] in name
+    return name if explains and name else value
+
+
 def company_name(text: str) -> Optional[str]:
     """The company name in an answer such as '我们公司叫西安华清科技有限公司'."""
-    if _NOT_A_COMPANY.search(clean(text)) and not _ENDS_AS_ORGANISATION.search(clean(text)):
+    said = without_spelling(clean(text))
+    if (_NOT_A_COMPANY.search(said) and not _ENDS_AS_ORGANISATION.search(said)) or is_acknowledgement(said) \
+            or _GIVES_UP.search(said):
         return None  # (a name may hold such words: "西安什么值得买科技有限公司")
-    value = _COMPANY_PREFIX.sub("", clean(text), count=1)
+    value = _COMPANY_PREFIX.sub("", said, count=1)
     value = re.sub(r"\s+", "", value).removesuffix("的")
     if 2 <= len(value) <= 40 and not value.isdigit():
         return value
@@ -82,9 +110,10 @@ def declines_name(text: str) -> bool:
 
 def person_name(text: str) -> Optional[str]:
     """The contact's name in '我叫张伟' / '我姓李' / '王秀兰'."""
-    if _NOT_A_NAME.search(clean(text)):
+    said = without_spelling(clean(text))
+    if _NOT_A_NAME.search(said) or is_acknowledgement(said):
         return None
-    value = _NAME_PREFIX.sub("", clean(text), count=1)
+    value = _NAME_PREFIX.sub("", said, count=1)
     value = re.sub(r"\s+", "", value)
     value = re.sub(r"(就行|就可以|吧)$", "", value)
     # A name has letters: Chinese characters (or Latin, "Tom"); "😀😀" or "……" is no name.
@@ -329,6 +358,21 @@ _KINDS = [
     ("举报", "report"), ("投诉", "complaint"), ("投拆", "complaint"), ("表扬", "praise"),
     ("点赞", "praise"), ("建议", "suggestion"), ("意见", "suggestion"), ("咨询", "consult"),
 ]
+
+
+_KIND_WORD = "(咨询|求助|投诉|举报|建议|表扬)"
+# "不是投诉，是举报", "是举报不是投诉", "不对，改成举报": the request's kind corrected, nothing else.
+_KIND_CORRECTED = re.compile(rf"不是{_KIND_WORD}[，,\s]*(而)?(应该)?(是|算|按)(?P<to>{_KIND_WORD[1:-1]})|"
+                             rf"是(?P<to2>{_KIND_WORD[1:-1]})[，,\s]*(而)?不是{_KIND_WORD}|"
+                             rf"^(不对|错了)?[，,\s]*(改成|改为|换成|按)(?P<to3>{_KIND_WORD[1:-1]})(来|登记|吧|处理)*$")
+
+
+def corrected_kind(text: str) -> Optional[str]:
+    """The request kind a correction names ("不对 不是投诉 是举报" -> report), else None."""
+    match = _KIND_CORRECTED.search(clean(text))
+    if not match:
+        return None
+    return request_kind(match.group("to") or match.group("to2") or match.group("to3"))
 
 
 def request_kind(text: str) -> str:

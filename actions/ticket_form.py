@@ -24,14 +24,15 @@ from actions.conversation import (asked_before_this_turn, caller_phone, channel,
                                   latest_response, latest_text, pending_keys, said_again, user_turns)
 from actions.dialogue import after_digression, digression, leaves_filing, resumes_filing, yes_or_no
 from actions.handoff import handoff
+from actions.hazards import advice_due
 from actions.proof import known_codes, new_query_code
-from actions.spoken import (ORGANISATION_END, clean, company_name, corrections, declines_company, declines_name,
-                            is_specific, person_name, request_kind, sounds_angry)
+from actions.spoken import (ORGANISATION_END, chinese_punctuation, clean, company_name, corrected_kind, corrections,
+                            declines_company, declines_name, is_specific, person_name, request_kind, sounds_angry)
 from contract.issue_client import Invalid, IssueApiError
 from contract.messages import ticket_payload as ticket_note
 from contract.phones import find_extension, find_phone, mask_phone
 from contract.spoken_numbers import read_phone
-from contract.vocabulary import CATEGORIES, DEFAULT_KIND, LONG_TEXT_MAX, OTHER_CATEGORY, REPORT_FIELD_MAX
+from contract.vocabulary import CATEGORIES, DEFAULT_KIND, KIND_LABELS, LONG_TEXT_MAX, OTHER_CATEGORY, REPORT_FIELD_MAX
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
     for slot, ent in (("company", "company"), ("contact_name", "person")):
         if entity(tracker, ent):
             values[slot] = entity(tracker, ent)
+    named = _NAMED_IN_REPORT.search(said)
+    if not values.get("contact_name") and named and person_name(named.group("name")):
+        values["contact_name"] = named.group("name")  # "…我姓冯叫冯建军，电话…": the NLU missed it
     organisation = _organisation_in(said)
     if (values.get("company") and organisation and values["company"] in organisation
             and _ENDS_AS_ORGANISATION.search(organisation)):
@@ -139,6 +143,12 @@ _PART_BREAK = re.compile(r"[\s，,。；;、！!]+|(?=我叫|我姓|联系人|�
 _ORGANISATION_OF = re.compile(r"(?P<org>.+" + ORGANISATION_END.pattern + r")的(?P<name>[\u4e00-\u9fa5]{2,4})")
 # "我叫王五" / "我姓李" / "联系人王五" in the same breath as the company.
 _SELF_NAMED = re.compile(r"(我叫|我是|我姓|联系人(是|叫)?|姓名(是)?)(?P<name>[\u4e00-\u9fa5]{1,4}?)(?=[，,。\s电手号]|$)")
+# A name the caller gives in the report itself: "我叫冯建军", "我姓冯叫冯建军", "联系人是王五" (not "我叫了
+#好几次物业": no verb or pronoun starts a name).
+_NAMED_IN_REPORT = re.compile(r"(?:我叫|我姓[\u4e00-\u9fa5]叫|名字叫|我的名字是|联系人是?)"
+                              r"(?P<name>[^了过着人他她你物来去的一什\W\d][\u4e00-\u9fa5]{1,2})(?=[\s，,。；;电手号]|$)")
+# A place given for the company: a road or street with a number ("唐延路十一号", "科技路33号").
+_ADDRESS = re.compile(r"(路|街|大道|巷)[\s\d一二三四五六七八九十百零幺两]*(号|弄|栋|座|楼)")
 # "我是负责人": who the caller is in the company, not their name.
 _ROLE = re.compile(r"负责人|老板|经理|老总|主任|法人|员工|同事|职员|工作人员|这里|那里|本人|自己|前台|保安|会计|财务")
 # No organisation behind the report: filed as 个人.
@@ -209,6 +219,8 @@ class ValidateTicketForm(Action):
         requested = tracker.get_slot("requested_slot")
         current = {slot: tracker.get_slot(slot) for slot in ORDER}
 
+        for advice in advice_due(tracker, text):  # a fire, a gas leak: what to do first, then the report
+            dispatcher.utter_message(response=advice)
         if sounds_angry(text) and not after_digression(tracker.events, FORM):
             # A clearly angry caller goes to a person with what was said so far, not through a form.
             handoff(dispatcher, tracker, "angry")
@@ -221,6 +233,9 @@ class ValidateTicketForm(Action):
                 # What the draft holds; what it lacks stays as this turn said it.
                 updates.update({slot: draft[slot] for slot in DRAFT if draft.get(slot)}, description_hint=None)
             updates["filing_draft"] = None  # picked up, or a new report: the half-way one is dropped
+            if updates.get("request_type") in PREFIX and updates.get("description"):
+                # Said in one go, the request skips the question that says where it goes: said here.
+                dispatcher.utter_message(response=f"utter_noted_{updates['request_type']}")
         elif after_digression(tracker.events, FORM):
             return [SlotSet("requested_slot", _next_slot(current))]
         elif digression(intent, confidence, text):
@@ -245,6 +260,11 @@ class ValidateTicketForm(Action):
                 intent: str, text: str) -> dict[str, Any]:
         """Interpret the caller's turn as the answer to `requested`, or as a correction."""
         settings = runtime.settings()
+        kind = corrected_kind(text)
+        if kind and tracker.get_slot("request_type") in (None, "problem") and requested != "description":
+            # "不对，不是投诉，是举报" at the company question: the kind changes, the question stays.
+            dispatcher.utter_message(response="utter_corrected_kind", kind_label=KIND_LABELS[kind])
+            return {"kind": kind}
         updates: dict[str, Any] = dict(corrections(text, requested))
         if _refuse_too_long(dispatcher, updates) and not updates:
             return {}  # a correction too long to keep: said so, and the pending question is asked again
@@ -355,6 +375,14 @@ class ValidateTicketForm(Action):
         updates: dict[str, Any] = {}
         found = entity(tracker, "company")
         organisation = _organisation_in(said)
+        if not organisation and _ADDRESS.search(said) and not ORGANISATION_END.search(said):
+            # "高新区唐延路十一号那个楼": where it is, not who reports it; kept as the place if none was
+            # said, and the company asked for again.
+            place = chinese_punctuation(said)
+            dispatcher.utter_message(response="utter_place_noted", location=place)
+            return {"company": None, **({} if tracker.get_slot("location") else {"location": place})}
+        if organisation and found and found != organisation and found.startswith(organisation):
+            found = organisation  # the NLU ran on into the name after it ("…有限公司 马超")
         answer = organisation or company_name(said)
         # The answer to "which company" is the name; an entity cut short, at the front ("科技有限公司"
         # of "华山科技有限公司") or at the end ("高新" of "高新测试有限公司"), gives way to the whole
@@ -368,9 +396,12 @@ class ValidateTicketForm(Action):
             return updates
         rest = re.sub(r"^(我是|我们是)?的", "我叫", said.replace(updates["company"], "", 1))  # "…公司的张伟"
         name = _SELF_NAMED.search(rest)
+        person = entity(tracker, "person")
         if name and not tracker.get_slot("contact_name") and not _ROLE.search(name.group("name")) \
                 and person_name(name.group("name")):
             updates["contact_name"] = name.group("name")  # (not "负责人" of "我是负责人")
+        elif person and person in rest and not tracker.get_slot("contact_name") and person_name(person):
+            updates["contact_name"] = person  # "西安智联数据有限公司 马超": the name said after the company
         phone = find_phone(rest)
         if phone and not tracker.get_slot("phone"):
             updates["phone"] = phone

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.actions.webhook import responses, run_action, slot_events
+from tests.actions.webhook import responses, run_action, slot_events, texts
 
 FILLED = {"request_type": "problem", "description": "园区门口的路灯坏了好几天了", "category": "市政设施"}
 
@@ -249,3 +249,100 @@ def test_a_category_contrast_at_the_company_question_corrects_the_category_not_t
     slots = slot_events(unclear)
     assert slots["category"] is None and "company" not in slots and slots["requested_slot"] == "category"
     assert responses(unclear) == ["utter_category_not_understood"]
+
+
+# What callers answer when they answer another question (a conversation tester's findings) ---------
+
+@pytest.mark.parametrize("said", ["好 谢谢", "是的", "对", "算了算了不报了 我先问问运营商"])
+def test_a_yes_thanks_or_giving_up_is_not_taken_for_the_company(action_server, said):
+    result = answer(action_server, said, "company")
+    assert slot_events(result).get("company") is None, said
+    assert slot_events(result)["requested_slot"] == "company"
+
+
+@pytest.mark.parametrize("said", ["是的", "对", "好的"])
+def test_a_yes_is_not_taken_for_the_contact_s_name(action_server, said):
+    result = answer(action_server, said, "contact_name", company="嘉兴佳禾纺织有限公司")
+    assert slot_events(result)["contact_name"] is None and responses(result) == ["utter_name_not_understood"]
+
+
+@pytest.mark.parametrize("said", ["不对 不是投诉 是举报", "是举报不是投诉"])
+def test_the_kind_corrected_at_another_question_changes_the_kind_and_keeps_the_question(action_server, said):
+    result = answer(action_server, said, "company", kind="complaint")
+    slots = slot_events(result)
+    assert slots["kind"] == "report" and "company" not in slots and slots["requested_slot"] == "company"
+    assert texts(result) == "好的，登记类型改为举报。"
+
+
+def test_a_spelled_out_character_is_not_part_of_the_corrected_company_or_name(action_server):
+    result = answer(action_server, "不对 公司名写错了 是西安鼎晟软件有限公司 晟是日成晟", "contact_name",
+                    company="西安鼎盛软件有限公司")
+    assert slot_events(result)["company"] == "西安鼎晟软件有限公司"
+    named = answer(action_server, "杨阳 太阳的阳", "contact_name", company="西安鼎晟软件有限公司")
+    assert slot_events(named)["contact_name"] == "杨阳"
+
+
+def test_an_address_given_for_the_company_becomes_the_place_and_the_company_is_asked_again(action_server):
+    result = answer(action_server, "高新区唐延路十一号 那个楼", "company")
+    slots = slot_events(result)
+    assert slots["company"] is None and slots["location"] == "高新区唐延路十一号 那个楼"
+    assert slots["requested_slot"] == "company" and responses(result) == ["utter_place_noted"]
+    kept = slot_events(answer(action_server, "科技路33号", "company", location="锦业路"))
+    assert kept["company"] is None and "location" not in kept  # the place said first stays
+
+
+def test_a_name_said_after_the_company_is_the_contact_not_part_of_the_company(action_server):
+    said = "西安智联数据有限公司 马超"
+    result = run_action(action_server.url, "validate_ticket_form", text=said,
+                        entities=[_span(said, "company", said), _span(said, "person", "马超")],
+                        slots={**FILLED, "requested_slot": "company"})
+    assert (slot_events(result)["company"], slot_events(result)["contact_name"]) == ("西安智联数据有限公司", "马超")
+
+
+@pytest.mark.parametrize("said, name", [
+    ("喂你好 我是西安秦岭新材料有限公司的 我姓冯叫冯建军 我们厂区老是停电", "冯建军"),
+    ("我叫王五 我们园区门口的路灯坏了好几天了", "王五"),
+])
+def test_a_name_given_in_the_report_itself_is_kept(action_server, said, name):
+    opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem", slots={})
+    assert slot_events(opened)["contact_name"] == name
+
+
+def test_i_have_called_them_many_times_is_no_name(action_server):
+    said = "我叫了好几次物业都没人管 园区门口的路灯坏了"
+    opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem", slots={})
+    assert "contact_name" not in slot_events(opened)
+
+
+@pytest.mark.parametrize("said, request_type", [
+    ("我们公司有一批闲置的数控机床想卖掉 能在你们平台上发布吗", "supply_demand"),
+    ("我们想找个代理记账的公司 还有做专利申请的", "intermediary"),
+])
+def test_a_request_said_in_one_go_is_told_where_it_goes(action_server, said, request_type):
+    intent = {"supply_demand": "supply_demand", "intermediary": "intermediary_service"}[request_type]
+    opened = run_action(action_server.url, "validate_ticket_form", text=said, intent=intent, slots={})
+    assert slot_events(opened)["request_type"] == request_type
+    assert responses(opened) == [f"utter_noted_{request_type}"]
+
+
+# Danger to life: what to do first ------------------------------------------------------------------
+
+@pytest.mark.parametrize("said, advice, words", [
+    ("着火了 我们隔壁仓库着火了 烟好大 怎么办", "utter_safety_fire", "119"),
+    ("我们公司的燃气管道好像有点漏气 闻着有味道", "utter_safety_gas", "关闭燃气总阀"),
+    ("厂区门口的电线掉下来了 还在冒火花", "utter_safety_electric", "95598"),
+    ("园区里脚手架倒了 有人受伤了", "utter_safety_injury", "120"),
+])
+def test_a_report_of_danger_to_life_hears_what_to_do_first_and_the_form_goes_on(action_server, said, advice, words):
+    opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem", slots={})
+    assert responses(opened)[0] == advice and words in texts(opened)
+    assert slot_events(opened)["requested_slot"]  # the report is still taken
+    again = run_action(action_server.url, "validate_ticket_form", text=said, intent="inform",
+                       slots={**FILLED, "requested_slot": "company"}, history=[bot(advice)])
+    assert advice not in responses(again)  # once a conversation
+
+
+@pytest.mark.parametrize("said", ["消防通道被堵了", "想问一下仓库有没有火灾隐患", "上次着火的事还没处理完"])
+def test_no_advice_without_danger_now(action_server, said):
+    opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem", slots={})
+    assert not any(r.startswith("utter_safety") for r in responses(opened))

@@ -69,6 +69,7 @@ def test_a_caller_files_a_report_with_caller_id_confirmed(hotline):
     ticket_id = _ticket_id(filed)
     assert "日前" in filed
     assert "我再重复一遍" in filed  # the phone's variation of the reply (channel: voice in domain.yml)
+    assert filed.count("查询码") == 1  # said once at filing; "再说一遍" repeats it on request
     assert filed.tickets == [{"id": ticket_id, "action": "filed"}]
     ticket = hotline.operator("GET", f"/tickets/{ticket_id}")
     assert ticket["phone"] == "13891230001" and ticket["channel"] == "voice"
