@@ -254,9 +254,11 @@ class ValidateFollowupForm(Action):
         """Yes: the low score stands. No: the score is asked again. Another score said instead
         ("不是，是四分"): that one, confirmed again if it is low too."""
         answer = yes_or_no(intent, text)
+        score = rating_score(text)
+        if states_a_score(text) and score != tracker.get_slot("rating"):
+            return {"rating": score, "rating_confirmed": None}  # "是的 打一分": a yes to rating, with another score
         if answer is True:  # "可以", "对，不满意": the score read back stands
             return {"rating_confirmed": True}
-        score = rating_score(text)
         if score is not None and score != tracker.get_slot("rating"):
             return {"rating": score, "rating_confirmed": None}
         if answer is False:
@@ -327,8 +329,8 @@ class ValidateFollowupForm(Action):
         candidate = tracker.get_slot("ticket_candidate")
         rated: dict[str, Any] = {}
         if not number and candidate and tracker.get_slot("followup_op") == "rate" and (
-                yes_or_no(intent, text) is True or states_a_score(text)):
-            # "对 五颗星", "三分吧" at "是这一件吗？": the proposed ticket, rated in the same breath.
+                yes_or_no(intent, text) is True or states_a_score(text) or rating_score(text) is not None):
+            # "对 五颗星", "三分吧", "满意" at "是这一件吗？": the proposed ticket, rated in the same breath.
             score = rating_score(text)
             number, rated = candidate, ({"rating": score} if score is not None else {})
         if not number and candidate and yes_or_no(intent, text) is True:
@@ -552,10 +554,14 @@ _CANCEL_REQUEST = re.compile(r"(我们?|麻烦|请|帮我|你)?(想|要|需要)?
 def cancel_reason(tracker: Tracker, ticket_id: Optional[str]) -> str:
     """Why the caller withdraws, in their words when they gave a reason with the request (the
     department reads it); else that the reporter asked."""
-    said = next((t for t in reversed(user_turns(tracker)) if _CANCEL_WORDS.search(t)), "")
-    reason = _CANCEL_REQUEST.sub("", without_proof(clean(said), ticket_id, known_codes(tracker).values()))
-    reason = reason.strip(" ，,。.；;：:、！!")
-    return f"来电人申请撤销：{reason}"[:200] if is_specific(reason) else "来电人申请撤销"
+    codes = known_codes(tracker).values()
+    for said in reversed(user_turns(tracker)):  # the latest request that says why ("是的撤销" says nothing)
+        if not _CANCEL_WORDS.search(said):
+            continue
+        reason = _CANCEL_REQUEST.sub("", without_proof(clean(said), ticket_id, codes)).strip(" ，,。.；;：:、！!")
+        if is_specific(reason):
+            return f"来电人申请撤销：{reason}"[:200]
+    return "来电人申请撤销"
 
 
 def action_key(tracker: Tracker, op: str) -> str:

@@ -5,6 +5,7 @@ the gateway puts the conversation into the operators' queue when it sees it.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
@@ -49,6 +50,12 @@ class Handoff(Action):
         return []
 
 
+# Words of another language and no Chinese ("no power in our office", not "asdfgh"): the user is told
+# the service is in Chinese.
+_FOREIGN = re.compile(r"[A-Za-z]{2,}[\s,.!?']+[A-Za-z]{2,}")
+_CHINESE = re.compile(r"[\u3400-\u9fff]")
+
+
 class Fallback(Action):
     """First miss: say what the hotline can do. Second miss in a row: a person takes over."""
 
@@ -61,6 +68,8 @@ class Fallback(Action):
             handoff(dispatcher, tracker, "angry")
         elif failed_understandings(tracker) >= 2:
             handoff(dispatcher, tracker, "not_understood")
+        elif _FOREIGN.search(latest_text(tracker)) and not _CHINESE.search(latest_text(tracker)):
+            dispatcher.utter_message(response="utter_chinese_please")  # "power outage in our office"
         else:
             dispatcher.utter_message(response="utter_default")
         # The turn ends here. Without this, a form that rejected the turn is predicted again, rejects

@@ -350,6 +350,8 @@ class ValidateTicketForm(Action):
                 # "公司名", "电话不对" at the read-back: that question is asked again, never a yes
                 # (the NLU may well hear "公司名" as one).
                 updates.update({field: None, "ticket_confirmed": None})
+                if field == "phone":  # the number proposed before is the wrong one: ask for the right one
+                    updates.update(_offer(DECLINED))
             else:
                 answer = yes_or_no(intent, said)
                 updates["ticket_confirmed"] = True if answer else None

@@ -84,6 +84,7 @@ def test_a_low_score_is_read_back_before_it_sends_the_ticket_back(action_server)
     ("对，不满意", "affirm", 2, True, None),
     ("不对", "deny", None, None, "rating"),  # asked again
     ("不是，我是说四分", "deny", 4, None, None),  # another score, which needs no confirmation
+    ("是的 打一分", "affirm", 1, None, "rating_confirmed"),  # another low score: read back again
 ])
 def test_the_read_back_of_a_low_score(action_server, said, intent, rating, confirmed, asked):
     slots = slot_events(rating_answer(action_server, said, "rating_confirmed", intent=intent, rating=2))
@@ -102,7 +103,8 @@ def test_a_ticket_number_said_with_a_score_rates_the_ticket(action_server):
     assert asked["followup_op"] == "check"  # a look-up asked for in words stays one
 
 
-@pytest.mark.parametrize("said, intent, score", [("对 五颗星", "affirm", 5), ("三分吧", "inform", 3), ("是的 两分", "affirm", 2)])
+@pytest.mark.parametrize("said, intent, score", [("对 五颗星", "affirm", 5), ("三分吧", "inform", 3), ("是的 两分", "affirm", 2),
+                                               ("满意", "rate_service", 4), ("非常满意", "affirm", 5)])
 def test_a_score_given_at_is_this_the_ticket_takes_the_ticket_and_keeps_the_score(action_server, said, intent, score):
     result = slot_events(run_action(action_server.url, "validate_followup_form", text=said, intent=intent,
                                     slots={"followup_op": "rate", "ticket_candidate": "2612010005",

@@ -69,3 +69,9 @@ def test_a_web_chat_is_no_caller_id_whatever_its_metadata_says(action_server):
     assert "138****4567" not in _handoff(result)["summary"]
     started = run_action(action_server.url, "action_session_start", slots={"session_started_metadata": web})
     assert not any(e.get("name") == "caller_phone" for e in started["events"] if e.get("event") == "slot")
+
+
+def test_a_message_in_english_is_told_the_service_is_in_chinese(action_server):
+    result = run_action(action_server.url, "action_fallback", text="Hello, we have no electricity in our office",
+                        intent="nlu_fallback")
+    assert "本服务使用中文" in texts(result) and not any(r.get("custom") for r in result["responses"])

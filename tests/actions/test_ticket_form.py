@@ -346,3 +346,11 @@ def test_a_report_of_danger_to_life_hears_what_to_do_first_and_the_form_goes_on(
 def test_no_advice_without_danger_now(action_server, said):
     opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem", slots={})
     assert not any(r.startswith("utter_safety") for r in responses(opened))
+
+
+def test_the_phone_said_to_be_wrong_at_the_read_back_is_asked_for_not_offered_again(action_server):
+    result = run_action(action_server.url, "validate_ticket_form", text="电话不对", intent="deny",
+                        slots={**FILLED, **READ_BACK, "phone_offer": "13511112222", "phone_offered": True,
+                               "requested_slot": "ticket_confirmed"})
+    slots = slot_events(result)
+    assert slots["phone"] is None and slots["phone_offered"] is False and slots["requested_slot"] == "phone"

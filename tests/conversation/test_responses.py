@@ -32,6 +32,14 @@ def test_a_praise_is_thanked_not_given_a_deadline(channel: str) -> None:
         assert "12月8日前办理答复" in said("utter_filed", channel, kind)
 
 
-def test_the_phone_repeats_the_number_and_the_code() -> None:
+def test_the_phone_repeats_the_number_and_says_the_code_once_offering_to_say_it_again() -> None:
     assert said("utter_filed", "voice", "praise").count("2612 0100 01") == 2
-    assert said("utter_filed", "voice", "help").count("308567") == 2
+    for kind in ("praise", "help"):
+        filed = said("utter_filed", "voice", kind)
+        assert filed.count("308567") == 1 and "再说一遍" in filed
+
+
+@pytest.mark.parametrize("response", ["utter_goodbye", "utter_filing_stopped_goodbye"])
+def test_only_a_caller_is_thanked_for_calling(response: str) -> None:
+    assert "来电" in said(response, "voice", None)
+    assert "来电" not in said(response, "rest", None)
