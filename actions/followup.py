@@ -25,7 +25,7 @@ from contract.issue_client import IssueApiError, ProofRequired, Refused
 from contract.messages import ticket_payload
 from contract.phones import find_phone
 from contract.query_codes import without_proof
-from contract.spoken_numbers import find_code, find_ticket_id
+from contract.spoken_numbers import digits_in_speech, find_code, find_ticket_id
 from contract.vocabulary import LONG_TEXT_MAX, OPEN_STATUSES, RATING_LABELS
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,8 @@ _CHECK_NOUNS = re.compile(r"(进度|怎么样|咋样|到哪|结果|状态|办好
 _CHECKING = re.compile(f"{_CHECK_VERB.pattern}|{_CHECK_NOUNS.pattern}")
 # A withdrawal in words (撒销: a common slip the NLU knows too).
 _CANCEL_WORDS = re.compile(r"(撤销|撒销|撤回|撤了|取消)")
-RESET = ["followup_op", "ticket_candidate", "supplement_text", "cancel_confirmed", "rating", "rating_confirmed",
-         "query_code", "ticket_status", "requested_slot"]
+RESET = ["followup_op", "ticket_candidate", "ticket_choices", "supplement_text", "cancel_confirmed", "rating",
+         "rating_confirmed", "query_code", "ticket_status", "requested_slot"]
 # A score this low sends the ticket back to the department, which cannot be undone: it is read back
 # and confirmed first (a misheard "不好意思，满意" must not reopen a finished ticket).
 REWORK_MAX_SCORE = 2
@@ -304,8 +304,8 @@ class ValidateFollowupForm(Action):
         if op == "check" and states_a_score(text) and not _CHECKING.search(text.replace("查询码", "")):
             op = "rate"  # "工单号二六一二零二零零零二 五分": a rating the NLU heard as a ticket number
         values: dict[str, Any] = {"followup_op": op, "supplement_text": None, "cancel_confirmed": None,
-                                  "rating": None, "ticket_candidate": None, "ticket_proved": None,
-                                  "query_code": None}
+                                  "rating": None, "ticket_candidate": None, "ticket_choices": None,
+                                  "ticket_proved": None, "query_code": None}
         number = find_ticket_id(text)
         if number:
             values["ticket_id"] = number
@@ -335,6 +335,8 @@ class ValidateFollowupForm(Action):
             number, rated = candidate, ({"rating": score} if score is not None else {})
         if not number and candidate and yes_or_no(intent, text) is True:
             number = candidate
+        if not number and tracker.get_slot("ticket_choices"):
+            number = chosen_ticket(text, tracker.get_slot("ticket_choices"))  # "第二件", "最新那个", "尾号19的"
         if (not number and _LOOKING.search(text) and not _NO_CODE.search(text)
                 and not said_again(tracker, "utter_take_your_time")):
             # "稍等，我找一下": the caller is looking for it; that is no miss (once: "找不到了" is a no).
@@ -359,7 +361,7 @@ class ValidateFollowupForm(Action):
             return {"ticket_id": None}
         # Whether it exists and whether this conversation may see it is checked next (prove()).
         return {"ticket_id": number, "ticket_number": replies.ticket_number(number), "ticket_candidate": None,
-                "ticket_proved": None, **rated}
+                "ticket_choices": None, "ticket_proved": None, **rated}
 
 
 _PHONE_WORDS = re.compile(r"(电话|手机|号码名下|联系方式|来电号码)")
@@ -519,9 +521,38 @@ class AskTicketId(Action):
                 dispatcher.utter_message(response="utter_ask_ticket_candidate",
                                          ticket_number=replies.ticket_number(fitting[0]["id"]),
                                          description_start=replies.description_start(fitting[0]))
-                return [SlotSet("ticket_candidate", str(fitting[0]["id"]))]
+                return [SlotSet("ticket_candidate", str(fitting[0]["id"])), SlotSet("ticket_choices", None)]
+            if 1 < len(fitting) <= len(ORDINALS):
+                # A few: read out newest first, the caller says which ("第二件", "最新那个").
+                newest_first = sorted(fitting, key=lambda t: int(t["id"]), reverse=True)
+                choices = "；".join(f"{ORDINALS[i]}件 {replies.ticket_number(t['id'])}（{replies.description_start(t)}）"
+                                   for i, t in enumerate(newest_first))
+                dispatcher.utter_message(response="utter_ask_ticket_choice", count=len(fitting), choices=choices)
+                return [SlotSet("ticket_candidate", None),
+                        SlotSet("ticket_choices", [str(t["id"]) for t in newest_first])]
         dispatcher.utter_message(response="utter_ask_ticket_id")
-        return [SlotSet("ticket_candidate", None)]
+        return [SlotSet("ticket_candidate", None), SlotSet("ticket_choices", None)]
+
+
+ORDINALS = ("第一", "第二", "第三")  # how many tickets are read out to choose from, at most
+_ORDINAL_SAID = [re.compile(r"第(一|1|幺)(?![\d十])|头一|最新|最近|新的那|刚(才|刚)?(报|登记)的"),
+                 re.compile(r"第(二|2|两)(?![\d十])"), re.compile(r"第(三|3)(?![\d十])")]
+_OLDEST_SAID = re.compile(r"最早|以前|之前|早的那|老的那|前面那|上次|最后(一|那)")
+_ENDING_SAID = re.compile(r"(尾号|最后几位|后几位|结尾(是)?)\s*(?P<digits>\d{2,4})")
+
+
+def chosen_ticket(text: str, choices: list[str]) -> Optional[str]:
+    """Which of the tickets read out (newest first) the caller means: by its place in the list, as the
+    newest or the oldest, or by the last digits of its number; None if it is not clear."""
+    said = digits_in_speech(clean(text))
+    ending = _ENDING_SAID.search(said)
+    if ending:
+        fitting = [c for c in choices if c.endswith(ending.group("digits"))]
+        return fitting[0] if len(fitting) == 1 else None
+    places = [i for i, pattern in enumerate(_ORDINAL_SAID) if pattern.search(said) and i < len(choices)]
+    if _OLDEST_SAID.search(said):
+        places.append(len(choices) - 1)
+    return choices[places[0]] if len(set(places)) == 1 else None
 
 
 def minutes_since_urged(ticket: dict[str, Any], interval_minutes: float,

@@ -3,6 +3,7 @@ import uuid
 
 import requests
 
+from actions.replies import ticket_number
 from tests.actions.webhook import payloads, responses, run_action, slot_events, texts, user_event
 
 FORM_SLOTS = {
@@ -212,6 +213,26 @@ def test_the_only_open_ticket_of_the_caller_is_proposed(action_server):
     other = run_action(action_server.url, "action_ask_ticket_id", text="我想想", intent="inform",
                        slots={"followup_op": "urge", "ticket_candidate": ticket_id}, metadata={"phone": phone})
     assert slot_events(other)["ticket_candidate"] is None and "是这一件吗" not in texts(other)
+
+
+def test_a_caller_with_a_few_open_tickets_hears_them_newest_first_and_says_which(action_server):
+    phone = "13700004455"
+    older = slot_events(_file(action_server, f"conv-{uuid.uuid4()}", phone=phone))["last_ticket_id"]
+    newer = slot_events(_file(action_server, f"conv-{uuid.uuid4()}", phone=phone))["last_ticket_id"]
+    asked = run_action(action_server.url, "action_ask_ticket_id", text="帮我催一下", intent="urge_ticket",
+                       slots={"followup_op": "urge"}, metadata={"phone": phone})
+    assert slot_events(asked)["ticket_choices"] == [newer, older]
+    said = texts(asked)
+    assert "您名下有2件工单" in said and said.index(ticket_number(newer)) < said.index(ticket_number(older))
+    for answer, meant in (("最新那个", newer), ("第二件", older), (f"尾号{older[-2:]}的", older)):
+        picked = run_action(action_server.url, "validate_followup_form", text=answer, intent="inform",
+                            slots={"followup_op": "urge", "ticket_choices": [newer, older],
+                                   "requested_slot": "ticket_id"}, metadata={"phone": phone})
+        assert slot_events(picked)["ticket_id"] == meant, answer
+    unclear = run_action(action_server.url, "validate_followup_form", text="就那个", intent="inform",
+                         slots={"followup_op": "urge", "ticket_choices": [newer, older],
+                                "requested_slot": "ticket_id"}, metadata={"phone": phone})
+    assert slot_events(unclear)["ticket_id"] is None
 
 
 def test_rating_only_after_resolution_and_low_scores_reopen(action_server, issue_api):
