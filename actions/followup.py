@@ -522,6 +522,10 @@ class AskTicketId(Action):
                                          ticket_number=replies.ticket_number(fitting[0]["id"]),
                                          description_start=replies.description_start(fitting[0]))
                 return [SlotSet("ticket_candidate", str(fitting[0]["id"])), SlotSet("ticket_choices", None)]
+            if tickets and not fitting:
+                # "帮我撤销一下工单" with only a finished ticket on file: said, rather than a number asked
+                # for that the caller does not have.
+                dispatcher.utter_message(response="utter_no_fitting_ticket", count=len(tickets))
             if 1 < len(fitting) <= len(ORDINALS):
                 # A few: read out newest first, the caller says which ("第二件", "最新那个").
                 newest_first = sorted(fitting, key=lambda t: int(t["id"]), reverse=True)

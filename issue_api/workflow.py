@@ -55,6 +55,10 @@ _HINTS: Mapping[Tuple[str, str], str] = {
     ("cancel", "closed"): "工单已办结归档，不能撤销",
     ("cancel", "cancelled"): "该工单已经撤销",
     ("urge", "resolved"): "工单已办结，无需催办；如对结果不满意，可以进行评价",
+    ("urge", "closed"): "工单已办结归档，无需催办；如有新的问题，可以重新反映",
+    ("urge", "cancelled"): "工单已撤销，不能催办；如问题仍未解决，可以重新反映",
+    ("supplement", "closed"): "工单已办结归档，不能再补充信息；如有新的问题，可以重新反映",
+    ("supplement", "cancelled"): "工单已撤销，不能再补充信息；如问题仍未解决，可以重新反映",
     ("supplement", "resolved"): "工单已办结，不能再补充信息；如对结果不满意，可以进行评价",
     ("return", "received"): "工单尚未派单，不能退回；请联系话务员",
 }

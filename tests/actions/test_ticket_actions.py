@@ -235,6 +235,17 @@ def test_a_caller_with_a_few_open_tickets_hears_them_newest_first_and_says_which
     assert slot_events(unclear)["ticket_id"] is None
 
 
+def test_a_caller_whose_tickets_are_all_finished_is_told_so_before_the_number_is_asked(action_server, issue_api):
+    phone = "13700004466"
+    ticket_id = slot_events(_file(action_server, f"conv-{uuid.uuid4()}", phone=phone))["last_ticket_id"]
+    requests.post(f"{issue_api.url}/api/v1/tickets/{ticket_id}/cancel", json={"reason": "重复"},
+                  headers=_operator(issue_api), timeout=5).raise_for_status()
+    asked = run_action(action_server.url, "action_ask_ticket_id", text="帮我撤销一下工单", intent="cancel_ticket",
+                       slots={"followup_op": "cancel"}, metadata={"phone": phone})
+    assert responses(asked) == ["utter_no_fitting_ticket", "utter_ask_ticket_id"]
+    assert "都已经办结或撤销" in texts(asked)
+
+
 def test_rating_only_after_resolution_and_low_scores_reopen(action_server, issue_api):
     filed = _file(action_server, f"conv-{uuid.uuid4()}")
     ticket_id = slot_events(filed)["last_ticket_id"]

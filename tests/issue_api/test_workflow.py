@@ -222,3 +222,18 @@ def test_idempotency_key_on_an_action_applies_it_once(api: Api) -> None:
     assert first.status_code == 200 and again.status_code == 200
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert api.get(ticket["id"])["urge_count"] == 1
+
+
+@pytest.mark.parametrize("final, action, body", [("closed", "urge", {}), ("cancelled", "urge", {}),
+                                                 ("closed", "supplements", {"text": "再补充一点"}),
+                                                 ("cancelled", "supplements", {"text": "再补充一点"})])
+def test_a_finished_ticket_refuses_with_what_the_caller_can_do_instead(api: Api, final: str, action: str,
+                                                                        body: dict) -> None:
+    ticket = api.file()
+    if final == "cancelled":
+        api.act(ticket["id"], "cancel", reason="重复来电")
+    else:
+        api.act(ticket["id"], "resolve", result="已处理")
+        api.act(ticket["id"], "rating", score=4)
+    response = api.call("POST", f"/tickets/{ticket['id']}/{action}", role="bot", json=body)
+    assert response.status_code == 409 and "重新反映" in _error(response)["message"]
