@@ -430,3 +430,17 @@ def test_a_caller_who_missed_the_ticket_number_hears_the_filing_again(hotline):
     stranger = hotline.said(_sender(), "你刚才说什么 再说一遍", phone="13991230088", channel="voice")
     assert ticket_id[-4:] not in stranger and "查询码" not in stranger and stranger.tickets == []
     assert "请问您要办什么事" in stranger
+
+
+def test_a_fire_is_told_to_call_119_first_and_the_report_is_still_taken(hotline):
+    sender, meta = _sender(), {"phone": "13891230077", "channel": "voice"}
+    first = hotline.said(sender, "着火了 我们隔壁仓库着火了 烟好大 怎么办", **meta)
+    assert "119" in first and "撤离" in first
+    assert "哪一类" in first or "单位" in first  # the form goes on after the advice
+
+
+def test_a_question_about_high_tech_enterprise_recognition_is_answered_not_filed(hotline):
+    sender = _sender()
+    answer = hotline.said(sender, "我想咨询一下 我们公司想申请高新技术企业认定 需要什么条件 找哪个部门", channel="web")
+    assert "高新技术企业认定" in answer and "科技人员" in answer
+    assert not answer.tickets
