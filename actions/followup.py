@@ -254,12 +254,17 @@ class ValidateFollowupForm(Action):
         """Yes: the low score stands. No: the score is asked again. Another score said instead
         ("不是，是四分"): that one, confirmed again if it is low too."""
         answer = yes_or_no(intent, text)
-        score = rating_score(text)
-        if states_a_score(text) and score != tracker.get_slot("rating"):
-            return {"rating": score, "rating_confirmed": None}  # "是的 打一分": a yes to rating, with another score
-        if answer is True:  # "可以", "对，不满意": the score read back stands
+        score, current = rating_score(text), tracker.get_slot("rating")
+        other = states_a_score(text) and score not in (None, current) and not _names_score(text, current)
+        if answer is True and other and score > REWORK_MAX_SCORE:
+            # "对 确实不满意 我本来还想给三分的": a yes, and a score that would not reopen it: asked again.
+            dispatcher.utter_message(response="utter_rating_confirm_not_understood")
+            return {"rating_confirmed": None}
+        if answer is True and other:
+            return {"rating": score, "rating_confirmed": None}  # "是的 打一分": another low score, read back
+        if answer is True:  # "可以", "对，不满意", "对 就是两分 五分肯定不给": the score read back stands
             return {"rating_confirmed": True}
-        if score is not None and score != tracker.get_slot("rating"):
+        if score is not None and score != current:
             return {"rating": score, "rating_confirmed": None}
         if answer is False:
             return {"rating": None, "rating_confirmed": None}
@@ -328,8 +333,8 @@ class ValidateFollowupForm(Action):
         number = find_ticket_id(text, allow_phone_like=not gave_phone)
         candidate = tracker.get_slot("ticket_candidate")
         rated: dict[str, Any] = {}
-        if not number and candidate and tracker.get_slot("followup_op") == "rate" and (
-                yes_or_no(intent, text) is True or states_a_score(text) or rating_score(text) is not None):
+        if not number and candidate and tracker.get_slot("followup_op") == "rate" and yes_or_no(intent, text) is not False \
+                and (yes_or_no(intent, text) is True or states_a_score(text) or rating_score(text) is not None):
             # "对 五颗星", "三分吧", "满意" at "是这一件吗？": the proposed ticket, rated in the same breath.
             score = rating_score(text)
             number, rated = candidate, ({"rating": score} if score is not None else {})
@@ -545,6 +550,15 @@ _OLDEST_SAID = re.compile(r"最早|以前|之前|早的那|老的那|前面那|�
 _ENDING_SAID = re.compile(r"(尾号|最后几位|后几位|结尾(是)?)\s*(?P<digits>\d{2,4})")
 
 
+_SCORE_NUMERALS = {1: "1一壹", 2: "2二两贰", 3: "3三叁", 4: "4四肆", 5: "5五伍"}
+
+
+def _names_score(text: str, score: Optional[int]) -> bool:
+    """Whether the text says this score in so many words ("就是两分", "2分")."""
+    numerals = _SCORE_NUMERALS.get(score or 0)
+    return bool(numerals) and re.search(rf"(?<![\d一二两三四五十])[{numerals}]\s*(个\s*)?(分|星)", text) is not None
+
+
 def chosen_ticket(text: str, choices: list[str]) -> Optional[str]:
     """Which of the tickets read out (newest first) the caller means: by its place in the list, as the
     newest or the oldest, or by the last digits of its number; None if it is not clear."""
@@ -590,13 +604,29 @@ def cancel_reason(tracker: Tracker, ticket_id: Optional[str]) -> str:
     """Why the caller withdraws, in their words when they gave a reason with the request (the
     department reads it); else that the reporter asked."""
     codes = known_codes(tracker).values()
-    for said in reversed(user_turns(tracker)):  # the latest request that says why ("是的撤销" says nothing)
-        if not _CANCEL_WORDS.search(said):
-            continue
-        reason = _CANCEL_REQUEST.sub("", without_proof(clean(said), ticket_id, codes)).strip(" ，,。.；;：:、！!")
+    for said in reversed(_turns_of_this_withdrawal(tracker)):  # the latest that says why ("是的撤销" does not)
+        named = find_ticket_id(said)
+        if not _CANCEL_WORDS.search(said) or (named and named != ticket_id):
+            continue  # (another ticket's withdrawal and its reason are that ticket's)
+        reason = _CANCEL_REQUEST.sub("", without_proof(clean(said), ticket_id, codes))
+        reason = _LONG_NUMBER.sub("", reason).strip(" ，,。.；;：:、！!")  # no phone or other number in it
         if is_specific(reason):
             return f"来电人申请撤销：{reason}"[:200]
     return "来电人申请撤销"
+
+
+_LONG_NUMBER = re.compile(r"\+?\d[\d\s-]{5,}\d")
+
+
+def _turns_of_this_withdrawal(tracker: Tracker) -> list[str]:
+    """The user turns since the follow-up became a withdrawal (the turn that asked for it included)."""
+    events = tracker.events
+    started = max((i for i, e in enumerate(events) if e.get("event") == "slot" and e.get("name") == "followup_op"
+                   and e.get("value") == "cancel"), default=None)
+    if started is None:
+        return user_turns(tracker, limit=3)
+    asked = max((i for i, e in enumerate(events[:started]) if e.get("event") == "user"), default=started)
+    return [str(e["text"]) for e in events[asked:] if e.get("event") == "user" and e.get("text")]
 
 
 def action_key(tracker: Tracker, op: str) -> str:

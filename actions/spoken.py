@@ -367,6 +367,11 @@ _KIND_CORRECTED = re.compile(rf"不是{_KIND_WORD}[，,\s]*(而)?(应该)?(是|�
                              rf"^(不对|错了)?[，,\s]*(改成|改为|换成|按)(?P<to3>{_KIND_WORD[1:-1]})(来|登记|吧|处理)*$")
 
 
+def without_kind_correction(text: str) -> str:
+    """What else was said with a kind's correction ("是建议不是投诉 希望园区多装几个充电桩")."""
+    return _KIND_CORRECTED.sub("", text).strip(" ，,。；;")
+
+
 def corrected_kind(text: str) -> Optional[str]:
     """The request kind a correction names ("不对 不是投诉 是举报" -> report), else None."""
     match = _KIND_CORRECTED.search(clean(text))

@@ -27,7 +27,8 @@ from actions.handoff import handoff
 from actions.hazards import advice_due
 from actions.proof import known_codes, new_query_code
 from actions.spoken import (ORGANISATION_END, chinese_punctuation, clean, company_name, corrected_kind, corrections,
-                            declines_company, declines_name, is_specific, person_name, request_kind, sounds_angry)
+                            declines_company, declines_name, is_specific, person_name, request_kind, sounds_angry,
+                            without_kind_correction)
 from contract.issue_client import Invalid, IssueApiError
 from contract.messages import ticket_payload as ticket_note
 from contract.phones import find_extension, find_phone, mask_phone
@@ -80,8 +81,9 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
         if entity(tracker, ent):
             values[slot] = entity(tracker, ent)
     named = _NAMED_IN_REPORT.search(said)
-    if not values.get("contact_name") and named and person_name(named.group("name")):
-        values["contact_name"] = named.group("name")  # "…我姓冯叫冯建军，电话…": the NLU missed it
+    name = person_name(named.group("name")) if named else None
+    if not values.get("contact_name") and name and not _ROLE.search(name) and not _NOT_IN_A_REPORTED_NAME.search(name):
+        values["contact_name"] = name  # "…我姓冯叫冯建军，电话…": the NLU missed it
     organisation = _organisation_in(said)
     if (values.get("company") and organisation and values["company"] in organisation
             and _ENDS_AS_ORGANISATION.search(organisation)):
@@ -147,8 +149,23 @@ _SELF_NAMED = re.compile(r"(我叫|我是|我姓|联系人(是|叫)?|姓名(是)
 #好几次物业": no verb or pronoun starts a name).
 _NAMED_IN_REPORT = re.compile(r"(?:我叫|我姓[\u4e00-\u9fa5]叫|名字叫|我的名字是|联系人是?)"
                               r"(?P<name>[^了过着人他她你物来去的一什\W\d][\u4e00-\u9fa5]{1,2})(?=[\s，,。；;电手号]|$)")
+# Words no name holds that follow "联系人"/"我叫" in talk: "联系人换人了", "我叫外卖", "名字叫不上来".
+_NOT_IN_A_REPORTED_NAME = re.compile(r"[我是没换不了留]|外卖|快递|滴滴|师傅|物业|上来")
 # A place given for the company: a road or street with a number ("唐延路十一号", "科技路33号").
-_ADDRESS = re.compile(r"(路|街|大道|巷)[\s\d一二三四五六七八九十百零幺两]*(号|弄|栋|座|楼)")
+_ADDRESS = re.compile(r"(路|街|大道|巷)\s*[\d一二三四五六七八九十百零幺两]+\s*(号|弄|栋|座|楼)")
+# Where a company said before its address ends: "西安华清科技 在唐延路11号", "华清科技，地址是科技路33号".
+_BEFORE_ADDRESS = re.compile(r"[\s，,]*(在|位于|地址(是|在)?|地点(是|在)?)?[\s，,：:]*")
+
+
+def _name_before_address(said: str) -> tuple[Optional[str], str]:
+    """(the company named before the address or None, the place) of an answer holding an address."""
+    parts = [p for p in re.split(r"[\s，,]+|(?=在|位于|地址|地点)", said) if p]
+    first = next(i for i, part in enumerate(parts) if _ADDRESS.search(part) or i == len(parts) - 1)
+    if first == 0:
+        return None, chinese_punctuation(said)
+    name = company_name(_BEFORE_ADDRESS.sub("", "".join(parts[:first]), count=1))
+    place = _BEFORE_ADDRESS.sub("", "".join(parts[first:]), count=1) or chinese_punctuation(said)
+    return (name, place) if name else (None, chinese_punctuation(said))
 # "我是负责人": who the caller is in the company, not their name.
 _ROLE = re.compile(r"负责人|老板|经理|老总|主任|法人|员工|同事|职员|工作人员|这里|那里|本人|自己|前台|保安|会计|财务")
 # No organisation behind the report: filed as 个人.
@@ -219,8 +236,9 @@ class ValidateTicketForm(Action):
         requested = tracker.get_slot("requested_slot")
         current = {slot: tracker.get_slot(slot) for slot in ORDER}
 
-        for advice in advice_due(tracker, text):  # a fire, a gas leak: what to do first, then the report
-            dispatcher.utter_message(response=advice)
+        if requested in (None, "description", "category"):  # turns that tell the problem, not a company name
+            for advice in advice_due(tracker, text):  # a fire, a gas leak: what to do first, then the report
+                dispatcher.utter_message(response=advice)
         if sounds_angry(text) and not after_digression(tracker.events, FORM):
             # A clearly angry caller goes to a person with what was said so far, not through a form.
             handoff(dispatcher, tracker, "angry")
@@ -262,9 +280,15 @@ class ValidateTicketForm(Action):
         settings = runtime.settings()
         kind = corrected_kind(text)
         if kind and tracker.get_slot("request_type") in (None, "problem") and requested != "description":
-            # "不对，不是投诉，是举报" at the company question: the kind changes, the question stays.
+            # "不对，不是投诉，是举报" at the company question: the kind changes, the question stays; more
+            # about the problem in the same breath ("是建议不是投诉 希望园区多装几个充电桩") is added to it.
             dispatcher.utter_message(response="utter_corrected_kind", kind_label=KIND_LABELS[kind])
-            return {"kind": kind}
+            updates = {"kind": kind}
+            more = without_kind_correction(clean(text))
+            if is_specific(more) and more not in (tracker.get_slot("description") or ""):
+                updates["description"] = f"{tracker.get_slot('description') or ''}；{more}".lstrip("；")[:DESCRIPTION_MAX]
+                dispatcher.utter_message(response="utter_description_added")
+            return updates
         updates: dict[str, Any] = dict(corrections(text, requested))
         if _refuse_too_long(dispatcher, updates) and not updates:
             return {}  # a correction too long to keep: said so, and the pending question is asked again
@@ -379,10 +403,14 @@ class ValidateTicketForm(Action):
         organisation = _organisation_in(said)
         if not organisation and _ADDRESS.search(said) and not ORGANISATION_END.search(said):
             # "高新区唐延路十一号那个楼": where it is, not who reports it; kept as the place if none was
-            # said, and the company asked for again.
-            place = chinese_punctuation(said)
+            # said. A name before it ("西安华清科技 在唐延路11号") is the company; else it is asked again.
+            name, place = _name_before_address(said)
+            place_kept = {} if tracker.get_slot("location") else {"location": place}
+            company = found if found and not _ADDRESS.search(found) and found not in place else name
+            if company:
+                return {"company": company, **place_kept}
             dispatcher.utter_message(response="utter_place_noted", location=place)
-            return {"company": None, **({} if tracker.get_slot("location") else {"location": place})}
+            return {"company": None, **place_kept}
         if organisation and found and found != organisation and found.startswith(organisation):
             found = organisation  # the NLU ran on into the name after it ("…有限公司 马超")
         answer = organisation or company_name(said)

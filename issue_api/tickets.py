@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from sqlalchemy import and_, bindparam, delete, not_, or_, select, update
+from sqlalchemy import and_, bindparam, delete, not_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -79,11 +79,13 @@ _PENDING_REVIEWS_OF_TICKETS = select(reviews).where(
     reviews.c.ticket_id.in_(bindparam("ticket_ids", expanding=True)), reviews.c.status == "pending")
 _INSERT_REVIEW = reviews.insert()
 # A department account sees a ticket from its dispatch (派单) on: not while it is only proposed to it
-# (received), nor once withdrawn before anyone dispatched it.
+# (received), nor once withdrawn or answered by the hotline itself (直接办结) before anyone dispatched it.
 _DISPATCHED_EVENT = (select(ticket_events.c.id)
                      .where(ticket_events.c.ticket_id == tickets.c.id, ticket_events.c.action == "assigned")
                      .exists())
-DISPATCHED = and_(tickets.c.status != "received", or_(tickets.c.status != "cancelled", _DISPATCHED_EVENT))
+DISPATCHED = and_(tickets.c.status != "received", _DISPATCHED_EVENT)
+_WAS_DISPATCHED = select(ticket_events.c.id).where(ticket_events.c.ticket_id == bindparam("ticket_id"),
+                                                   ticket_events.c.action == "assigned").limit(1)
 _IS_DISPATCHED = select(tickets.c.id).where(tickets.c.id == bindparam("ticket_id"), DISPATCHED)
 
 
@@ -392,8 +394,12 @@ class TicketService:
                 # department would be overdue (and unable to ask for an extension) from the first day.
                 deadline = self.calendar.deadline(now, row.kind)
                 values.update(rework_count=tickets.c.rework_count + 1, resolved_at=None, deadline=to_utc_naive(deadline))
-                return values, events + [("reworked", "评价不满意，退回承办部门重新办理；"
-                                                      f"办理期限 {_full_date(_local_day(to_utc_naive(deadline)))}")]
+                due = _full_date(_local_day(to_utc_naive(deadline)))
+                if conn.execute(_WAS_DISPATCHED, {"ticket_id": ticket_id}).first() is None:
+                    # Answered by the hotline itself (直接办结): back to the operators, who may dispatch it.
+                    values["status"] = "received"
+                    return values, events + [("reworked", f"评价不满意，退回热线重新处理；办理期限 {due}")]
+                return values, events + [("reworked", f"评价不满意，退回承办部门重新办理；办理期限 {due}")]
             return values, events + [("closed", None)]
         raise ValueError(action)
 

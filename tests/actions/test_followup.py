@@ -85,6 +85,8 @@ def test_a_low_score_is_read_back_before_it_sends_the_ticket_back(action_server)
     ("不对", "deny", None, None, "rating"),  # asked again
     ("不是，我是说四分", "deny", 4, None, None),  # another score, which needs no confirmation
     ("是的 打一分", "affirm", 1, None, "rating_confirmed"),  # another low score: read back again
+    ("对 就是两分 五分肯定不给", "affirm", 2, True, None),  # the score read back, named: it stands
+    ("对 确实不满意 我本来还想给三分的", "affirm", 2, None, "rating_confirmed"),  # unclear: asked again
 ])
 def test_the_read_back_of_a_low_score(action_server, said, intent, rating, confirmed, asked):
     slots = slot_events(rating_answer(action_server, said, "rating_confirmed", intent=intent, rating=2))
@@ -110,6 +112,14 @@ def test_a_score_given_at_is_this_the_ticket_takes_the_ticket_and_keeps_the_scor
                                     slots={"followup_op": "rate", "ticket_candidate": "2612010005",
                                            "requested_slot": "ticket_id"}))
     assert result["rating"] == score and result["ticket_candidate"] is None
+
+
+@pytest.mark.parametrize("said", ["不对 这件我挺满意的 是另外一件", "不是 还行吧 我记错了", "不是，我要评的是停电那件 那个不满意"])
+def test_a_no_at_is_this_the_ticket_rates_nothing_whatever_rating_words_it_holds(action_server, said):
+    result = slot_events(run_action(action_server.url, "validate_followup_form", text=said, intent="deny",
+                                    slots={"followup_op": "rate", "ticket_candidate": "2612010005",
+                                           "requested_slot": "ticket_id"}))
+    assert result.get("ticket_id") is None and not result.get("rating")
 
 
 def _ops(result: dict) -> list:

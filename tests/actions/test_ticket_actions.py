@@ -183,14 +183,21 @@ def test_a_reason_given_with_the_withdrawal_reaches_the_ticket(action_server, is
 def test_the_reason_said_first_is_kept_when_the_confirmation_names_the_withdrawal_again(action_server, issue_api):
     sender = f"conv-{uuid.uuid4()}"
     ticket_id = slot_events(_file(action_server, sender, phone="13700006667"))["last_ticket_id"]
-    turns = [f"工单{ticket_id}那个消防通道的事不用处理了 物业已经清理了 帮我撤了吧", "是的撤销"]
-    history = tuple({"event": "user", "text": t, "parse_data": {"text": t, "intent": {"name": "cancel_ticket"}}}
-                    for t in turns)
+    def said(text: str) -> dict:
+        return {"event": "user", "text": text, "parse_data": {"text": text, "intent": {"name": "cancel_ticket"}}}
+
+    other = "2612010005" if ticket_id != "2612010005" else "2612010006"
+    history = (said(f"工单{other}那个路灯的事也撤了吧 路灯已经修好了 电话13812345678"),
+               {"event": "slot", "name": "followup_op", "value": "cancel"}, said("确定"),
+               said(f"工单{ticket_id}那个消防通道的事不用处理了 物业已经清理了 帮我撤了吧 有事打13812345678"),
+               {"event": "slot", "name": "followup_op", "value": "cancel"}, said("是的撤销"))
     run_action(action_server.url, "action_followup", text="确定", intent="affirm", history=history, sender=sender,
                slots={"followup_op": "cancel", "ticket_id": ticket_id, "cancel_confirmed": True})
     ticket = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket_id}", headers=_operator(issue_api),
                           timeout=5).json()
-    assert ticket["cancel_reason"].startswith("来电人申请撤销：") and "物业已经清理了" in ticket["cancel_reason"]
+    reason = ticket["cancel_reason"]
+    assert reason.startswith("来电人申请撤销：") and "物业已经清理了" in reason
+    assert "路灯" not in reason and "13812345678" not in reason and other not in reason  # this withdrawal's own
 
 
 def test_the_only_open_ticket_of_the_caller_is_proposed(action_server):

@@ -354,3 +354,28 @@ def test_the_phone_said_to_be_wrong_at_the_read_back_is_asked_for_not_offered_ag
                                "requested_slot": "ticket_confirmed"})
     slots = slot_events(result)
     assert slots["phone"] is None and slots["phone_offered"] is False and slots["requested_slot"] == "phone"
+
+
+def test_a_company_whose_name_sounds_like_a_hazard_gets_no_advice(action_server):
+    result = answer(action_server, "西安火灾报警设备有限公司", "company")
+    assert slot_events(result)["company"] == "西安火灾报警设备有限公司"
+    assert not any(r.startswith("utter_safety") for r in responses(result))
+
+
+def test_a_company_said_with_its_address_keeps_both(action_server):
+    slots = slot_events(answer(action_server, "西安华清科技 在唐延路11号", "company"))
+    assert (slots["company"], slots["location"]) == ("西安华清科技", "唐延路11号")
+    assert slot_events(answer(action_server, "西安丝路楼兰文化传媒", "company"))["company"] == "西安丝路楼兰文化传媒"
+
+
+def test_more_about_the_problem_with_a_kind_correction_is_added_to_the_description(action_server):
+    result = answer(action_server, "是建议不是投诉 希望园区多装几个充电桩", "company", kind="complaint")
+    slots = slot_events(result)
+    assert slots["kind"] == "suggestion" and slots["description"].endswith("；希望园区多装几个充电桩")
+
+
+@pytest.mark.parametrize("said", ["联系人是本人 电话就是这个 园区门口路灯坏了", "联系人换人了 之前报的路灯还没修",
+                                  "我叫外卖 外卖员把电动车停在消防通道", "名字叫不上来 反正门口路灯坏了"])
+def test_talk_after_who_is_the_contact_is_no_name(action_server, said):
+    opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem", slots={})
+    assert "contact_name" not in slot_events(opened), said

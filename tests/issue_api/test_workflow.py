@@ -195,6 +195,17 @@ def test_the_hotline_resolves_a_received_ticket_on_the_spot(api: Api, role: str)
     assert response.status_code == 409 and _error(response)["code"] == "resolve_not_allowed"
 
 
+def test_a_ticket_the_hotline_answered_itself_is_no_department_s_and_comes_back_to_the_hotline(api: Api) -> None:
+    ticket = api.file(category="市政设施")  # proposed to a department, never dispatched
+    api.act(ticket["id"], "resolve", role="operator", result="已电话答复")
+    assert api.call("GET", f"/tickets/{ticket['id']}", role="department").status_code == 404
+    assert ticket["id"] not in [t["id"] for t in api.call("GET", "/tickets", role="department").json()["items"]]
+    reopened = api.act(ticket["id"], "rating", role="bot", score=1)
+    assert reopened["status"] == "received" and reopened["rework_count"] == 1
+    assert reopened["history"][-1]["note"].startswith("评价不满意，退回热线重新处理")
+    assert api.call("GET", f"/tickets/{ticket['id']}", role="department").status_code == 404
+
+
 def test_other_illegal_transitions_are_409(api: Api) -> None:
     ticket = api.file()
     response = api.call("POST", f"/tickets/{ticket['id']}/start", json={})

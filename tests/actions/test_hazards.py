@@ -1,0 +1,32 @@
+"""Safety advice only for danger now: wrong advice ("close the gas valve" for a sewer) is worse than none."""
+from __future__ import annotations
+
+import pytest
+
+from actions.hazards import hazards_in
+
+
+@pytest.mark.parametrize("said, kinds", [
+    ("着火了 我们隔壁仓库着火了 烟好大 怎么办", ["fire"]),
+    ("车间里冒浓烟了", ["fire"]),
+    ("我们公司的燃气管道好像有点漏气 闻着有味道", ["gas"]),
+    ("闻到煤气味", ["gas"]),
+    ("变压器冒烟了", ["electric"]),
+    ("电线被挂断了 垂在路上", ["electric"]),
+    ("电梯困人", ["injury"]),
+    ("师傅从脚手架上摔下来了", ["injury"]),
+    ("有人中毒了", ["injury"]),
+    ("工地着火了 以前也着过好几次了", ["fire"]),  # the past in another clause does not undo the fire now
+    ("周边企业火灾隐患很多 今天又着火了", ["fire"]),
+])
+def test_danger_now_is_recognised(said: str, kinds: list) -> None:
+    assert hazards_in(said) == kinds
+
+
+@pytest.mark.parametrize("said", [
+    "我们园区下水道气味很重", "空调漏气", "轮胎漏气", "隔壁工厂烟囱一直冒烟 扰民", "烧烤摊冒烟", "工厂排放浓烟",
+    "电费炸了", "订单爆炸", "火灾报警器误报", "我们想申请火灾险理赔", "我们单位的车被砸了", "消防通道被堵了",
+    "想问一下仓库有没有火灾隐患", "上次着火的事还没处理完",
+])
+def test_no_danger_now_gets_no_advice(said: str) -> None:
+    assert hazards_in(said) == []
