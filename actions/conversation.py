@@ -134,9 +134,10 @@ def _as_said(text: str) -> str:
 def summary(tracker: Tracker) -> str:
     """What a person taking over needs at a glance; phone numbers masked."""
     parts: list[str] = []
+    person = "网页用户" if channel(tracker) == "web" else "来电人"  # (a chat has no caller)
     who = "、".join(_as_said(v) for v in (tracker.get_slot("contact_name"), tracker.get_slot("company")) if v)
     if who:
-        parts.append(f"来电人：{who}")
+        parts.append(f"{person}：{who}")
     phone = tracker.get_slot("phone") or caller_phone(tracker)
     if phone:
         parts.append(f"电话：{mask_phone(phone)}")
@@ -153,5 +154,5 @@ def summary(tracker: Tracker) -> str:
         # lets its reader act as the reporter.
         codes = tracker.get_slot("ticket_codes")
         known = list(codes.values()) if isinstance(codes, dict) else []
-        parts.append("来电人说：" + " / ".join(f"“{_as_said(mask_said(t, known))}”" for t in turns))
-    return "；".join(parts) or "来电人尚未说明诉求"
+        parts.append(f"{person}说：" + " / ".join(f"“{_as_said(mask_said(t, known))}”" for t in turns))
+    return "；".join(parts) or f"{person}尚未说明诉求"

@@ -9,6 +9,7 @@ from contract.spoken_numbers import find_code, find_ticket_id
 
 _YES = re.compile(r"^(对|是|嗯|好|可以|行|没错|没问题|确认|确定|就用|就这个|用这个|正确|ok|OK)")
 _NO = re.compile(r"^(不|没|错|别|换|算了)")
+_HUH = re.compile(r"[啊呃额]+[？?。.！!]*|[啊呃额嗯哦]*[？?]+")
 _QUESTION = re.compile(r"(吗|么|什么|怎么|怎样|哪|几点|多久|多少|是不是|能不能|可不可以|如何|\?|？)")
 _HUMAN = re.compile(r"(人工|真人|转接|坐席|客服人员|工作人员|领导|负责人)")
 # A caller who missed what the bot said: "再说一遍", "没听清", "没听懂", "啥意思", "你刚才说什么",
@@ -41,6 +42,8 @@ _DOUBT = re.compile(r"(不对|不是|不太|不行|不要|不用|不确定|有�
 def yes_or_no(intent: str, text: str) -> Optional[bool]:
     """True for a yes, False for a no, None when the turn is neither."""
     said = clean(text)
+    if _HUH.fullmatch(text.strip()):
+        return None  # "啊？", "啊": on the phone a caller who did not catch it, never a yes
     if _DOUBT.search(said.replace("没错", "").replace("没问题", "").replace("不错", "")):
         if intent == "deny" or (_NO.match(said) and len(said) <= 8):
             return False

@@ -74,7 +74,8 @@ _REQUEST_ONLY = re.compile(
     r"[，,。.\s：:]*" + _ASKS_TO_ADD + r"(一下|下|一些|几句|一点儿?|点)?"
     r"(\d*号?)?(工单|单子|材料|信息|情况|内容|说明)*(号|编号)?的?(内容|信息)?(一下)?[，,。.\s：:]*")
 # The request in front of what is added: "再补充一下，联系电话换成…" is written as "联系电话换成…".
-_LEAD_IN = re.compile("^" + _ASKS_TO_ADD + r"(一下|下|一点|几句)?(工单|单子|信息|情况|内容)?(号)?[，,。：:\s]+")
+_LEAD_IN = re.compile("^" + _ASKS_TO_ADD + r"(一下|下|一点|几句)?[，,。：:\s]*((工单|单子)(编)?号?|信息|情况|内容)?"
+                      r"[，,。：:\s]*(再?(加|添|补)(一条|一句|一点|几句))?[，,。：:\s]+")
 
 
 def _without_lead_in(text: str) -> str:

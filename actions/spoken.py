@@ -43,7 +43,7 @@ _SPELLING_RUN_IN = re.compile(ORGANISATION_END.pattern + r"(?P<how>[\u4e00-\u9ff
 # or talk that is about something else ("对了还有…", "你自己看着办吧", "我也说不好").
 _NOT_A_COMPANY = re.compile(
     r"(吗|么|什么|干嘛|为什么|为啥|\?|？|^喂|不知道|不清楚|说不好|不好说|看着办|随便|对了|还有|不想|不方便|"
-    r"不告诉|不透露|不愿|保密|不能说|不说)")
+    r"不告诉|不透露|不愿|保密|不能说|不说|呢$|真人|机器|你是|你们是|听得|补充|工单|催办|撤销|查询|评价|登记|反映)")
 _DECLINES_COMPANY = re.compile(r"(不想|不方便|不告诉|不透露|不愿|保密|不能说|不说)")
 # "是张伟不是张玮": the value is what comes before the contrast.
 _CONTRAST_TAIL = re.compile(r"[，,\s]*(而)?不是.*$")
@@ -92,8 +92,15 @@ def declines_company(text: str) -> bool:
     return _DECLINES_COMPANY.search(clean(text)) is not None
 
 
+_CONTRAST_FIRST = re.compile(r"^不是.+?[，,\s]*(而)?(应该)?是(?P<v>.+)$")
+
+
 def without_contrast(value: str) -> str:
-    """'张伟不是张玮' -> '张伟': a correction says the right value, then the wrong one."""
+    """'张伟不是张玮' -> '张伟', '不是周敏是周明明' -> '周明明': a correction says the right value and the
+    wrong one, in either order."""
+    first = _CONTRAST_FIRST.match(value)
+    if first:
+        return first.group("v")
     return _CONTRAST_TAIL.sub("", value) or value
 
 
@@ -345,7 +352,7 @@ def states_a_score(text: str) -> bool:
 _ANGER = re.compile(
     r"(气死|火大|受够|忍无可忍|骂人|什么破|破机器|垃圾(热线|机器|服务|客服|系统)|什么垃圾|真垃圾|太垃圾|"
     r"混蛋|干什么吃的|吃干饭|太差劲|烦死|"
-    r"去媒体|曝光|没人管是吧|到底管不管|什么玩意)"
+    r"去媒体|曝光|没人管是吧|到底管不管|什么玩意|听不懂人话|是不是聋|耳朵聋)"
 )
 
 
@@ -380,11 +387,19 @@ def corrected_kind(text: str) -> Optional[str]:
     return request_kind(match.group("to") or match.group("to2") or match.group("to3"))
 
 
+# A question about rules, not a problem: "我想问一下增值税减免的政策", "申请补贴需要什么条件".
+_ASKS = re.compile(r"问一下|问问|请问|想问|了解一下|想了解|需要什么|要什么|怎么申请|如何申请|怎么办理|如何办理|哪些|有没有")
+_ABOUT_RULES = re.compile(r"政策|条件|流程|材料|手续|补贴|资质|申报|优惠|标准|规定|办理|资格")
+
+
 def request_kind(text: str) -> str:
-    """The contract's request kind implied by the wording; 求助 (help) when nothing says otherwise."""
+    """The contract's request kind implied by the wording; 咨询 for a question about rules, 求助 (help)
+    when nothing says otherwise."""
     for word, kind in _KINDS:
         if word in text:
             return kind
+    if _ASKS.search(text) and _ABOUT_RULES.search(text):
+        return "consult"
     return "help"
 
 

@@ -85,9 +85,10 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
     if not values.get("contact_name") and name and not _ROLE.search(name) and not _NOT_IN_A_REPORTED_NAME.search(name):
         values["contact_name"] = name  # "…我姓冯叫冯建军，电话…": the NLU missed it
     organisation = _organisation_in(said)
-    if (values.get("company") and organisation and values["company"] in organisation
-            and _ENDS_AS_ORGANISATION.search(organisation)):
-        # The whole name around the part the NLU caught ("有限公司" of "我是金华义乌市福田小商品贸易有限公司的").
+    if (values.get("company") and organisation and _ENDS_AS_ORGANISATION.search(organisation)
+            and (values["company"] in organisation or organisation in values["company"])):
+        # The whole name around the part the NLU caught ("有限公司" of "我是金华义乌市福田小商品贸易有限公司的"),
+        # or without what it ran on from ("要反映个事情我们是陕西秦创电子有限公司").
         values["company"] = organisation
     if values.get("company") and not _said_as_company(values["company"], said):
         # A place in the report the NLU took for a company ("园区西门的路灯坏了": 西门): asked for
@@ -166,6 +167,8 @@ def _name_before_address(said: str) -> tuple[Optional[str], str]:
     name = company_name(_BEFORE_ADDRESS.sub("", "".join(parts[:first]), count=1))
     place = _BEFORE_ADDRESS.sub("", "".join(parts[first:]), count=1) or chinese_punctuation(said)
     return (name, place) if name else (None, chinese_punctuation(said))
+# Where a caller starts saying whom they speak for, in a longer breath: the organisation's name follows.
+_SAYS_WHO = re.compile(r"(?:我们是|我是|我们这边是|这里是|这边是|我们单位是|我们公司是|我们单位|我们公司|来自)(?=.{4})")
 # "我是负责人": who the caller is in the company, not their name.
 _ROLE = re.compile(r"负责人|老板|经理|老总|主任|法人|员工|同事|职员|工作人员|这里|那里|本人|自己|前台|保安|会计|财务")
 # No organisation behind the report: filed as 个人.
@@ -188,7 +191,9 @@ def _organisation_in(answer: str) -> Optional[str]:
         if not part or not ORGANISATION_END.search(part):
             continue
         owned = _ORGANISATION_OF.fullmatch(part)  # "…有限公司的张伟": the organisation, then its person
-        name = company_name(owned.group("org") if owned else part)
+        # "你好我要反映个事情我们是陕西秦创电子有限公司的…": the name starts after the caller says who they are.
+        part = _SAYS_WHO.split(owned.group("org") if owned else part)[-1]
+        name = company_name(part)
         if name and len(name) >= 4:
             return None if name == answer else name
     return None
@@ -334,6 +339,12 @@ class ValidateTicketForm(Action):
             else:
                 updates["description"] = None
                 updates["description_hint"] = "more"
+        elif requested == "category" and _ENDS_AS_ORGANISATION.search(said) and not tracker.get_slot("company") \
+                and not category_from_answer(said, settings.categories_file) and _organisation_in(said) is None \
+                and company_name(said):
+            # "西安启明星教育科技有限公司" at the category question: the company, said early; the
+            # category is asked again (never the company added to the problem).
+            updates["company"] = company_name(said)
         elif requested == "category":
             found = entity(tracker, "category")
             updates["category"] = found if found in CATEGORIES else category_from_answer(
@@ -354,6 +365,14 @@ class ValidateTicketForm(Action):
                 dispatcher.utter_message(response="utter_category_not_understood")
         elif requested == "company":
             updates.update(self._company_answer(dispatcher, tracker, said))
+        elif requested == "contact_name" and _ENDS_AS_ORGANISATION.search(said) and len(said) >= 5:
+            # "西安远航机械有限公司" when the name was asked: the company (what was taken for it was
+            # something else), and the name asked again; an organisation is nobody's name.
+            company = _organisation_in(said) or company_name(said)
+            if company and company != tracker.get_slot("company"):
+                updates["company"] = company
+                dispatcher.utter_message(response="utter_corrected_company", company=company)
+            updates["contact_name"] = None
         elif requested == "contact_name":
             if declines_name(said):
                 # The phone number is what a follow-up needs; a name is a courtesy, and a report
@@ -367,7 +386,7 @@ class ValidateTicketForm(Action):
             if not updates["contact_name"]:
                 dispatcher.utter_message(response="utter_name_not_understood")
         elif requested == "phone":
-            updates.update(self._phone_answer(dispatcher, tracker, intent, said))
+            updates.update(self._phone_answer(dispatcher, tracker, intent, text))
         elif requested == "ticket_confirmed" and not updates:
             field = field_to_change(said)
             if field:
@@ -377,7 +396,7 @@ class ValidateTicketForm(Action):
                 if field == "phone":  # the number proposed before is the wrong one: ask for the right one
                     updates.update(_offer(DECLINED))
             else:
-                answer = yes_or_no(intent, said)
+                answer = yes_or_no(intent, text)  # (the words as said: "啊？" is no yes)
                 updates["ticket_confirmed"] = True if answer else None
         return updates
 
@@ -439,7 +458,8 @@ class ValidateTicketForm(Action):
 
     @staticmethod
     def _phone_answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str,
-                      said: str) -> dict[str, Any]:
+                      text: str) -> dict[str, Any]:
+        said = clean(text)
         number = find_phone(said)
         if number:
             return {"phone": number}
@@ -452,7 +472,7 @@ class ValidateTicketForm(Action):
             dispatcher.utter_message(response="utter_phone_why")
             return {"phone": None}
         offer = tracker.get_slot("phone_offer")
-        answer = yes_or_no(intent, said)
+        answer = yes_or_no(intent, text)
         if offer and offer != DECLINED and answer is True:
             return {"phone": offer}
         if answer is False:

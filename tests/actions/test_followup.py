@@ -211,6 +211,8 @@ def test_a_supplement_is_written_without_the_request_in_front_of_it():
     assert _without_lead_in("再补充一下，联系电话换成0573-82345678转216") == "联系电话换成0573-82345678转216"
     assert _without_lead_in("我想补充一下情况：门口的井盖也坏了") == "门口的井盖也坏了"
     assert _without_lead_in("漏水的位置在三号楼") == "漏水的位置在三号楼"
+    # The ticket's number taken out ("我要补充一下 工单号2612020006 再加一条 …"): no "工单号" left in front.
+    assert _without_lead_in("我要补充一下 工单号 再加一条 我们一共有五个人要落户") == "我们一共有五个人要落户"
 
 
 @pytest.mark.parametrize("said, kept", [("13605781234", {"phone": "13605781234"}), ("我叫钱多多", {"contact_name": "钱多多"}),

@@ -75,3 +75,11 @@ def test_a_message_in_english_is_told_the_service_is_in_chinese(action_server):
     result = run_action(action_server.url, "action_fallback", text="Hello, we have no electricity in our office",
                         intent="nlu_fallback")
     assert "本服务使用中文" in texts(result) and not any(r.get("custom") for r in result["responses"])
+
+
+def test_a_web_chat_summary_speaks_of_the_user_not_a_caller(action_server):
+    history = [user_event("我们园区停电了", "report_problem", metadata={"channel": "web"})]
+    result = run_action(action_server.url, "action_handoff", text="转人工", intent="request_human",
+                        history=history, metadata={"channel": "web"}, slots={"contact_name": "张伟"})
+    summary = _handoff(result)["summary"]
+    assert "网页用户说" in summary and "来电人" not in summary

@@ -210,3 +210,17 @@ def test_a_category_said_against_the_one_taken_is_a_category_correction_at_any_l
 
 def test_at_the_description_question_a_contrast_is_the_problem_itself():
     assert corrections("不是供水供电供气的问题，是路灯坏了", "description") == {}
+
+
+@pytest.mark.parametrize("said, kind", [("我想问一下增值税减免的政策", "consult"), ("申请人才补贴需要什么条件", "consult"),
+                                        ("园区门口的路灯坏了", "help"), ("我要投诉工地噪音", "complaint")])
+def test_a_question_about_rules_is_a_consultation(said: str, kind: str) -> None:
+    from actions.spoken import request_kind
+
+    assert request_kind(said) == kind
+
+
+def test_an_insult_sounds_angry() -> None:
+    from actions.spoken import sounds_angry
+
+    assert sounds_angry("你听不懂人话吗 我说我要投诉") and not sounds_angry("员工听不懂方言")

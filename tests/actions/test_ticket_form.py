@@ -379,3 +379,45 @@ def test_more_about_the_problem_with_a_kind_correction_is_added_to_the_descripti
 def test_talk_after_who_is_the_contact_is_no_name(action_server, said):
     opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem", slots={})
     assert "contact_name" not in slot_events(opened), said
+
+
+
+# Round two of the conversation tester ---------------------------------------------------------------
+
+@pytest.mark.parametrize("said", ["你是真人还是机器", "那知识产权申请呢", "不是我是要补充之前的工单", "喂喂听得到吗"])
+def test_talk_to_the_bot_or_about_another_request_is_no_company(action_server, said):
+    assert slot_events(answer(action_server, said, "company")).get("company") is None, said
+
+
+def test_a_company_said_at_the_name_question_corrects_the_company_and_asks_the_name_again(action_server):
+    result = answer(action_server, "西安远航机械有限公司", "contact_name", company="园区门口")
+    slots = slot_events(result)
+    assert slots["company"] == "西安远航机械有限公司" and slots["contact_name"] is None
+    assert slots["requested_slot"] == "contact_name"
+
+
+def test_a_name_corrected_wrong_one_first_keeps_the_right_one(action_server):
+    result = answer(action_server, "名字说错了不是周敏是周明明", "phone", company="嘉兴佳禾纺织有限公司", contact_name="周敏")
+    assert slot_events(result)["contact_name"] == "周明明"
+
+
+def test_the_company_in_a_one_breath_report_starts_where_the_caller_says_who_they_are(action_server):
+    said = "你好我要反映个事情我们是陕西秦创电子有限公司的我叫李娜 我们厂区停电已经三天了"
+    ran_on = _span(said, "company", "要反映个事情我们是陕西秦创电子有限公司")  # as the NLU took it
+    opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem",
+                        entities=[ran_on], slots={})
+    assert slot_events(opened)["company"] == "陕西秦创电子有限公司"
+
+
+def test_a_company_said_at_the_category_question_is_the_company_not_more_problem(action_server):
+    result = answer(action_server, "西安启明星教育科技有限公司", "category", category=None)
+    slots = slot_events(result)
+    assert slots["company"] == "西安启明星教育科技有限公司" and "description" not in slots
+    assert slots["requested_slot"] == "category"
+
+
+@pytest.mark.parametrize("said", ["啊", "啊？", "嗯？"])
+def test_a_huh_at_the_read_back_files_nothing(action_server, said):
+    result = run_action(action_server.url, "validate_ticket_form", text=said, intent="affirm",
+                        slots={**FILLED, **READ_BACK, "requested_slot": "ticket_confirmed"})
+    assert slot_events(result).get("ticket_confirmed") is not True
