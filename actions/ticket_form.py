@@ -24,7 +24,7 @@ from actions.conversation import (asked_before_this_turn, caller_phone, channel,
                                   latest_response, latest_text, pending_keys, said_again, user_turns)
 from actions.dialogue import after_digression, digression, leaves_filing, resumes_filing, yes_or_no
 from actions.handoff import handoff
-from actions.hazards import advice_due
+from actions.hazards import advice_due, hazard_category
 from actions.proof import known_codes, new_query_code
 from actions.spoken import (ORGANISATION_END, chinese_punctuation, clean, company_name, corrected_kind, corrections,
                             declines_company, declines_name, is_specific, person_name, request_kind, sounds_angry,
@@ -241,7 +241,8 @@ class ValidateTicketForm(Action):
         requested = tracker.get_slot("requested_slot")
         current = {slot: tracker.get_slot(slot) for slot in ORDER}
 
-        if requested in (None, "description", "category"):  # turns that tell the problem, not a company name
+        advised = requested in (None, "description", "category")  # turns that tell the problem, not a company
+        if advised:
             for advice in advice_due(tracker, text):  # a fire, a gas leak: what to do first, then the report
                 dispatcher.utter_message(response=advice)
         if sounds_angry(text) and not after_digression(tracker.events, FORM):
@@ -268,6 +269,8 @@ class ValidateTicketForm(Action):
         else:
             updates = self._answer(dispatcher, tracker, requested, intent, text)
 
+        if advised and not updates.get("category") and not current.get("category") and hazard_category(text):
+            updates["category"] = hazard_category(text)  # (not the list of twelve after "leave the building")
         if updates.pop(STOP_FILING, None):
             return [SlotSet("ticket_confirmed", None), SlotSet("requested_slot", None)]
         if "phone" in updates:  # a number given (or cleared) this turn: its extension with it, if said

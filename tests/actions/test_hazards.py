@@ -18,6 +18,9 @@ from actions.hazards import hazards_in
     ("有人中毒了", ["injury"]),
     ("工地着火了 以前也着过好几次了", ["fire"]),  # the past in another clause does not undo the fire now
     ("周边企业火灾隐患很多 今天又着火了", ["fire"]),
+    ("我们仓库里化学品泄漏了味道很刺鼻有人头晕", ["chemical"]),
+    ("锦业路和丈八一路十字那里路面塌了一个大坑车都掉进去了", ["collapse"]),
+    ("路口井盖丢了", ["collapse"]),
 ])
 def test_danger_now_is_recognised(said: str, kinds: list) -> None:
     assert hazards_in(said) == kinds
@@ -26,7 +29,7 @@ def test_danger_now_is_recognised(said: str, kinds: list) -> None:
 @pytest.mark.parametrize("said", [
     "我们园区下水道气味很重", "空调漏气", "轮胎漏气", "隔壁工厂烟囱一直冒烟 扰民", "烧烤摊冒烟", "工厂排放浓烟",
     "电费炸了", "订单爆炸", "火灾报警器误报", "我们想申请火灾险理赔", "我们单位的车被砸了", "消防通道被堵了",
-    "想问一下仓库有没有火灾隐患", "上次着火的事还没处理完",
+    "想问一下仓库有没有火灾隐患", "上次着火的事还没处理完", "我们公司楼下的井盖坏了 有点响",
 ])
 def test_no_danger_now_gets_no_advice(said: str) -> None:
     assert hazards_in(said) == []

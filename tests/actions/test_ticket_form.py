@@ -421,3 +421,10 @@ def test_a_huh_at_the_read_back_files_nothing(action_server, said):
     result = run_action(action_server.url, "validate_ticket_form", text=said, intent="affirm",
                         slots={**FILLED, **READ_BACK, "requested_slot": "ticket_confirmed"})
     assert slot_events(result).get("ticket_confirmed") is not True
+
+
+def test_a_danger_that_makes_the_category_plain_skips_the_list_of_twelve(action_server):
+    said = "我们仓库里化学品泄漏了味道很刺鼻有人头晕"
+    opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem", slots={})
+    assert responses(opened)[0] == "utter_safety_chemical"
+    assert slot_events(opened)["category"] == "安全消防" and slot_events(opened)["requested_slot"] == "company"
