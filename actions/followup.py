@@ -87,11 +87,14 @@ _TRIGGERS = ("补充一下", "补充说明", "补充", "我想", "我要", "再"
              "给", "之前", "那个", "上次", "说明")
 
 
+_PICKS_A_TICKET = re.compile(r"尾号\s*[\d零〇一二三四五六七八九幺两]{1,4}|第[一二三1-3][件个]|最新|最近|刚才|这件|那件")
+
+
 def _supplement_in(text: str) -> Optional[str]:
     """The added information when it comes in the same breath: '补充一下 漏水的位置在三号楼'. The
     ticket number and a query code said with it are not part of it (the department reads it)."""
     said = without_proof(clean(text), find_ticket_id(text))
-    rest = said
+    rest = _PICKS_A_TICKET.sub("", said)  # "补充一下尾号零四的那个工单" names the ticket, adds nothing
     for word in _TRIGGERS:
         rest = rest.replace(word, "")
     rest = re.sub(r"[\d\s：:，,。]", "", rest)
@@ -341,6 +344,11 @@ class ValidateFollowupForm(Action):
             number, rated = candidate, ({"rating": score} if score is not None else {})
         if not number and candidate and yes_or_no(intent, text) is True:
             number = candidate
+        if (not number and candidate and tracker.get_slot("followup_op") == "supplement"
+                and yes_or_no(intent, text) is not False and not tracker.get_slot("supplement_text")
+                and (more := _supplement_in(text)) and len(clean(text)) >= 8):
+            # "路灯是从南边数第三根和第四根都不亮" at "是这一件吗？": what to add, so that one it is.
+            number, rated = candidate, {"supplement_text": more}
         if not number and tracker.get_slot("ticket_choices"):
             number = chosen_ticket(text, tracker.get_slot("ticket_choices"))  # "第二件", "最新那个", "尾号19的"
         if (not number and _LOOKING.search(text) and not _NO_CODE.search(text)
@@ -660,7 +668,8 @@ class Followup(Action):
             elif op == "urge":
                 ticket = await runtime.blocking(client.get_ticket, ticket_id, proof)
                 minutes = minutes_since_urged(ticket, runtime.settings().urge_interval_minutes)
-                if minutes is None:
+                if minutes is None or ticket.get("status") not in OPEN_STATUSES:
+                    # (a finished ticket is refused with what to do instead, never "urged just now")
                     await runtime.blocking(client.urge, ticket_id, "来电人催办", key, proof)
                     ticket = await runtime.blocking(client.get_ticket, ticket_id, proof)
                     dispatcher.utter_message(response="utter_urged", ticket_number=number,

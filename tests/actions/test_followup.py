@@ -238,3 +238,19 @@ def test_what_the_hotline_does_not_handle_is_still_said_so(action_server):
     for said in ("帮我订一张去上海的火车票", "查一下13605781234是谁的号码，他欠我钱"):
         result = run_action(action_server.url, "action_out_of_scope", text=said, intent="out_of_scope")
         assert responses(result) == ["utter_out_of_scope"] and slot_events(result) == {}
+
+
+def test_a_supplement_request_naming_the_ticket_by_its_ending_adds_nothing_yet():
+    from actions.followup import _supplement_in
+
+    assert _supplement_in("我要补充一下尾号零四的那个工单") is None
+    assert _supplement_in("补充一下 漏水的位置在三号楼") == "补充一下 漏水的位置在三号楼"
+
+
+def test_what_to_add_said_at_is_this_the_ticket_takes_that_ticket(action_server):
+    said = "路灯是从南边数第三根和第四根都不亮已经一个礼拜了"
+    result = run_action(action_server.url, "validate_followup_form", text=said, intent="inform",
+                        slots={"followup_op": "supplement", "ticket_candidate": "2612010005", "requested_slot": "ticket_id"})
+    # That ticket was taken and looked up (the test's issue API does not know it), with what to add kept.
+    assert result["responses"][0]["ticket_number"] == "2612 0100 05"
+    assert "第三根和第四根" in slot_events(result)["supplement_text"]

@@ -200,6 +200,18 @@ def test_the_reason_said_first_is_kept_when_the_confirmation_names_the_withdrawa
     assert "路灯" not in reason and "13812345678" not in reason and other not in reason  # this withdrawal's own
 
 
+def test_a_ticket_withdrawn_after_it_was_urged_is_not_said_to_be_urged_just_now(action_server, issue_api):
+    sender = f"conv-{uuid.uuid4()}"
+    ticket_id = slot_events(_file(action_server, sender, phone="13700005556"))["last_ticket_id"]
+    urge = {"text": "帮我催一下", "intent": "urge_ticket", "slots": {"followup_op": "urge", "ticket_id": ticket_id},
+            "sender": sender}
+    assert responses(run_action(action_server.url, "action_followup", **urge))[0] == "utter_urged"
+    requests.post(f"{issue_api.url}/api/v1/tickets/{ticket_id}/cancel", json={"reason": "重复"},
+                  headers=_operator(issue_api), timeout=5).raise_for_status()
+    again = run_action(action_server.url, "action_followup", **urge)
+    assert "utter_urged_just_now" not in responses(again) and "已撤销" in texts(again)
+
+
 def test_the_only_open_ticket_of_the_caller_is_proposed(action_server):
     phone = "13700004444"
     ticket_id = slot_events(_file(action_server, f"conv-{uuid.uuid4()}", phone=phone))["last_ticket_id"]
