@@ -148,6 +148,8 @@ _DESCRIPTION_FIELD = re.compile(
 # "不对，是空调坏了不是电梯" while another field is asked for: a correction that says what is wrong
 # instead ("是 X 不是 Y"), with no field named.
 _CONTRAST = re.compile(r"^(不对|错了|搞错了|说错了|更正一下|更正)[，,\s]*(应该)?是(?P<v>.+?(而)?不是.+)$")
+# "不对 不是路灯 是园区大门的道闸坏了": the wrong one first, then what it is.
+_CONTRAST_REVERSED = re.compile(r"^(不对|错了|搞错了|说错了)[，,\s]*不是(?P<wrong>.+?)[，,\s]*(而)?(应该)?是(?P<v>.+)$")
 _CATEGORY_FIELD = re.compile(r"(类别|分类|类型|归类|属于)(应该)?(改成|改为|换成|是|为|算)?(?P<v>.+)|(?P<v2>.+?)类的?$")
 # A category correction with its field named, which is one at any question ("不对，类别应该是用地规划").
 _CATEGORY_NAMED = re.compile(r"(类别|分类|类型)(也)?(写错了|说错了|错了|不对)?[，,\s]*(应该)?(改成|改为|换成|是|为|算)(?P<v>.+)")
@@ -220,7 +222,8 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
     match = _DESCRIPTION_FIELD.search(text)
     if match and is_specific(match.group("v")):
         found["description"] = chinese_punctuation(clean(match.group("v")))
-    elif requested_slot != "description" and (contrast := _CONTRAST.match(text)) and is_specific(contrast.group("v")):
+    elif requested_slot != "description" and (contrast := _CONTRAST.match(text) or _CONTRAST_REVERSED.match(text)) \
+            and is_specific(contrast.group("v")):
         found["description_note"] = chinese_punctuation(clean(contrast.group("v")))  # added to the description as a correction
     return found
 
@@ -352,7 +355,7 @@ def states_a_score(text: str) -> bool:
 _ANGER = re.compile(
     r"(气死|火大|受够|忍无可忍|骂人|什么破|破机器|垃圾(热线|机器|服务|客服|系统)|什么垃圾|真垃圾|太垃圾|"
     r"混蛋|干什么吃的|吃干饭|太差劲|烦死|"
-    r"去媒体|曝光|没人管是吧|到底管不管|什么玩意|听不懂人话|是不是聋|耳朵聋)"
+    r"去媒体|曝光|没人管是吧|到底管不管|什么玩意|听不懂人话|是不是聋|耳朵聋|废物|饭桶)"
 )
 
 

@@ -69,7 +69,7 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
         "ticket_confirmed": None,
         "description": said if (intent in REQUEST_TYPES or names_a_problem(said, settings.categories_file))
         and is_specific(said) and len(said) <= DESCRIPTION_MAX else None,
-        "location": entity(tracker, "location"),
+        "location": whole_place(entity(tracker, "location"), said),
     }
     if request_type == "problem":
         values["kind"] = request_kind(text)
@@ -105,6 +105,20 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
     values["channel"] = channel(tracker)
     values["description_hint"] = "too_long" if len(said) > DESCRIPTION_MAX else None
     return values
+
+
+# What the NLU tends to leave off a place: its number ("锦业路" of "锦业路六十九号") or the crossing road
+# ("锦业路" of "锦业路和丈八二路十字").
+_PLACE_GOES_ON = r"(\s*[\d零〇一二三四五六七八九十百幺两]+号(院|楼)?|(和|与|跟)[^\s，,。；]{1,6}?(路|街|大道)(十字路?口?|交叉口|路口|口)?)"
+
+
+def whole_place(place: Optional[str], said: str) -> Optional[str]:
+    """The place as the caller said it, when the NLU caught only its start; None for one character
+    ("路" of "路灯" is no place)."""
+    if not place or len(place) < 2:
+        return None
+    more = re.search(re.escape(place) + _PLACE_GOES_ON, said)
+    return place + more.group(1).strip() if more else place
 
 
 def _said_as_company(name: str, said: str) -> bool:

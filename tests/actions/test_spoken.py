@@ -224,3 +224,10 @@ def test_an_insult_sounds_angry() -> None:
     from actions.spoken import sounds_angry
 
     assert sounds_angry("你听不懂人话吗 我说我要投诉") and not sounds_angry("员工听不懂方言")
+
+
+def test_the_description_corrected_wrong_one_first_at_the_read_back_is_a_correction() -> None:
+    from actions.spoken import corrections
+
+    assert corrections("不对不是路灯是园区大门的道闸坏了车进不来", "ticket_confirmed") == {
+        "description_note": "园区大门的道闸坏了车进不来"}

@@ -428,3 +428,19 @@ def test_a_danger_that_makes_the_category_plain_skips_the_list_of_twelve(action_
     opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem", slots={})
     assert responses(opened)[0] == "utter_safety_chemical"
     assert slot_events(opened)["category"] == "安全消防" and slot_events(opened)["requested_slot"] == "company"
+
+
+
+@pytest.mark.parametrize("said, place, expected", [("在锦业路六十九号 路灯坏了", "锦业路", "锦业路六十九号"),
+                                                   ("锦业路和丈八二路十字那里红绿灯坏了", "锦业路", "锦业路和丈八二路十字"),
+                                                   ("园区里面的路灯不亮", "路", None)])
+def test_a_place_the_nlu_cut_short_is_kept_whole(action_server, said, place, expected):
+    opened = run_action(action_server.url, "validate_ticket_form", text=said, intent="report_problem",
+                        entities=[_span(said, "location", place)], slots={})
+    assert slot_events(opened)["location"] == expected
+
+
+def test_giving_up_at_the_read_back_stops_the_filing(action_server):
+    from actions.dialogue import leaves_filing
+
+    assert leaves_filing("deny", 0.9, "算了不要了", "ticket_confirmed")
