@@ -10,7 +10,7 @@ from contract.spoken_numbers import find_code, find_ticket_id
 _YES = re.compile(r"^(对|是|嗯|好|可以|行|没错|没问题|确认|确定|就用|就这个|用这个|正确|ok|OK)")
 _NO = re.compile(r"^(不|没|错|别|换|算了)")
 _HUH = re.compile(r"[啊呃额]+[？?。.！!]*|[啊呃额嗯哦]*[？?]+")
-_QUESTION = re.compile(r"(吗|么|什么|怎么|怎样|哪|几点|多久|多少|是不是|能不能|可不可以|如何|\?|？)")
+_QUESTION = re.compile(r"(吗|么|什么|怎么|怎样|哪|几点|多久|多少|是不是|能不能|可不可以|如何|还是(真人|人|机器)|\?|？)")
 _HUMAN = re.compile(r"(人工|真人|转接|坐席|客服人员|工作人员|领导|负责人)")
 # A caller who missed what the bot said: "再说一遍", "没听清", "没听懂", "啥意思", "你刚才说什么",
 # "嗯？什么", "号码再报一遍", "重新说一下", "说慢点", "大声点", "喂喂 听不见".

@@ -619,12 +619,14 @@ def cancel_reason(tracker: Tracker, ticket_id: Optional[str]) -> str:
             continue  # (another ticket's withdrawal and its reason are that ticket's)
         reason = _CANCEL_REQUEST.sub("", without_proof(clean(said), ticket_id, codes))
         reason = _LONG_NUMBER.sub("", reason).strip(" ，,。.；;：:、！!")  # no phone or other number in it
+        reason = _TICKET_WORD.sub("", reason)  # ("工单  已经办下来了": the number was taken out of it)
         if is_specific(reason):
             return f"来电人申请撤销：{reason}"[:200]
     return "来电人申请撤销"
 
 
 _LONG_NUMBER = re.compile(r"\+?\d[\d\s-]{5,}\d")
+_TICKET_WORD = re.compile(r"^(这个|那个)?(工单|单子)(编?号)?[\s，,：:]*")
 
 
 def _turns_of_this_withdrawal(tracker: Tracker) -> list[str]:

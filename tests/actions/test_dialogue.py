@@ -31,6 +31,7 @@ def test_real_answers_stay_answers():
 def test_side_questions_are_still_digressions():
     assert digression("ask_policy", 0.9, "你们政务大厅几点上班")
     assert digression("request_human", 0.9, "帮我转人工吧")
+    assert digression("bot_challenge", 0.9, "你是真人还是机器")
     assert not leaves_filing("ask_policy", 0.9, "你们政务大厅几点上班", "company")
 
 
