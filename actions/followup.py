@@ -540,9 +540,17 @@ class AskTicketId(Action):
                 # "帮我撤销一下工单" with only a finished ticket on file: said, rather than a number asked
                 # for that the caller does not have.
                 dispatcher.utter_message(response="utter_no_fitting_ticket", count=len(tickets))
+            newest_first = sorted(fitting, key=lambda t: int(t["id"]), reverse=True)
+            named = chosen_ticket(latest_text(tracker), [str(t["id"]) for t in newest_first]) \
+                if len(fitting) > 1 and not asked_again else None
+            if named:
+                # "最新的那个工单帮我催一下", "催一下尾号06的": the one the request named, confirmed first.
+                ticket = next(t for t in fitting if str(t["id"]) == named)
+                dispatcher.utter_message(response="utter_ask_ticket_named", ticket_number=replies.ticket_number(named),
+                                         description_start=replies.description_start(ticket))
+                return [SlotSet("ticket_candidate", named), SlotSet("ticket_choices", None)]
             if 1 < len(fitting) <= len(ORDINALS):
                 # A few: read out newest first, the caller says which ("第二件", "最新那个").
-                newest_first = sorted(fitting, key=lambda t: int(t["id"]), reverse=True)
                 choices = "；".join(f"{ORDINALS[i]}件 {replies.ticket_number(t['id'])}（{replies.description_start(t)}）"
                                    for i, t in enumerate(newest_first))
                 dispatcher.utter_message(response="utter_ask_ticket_choice", count=len(fitting), choices=choices)

@@ -248,6 +248,9 @@ def test_a_caller_with_a_few_open_tickets_hears_them_newest_first_and_says_which
                             slots={"followup_op": "urge", "ticket_choices": [newer, older],
                                    "requested_slot": "ticket_id"}, metadata={"phone": phone})
         assert slot_events(picked)["ticket_id"] == meant, answer
+    named = run_action(action_server.url, "action_ask_ticket_id", text=f"催一下尾号{older[-2:]}的", intent="urge_ticket",
+                       slots={"followup_op": "urge"}, metadata={"phone": phone})
+    assert slot_events(named)["ticket_candidate"] == older and responses(named) == ["utter_ask_ticket_named"]
     unclear = run_action(action_server.url, "validate_followup_form", text="就那个", intent="inform",
                          slots={"followup_op": "urge", "ticket_choices": [newer, older],
                                 "requested_slot": "ticket_id"}, metadata={"phone": phone})
