@@ -23,8 +23,8 @@ _ASK_AGAIN = re.compile(r"(再(说|讲|念|问|重复|报)|再来一(遍|次|下
                         r"^(你|您)?(说的|这)?(是)?(什么|啥)意思[？?]?$|大声(一)?点|大点声|(你|您)(的)?声音(太|有点|好)?小|"
                         r"^(嗯|啊|哦)?[？?，,\s]*(什么|啥|啊|嗯|pardon)[？?]?$|说?慢(一)?点|太快)")
 _GIVE_UP = re.compile(r"(算了|不报了|不登记了|不反映了|不用登记|不用了|取消|不办了|撤)")
-_STOP_FILING = re.compile(r"(不报了|不登记了|不反映了|不用登记|不办了|不提交了|不弄了|不想报|算了吧|那算了|算了算了|算了不要|"
-                          r"不要登记|不用报了)")
+_STOP_FILING = re.compile(r"(不报了|不登记了|不反映了|不用登记|不办了|不提交了|不弄了|不想报|算了吧|那算了|算了算了|不用报了|"
+                          r"^(算了)?[，,\s]*不要(登记|报)了$|^算了[，,\s]*不要了$)")
 # What a turn must also say to count as leaving the filing for another request: a company name or a
 # description can be misclassified as anything, the words make the switch unmistakable.
 _SWITCH_WORDS = {
@@ -38,6 +38,11 @@ _SWITCH_WORDS = {
 # Doubt or a no inside a turn that starts like a yes ("好像有点不太对吧", "对吗？不是这个吧"); 没错,
 # 没问题 and 不错 are yeses.
 _DOUBT = re.compile(r"(不对|不是|不太|不行|不要|不用|不确定|有点问题|错了|好像|似乎|吗|么|\?|？)")
+
+
+def is_huh(text: str) -> bool:
+    """"啊？", "嗯？": the caller did not catch the question."""
+    return bool(_HUH.fullmatch(text.strip()))
 
 
 def yes_or_no(intent: str, text: str) -> Optional[bool]:

@@ -87,6 +87,8 @@ _TRIGGERS = ("补充一下", "补充说明", "补充", "我想", "我要", "再"
              "给", "之前", "那个", "上次", "说明")
 
 
+# Talk about which ticket, or about not knowing it: never what to add to the proposed one.
+_NOT_CONTENT = re.compile(r"不是|不对|哪|工单|单子|编号|号码|这件|那件|记不|不记得|忘|稍等|找一下|找找|等一下|[吗?？]")
 _PICKS_A_TICKET = re.compile(r"尾号\s*[\d零〇一二三四五六七八九幺两]{1,4}|第[一二三1-3][件个]|最新|最近|刚才|这件|那件")
 
 
@@ -344,9 +346,9 @@ class ValidateFollowupForm(Action):
             number, rated = candidate, ({"rating": score} if score is not None else {})
         if not number and candidate and yes_or_no(intent, text) is True:
             number = candidate
-        if (not number and candidate and tracker.get_slot("followup_op") == "supplement"
+        if (not number and candidate and tracker.get_slot("followup_op") == "supplement" and intent != "deny"
                 and yes_or_no(intent, text) is not False and not tracker.get_slot("supplement_text")
-                and (more := _supplement_in(text)) and len(clean(text)) >= 8):
+                and not _NOT_CONTENT.search(text) and (more := _supplement_in(text)) and len(clean(text)) >= 8):
             # "路灯是从南边数第三根和第四根都不亮" at "是这一件吗？": what to add, so that one it is.
             number, rated = candidate, {"supplement_text": more}
         if not number and tracker.get_slot("ticket_choices"):

@@ -21,15 +21,15 @@ _HAZARDS: list[tuple[str, re.Pattern[str]]] = [
     ("gas", re.compile(_GAS + r"(管道?|罐|表|阀门?)?.{0,8}(漏|泄)|" + _GAS + r"的?(味|气味)|一氧化碳")),
     ("fire", re.compile(r"着火|起火|失火|火灾(?!险|隐患|报警|保险|演练|预防)|烧起来|火(很|好|特别|太)大|火势|"
                         r"发生(了)?爆炸|爆炸了|(楼|房|厂房|车间|仓库|屋|宿舍|办公室)(里|内)?.{0,4}(冒浓?烟|浓烟)")),
-    ("chemical", re.compile(r"(化学品|危化品|危险品|有毒|毒气|氨气|氯气|硫化氢|化工|试剂|农药).{0,8}(泄漏|泄露|漏|外溢|洒|挥发)|"
-                            r"(刺鼻|有毒)的?(气味|味道|气体)")),
+    ("chemical", re.compile(r"(化学品|危化品|危险品|有毒|毒气|氨气|氯气|硫化氢|化工|试剂|农药).{0,8}"
+                            r"(泄漏|泄露|漏了|外溢|(?<!喷)洒了|挥发)")),
     ("collapse", re.compile(r"塌陷|塌方|坍塌|(路|路面|地面|墙|楼|房顶|屋顶|天花板).{0,4}塌了|塌了.{0,6}(坑|洞)|"
                             r"(井盖|窨井).{0,6}(没了|丢了|不见了|掉了|缺了)")),
     ("injury", re.compile(r"受伤|受了?重伤|摔(伤|下来|断)|从.{1,8}(摔|掉|跌)下来|(在|直)流血|昏迷|晕倒|人被砸|砸伤|"
-                          r"被困|困人|困在|伤亡|出人命|被车撞|撞伤|中毒|(有人|人都|员工|工人)(头晕|晕了|呼吸困难|喘不上气)")),
+                          r"被困|困人|困在|伤亡|出人命|被车撞|撞伤|中毒|(有人|员工|工人)(头晕|晕了|呼吸困难|喘不上气)")),
 ]
 # "以前着过火", "有没有火灾隐患", "消防演练": no danger now, in that clause.
-_NOT_NOW = re.compile(r"隐患|演练|预防|防范|以前|去年|上次|万一|会不会|怎么防|培训|保险|理赔")
+_NOT_NOW = re.compile(r"隐患|演练|预防|防范|以前|去年|上次|万一|会不会|怎么防|培训|保险|理赔|风险|担心|可能|怕")
 _CLAUSE = re.compile(r"[，,。.；;！!？?\s]+")
 
 
@@ -40,8 +40,8 @@ def hazards_in(text: str) -> list[str]:
     found = [kind for kind, pattern in _HAZARDS if any(pattern.search(c) for c in clauses)]
     if "fire" in found and ("electric" in found or "gas" in found or "chemical" in found):
         found.remove("fire")
-    if "chemical" in found:  # (its advice says 120 for who feels ill, and what a gas leak needs)
-        found = [kind for kind in found if kind not in ("gas", "injury")]
+    if "chemical" in found:  # (its advice says 120 for who feels ill)
+        found = [kind for kind in found if kind != "injury"]
     return found
 
 

@@ -43,7 +43,8 @@ _SPELLING_RUN_IN = re.compile(ORGANISATION_END.pattern + r"(?P<how>[\u4e00-\u9ff
 # or talk that is about something else ("对了还有…", "你自己看着办吧", "我也说不好").
 _NOT_A_COMPANY = re.compile(
     r"(吗|么|什么|干嘛|为什么|为啥|\?|？|^喂|不知道|不清楚|说不好|不好说|看着办|随便|对了|还有|不想|不方便|"
-    r"不告诉|不透露|不愿|保密|不能说|不说|呢$|真人|机器|你是|你们是|听得|补充|工单|催办|撤销|查询|评价|登记|反映)")
+    r"不告诉|不透露|不愿|保密|不能说|不说|呢$|真人|是机器|还是机器|机器人吗|你是|你们是|听得|补充|工单|催办|撤销|查询|评价|"
+    r"登记|反映)")
 _DECLINES_COMPANY = re.compile(r"(不想|不方便|不告诉|不透露|不愿|保密|不能说|不说)")
 # "是张伟不是张玮": the value is what comes before the contrast.
 _CONTRAST_TAIL = re.compile(r"[，,\s]*(而)?不是.*$")
@@ -225,6 +226,8 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
     elif requested_slot != "description" and (contrast := _CONTRAST.match(text) or _CONTRAST_REVERSED.match(text)) \
             and is_specific(contrast.group("v")):
         found["description_note"] = chinese_punctuation(clean(contrast.group("v")))  # added to the description as a correction
+        if contrast.re is _CONTRAST_REVERSED:
+            found["description_wrong"] = clean(contrast.group("wrong"))  # (checked against the description)
     return found
 
 
@@ -355,7 +358,7 @@ def states_a_score(text: str) -> bool:
 _ANGER = re.compile(
     r"(气死|火大|受够|忍无可忍|骂人|什么破|破机器|垃圾(热线|机器|服务|客服|系统)|什么垃圾|真垃圾|太垃圾|"
     r"混蛋|干什么吃的|吃干饭|太差劲|烦死|"
-    r"去媒体|曝光|没人管是吧|到底管不管|什么玩意|听不懂人话|是不是聋|耳朵聋|废物|饭桶)"
+    r"去媒体|曝光|没人管是吧|到底管不管|什么玩意|听不懂人话|是不是聋|(你|你们).{0,3}聋|(你|你们|真是|一群|一帮|什么)(个|是)?(废物|饭桶)|废物(机器|客服|系统|热线))"
 )
 
 
@@ -393,6 +396,8 @@ def corrected_kind(text: str) -> Optional[str]:
 # A question about rules, not a problem: "我想问一下增值税减免的政策", "申请补贴需要什么条件".
 _ASKS = re.compile(r"问一下|问问|请问|想问|了解一下|想了解|需要什么|要什么|怎么申请|如何申请|怎么办理|如何办理|哪些|有没有")
 _ABOUT_RULES = re.compile(r"政策|条件|流程|材料|手续|补贴|资质|申报|优惠|标准|规定|办理|资格")
+# A fault or a delay asked about is a problem, not a question about rules ("请问补贴一直没发下来怎么回事").
+_GOES_WRONG = re.compile(r"坏|没(发|到|给|有人|人管|下来)|不给|超标|堵|一直|拖|卡了|怎么回事|漏|停|不通|谁管")
 
 
 def request_kind(text: str) -> str:
@@ -401,7 +406,7 @@ def request_kind(text: str) -> str:
     for word, kind in _KINDS:
         if word in text:
             return kind
-    if _ASKS.search(text) and _ABOUT_RULES.search(text):
+    if _ASKS.search(text) and _ABOUT_RULES.search(text) and not _GOES_WRONG.search(text):
         return "consult"
     return "help"
 

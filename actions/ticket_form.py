@@ -22,7 +22,7 @@ from actions import replies, runtime
 from actions.categories import category_from_answer, infer_category, names_a_problem
 from actions.conversation import (asked_before_this_turn, caller_phone, channel, entity, latest_intent,
                                   latest_response, latest_text, pending_keys, said_again, user_turns)
-from actions.dialogue import after_digression, digression, leaves_filing, resumes_filing, yes_or_no
+from actions.dialogue import after_digression, digression, is_huh, leaves_filing, resumes_filing, yes_or_no
 from actions.handoff import handoff
 from actions.hazards import advice_due, hazard_category
 from actions.proof import known_codes, new_query_code
@@ -109,7 +109,8 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
 
 # What the NLU tends to leave off a place: its number ("锦业路" of "锦业路六十九号") or the crossing road
 # ("锦业路" of "锦业路和丈八二路十字").
-_PLACE_GOES_ON = r"(\s*[\d零〇一二三四五六七八九十百幺两]+号(院|楼)?|(和|与|跟)[^\s，,。；]{1,6}?(路|街|大道)(十字路?口?|交叉口|路口|口)?)"
+_PLACE_GOES_ON = (r"(\s*[\d零〇一二三四五六七八九十百幺两]+号(院|楼)?|"
+                  r"(和|与|跟)[^\s，,。；的]{1,6}?(路|街|大道)(?!灯|面|边|况|段)(十字路?口?|交叉口|路口|口)?)")
 
 
 def whole_place(place: Optional[str], said: str) -> Optional[str]:
@@ -317,6 +318,9 @@ class ValidateTicketForm(Action):
         named = updates.pop("category_text", None)
         category = category_from_answer(named, settings.categories_file) if named else None
         note = updates.pop("description_note", None)
+        wrong = updates.pop("description_wrong", None)
+        if wrong and wrong not in (tracker.get_slot("description") or ""):
+            note = None  # "不是王小明 是王晓明的晓": not about the problem, which never said 王小明
         if note:  # "不对，是空调坏了不是电梯": kept beside what was said first, for the department to read
             updates["description"] = f"{tracker.get_slot('description') or ''}（更正：{note}）".lstrip()
         if "description" in updates:  # a corrected description may well be of another category
@@ -358,7 +362,7 @@ class ValidateTicketForm(Action):
                 updates["description_hint"] = "more"
         elif requested == "category" and _ENDS_AS_ORGANISATION.search(said) and not tracker.get_slot("company") \
                 and not category_from_answer(said, settings.categories_file) and _organisation_in(said) is None \
-                and company_name(said):
+                and len(company_name(said) or "") >= 6 and not re.match(r"(就是|在|我们|属于)", said):
             # "西安启明星教育科技有限公司" at the category question: the company, said early; the
             # category is asked again (never the company added to the problem).
             updates["company"] = company_name(said)
@@ -382,14 +386,18 @@ class ValidateTicketForm(Action):
                 dispatcher.utter_message(response="utter_category_not_understood")
         elif requested == "company":
             updates.update(self._company_answer(dispatcher, tracker, said))
-        elif requested == "contact_name" and _ENDS_AS_ORGANISATION.search(said) and len(said) >= 5:
+        elif requested == "contact_name" and _ENDS_AS_ORGANISATION.search(said) and len(said) >= 5 \
+                and not re.match(r"(我叫|我姓|叫|姓)", said):
             # "西安远航机械有限公司" when the name was asked: the company (what was taken for it was
-            # something else), and the name asked again; an organisation is nobody's name.
-            company = _organisation_in(said) or company_name(said)
-            if company and company != tracker.get_slot("company"):
+            # something else), and the name asked again unless said with it ("张伟 华清科技有限公司").
+            company = _organisation_in(said) or company_name(_SAYS_WHO.split(said)[-1])
+            known = tracker.get_slot("company") or ""
+            if company and company not in known and known not in company:
                 updates["company"] = company
                 dispatcher.utter_message(response="utter_corrected_company", company=company)
-            updates["contact_name"] = None
+            names = [p for p in re.split(r"[\s，,]+", said) if p and not ORGANISATION_END.search(p)]
+            name = person_name(names[0]) if len(names) == 1 and 2 <= len(names[0]) <= 4 else None
+            updates["contact_name"] = name
         elif requested == "contact_name":
             if declines_name(said):
                 # The phone number is what a follow-up needs; a name is a courtesy, and a report
@@ -494,6 +502,8 @@ class ValidateTicketForm(Action):
             return {"phone": offer}
         if answer is False:
             return {"phone": None, **_offer(DECLINED)}
+        if is_huh(text):
+            return {"phone": None}  # "啊？": the offer is made again, no "number incomplete"
         dispatcher.utter_message(response="utter_phone_incomplete")
         return {"phone": None}
 

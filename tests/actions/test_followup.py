@@ -254,3 +254,12 @@ def test_what_to_add_said_at_is_this_the_ticket_takes_that_ticket(action_server)
     # That ticket was taken and looked up (the test's issue API does not know it), with what to add kept.
     assert result["responses"][0]["ticket_number"] == "2612 0100 05"
     assert "第三根和第四根" in slot_events(result)["supplement_text"]
+
+
+
+@pytest.mark.parametrize("said", ["不是这件 是另一件", "我不记得工单号了", "稍等我找一下工单号", "你说的是哪个工单啊"])
+def test_talk_about_which_ticket_at_is_this_the_ticket_is_no_supplement(action_server, said):
+    result = slot_events(run_action(action_server.url, "validate_followup_form", text=said, intent="inform",
+                                    slots={"followup_op": "supplement", "ticket_candidate": "2612010005",
+                                           "requested_slot": "ticket_id"}))
+    assert not result.get("supplement_text"), said

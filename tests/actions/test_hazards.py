@@ -21,6 +21,7 @@ from actions.hazards import hazards_in
     ("我们仓库里化学品泄漏了味道很刺鼻有人头晕", ["chemical"]),
     ("锦业路和丈八一路十字那里路面塌了一个大坑车都掉进去了", ["collapse"]),
     ("路口井盖丢了", ["collapse"]),
+    ("燃气泄漏了 有刺鼻的气味", ["gas"]),  # the gas advice (no switches, close the valve), whatever else it smells of
 ])
 def test_danger_now_is_recognised(said: str, kinds: list) -> None:
     assert hazards_in(said) == kinds
@@ -30,6 +31,8 @@ def test_danger_now_is_recognised(said: str, kinds: list) -> None:
     "我们园区下水道气味很重", "空调漏气", "轮胎漏气", "隔壁工厂烟囱一直冒烟 扰民", "烧烤摊冒烟", "工厂排放浓烟",
     "电费炸了", "订单爆炸", "火灾报警器误报", "我们想申请火灾险理赔", "我们单位的车被砸了", "消防通道被堵了",
     "想问一下仓库有没有火灾隐患", "上次着火的事还没处理完", "我们公司楼下的井盖坏了 有点响",
+    "楼下餐馆油烟很大 刺鼻的味道", "农药喷洒 味道很大", "化工厂排放的废气有刺鼻气味", "你们这流程我人都晕了",
+    "这个围墙有坍塌的风险", "工地基坑可能坍塌",
 ])
 def test_no_danger_now_gets_no_advice(said: str) -> None:
     assert hazards_in(said) == []

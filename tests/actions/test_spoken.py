@@ -224,10 +224,28 @@ def test_an_insult_sounds_angry() -> None:
     from actions.spoken import sounds_angry
 
     assert sounds_angry("你听不懂人话吗 我说我要投诉") and not sounds_angry("员工听不懂方言")
+    assert sounds_angry("你们就是一群废物") and sounds_angry("你是不是聋了")
+    for report in ("工地的建筑废物乱倒在路边", "固体废物乱倒", "耳朵聋的老人需要帮助"):  # everyday words
+        assert not sounds_angry(report), report
+
+
+@pytest.mark.parametrize("said", ["请问一下污水处理厂排放标准超标了谁管", "请问 补贴一直没发下来 怎么回事",
+                                  "我想问问我们园区的物业办理停车卡一直拖着不给办"])
+def test_a_fault_or_delay_asked_about_is_no_consultation(said: str) -> None:
+    from actions.spoken import request_kind
+
+    assert request_kind(said) == "help"
+
+
+@pytest.mark.parametrize("name", ["达闼机器人", "西安机器视觉科技"])
+def test_a_robot_company_is_a_company(name: str) -> None:
+    from actions.spoken import company_name
+
+    assert company_name(name) == name
 
 
 def test_the_description_corrected_wrong_one_first_at_the_read_back_is_a_correction() -> None:
     from actions.spoken import corrections
 
     assert corrections("不对不是路灯是园区大门的道闸坏了车进不来", "ticket_confirmed") == {
-        "description_note": "园区大门的道闸坏了车进不来"}
+        "description_note": "园区大门的道闸坏了车进不来", "description_wrong": "路灯"}

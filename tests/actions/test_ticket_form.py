@@ -444,3 +444,41 @@ def test_giving_up_at_the_read_back_stops_the_filing(action_server):
     from actions.dialogue import leaves_filing
 
     assert leaves_filing("deny", 0.9, "算了不要了", "ticket_confirmed")
+
+
+@pytest.mark.parametrize("said", ["园区", "就是园区", "产业园区", "学校"])
+def test_a_short_place_word_at_the_category_question_is_no_company(action_server, said):
+    assert "company" not in slot_events(answer(action_server, said, "category", category=None))
+
+
+def test_a_name_said_with_the_company_at_the_name_question_is_kept(action_server):
+    slots = slot_events(answer(action_server, "张伟 华清科技有限公司", "contact_name", company="西安华清科技有限公司"))
+    assert slots["contact_name"] == "张伟" and "company" not in slots
+    named = slot_events(answer(action_server, "我叫王小店", "contact_name", company="西安华清科技有限公司"))
+    assert named["contact_name"] == "王小店" and "company" not in named
+
+
+@pytest.mark.parametrize("said, requested", [("算了不要留电话了", "phone"), ("电话就不要登记了", "phone"),
+                                             ("不要登记我的名字", "contact_name"), ("算了不要紧", "ticket_confirmed")])
+def test_declining_one_field_is_not_dropping_the_report(said, requested):
+    from actions.dialogue import leaves_filing
+
+    assert not leaves_filing("deny", 0.9, said, requested)
+
+
+def test_a_huh_at_the_phone_offer_hears_the_offer_again(action_server):
+    result = answer(action_server, "啊？", "phone", company="嘉兴佳禾纺织有限公司", contact_name="赵敏",
+                    phone_offer="13511112222", phone_offered=True)
+    assert responses(result) == [] and slot_events(result)["requested_slot"] == "phone"
+
+
+def test_a_name_corrected_at_the_read_back_is_no_change_of_the_problem(action_server):
+    result = run_action(action_server.url, "validate_ticket_form", text="不对 不是王小明 是王晓明的晓", intent="deny",
+                        slots={**FILLED, **READ_BACK, "requested_slot": "ticket_confirmed"})
+    assert "description" not in slot_events(result)
+
+
+def test_a_place_is_not_run_on_into_a_street_lamp(action_server):
+    from actions.ticket_form import whole_place
+
+    assert whole_place("锦业路", "锦业路和园区的路灯坏了") == "锦业路"
