@@ -625,17 +625,23 @@ def cancel_reason(tracker: Tracker, ticket_id: Optional[str]) -> str:
     codes = known_codes(tracker).values()
     for said in reversed(_turns_of_this_withdrawal(tracker)):  # the latest that says why ("是的撤销" does not)
         named = find_ticket_id(said)
-        if not _CANCEL_WORDS.search(said) or (named and named != ticket_id):
+        if named and named != ticket_id:
             continue  # (another ticket's withdrawal and its reason are that ticket's)
+        if not _CANCEL_WORDS.search(said) and not _BECAUSE.search(said):
+            continue  # ("确定": no reason; "已经修好了" at "确认要撤销吗？": one)
         reason = _CANCEL_REQUEST.sub("", without_proof(clean(said), ticket_id, codes))
         reason = _LONG_NUMBER.sub("", reason).strip(" ，,。.；;：:、！!")  # no phone or other number in it
         reason = _TICKET_WORD.sub("", reason)  # ("工单  已经办下来了": the number was taken out of it)
+        if _ONLY_A_REFERENCE.fullmatch(reason):
+            continue  # "电梯那个工单": which ticket, not why
         if is_specific(reason):
             return f"来电人申请撤销：{reason}"[:200]
     return "来电人申请撤销"
 
 
 _LONG_NUMBER = re.compile(r"\+?\d[\d\s-]{5,}\d")
+_BECAUSE = re.compile(r"已经|好了|解决|修好|不需要|不用|自己|重复|搞错|报错|没事了|通了|恢复")
+_ONLY_A_REFERENCE = re.compile(r"[^，,。\s]{0,8}?(那个|这个|那件|这件)?(工单|单子|事|问题)(的)?")
 _TICKET_WORD = re.compile(r"^(这个|那个)?(工单|单子)(编?号)?[\s，,：:]*")
 
 

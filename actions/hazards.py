@@ -23,10 +23,10 @@ _HAZARDS: list[tuple[str, re.Pattern[str]]] = [
                         r"发生(了)?爆炸|爆炸了|(楼|房|厂房|车间|仓库|屋|宿舍|办公室)(里|内)?.{0,4}(冒浓?烟|浓烟)")),
     ("chemical", re.compile(r"(化学品|危化品|危险品|有毒|毒气|氨气|氯气|硫化氢|化工|试剂|农药).{0,8}"
                             r"(泄漏|泄露|漏了|外溢|(?<!喷)洒了|挥发)")),
-    ("collapse", re.compile(r"塌陷|塌方|坍塌|(路|路面|地面|墙|楼|房顶|屋顶|天花板).{0,4}塌了|塌了.{0,6}(坑|洞)|"
+    ("collapse", re.compile(r"塌陷|塌方|坍塌|(墙|楼|房顶|屋顶|天花板).{0,4}塌了|塌了.{0,6}(大坑|大洞|车|人)|"
                             r"(井盖|窨井).{0,6}(没了|丢了|不见了|掉了|缺了)")),
     ("injury", re.compile(r"受伤|受了?重伤|摔(伤|下来|断)|从.{1,8}(摔|掉|跌)下来|(在|直)流血|昏迷|晕倒|人被砸|砸伤|"
-                          r"被困|困人|困在|伤亡|出人命|被车撞|撞伤|中毒|(有人|员工|工人)(头晕|晕了|呼吸困难|喘不上气)")),
+                          r"被困|困人|困在|伤亡|出人命|被车撞|撞伤|中毒|(有人|人|工人|员工)触电|(有人|员工|工人)(头晕|晕了|呼吸困难|喘不上气)")),
 ]
 # "以前着过火", "有没有火灾隐患", "消防演练": no danger now, in that clause.
 _NOT_NOW = re.compile(r"隐患|演练|预防|防范|以前|去年|上次|万一|会不会|怎么防|培训|保险|理赔|风险|担心|可能|怕")
@@ -52,8 +52,12 @@ CATEGORY_OF = {"fire": "安全消防", "chemical": "安全消防", "gas": "供�
 
 
 def hazard_category(text: str) -> str | None:
-    """The category of the first danger the text reports that has one, else None."""
-    return next((CATEGORY_OF[kind] for kind in hazards_in(text) if kind in CATEGORY_OF), None)
+    """The category of the first danger the text reports that has one, else None; someone hurt makes
+    it a matter of safety (a worker hurt by a wire is not a power supply question)."""
+    found = hazards_in(text)
+    if "injury" in found and any(kind in CATEGORY_OF for kind in found):
+        return "安全消防"
+    return next((CATEGORY_OF[kind] for kind in found if kind in CATEGORY_OF), None)
 
 
 def advice_due(tracker: Tracker, text: str) -> Iterable[str]:

@@ -150,7 +150,7 @@ _DESCRIPTION_FIELD = re.compile(
 # instead ("是 X 不是 Y"), with no field named.
 _CONTRAST = re.compile(r"^(不对|错了|搞错了|说错了|更正一下|更正)[，,\s]*(应该)?是(?P<v>.+?(而)?不是.+)$")
 # "不对 不是路灯 是园区大门的道闸坏了": the wrong one first, then what it is.
-_CONTRAST_REVERSED = re.compile(r"^(不对|错了|搞错了|说错了)[，,\s]*不是(?P<wrong>.+?)[，,\s]*(而)?(应该)?是(?P<v>.+)$")
+_CONTRAST_REVERSED = re.compile(r"^((不对|错了|搞错了|说错了)[，,\s]*)?不是(?P<wrong>.+?)[，,\s]*(而)?(应该)?是(?P<v>.+)$")
 _CATEGORY_FIELD = re.compile(r"(类别|分类|类型|归类|属于)(应该)?(改成|改为|换成|是|为|算)?(?P<v>.+)|(?P<v2>.+?)类的?$")
 # A category correction with its field named, which is one at any question ("不对，类别应该是用地规划").
 _CATEGORY_NAMED = re.compile(r"(类别|分类|类型)(也)?(写错了|说错了|错了|不对)?[，,\s]*(应该)?(改成|改为|换成|是|为|算)(?P<v>.+)")
@@ -223,11 +223,13 @@ def corrections(text: str, requested_slot: Optional[str]) -> dict[str, str]:
     match = _DESCRIPTION_FIELD.search(text)
     if match and is_specific(match.group("v")):
         found["description"] = chinese_punctuation(clean(match.group("v")))
-    elif requested_slot != "description" and (contrast := _CONTRAST.match(text) or _CONTRAST_REVERSED.match(text)) \
-            and is_specific(contrast.group("v")):
-        found["description_note"] = chinese_punctuation(clean(contrast.group("v")))  # added to the description as a correction
+    elif requested_slot != "description" and (contrast := _CONTRAST.match(text) or _CONTRAST_REVERSED.match(text)):
         if contrast.re is _CONTRAST_REVERSED:
-            found["description_wrong"] = clean(contrast.group("wrong"))  # (checked against the description)
+            # Which field said the wrong one is the form's to see: a name, a company, or the problem.
+            found["contrast_wrong"] = clean(contrast.group("wrong"))
+            found["contrast_right"] = chinese_punctuation(clean(contrast.group("v")))
+        elif is_specific(contrast.group("v")):
+            found["description_note"] = chinese_punctuation(clean(contrast.group("v")))  # added as a correction
     return found
 
 

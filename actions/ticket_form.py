@@ -146,13 +146,12 @@ _AFTER_A_NAME = re.compile(r"[啊呀吧呢哦嘛的了哈嗯谢]|先生|女士|�
 
 def _whole_company(found: Optional[str], answer: Optional[str]) -> bool:
     """Whether the whole answer is the company the NLU caught only part of ("高新" of "高新测试有限公司",
-    "科技有限公司" of "华山科技有限公司"): one piece holding the entity at one of its ends, and one
+    "科技有限公司" of "华山科技有限公司", "西安" of "比亚迪西安分公司"): one piece holding the entity, and one
     organisation's name ("西安华清科技有限公司在高新路中心" is a company and a place: the entity wins)."""
     if not (found and answer and found != answer and found in answer) or _NOT_IN_A_NAME.search(answer):
         return False
     ends = list(ORGANISATION_END.finditer(answer))
-    one_organisation = len(ends) == 1 and ends[0].end() == len(answer)
-    return one_organisation and (answer.startswith(found) or answer.endswith(found))
+    return len(ends) == 1 and ends[0].end() == len(answer)  # ("西安" of "比亚迪西安分公司" too)
 
 
 # Where an answer's parts divide: punctuation, and where the caller goes on about themselves.
@@ -191,6 +190,8 @@ _PERSONAL = re.compile(r"个人|个体|没有(单位|公司)|不是(公司|单�
 PERSONAL = "个人"
 # Words that say the rest is the company's name.
 _NAMES_A_COMPANY = re.compile(r"(公司|单位|企业)(名称|名字|全称)?(叫|是|为)")
+# The name said after what the company does: "我们是做软件的 叫易联科技", "做建材的，名字叫宏远".
+_CALLED = re.compile(r"(?:^|[\s，,的])(?:名字|名称)?(?:叫做|叫)(?P<name>[^\s，,。；;]{2,30})$")
 # "对了还有…" / "另外…": one more thing about the problem, said when another question was asked.
 # An answer about the category itself ("应该属于环境噪音这一类"), not more of the problem.
 _ABOUT_CATEGORY = re.compile(r"(属于|算是?|类|方面|分类|归到)")
@@ -212,6 +213,19 @@ def _organisation_in(answer: str) -> Optional[str]:
         if name and len(name) >= 4:
             return None if name == answer else name
     return None
+
+
+def _contrast_of_a_field(tracker: Tracker, wrong: str, right: str) -> dict[str, Any]:
+    """"不是周敏是周明明": the field that holds the wrong value gets the right one (a name or company
+    through its own reading, so "是王晓明的晓" stays no name); else a correction of the problem when the
+    problem said the wrong thing ("不是路灯 是园区大门的道闸坏了"); else nothing."""
+    for slot, read in (("contact_name", person_name), ("company", company_name)):
+        if tracker.get_slot(slot) and wrong == tracker.get_slot(slot):
+            value = read(right)
+            return {slot: value} if value else {}
+    if wrong in (tracker.get_slot("description") or "") and is_specific(right):
+        return {"description_note": right}
+    return {}
 
 
 def _problem_said_before(tracker: Tracker, said: str) -> Optional[str]:
@@ -318,9 +332,11 @@ class ValidateTicketForm(Action):
         named = updates.pop("category_text", None)
         category = category_from_answer(named, settings.categories_file) if named else None
         note = updates.pop("description_note", None)
-        wrong = updates.pop("description_wrong", None)
-        if wrong and wrong not in (tracker.get_slot("description") or ""):
-            note = None  # "不是王小明 是王晓明的晓": not about the problem, which never said 王小明
+        wrong, right = updates.pop("contrast_wrong", None), updates.pop("contrast_right", None)
+        if wrong and right:
+            updates.update(_contrast_of_a_field(tracker, wrong, right))
+            if "description_note" in updates:
+                note = updates.pop("description_note")
         if note:  # "不对，是空调坏了不是电梯": kept beside what was said first, for the department to read
             updates["description"] = f"{tracker.get_slot('description') or ''}（更正：{note}）".lstrip()
         if "description" in updates:  # a corrected description may well be of another category
@@ -445,6 +461,10 @@ class ValidateTicketForm(Action):
         updates: dict[str, Any] = {}
         found = entity(tracker, "company")
         organisation = _organisation_in(said)
+        called = _CALLED.search(said)
+        if not organisation and called and company_name(called.group("name")) and (
+                not found or found in called.group("name")):
+            organisation = company_name(called.group("name"))  # "我们是做软件的 叫易联科技": not "科技"
         if not organisation and _ADDRESS.search(said) and not ORGANISATION_END.search(said):
             # "高新区唐延路十一号那个楼": where it is, not who reports it; kept as the place if none was
             # said. A name before it ("西安华清科技 在唐延路11号") is the company; else it is asked again.
@@ -497,6 +517,9 @@ class ValidateTicketForm(Action):
             dispatcher.utter_message(response="utter_phone_why")
             return {"phone": None}
         offer = tracker.get_slot("phone_offer")
+        caller = tracker.get_slot("caller_phone")
+        if caller and _THIS_NUMBER.search(said):
+            return {"phone": caller}  # "就用这个来电号码", also after a no to the offer
         answer = yes_or_no(intent, text)
         if offer and offer != DECLINED and answer is True:
             return {"phone": offer}
@@ -524,6 +547,8 @@ def field_to_change(said: str) -> Optional[str]:
 # The caller will not leave a number: "不方便留电话", "就不能不留吗", "没有电话", "我不留".
 _DECLINES_PHONE = re.compile(r"(不方便|不想|不愿意?|不能不|不要|不用|没有|不)(留|给|说|告诉|提供)?(电话|号码|手机)?"
                              r"(?<=[留给说诉供话码机])|没(有)?电话|保密")
+# The number the caller is calling from, named: "就用这个来电号码", "用本机号码", "打进来的这个号".
+_THIS_NUMBER = re.compile(r"(来电|本机|现在的|打进来的|这个手机)(的)?(号码|号|电话)|用这个号")
 # Set by an answer that ends the filing (the form stops; nothing is filed).
 STOP_FILING = "_stop_filing"
 

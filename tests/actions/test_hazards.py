@@ -36,3 +36,11 @@ def test_danger_now_is_recognised(said: str, kinds: list) -> None:
 ])
 def test_no_danger_now_gets_no_advice(said: str) -> None:
     assert hazards_in(said) == []
+
+
+def test_a_small_pothole_is_no_collapse_and_someone_hurt_makes_it_a_safety_matter() -> None:
+    from actions.hazards import hazard_category
+
+    assert hazards_in("门口道路塌了一个小坑，车过去颠得很") == []
+    assert hazard_category("车间里有工人触电了，人倒在地上") == "安全消防"
+    assert hazard_category("我们公司的燃气管道好像有点漏气") == "供水供电供气"

@@ -248,4 +248,4 @@ def test_the_description_corrected_wrong_one_first_at_the_read_back_is_a_correct
     from actions.spoken import corrections
 
     assert corrections("不对不是路灯是园区大门的道闸坏了车进不来", "ticket_confirmed") == {
-        "description_note": "园区大门的道闸坏了车进不来", "description_wrong": "路灯"}
+        "contrast_wrong": "路灯", "contrast_right": "园区大门的道闸坏了车进不来"}

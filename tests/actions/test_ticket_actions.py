@@ -448,3 +448,18 @@ def test_an_extension_is_read_back_and_written_where_the_department_reads_it(act
                          slots={**FORM_SLOTS, "phone_extension": "8008", "ticket_confirmed": None,
                                 "requested_slot": "ticket_confirmed"})
     assert slot_events(changed)["phone_extension"] is None  # another number: the old extension goes with the old one
+
+
+def test_the_reason_given_at_the_confirmation_is_kept_and_a_mere_reference_is_not_one(action_server, issue_api):
+    sender = f"conv-{uuid.uuid4()}"
+    ticket_id = slot_events(_file(action_server, sender, phone="13700006668"))["last_ticket_id"]
+
+    def said(text: str) -> dict:
+        return {"event": "user", "text": text, "parse_data": {"text": text, "intent": {"name": "cancel_ticket"}}}
+
+    history = (said("把电梯那个工单撤销一下"), {"event": "slot", "name": "followup_op", "value": "cancel"})
+    run_action(action_server.url, "action_followup", text="已经修好了", intent="affirm", history=history, sender=sender,
+               slots={"followup_op": "cancel", "ticket_id": ticket_id, "cancel_confirmed": True})
+    ticket = requests.get(f"{issue_api.url}/api/v1/tickets/{ticket_id}", headers=_operator(issue_api),
+                          timeout=5).json()
+    assert ticket["cancel_reason"] == "来电人申请撤销：已经修好了"

@@ -482,3 +482,31 @@ def test_a_place_is_not_run_on_into_a_street_lamp(action_server):
     from actions.ticket_form import whole_place
 
     assert whole_place("锦业路", "锦业路和园区的路灯坏了") == "锦业路"
+
+
+# Round three: the happy paths ----------------------------------------------------------------------
+
+def test_a_company_the_nlu_caught_in_the_middle_of_is_kept_whole(action_server):
+    said = "比亚迪西安分公司"
+    result = run_action(action_server.url, "validate_ticket_form", text=said,
+                        entities=[_span(said, "company", "西安")], slots={**FILLED, "requested_slot": "company"})
+    assert slot_events(result)["company"] == "比亚迪西安分公司"
+
+
+def test_the_name_said_after_what_the_company_does_is_the_company(action_server):
+    said = "我们是做软件的 叫易联科技"
+    result = run_action(action_server.url, "validate_ticket_form", text=said,
+                        entities=[_span(said, "company", "科技")], slots={**FILLED, "requested_slot": "company"})
+    assert slot_events(result)["company"] == "易联科技"
+
+
+def test_the_caller_id_can_be_chosen_again_after_a_no(action_server):
+    result = answer(action_server, "就用这个来电号码", "phone", company="嘉兴佳禾纺织有限公司", contact_name="赵敏",
+                    caller_phone="13511112222", phone_offer="declined", phone_offered=False)
+    assert slot_events(result)["phone"] == "13511112222"
+
+
+def test_a_name_said_wrong_one_first_at_the_read_back_corrects_the_name(action_server):
+    result = run_action(action_server.url, "validate_ticket_form", text="不是周敏是周明明", intent="deny",
+                        slots={**FILLED, **READ_BACK, "contact_name": "周敏", "requested_slot": "ticket_confirmed"})
+    assert slot_events(result)["contact_name"] == "周明明" and "utter_corrected_contact_name" in responses(result)
