@@ -48,7 +48,7 @@ def is_huh(text: str) -> bool:
 def yes_or_no(intent: str, text: str) -> Optional[bool]:
     """True for a yes, False for a no, None when the turn is neither."""
     said = clean(text)
-    if _HUH.fullmatch(text.strip()):
+    if is_huh(text):
         return None  # "啊？", "啊": on the phone a caller who did not catch it, never a yes
     if _DOUBT.search(said.replace("没错", "").replace("没问题", "").replace("不错", "")):
         if intent == "deny" or (_NO.match(said) and len(said) <= 8):

@@ -18,12 +18,9 @@ def subscriber_network(host: Optional[str]) -> Optional[str]:
     name); None when there is no host at all."""
     if not host:
         return None
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
+    ip = _address(host)
+    if ip is None:
         return host
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
     if ip.version == 4:
         return str(ip)
     return str(ipaddress.ip_network(f"{ip}/{IPV6_SUBSCRIBER_PREFIX}", strict=False))
@@ -31,10 +28,14 @@ def subscriber_network(host: Optional[str]) -> Optional[str]:
 
 def is_this_machine(host: Optional[str]) -> bool:
     """A loopback address (an IPv4-mapped one included)."""
+    ip = _address(host or "")
+    return ip is not None and ip.is_loopback
+
+
+def _address(host: str) -> Optional[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The address `host` names (an IPv4-mapped IPv6 address as the IPv4 one), None if it is no address."""
     try:
-        ip = ipaddress.ip_address(host or "")
+        ip = ipaddress.ip_address(host)
     except ValueError:
-        return False
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback
+        return None
+    return ip.ipv4_mapped if ip.version == 6 and ip.ipv4_mapped is not None else ip
