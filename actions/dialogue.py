@@ -61,12 +61,30 @@ def yes_or_no(intent: str, text: str) -> Optional[bool]:
     return None
 
 
+# A turn that only greets or checks the line: "喂", "你好", "喂喂 听得到吗", "能听见我说话吗", "有人吗",
+# "还在吗". With anything more ("你好 我要投诉…", "喂 路灯坏了") it is a turn of its own.
+_GREETING_WORDS = re.compile(r"(喂|哎|诶|欸|嗯|啊|你好|您好|哈喽|hello|hi|请问)")
+_LINE_CHECK = re.compile(r"((你|您)?(那边|那头)?(能|可以)?听(不听)?(得)?(见|到|清楚?)(没|吗|么|不)?(听(得)?(见|到|清))?"
+                         r"(我(说话|讲话|的声音|说的话)?)?(吗|么|没有?|不|啊|呀)?|(那边|那头)?有人(吗|在吗|没有?|不)?|"
+                         r"(人)?(还)?在(吗|么|不在)|人呢|有没有人)+")
+
+
+def greets_only(text: str) -> bool:
+    """Whether the turn only greets the bot or asks whether the line works: on the phone a caller
+    does that when the line is quiet or noisy, and it answers no question of a form."""
+    said = re.sub(r"[\s，,。.！!？?、~～…]+", "", text.strip().lower())
+    rest = _GREETING_WORDS.sub("", said)
+    if not said:
+        return False
+    return not rest or _LINE_CHECK.fullmatch(rest) is not None
+
+
 def digression(intent: str, confidence: float, text: str,
                handled: tuple[str, ...] = ("ask_policy", "bot_challenge", "request_human", "cancel_ticket",
-                                           "ask_repeat"),
+                                           "ask_repeat", "greet"),
                ) -> bool:
-    """Is this turn a side question (FAQ, 'are you a robot', 'a person please', 'forget it', 'say again')
-    rather than an answer? Answers such as company names can be classified as anything, so a
+    """Is this turn a side question (FAQ, 'are you a robot', 'a person please', 'forget it', 'say again',
+    'hello, can you hear me?') rather than an answer? Answers such as company names can be classified as anything, so a
     digression also needs the words that make it one. `handled`: side questions the form's
     rules know how to answer."""
     if intent not in handled:
@@ -77,8 +95,10 @@ def digression(intent: str, confidence: float, text: str,
         return confidence >= 0.5 and bool(_HUMAN.search(text))
     if intent == "cancel_ticket":
         return confidence >= 0.5 and bool(_GIVE_UP.search(text))
-    if intent == "ask_repeat":
-        return confidence >= 0.5 and asks_again(text)
+    if intent == "ask_repeat":  # ("喂？" is heard as either)
+        return confidence >= 0.5 and (asks_again(text) or greets_only(text))
+    if intent == "greet":
+        return confidence >= 0.5 and greets_only(text)
     return False
 
 

@@ -150,7 +150,7 @@ class ValidateFollowupForm(Action):
             return [SlotSet("followup_op", STOPPED), SlotSet("requested_slot", None)]
 
         if requested and digression(intent, confidence, text,
-                                    ("ask_policy", "request_human", "bot_challenge", "ask_repeat")):
+                                    ("ask_policy", "request_human", "bot_challenge", "ask_repeat", "greet")):
             return []  # reject: rules answer the side question, then the form resumes
         if requested and leaves_followup(intent, confidence, text) and (
                 requested in ("ticket_id", "query_code") or intent == "goodbye"):

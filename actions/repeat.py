@@ -14,7 +14,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import REPEAT_INTENT, event_intent
+from actions.conversation import REPEAT_INTENT, event_intent, latest_text
+from actions.dialogue import asks_again, greets_only
 from contract.messages import HANDOFF
 
 SESSION_BOUNDARIES = ("session_started", "restart")
@@ -65,7 +66,9 @@ class RepeatLast(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         if (tracker.active_loop or {}).get("name"):
-            dispatcher.utter_message(response="utter_repeat_question")  # the form asks again next
+            # The form asks again next; "喂？" wanted to know the line works, not to hear it again.
+            still_here = greets_only(latest_text(tracker)) and not asks_again(latest_text(tracker))
+            dispatcher.utter_message(response="utter_still_here" if still_here else "utter_repeat_question")
             return []
         turn = previous_turn(tracker.events)
         if handed_off(turn):

@@ -63,3 +63,11 @@ def test_after_an_operator_had_the_conversation_the_transfer_notice_is_not_said_
                         history=handed)
     assert responses(result) == ["utter_repeat_after_handoff"]
     assert "转接" not in "".join(rendered(result)[1:]) and len(rendered(result)) == 1
+
+
+def test_hello_in_a_form_says_the_line_works_then_the_question_comes_again(action_server):
+    # "喂？" is understood as "say again" as often as a greeting: either way, no answer to the question.
+    result = run_action(action_server.url, "action_repeat_last", text="喂？", intent="ask_repeat",
+                        history=[user_event("路灯坏了", "report_problem"), bot_event("请问您的单位名称是？")],
+                        active_loop="ticket_form")
+    assert responses(result) == ["utter_still_here"]

@@ -118,6 +118,30 @@ def test_corrections_and_a_faq_question_in_the_middle_of_filing(hotline):
     assert ticket["kind"] == "complaint" and ticket["category"] == "环境噪音"
 
 
+def test_a_caller_checking_the_line_in_the_middle_of_filing_hears_the_question_again(hotline):
+    sender, voice = _sender(), {"channel": "voice", "phone": "13991234562"}
+    assert "96767" in hotline.said(sender, "喂 你好", **voice)  # the introduction, once
+    again = hotline.said(sender, "喂喂 听得见吗", **voice)
+    assert "听得到" in again and "96767" not in again
+    hotline.said(sender, "我要反映个问题", **voice)
+    checked = hotline.said(sender, "喂 听得到吗", **voice)
+    assert "听得到" in checked and "什么问题" in checked  # the description is still to come
+    hotline.said(sender, "我们园区门口的路灯坏了好几天了", **voice)
+    hotline.said(sender, "西安华清智能科技有限公司", **voice)
+    assert "听得到" in hotline.said(sender, "喂？", **voice)
+    hotline.said(sender, "王秀兰", **voice)
+    readback = hotline.said(sender, "对", **voice)  # the caller id is the number to call back
+    assert "核对" in readback and "路灯坏了" in readback and "听得" not in readback
+    assert hotline.said(sender, "对", **voice).tickets
+
+
+def test_a_web_user_asking_whether_anyone_is_there_during_a_look_up_is_asked_again(hotline):
+    sender = _sender()
+    asked = hotline.said(sender, "帮我查一下工单进度", channel="web")
+    again = hotline.said(sender, "在吗", channel="web")
+    assert again.startswith("在的") and asked.splitlines()[-1] in again
+
+
 def test_follow_up_by_caller_id_check_urge_supplement_and_withdraw(hotline):
     phone = "13891230002"
     filer = _sender()

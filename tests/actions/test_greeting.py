@@ -1,0 +1,50 @@
+""""喂 听得到吗": the introduction once, then "听得到，您请讲"; a greeting never answers a form's question."""
+from __future__ import annotations
+
+from actions.dialogue import digression, greets_only
+from tests.actions.webhook import rendered, responses, run_action, user_event
+
+
+def bot_event(text: str) -> dict:
+    return {"event": "bot", "text": text, "data": {}, "metadata": {}}
+
+
+def test_the_first_hello_gets_the_introduction(action_server):
+    result = run_action(action_server.url, "action_greet", text="喂 你好", intent="greet")
+    assert responses(result) == ["utter_greet"]
+
+
+def test_a_hello_after_the_bot_has_spoken_gets_a_short_answer(action_server):
+    history = [user_event("你好", "greet"), bot_event("您好，这里是西安高新区96767企业服务热线……")]
+    result = run_action(action_server.url, "action_greet", text="喂喂 听得见吗", intent="greet", history=history)
+    assert responses(result) == ["utter_greet_again"]
+    assert rendered(result, "voice") == ["您好，听得到，请问有什么可以帮您？"]
+    assert "听得到" not in rendered(result, "web")[0]  # a chat is not heard
+
+
+def test_a_first_check_of_the_line_is_answered_not_introduced(action_server):
+    # On a call the line's own greeting came first: "喂 听得到吗" wants to know the line works.
+    result = run_action(action_server.url, "action_greet", text="喂 听得到吗", intent="greet")
+    assert responses(result) == ["utter_greet_again"]
+
+
+def test_a_new_session_is_introduced_again(action_server):
+    history = [user_event("你好", "greet"), bot_event("您好，这里是96767。"), {"event": "session_started"}]
+    result = run_action(action_server.url, "action_greet", text="你好", intent="greet", history=history)
+    assert responses(result) == ["utter_greet"]
+
+
+def test_greetings_and_checks_of_the_line_are_told_apart_from_reports():
+    for said in ("喂", "喂喂", "你好", "喂 听得到吗", "喂喂 能听到我说话吗", "听得见吗", "有人吗", "喂 喂 听不听得到",
+                 "还在吗", "喂？", "能听清楚吗", "你那边听得到吗", "在吗 人呢", "听到没", "有没有人啊"):
+        assert greets_only(said), said
+    for said in ("你好 我要投诉", "喂 路灯坏了", "听不清", "喂喂 听不见", "你好，我们公司停电了", "在园区门口", "有人乱停车"):
+        assert not greets_only(said), said
+
+
+def test_a_greeting_in_the_middle_of_a_form_is_no_answer():
+    assert digression("greet", 0.99, "喂 听得到吗")
+    assert digression("greet", 0.9, "喂？")
+    assert not digression("greet", 0.9, "喂 我们园区门口的路灯坏了")  # the report itself
+    assert not digression("greet", 0.3, "喂")  # unsure: left to the form
+    assert digression("ask_repeat", 0.88, "喂？")  # understood as "say again" as often
