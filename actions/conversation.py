@@ -105,6 +105,30 @@ def asked_before_this_turn(tracker: Tracker) -> Optional[str]:
     return None
 
 
+FAQ_RESPONSE = "utter_ask_policy"  # a retrieval response: its name is utter_ask_policy/<topic>
+
+
+def question_just_answered(tracker: Tracker) -> Optional[str]:
+    """The caller's policy question the bot answered from its FAQ right before the latest turn, if it
+    did: "登记咨询" after it asks for a call back about that question."""
+    seen_latest, answered = False, False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if not seen_latest:
+                seen_latest = True
+                continue
+            return (str(event.get("text") or "").strip() or None) if answered else None
+        if seen_latest and kind == "bot":
+            said = str((event.get("metadata") or {}).get("utter_action") or "")
+            if not said.startswith(FAQ_RESPONSE):
+                return None
+            answered = True
+        if kind in ("session_started", "restart"):
+            return None
+    return None
+
+
 def pending_keys(tracker: Tracker) -> list[str]:
     """The outbox keys of this conversation's reports still to be told about (see ticket_form.py)."""
     value = tracker.get_slot("pending_filing")

@@ -21,7 +21,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies, runtime
 from actions.categories import category_from_answer, infer_category, names_a_problem
 from actions.conversation import (asked_before_this_turn, caller_phone, channel, entity, latest_intent,
-                                  latest_response, latest_text, pending_keys, said_again, user_turns)
+                                  latest_response, latest_text, pending_keys, question_just_answered, said_again,
+                                  user_turns)
 from actions.dialogue import after_digression, digression, is_huh, leaves_filing, resumes_filing, yes_or_no
 from actions.handoff import handoff
 from actions.hazards import advice_due, hazard_category
@@ -104,6 +105,35 @@ def _fresh_values(tracker: Tracker, intent: str, text: str) -> dict[str, Any]:
             values.update(_offer(caller))
     values["channel"] = channel(tracker)
     values["description_hint"] = "too_long" if len(said) > DESCRIPTION_MAX else None
+    values["consult_topic"] = None
+    topic = question_just_answered(tracker) if request_type == "problem" else None
+    if topic and ("咨询" in said or len(_ASKS_FOR_A_CALL_BACK.sub("", said)) < 4):
+        values.update(_consultation(topic, said))
+    return values
+
+
+# A request for a call back, not yet what it is about: "登记咨询", "帮我登记一下，让部门联系我".
+_ASKS_FOR_A_CALL_BACK = re.compile(r"(登记|咨询|一下|一个|请|让|叫|部门|工作人员|联系|回电|回复|打电话|需要|帮|给|我们?|"
+                                   r"好的|好|行|可以|那|就|吧|的|了|[，,。！!\s])")
+
+
+TOPIC_MAX = 200
+
+
+def _consultation(topic: str, said: str) -> dict[str, Any]:
+    """"登记咨询" after the bot answered a policy question from its FAQ: the caller wants the department
+    to call about that question. It is kept at the head of the description (the department reads what
+    was asked), the kind is 咨询, and the question for the description asks for their situation."""
+    topic = clean(topic)[:TOPIC_MAX]
+    values: dict[str, Any] = {"kind": "consult", "consult_topic": topic}
+    category = infer_category(topic, runtime.settings().categories_file)
+    if category:
+        values["category"] = category
+    details = _ASKS_FOR_A_CALL_BACK.sub("", said)
+    if len(details) >= 6 and is_specific(said):  # "登记咨询，我们是做软件的，研发费用怎么算"
+        values["description"] = f"{topic}；{said}"[:DESCRIPTION_MAX]
+    else:
+        values["description"], values["description_hint"] = None, "consult"
     return values
 
 
@@ -254,7 +284,16 @@ def _whole_person(found: Optional[str], name: Optional[str]) -> bool:
 
 # What a report left half-way for a follow-up keeps until the caller says "继续登记" (the company,
 # name and phone are kept anyway: they are the caller's, not the report's).
-DRAFT = ("request_type", "description", "category", "kind", "location")
+DRAFT = ("request_type", "description", "category", "kind", "location", "consult_topic")
+SIDE_QUESTIONS = ("ask_policy", "bot_challenge", "request_human", "cancel_ticket", "ask_repeat", "greet")
+
+
+def _side_questions(tracker: Tracker, requested: Optional[str]) -> tuple[str, ...]:
+    """What the rules answer in the middle of filing. A consultation's question is its description:
+    "研发费用怎么算" then is what the caller asks the department, not one for the FAQ."""
+    if requested == "description" and tracker.get_slot("kind") == "consult":
+        return tuple(intent for intent in SIDE_QUESTIONS if intent != "ask_policy")
+    return SIDE_QUESTIONS
 
 
 class ValidateTicketForm(Action):
@@ -291,7 +330,7 @@ class ValidateTicketForm(Action):
                 dispatcher.utter_message(response=f"utter_noted_{updates['request_type']}")
         elif after_digression(tracker.events, FORM):
             return [SlotSet("requested_slot", _next_slot(current))]
-        elif digression(intent, confidence, text):
+        elif digression(intent, confidence, text, _side_questions(tracker, requested)):
             return []  # reject: rules answer the side question, then the form resumes
         elif leaves_filing(intent, confidence, text, requested):
             return []  # reject: rules stop this filing and do what the caller now asks
@@ -362,6 +401,9 @@ class ValidateTicketForm(Action):
             # details in this one; the department needs both.
             earlier = _problem_said_before(tracker, said)
             whole = f"{earlier}，{said}" if earlier else said
+            topic = tracker.get_slot("consult_topic")
+            if topic and topic not in said:  # the FAQ question a consultation was registered for
+                whole = f"{topic}；{said}"
             if len(whole) > DESCRIPTION_MAX:
                 updates["description"] = None
                 updates["description_hint"] = "too_long"  # asked again, for the gist
@@ -371,7 +413,7 @@ class ValidateTicketForm(Action):
                     # The details name it best ("三号楼的路灯" after "停电了？"); the first words otherwise.
                     updates["category"] = (infer_category(said, settings.categories_file)
                                            or infer_category(whole, settings.categories_file))
-                if tracker.get_slot("request_type") in (None, "problem"):
+                if tracker.get_slot("request_type") in (None, "problem") and not topic:
                     updates["kind"] = request_kind(whole)
             else:
                 updates["description"] = None
@@ -632,7 +674,7 @@ def ticket_payload(tracker: Tracker) -> dict[str, Any]:
 
 
 RESET_AFTER_FILING = ["description", "description_hint", "category", "kind", "location", "ticket_confirmed",
-                      "request_type", "requested_slot"]
+                      "request_type", "requested_slot", "consult_topic"]
 
 
 class SubmitTicket(Action):

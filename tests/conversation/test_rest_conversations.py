@@ -142,6 +142,22 @@ def test_a_web_user_asking_whether_anyone_is_there_during_a_look_up_is_asked_aga
     assert again.startswith("在的") and asked.splitlines()[-1] in again
 
 
+def test_a_consultation_registered_after_a_faq_answer_carries_the_question(hotline):
+    sender, voice = _sender(), {"channel": "voice", "phone": "13991234563"}
+    assert "登记咨询" in hotline.said(sender, "高新技术企业认定需要什么条件", **voice)
+    assert "想了解" in hotline.said(sender, "登记咨询", **voice)
+    situation = "我们是做软件的 想今年申报 不知道研发费用怎么算"
+    asked = hotline.said(sender, situation, **voice)
+    assert "单位" in asked and "集中申报" not in asked  # the question is the consultation, not the FAQ's again
+    hotline.said(sender, "西安华清智能科技有限公司", **voice)
+    hotline.said(sender, "王秀兰", **voice)
+    assert "核对" in hotline.said(sender, "对", **voice)
+    filed = hotline.said(sender, "对", **voice)
+    ticket = hotline.operator("GET", f"/tickets/{filed.tickets[0]['id']}")
+    assert ticket["kind"] == "consult" and ticket["description"].startswith("高新技术企业认定需要什么条件；")
+    assert "研发费用" in ticket["description"]
+
+
 def test_follow_up_by_caller_id_check_urge_supplement_and_withdraw(hotline):
     phone = "13891230002"
     filer = _sender()
