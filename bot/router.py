@@ -28,7 +28,7 @@ from contract.messages import HANDOFF, handoff_of, tickets_of
 from contract.phones import mask_phone
 from contract.query_codes import mask_said, without_proof
 from contract.replies import reply
-from contract.text_input import clean_text, without_markup
+from contract.text_input import clean_text, in_simplified, without_markup
 from contract.vocabulary import REWORK_MAX_SCORE
 
 log = logging.getLogger(__name__)
@@ -606,8 +606,9 @@ def as_words(text: str) -> str:
     """What a user typed, as words for the bot. Rasa reads a message that starts with "/" as an intent
     with entities ("/cancel_ticket{...}"): typed text must never pick its own intent, so leading slashes
     go (only the bot's own quick replies are sent as such, see `handle_user_message`). Markup and escapes
-    go too: the bot would read them as words. Nothing left is a "？", which the bot does not understand."""
-    return _LEADING_SLASHES.sub("", without_markup(text)) or "？"
+    go too: the bot would read them as words. Traditional characters become simplified, which the model
+    was trained on. Nothing left is a "？", which the bot does not understand."""
+    return _LEADING_SLASHES.sub("", in_simplified(without_markup(text))) or "？"
 
 
 def _comment(comment: str, ticket_id: Optional[str] = None) -> str:

@@ -103,6 +103,13 @@ def test_an_operator_reads_a_chat_line_in_the_order_it_was_typed(router: Router,
     assert "\u202e" not in router.history("s1")[0]["text"]
 
 
+def test_traditional_characters_reach_the_bot_simplified_and_stay_in_the_transcript(router: Router,
+                                                                                    bot: ScriptedBot) -> None:
+    run(router.handle_user_message("s1", "我們園區的路燈壞了", channel="web"))
+    assert bot.asked[-1][1] == "我们园区的路灯坏了"
+    assert router.history("s1")[0]["text"] == "我們園區的路燈壞了"  # an operator reads what was typed
+
+
 def test_a_quick_reply_sends_its_payload_to_the_bot_and_shows_its_title(router: Router, bot: ScriptedBot) -> None:
     run(router.handle_user_message("s1", "你好"))  # the bot offers the quick reply 转人工
     run(router.handle_user_message("s1", "转人工", metadata={"payload": "/request_human"}))

@@ -1,5 +1,5 @@
 """Typed text is cleaned the same way in every process: nothing unstorable, nothing that disguises itself."""
-from contract.text_input import clean_text, has_unstorable, without_hidden_formatting, without_markup
+from contract.text_input import clean_text, has_unstorable, in_simplified, without_hidden_formatting, without_markup
 
 RLO, PDF, LRI, PDI = "\u202e", "\u202c", "\u2066", "\u2069"
 
@@ -40,3 +40,11 @@ def test_markup_and_written_out_escapes_are_no_words_for_the_bot() -> None:
 def test_what_only_looks_like_markup_in_a_report_stays() -> None:
     for said in ["涨了30%12月份才恢复", "路灯<不亮>了", "a<b 并且 c>d", "3<5", "C:\\new", "50% 的路灯不亮", "电话{029}8888"]:
         assert without_markup(said) == said, said
+
+
+def test_traditional_chinese_is_read_as_simplified_and_simplified_is_left_alone() -> None:
+    assert in_simplified("我們公司門口的路燈壞了，請儘快處理") == "我们公司门口的路灯坏了，请尽快处理"
+    assert in_simplified("請問查詢碼是多少？工單2611270001") == "请问查询码是多少？工单2611270001"
+    assert in_simplified("乾淨的頭髮") == "干净的头发"  # by phrase, not character by character
+    for simplified in ["著名企业的皇后大道店", "高新区供电局 13891234567", "路灯坏了 ABC-12 ５号楼", "", "👨\u200d👩\u200d👧"]:
+        assert in_simplified(simplified) == simplified, simplified
