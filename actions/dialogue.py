@@ -69,14 +69,38 @@ _LINE_CHECK = re.compile(r"((你|您)?(那边|那头)?(能|可以)?听(不听)?(
                          r"(人)?(还)?在(吗|么|不在)|人呢|有没有人)+")
 
 
+# "是96767吗", "这边是高新区企业服务热线对吧", "是不是助企一把的客服", "哪位", "请问是哪里": whether the
+# caller reached the hotline. It must name the hotline or ask which line this is (`_HOTLINE`): "是高新区
+# 的吗" could be the start of an answer.
+_WHICH_LINE = re.compile(r"(这里|这边|这|你们|你们这|您这|你这|你|您)?(是不是|是)?"
+                         r"(西安|高新区?|管委会|的|96767|九六七六七|企业|服务|助企一把|热线|客服|电话|哪位|哪里|哪儿)+"
+                         r"(吗|么|吧|啊|呀|对吧|对吗|是吧|是吗|没错吧|不是)?")
+_HOTLINE = re.compile(r"(96767|九六七六七|热线|助企一把|客服|哪位|哪里|哪儿)")
+_GREETING_ONLY = re.compile(f"(?:{_LINE_CHECK.pattern}|{_WHICH_LINE.pattern})+")
+_GREETING_MAX = 40  # characters left after the greeting words: longer is a turn of its own
+
+
 def greets_only(text: str) -> bool:
-    """Whether the turn only greets the bot or asks whether the line works: on the phone a caller
-    does that when the line is quiet or noisy, and it answers no question of a form."""
+    """Whether the turn only greets the bot, asks whether the line works or whether this is the
+    hotline: on the phone a caller does that when the line is quiet or noisy, and it answers no
+    question of a form."""
     said = re.sub(r"[\s，,。.！!？?、~～…]+", "", text.strip().lower())
     rest = _GREETING_WORDS.sub("", said)
     if not said:
         return False
-    return not rest or _LINE_CHECK.fullmatch(rest) is not None
+    if not rest:
+        return True
+    if len(rest) > _GREETING_MAX:
+        return False
+    if _LINE_CHECK.fullmatch(rest):
+        return True
+    return _GREETING_ONLY.fullmatch(rest) is not None and _HOTLINE.search(rest) is not None
+
+
+def asks_which_line(text: str) -> bool:
+    """Whether a greeting turn asks if this is the hotline ("你好 请问是96767吗", "喂 哪位"): it wants
+    the hotline's name, not "在的"."""
+    return greets_only(text) and _HOTLINE.search(text) is not None
 
 
 def digression(intent: str, confidence: float, text: str,

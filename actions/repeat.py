@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import REPEAT_INTENT, event_intent, latest_text
 from actions.dialogue import asks_again, greets_only
+from actions.greeting import line_check_reply
 from contract.messages import HANDOFF
 
 SESSION_BOUNDARIES = ("session_started", "restart")
@@ -67,8 +68,9 @@ class RepeatLast(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if (tracker.active_loop or {}).get("name"):
             # The form asks again next; "喂？" wanted to know the line works, not to hear it again.
-            still_here = greets_only(latest_text(tracker)) and not asks_again(latest_text(tracker))
-            dispatcher.utter_message(response="utter_still_here" if still_here else "utter_repeat_question")
+            text = latest_text(tracker)
+            still_here = greets_only(text) and not asks_again(text)
+            dispatcher.utter_message(response=line_check_reply(text) if still_here else "utter_repeat_question")
             return []
         turn = previous_turn(tracker.events)
         if handed_off(turn):

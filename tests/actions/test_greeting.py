@@ -1,7 +1,7 @@
 """"喂 听得到吗": the introduction once, then "听得到，您请讲"; a greeting never answers a form's question."""
 from __future__ import annotations
 
-from actions.dialogue import digression, greets_only
+from actions.dialogue import asks_which_line, digression, greets_only
 from tests.actions.webhook import rendered, responses, run_action, user_event
 
 
@@ -28,6 +28,25 @@ def test_a_first_check_of_the_line_is_answered_not_introduced(action_server):
     assert responses(result) == ["utter_greet_again"]
 
 
+def test_asked_whether_this_is_the_hotline_the_caller_is_told_its_name(action_server):
+    history = [user_event("你好", "greet"), bot_event("您好，这里是西安高新区96767企业服务热线……")]
+    for said in ("你好，请问是96767吗", "喂 哪位"):
+        result = run_action(action_server.url, "action_greet", text=said, intent="greet", history=history)
+        assert responses(result) == ["utter_this_is_the_hotline"], said
+        assert "96767" in rendered(result)[0]
+    first = run_action(action_server.url, "action_greet", text="你好，请问是96767吗", intent="greet")
+    assert responses(first) == ["utter_greet"]  # the introduction names the hotline
+
+
+def test_in_the_middle_of_a_question_a_greeting_gets_a_short_answer(action_server):
+    history = [user_event("路灯坏了", "report_problem"), bot_event("请问您的单位名称是？")]
+    for said, answer in (("喂 听得到吗", "utter_still_here"), ("你好，请问是96767吗", "utter_this_is_the_hotline_briefly"),
+                         ("喂 是高新区企业服务热线吧", "utter_this_is_the_hotline_briefly")):
+        result = run_action(action_server.url, "action_greet", text=said, intent="greet", history=history,
+                            active_loop="ticket_form")
+        assert responses(result) == [answer], said
+
+
 def test_a_new_session_is_introduced_again(action_server):
     history = [user_event("你好", "greet"), bot_event("您好，这里是96767。"), {"event": "session_started"}]
     result = run_action(action_server.url, "action_greet", text="你好", intent="greet", history=history)
@@ -39,6 +58,16 @@ def test_greetings_and_checks_of_the_line_are_told_apart_from_reports():
                  "还在吗", "喂？", "能听清楚吗", "你那边听得到吗", "在吗 人呢", "听到没", "有没有人啊"):
         assert greets_only(said), said
     for said in ("你好 我要投诉", "喂 路灯坏了", "听不清", "喂喂 听不见", "你好，我们公司停电了", "在园区门口", "有人乱停车"):
+        assert not greets_only(said), said
+
+
+def test_asking_whether_this_is_the_hotline_is_a_greeting_naming_it_is_not():
+    for said in ("你好，请问是96767吗", "喂 是高新区企业服务热线吧", "您好 这边是助企一把的客服对吧", "喂 是不是九六七六七",
+                 "喂 哪位", "请问是哪里", "喂 听得到吗 是96767吗"):
+        assert greets_only(said) and asks_which_line(said), said
+    assert greets_only("喂喂 听得见吗") and not asks_which_line("喂喂 听得见吗")
+    for said in ("喂 是96767吗 我要投诉", "热线打不通", "喂 是高新区的吗", "高新区企业服务中心", "喂 我在哪里登记",
+                 "你好 哪里可以办营业执照", "是的", "96767" * 20):
         assert not greets_only(said), said
 
 

@@ -71,3 +71,10 @@ def test_hello_in_a_form_says_the_line_works_then_the_question_comes_again(actio
                         history=[user_event("路灯坏了", "report_problem"), bot_event("请问您的单位名称是？")],
                         active_loop="ticket_form")
     assert responses(result) == ["utter_still_here"]
+
+
+def test_asked_again_whether_this_is_the_hotline_in_a_form_the_caller_is_told_then_asked_again(action_server):
+    result = run_action(action_server.url, "action_repeat_last", text="喂？是96767吗", intent="ask_repeat",
+                        history=[user_event("路灯坏了", "report_problem"), bot_event("请问您的单位名称是？")],
+                        active_loop="ticket_form")
+    assert responses(result) == ["utter_this_is_the_hotline_briefly"]

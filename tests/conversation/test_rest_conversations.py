@@ -129,6 +129,8 @@ def test_a_caller_checking_the_line_in_the_middle_of_filing_hears_the_question_a
     hotline.said(sender, "我们园区门口的路灯坏了好几天了", **voice)
     hotline.said(sender, "西安华清智能科技有限公司", **voice)
     assert "听得到" in hotline.said(sender, "喂？", **voice)
+    which = hotline.said(sender, "你好 请问这边是96767热线吗", **voice)
+    assert "这里是96767企业服务热线" in which and "称呼" in which  # told, then asked for the name again
     hotline.said(sender, "王秀兰", **voice)
     readback = hotline.said(sender, "对", **voice)  # the caller id is the number to call back
     assert "核对" in readback and "路灯坏了" in readback and "听得" not in readback
