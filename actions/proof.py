@@ -17,8 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies, runtime
 from actions.conversation import caller_phone, message_metadata
 from contract.issue_client import IssueApiError, Proof, ProofRequired, TicketNotFound, TooManyAttempts
+from contract.query_codes import CODE_DIGITS
 
-CODE_DIGITS = 6
 WRONG_CODES_PER_CONVERSATION = 3
 
 

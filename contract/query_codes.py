@@ -19,6 +19,7 @@ from contract.phones import mask_phones_in_text
 from contract.spoken_numbers import SCORE_UNIT
 
 MASK = "******"
+CODE_DIGITS = 6  # a query code's digits, as the issue API and the action server make them
 # A digit as people type or say it: ASCII or full-width (\d), or a Chinese numeral.
 _DIGIT_FORMS = {"0": "零〇", "1": "一幺", "2": "二两", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七",
                 "8": "八", "9": "九"}
@@ -76,8 +77,39 @@ def announced_codes(text: str) -> set[str]:
 
 def mask_every_code(text: str) -> str:
     """`text` with every number of a code's length masked, announced or not: for an answer to a
-    question for the code."""
-    return _CODE_RE.sub(MASK, text)
+    question for the code.
+
+    Numbers are read as runs of digit groups, as people type and say them: a run as long as a ticket
+    number or a phone ("2612 0200 01", "13900001111") is that number and stays; a run as long as a
+    code is masked; a longer run is a number and a code side by side ("2612020001 361510",
+    "3615 10 2612 0200 01"), and the groups that make up the code are masked. A run that splits
+    no such way is masked whole: an operator may miss a number, never read a code."""
+    return _DIGIT_RUN.sub(_masked_run, text)
+
+
+_DIGIT_RUN = re.compile(_D + r"(?:" + _IN_CODE + _D + r")*")
+_DIGIT_GROUP = re.compile(_D + "+")
+_CODE_LENGTHS = range(4, 9)  # what _CODE matches: a code, however it was mistyped
+_NUMBER_LENGTHS = range(9, 13)  # longer is no code: ticket numbers (8-12 digits, 8 is code-like) and phones
+
+
+def _masked_run(match: re.Match[str]) -> str:
+    run = match.group()
+    groups = list(_DIGIT_GROUP.finditer(run))
+    sizes = [len(g.group()) for g in groups]
+    total = sum(sizes)
+    if total < _CODE_LENGTHS.start or total in _NUMBER_LENGTHS:
+        return run
+    if total in _CODE_LENGTHS:
+        return MASK
+    splits = []  # (a code of the codes' own length first, the code's groups masked)
+    for k in range(1, len(groups)):
+        head = sum(sizes[:k])
+        if head in _NUMBER_LENGTHS and total - head in _CODE_LENGTHS:  # the number, then the code
+            splits.append((total - head != CODE_DIGITS, run[:groups[k].start()] + MASK))
+        if head in _CODE_LENGTHS and total - head in _NUMBER_LENGTHS:  # the code, then the number
+            splits.append((head != CODE_DIGITS, MASK + run[groups[k - 1].end():]))
+    return min(splits)[1] if splits else MASK
 
 
 def mask_query_codes(text: str, known: Iterable[str] = ()) -> str:

@@ -39,7 +39,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Optional
 
-CODE_DIGITS = 6
+from contract.query_codes import CODE_DIGITS
+
 CODE_PATTERN = re.compile(r"^\d{4,8}$")
 FREE_FAILURES = 3
 FIRST_DELAY = dt.timedelta(seconds=30)

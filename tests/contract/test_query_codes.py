@@ -1,6 +1,6 @@
 """Query codes in free text: masked where people read it, dropped where it is written to a ticket."""
 from contract.log_masking import mask_text
-from contract.query_codes import MASK, mask_query_codes, without_proof
+from contract.query_codes import MASK, mask_every_code, mask_query_codes, without_proof
 
 SAID = "补充一下工单2612010001，查询码361510，内容是晚上十点后灯全灭"
 
@@ -89,3 +89,13 @@ def test_ranges_in_a_rating_comment_are_no_codes() -> None:
 def test_the_groups_of_a_ticket_number_read_out_are_no_code() -> None:
     assert mask_query_codes("工单编号是 2612 0200 01，查询码 361510，请记好。") == "工单编号是 2612 0200 01，查询码 ******，请记好。"
     assert mask_query_codes("361510是查询码") == "******是查询码"
+
+
+def test_an_answer_to_the_code_question_keeps_numbers_and_masks_the_code_whichever_comes_first() -> None:
+    assert mask_every_code("2612 0200 01") == "2612 0200 01"  # a ticket number read in groups
+    assert mask_every_code("2612020001 361510") == "2612020001 ******"
+    assert mask_every_code("3615 10 2612 0200 01") == "****** 2612 0200 01"
+    assert mask_every_code("2612 0200 01 3615 10") == "2612 0200 01 ******"
+    assert mask_every_code("打错了 三六一五一零") == "打错了 ******"
+    assert mask_every_code("12345678901234567890") == "******"  # no reading of it hides a code: all of it
+    assert mask_every_code("第3项") == "第3项"

@@ -37,6 +37,16 @@ def test_an_answer_to_the_bots_question_for_the_code_is_masked_and_other_numbers
                                          "查询码是******，另外门牌2501", "1234"]
 
 
+def test_a_ticket_number_given_at_the_question_for_the_code_stays_readable_and_a_code_beside_it_does_not() -> None:
+    asked = ("bot", "为了保护您的信息，请告诉我这件工单的查询码，登记时和工单编号一起告诉过您，是6位数字。")
+    shown = masked_for_operator(_turns(
+        asked, ("user", "不是这件，是工单 2612 0200 03"), ("user", "2612020003 361510"),
+        asked, ("user", "3615 10，工单号2612 0200 03"), ("user", "13900001111 四七一五三四"),
+    ))
+    assert [m["text"] for m in shown[1:3]] == ["不是这件，是工单 2612 0200 03", "2612020003 ******"]
+    assert [m["text"] for m in shown[4:]] == ["******，工单号2612 0200 03", "13900001111 ******"]
+
+
 def test_a_live_console_reads_a_conversations_history_once_and_again_only_after_a_gap() -> None:
     stored = _turns(
         ("user", "帮我查一下工单2612010006"),
