@@ -64,43 +64,86 @@ def yes_or_no(intent: str, text: str) -> Optional[bool]:
 # A turn that only greets or checks the line: "喂", "你好", "喂喂 听得到吗", "能听见我说话吗", "有人吗",
 # "还在吗". With anything more ("你好 我要投诉…", "喂 路灯坏了") it is a turn of its own.
 _GREETING_WORDS = re.compile(r"(喂|哎|诶|欸|嗯|啊|你好|您好|哈喽|hello|hi|请问)")
-_LINE_CHECK = re.compile(r"((你|您)?(那边|那头)?(能|可以)?听(不听)?(得)?(见|到|清楚?)(没|吗|么|不)?(听(得)?(见|到|清))?"
+_PUNCTUATION = re.compile(r"[\s，,。.！!？?、~～…]+")
+# One check of the line. The turn is read piece by piece (`_pieces`), never with a repeated group of
+# optional parts: such a pattern backtracks exponentially on a long turn that almost matches.
+_LINE_CHECK = re.compile(r"(你|您)?(那边|那头)?(能|可以)?听(不听)?(得)?(见|到|清楚?)(没|吗|么|不)?(听(得)?(见|到|清))?"
                          r"(我(说话|讲话|的声音|说的话)?)?(吗|么|没有?|不|啊|呀)?|(那边|那头)?有人(吗|在吗|没有?|不)?|"
-                         r"(人)?(还)?在(吗|么|不在)|人呢|有没有人)+")
-
+                         r"(人)?(还)?在(吗|么|不在)|人呢|有没有人")
 
 # "是96767吗", "这边是高新区企业服务热线对吧", "是不是助企一把的客服", "哪位", "请问是哪里": whether the
-# caller reached the hotline. It must name the hotline or ask which line this is (`_HOTLINE`): "是高新区
-# 的吗" could be the start of an answer.
-_WHICH_LINE = re.compile(r"(这里|这边|这|你们|你们这|您这|你这|你|您)?(是不是|是)?"
-                         r"(西安|高新区?|管委会|的|96767|九六七六七|企业|服务|助企一把|热线|客服|电话|哪位|哪里|哪儿)+"
-                         r"(吗|么|吧|啊|呀|对吧|对吗|是吧|是吗|没错吧|不是)?")
-_HOTLINE = re.compile(r"(96767|九六七六七|热线|助企一把|客服|哪位|哪里|哪儿)")
-_GREETING_ONLY = re.compile(f"(?:{_LINE_CHECK.pattern}|{_WHICH_LINE.pattern})+")
+# caller reached the hotline. Only a question counts: "西安热线" or "你们客服" can be an answer to a form's
+# question (a company's name, who the caller spoke to), "是高新区的吗" the start of one.
+_WHICH_LINE = re.compile(r"(?P<who>这里|这边|你们这|你们|您这|你这|这|你|您)?(?P<is>是不是|是)?"
+                         r"(?P<name>[西安高新区管委会的企业服务助企一把热线客服电话哪位里儿谁九六七0-9]{1,20})"
+                         r"(?P<ask>吗|么|吧|啊|呀|对吧|对吗|是吧|是吗|没错吧|对不对|不是)?")
+_CONFIRMING = re.compile(r"是吗|是吧|对吧|对吗|对不对|是不是|没错吧")  # "…是96767吗？是吗"
+_HOTLINE = re.compile(r"96767|九六七六七|热线|助企一把|客服")
+_WHO_IS_IT = re.compile(r"哪位|哪里|哪儿|谁")
+_QUESTION_TAILS = {"吗", "么", "吧", "对吧", "对吗", "是吧", "是吗", "没错吧", "对不对", "不是"}
 _GREETING_MAX = 40  # characters left after the greeting words: longer is a turn of its own
+
+
+def _asks_which_line(match: re.Match, greeted: bool) -> bool:
+    """Whether one piece asks which line this is, as opposed to naming something."""
+    name, who, is_ = match["name"], match["who"], match["is"]
+    if name.startswith("的"):
+        return False  # "是的 96767": a yes, then a number
+    asked = match["ask"] in _QUESTION_TAILS or is_ == "是不是" or bool(who and is_)
+    if _WHO_IS_IT.search(name):
+        return name == "哪位" or asked or greeted or bool(who or is_)
+    return bool(_HOTLINE.search(name)) and asked
+
+
+def _pieces(rest: str, greeted: bool) -> Optional[list[str]]:
+    """The kinds of the pieces a greeting turn is made of ("line", "which"), or None when some part of it
+    is neither. Each piece is the longest that matches where it starts: linear in the turn's length."""
+    kinds: list[str] = []
+    at = 0
+    while at < len(rest):
+        found = []
+        line = _LINE_CHECK.match(rest, at)
+        if line and line.end() > at:
+            found.append((line.end(), "line"))
+        which = _WHICH_LINE.match(rest, at)
+        if which and which.end() > at and _asks_which_line(which, greeted):
+            found.append((which.end(), "which"))
+        confirming = _CONFIRMING.match(rest, at)
+        if confirming and kinds:
+            found.append((confirming.end(), kinds[-1]))
+        if not found:
+            return None
+        end, kind = max(found)
+        kinds.append(kind)
+        at = end
+    return kinds
+
+
+def _greeting_kinds(text: str) -> Optional[set[str]]:
+    """What a turn that only greets does ("hello", "line", "which"), or None when it says more."""
+    said = _PUNCTUATION.sub("", (text or "").strip().lower())
+    if not said:
+        return None
+    rest = _GREETING_WORDS.sub("", said)
+    if not rest:
+        return {"hello"}
+    if len(rest) > _GREETING_MAX:
+        return None
+    kinds = _pieces(rest, greeted=rest != said)
+    return set(kinds) if kinds else None
 
 
 def greets_only(text: str) -> bool:
     """Whether the turn only greets the bot, asks whether the line works or whether this is the
     hotline: on the phone a caller does that when the line is quiet or noisy, and it answers no
     question of a form."""
-    said = re.sub(r"[\s，,。.！!？?、~～…]+", "", text.strip().lower())
-    rest = _GREETING_WORDS.sub("", said)
-    if not said:
-        return False
-    if not rest:
-        return True
-    if len(rest) > _GREETING_MAX:
-        return False
-    if _LINE_CHECK.fullmatch(rest):
-        return True
-    return _GREETING_ONLY.fullmatch(rest) is not None and _HOTLINE.search(rest) is not None
+    return _greeting_kinds(text) is not None
 
 
 def asks_which_line(text: str) -> bool:
     """Whether a greeting turn asks if this is the hotline ("你好 请问是96767吗", "喂 哪位"): it wants
     the hotline's name, not "在的"."""
-    return greets_only(text) and _HOTLINE.search(text) is not None
+    return "which" in (_greeting_kinds(text) or set())
 
 
 def digression(intent: str, confidence: float, text: str,
