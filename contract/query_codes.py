@@ -79,37 +79,112 @@ def mask_every_code(text: str) -> str:
     """`text` with every number of a code's length masked, announced or not: for an answer to a
     question for the code.
 
-    Numbers are read as runs of digit groups, as people type and say them: a run as long as a ticket
-    number or a phone ("2612 0200 01", "13900001111") is that number and stays; a run as long as a
-    code is masked; a longer run is a number and a code side by side ("2612020001 361510",
-    "3615 10 2612 0200 01"), and the groups that make up the code are masked. A run that splits
-    no such way is masked whole: an operator may miss a number, never read a code."""
+    Numbers are read as runs of digit groups, as people type and say them. A run is read as the fewest
+    numbers it can be, each either a code (4-8 digits: masked) or a number of a shape callers read
+    (shown): a ticket number as one group or in fours ("2612 0200 01"), a mobile ("139 1234 5678"), a
+    landline with its area code ("029-88886666"). Of two readings with as many numbers, the one whose
+    codes are grouped as people read codes wins ("2612 0200 01 3615 10" is a ticket and a code, not
+    "2612 0200" and "01 3615 10"); where readings are still as likely, only what every one of them
+    shows as the same number is shown ("361510 2501" could be a ticket number read 6-4: masked whole).
+    A run no reading covers is masked whole: an operator may miss a number, never read a code."""
     return _DIGIT_RUN.sub(_masked_run, text)
 
 
 _DIGIT_RUN = re.compile(_D + r"(?:" + _IN_CODE + _D + r")*")
 _DIGIT_GROUP = re.compile(_D + "+")
 _CODE_LENGTHS = range(4, 9)  # what _CODE matches: a code, however it was mistyped
-_NUMBER_LENGTHS = range(9, 13)  # longer is no code: ticket numbers (8-12 digits, 8 is code-like) and phones
+_LONGEST_NUMBER = 12  # contract: ticket numbers have 8 to 12 digits; phones 11 or 12 with the area code
+# "2612 0200 01", a ticket number as operators read it out. No other shape in fours: 4-4-4 read
+# "3615 1072 2612 0200 01" as a 12-digit number and a code, 4-4-1 "261202 0001 3615 1" as a code and
+# a 9-digit number, and both showed digits of the code.
+_SHAPES_IN_FOURS = {(4, 4, 2)}
+# The hotline's ticket numbers are a day and a serial (issue_api/ids.py): only such a number read in fours is
+# shown, so "6666 3615 10" (a landline's last group and a code read 4-2) is not.
+_DAY_AND_SERIAL = re.compile(r"\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{4}")
+_PHONE_SHAPES = {(11,), (3, 4, 4), (3, 8)}
+# A landline with its area code: 010 and 02x have three digits and 8-digit numbers, the others four
+# ("0917-3212345"); no area code starts 00.
+_LANDLINES = {(3, 8): r"0(?:10|2\d)\d{8}", (3, 4, 4): r"0(?:10|2\d)\d{8}", (4, 7): r"0[3-9]\d{9}",
+              (4, 8): r"0[3-9]\d{10}", (4, 3, 4): r"0[3-9]\d{9}", (4, 4, 4): r"0[3-9]\d{10}"}
+
+
+def _shown_shape(digits: str, sizes: tuple[int, ...]) -> bool:
+    """Whether digits grouped as `sizes` are a number callers read that way, and so no code."""
+    if len(sizes) == 1:
+        return 9 <= sizes[0] <= _LONGEST_NUMBER  # a code has at most 8 digits
+    if re.fullmatch(r"1[3-9]\d{9}", digits):
+        return sizes in _PHONE_SHAPES
+    if digits.startswith("0"):
+        return sizes in _LANDLINES and re.fullmatch(_LANDLINES[sizes], digits) is not None
+    return sizes in _SHAPES_IN_FOURS and _DAY_AND_SERIAL.fullmatch(digits) is not None
+
+
+def _readings(digits: list[str]) -> list[tuple[int, int, tuple[int, int], bool]]:
+    """Every way a run of digit groups may hold one number: (first group, group after it, its score, shown).
+    A score is (numbers, codes grouped as nobody reads one): lower is likelier."""
+    found = []
+    for start in range(len(digits)):
+        number = ""
+        for end in range(start + 1, len(digits) + 1):
+            number += digits[end - 1]
+            if len(number) > _LONGEST_NUMBER:
+                break
+            if len(number) in _CODE_LENGTHS:
+                found.append((start, end, (1, int(not _read_as_a_code(digits[start:end]))), False))
+            if _shown_shape(number, tuple(len(d) for d in digits[start:end])):
+                found.append((start, end, (1, 0), True))
+    return found
+
+
+def _read_as_a_code(groups: list[str]) -> bool:
+    """Whether a code could be read in these groups: "361510", "3615 10", "361 510", "36 15 10", "137 7685"; not
+    "01 3615 10", which is the end of a number and a code."""
+    return all(len(a) >= len(b) or len(a) >= 3 for a, b in zip(groups, groups[1:]))
+
+
+def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return a[0] + b[0], a[1] + b[1]
 
 
 def _masked_run(match: re.Match[str]) -> str:
     run = match.group()
     groups = list(_DIGIT_GROUP.finditer(run))
-    sizes = [len(g.group()) for g in groups]
-    total = sum(sizes)
-    if total < _CODE_LENGTHS.start or total in _NUMBER_LENGTHS:
+    digits = [_as_digits(g.group()) for g in groups]
+    if sum(len(d) for d in digits) < _CODE_LENGTHS.start:
         return run
-    if total in _CODE_LENGTHS:
+    readings, n = _readings(digits), len(groups)
+    # The best reading of the groups before each one and of those from it on; a number is in a best
+    # reading of the whole run when both sides of it are.
+    before: list[Optional[tuple[int, int]]] = [(0, 0)] + [None] * n
+    for start, end, score, _ in sorted(readings, key=lambda r: r[1]):
+        if before[start] is not None and (before[end] is None or _add(before[start], score) < before[end]):
+            before[end] = _add(before[start], score)
+    after: list[Optional[tuple[int, int]]] = [None] * n + [(0, 0)]
+    for start, end, score, _ in sorted(readings, key=lambda r: -r[0]):
+        if after[end] is not None and (after[start] is None or _add(score, after[end]) < after[start]):
+            after[start] = _add(score, after[end])
+    if before[n] is None:
         return MASK
-    splits = []  # (a code of the codes' own length first, the code's groups masked)
-    for k in range(1, len(groups)):
-        head = sum(sizes[:k])
-        if head in _NUMBER_LENGTHS and total - head in _CODE_LENGTHS:  # the number, then the code
-            splits.append((total - head != CODE_DIGITS, run[:groups[k].start()] + MASK))
-        if head in _CODE_LENGTHS and total - head in _NUMBER_LENGTHS:  # the code, then the number
-            splits.append((head != CODE_DIGITS, MASK + run[groups[k - 1].end():]))
-    return min(splits)[1] if splits else MASK
+    # A group is shown only when every best reading shows it as part of the same number: where two
+    # readings are as likely, masking wins ("0756 029 1292 3384": a code 0756 and a Xi'an number, or a
+    # number and a code 3384, is masked whole).
+    covering: list[set[tuple[int, int, bool]]] = [set() for _ in range(n)]
+    for start, end, score, shown in readings:
+        if before[start] is not None and after[end] is not None \
+                and _add(_add(before[start], score), after[end]) == before[n]:
+            for at in range(start, end):
+                covering[at].add((start, end, shown))
+    masked = [len(numbers) != 1 or not next(iter(numbers))[2] for numbers in covering]
+    pieces, at = [], 0
+    while at < n:
+        last = at
+        while last + 1 < n and masked[last + 1] == masked[at]:
+            last += 1
+        pieces.append(MASK if masked[at] else run[groups[at].start():groups[last].end()])
+        if last + 1 < n:
+            pieces.append(run[groups[last].end():groups[last + 1].start()])
+        at = last + 1
+    return "".join(pieces)
 
 
 def mask_query_codes(text: str, known: Iterable[str] = ()) -> str:

@@ -99,3 +99,30 @@ def test_an_answer_to_the_code_question_keeps_numbers_and_masks_the_code_whichev
     assert mask_every_code("打错了 三六一五一零") == "打错了 ******"
     assert mask_every_code("12345678901234567890") == "******"  # no reading of it hides a code: all of it
     assert mask_every_code("第3项") == "第3项"
+
+
+def test_a_code_beside_a_number_never_shows_a_digit_however_either_is_grouped() -> None:
+    numbers = {"2612020001": ["2612020001", "2612 0200 01"], "13912345678": ["13912345678", "139 1234 5678"],
+               "02988886666": ["029-88886666", "02988886666"]}
+    numbers["2612020001"] += ["2612-0200-01", "261202 0001"]
+    numbers["13912345678"] += ["139-12345678", "1391 2345 678"]
+    numbers["02988886666"] += ["029 8888 6666", "0298 888 6666"]
+    codes = {code: [code, f"{code[:4]} {code[4:]}", f"{code[:3]}-{code[3:]}", f"{code[:2]} {code[2:]}",
+                    " ".join(code[i:i + 2] for i in range(0, len(code), 2))]
+             for code in ("3615", "36151", "361510", "3615107", "36151072")}
+    for number, number_forms in numbers.items():
+        for code, code_forms in codes.items():
+            for said_number in number_forms:
+                for said_code in code_forms:
+                    for gap in (" ", "  ", "-"):
+                        for said in (said_number + gap + said_code, said_code + gap + said_number):
+                            shown = "".join(ch for ch in mask_every_code(said) if ch.isdigit())
+                            assert shown in (number, ""), (said, mask_every_code(said))
+
+
+def test_two_numbers_that_could_be_a_code_and_more_are_masked_whole() -> None:
+    for said in ("361510 361510", "361510 2501", "2612 361510", "三六一五一零 2501", "361510  2501"):
+        assert not any(ch.isdigit() for ch in mask_every_code(said)), said
+    assert mask_every_code("2612 0200 01 3615 101") == "2612 0200 01 ******"
+    assert mask_every_code("2612020001 2612020002") == "2612020001 2612020002"  # two ticket numbers
+    assert mask_every_code("361510 139 0000 1111") == "****** 139 0000 1111"
