@@ -23,7 +23,9 @@ Traditional characters are what users in Hong Kong and Taiwan, and anyone whose 
 that way, type ("我們公司門口的路燈壞了"). The model was trained on simplified text and reads most of
 them as characters it has never seen: a report came back as "没听懂". `in_simplified` turns them into
 simplified Chinese (OpenCC's phrase-aware t2s tables, so "乾淨" is "干净" and "著名" stays) for what the
-bot reads and files; the transcript keeps what was typed.
+bot reads and files; the transcript keeps what was typed. Only a text that holds a character no simplified
+text has (one outside GB2312 that t2s changes, like 們 or 壞) is converted: the tables also rewrite
+characters that are right in simplified Chinese ("打坏了" became "打坯了", the surname 沈 "沉", 於 "于").
 """
 from __future__ import annotations
 
@@ -78,7 +80,20 @@ def _traditional_to_simplified() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=4096)
+def _is_traditional_only(char: str) -> bool:
+    """Whether `char` is a traditional character that simplified Chinese does not use: GB2312 holds the
+    simplified set, and a character outside it that t2s leaves alone is not traditional (rare names, emoji)."""
+    try:
+        char.encode("gb2312")
+        return False
+    except UnicodeEncodeError:
+        return _traditional_to_simplified().convert(char) != char
+
+
 def in_simplified(text: str) -> str:
-    """`text` with traditional Chinese characters and phrases in simplified Chinese; simplified text,
-    digits, Latin letters and punctuation are left as they are (see the module's docstring)."""
-    return _traditional_to_simplified().convert(text) if text else text
+    """`text` in simplified Chinese when it was typed in traditional; simplified text, digits, Latin
+    letters and punctuation are left as they are (see the module's docstring)."""
+    if not text or not any(_is_traditional_only(char) for char in text if char > "\u2e7f"):
+        return text
+    return _traditional_to_simplified().convert(text)

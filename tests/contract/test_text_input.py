@@ -48,3 +48,15 @@ def test_traditional_chinese_is_read_as_simplified_and_simplified_is_left_alone(
     assert in_simplified("乾淨的頭髮") == "干净的头发"  # by phrase, not character by character
     for simplified in ["著名企业的皇后大道店", "高新区供电局 13891234567", "路灯坏了 ABC-12 ５号楼", "", "👨\u200d👩\u200d👧"]:
         assert in_simplified(simplified) == simplified, simplified
+
+
+def test_simplified_words_that_the_traditional_tables_would_rewrite_are_left_alone() -> None:
+    # t2s alone turned 坏 into 坯 in these, the surname 沈 into 沉, 乾县 into 干县 and 於 into 于.
+    for simplified in ["空调打坏了", "门被拉坏了", "一坏就是三天", "杯子捏坏了", "沈默经理", "联系人沈思远", "乾县分公司",
+                       "於明的公司", "醣类检测", "以後再说", "吒"]:
+        assert in_simplified(simplified) == simplified, simplified
+
+
+def test_a_traditional_text_is_converted_whole_even_where_a_character_is_also_simplified() -> None:
+    assert in_simplified("以後再說，電梯壞了") == "以后再说，电梯坏了"
+    assert in_simplified("關於路燈的問題") == "关于路灯的问题"
