@@ -647,9 +647,36 @@ _TICKET_WORD = re.compile(r"^(这个|那个)?(工单|单子)(编?号)?[\s，,：
 
 def _turns_of_this_withdrawal(tracker: Tracker) -> list[str]:
     """The user turns since the follow-up became a withdrawal (the turn that asked for it included)."""
+    return _turns_of_this(tracker, "cancel")
+
+
+# Asking to rate, and nothing else: "我要评价", "我想对办结的工单评价一下".
+_RATE_REQUEST = re.compile(r"评价|评个价|评一下|评分|打分|打个分|满意度|回访|好评|差评|工单|单子|办结|办完|处理结果|做个|"
+                           r"对|给|上次|这次|刚才|刚刚|你们|服务")
+
+
+def rating_comment(tracker: Tracker, ticket_id: str, score: int) -> str:
+    """The words that gave the score (not the "是的" that confirmed it), after what the caller said
+    when asking to rate if that said why ("说是修好了，可是路灯晚上还是不亮；不满意"): the department
+    that gets the ticket back reads what is still wrong. No code-like number."""
+    turns = _turns_of_this(tracker, "rate")
+    said = next((t for t in reversed(turns) if rating_score(t) == score), latest_text(tracker))
+    codes = known_codes(tracker).values()
+    comment = without_proof(said, ticket_id, codes, bare_numbers=True)
+    opening = without_proof(turns[0], ticket_id, codes, bare_numbers=True) if turns else ""
+    if turns and turns[0] != said and rating_score(turns[0]) is None and is_specific(_RATE_REQUEST.sub("", opening)):
+        comment = f"{opening.rstrip('，,。.；;！!')}；{comment}" if comment else opening
+    return comment[:RATING_COMMENT_MAX]
+
+
+RATING_COMMENT_MAX = 500  # the issue API's limit for a comment
+
+
+def _turns_of_this(tracker: Tracker, op: str) -> list[str]:
+    """The user turns since the follow-up became `op` (the turn that asked for it included)."""
     events = tracker.events
     started = max((i for i, e in enumerate(events) if e.get("event") == "slot" and e.get("name") == "followup_op"
-                   and e.get("value") == "cancel"), default=None)
+                   and e.get("value") == op), default=None)
     if started is None:
         return user_turns(tracker, limit=3)
     asked = max((i for i, e in enumerate(events[:started]) if e.get("event") == "user"), default=started)
@@ -714,9 +741,7 @@ class Followup(Action):
                 if score <= REWORK_MAX_SCORE and tracker.get_slot("rating_confirmed") is not True:
                     dispatcher.utter_message(response="utter_followup_dropped")  # never sent back unconfirmed
                     return [SlotSet(slot, None) for slot in RESET]
-                # The words that gave the score (not the "是的" that confirmed it); no code-like number.
-                said = next((t for t in reversed(user_turns(tracker)) if rating_score(t) == score), latest_text(tracker))
-                comment = without_proof(said, ticket_id, known_codes(tracker).values(), bare_numbers=True)
+                comment = rating_comment(tracker, ticket_id, score)
                 await runtime.blocking(client.rate, ticket_id, score, comment, key, proof, channel(tracker))
                 dispatcher.utter_message(response="utter_rated_low" if score <= REWORK_MAX_SCORE else "utter_rated",
                                          score=score, score_label=RATING_LABELS[score],

@@ -2,10 +2,12 @@
 not answer them: thanks, "记不清了", or a second answer that is no number end the follow-up."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import pytest
+from rasa_sdk import Tracker
 
+from actions.followup import rating_comment
 from tests.actions.webhook import responses, run_action, slot_events
 
 
@@ -263,3 +265,31 @@ def test_talk_about_which_ticket_at_is_this_the_ticket_is_no_supplement(action_s
                                     slots={"followup_op": "supplement", "ticket_candidate": "2612010005",
                                            "requested_slot": "ticket_id"}))
     assert not result.get("supplement_text"), said
+
+
+def _rating_tracker(*turns: str, codes: Optional[dict] = None) -> Tracker:
+    """A rating follow-up: the first turn asked for it, the rest answered its questions."""
+    def user(said: str, intent: str) -> dict[str, Any]:
+        return {"event": "user", "text": said, "parse_data": {"intent": {"name": intent}}}
+
+    events = [user(turns[0], "rate_service"), {"event": "slot", "name": "followup_op", "value": "rate"}]
+    for said in turns[1:]:
+        events += [bot("utter_ask_rating"), user(said, "inform")]
+    return Tracker("rate-1", {"ticket_codes": codes or {}}, {"text": turns[-1]}, events, False, None, None, None)
+
+
+def test_a_low_score_carries_what_the_caller_said_is_still_wrong():
+    tracker = _rating_tracker("说是已经处理好了，可是路灯晚上还是不亮", "不满意", "对")
+    assert rating_comment(tracker, "2612010005", 2) == "说是已经处理好了，可是路灯晚上还是不亮；不满意"
+
+
+def test_asking_to_rate_says_nothing_the_department_needs():
+    for asked in ("我要评价", "我想对办结的工单评价一下", "给2612010005评个价"):
+        assert rating_comment(_rating_tracker(asked, "非常满意"), "2612010005", 5) == "非常满意", asked
+    assert rating_comment(_rating_tracker("非常不满意 说修好了其实没修", "对"), "2612010005", 1) == "非常不满意 说修好了其实没修"
+
+
+def test_a_rating_comment_keeps_no_code():
+    tracker = _rating_tracker("查询码361510 路灯还是不亮", "一分", codes={"2612010005": "361510"})
+    comment = rating_comment(tracker, "2612010005", 1)
+    assert "361510" not in comment and "路灯还是不亮" in comment
