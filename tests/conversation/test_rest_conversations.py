@@ -191,6 +191,20 @@ def test_rating_a_resolved_ticket(hotline):
     assert hotline.operator("GET", f"/tickets/{ticket_id}")["status"] == "closed"
 
 
+def test_a_caller_told_the_problem_was_solved_when_it_was_not_sends_the_ticket_back(hotline):
+    sender = _sender()
+    reply = _say_all(hotline, sender, ("园区北门的路灯晚上不亮", "西安北辰照明科技有限公司", "周琳", "13891230013", "对"))
+    ticket_id = _ticket_id(reply)
+    hotline.operator("POST", f"/tickets/{ticket_id}/assign", json={"department": "城市管理和综合执法局"})
+    hotline.operator("POST", f"/tickets/{ticket_id}/resolve", json={"result": "路灯已维修"})
+    assert "满意" in hotline.said(sender, "说是已经处理好了，可是路灯晚上还是不亮")
+    assert "重新办理" in hotline.said(sender, "不满意")
+    hotline.said(sender, "对")
+    ticket = hotline.operator("GET", f"/tickets/{ticket_id}")
+    assert ticket["status"] != "closed" and ticket["rating"]["score"] == 2
+    assert "路灯晚上还是不亮" in ticket["rating"]["comment"]  # the department reads what is still wrong
+
+
 def test_supply_demand_and_intermediary_requests_are_recorded(hotline):
     sender = _sender()
     assert "单位" in hotline.said(sender, "我们有一批闲置的数控机床想找买家")
