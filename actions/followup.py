@@ -23,7 +23,7 @@ from actions.proof import known_codes, proof_for, prove
 from actions.spoken import clean, is_specific, rating_score, sounds_angry, states_a_score
 from contract.issue_client import IssueApiError, ProofRequired, Refused
 from contract.messages import ticket_payload
-from contract.phones import find_phone
+from contract.phones import find_phone, mask_phones_in_text
 from contract.query_codes import without_proof
 from contract.spoken_numbers import digits_in_speech, find_code, find_ticket_id
 from contract.vocabulary import LONG_TEXT_MAX, OPEN_STATUSES, RATING_LABELS
@@ -659,11 +659,11 @@ def rating_comment(tracker: Tracker, ticket_id: str, score: int) -> str:
     """The words that gave the score (not the "是的" that confirmed it), after what the caller said
     when asking to rate if that said why ("说是修好了，可是路灯晚上还是不亮；不满意"): the department
     that gets the ticket back reads what is still wrong. No code-like number."""
-    turns = _turns_of_this(tracker, "rate")
+    turns = _turns_of_this(tracker, "rate", fallback=False)
     said = next((t for t in reversed(turns) if rating_score(t) == score), latest_text(tracker))
     codes = known_codes(tracker).values()
     comment = without_proof(said, ticket_id, codes, bare_numbers=True)
-    opening = without_proof(turns[0], ticket_id, codes, bare_numbers=True) if turns else ""
+    opening = mask_phones_in_text(without_proof(turns[0], ticket_id, codes, bare_numbers=True)) if turns else ""
     if turns and turns[0] != said and rating_score(turns[0]) is None and is_specific(_RATE_REQUEST.sub("", opening)):
         comment = f"{opening.rstrip('，,。.；;！!')}；{comment}" if comment else opening
     return comment[:RATING_COMMENT_MAX]
@@ -672,13 +672,14 @@ def rating_comment(tracker: Tracker, ticket_id: str, score: int) -> str:
 RATING_COMMENT_MAX = 500  # the issue API's limit for a comment
 
 
-def _turns_of_this(tracker: Tracker, op: str) -> list[str]:
-    """The user turns since the follow-up became `op` (the turn that asked for it included)."""
+def _turns_of_this(tracker: Tracker, op: str, fallback: bool = True) -> list[str]:
+    """The user turns since the follow-up became `op` (the turn that asked for it included); when it
+    never did, the latest three (`fallback`) or none."""
     events = tracker.events
     started = max((i for i, e in enumerate(events) if e.get("event") == "slot" and e.get("name") == "followup_op"
                    and e.get("value") == op), default=None)
     if started is None:
-        return user_turns(tracker, limit=3)
+        return user_turns(tracker, limit=3) if fallback else []
     asked = max((i for i, e in enumerate(events[:started]) if e.get("event") == "user"), default=started)
     return [str(e["text"]) for e in events[asked:] if e.get("event") == "user" and e.get("text")]
 

@@ -20,15 +20,16 @@ from contract.spoken_numbers import SCORE_UNIT
 
 MASK = "******"
 CODE_DIGITS = 6  # a query code's digits, as the issue API and the action server make them
-# A digit as people type or say it: ASCII or full-width (\d), or a Chinese numeral.
-_DIGIT_FORMS = {"0": "零〇", "1": "一幺", "2": "二两", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七",
-                "8": "八", "9": "九"}
+# A digit as people type or say it: ASCII or full-width (\d), or a Chinese numeral, ordinary, financial
+# (大写: 叁陆壹) or traditional, and ○ typed for 〇.
+_DIGIT_FORMS = {"0": "零〇○", "1": "一幺壹", "2": "二两兩贰貳", "3": "三叁參", "4": "四肆", "5": "五伍", "6": "六陆陸",
+                "7": "七柒", "8": "八捌", "9": "九玖"}
 _D = r"[\d" + "".join(_DIGIT_FORMS.values()) + "]"
-_SEP = r"[ \t\-—－.·]"
+_SEP = r"[ \t\u3000\xa0\-—–－.·]"
 _IN_CODE = _SEP + "{0,2}"  # what may group the digits of one code ("3615 10", "3615-10")
 # Between the digits of a code or ticket number we know, a little more: "5 0 8 - 3 6 7" (a bare number
 # is not read that loosely: "9:00 - 11:00", "30 - 40 分钟" are no codes).
-_IN_KNOWN = _SEP + "{0,3}"
+_IN_KNOWN = r"[ \t\u3000\xa0\-—–－.·，,、\n]{0,3}"  # and a comma or line break: "361，510"
 # Never part of a longer number, also one read in groups ("2612 0200 01": its "0200 01" is no code).
 _NOT_AFTER_DIGITS = "".join(rf"(?<!{_D}{_SEP * n})" for n in range(3))
 _CODE = _NOT_AFTER_DIGITS + _D + r"(?:" + _IN_CODE + _D + r"){3,7}(?!" + _D + ")"
@@ -59,8 +60,8 @@ def _spaced(digits: str, *, score_may_follow: bool = False) -> str:
     return rf"(?<!{_D})" + _IN_KNOWN.join(forms) + after
 
 
-def _ascii_digits(values: Iterable[Optional[str]]) -> set[str]:
-    return {v for v in values if v and v.isascii() and v.isdigit()}
+def _ascii_digits(values: Iterable[object]) -> set[str]:
+    return {str(v) for v in values if v is not None and str(v).isascii() and str(v).isdigit()}
 
 
 _DIGIT_OF = {form: digit for digit, forms in _DIGIT_FORMS.items() for form in forms}
@@ -90,7 +91,8 @@ def mask_every_code(text: str) -> str:
     return _DIGIT_RUN.sub(_masked_run, text)
 
 
-_DIGIT_RUN = re.compile(_D + r"(?:" + _IN_CODE + _D + r")*")
+# In an answer to the question for the code anything may group its digits: "361，510", "3615 - 10", "361　510".
+_DIGIT_RUN = re.compile(_D + r"(?:[\s\-—–－.·，,、。．～~/_]{0,3}" + _D + r")*")
 _DIGIT_GROUP = re.compile(_D + "+")
 _CODE_LENGTHS = range(4, 9)  # what _CODE matches: a code, however it was mistyped
 _LONGEST_NUMBER = 12  # contract: ticket numbers have 8 to 12 digits; phones 11 or 12 with the area code
@@ -110,8 +112,9 @@ _LANDLINES = {(3, 8): r"0(?:10|2\d)\d{8}", (3, 4, 4): r"0(?:10|2\d)\d{8}", (4, 7
 
 def _shown_shape(digits: str, sizes: tuple[int, ...]) -> bool:
     """Whether digits grouped as `sizes` are a number callers read that way, and so no code."""
-    if len(sizes) == 1:
-        return 9 <= sizes[0] <= _LONGEST_NUMBER  # a code has at most 8 digits
+    if len(sizes) == 1:  # a mobile, a landline or a ticket number typed as one ("3615102501" is none)
+        return bool(re.fullmatch(r"1[3-9]\d{9}", digits) or _DAY_AND_SERIAL.fullmatch(digits)
+                    or any(re.fullmatch(pattern, digits) for pattern in _LANDLINES.values()))
     if re.fullmatch(r"1[3-9]\d{9}", digits):
         return sizes in _PHONE_SHAPES
     if digits.startswith("0"):
@@ -189,10 +192,10 @@ def _masked_run(match: re.Match[str]) -> str:
 
 def mask_query_codes(text: str, known: Iterable[str] = ()) -> str:
     """`text` with every announced code, and every code in `known` wherever it stands, as ******."""
-    masked = _ANNOUNCED.sub(lambda m: _CODE_RE.sub(MASK, m.group()), text)
-    for code in _ascii_digits(known):
+    masked = text
+    for code in _ascii_digits(known):  # first: read loosely, a known code is found whole ("3615 - 10")
         masked = re.sub(_spaced(code), MASK, masked)
-    return masked
+    return _ANNOUNCED.sub(lambda m: _CODE_RE.sub(MASK, m.group()), masked)
 
 
 def mask_said(text: str, known: Iterable[str] = ()) -> str:
@@ -207,9 +210,10 @@ def without_proof(text: str, ticket_id: Optional[str] = None, known: Iterable[st
     (with their word), the known codes and the ticket's own number are dropped, and the punctuation
     they leave behind tidied ("补充一下工单，内容是…"). `bare_numbers`: also every number of a code's
     length standing alone (for rating comments, where a code is the only such number to expect)."""
-    kept = _ANNOUNCED.sub("", text)
-    for digits in _ascii_digits((*known, ticket_id)):
+    kept = text
+    for digits in _ascii_digits((*known, ticket_id)):  # first, as in mask_query_codes
         kept = re.sub(_spaced(digits, score_may_follow=bare_numbers), "", kept)
+    kept = _ANNOUNCED.sub("", kept)
     if bare_numbers:
         kept = _BARE.sub("", kept)
     if kept == text:

@@ -293,3 +293,16 @@ def test_a_rating_comment_keeps_no_code():
     tracker = _rating_tracker("查询码361510 路灯还是不亮", "一分", codes={"2612010005": "361510"})
     comment = rating_comment(tracker, "2612010005", 1)
     assert "361510" not in comment and "路灯还是不亮" in comment
+
+
+def test_a_rating_comment_takes_nothing_from_before_the_rating_began():
+    events = [{"event": "user", "text": "我是13912345678 联系人王伟 路灯一直不亮", "parse_data": {"intent": {"name": "inform"}}},
+              bot("utter_ask_rating"), {"event": "user", "text": "一分", "parse_data": {"intent": {"name": "inform"}}}]
+    tracker = Tracker("rate-2", {"ticket_codes": {}}, {"text": "一分"}, events, False, None, None, None)
+    assert rating_comment(tracker, "2612010005", 1) == "一分"
+
+
+def test_a_rating_comment_masks_a_phone_and_drops_a_known_code_however_it_was_grouped():
+    tracker = _rating_tracker("路灯还是不亮 我电话13912345678 查询码361，510", "一分", codes={"2612010005": "361510"})
+    comment = rating_comment(tracker, "2612010005", 1)
+    assert "361" not in comment and "13912345678" not in comment and "路灯还是不亮" in comment

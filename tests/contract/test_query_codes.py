@@ -126,3 +126,27 @@ def test_two_numbers_that_could_be_a_code_and_more_are_masked_whole() -> None:
     assert mask_every_code("2612 0200 01 3615 101") == "2612 0200 01 ******"
     assert mask_every_code("2612020001 2612020002") == "2612020001 2612020002"  # two ticket numbers
     assert mask_every_code("361510 139 0000 1111") == "****** 139 0000 1111"
+
+
+def test_a_code_is_masked_whatever_groups_its_digits_in_an_answer() -> None:
+    for said in ("361　510", "三六一　五一零", "361\xa0510", "361，510", "36，15，10", "36、15、10", "361．510", "361。510",
+                 "36–15–10", "361～510", "361/510", "361_510", "361\n510", "3615 - 10", "3   6   1   5   1   0"):
+        assert not any(ch.isdigit() or ch in "一三五六零" for ch in mask_every_code(said)), said
+
+
+def test_a_code_in_financial_or_traditional_numerals_is_a_code() -> None:
+    for said in ("叁陆壹伍壹零", "一○○一○○", "三六一五兩零"):
+        assert mask_every_code(said) == MASK, said
+
+
+def test_one_unbroken_number_is_shown_only_as_a_ticket_mobile_or_landline() -> None:
+    for hidden in ("361510361510", "3615102501", "029361510"):
+        assert mask_every_code(hidden) == MASK, hidden
+    for shown in ("2612020001", "13912345678", "02988886666", "09173212345"):
+        assert mask_every_code(shown) == shown, shown
+
+
+def test_a_known_code_is_dropped_from_a_comment_however_loosely_it_was_grouped() -> None:
+    for said in ("码 3615 - 10 还是不亮", "查询码361，510 还是不亮", "查询码3615\n10 还是不亮"):
+        assert "10" not in without_proof(said, "2612010005", ["361510"], bare_numbers=True), said
+    assert mask_query_codes("我的码 3615 - 10", ["361510"]) == "我的码 ******"
