@@ -67,18 +67,18 @@ _GREETING_WORDS = re.compile(r"(喂|哎|诶|欸|嗯|啊|你好|您好|哈喽|hel
 _PUNCTUATION = re.compile(r"[\s，,。.！!？?、~～…]+")
 # One check of the line. The turn is read piece by piece (`_pieces`), never with a repeated group of
 # optional parts: such a pattern backtracks exponentially on a long turn that almost matches.
-_LINE_CHECK = re.compile(r"(你|您)?(那边|那头)?(能|可以)?听(不听)?(得)?(见|到|清楚?)(没|吗|么|不)?(听(得)?(见|到|清))?"
-                         r"(我(说话|讲话|的声音|说的话)?)?(吗|么|没有?|不|啊|呀)?|(那边|那头)?有人(吗|在吗|没有?|不)?|"
-                         r"(人)?(还)?在(吗|么|不在)|人呢|有没有人")
+_LINE_CHECK = re.compile(r"(你|您)?(那边|那头)?(能|可以)?听(不听)?(得|的)?(见|到|清楚?)(了)?(没|吗|么|不)?(听(得|的)?(见|到|清))?"
+                         r"(我(说话|讲话|的声音|说的话)?)?(吗|么|没有?|不|啊|呀)?|(那边|那头)?有人(接)?(吗|在吗|没有?|不)?|"
+                         r"(人)?(还)?在(听)?(吗|么|不在)|人呢|有没有人")
 
 # "是96767吗", "这边是高新区企业服务热线对吧", "是不是助企一把的客服", "哪位", "请问是哪里": whether the
 # caller reached the hotline. Only a question counts: "西安热线" or "你们客服" can be an answer to a form's
 # question (a company's name, who the caller spoke to), "是高新区的吗" the start of one.
 _WHICH_LINE = re.compile(r"(?P<who>这里|这边|你们这|你们|您这|你这|这|你|您)?(?P<is>是不是|是)?"
-                         r"(?P<name>[西安高新区管委会的企业服务助企一把热线客服电话哪位里儿谁九六七0-9]{1,20})"
+                         r"(?P<name>[西安高新区管委会的企业政务服务助企一把热线客服电话哪位里儿谁九六七0-9]{1,20})"
                          r"(?P<ask>吗|么|吧|啊|呀|对吧|对吗|是吧|是吗|没错吧|对不对|不是)?")
 _CONFIRMING = re.compile(r"是吗|是吧|对吧|对吗|对不对|是不是|没错吧")  # "…是96767吗？是吗"
-_HOTLINE = re.compile(r"96767|九六七六七|热线|助企一把|客服")
+_HOTLINE = re.compile(r"96767|九六七六七|热线|助企一把|客服|管委会")
 _WHO_IS_IT = re.compile(r"哪位|哪里|哪儿|谁")
 _QUESTION_TAILS = {"吗", "么", "吧", "对吧", "对吗", "是吧", "是吗", "没错吧", "对不对", "不是"}
 _GREETING_MAX = 40  # characters left after the greeting words: longer is a turn of its own
@@ -89,7 +89,9 @@ def _asks_which_line(match: re.Match, greeted: bool) -> bool:
     name, who, is_ = match["name"], match["who"], match["is"]
     if name.startswith("的"):
         return False  # "是的 96767": a yes, then a number
-    asked = match["ask"] in _QUESTION_TAILS or is_ == "是不是" or bool(who and is_)
+    # "…不是" asks only after a 是 ("是96767热线不是"); "热线不是" says no.
+    asked = (match["ask"] in _QUESTION_TAILS and (match["ask"] != "不是" or bool(is_))) or is_ == "是不是" \
+        or bool(who and is_)
     if _WHO_IS_IT.search(name):
         return name == "哪位" or asked or greeted or bool(who or is_)
     return bool(_HOTLINE.search(name)) and asked

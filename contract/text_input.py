@@ -25,7 +25,9 @@ them as characters it has never seen: a report came back as "没听懂". `in_sim
 simplified Chinese (OpenCC's phrase-aware t2s tables, so "乾淨" is "干净" and "著名" stays) for what the
 bot reads and files; the transcript keeps what was typed. Only a text that holds a character no simplified
 text has (one outside GB2312 that t2s changes, like 們 or 壞) is converted: the tables also rewrite
-characters that are right in simplified Chinese ("打坏了" became "打坯了", the surname 沈 "沉", 於 "于").
+characters that are right in simplified Chinese ("打坏了" became "打坯了", the surname 沈 "沉", 於 "于"), so
+in a converted text too a GB2312 character stays as typed unless t2s changes it on its own (乾, 後, 於),
+and names outside GB2312 that simplified Chinese writes (王昇, 张璿) are left alone.
 """
 from __future__ import annotations
 
@@ -80,15 +82,29 @@ def _traditional_to_simplified() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+# Characters outside GB2312 that simplified Chinese writes in names (通用规范汉字表): "王昇" is no "王升".
+_SIMPLIFIED_NAME_CHARS = frozenset("昇淩璿陞")
+
+
 @lru_cache(maxsize=4096)
 def _is_traditional_only(char: str) -> bool:
     """Whether `char` is a traditional character that simplified Chinese does not use: GB2312 holds the
     simplified set, and a character outside it that t2s leaves alone is not traditional (rare names, emoji)."""
-    try:
-        char.encode("gb2312")
-        return False
-    except UnicodeEncodeError:
-        return _traditional_to_simplified().convert(char) != char
+    if char in _SIMPLIFIED_NAME_CHARS or "\ud800" <= char <= "\udfff" or _in_gb2312(char):
+        return False  # (a lone surrogate cannot be converted: clean_text takes those out first)
+    return _traditional_to_simplified().convert(char) != char
+
+
+@lru_cache(maxsize=1)
+def _read_either_way() -> frozenset[str]:
+    """The GB2312 characters t2s changes on their own (乾 后 于 …): in a traditional text they are
+    traditional ("乾淨", "以後"); any other GB2312 character the tables change is simplified already."""
+    changed = set()
+    for code in range(0x4E00, 0xA000):
+        char = chr(code)
+        if _in_gb2312(char) and _traditional_to_simplified().convert(char) != char:
+            changed.add(char)
+    return frozenset(changed)
 
 
 def in_simplified(text: str) -> str:
@@ -96,4 +112,21 @@ def in_simplified(text: str) -> str:
     letters and punctuation are left as they are (see the module's docstring)."""
     if not text or not any(_is_traditional_only(char) for char in text if char > "\u2e7f"):
         return text
-    return _traditional_to_simplified().convert(text)
+    try:
+        converted = _traditional_to_simplified().convert(text)
+    except (UnicodeError, RuntimeError):
+        return text
+    if len(converted) != len(text):
+        return converted
+    # By phrase, but a simplified character typed among traditional ones stays: "打坏了 我們" is no "打坯了".
+    either_way = _read_either_way()
+    return "".join(old if old != new and (old in _SIMPLIFIED_NAME_CHARS or (old not in either_way and _in_gb2312(old)))
+                   else new for old, new in zip(text, converted))
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False

@@ -60,3 +60,14 @@ def test_simplified_words_that_the_traditional_tables_would_rewrite_are_left_alo
 def test_a_traditional_text_is_converted_whole_even_where_a_character_is_also_simplified() -> None:
     assert in_simplified("以後再說，電梯壞了") == "以后再说，电梯坏了"
     assert in_simplified("關於路燈的問題") == "关于路灯的问题"
+
+
+def test_simplified_characters_among_traditional_ones_and_names_outside_gb2312_stay() -> None:
+    assert in_simplified("打坏了 我們") == "打坏了 我们"
+    for name in ["王昇反映路灯坏了", "张璿", "联系人凌淩"]:
+        assert in_simplified(name) == name, name
+    assert in_simplified("王昇 我們的路燈") == "王昇 我们的路灯"
+
+
+def test_a_lone_surrogate_is_no_crash() -> None:
+    assert in_simplified("\ud800我們") == "\ud800我們"
