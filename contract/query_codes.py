@@ -32,7 +32,9 @@ _IN_CODE = _SEP + "{0,2}"  # what may group the digits of one code ("3615 10", "
 _IN_KNOWN = r"[ \t\u3000\xa0\-—–－.·，,、\n]{0,3}"  # and a comma or line break: "361，510"
 # Never part of a longer number, also one read in groups ("2612 0200 01": its "0200 01" is no code).
 _NOT_AFTER_DIGITS = "".join(rf"(?<!{_D}{_SEP * n})" for n in range(3))
-_CODE = _NOT_AFTER_DIGITS + _D + r"(?:" + _IN_CODE + _D + r"){3,7}(?!" + _D + ")"
+# A score said straight after it is no digit of it: "361510 一分", "3615101分" leave the score.
+_CODE = (_NOT_AFTER_DIGITS + _D + r"(?:" + _IN_CODE + _D + r"){3,7}"
+         + rf"(?!{_D}(?!\s*{SCORE_UNIT}))(?!\s*{SCORE_UNIT})")
 _CODE_RE = re.compile(_CODE)
 # The word that announces a code; a bare 码 only where a clause starts ("码：389692", not "号码").
 _WORD = (r"(?:查\s*[询詢]\s*(?:号\s*|號\s*|密\s*)?[码碼]|[验驗]\s*[证證]\s*[码碼]|密\s*[码碼]"
@@ -47,8 +49,7 @@ _ANNOUNCED = re.compile(
 _EMPTY_PUNCTUATION = re.compile(r"[，,。；;：:、 ]{2,}")  # what is left where something was taken out
 # A number of a code's length standing alone in a comment, not a count or a date ("217593", not
 # "2026年", "5000元", "15天"), for texts where such numbers have no business (rating comments).
-_BARE = re.compile(_CODE +
-                   r"(?![年月日号號元块塊万萬个個次天楼樓层層米室户戶%％])")
+_BARE = re.compile(_CODE + r"(?![年月日号號元块塊万萬个個次天楼樓层層米室户戶%％])")
 
 
 def _spaced(digits: str, *, score_may_follow: bool = False) -> str:

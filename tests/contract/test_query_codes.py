@@ -150,3 +150,10 @@ def test_a_known_code_is_dropped_from_a_comment_however_loosely_it_was_grouped()
     for said in ("码 3615 - 10 还是不亮", "查询码361，510 还是不亮", "查询码3615\n10 还是不亮"):
         assert "10" not in without_proof(said, "2612010005", ["361510"], bare_numbers=True), said
     assert mask_query_codes("我的码 3615 - 10", ["361510"]) == "我的码 ******"
+
+
+def test_a_score_said_straight_after_a_code_stays_in_the_comment() -> None:
+    assert without_proof("361510 一分", bare_numbers=True) == "一分"
+    assert without_proof("码361510一分", bare_numbers=True) == "一分"
+    assert without_proof("3615101分", bare_numbers=True) == "1分"
+    assert mask_query_codes("查询码 3615 10 五星") == "查询码 ****** 五星"
