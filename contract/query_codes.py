@@ -32,9 +32,7 @@ _IN_CODE = _SEP + "{0,2}"  # what may group the digits of one code ("3615 10", "
 _IN_KNOWN = r"[ \t\u3000\xa0\-—–－.·，,、\n]{0,3}"  # and a comma or line break: "361，510"
 # Never part of a longer number, also one read in groups ("2612 0200 01": its "0200 01" is no code).
 _NOT_AFTER_DIGITS = "".join(rf"(?<!{_D}{_SEP * n})" for n in range(3))
-# A score said straight after it is no digit of it: "361510 一分", "3615101分" leave the score.
-_CODE = (_NOT_AFTER_DIGITS + _D + r"(?:" + _IN_CODE + _D + r"){3,7}"
-         + rf"(?!{_D}(?!\s*{SCORE_UNIT}))(?!\s*{SCORE_UNIT})")
+_CODE = _NOT_AFTER_DIGITS + _D + r"(?:" + _IN_CODE + _D + r"){3,7}(?!" + _D + ")"
 _CODE_RE = re.compile(_CODE)
 # The word that announces a code; a bare 码 only where a clause starts ("码：389692", not "号码").
 _WORD = (r"(?:查\s*[询詢]\s*(?:号\s*|號\s*|密\s*)?[码碼]|[验驗]\s*[证證]\s*[码碼]|密\s*[码碼]"
@@ -49,7 +47,8 @@ _ANNOUNCED = re.compile(
 _EMPTY_PUNCTUATION = re.compile(r"[，,。；;：:、 ]{2,}")  # what is left where something was taken out
 # A number of a code's length standing alone in a comment, not a count or a date ("217593", not
 # "2026年", "5000元", "15天"), for texts where such numbers have no business (rating comments).
-_BARE = re.compile(_CODE + r"(?![年月日号號元块塊万萬个個次天楼樓层層米室户戶%％])")
+_BARE = re.compile(_CODE +
+                   r"(?![年月日号號元块塊万萬个個次天楼樓层層米室户戶%％])")
 
 
 def _spaced(digits: str, *, score_may_follow: bool = False) -> str:
@@ -93,7 +92,7 @@ def mask_every_code(text: str) -> str:
 
 
 # In an answer to the question for the code anything may group its digits: "361，510", "3615 - 10", "361　510".
-_DIGIT_RUN = re.compile(_D + r"(?:[\s\-—–－.·，,、。．～~/_]{0,3}" + _D + r")*")
+_DIGIT_RUN = re.compile(_D + r"(?:[\s\-—–－‐‑―−﹣.·，,、。．～~/_:：;；]{0,3}" + _D + r")*")
 _DIGIT_GROUP = re.compile(_D + "+")
 _CODE_LENGTHS = range(4, 9)  # what _CODE matches: a code, however it was mistyped
 _LONGEST_NUMBER = 12  # contract: ticket numbers have 8 to 12 digits; phones 11 or 12 with the area code
@@ -123,9 +122,10 @@ def _shown_shape(digits: str, sizes: tuple[int, ...]) -> bool:
     return sizes in _SHAPES_IN_FOURS and _DAY_AND_SERIAL.fullmatch(digits) is not None
 
 
-def _readings(digits: list[str]) -> list[tuple[int, int, tuple[int, int], bool]]:
+def _readings(digits: list[str], gaps: list[str]) -> list[tuple[int, int, tuple[int, int], bool]]:
     """Every way a run of digit groups may hold one number: (first group, group after it, its score, shown).
-    A score is (numbers, codes grouped as nobody reads one): lower is likelier."""
+    A score is (numbers, codes grouped as nobody reads one): lower is likelier. `gaps[i]` stands between
+    groups i and i+1: a number is read in groups split by spaces or dashes, not by commas or lines."""
     found = []
     for start in range(len(digits)):
         number = ""
@@ -135,9 +135,13 @@ def _readings(digits: list[str]) -> list[tuple[int, int, tuple[int, int], bool]]
                 break
             if len(number) in _CODE_LENGTHS:
                 found.append((start, end, (1, int(not _read_as_a_code(digits[start:end]))), False))
-            if _shown_shape(number, tuple(len(d) for d in digits[start:end])):
+            if all(_NUMBER_GAP.fullmatch(gap) for gap in gaps[start:end - 1]) \
+                    and _shown_shape(number, tuple(len(d) for d in digits[start:end])):
                 found.append((start, end, (1, 0), True))
     return found
+
+
+_NUMBER_GAP = re.compile(r"[ \t\u3000\xa0\-—–－]{1,3}")
 
 
 def _read_as_a_code(groups: list[str]) -> bool:
@@ -156,7 +160,8 @@ def _masked_run(match: re.Match[str]) -> str:
     digits = [_as_digits(g.group()) for g in groups]
     if sum(len(d) for d in digits) < _CODE_LENGTHS.start:
         return run
-    readings, n = _readings(digits), len(groups)
+    gaps = [run[a.end():b.start()] for a, b in zip(groups, groups[1:])]
+    readings, n = _readings(digits, gaps), len(groups)
     # The best reading of the groups before each one and of those from it on; a number is in a best
     # reading of the whole run when both sides of it are.
     before: list[Optional[tuple[int, int]]] = [(0, 0)] + [None] * n

@@ -152,8 +152,14 @@ def test_a_known_code_is_dropped_from_a_comment_however_loosely_it_was_grouped()
     assert mask_query_codes("我的码 3615 - 10", ["361510"]) == "我的码 ******"
 
 
-def test_a_score_said_straight_after_a_code_stays_in_the_comment() -> None:
-    assert without_proof("361510 一分", bare_numbers=True) == "一分"
-    assert without_proof("码361510一分", bare_numbers=True) == "一分"
-    assert without_proof("3615101分", bare_numbers=True) == "1分"
-    assert mask_query_codes("查询码 3615 10 五星") == "查询码 ****** 五星"
+def test_a_ticket_or_phone_and_a_code_split_by_a_comma_are_told_apart() -> None:
+    assert mask_every_code("2612020001，361510") == "2612020001，******"
+    assert mask_every_code("361510。13912345678") == "******。13912345678"
+    assert mask_every_code("2612020001，3615，10") == "2612020001，******"
+    assert mask_every_code("3615，1072") == "******"
+
+
+def test_a_number_is_read_in_groups_split_by_spaces_or_dashes_only() -> None:
+    for said in ("3211、二捌两７—捌伍", "7104\n3053·66", "361‐510", "361‑510", "361―510", "361−510", "361﹣510",
+                 "361：510", "361:510", "361；510"):
+        assert mask_every_code(said) == MASK, said
