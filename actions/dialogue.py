@@ -78,7 +78,7 @@ _WHICH_LINE = re.compile(r"(?P<who>这里|这边|你们这|你们|您这|你这|
                          r"(?P<name>[西安高新区管委会的企业政务服务助企一把热线客服电话哪位里儿谁九六七0-9]{1,20})"
                          r"(?P<ask>吗|么|吧|啊|呀|对吧|对吗|是吧|是吗|没错吧|对不对|不是)?")
 _CONFIRMING = re.compile(r"是吗|是吧|对吧|对吗|对不对|是不是|没错吧")  # "…是96767吗？是吗"
-_HOTLINE = re.compile(r"96767|九六七六七|热线|助企一把|客服|管委会")
+_HOTLINE = re.compile(r"96767|九六七六七|热线|助企一把|客服")
 _WHO_IS_IT = re.compile(r"哪位|哪里|哪儿|谁")
 _QUESTION_TAILS = {"吗", "么", "吧", "对吧", "对吗", "是吧", "是吗", "没错吧", "对不对", "不是"}
 _GREETING_MAX = 40  # characters left after the greeting words: longer is a turn of its own

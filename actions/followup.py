@@ -660,9 +660,9 @@ def rating_comment(tracker: Tracker, ticket_id: str, score: int) -> str:
     when asking to rate if that said why ("说是修好了，可是路灯晚上还是不亮；不满意"): the department
     that gets the ticket back reads what is still wrong. No code-like number."""
     turns = _turns_of_this(tracker, "rate", fallback=False)
-    said = next((t for t in reversed(turns) if rating_score(t) == score), latest_text(tracker))
+    said = next((t for t in reversed(turns or user_turns(tracker)) if rating_score(t) == score), latest_text(tracker))
     codes = known_codes(tracker).values()
-    comment = without_proof(said, ticket_id, codes, bare_numbers=True)
+    comment = mask_phones_in_text(without_proof(said, ticket_id, codes, bare_numbers=True))
     opening = mask_phones_in_text(without_proof(turns[0], ticket_id, codes, bare_numbers=True)) if turns else ""
     if turns and turns[0] != said and rating_score(turns[0]) is None and is_specific(_RATE_REQUEST.sub("", opening)):
         comment = f"{opening.rstrip('，,。.；;！!')}；{comment}" if comment else opening

@@ -67,8 +67,7 @@ def test_greetings_and_checks_of_the_line_are_told_apart_from_reports():
 def test_asking_whether_this_is_the_hotline_is_a_greeting_naming_it_is_not():
     for said in ("你好，请问是96767吗", "喂 是高新区企业服务热线吧", "您好 这边是助企一把的客服对吧", "喂 是不是九六七六七",
                  "喂 哪位", "请问是哪里", "喂 听得到吗 是96767吗", "是 9 6 7 6 7 吗", "喂 哪 位", "喂 是96767吗？是吗",
-                 "你好 请问是96767吗 对吧", "你好 请问你是谁", "这里是96767热线吗", "是政务热线吗", "你好 是高新区管委会吗",
-                 "是96767热线不是"):
+                 "你好 请问是96767吗 对吧", "你好 请问你是谁", "这里是96767热线吗", "是政务热线吗", "是96767热线不是"):
         assert greets_only(said) and asks_which_line(said), said
     assert greets_only("喂喂 听得见吗") and not asks_which_line("喂喂 听得见吗")
     for said in ("喂 是96767吗 我要投诉", "热线打不通", "喂 是高新区的吗", "高新区企业服务中心", "喂 我在哪里登记",
@@ -79,7 +78,7 @@ def test_asking_whether_this_is_the_hotline_is_a_greeting_naming_it_is_not():
 def test_a_name_without_a_question_answers_the_form_and_is_no_greeting():
     # "西安热线" can be a company's name, "你们客服" who the caller spoke to, "是的 96767" a yes and a number.
     for said in ("西安热线", "高新热线", "西安企业服务热线", "西安客服", "客服电话", "你们客服", "96767热线", "是的 96767",
-                 "哪里", "客服服务", "是吗", "谁", "热线不是", "客服 不是", "管委会"):
+                 "哪里", "客服服务", "是吗", "谁", "热线不是", "客服 不是", "管委会", "是高新区管委会吧", "管委会对不对"):
         assert not greets_only(said), said
 
 
