@@ -26,7 +26,7 @@ from contract.messages import ticket_payload
 from contract.phones import find_phone, mask_phones_in_text
 from contract.query_codes import without_proof
 from contract.spoken_numbers import digits_in_speech, find_code, find_ticket_id
-from contract.vocabulary import LONG_TEXT_MAX, OPEN_STATUSES, RATING_LABELS
+from contract.vocabulary import LONG_TEXT_MAX, OPEN_STATUSES, RATING_LABELS, SHORT_TEXT_MAX
 
 log = logging.getLogger(__name__)
 
@@ -623,7 +623,7 @@ def cancel_reason(tracker: Tracker, ticket_id: Optional[str]) -> str:
     """Why the caller withdraws, in their words when they gave a reason with the request (the
     department reads it); else that the reporter asked."""
     codes = known_codes(tracker).values()
-    for said in reversed(_turns_of_this_withdrawal(tracker)):  # the latest that says why ("是的撤销" does not)
+    for said in reversed(_turns_of_this(tracker, "cancel")):  # the latest that says why ("是的撤销" does not)
         named = find_ticket_id(said)
         if named and named != ticket_id:
             continue  # (another ticket's withdrawal and its reason are that ticket's)
@@ -645,11 +645,6 @@ _ONLY_A_REFERENCE = re.compile(r"[^，,。\s]{0,8}?(那个|这个|那件|这件)
 _TICKET_WORD = re.compile(r"^(这个|那个)?(工单|单子)(编?号)?[\s，,：:]*")
 
 
-def _turns_of_this_withdrawal(tracker: Tracker) -> list[str]:
-    """The user turns since the follow-up became a withdrawal (the turn that asked for it included)."""
-    return _turns_of_this(tracker, "cancel")
-
-
 # Asking to rate, and nothing else: "我要评价", "我想对办结的工单评价一下".
 _RATE_REQUEST = re.compile(r"评价|评个价|评一下|评分|打分|打个分|满意度|回访|好评|差评|工单|单子|办结|办完|处理结果|做个|"
                            r"对|给|上次|这次|刚才|刚刚|你们|服务")
@@ -666,10 +661,7 @@ def rating_comment(tracker: Tracker, ticket_id: str, score: int) -> str:
     opening = mask_phones_in_text(without_proof(turns[0], ticket_id, codes, bare_numbers=True)) if turns else ""
     if turns and turns[0] != said and rating_score(turns[0]) is None and is_specific(_RATE_REQUEST.sub("", opening)):
         comment = f"{opening.rstrip('，,。.；;！!')}；{comment}" if comment else opening
-    return comment[:RATING_COMMENT_MAX]
-
-
-RATING_COMMENT_MAX = 500  # the issue API's limit for a comment
+    return comment[:SHORT_TEXT_MAX]
 
 
 def _turns_of_this(tracker: Tracker, op: str, fallback: bool = True) -> list[str]:

@@ -103,22 +103,26 @@ _SHAPES_IN_FOURS = {(4, 4, 2)}
 # The hotline's ticket numbers are a day and a serial (issue_api/ids.py): only such a number read in fours is
 # shown, so "6666 3615 10" (a landline's last group and a code read 4-2) is not.
 _DAY_AND_SERIAL = re.compile(r"\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{4}")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
 _PHONE_SHAPES = {(11,), (3, 4, 4), (3, 8)}
 # A landline with its area code: 010 and 02x have three digits and 8-digit numbers, the others four
 # ("0917-3212345"); no area code starts 00.
-_LANDLINES = {(3, 8): r"0(?:10|2\d)\d{8}", (3, 4, 4): r"0(?:10|2\d)\d{8}", (4, 7): r"0[3-9]\d{9}",
-              (4, 8): r"0[3-9]\d{10}", (4, 3, 4): r"0[3-9]\d{9}", (4, 4, 4): r"0[3-9]\d{10}"}
+_THREE_DIGIT_AREA = re.compile(r"0(?:10|2\d)\d{8}")
+_FOUR_DIGIT_AREA_7 = re.compile(r"0[3-9]\d{9}")
+_FOUR_DIGIT_AREA_8 = re.compile(r"0[3-9]\d{10}")
+_LANDLINES = {(3, 8): _THREE_DIGIT_AREA, (3, 4, 4): _THREE_DIGIT_AREA, (4, 7): _FOUR_DIGIT_AREA_7,
+              (4, 8): _FOUR_DIGIT_AREA_8, (4, 3, 4): _FOUR_DIGIT_AREA_7, (4, 4, 4): _FOUR_DIGIT_AREA_8}
 
 
 def _shown_shape(digits: str, sizes: tuple[int, ...]) -> bool:
     """Whether digits grouped as `sizes` are a number callers read that way, and so no code."""
     if len(sizes) == 1:  # a mobile, a landline or a ticket number typed as one ("3615102501" is none)
-        return bool(re.fullmatch(r"1[3-9]\d{9}", digits) or _DAY_AND_SERIAL.fullmatch(digits)
-                    or any(re.fullmatch(pattern, digits) for pattern in _LANDLINES.values()))
-    if re.fullmatch(r"1[3-9]\d{9}", digits):
+        return bool(_MOBILE.fullmatch(digits) or _DAY_AND_SERIAL.fullmatch(digits)
+                    or any(landline.fullmatch(digits) for landline in _LANDLINES.values()))
+    if _MOBILE.fullmatch(digits):
         return sizes in _PHONE_SHAPES
     if digits.startswith("0"):
-        return sizes in _LANDLINES and re.fullmatch(_LANDLINES[sizes], digits) is not None
+        return sizes in _LANDLINES and _LANDLINES[sizes].fullmatch(digits) is not None
     return sizes in _SHAPES_IN_FOURS and _DAY_AND_SERIAL.fullmatch(digits) is not None
 
 

@@ -121,17 +121,15 @@ def in_simplified(text: str) -> str:
     # simplified characters ("打坏了 我們"), a GB2312 character stays as typed unless t2s changes it on its own
     # (乾, 後, 於), so 坏 is no 坯. Names outside GB2312 stay either way.
     mixed = any(_is_simplified_only(char) for char in text if char > "\u2e7f")
-    either_way = _read_either_way() if mixed else frozenset()
     return "".join(old if old != new and (old in _SIMPLIFIED_NAME_CHARS or (
-        mixed and old not in either_way and _in_gb2312(old))) else new for old, new in zip(text, converted))
+        mixed and _in_gb2312(old) and not _read_either_way(old))) else new for old, new in zip(text, converted))
 
 
-@lru_cache(maxsize=1)
-def _read_either_way() -> frozenset[str]:
-    """The GB2312 characters t2s changes on their own (乾 后 于 …): in a traditional text they are
+@lru_cache(maxsize=4096)
+def _read_either_way(char: str) -> bool:
+    """Whether t2s changes this GB2312 character on its own (乾 后 于 …): in a traditional text it is
     traditional ("乾淨", "以後"); any other GB2312 character the tables change is simplified already."""
-    return frozenset(chr(code) for code in range(0x4E00, 0xA000)
-                     if _in_gb2312(chr(code)) and _traditional_to_simplified().convert(chr(code)) != chr(code))
+    return _traditional_to_simplified().convert(char) != char
 
 
 def _in_gb2312(char: str) -> bool:

@@ -62,6 +62,8 @@ REPORTER_ACTOR = "reporter"
 # Characters the issue API keeps of a long text (description, supplement, result, note): the bot
 # asks for a shorter one rather than have the filing refused after the read-back.
 LONG_TEXT_MAX = 2000
+# Characters the issue API keeps of a short text (a reason, a rating comment).
+SHORT_TEXT_MAX = 500
 # The longest value of each field of a report the issue API takes: the bot checks them before it
 # promises anything (a report queued during an outage must not be refused when it is delivered).
 REPORT_FIELD_MAX: Mapping[str, int] = {

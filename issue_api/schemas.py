@@ -27,6 +27,7 @@ from contract.vocabulary import (
     REPORT_FIELD_MAX,
     REVIEW_STATUS_LABELS,
     REVIEW_TYPE_LABELS,
+    SHORT_TEXT_MAX,
     STATUS_LABELS,
 )
 
@@ -95,7 +96,7 @@ Company = text(REPORT_FIELD_MAX["company"])
 PersonName = text(REPORT_FIELD_MAX["contact_name"])
 PhoneText = text(40)
 LongText = text(LONG_TEXT_MAX)
-ShortText = text(500)
+ShortText = text(SHORT_TEXT_MAX)
 Location = text(REPORT_FIELD_MAX["location"])
 ConversationId = text(128)
 Department = text(64)
