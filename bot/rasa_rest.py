@@ -34,6 +34,7 @@ class RasaRestClient:
 
     def __init__(self, base_url: str, timeout: float = 30.0, token: str = "") -> None:
         self.url = f"{base_url.rstrip('/')}/webhooks/rest/webhook"
+        self.operator_turns_url = f"{base_url.rstrip('/')}/webhooks/rest/operator_turns"
         self.timeout = timeout
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._session: Optional[aiohttp.ClientSession] = None
@@ -58,6 +59,18 @@ class RasaRestClient:
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise BotUnavailable(f"Rasa at {self.url}: {type(exc).__name__}: {exc}") from exc
         return read_replies(data, self.url)
+
+    async def record_operator_turns(self, sender: str, texts: list[str], ticket_id: Optional[str]) -> None:
+        """Write what an operator said (and the ticket the conversation is now about) into the bot's
+        record of the conversation (bot/rasa_plugins/operator_turns.py)."""
+        body = {"sender": sender, "texts": texts, "ticket_id": ticket_id}
+        try:
+            # Short: a hand-back waits for it, and the transcript keeps the words if it fails.
+            async with self._aio().post(self.operator_turns_url, json=body, headers=self.headers,
+                                        timeout=aiohttp.ClientTimeout(total=5.0, connect=2.0)) as response:
+                response.raise_for_status()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise BotUnavailable(f"Rasa at {self.operator_turns_url}: {type(exc).__name__}: {exc}") from exc
 
     async def aclose(self) -> None:
         if self._session is not None:

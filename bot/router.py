@@ -69,6 +69,7 @@ _PRESSING = re.compile(r"就不等|再不|不然|否则|快点|赶紧|马上")
 _STILL_WANTS_PERSON = re.compile(r"人工|客服|真人|坐席|等|联系|电话|打给|回电")
 _LEFT_OVER = re.compile(r"^([\W_]|算了|好吧|好的|那|吧|了)+|[\W_]+$")
 _REQUEST_HUMAN_PAYLOAD = "/request_human"  # the bot's own 转人工 quick reply
+OPERATOR_TURNS_KEPT = 200  # an operator's latest messages of one human part that the bot's record gains
 OUTAGE_REASON = "bot_unavailable"  # contract.messages.HANDOFF_REASONS
 
 ACTIVE_STATES = ("waiting", "operator")
@@ -305,6 +306,7 @@ class Router:
             self._append(conv, "system", NOTICE_HANDED_BACK)
             self._publish_state(conv)
             log.info("%s handed %s back to the bot", operator, conversation_id)
+            await self._tell_bot_the_human_part(conv)
             left = self._unanswered(conv)
             if left is not None:
                 await self._answer_left_over(conv, left)
@@ -317,6 +319,7 @@ class Router:
                 raise ConversationConflict(f"该会话由{conv.operator}负责")
             if conv.state == "closed":
                 return conv
+            was_operator = conv.state == "operator"
             closed = self.store.transition(conversation_id, expect_states=("bot", "waiting", "operator"),
                                            expect_operator=operator, state="closed", operator=None,
                                            waiting_since=None, rating=None, rating_comment=None)
@@ -328,6 +331,8 @@ class Router:
             conv = closed
             self._append(conv, "system", NOTICE_CLOSED, {"rating_requested": True})
             self._publish_state(conv)
+            if was_operator:
+                await self._tell_bot_the_human_part(conv)
             return conv
 
     def add_ticket(self, conversation_id: str, ticket_id: str) -> None:
@@ -458,6 +463,28 @@ class Router:
             return self._bot_failed(conv, text, outage_escalates)
         self._bot_failures.pop(conv.id, None)
         return out
+
+    async def _tell_bot_the_human_part(self, conv: Conversation) -> None:
+        """The operator's words since the claim, and the conversation's latest ticket, into the bot's
+        record (bot/rasa_plugins/operator_turns.py): the bot that takes over again knows what the
+        user was told and which ticket the chat is now about (one the operator filed, say). The
+        hand-back never waits on it failing: the transcript here keeps every word anyway."""
+        record = getattr(self.bot, "record_operator_turns", None)
+        if record is None:
+            return
+        said: list[str] = []
+        for message in self.store.messages(conv.id):
+            if message["role"] == "system" and is_claim_notice(message["text"]):
+                said = []
+            elif message["role"] == "operator" and message["text"]:
+                said.append(message["text"])
+        ticket_id = conv.ticket_ids[-1] if conv.ticket_ids else None
+        if not said and ticket_id is None:
+            return
+        try:
+            await record(conv.id, said[-OPERATOR_TURNS_KEPT:], ticket_id)
+        except BotUnavailable as exc:
+            log.warning("the bot did not take the operator's part of %s: %s", conv.id, exc)
 
     def _bot_failed(self, conv: Conversation, text: str, outage_escalates: bool) -> list[dict]:
         """A turn the bot did not answer. A request for a person reaches the queue without the bot

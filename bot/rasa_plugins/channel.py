@@ -7,6 +7,8 @@ credentials.yml, with two things Rasa's stock RestInput does not do:
   "collector"); other channels get the plain variation;
 - a body that is not `{"sender": str, "message": str, "metadata": {...}?}` gets a 400 with a
   structured error instead of a traceback and a 500;
+- `POST /webhooks/rest/operator_turns` writes what an operator said during a handoff into the
+  tracker when the gateway hands the conversation back (operator_turns.py);
 - it is an internal surface (its metadata `phone` is trusted as the phone line's caller id): with
   RASA_REST_TOKEN set, callers must show it (`Authorization: Bearer ...`), without it only callers
   on this machine are served (contract/internal_access.py).
@@ -25,6 +27,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.rasa_plugins.operator_turns import OperatorTurnsInvalid, read_operator_turns, record_operator_turns
 from contract.internal_access import allowed, bearer
 from contract.settings import HotlineSettings
 
@@ -51,6 +54,21 @@ COLLECTORS = {"voice": VoiceCollector, "web": WebCollector}
 
 def _refuse(code: str, message: str) -> HTTPResponse:
     return response.json({"error": {"code": code, "message": message}}, status=400)
+
+
+def _unauthorized(token: str, request: Request) -> Optional[HTTPResponse]:
+    """The 401 for a caller without the token (or a browser), None for one this channel serves."""
+    if allowed(token, bearer(request.headers.get("authorization")), request.ip, request.headers):
+        return None
+    log.warning("REST channel refused a caller at %s without the token (or a browser) on %s", request.ip, request.path)
+    return response.json({"error": {"code": "unauthorized", "message": "缺少或无效的访问令牌"}}, status=401)
+
+
+def _json_of(request: Request) -> Any:
+    try:
+        return request.json
+    except Exception:  # noqa: BLE001 - Sanic raises its own types for bad JSON
+        return None
 
 
 class HotlineRestInput(InputChannel):
@@ -82,13 +100,10 @@ class HotlineRestInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if not allowed(self.token, bearer(request.headers.get("authorization")), request.ip, request.headers):
-                log.warning("REST channel refused a caller at %s without the token (or a browser)", request.ip)
-                return response.json({"error": {"code": "unauthorized", "message": "缺少或无效的访问令牌"}}, status=401)
-            try:
-                body = request.json
-            except Exception:  # noqa: BLE001 - Sanic raises its own types for bad JSON
-                body = None
+            refused = _unauthorized(self.token, request)
+            if refused is not None:
+                return refused
+            body = _json_of(request)
             if not isinstance(body, dict):
                 return _refuse("body_invalid", "请求内容应为 JSON 对象：{\"sender\", \"message\", \"metadata\"}")
             sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
@@ -106,6 +121,19 @@ class HotlineRestInput(InputChannel):
             except Exception:  # noqa: BLE001 - as Rasa's RestInput: answer with what was said so far
                 log.exception("turn of a REST conversation failed")
             return response.json(collector.messages)
+
+        @webhook.route("/operator_turns", methods=["POST"])
+        async def operator_turns(request: Request) -> HTTPResponse:
+            """What an operator said before handing the conversation back (operator_turns.py)."""
+            refused = _unauthorized(self.token, request)
+            if refused is not None:
+                return refused
+            try:
+                turns = read_operator_turns(_json_of(request), MAX_SENDER_CHARS)
+            except OperatorTurnsInvalid as exc:
+                return _refuse(exc.code, str(exc))
+            recorded = await record_operator_turns(request.app.ctx.agent, turns)
+            return response.json({"recorded": recorded})
 
         return webhook
 

@@ -35,7 +35,13 @@ class ScriptedBot:
 
     def __init__(self) -> None:
         self.asked: list[tuple[str, str, dict]] = []
+        self.recorded: list[tuple[str, list[str], str | None]] = []
         self.down = False
+
+    async def record_operator_turns(self, sender: str, texts: list[str], ticket_id: str | None) -> None:
+        if self.down:
+            raise BotUnavailable("connection refused")
+        self.recorded.append((sender, texts, ticket_id))
 
     async def send(self, sender: str, text: str, metadata: dict) -> list[dict]:
         self.asked.append((sender, text, metadata))
@@ -220,6 +226,43 @@ def test_a_message_left_unanswered_when_the_operator_hands_back_is_answered_by_t
     assert [(m["role"], m["text"]) for m in router.history("s1")[-2:]] == [
         ("system", NOTICE_HANDED_BACK), ("bot", "收到：我想查一下进度")]
     assert conv.state == "bot"
+
+
+def test_the_bot_learns_what_the_operator_said_and_their_ticket_when_the_chat_comes_back(
+        router: Router, bot: ScriptedBot) -> None:
+    run(router.handle_user_message("s1", "转人工"))
+    run(router.claim("s1", "alice"))
+    run(router.operator_reply("s1", "alice", "您好，我先帮您看看"))
+    run(router.hand_back("s1", "alice"))
+    run(router.handle_user_message("s1", "转人工"))
+    run(router.claim("s1", "alice"))
+    run(router.operator_reply("s1", "alice", "已经为您登记了停水的问题"))
+    router.add_ticket("s1", "20261203001")  # filed in the console for this chat
+    run(router.operator_reply("s1", "alice", "还有别的需要吗"))
+    run(router.hand_back("s1", "alice"))
+    # Each hand-back brings the words of its own human part, never the earlier ones again.
+    assert bot.recorded == [("s1", ["您好，我先帮您看看"], None),
+                            ("s1", ["已经为您登记了停水的问题", "还有别的需要吗"], "20261203001")]
+
+
+def test_an_operator_closing_the_chat_leaves_their_words_with_the_bot_too(router: Router, bot: ScriptedBot) -> None:
+    run(router.handle_user_message("s1", "转人工"))
+    run(router.claim("s1", "alice"))
+    run(router.operator_reply("s1", "alice", "问题已经处理好了，再见"))
+    run(router.close("s1", "alice"))
+    assert bot.recorded == [("s1", ["问题已经处理好了，再见"], None)]
+    run(router.handle_user_message("s2", "转人工"))
+    run(router.close("s2", "alice"))  # closed from the queue: nobody said anything
+    assert len(bot.recorded) == 1
+
+
+def test_a_hand_back_goes_through_while_the_bot_cannot_take_the_operator_part(router: Router, bot: ScriptedBot) -> None:
+    run(router.handle_user_message("s1", "转人工"))
+    run(router.claim("s1", "alice"))
+    run(router.operator_reply("s1", "alice", "稍后给您回电"))
+    bot.down = True
+    conv = run(router.hand_back("s1", "alice"))
+    assert conv.state == "bot" and router.history("s1")[-1]["text"] == NOTICE_HANDED_BACK
 
 
 def test_a_hand_back_after_the_operator_answered_asks_the_bot_nothing(router: Router, bot: ScriptedBot) -> None:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import requests
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import CHANNEL_HEADERS, OPERATOR
+from tests.support.stack import RASA_API_TOKEN
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -159,7 +161,8 @@ def test_ticket_panel_files_and_finds_tickets_and_statistics_show_them(operator_
     assert page.evaluate("Object.keys(Chart.instances).length") >= 2
 
 
-def test_a_phone_call_escalates_live_into_the_console_and_hears_the_operator(operator_page: Page, live_gateway: str) -> None:
+def test_a_phone_call_escalates_live_into_the_console_and_hears_the_operator(
+        operator_page: Page, live_gateway: str, browser_rasa_url: str) -> None:
     log_in(operator_page, live_gateway)
     expect(operator_page.get_by_test_id("console-live")).to_have_text("实时连接正常")
     channel = f"{live_gateway}/api/v1/channel/messages"
@@ -188,6 +191,19 @@ def test_a_phone_call_escalates_live_into_the_console_and_hears_the_operator(ope
             break
     assert polled["state"] == "operator"
     assert [m["text"] for m in heard if m["role"] == "operator"] == ["您好，这里是人工坐席。"]
+
+    # Handed back, the bot's own record of the call holds what the operator said.
+    operator_page.get_by_test_id("handback").click()
+    expect(operator_page.get_by_test_id("queue-item").filter(has_text="13700001111")).to_have_count(0)
+    # (The queue shows the hand-back a moment before the gateway has told the bot.)
+    for _ in range(20):
+        tracker = requests.get(f"{browser_rasa_url}/conversations/call-browser-1/tracker",
+                               params={"token": RASA_API_TOKEN}, timeout=30).json()
+        said = [e["text"] for e in tracker["events"] if e["event"] == "bot" and (e.get("metadata") or {}).get("operator")]
+        if said:
+            break
+        time.sleep(0.5)
+    assert said == ["您好，这里是人工坐席。"]
 
 
 def test_the_user_rates_the_chat_at_the_end(user_page: Page, live_gateway: str) -> None:

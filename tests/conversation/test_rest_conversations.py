@@ -504,3 +504,30 @@ def test_a_question_about_high_tech_enterprise_recognition_is_answered_not_filed
     answer = hotline.said(sender, "我想咨询一下 我们公司想申请高新技术企业认定 需要什么条件 找哪个部门", channel="web")
     assert "高新技术企业认定" in answer and "科技人员" in answer
     assert not answer.tickets
+
+
+def test_after_a_hand_back_the_bot_knows_the_ticket_the_operator_filed_and_what_they_said(hotline):
+    sender = _sender()
+    hotline.said(sender, "转人工", channel="web")
+    filed = hotline.operator("POST", "/tickets", json={
+        "company": "西安华清智能科技有限公司", "contact_name": "赵敏", "phone": "13891230021", "category": "供水供电供气",
+        "description": "厂区停电两天了", "channel": "operator", "conversation_id": sender})
+    told = "已经为您登记了停电的问题，工单编号会在稍后告知"
+    url = f"{hotline.rasa_url}/webhooks/rest/operator_turns"
+    recorded = requests.post(url, json={"sender": sender, "texts": [told], "ticket_id": filed["id"]}, timeout=10)
+    assert recorded.json() == {"recorded": 1}
+    tracker = requests.get(f"{hotline.rasa_url}/conversations/{sender}/tracker", params=API, timeout=10).json()
+    last = [e for e in tracker["events"] if e["event"] == "bot"][-1]
+    assert last["text"] == told and last["metadata"]["operator"] is True
+    checked = hotline.said(sender, "那个工单现在进度怎么样", channel="web")
+    assert checked.tickets == [{"id": filed["id"], "action": "checked"}]  # no number asked, proof by this chat
+    assert "受理" in checked or "派" in checked or "办理" in checked
+
+
+def test_operator_turns_take_only_their_own_shape(hotline):
+    url = f"{hotline.rasa_url}/webhooks/rest/operator_turns"
+    for body, code in (({"texts": ["好的"]}, "sender_invalid"), ({"sender": "x", "texts": "好的"}, "texts_invalid"),
+                       ({"sender": "x", "texts": ["长" * 2001]}, "texts_invalid"),
+                       ({"sender": "x", "texts": [], "ticket_id": "12ab"}, "ticket_id_invalid"), ([], "body_invalid")):
+        refused = requests.post(url, json=body, timeout=10)
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == code, body

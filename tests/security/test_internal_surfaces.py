@@ -133,9 +133,12 @@ def test_the_projects_own_clients_are_loopback_callers() -> None:
         assert allowed("", None, "127.0.0.1", headers), headers
 
 
-def test_the_rest_channel_refuses_a_page_posting_to_it_through_a_browser(rasa_server) -> None:
-    url = f"{rasa_server.url}/webhooks/rest/webhook"
-    body = '{"sender": "csrf-probe", "message": "查一下我名下的工单", "metadata": {"phone": "13900001111"}}'
+@pytest.mark.parametrize("path, body", [
+    ("webhook", '{"sender": "csrf-probe", "message": "查一下我名下的工单", "metadata": {"phone": "13900001111"}}'),
+    ("operator_turns", '{"sender": "csrf-probe", "texts": ["您的工单已办结"], "ticket_id": "20261203001"}'),
+])
+def test_the_rest_channel_refuses_a_page_posting_to_it_through_a_browser(rasa_server, path, body) -> None:
+    url = f"{rasa_server.url}/webhooks/rest/{path}"
     for headers in ({"Content-Type": "text/plain", "Origin": "http://evil.example"},
                     {"Content-Type": "application/json", "Host": "rebind.attacker.example"}):
         refused = requests.post(url, data=body.encode(), headers=headers, timeout=10)
