@@ -87,6 +87,13 @@ def run(coro):
     return asyncio.run(coro)
 
 
+def _taken_by_alice(router: Router, first_words: str) -> None:
+    """Chat s1 asks for a person, alice claims it and answers: where every hand-back story starts."""
+    run(router.handle_user_message("s1", "转人工"))
+    run(router.claim("s1", "alice"))
+    run(router.operator_reply("s1", "alice", first_words))
+
+
 def test_a_new_conversation_is_answered_by_the_bot(router: Router, bot: ScriptedBot) -> None:
     replies = run(router.handle_user_message("s1", "你好", channel="web"))
     assert [(r["role"], r["text"]) for r in replies] == [("bot", "收到：你好")]
@@ -216,9 +223,7 @@ def test_operator_replies_reach_subscribers_and_hand_back_returns_to_the_bot(rou
 
 def test_a_message_left_unanswered_when_the_operator_hands_back_is_answered_by_the_bot(
         router: Router, bot: ScriptedBot) -> None:
-    run(router.handle_user_message("s1", "转人工"))
-    run(router.claim("s1", "alice"))
-    run(router.operator_reply("s1", "alice", "您好，请讲"))
+    _taken_by_alice(router, "您好，请讲")
     run(router.handle_user_message("s1", "我想查一下进度"))  # stored while alice still has the chat
     asked = len(bot.asked)
     conv = run(router.hand_back("s1", "alice"))
@@ -230,13 +235,9 @@ def test_a_message_left_unanswered_when_the_operator_hands_back_is_answered_by_t
 
 def test_the_bot_learns_what_the_operator_said_and_their_ticket_when_the_chat_comes_back(
         router: Router, bot: ScriptedBot) -> None:
-    run(router.handle_user_message("s1", "转人工"))
-    run(router.claim("s1", "alice"))
-    run(router.operator_reply("s1", "alice", "您好，我先帮您看看"))
+    _taken_by_alice(router, "您好，我先帮您看看")
     run(router.hand_back("s1", "alice"))
-    run(router.handle_user_message("s1", "转人工"))
-    run(router.claim("s1", "alice"))
-    run(router.operator_reply("s1", "alice", "已经为您登记了停水的问题"))
+    _taken_by_alice(router, "已经为您登记了停水的问题")
     router.add_ticket("s1", "20261203001")  # filed in the console for this chat
     run(router.operator_reply("s1", "alice", "还有别的需要吗"))
     run(router.hand_back("s1", "alice"))
@@ -246,9 +247,7 @@ def test_the_bot_learns_what_the_operator_said_and_their_ticket_when_the_chat_co
 
 
 def test_an_operator_closing_the_chat_leaves_their_words_with_the_bot_too(router: Router, bot: ScriptedBot) -> None:
-    run(router.handle_user_message("s1", "转人工"))
-    run(router.claim("s1", "alice"))
-    run(router.operator_reply("s1", "alice", "问题已经处理好了，再见"))
+    _taken_by_alice(router, "问题已经处理好了，再见")
     run(router.close("s1", "alice"))
     assert bot.recorded == [("s1", ["问题已经处理好了，再见"], None)]
     run(router.handle_user_message("s2", "转人工"))
@@ -257,9 +256,7 @@ def test_an_operator_closing_the_chat_leaves_their_words_with_the_bot_too(router
 
 
 def test_a_hand_back_goes_through_while_the_bot_cannot_take_the_operator_part(router: Router, bot: ScriptedBot) -> None:
-    run(router.handle_user_message("s1", "转人工"))
-    run(router.claim("s1", "alice"))
-    run(router.operator_reply("s1", "alice", "稍后给您回电"))
+    _taken_by_alice(router, "稍后给您回电")
     bot.down = True
     conv = run(router.hand_back("s1", "alice"))
     assert conv.state == "bot" and router.history("s1")[-1]["text"] == NOTICE_HANDED_BACK
@@ -287,9 +284,7 @@ def test_what_brought_the_chat_to_a_person_is_not_asked_again_at_hand_back(route
 
 def test_thanks_left_at_hand_back_while_the_bot_is_down_do_not_bounce_the_chat_to_the_queue(
         router: Router, bot: ScriptedBot) -> None:
-    run(router.handle_user_message("s1", "转人工"))
-    run(router.claim("s1", "alice"))
-    run(router.operator_reply("s1", "alice", "已经帮您登记好了"))
+    _taken_by_alice(router, "已经帮您登记好了")
     run(router.handle_user_message("s1", "好的，谢谢客服"))
     bot.down = True
     conv = run(router.hand_back("s1", "alice"))
