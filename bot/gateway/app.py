@@ -10,7 +10,6 @@ from typing import AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,6 +26,7 @@ from bot.gateway.login_throttle import LoginThrottle
 from bot.gateway.login_throttle_shared import SharedLoginThrottle
 from bot.gateway.pending_ratings import PendingRatings
 from bot.gateway.session_store import SessionStore
+from bot.gateway.static_files import PublicStaticFiles
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.ticket_ratings import TicketRatings, retry_periodically
 from bot.gateway_state import StateDatabase, describe
@@ -121,7 +121,7 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
     for module in (pages, chat_ws, channel_api, console_login, console_api, tickets_api, console_reviews,
                    department_api, audio_route):
         app.include_router(module.router)
-    app.mount("/static", StaticFiles(directory=str(pages.STATIC), check_dir=False), name="static")
+    app.mount("/static", PublicStaticFiles(directory=str(pages.STATIC), check_dir=False), name="static")
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -53,3 +53,11 @@ def test_a_browser_gets_a_chinese_page_for_a_wrong_address_an_api_client_gets_js
     session, _ = login(gateway.url, "alice")
     gone = session.get(f"{gateway.url}/api/v1/console/conversations/web-nobody", headers={"Accept": "text/html"})
     assert gone.status_code == 404 and gone.json() == {"detail": "会话不存在"}
+
+
+def test_a_static_path_no_file_can_have_is_not_found_not_a_server_error(gateway: Gateway) -> None:
+    for path in ("/static/%00", "/static/console.js%00", "/static/x%00.js"):
+        response = requests.get(f"{gateway.url}{path}", timeout=10)
+        assert response.status_code == 404, path
+    assert "Traceback" not in gateway.log.read_text(encoding="utf-8")
+    assert requests.get(f"{gateway.url}/static/console.js", timeout=10).ok  # real files are still served
