@@ -68,6 +68,15 @@ sessions = sa.Table(
     sa.Index("sessions_account", "kind", "account"),
 )
 
+# What each account's password was when its sessions started (a digest of its bcrypt hash, never the
+# hash): a changed password ends the account's sessions at the next start (SessionStore.end_changed_credentials).
+account_credentials = sa.Table(
+    "account_credentials", metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("account", sa.String(100), primary_key=True),
+    sa.Column("stamp", sa.String(64), nullable=False),
+)
+
 login_attempts = sa.Table(
     "login_attempts", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

@@ -52,6 +52,9 @@ class Accounts:
     def names(self, kind: str) -> set[str]:
         return {name for k, name in self._accounts if k == kind}
 
+    def password_hashes(self, kind: str) -> dict[str, bytes]:
+        return {name: account.password_hash for (k, name), account in self._accounts.items() if k == kind}
+
     async def verify(self, kind: str, name: str, password: str) -> Account | None:
         """The account if `password` is its password. bcrypt costs tens of milliseconds: it runs in a
         thread so that chats do not stall meanwhile, and runs for unknown names too."""

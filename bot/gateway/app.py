@@ -59,6 +59,9 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
             ended = sessions.end_other_accounts(kind, accounts.names(kind))
             if ended:
                 log.info("ended %d session(s) of %s accounts no longer in %s", ended, kind, variable)
+            ended = sessions.end_changed_credentials(kind, accounts.password_hashes(kind))
+            if ended:
+                log.info("ended %d session(s) of %s accounts whose password changed in %s", ended, kind, variable)
         # Gateways that share a database share the login throttle too; one alone keeps it in memory.
         throttle = SharedLoginThrottle(state) if settings.db_shared else LoginThrottle()
         app.state.auth = Auth(accounts, sessions, settings.secret, settings.cookie_secure, throttle)

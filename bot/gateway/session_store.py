@@ -7,7 +7,9 @@ who reads the database (or a backup of it) cannot use what they read as a cookie
 - at logout (its row is deleted),
 - after `idle_s` without a request (`get` with `touch`; pushed WebSocket events do not count),
 - `max_age_s` after login, however busy,
-- when its account no longer exists (`end_other_accounts`, and `Auth` at each lookup).
+- when its account no longer exists (`end_other_accounts`, and `Auth` at each lookup),
+- when its account's password changed while the gateway was down (`end_changed_credentials`): whoever
+  held a session of a leaked password loses it once the password is changed.
 
 Expired rows are deleted when they are looked up and whenever a session starts.
 """
@@ -18,11 +20,11 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Union
+from typing import Callable, Iterable, Mapping, Union
 
 import sqlalchemy as sa
 
-from bot.gateway_state import StateDatabase, open_database, sessions
+from bot.gateway_state import StateDatabase, account_credentials, open_database, sessions
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,37 @@ class SessionStore:
             condition &= sessions.c.account.not_in(keep)
         with self.db.write() as conn:
             return conn.execute(sessions.delete().where(condition)).rowcount
+
+    def end_changed_credentials(self, kind: str, password_hashes: Mapping[str, bytes]) -> int:
+        """End the sessions of the accounts of `kind` whose password is not the one their sessions began
+        with, and remember the passwords of now (as digests of their hashes). An account seen for the
+        first time keeps its sessions: nothing says its password changed."""
+        stamps = {name: hashlib.sha256(hashed).hexdigest() for name, hashed in password_hashes.items()}
+        for attempt in range(3):
+            try:
+                return self._end_changed_credentials(kind, stamps)
+            except sa.exc.IntegrityError:  # gateways sharing the database started at once: read again
+                if attempt == 2:
+                    raise
+        return 0
+
+    def _end_changed_credentials(self, kind: str, stamps: Mapping[str, str]) -> int:
+        t = account_credentials.c
+        ended = 0
+        with self.db.write() as conn:
+            known = dict(conn.execute(sa.select(t.account, t.stamp).where(t.kind == kind)).all())
+            for name, stamp in stamps.items():
+                if name not in known:
+                    conn.execute(account_credentials.insert().values(kind=kind, account=name, stamp=stamp))
+                elif known[name] != stamp:
+                    ended += conn.execute(sessions.delete().where((sessions.c.kind == kind)
+                                                                  & (sessions.c.account == name))).rowcount
+                    conn.execute(account_credentials.update().where((t.kind == kind) & (t.account == name))
+                                 .values(stamp=stamp))
+            gone = [name for name in known if name not in stamps]
+            if gone:
+                conn.execute(account_credentials.delete().where((t.kind == kind) & t.account.in_(gone)))
+        return ended
 
     def close(self) -> None:
         if self._owns_db:

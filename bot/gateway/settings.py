@@ -11,6 +11,7 @@ exports to every process): a user whose department has no token there stops the 
 """
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import secrets
 from pathlib import Path
@@ -25,11 +26,22 @@ BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 DEPARTMENT_PREFIX = "department/"
 
 
-def hash_password(password: str) -> bytes:
-    """A bcrypt hash; a value that already is one is taken as is."""
+_BCRYPT_ALPHABET = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def hash_password(password: str, name: str = "") -> bytes:
+    """A bcrypt hash; a value that already is one is taken as is.
+
+    The salt comes from the name and the password, so that the same account with the same password has
+    the same hash at every start: the hash then tells whether a password changed since a session began,
+    and a changed one ends the sessions of whoever had the old one (SessionStore.end_changed_credentials).
+    """
     if password.startswith(BCRYPT_PREFIXES):
         return password.encode()
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10))
+    digest = hashlib.sha256(f"gateway-account-salt\0{name}\0{password}".encode("utf-8", "surrogatepass")).digest()
+    # 22 characters of bcrypt's base64 carry 128 bits: the last one only its top two.
+    salt = bytes(_BCRYPT_ALPHABET[b % 64] for b in digest[:21]) + bytes([_BCRYPT_ALPHABET[(digest[21] % 4) * 16]])
+    return bcrypt.hashpw(password.encode("utf-8", "surrogatepass"), b"$2b$10$" + salt)
 
 
 def parse_operators(spec: str) -> dict[str, bytes]:
@@ -47,7 +59,7 @@ def parse_operators(spec: str) -> dict[str, bytes]:
         name = name.strip()
         if not sep or not name or not password:
             raise ValueError(f"entry {name or item[:10]!r} must look like name:password")
-        operators[name] = hash_password(password)
+        operators[name] = hash_password(password, name)
     return operators
 
 
@@ -72,7 +84,7 @@ def parse_departments(spec: str) -> dict[str, tuple[bytes, str]]:
             raise ValueError(f"entry {name!r} must look like user:password:<department name>")
         if name in users:
             raise ValueError(f"user {name!r} is listed twice")
-        users[name] = (hash_password(password), department)
+        users[name] = (hash_password(password, name), department)
     return users
 
 

@@ -100,3 +100,15 @@ def test_sessions_and_kept_ratings_started_on_one_gateway_are_known_to_the_other
     assert SessionStore(b.db, idle_s=600, max_age_s=3600).get(session_id).account == "alice"
     PendingRatings(a.db).keep("web-1", "20261130001", 5, "很好")
     assert [r.ticket_id for r in PendingRatings(b.db).all()] == ["20261130001"]
+
+
+def test_two_gateways_starting_at_once_remember_each_password_once_and_keep_the_sessions(two_gateways) -> None:
+    a, b = two_gateways
+    stores = [SessionStore(gateway.db, idle_s=600, max_age_s=3600) for gateway in (a, b)]
+    session_id, _ = stores[0].start("operator", "alice")
+    hashes = {"alice": b"$2b$10$same-hash-on-both", "bob": b"$2b$10$bobs-hash"}
+    for _ in range(3):  # the first start on an empty table, then restarts with nothing changed
+        assert race(*(lambda s=s: s.end_changed_credentials("operator", hashes) for s in stores)) == [0, 0]
+    assert stores[1].get(session_id) is not None
+    assert stores[1].end_changed_credentials("operator", {**hashes, "alice": b"$2b$10$a-new-one"}) == 1
+    assert stores[0].get(session_id) is None

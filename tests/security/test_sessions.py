@@ -13,7 +13,8 @@ import httpx
 import pytest
 import websockets
 
-from tests.security.conftest import Gateway, console_socket, console_socket_state, logged_in, session_cookie
+from tests.security.conftest import (Gateway, client_from, console_socket, console_socket_state, log_in, logged_in,
+                                     session_cookie)
 from tests.support.aio import run
 
 
@@ -120,3 +121,25 @@ def test_removing_an_operator_ends_their_sessions_for_good(start_gateway: Callab
     gateway.start()
     assert replay(gateway, session_cookie(alice)).status_code == 401
     assert replay(gateway, session_cookie(bob)).status_code == 200
+
+
+def test_changing_a_password_ends_the_sessions_begun_with_the_old_one(start_gateway: Callable[..., Gateway]) -> None:
+    """A leaked password is changed: whoever logged in with it loses the session at the next start,
+    while everybody else (and the same password after a plain restart) keeps theirs."""
+    gateway = start_gateway()
+    alice, _ = logged_in(gateway.url, "alice")
+    bob, _ = logged_in(gateway.url, "bob")
+    gateway.stop()
+    gateway.start()  # nothing changed: a restart ends no session
+    assert replay(gateway, session_cookie(alice)).status_code == 200
+    gateway.stop()
+    gateway.env["GATEWAY_OPERATORS"] = "alice:alice-new-pass-9,bob:bob-pass-2"
+    gateway.start()
+    assert replay(gateway, session_cookie(alice)).status_code == 401
+    assert replay(gateway, session_cookie(bob)).status_code == 200
+    again = client_from(gateway.url, "127.0.0.1")
+    assert log_in(again, "alice", "alice-new-pass-9").status_code == 200
+    assert again.get("/api/v1/console/queue").status_code == 200
+    with sqlite3.connect(gateway.db) as db:  # what is remembered of a password is no hash to guess against
+        stamps = [stamp for (stamp,) in db.execute("SELECT stamp FROM account_credentials")]
+    assert len(stamps) == 2 and not any(stamp.startswith("$2") for stamp in stamps)

@@ -107,3 +107,11 @@ def test_review_requests_are_polled_every_ten_seconds_unless_configured() -> Non
     assert GatewaySettings.from_env({"GATEWAY_REVIEW_POLL_SECONDS": "2"}).review_poll_seconds == 2
     with pytest.raises(ValueError, match="GATEWAY_REVIEW_POLL_SECONDS"):
         GatewaySettings.from_env({"GATEWAY_REVIEW_POLL_SECONDS": "0"})
+
+
+def test_a_password_has_the_same_hash_at_every_start_and_a_new_one_when_it_changes() -> None:
+    first = GatewaySettings(operators="alice:pw-one").operators["alice"]
+    assert GatewaySettings(operators="alice:pw-one").operators["alice"] == first
+    assert bcrypt.checkpw(b"pw-one", first)
+    assert GatewaySettings(operators="alice:pw-two").operators["alice"] != first
+    assert GatewaySettings(operators="bob:pw-one").operators["bob"] != first  # no two accounts share a salt
