@@ -82,6 +82,7 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
         app.state.new_chats = _limiter(settings, "new-chats", 1 << 30, settings.new_chats_per_address,
                                        NEW_CHATS_WINDOW)
         app.state.chat_sockets = chat_ws.SocketsPerAddress(settings.chat_sockets_per_address)
+        app.state.rating_lookups = _limiter(settings, "rating-lookups", 1 << 30, settings.rating_lookups_per_address)
         await events.start()
         app.state.board = board = ConsoleBoard(issue_api, conv_router, settings.review_poll_seconds)
         rating_retry = asyncio.create_task(retry_periodically(ratings, settings.rating_retry_seconds))
@@ -106,7 +107,7 @@ def create_app(settings: GatewaySettings, voice_settings: VoiceSettings | None =
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await events.stop()
-            for limiter in (conv_router.limiter, app.state.new_chats):
+            for limiter in (conv_router.limiter, app.state.new_chats, app.state.rating_lookups):
                 await limiter.close()
             await rasa.aclose()
             state.dispose()

@@ -28,6 +28,7 @@ from typing import Any, Optional
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from bot.conversation_store import Conversation
 from bot.event_bus import RESYNC
 from bot.router import NOTICE_CLAIMED, Router, is_claim_notice
 from bot.gateway.client_networks import is_this_machine, subscriber_network
@@ -137,7 +138,7 @@ async def _serve(websocket: WebSocket, conv_router: Router, sender: str, address
             "type": "hello",
             "state": conv.state if conv else "bot",
             "messages": [_public(m) for m in conv_router.history(sender, limit=HISTORY_LIMIT)] if conv else [],
-            "pending_ratings": await pending_ratings(websocket, sender, conv.ticket_ids if conv else []),
+            "pending_ratings": await _pending_ratings_within_budget(websocket, sender, conv, address),
         })
         relay = asyncio.create_task(_relay(websocket, events))
         try:
@@ -287,6 +288,19 @@ async def _turn(websocket: WebSocket, conv_router: Router, sender: str, text: st
 async def _notice(websocket: WebSocket, text: str) -> None:
     with contextlib.suppress(Exception):
         await websocket.send_json({"type": "notice", "text": text})
+
+
+async def _pending_ratings_within_budget(websocket: WebSocket, sender: str, conv: Optional[Conversation],
+                                         address: str | None) -> list[dict[str, Any]]:
+    """`pending_ratings`, unless this address already had its lookups of the minute
+    (GATEWAY_RATING_LOOKUPS_PER_ADDRESS): then none, and the form shows at a later connect."""
+    if conv is None or not conv.ticket_ids:
+        return []
+    if address is not None and await websocket.app.state.rating_lookups.admit(address, ""):
+        log.warning("no pending ratings looked up: %d reconnects with tickets from one address in a minute",
+                    websocket.app.state.rating_lookups.per_minute)
+        return []
+    return await pending_ratings(websocket, sender, conv.ticket_ids)
 
 
 async def pending_ratings(websocket: WebSocket, conversation_id: str, ticket_ids: list[str]) -> list[dict[str, Any]]:

@@ -142,6 +142,10 @@ class GatewaySettings(HotlineSettings):
     # making up new access keys; an office behind one address stays well under both.
     new_chats_per_address: int = Field(30, env="GATEWAY_NEW_CHATS_PER_ADDRESS", ge=1)
     chat_sockets_per_address: int = Field(30, env="GATEWAY_CHAT_SOCKETS_PER_ADDRESS", ge=1)
+    # Per client address: connects in a minute whose greeting looks up the chat's tickets in the issue
+    # API (up to 10 each) for the rating form. Beyond it a reconnect is greeted without the form (it
+    # shows at the next one): reconnecting in a loop cannot multiply into calls on the issue API.
+    rating_lookups_per_address: int = Field(30, env="GATEWAY_RATING_LOOKUPS_PER_ADDRESS", ge=1)
     rasa_timeout: float = Field(30.0, env="GATEWAY_RASA_TIMEOUT", gt=0)
     log_level: str = Field("info", env="GATEWAY_LOG_LEVEL")
     # Ratings the issue API could not take (down, token refused) are retried this often (seconds), and

@@ -128,3 +128,27 @@ def test_a_score_given_in_another_chat_before_resolution_never_decides_the_ticke
     rated = requests.get(ticket_url, headers=operator, timeout=10).json()
     assert (rated["status"], rated["rating"]["score"]) == ("in_progress", 2)
     assert run(hello(other))["pending_ratings"] == []  # rated: nobody is offered the form any more
+
+
+def test_reconnecting_in_a_loop_cannot_multiply_into_ticket_lookups(start_gateway, issue_api) -> None:  # noqa: F811
+    """Each greeting looks the chat's tickets up for the rating form: one address gets so many such
+    greetings a minute, then is greeted without the form, and other addresses are not affected."""
+    resolved = _ticket(issue_api, True)
+    gateway = start_gateway(ISSUE_API_URL=issue_api.url, ISSUE_API_TOKEN=issue_api.tokens["operator"],
+                            GATEWAY_REVIEW_POLL_SECONDS="600", GATEWAY_RATING_LOOKUPS_PER_ADDRESS="2")
+    chat = f"{gateway.url.replace('http', 'ws')}/ws/chat?sender=reconnect-0123456789"
+    remote = {"X-Forwarded-For": "203.0.113.7"}  # a user behind the local proxy
+
+    async def offered(headers: dict) -> list[str]:
+        async with websockets.connect(chat, extra_headers=headers) as ws:
+            return [r["ticket_id"] for r in json.loads(await ws.recv())["pending_ratings"]]
+
+    async def scenario() -> list[list[str]]:
+        async with websockets.connect(chat, extra_headers=remote) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"type": "message", "text": f"核实工单 {resolved}"}))
+            await _frames_until(ws, lambda f: f["type"] == "message" and f["message"]["role"] == "bot")
+        return [await offered(remote) for _ in range(4)] + [await offered({"X-Forwarded-For": "198.51.100.9"})]
+
+    assert run(scenario()) == [[resolved], [resolved], [], [], [resolved]]
+    assert "no pending ratings looked up" in gateway.log.read_text(encoding="utf-8")
