@@ -61,7 +61,7 @@ def department_client(request: Request, account: Account) -> IssueClient:
 
 def ticket_number(ticket_id: str) -> str:
     """A ticket number from a URL, or 422 (nothing else reaches the issue API's path)."""
-    if not ticket_id.isdigit() or len(ticket_id) > 20:
+    if not (ticket_id.isascii() and ticket_id.isdigit()) or len(ticket_id) > 20:  # "²", "١٢٣" are no numbers
         raise HTTPException(status_code=422, detail="工单编号应为数字")
     return ticket_id
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, StrictStr
 
-from bot.gateway.console_deps import audit_of, issue_api_of, operator, router_of
+from bot.gateway.console_deps import audit_of, issue_api_of, operator, router_of, ticket_number
 from bot.router import UnknownConversation
 from contract.issue_client import IssueApiError
 from contract.phones import normalize_phone
@@ -68,9 +68,7 @@ async def tickets_by_phone(request: Request, phone: str) -> Any:
 @router.get("/api/v1/console/tickets/{ticket_id}")
 async def ticket(ticket_id: str, request: Request) -> Any:
     operator(request)
-    if not ticket_id.isdigit():
-        raise HTTPException(status_code=422, detail="工单编号应为数字")
-    return await issue_call(issue_api_of(request).get_ticket, ticket_id)
+    return await issue_call(issue_api_of(request).get_ticket, ticket_number(ticket_id))
 
 
 @router.post("/api/v1/console/tickets", status_code=201)

@@ -296,7 +296,7 @@ async def _read_start(websocket: WebSocket, timeout: float) -> Start:
         raise Refused("bad_sender", ERRORS["bad_sender"], CLOSE_POLICY)
     if WIDGET_SENDER.match(sender):  # a web user's chat is no call to listen in on or speak into
         raise Refused("widget_chat", MESSAGE_WIDGET_CHAT, CLOSE_POLICY)
-    if isinstance(rate, str) and rate.strip().isdigit():
+    if isinstance(rate, str) and rate.strip().isascii() and rate.strip().isdigit():
         rate = int(rate)
     if isinstance(rate, bool) or not isinstance(rate, int) or rate not in ALLOWED_RATES:
         raise Refused("unsupported_sample_rate", ERRORS["unsupported_sample_rate"], CLOSE_POLICY)

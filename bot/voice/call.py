@@ -311,7 +311,7 @@ class CallSession:
                     self._end_turn(keyed)  # "我的手机号是" then the number on the keypad: one turn
             elif key == "*":
                 self._keyed = ""
-            elif key.isdigit():
+            elif len(key) == 1 and key in "0123456789":  # a keypad key ("²".isdigit() too)
                 self._keyed += key
 
     # -- operator takeover --------------------------------------------------------------------------

@@ -102,6 +102,8 @@ def test_issue_api_refusals_and_outages_come_back_as_clear_messages(start_gatewa
     assert "category" not in invalid.json()["detail"]
     missing = session.get(f"{gateway.url}/api/v1/console/tickets/99999999")
     assert missing.status_code == 404 and "工单" in missing.json()["detail"]
+    for odd in ("²", "١٢٣٤٥٦٧٨"):  # digits to str.isdigit, no ticket number
+        assert session.get(f"{gateway.url}/api/v1/console/tickets/{odd}").status_code == 422
     assert session.post(f"{gateway.url}/api/v1/console/tickets", json=TICKET).status_code == 403  # no CSRF token
 
     down: Gateway = start_gateway()  # its issue API address answers nothing

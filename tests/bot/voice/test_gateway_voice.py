@@ -89,10 +89,11 @@ def test_browser_push_to_talk_is_recognized_routed_and_answered(gateway: Gateway
     assert [m["text"] for m in history["messages"] if m["role"] == "user"] == ["안녕하세요"]
 
 
-def test_a_bad_start_message_gets_a_polite_error(gateway: Gateway) -> None:
+@pytest.mark.parametrize("rate", ["fast", "²", "١٦٠٠٠"])  # digits to str.isdigit, no rate to anybody
+def test_a_bad_start_message_gets_a_polite_error(gateway: Gateway, rate: str) -> None:
     async def talk() -> tuple[dict, int]:
         async with websockets.connect(ws_url(gateway), extra_headers=CHANNEL_HEADERS) as ws:
-            await ws.send(json.dumps({"type": "start", "sample_rate": "fast"}))
+            await ws.send(json.dumps({"type": "start", "sample_rate": rate}))
             reply = json.loads(await ws.recv())
             await ws.wait_closed()
             return reply, ws.close_code
