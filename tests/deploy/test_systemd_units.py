@@ -42,3 +42,8 @@ def test_every_supervised_process_has_a_unit() -> None:
               "gateway": "hotline-gateway", "retention": "hotline-purge"}
     for program in single_topology({}):
         assert wanted.get(program.name, f"hotline-{program.name}") in names
+
+
+def test_the_gateway_behind_the_tls_balancer_sends_session_cookies_over_https_only() -> None:
+    unit = (REPO_ROOT / "deploy" / "systemd" / "hotline-gateway@.service").read_text(encoding="utf-8")
+    assert re.search(r"^Environment=GATEWAY_COOKIE_SECURE=1$", unit, re.MULTILINE)
