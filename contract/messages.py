@@ -10,17 +10,15 @@ just filed), so a channel may act on it for that conversation (the end-of-chat r
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
-from contract.vocabulary import HANDOFF_REASON_LABELS
+from contract.vocabulary import HANDOFF_REASON_LABELS, is_ticket_id
 
 HANDOFF = "handoff"
 TICKET = "ticket"
 TICKET_ACTIONS = ("filed", "checked", "urged", "supplemented", "cancelled", "rated")
 HANDOFF_REASONS = tuple(HANDOFF_REASON_LABELS)  # the codes; their labels live with the vocabulary
-_TICKET_ID = re.compile(r"^\d{8,12}$")
 
 
 def handoff_payload(reason: str, summary: str, ticket_id: Optional[str]) -> dict[str, Any]:
@@ -61,7 +59,7 @@ def ticket_of(message: Any) -> Optional[TicketNote]:
     if not isinstance(note, dict):
         return None
     ticket_id, action = str(note.get("id") or ""), note.get("action")
-    if not _TICKET_ID.match(ticket_id) or action not in TICKET_ACTIONS:
+    if not is_ticket_id(ticket_id) or action not in TICKET_ACTIONS:
         return None
     return TicketNote(ticket_id, str(action))
 

@@ -7,6 +7,7 @@ words onto the category labels and is checked against CATEGORIES by the tests.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Tuple
 
 STATUS_LABELS: Mapping[str, str] = {
@@ -58,6 +59,17 @@ RATING_CHANNEL_LABELS: Mapping[str, str] = {
 }
 # The history's actor of a rating: the reporter, not the account that passed it on.
 REPORTER_ACTOR = "reporter"
+
+# Ticket ids (contract): digits only, 8 to 12, read out on the phone. ASCII digits: Python's \d also takes
+# "١٢٣٤٥٦٧٨" and other scripts' digits, which no ticket has and no caller can key.
+TICKET_ID_PATTERN = "[0-9]{8,12}"
+_TICKET_ID = re.compile(TICKET_ID_PATTERN)
+
+
+def is_ticket_id(value: object) -> bool:
+    """Whether `value` is a ticket id as the contract writes one (no surrounding space, no newline)."""
+    return isinstance(value, str) and _TICKET_ID.fullmatch(value) is not None
+
 
 # Characters the issue API keeps of a long text (description, supplement, result, note): the bot
 # asks for a shorter one rather than have the filing refused after the read-back.

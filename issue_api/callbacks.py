@@ -27,14 +27,13 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from contract.vocabulary import CALLBACK_OUTCOME_LABELS, CALLBACK_STATUS_LABELS
+from contract.vocabulary import CALLBACK_OUTCOME_LABELS, CALLBACK_STATUS_LABELS, is_ticket_id
 
 from .accounts import Account
 from .calendar import WorkingCalendar
 from .clock import Clock, iso_local, to_utc_naive
 from .db import Database
 from .errors import ApiError
-from .ids import looks_like_ticket_id
 from .models import callbacks, ticket_events, tickets
 
 log = logging.getLogger("issue_api.callbacks")
@@ -144,7 +143,7 @@ class CallbackService:
 
     def claim(self, ticket_id: str, account: Account) -> Dict[str, Any]:
         """Take a due callback for one dialer: "calling" until the lease ends; 409 otherwise."""
-        if not looks_like_ticket_id(ticket_id):
+        if not is_ticket_id(ticket_id):
             raise not_found()
         now = self.clock.now()
         stamp = to_utc_naive(now)
@@ -179,7 +178,7 @@ class CallbackService:
     def record_attempt(self, ticket_id: str, outcome: str, account: Account) -> Dict[str, Any]:
         """The outcome of one call without a rating: try again later, give up after the last
         attempt (event for the operators), or end at once when the reporter declines to rate."""
-        if not looks_like_ticket_id(ticket_id):
+        if not is_ticket_id(ticket_id):
             raise not_found()
         now = self.clock.now()
         stamp = to_utc_naive(now)

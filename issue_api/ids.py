@@ -18,12 +18,10 @@ afterwards leaves a gap in the sequence, never a duplicate.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-TICKET_ID = re.compile(r"^\d{8,12}$")
 MAX_DAILY_SEQUENCE = 999_999
 
 _BUMP_SQL = (
@@ -56,7 +54,3 @@ def allocate_ticket_id(engine: Engine, local_day: dt.date) -> str:
     """PostgreSQL: take the next number in a short transaction of its own (see the module docstring)."""
     with engine.begin() as conn:
         return next_ticket_id(conn, local_day, wait_for_flush=False)
-
-
-def looks_like_ticket_id(value: str) -> bool:
-    return bool(TICKET_ID.match(value))

@@ -29,6 +29,7 @@ from contract.vocabulary import (
     REVIEW_TYPE_LABELS,
     SHORT_TEXT_MAX,
     STATUS_LABELS,
+    TICKET_ID_PATTERN,
 )
 
 Category = enum.Enum("Category", {name: name for name in CATEGORIES}, type=str)  # type: ignore[misc]
@@ -292,7 +293,7 @@ class RatingOut(BaseModel):
 
 
 class TicketOut(BaseModel):
-    id: str = Field(..., regex=r"^\d{8,12}$")
+    id: str = Field(..., regex=f"^{TICKET_ID_PATTERN}$")
     status: Status  # type: ignore[valid-type]
     status_label: str
     category: Category  # type: ignore[valid-type]

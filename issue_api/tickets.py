@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from contract.phones import mask_phone, mask_phones_in_text, mask_staff_text, same_phone
 from contract.vocabulary import (
     department_for,
+    is_ticket_id,
     ACTION_LABELS,
     REVIEW_TYPE_LABELS,
     DEFAULT_CHANNEL,
@@ -43,7 +44,7 @@ from .clock import SHANGHAI, Clock, from_utc_naive, iso_local, to_utc_naive
 from .db import Database
 from .errors import ApiError, invalid_field, not_found
 from .accounts import Account
-from .ids import allocate_ticket_id, looks_like_ticket_id, next_ticket_id
+from .ids import allocate_ticket_id, next_ticket_id
 from .models import (client_day_attempts, client_proof_attempts, idempotency_keys, proof_attempts, reviews,
                      ticket_events, tickets)
 from .proof import (ALL_CLIENTS, ALL_CLIENTS_KEY, CLIENT_DAY, ONE_CLIENT, Attempts, Policy, Proof,
@@ -204,7 +205,7 @@ class TicketService:
     # ---- reading ------------------------------------------------------------------------------
 
     def get(self, ticket_id: str, account: Account, proof: Proof = NO_PROOF) -> Dict[str, Any]:
-        if not looks_like_ticket_id(ticket_id):
+        if not is_ticket_id(ticket_id):
             raise not_found()
         self.require_proof(ticket_id, account, proof)
         with self.db.read() as conn:
@@ -302,7 +303,7 @@ class TicketService:
             idempotency_key: Optional[str], proof: Proof = NO_PROOF) -> Outcome:
         """Apply one workflow action (assign, start, resolve, cancel, urge, supplement, rate, and the
         department loop: note, extension, return, review)."""
-        if not looks_like_ticket_id(ticket_id):
+        if not is_ticket_id(ticket_id):
             raise not_found()
         self.require_proof(ticket_id, account, proof)
         digest = fingerprint(action, ticket_id, payload, account)

@@ -35,8 +35,8 @@ from bot.gateway.client_networks import is_this_machine, subscriber_network
 from contract.issue_client import IssueApiError
 from contract.phones import mask_phones_in_text, mask_staff_text
 from contract.replies import reply
+from contract.vocabulary import is_ticket_id
 
-_TICKET_ID = re.compile(r"\d{8,12}")  # contract: ticket ids are 8 to 12 digits
 log = logging.getLogger(__name__)
 router = APIRouter()
 
@@ -234,7 +234,7 @@ async def _receive(websocket: WebSocket, conv_router: Router, sender: str, addre
             try:
                 outcome = await conv_router.rate_ticket(sender, ticket_id, score, comment)
             except KeyError:  # no conversation, or not one of its tickets: nothing is rated
-                shown = ticket_id if _TICKET_ID.fullmatch(ticket_id) else "(not a ticket number)"  # never free text
+                shown = ticket_id if is_ticket_id(ticket_id) else "(not a ticket number)"  # never free text
                 log.warning("conversation %s tried to rate ticket %s, which is not its own", sender, shown)
                 await _notice(websocket, NOTICE_NOT_OWN_TICKET)
                 continue

@@ -13,9 +13,7 @@ from starlette.types import Scope
 
 class PublicStaticFiles(StaticFiles):
     async def get_response(self, path: str, scope: Scope) -> Response:
-        if "\x00" in path:
-            raise HTTPException(status_code=404)
         try:
             return await super().get_response(path, scope)
-        except ValueError:  # any other path the OS cannot name
+        except ValueError:  # a NUL byte, or any other path the OS cannot name
             raise HTTPException(status_code=404) from None

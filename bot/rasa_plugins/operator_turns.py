@@ -14,17 +14,17 @@ the gateway's transcript, not here: a user turn without the NLU's reading of it 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from rasa.shared.core.events import BotUttered, SlotSet
 
+from contract.vocabulary import is_ticket_id
+
 log = logging.getLogger(__name__)
 
 MAX_TEXTS = 200  # operator messages of one human part (the gateway sends at most this many, the latest)
 MAX_TEXT_CHARS = 2000  # as the console's own limit on one reply
-_TICKET_ID = re.compile(r"\d{8,12}")  # contract: digits only, 8 to 12
 
 
 class OperatorTurnsInvalid(ValueError):
@@ -52,7 +52,7 @@ def read_operator_turns(body: Any, max_sender_chars: int) -> OperatorTurns:
     if (not isinstance(texts, list) or len(texts) > MAX_TEXTS
             or not all(isinstance(t, str) and len(t) <= MAX_TEXT_CHARS for t in texts)):
         raise OperatorTurnsInvalid("texts_invalid", f"texts 应为不超过 {MAX_TEXTS} 条、每条不超过 {MAX_TEXT_CHARS} 字的字符串列表")
-    if ticket_id is not None and (not isinstance(ticket_id, str) or not _TICKET_ID.fullmatch(ticket_id)):
+    if ticket_id is not None and not is_ticket_id(ticket_id):
         raise OperatorTurnsInvalid("ticket_id_invalid", "ticket_id 应为 8 到 12 位数字或 null")
     return OperatorTurns(sender, [t for t in texts if t.strip()], ticket_id)
 

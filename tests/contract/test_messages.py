@@ -17,6 +17,8 @@ def test_payloads_read_back_what_was_built() -> None:
     {"ticket": {"id": "26112700", "action": "deleted"}},
     {"ticket": {"id": "abc12345", "action": "filed"}},
     {"ticket": {"id": "1234567", "action": "filed"}},
+    {"ticket": {"id": "١٢٣٤٥٦٧٨", "action": "filed"}},  # digits to Python's \d, no ticket number
+    {"ticket": {"id": "26112700\n", "action": "filed"}},
     {"ticket": ["2611270001", "filed"]},
     {"ticket": None},
     "ticket",

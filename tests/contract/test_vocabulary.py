@@ -45,3 +45,10 @@ def test_pages_take_their_labels_from_the_vocabulary() -> None:
         copies = [label for label in (*vocabulary.CATEGORIES[:-1], *vocabulary.STATUS_LABELS.values(), "基本满意")
                   if re.search(re.escape(label), source)]
         assert not copies, f"{path.name} keeps its own copy of {copies}"
+
+
+def test_a_ticket_id_is_8_to_12_ascii_digits_and_nothing_around_them() -> None:
+    assert all(vocabulary.is_ticket_id(v) for v in ("26112700", "261127000112"))
+    for odd in ("2611270", "2611270001123", "١٢٣٤٥٦٧٨", "２６１１２７００", "26112700\n", " 26112700", "²6112700",
+                26112700, None):
+        assert not vocabulary.is_ticket_id(odd), odd

@@ -528,6 +528,7 @@ def test_operator_turns_take_only_their_own_shape(hotline):
     url = f"{hotline.rasa_url}/webhooks/rest/operator_turns"
     for body, code in (({"texts": ["好的"]}, "sender_invalid"), ({"sender": "x", "texts": "好的"}, "texts_invalid"),
                        ({"sender": "x", "texts": ["长" * 2001]}, "texts_invalid"),
-                       ({"sender": "x", "texts": [], "ticket_id": "12ab"}, "ticket_id_invalid"), ([], "body_invalid")):
+                       ({"sender": "x", "texts": [], "ticket_id": "12ab"}, "ticket_id_invalid"),
+                       ({"sender": "x", "texts": [], "ticket_id": "١٢٣٤٥٦٧٨"}, "ticket_id_invalid"), ([], "body_invalid")):
         refused = requests.post(url, json=body, timeout=10)
         assert refused.status_code == 400 and refused.json()["error"]["code"] == code, body

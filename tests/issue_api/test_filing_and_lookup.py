@@ -116,7 +116,7 @@ def test_get_returns_the_ticket_and_404_for_unknown_ids(api: Api) -> None:
     assert api.call("GET", f"/tickets/{ticket['id']}", role="department").status_code == 404
     api.act(ticket["id"], "assign", department=DEPARTMENT)
     assert api.get(ticket["id"], role="department")["id"] == ticket["id"]
-    for unknown in ("9901010001", "123", "abc", "1" * 20):
+    for unknown in ("9901010001", "123", "abc", "1" * 20, "١٢٣٤٥٦٧٨", "２６１１２７０００１"):
         response = api.call("GET", f"/tickets/{unknown}")
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "ticket_not_found"
