@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("bot.gateway.audit_cli", "show the console's audit log (who opened, claimed, answered, closed what)"),
     "voice": ("bot.voice.cli", "talk to the hotline by microphone, or play a WAV file as the caller"),
     "audiosocket": ("bot.voice.audiosocket_cli", "serve Asterisk AudioSocket calls"),
-    "model": ("bot.voice.model_cli", "download and verify the Chinese Vosk model"),
+    "model": ("bot.voice.model_cli", "download and verify the Chinese Vosk model, precompile its decoding graph"),
     "prompts": ("bot.voice.prompts_cli", "synthesise the fixed voice prompts into audio/cache/"),
     "run": ("bot.ops.run_cli", "run the whole hotline under supervisord (make run), restarting what dies"),
     "health": ("bot.ops.health_cli", "check that every process of the hotline answers"),

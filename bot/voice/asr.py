@@ -29,7 +29,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from bot.voice.models import require_model
+from bot.voice.models import ModelNotFoundError, require_model
+from bot.voice.static_graph import LOOKAHEAD_FILES, STATIC_FILES, compiled_graph, has_lookahead_graph
 from bot.voice.settings import VoiceSettings
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ PARTIAL_INTERVAL = 0.1  # seconds of audio between partial results, unless told 
 # recognition is left as it was.
 COMFORT_NOISE_LEVEL = 6.0  # standard deviation in PCM16 steps: about -75 dBFS
 _COMFORT_NOISE = np.random.default_rng(96767).normal(0.0, COMFORT_NOISE_LEVEL, 16000).round().astype("<i2").tobytes()
-_models: dict[tuple[str, str], Any] = {}
+_models: dict[tuple[str, str, str], Any] = {}
 _models_lock = threading.Lock()
 
 
@@ -84,20 +85,24 @@ def _rewritten(conf: Path, overrides: dict[str, str]) -> str:
 
 
 def endpoint_overlay(model_dir: Path, overrides: dict[str, str], var_dir: Path,
-                     mfcc: Optional[dict[str, str]] = None) -> Path:
+                     mfcc: Optional[dict[str, str]] = None, static_graph: Optional[Path] = None) -> Path:
     """A directory that looks like `model_dir` but whose conf/model.conf carries `overrides` (and its
-    conf/mfcc.conf the feature options in `mfcc`, if any: the search benchmark turns dither off)."""
+    conf/mfcc.conf the feature options in `mfcc`, if any: the search benchmark turns dither off), and
+    whose graph is the compiled `static_graph` in place of the model's lookahead halves, if given."""
     model_dir = Path(model_dir).resolve()
     written = {"model.conf": _rewritten(model_dir / "conf" / "model.conf", overrides)}
     if mfcc:
         written["mfcc.conf"] = _rewritten(model_dir / "conf" / "mfcc.conf", mfcc)
-    digest = hashlib.sha1("\n".join([str(model_dir), *written.values()]).encode()).hexdigest()[:12]
+    identity = [str(model_dir), str(static_graph.resolve()) if static_graph else "", *written.values()]
+    digest = hashlib.sha1("\n".join(identity).encode()).hexdigest()[:12]
     overlay = _overlay_root(var_dir) / f"{model_dir.name}-{digest}"
     if (overlay / "conf" / "model.conf").is_file():
         return overlay
     staging = Path(tempfile.mkdtemp(prefix=overlay.name, dir=overlay.parent))
     for entry in model_dir.iterdir():
-        if entry.name != "conf":
+        if entry.name == "graph" and static_graph is not None:
+            _link_static_graph(entry, Path(static_graph).resolve(), staging / "graph")
+        elif entry.name != "conf":
             os.symlink(entry, staging / entry.name)
     (staging / "conf").mkdir()
     for entry in (model_dir / "conf").iterdir():
@@ -112,20 +117,56 @@ def endpoint_overlay(model_dir: Path, overrides: dict[str, str], var_dir: Path,
     return overlay
 
 
-def load_model(settings: VoiceSettings) -> Any:
-    """The process-wide Vosk model for these settings (loaded on first use)."""
+def _link_static_graph(model_graph: Path, compiled: Path, graph: Path) -> None:
+    """The model's graph directory without its lookahead halves, with the compiled HCLG.fst (Vosk
+    loads HCLG.fst when there is one) and the word list it needs beside it."""
+    graph.mkdir()
+    for entry in model_graph.iterdir():
+        if entry.name not in (*LOOKAHEAD_FILES, *STATIC_FILES):
+            os.symlink(entry, graph / entry.name)
+    for name in STATIC_FILES:
+        os.symlink(compiled / name, graph / name)
+
+
+class StaticGraphMissingError(ModelNotFoundError):
+    """VOSK_GRAPH=static, and no graph was compiled for the model."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self.model_dir = Path(model_dir)
+        RuntimeError.__init__(self, f"VOSK_GRAPH=static but no static graph was compiled for {model_dir}.\n"
+                              f"Run:  python -m bot model compile-graph --model {model_dir}  (or set VOSK_GRAPH=auto)")
+
+
+def static_graph_for(settings: VoiceSettings, runtime_grammar: bool = False) -> Optional[Path]:
+    """The compiled graph that recognizers of these settings decode with, or None for the model's own.
+
+    A runtime grammar is built against the lookahead halves, so recognizers with one keep those."""
+    if settings.graph == "lookahead" or runtime_grammar or settings.grammar_file is not None:
+        return None
+    compiled = compiled_graph(settings.model_dir, settings.graphs_dir)
+    if compiled is None and settings.graph == "static" and has_lookahead_graph(settings.model_dir):
+        raise StaticGraphMissingError(settings.model_dir)
+    return compiled
+
+
+def load_model(settings: VoiceSettings, *, runtime_grammar: bool = False) -> Any:
+    """The process-wide Vosk model for these settings (loaded on first use); `runtime_grammar` for
+    recognizers that will be given a grammar (they need the model's lookahead graph)."""
     model_dir = require_model(settings.model_dir)
     overrides = model_overrides(settings)
-    key = (str(Path(model_dir).resolve()), json.dumps(overrides, sort_keys=True))
+    static = static_graph_for(settings, runtime_grammar)
+    key = (str(Path(model_dir).resolve()), json.dumps(overrides, sort_keys=True), str(static or ""))
     with _models_lock:
         model = _models.get(key)
         if model is None:
             import vosk
 
             vosk.SetLogLevel(-1)
-            path = endpoint_overlay(model_dir, overrides, settings.var_dir)
-            log.info("loading Vosk model %s (overrides %s)", model_dir, overrides)
+            path = endpoint_overlay(model_dir, overrides, settings.var_dir, static_graph=static)
+            log.info("loading Vosk model %s (overrides %s, %s graph)", model_dir, overrides,
+                     f"static {static}" if static else "the model's own")
             model = vosk.Model(str(path))
+            model.static_graph = static is not None  # Recognizer refuses a grammar it would ignore
             _models[key] = model
         return model
 
@@ -171,6 +212,8 @@ class Recognizer:
     def __init__(self, model: Any, sample_rate: int, grammar: str | None = None, *, chunk_seconds: float = 0.0,
                  partial_interval: float = PARTIAL_INTERVAL, recycle_after: float = 0.0,
                  pool: RecognizerPool | None = None) -> None:
+        if grammar and getattr(model, "static_graph", False):
+            raise ValueError("a grammar needs the model's lookahead graph: load_model(settings, runtime_grammar=True)")
         self._model, self._sample_rate, self._grammar = model, sample_rate, grammar
         self._pool, self._pool_key = pool, (id(model), sample_rate, grammar)
         kept = pool.take(self._pool_key) if pool is not None else None

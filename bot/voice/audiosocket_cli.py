@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, BadWordsFile) as exc:
             print(f"CALLBACK_RATING_WORDS: {exc}", file=sys.stderr)
             return 2
-        callback_grammar = words.grammar(load_model(settings)) if settings.callback_grammar else None
+        callback_grammar = words.grammar(load_model(settings, runtime_grammar=True)) if settings.callback_grammar else None
         if settings.callback_grammar and callback_grammar is None:
             logging.getLogger(__name__).warning("CALLBACK_GRAMMAR: the model knows none of the phrases in %s; "
                                                 "callbacks are recognized without a grammar", settings.callback_words)
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     def make_session(call_id: str, sink) -> CallSession:  # noqa: ANN001
         job = dialer.connected(call_id) if dialer is not None else None
         if job is not None:  # a callback this process dialled
-            recognizer = (Recognizer(load_model(settings), settings.sample_rate, callback_grammar) if callback_grammar
+            recognizer = (Recognizer(load_model(settings, runtime_grammar=True), settings.sample_rate, callback_grammar) if callback_grammar
                           else new_recognizer(settings))
             return CallbackSession(recognizer=recognizer, tts=tts, sink=sink, settings=settings, call_id=call_id,
                                    ticket=job.ticket, issue=dialer.issue, words=words, on_end=dialer.finished)

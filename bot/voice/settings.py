@@ -52,6 +52,12 @@ class VoiceSettings(HotlineSettings):
     # on-the-fly composed graph (HCLr + Gr) for those hypotheses; the stock 3000 / 10.0 cost about 40%
     # more CPU than these for the same results on the test speech.
     max_active: int = Field(1500, env="VOSK_MAX_ACTIVE", ge=100)
+    # Decoding graph: "auto" uses a precompiled static graph (`python -m bot model compile-graph`,
+    # bot/voice/static_graph.py) when one was compiled for the model, else the model's own lookahead
+    # graph; "static" requires the compiled one; "lookahead" never uses it. A static graph costs about
+    # 1 GB once per process (the Korean test model) and saves tens of MB and most of the CPU per call.
+    graph: str = Field("auto", env="VOSK_GRAPH", regex="^(auto|static|lookahead)$")
+    graphs_dir: Path = Field(REPO_ROOT / "models" / "vosk-graphs", env="VOSK_GRAPH_DIR")
     beam: float = Field(9.0, env="VOSK_BEAM", gt=0)
     # How a call feeds the decoder: its audio in chunks of this many seconds (the VAD, barge-in and the
     # call clock still run per 20 ms frame), except right after the caller stops speaking, when every
@@ -131,7 +137,7 @@ class VoiceSettings(HotlineSettings):
     # The operator role's token: reads the schedule, claims callbacks, records attempts and ratings.
     issue_api_token: str = Field("", env="ISSUE_API_OPERATOR_TOKEN", repr=False)
 
-    @validator("model_dir", "grammar_file", "prompt_cache_dir", "callback_words", "unfinished_words")
+    @validator("model_dir", "grammar_file", "prompt_cache_dir", "callback_words", "unfinished_words", "graphs_dir")
     def _from_repo_root(cls, value: Optional[Path]) -> Optional[Path]:  # noqa: N805
         return repo_path(value) if value is not None else None
 

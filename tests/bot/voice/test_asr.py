@@ -128,7 +128,7 @@ def grammar_of(model, tmp_path) -> str:
 
 
 def test_audio_goes_to_kaldi_in_chunks_and_at_once_when_flushed(korean_model_dir, tmp_path) -> None:
-    model = load_model(settings_for(korean_model_dir))
+    model = load_model(settings_for(korean_model_dir), runtime_grammar=True)
     recognizer = SpyRecognizer(model, 16000, grammar_of(model, tmp_path), chunk_seconds=0.1)
     frames = list(pcm_frames(b"\0\0" * 16000, 16000))  # 50 frames of 20 ms
     for frame in frames[:12]:
@@ -149,7 +149,7 @@ def line_noise(seconds: float, rate: int = 16000, level: float = 30.0) -> bytes:
 
 def test_chunked_decoding_hears_the_same_and_ends_the_utterance_as_soon(korean_model_dir, hello_16k,
                                                                         tmp_path) -> None:
-    model = load_model(settings_for(korean_model_dir))
+    model = load_model(settings_for(korean_model_dir), runtime_grammar=True)
     grammar = grammar_of(model, tmp_path)
     # A line's quiet is never digital zero: over zeros Kaldi decodes only its own random dither, and
     # where the endpoint falls then changes from run to run by more than a chunk.
@@ -185,7 +185,7 @@ def test_partials_are_asked_for_at_most_every_interval_and_only_when_wanted(kore
 
 
 def test_a_long_call_gets_a_fresh_recognizer_between_utterances(korean_model_dir, hello_16k, tmp_path) -> None:
-    model = load_model(settings_for(korean_model_dir))
+    model = load_model(settings_for(korean_model_dir), runtime_grammar=True)
     recognizer = SpyRecognizer(model, 16000, grammar_of(model, tmp_path), chunk_seconds=0.1, recycle_after=1.0)
     finals = []
     for _ in range(4):
@@ -201,7 +201,7 @@ def test_a_long_call_gets_a_fresh_recognizer_between_utterances(korean_model_dir
 
 def test_the_replacement_is_built_while_the_caller_speaks_and_takes_over_at_that_utterances_end(
         korean_model_dir, hello_16k, tmp_path) -> None:
-    model = load_model(settings_for(korean_model_dir))
+    model = load_model(settings_for(korean_model_dir), runtime_grammar=True)
     recognizer = SpyRecognizer(model, 16000, grammar_of(model, tmp_path), chunk_seconds=0.1, recycle_after=0.2)
     first = recognizer._rec
     heard = [recognizer.accept(frame) for frame in scripted_frames([hello_16k], 16000)]
@@ -240,7 +240,7 @@ def test_the_overlay_can_also_carry_feature_options_and_keeps_the_rest(korean_mo
 def test_a_finished_call_leaves_its_recognizer_reset_for_the_next_call(korean_model_dir, hello_16k, tmp_path) -> None:
     from bot.voice.asr import RecognizerPool
 
-    model = load_model(settings_for(korean_model_dir))
+    model = load_model(settings_for(korean_model_dir), runtime_grammar=True)
     grammar = grammar_of(model, tmp_path)
     pool = RecognizerPool(size=1)
     first = Recognizer(model, 16000, grammar, chunk_seconds=0.1, pool=pool)

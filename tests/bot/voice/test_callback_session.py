@@ -45,7 +45,7 @@ def settings(voice_settings):
 
 def make_session(settings, issue_url: str) -> tuple[CallbackSession, SimulatedLine, list]:
     words = AnswerWords.parse(KOREAN_WORDS.splitlines())
-    model = load_model(settings)
+    model = load_model(settings, runtime_grammar=True)
     line = SimulatedLine(settings.sample_rate)
     ended: list = []
     session = CallbackSession(
