@@ -48,9 +48,9 @@ class VoiceSettings(HotlineSettings):
     long_turn: float = Field(2.5, env="VOICE_LONG_TURN", ge=0)
     unfinished_words: Optional[Path] = Field(UNFINISHED_WORDS_FILE, env="VOICE_UNFINISHED_WORDS")
     # Decoding cost, also written into the overlay: the search keeps at most `max_active` hypotheses
-    # within `beam` of the best one. Most of the CPU (and of a call's memory) goes into expanding the
-    # on-the-fly composed graph (HCLr + Gr) for those hypotheses; the stock 3000 / 10.0 cost about 40%
-    # more CPU than these for the same results on the test speech.
+    # within `beam` of the best one. With the model's lookahead graph most of the CPU (and of a call's
+    # memory) goes into expanding the on-the-fly composed graph (HCLr + Gr) for those hypotheses; the
+    # stock 3000 / 10.0 cost about 40% more CPU than these for the same results on the test speech.
     max_active: int = Field(1500, env="VOSK_MAX_ACTIVE", ge=100)
     # Decoding graph: "auto" uses a precompiled static graph (`python -m bot model compile-graph`,
     # bot/voice/static_graph.py) when one was compiled for the model, else the model's own lookahead

@@ -145,22 +145,26 @@ def _compile_into(model_dir: Path, out: Path, tools: FstTools, progress: Callabl
     disambig.write_text("".join(f"{i} 0\n" for i in ids), encoding="utf-8")
 
     step("2/3 composing HCLr.fst with Gr.fst (minutes; about 3 GB of memory for the Korean test model)")
-    with open(out / "HCLG.fst", "wb") as sink:
+    logs = {name: out / f"{name}.log" for name in ("fstcompose", "fstrelabel", "fstconvert")}
+    with open(out / "HCLG.fst", "wb") as sink, open(logs["fstcompose"], "wb") as compose_log, \
+            open(logs["fstrelabel"], "wb") as relabel_log, open(logs["fstconvert"], "wb") as convert_log:
         compose = subprocess.Popen([tool["fstcompose"], str(graph / "HCLr.fst"), str(out / "G.fst")],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                                   stdout=subprocess.PIPE, stderr=compose_log, env=env)
         relabel = subprocess.Popen([tool["fstrelabel"], f"--relabel_ipairs={disambig}"], stdin=compose.stdout,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                                   stdout=subprocess.PIPE, stderr=relabel_log, env=env)
         convert = subprocess.Popen([tool["fstconvert"], "--fst_type=const"], stdin=relabel.stdout, stdout=sink,
-                                   stderr=subprocess.PIPE, env=env)
+                                   stderr=convert_log, env=env)
         assert compose.stdout is not None and relabel.stdout is not None
-        compose.stdout.close()
+        compose.stdout.close()  # only the next tool reads it: a failing reader ends the writer
         relabel.stdout.close()
-        failures = [(name, proc.wait(), proc.stderr.read().decode(errors="replace").strip() if proc.stderr else "")
-                    for name, proc in (("fstconvert", convert), ("fstrelabel", relabel), ("fstcompose", compose))]
-    for name, code, err in failures:
+        codes = {"fstcompose": compose.wait(), "fstrelabel": relabel.wait(), "fstconvert": convert.wait()}
+    for name, code in codes.items():  # the first tool that failed is the cause
         if code != 0:
+            err = logs[name].read_text(encoding="utf-8", errors="replace").strip()
             raise GraphCompileError(f"{name} failed ({code}): {err[-500:] or 'no message'}. Check free memory and "
                                     f"disk space in {out.parent}, then run the command again.")
+    for log in logs.values():
+        log.unlink()
     (out / "G.fst").unlink()
     disambig.unlink()
 
