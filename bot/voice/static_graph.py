@@ -17,11 +17,15 @@ one keep the lookahead graph.
 """
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import glob
 import hashlib
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -35,7 +39,7 @@ MANIFEST = "manifest.json"
 TOOLS = ("fstcompose", "fstrelabel", "fstconvert", "fstsymbols", "fstinfo")
 PLUGIN = "olabel_lookahead-fst.so"
 PLUGIN_GLOBS = ("/usr/lib/*/fst/*", "/usr/lib/fst/*", "/usr/local/lib/fst", "/usr/local/lib/fst/*")
-INSTALL_HINT = "apt-get install libfst-tools libfst22-plugins-base (or run make setup)"
+INSTALL_HINT = "apt-get install libfst-tools libfst<N>-plugins-base, <N> as in libfst-tools' libfst<N> (or run make setup)"
 
 
 class GraphCompileError(RuntimeError):
@@ -73,7 +77,11 @@ def compiled_graph(model_dir: Path, graphs_dir: Path) -> Optional[Path]:
     if not has_lookahead_graph(model_dir):
         return None
     place = Path(graphs_dir) / graph_key(model_dir)
-    return place if (place / MANIFEST).is_file() and all((place / n).is_file() for n in STATIC_FILES) else None
+    return place if _complete(place) else None
+
+
+def _complete(place: Path) -> bool:
+    return (place / MANIFEST).is_file() and all((place / name).is_file() for name in STATIC_FILES)
 
 
 def find_tools() -> Optional[FstTools]:
@@ -82,10 +90,15 @@ def find_tools() -> Optional[FstTools]:
     if not all(found):
         return None
     for pattern in PLUGIN_GLOBS:
-        for directory in sorted(glob.glob(pattern), reverse=True):
+        for directory in sorted(glob.glob(pattern), key=_version, reverse=True):  # the newest library first
             if (Path(directory) / PLUGIN).is_file():
                 return FstTools(Path(found[0]).parent, Path(directory))
     return None
+
+
+def _version(directory: str) -> tuple[int, str]:
+    number = re.search(r"(\d+)$", directory)
+    return (int(number.group(1)) if number else -1, directory)
 
 
 def compile_graph(model_dir: Path, graphs_dir: Path, *, progress: Callable[[str], None] = print,
@@ -104,20 +117,28 @@ def compile_graph(model_dir: Path, graphs_dir: Path, *, progress: Callable[[str]
         raise GraphCompileError(f"OpenFst tools ({', '.join(TOOLS)}) and their {PLUGIN} plugin were not found: "
                                 f"{INSTALL_HINT}")
     graphs_dir = Path(graphs_dir)
-    graphs_dir.mkdir(parents=True, exist_ok=True)
-    target = graphs_dir / graph_key(model_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=graphs_dir))
+    key = graph_key(model_dir)
+    target = graphs_dir / key
     try:
-        _compile_into(model_dir, staging, tools, progress)
-        staging.chmod(0o755)  # readable by the service user, as the model is
-        if target.exists():  # an unfinished earlier try (no manifest), or another process was faster
-            if compiled_graph(model_dir, graphs_dir) is not None:
+        graphs_dir.mkdir(parents=True, exist_ok=True)
+        with open(graphs_dir / f".{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another process compiling the same graph: wait for it
+            if _complete(target):
+                progress(f"The static graph is already compiled: {target}")
                 return target
-            shutil.rmtree(target)
-        staging.rename(target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+            for stale in [*graphs_dir.glob(f".{key}-*"), target]:  # left by a compile that was killed
+                shutil.rmtree(stale, ignore_errors=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=graphs_dir))
+            try:
+                _compile_into(model_dir, staging, tools, progress)
+                staging.chmod(0o755)  # readable by the service user, as the model is
+                staging.rename(target)
+            finally:
+                if staging.exists():
+                    shutil.rmtree(staging, ignore_errors=True)
+    except OSError as exc:
+        raise GraphCompileError(f"{exc}. Check that {graphs_dir} is writable and has room (about 1 GB for the Korean "
+                                "test model), then run the command again.") from exc
     progress(f"Static graph ready: {target}")
     return target
 
@@ -149,16 +170,19 @@ def _compile_into(model_dir: Path, out: Path, tools: FstTools, progress: Callabl
     with open(out / "HCLG.fst", "wb") as sink, open(logs["fstcompose"], "wb") as compose_log, \
             open(logs["fstrelabel"], "wb") as relabel_log, open(logs["fstconvert"], "wb") as convert_log:
         compose = subprocess.Popen([tool["fstcompose"], str(graph / "HCLr.fst"), str(out / "G.fst")],
-                                   stdout=subprocess.PIPE, stderr=compose_log, env=env)
+                                   stdout=subprocess.PIPE, stderr=compose_log, env=env, preexec_fn=_die_with_parent)
         relabel = subprocess.Popen([tool["fstrelabel"], f"--relabel_ipairs={disambig}"], stdin=compose.stdout,
-                                   stdout=subprocess.PIPE, stderr=relabel_log, env=env)
+                                   stdout=subprocess.PIPE, stderr=relabel_log, env=env, preexec_fn=_die_with_parent)
         convert = subprocess.Popen([tool["fstconvert"], "--fst_type=const"], stdin=relabel.stdout, stdout=sink,
-                                   stderr=convert_log, env=env)
+                                   stderr=convert_log, env=env, preexec_fn=_die_with_parent)
         assert compose.stdout is not None and relabel.stdout is not None
         compose.stdout.close()  # only the next tool reads it: a failing reader ends the writer
         relabel.stdout.close()
         codes = {"fstcompose": compose.wait(), "fstrelabel": relabel.wait(), "fstconvert": convert.wait()}
-    for name, code in codes.items():  # the first tool that failed is the cause
+    # The first tool that failed on its own is the cause; one ended by a broken pipe only lost its reader.
+    failed = [name for name, code in codes.items() if code != 0]
+    for name in [n for n in failed if codes[n] != -signal.SIGPIPE] or failed:
+        code = codes[name]
         if code != 0:
             err = logs[name].read_text(encoding="utf-8", errors="replace").strip()
             raise GraphCompileError(f"{name} failed ({code}): {err[-500:] or 'no message'}. Check free memory and "
@@ -179,8 +203,17 @@ def _compile_into(model_dir: Path, out: Path, tools: FstTools, progress: Callabl
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
+def _die_with_parent() -> None:
+    """In each tool, before it runs: end it when this process ends (a killed compile leaves no tool
+    composing for minutes with gigabytes of memory)."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _run(argv: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(argv, capture_output=True, env=env)
+    done = subprocess.run(argv, capture_output=True, env=env, preexec_fn=_die_with_parent)
     if done.returncode != 0:
         raise GraphCompileError(f"{Path(argv[0]).name} failed ({done.returncode}): "
                                 f"{done.stderr.decode(errors='replace').strip()[-500:]}")

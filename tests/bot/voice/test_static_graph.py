@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.voice import static_graph as sg
-from bot.voice.asr import Recognizer, StaticGraphMissingError, load_model, static_graph_for
+from bot.voice.asr import (Recognizer, StaticGraphMissingError, endpoint_overlay, load_model, model_overrides,
+                           static_graph_for)
 from bot.voice.audio_io import Silence, scripted_frames
 from bot.voice.settings import VoiceSettings
 from tests.support.servers import REPO_ROOT
@@ -74,9 +75,13 @@ def test_the_halves_compose_into_one_graph_with_the_words_and_without_disambigua
     assert words_out(place / "HCLG.fst", tmp_path, [1, 7, 2, 3]) == ""  # no longer a way through
     assert "hello 10" in (place / "words.txt").read_text().replace("\t", " ")
     assert any("2/3" in line for line in lines)  # long work says where it is
-    assert not list((tmp_path / "graphs").glob(".*"))  # no staging left behind
+    assert staging_dirs(tmp_path / "graphs") == []
     # The downloaded model is never written to.
     assert sorted(p.name for p in (model / "graph").iterdir()) == ["Gr.fst", "HCLr.fst", "disambig_tid.int"]
+
+
+def staging_dirs(graphs: Path) -> list[Path]:
+    return [path for path in graphs.iterdir() if path.is_dir() and path.name.startswith(".")]
 
 
 @needs_tools
@@ -88,6 +93,22 @@ def test_a_compiled_graph_is_compiled_once_and_again_when_the_model_changes(tmp_
     assert said and "already compiled" in said[0]
     (model / "graph" / "disambig_tid.int").write_text("7\n\n")  # a different model at the same place
     assert sg.compiled_graph(model, tmp_path / "graphs") is None
+    second = sg.compile_graph(model, tmp_path / "graphs", progress=lambda _: None)
+    assert second != first and sg.compiled_graph(model, tmp_path / "graphs") == second
+
+
+@needs_tools
+def test_what_a_killed_compile_left_is_cleared_by_the_next(tmp_path) -> None:
+    model = toy_lookahead_model(tmp_path)
+    graphs = tmp_path / "graphs"
+    key = sg.graph_key(model)
+    (graphs / f".{key}-killed").mkdir(parents=True)
+    (graphs / f".{key}-killed" / "HCLG.fst").write_bytes(b"\x00" * 1024)
+    (graphs / key).mkdir()  # a directory without its manifest is not a compiled graph
+    assert sg.compiled_graph(model, graphs) is None
+    place = sg.compile_graph(model, graphs, progress=lambda _: None)
+    assert place == graphs / key and (place / sg.MANIFEST).is_file()
+    assert staging_dirs(graphs) == []
 
 
 def test_without_the_tools_the_error_says_what_to_install(tmp_path, monkeypatch) -> None:
@@ -110,14 +131,23 @@ def test_a_model_without_lookahead_halves_has_nothing_to_compile(tmp_path) -> No
 
 @needs_tools
 def test_a_failing_composition_is_reported_and_leaves_nothing(tmp_path) -> None:
-    model = tmp_path / "broken"
-    (model / "graph").mkdir(parents=True)
-    for name in sg.LOOKAHEAD_FILES:
-        (model / "graph" / name).write_bytes(b"\x00" * 64)
-    with pytest.raises(sg.GraphCompileError, match="failed"):
+    model = toy_lookahead_model(tmp_path)
+    (model / "graph" / "HCLr.fst").write_bytes(b"\x00" * 64)  # the language model reads, HCL does not
+    with pytest.raises(sg.GraphCompileError, match=r"fstcompose failed .*Check free memory and disk space"):
         sg.compile_graph(model, tmp_path / "graphs", progress=lambda _: None)
     assert sg.compiled_graph(model, tmp_path / "graphs") is None
-    assert not any((tmp_path / "graphs").iterdir())
+    assert staging_dirs(tmp_path / "graphs") == [] and not (tmp_path / "graphs" / sg.graph_key(model)).exists()
+
+
+def test_an_unwritable_graph_directory_is_a_clear_error(tmp_path) -> None:
+    model = tmp_path / "m"
+    (model / "graph").mkdir(parents=True)
+    for name in sg.LOOKAHEAD_FILES:
+        (model / "graph" / name).write_text("x")
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("")
+    with pytest.raises(sg.GraphCompileError, match="writable"):
+        sg.compile_graph(model, blocked / "graphs", progress=lambda _: None, tools=sg.FstTools(Path("/usr/bin"), tmp_path))
 
 
 # -- the Korean test model, compiled by make setup ------------------------------------------------------
@@ -147,6 +177,10 @@ def test_calls_decode_with_the_compiled_graph_and_hear_what_the_lookahead_graph_
     static_model = load_model(settings)
     lookahead_model = load_model(settings.with_overrides(graph="lookahead"))
     assert static_model is not lookahead_model
+    overlay_graph = endpoint_overlay(korean_model_dir, model_overrides(settings), settings.var_dir,
+                                     static_graph=korean_graph) / "graph"
+    assert (overlay_graph / "HCLG.fst").resolve() == (korean_graph / "HCLG.fst").resolve()
+    assert not (overlay_graph / "HCLr.fst").exists() and not (overlay_graph / "Gr.fst").exists()
     heard = hear(static_model, hello_16k)
     assert heard and heard == hear(lookahead_model, hello_16k)
 
@@ -184,4 +218,4 @@ def test_a_grammar_on_the_compiled_graph_is_refused_not_silently_ignored(korean_
     settings = settings_for(korean_model_dir)
     with pytest.raises(ValueError, match="runtime_grammar=True"):
         Recognizer(load_model(settings), 16000, '["안녕하세요"]')
-    assert Recognizer(load_model(settings, runtime_grammar=True), 16000, '["안녕하세요"]')
+    Recognizer(load_model(settings, runtime_grammar=True), 16000, '["안녕하세요"]').close()  # taken
