@@ -133,9 +133,8 @@ class StaticGraphMissingError(ModelNotFoundError):
     """VOSK_GRAPH=static, and no graph was compiled for the model."""
 
     def __init__(self, model_dir: Path) -> None:
-        self.model_dir = Path(model_dir)
-        RuntimeError.__init__(self, f"VOSK_GRAPH=static but no static graph was compiled for {model_dir}.\n"
-                              f"Run:  python -m bot model compile-graph --model {model_dir}  (or set VOSK_GRAPH=auto)")
+        super().__init__(model_dir, f"VOSK_GRAPH=static but no static graph was compiled for {model_dir}.\n"
+                         f"Run:  python -m bot model compile-graph --model {model_dir}  (or set VOSK_GRAPH=auto)")
 
 
 def static_graph_for(settings: VoiceSettings, runtime_grammar: bool = False) -> Optional[Path]:

@@ -15,9 +15,9 @@ DOWNLOAD_COMMAND = "python -m bot model download"
 class ModelNotFoundError(RuntimeError):
     """No usable Vosk model at the configured place."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, message: str | None = None) -> None:
         self.model_dir = Path(model_dir)
-        super().__init__(missing_model_message(self.model_dir))
+        super().__init__(message or missing_model_message(self.model_dir))
 
 
 def missing_model_message(model_dir: Path) -> str:

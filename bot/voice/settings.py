@@ -52,13 +52,14 @@ class VoiceSettings(HotlineSettings):
     # memory) goes into expanding the on-the-fly composed graph (HCLr + Gr) for those hypotheses; the
     # stock 3000 / 10.0 cost about 40% more CPU than these for the same results on the test speech.
     max_active: int = Field(1500, env="VOSK_MAX_ACTIVE", ge=100)
+    beam: float = Field(9.0, env="VOSK_BEAM", gt=0)
     # Decoding graph: "auto" uses a precompiled static graph (`python -m bot model compile-graph`,
     # bot/voice/static_graph.py) when one was compiled for the model, else the model's own lookahead
     # graph; "static" requires the compiled one; "lookahead" never uses it. A static graph costs about
-    # 1 GB once per process (the Korean test model) and saves tens of MB and most of the CPU per call.
+    # 1 GB once per process (the Korean test model) and saves tens of MB per call and about three
+    # quarters of a new call's CPU.
     graph: str = Field("auto", env="VOSK_GRAPH", regex="^(auto|static|lookahead)$")
     graphs_dir: Path = Field(REPO_ROOT / "models" / "vosk-graphs", env="VOSK_GRAPH_DIR")
-    beam: float = Field(9.0, env="VOSK_BEAM", gt=0)
     # How a call feeds the decoder: its audio in chunks of this many seconds (the VAD, barge-in and the
     # call clock still run per 20 ms frame), except right after the caller stops speaking, when every
     # frame goes in at once so that the end of the utterance is not detected later. 0 = every frame.

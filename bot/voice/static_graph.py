@@ -5,8 +5,8 @@ two halves, HCLr.fst and Gr.fst, and every recognizer composes them on the fly i
 its own: tens of MB per call, and most of a call's CPU goes into filling it. Composing the halves
 once, ahead of time, into one HCLG.fst moves that work out of the call: the graph is read once per
 process (about 1 GB for the Korean test model) and shared by every call, which then costs a few MB
-and a tenth of the CPU. The composition is the same graph the recognizers would build, so the
-transcripts are the same.
+and, on a new recognizer, about a quarter of the CPU. The composition is the same graph the
+recognizers would build, so the transcripts are the same.
 
 The graph is compiled with OpenFst's command-line tools (Debian `libfst-tools`, and the plugins
 package that reads the model's `olabel_lookahead` and `ngram` FST types) into
@@ -39,7 +39,8 @@ MANIFEST = "manifest.json"
 TOOLS = ("fstcompose", "fstrelabel", "fstconvert", "fstsymbols", "fstinfo")
 PLUGIN = "olabel_lookahead-fst.so"
 PLUGIN_GLOBS = ("/usr/lib/*/fst/*", "/usr/lib/fst/*", "/usr/local/lib/fst", "/usr/local/lib/fst/*")
-INSTALL_HINT = "apt-get install libfst-tools libfst<N>-plugins-base, <N> as in libfst-tools' libfst<N> (or run make setup)"
+INSTALL_HINT = ("apt-get install libfst-tools libfst<N>-plugins-base, <N> as in libfst-tools' libfst<N> "
+                "(or run make setup)")
 
 
 class GraphCompileError(RuntimeError):
